@@ -1,0 +1,1 @@
+"""python -m admin: the operators' console over the same services the API uses."""

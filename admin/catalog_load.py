@@ -1,0 +1,97 @@
+"""load FILE / seed-demo: an idempotent upsert of the catalog (operations.md).
+
+Everything is checked before anything is written. A behaviour's rule and its methodology version
+change together: a new version is stored beside the old ones (entries keep the version they were
+computed with), and a changed rule under an unchanged version is refused.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from chalicelib.domain import clock
+from chalicelib.domain.methodology import RuleError, rule_from_catalog
+from chalicelib.services import catalog
+from chalicelib.store.models import CatalogItem
+
+from .console import CommandError
+
+DEMO_CATALOG = Path(__file__).with_name("demo_catalog.json")
+SUPPORTED = ("behaviors", "merchants")
+
+
+def read_catalog(path: str | Path) -> dict:
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise CommandError(f"cannot read catalog {path}: {exc}") from exc
+    if not isinstance(doc, dict):
+        raise CommandError("a catalog is a JSON object with sections such as 'behaviors'")
+    unknown = sorted(set(doc) - set(SUPPORTED))
+    if unknown:
+        raise CommandError(f"sections not supported by this version of the console: {', '.join(unknown)}")
+    return doc
+
+
+def _existing(kind: str) -> dict[str, dict]:
+    return {item.id: item.data for item in CatalogItem.query(kind)}
+
+
+def plan_behaviors(entries: list) -> tuple[list[CatalogItem], dict]:
+    writes, report = [], {"added": [], "new_version": [], "unchanged": []}
+    current = _existing("behavior")
+    for entry in entries:
+        try:
+            rule = rule_from_catalog(entry)
+        except RuleError as exc:
+            raise CommandError(str(exc)) from exc
+        stored = {item.id: item.data for item in CatalogItem.query(f"methodology#{rule.code}")}
+        if rule.version in stored and rule_from_catalog(stored[rule.version]).rule_fields() != rule.rule_fields():
+            raise CommandError(f"behaviour {rule.code}: the rule changed but methodology version {rule.version} "
+                               "did not; give the changed rule a new version")
+        if current.get(rule.code) == entry:
+            report["unchanged"].append(rule.code)
+            continue
+        report["added" if rule.code not in current else "new_version"].append(f"{rule.code}@{rule.version}")
+        if rule.version not in stored:
+            writes.append(CatalogItem(f"methodology#{rule.code}", rule.version, data=entry))
+        writes.append(CatalogItem("behavior", rule.code, data=entry))
+    return writes, report
+
+
+def plan_merchants(entries: list) -> tuple[list[CatalogItem], list[CatalogItem], dict]:
+    writes, report, staff_of = [], {"changed": [], "unchanged": []}, {}
+    current = _existing("merchant")
+    for merchant in entries:
+        if not isinstance(merchant, dict) or not isinstance(merchant.get("id"), str) or not merchant.get("name"):
+            raise CommandError(f"merchant needs an id and a name: {merchant!r}")
+        for openid in merchant.get("staff_openids", []):
+            if staff_of.setdefault(openid, merchant["id"]) != merchant["id"]:
+                raise CommandError(f"staff {openid} is listed by two merchants")
+        if current.get(merchant["id"]) == merchant:
+            report["unchanged"].append(merchant["id"])
+        else:
+            report["changed"].append(merchant["id"])
+            writes.append(CatalogItem("merchant", merchant["id"], data=merchant))
+    listed = {m["id"] for m in entries}
+    staff = _existing("staff")
+    deletes = [CatalogItem("staff", openid) for openid, data in staff.items()
+               if data["merchant_id"] in listed and staff_of.get(openid) != data["merchant_id"]]
+    writes += [CatalogItem("staff", openid, data={"merchant_id": mid}) for openid, mid in staff_of.items()
+               if staff.get(openid) != {"merchant_id": mid}]
+    return writes, deletes, report
+
+
+def load(doc: dict, dry_run: bool) -> dict:
+    writes, report = plan_behaviors(doc.get("behaviors", []))
+    merchant_writes, deletes, report_m = plan_merchants(doc.get("merchants", []))
+    writes += merchant_writes
+    if not dry_run:
+        now = clock.iso(clock.now())
+        for item in writes:
+            item.updated_at = now
+            item.save()
+        for item in deletes:
+            item.delete()
+        catalog.forget()
+    return {"behaviors": report, "merchants": report_m, "writes": len(writes) + len(deletes), "dry_run": dry_run}

@@ -1,0 +1,126 @@
+"""The console's commands: each parses nothing itself, calls one function, prints, audits."""
+from __future__ import annotations
+
+import argparse
+import time
+from datetime import datetime, timedelta
+
+from chalicelib import jobs
+from chalicelib.domain import clock
+from chalicelib.store.models import AuditRecord
+
+from . import accounts, catalog_load, db
+from .console import CommandError, Output, audit
+
+
+def run(args: argparse.Namespace, out: Output) -> int:
+    handler = _HANDLERS[(args.command, getattr(args, "action", None))]
+    return handler(args, out) or 0
+
+
+def _init_db(args, out: Output):
+    result = db.init_db(args.dry_run)
+    out.result(result, f"tables created: {', '.join(result['created']) or 'none'}; "
+                       f"already present: {len(result['present'])}")
+
+
+def _load_doc(args, out: Output, doc: dict, source: str):
+    """An idempotent upsert (no prompt: --dry-run previews it); audited when it changed anything."""
+    result = catalog_load.load(doc, dry_run=True)
+    if result["writes"] and not args.dry_run:
+        result = catalog_load.load(doc, dry_run=False)
+        audit(args.command, {"source": source}, outcome={k: v for k, v in result.items() if k != "dry_run"})
+    b = result["behaviors"]
+    out.result(result, f"behaviours: {len(b['added'])} added, {len(b['new_version'])} new versions, "
+                       f"{len(b['unchanged'])} unchanged; merchants changed: {len(result['merchants']['changed'])}"
+                       + (" (dry run)" if args.dry_run else ""))
+
+
+def _load(args, out: Output):
+    _load_doc(args, out, catalog_load.read_catalog(args.file), args.file)
+
+
+def _seed_demo(args, out: Output):
+    _load_doc(args, out, catalog_load.read_catalog(catalog_load.DEMO_CATALOG), "demo catalog")
+
+
+def _user_show(args, out: Output):
+    info = accounts.show(args.user)
+    out.result(info, "\n".join(f"{k}: {v}" for k, v in info.items() if k != "recent_entries")
+               + f"\nrecent entries: {len(info['recent_entries'])}")
+
+
+def _freeze(args, out: Output, frozen: bool):
+    result = accounts.set_frozen(args.user, frozen, args.reason, args.dry_run)
+    if not args.dry_run:
+        audit(f"user {'freeze' if frozen else 'unfreeze'}", {"user": args.user}, args.reason, result)
+    out.result(result, f"{result['id']}: {'frozen' if frozen else 'unfrozen'}" + (" (dry run)" if args.dry_run else ""))
+
+
+def _adjust(args, out: Output):
+    result = accounts.adjust(args.user, args.delta, args.reason, args.request_id, args.dry_run)
+    if not args.dry_run:
+        audit("points adjust", {"user": args.user, "delta": args.delta, "request_id": result["request_id"]},
+              args.reason, {"points": result["points"]})
+    out.result(result, f"{result['id']}: balance now {result.get('points', result.get('points_after'))}"
+                       + (" (dry run)" if args.dry_run else ""))
+
+
+def _reconcile(args, out: Output):
+    result = accounts.reconcile()
+    lines = [f"accounts checked: {result['accounts']}; mismatches: {len(result['mismatches'])}"]
+    lines += [f"  {m['user_id']}: balance {m['points']} vs ledger {m['ledger_points']}, carbon "
+              f"{m['carbon_mg']} mg vs ledger {m['ledger_carbon_mg']} mg" for m in result["mismatches"]]
+    out.result(result, "\n".join(lines))
+    return 0 if result["clean"] else 1
+
+
+def _run_jobs(args, out: Output):
+    last_run: dict[str, float] = {}
+    while True:
+        ran = {}
+        for job in jobs.JOBS:
+            if args.once or time.monotonic() - last_run.get(job.name, -1e9) >= job.every_seconds:
+                ran[job.name] = job.run(clock.now())
+                last_run[job.name] = time.monotonic()
+        if args.once:
+            out.result({"ran": ran}, f"jobs run: {', '.join(ran) or 'none registered'}")
+            return
+        time.sleep(1)
+
+
+def _audit(args, out: Output):
+    since = _since(args.since)
+    months, month = [], since.replace(day=1)
+    while month.date() <= clock.now().date():
+        months.append(month.strftime("%Y-%m"))
+        month = (month + timedelta(days=32)).replace(day=1)
+    records = [r for m in months for r in AuditRecord.query(m) if r.at >= clock.iso(since)]
+    rows = [{"at": r.at, "operator": r.operator, "command": r.command, "arguments": r.arguments,
+             "reason": r.reason, "outcome": r.outcome} for r in records]
+    out.result(rows, "\n".join(f"{r['at']}  {r['operator']:<12} {r['command']:<16} {r['arguments']} "
+                               f"{r['reason'] or ''}" for r in rows) or "no audit records")
+
+
+def _since(raw: str | None) -> datetime:
+    if not raw:
+        return clock.now() - timedelta(days=30)
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise CommandError(f"--since must be an ISO date or time, got {raw!r}") from None
+    return value if value.tzinfo else value.replace(tzinfo=clock.SHANGHAI)
+
+
+_HANDLERS = {
+    ("init-db", None): _init_db,
+    ("load", None): _load,
+    ("seed-demo", None): _seed_demo,
+    ("user", "show"): _user_show,
+    ("user", "freeze"): lambda a, o: _freeze(a, o, True),
+    ("user", "unfreeze"): lambda a, o: _freeze(a, o, False),
+    ("points", "adjust"): _adjust,
+    ("reconcile", None): _reconcile,
+    ("run-jobs", None): _run_jobs,
+    ("audit", None): _audit,
+}

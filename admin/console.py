@@ -1,0 +1,70 @@
+"""What every console command shares: output (human or --json), confirmation, audit, progress."""
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from typing import Any, TypeVar
+
+from chalicelib.domain import clock, ids
+from chalicelib.store.models import AuditRecord
+
+T = TypeVar("T")
+
+
+class CommandError(Exception):
+    """A failure the operator should read (exit status 1)."""
+
+
+class Output:
+    def __init__(self, as_json: bool) -> None:
+        self.as_json = as_json
+
+    def result(self, data: Any, text: str | None = None) -> None:
+        if self.as_json:
+            print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+        else:
+            print(text if text is not None else json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+    def info(self, text: str) -> None:
+        if not self.as_json:
+            print(text, file=sys.stderr)
+
+
+def confirm(question: str, assume_yes: bool) -> None:
+    """Asks before a destructive or bulk write unless --yes; refuses when nobody can answer."""
+    if assume_yes:
+        return
+    if not sys.stdin.isatty():
+        raise CommandError(f"{question} — refusing without --yes (no terminal to ask)")
+    answer = input(f"{question} [y/N] ").strip().lower()
+    if answer not in ("y", "yes"):
+        raise CommandError("cancelled")
+
+
+def operator() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def audit(command: str, arguments: dict, reason: str | None = None, outcome: Any = None) -> None:
+    """Records who changed what, when and why; every command that changes data calls it."""
+    now = clock.now()
+    AuditRecord(now.strftime("%Y-%m"), ids.sortable_id(clock.epoch_ms(now)), at=clock.iso(now),
+                operator=operator(), command=command, arguments=arguments, reason=reason, outcome=outcome).save()
+
+
+def progress(items: Iterable[T], label: str, total: int | None = None) -> Iterator[T]:
+    """A progress counter on a terminal's stderr; silent when piped."""
+    show = sys.stderr.isatty()
+    count = 0
+    for count, item in enumerate(items, 1):
+        if show and count % 100 == 0:
+            suffix = f"/{total}" if total else ""
+            print(f"\r{label}: {count}{suffix}", end="", file=sys.stderr, flush=True)
+        yield item
+    if show and count:
+        print(f"\r{label}: {count} done", file=sys.stderr)

@@ -1,0 +1,15 @@
+"""POST /v1/auth/login and GET /v1/health."""
+from ..services import auth
+from .web import Routes, respond
+
+routes = Routes(__name__)
+
+
+@routes.route("/v1/health", methods=["GET"])
+def health():
+    return respond(200, {"status": "ok"})
+
+
+@routes.route("/v1/auth/login", methods=["POST"])
+def login():
+    return respond(200, auth.login(routes.body().get("code")))

@@ -1,0 +1,28 @@
+"""Behaviours and self-reported check-ins."""
+from ..services import checkins, catalog
+from ..services.posting import carbon_g
+from .web import Routes, respond
+
+routes = Routes(__name__)
+
+
+@routes.route("/v1/behaviors", methods=["GET"])
+def list_behaviors():
+    items = [{
+        "code": rule.code, "name": rule.name, "category": rule.category, "unit": rule.unit,
+        "carbon_g_per_unit": carbon_g(rule.carbon_mg) / float(rule.carbon_per),
+        "points_rule": {"points": rule.points, "per": float(rule.points_per)},
+        "daily_limit": rule.daily_limit, "daily_points_max": rule.daily_points_max,
+        "daily_quantity_max": None if rule.daily_quantity_max is None else float(rule.daily_quantity_max),
+        "evidence": list(rule.evidence), "channels": list(rule.channels),
+        "methodology": {"id": rule.methodology_id, "version": rule.version, "source": rule.source,
+                        "estimate": rule.estimate},
+    } for rule in sorted(catalog.behaviors().values(), key=lambda r: (r.category, r.code))]
+    return respond(200, {"items": items, "next_cursor": None})
+
+
+@routes.route("/v1/checkins", methods=["POST"])
+def create_checkin():
+    caller = routes.caller()
+    status, body = checkins.checkin(caller, routes.body())
+    return respond(status, body)

@@ -1,0 +1,28 @@
+"""The caller's own account: profile, ledger, summary."""
+from ..services import ledger, profile
+from .web import Routes, respond
+
+routes = Routes(__name__)
+
+
+@routes.route("/v1/me", methods=["GET"])
+def get_me():
+    return respond(200, profile.me(routes.caller()))
+
+
+@routes.route("/v1/me", methods=["PATCH"])
+def patch_me():
+    caller = routes.caller()
+    return respond(200, profile.update(caller, routes.body()))
+
+
+@routes.route("/v1/me/ledger", methods=["GET"])
+def my_ledger():
+    caller = routes.caller()
+    return respond(200, ledger.page(caller, routes.query()))
+
+
+@routes.route("/v1/me/summary", methods=["GET"])
+def my_summary():
+    caller = routes.caller()
+    return respond(200, ledger.summary(caller, routes.query().get("period")))

@@ -1,0 +1,73 @@
+"""The web edge: JSON bodies in, contract-shaped responses out, one error mapping for every route."""
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from chalice import Blueprint, Response
+from pynamodb.exceptions import PynamoDBException
+
+from ..errors import AppError, InternalError, InvalidJSONError, ServiceUnavailableError, ValidationError
+from ..services import tokens
+from ..services.tokens import Caller
+
+log = logging.getLogger("greensprout.api")
+JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store"}
+
+
+def respond(status: int, body: Any) -> Response:
+    return Response(body=json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+                    status_code=status, headers=dict(JSON_HEADERS))
+
+
+def error_response(error: AppError) -> Response:
+    return respond(error.status, error.body())
+
+
+class Routes(Blueprint):
+    """A Blueprint whose views may raise AppError: each becomes the contract's JSON error, and a
+    database or unexpected failure becomes a clean 503/500 without a stack trace."""
+
+    def route(self, path: str, **kwargs: Any) -> Callable:
+        register = super().route(path, **kwargs)
+
+        def decorator(view: Callable) -> Callable:
+            @functools.wraps(view)
+            def guarded(*args: Any, **kw: Any) -> Any:
+                try:
+                    return view(*args, **kw)
+                except AppError as error:
+                    return error_response(error)
+                except (PynamoDBException, BotoCoreError, ClientError) as exc:
+                    log.warning("database unavailable on %s: %s", path, type(exc).__name__)
+                    return error_response(ServiceUnavailableError())
+                except Exception:
+                    log.exception("unhandled error on %s", path)
+                    return error_response(InternalError())
+
+            return register(guarded)
+
+        return decorator
+
+    def body(self) -> dict:
+        """The request's JSON object; INVALID_JSON or VALIDATION_ERROR otherwise."""
+        raw = self.current_request.raw_body
+        if not raw:
+            return {}
+        try:
+            body = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            raise InvalidJSONError() from None
+        if not isinstance(body, dict):
+            raise ValidationError("请求体须为 JSON 对象", field="body")
+        return body
+
+    def caller(self) -> Caller:
+        return tokens.verify(self.current_request.headers.get("authorization"))
+
+    def query(self) -> dict:
+        return dict(self.current_request.query_params or {})

@@ -1,0 +1,116 @@
+"""Daily caps (operations.md): what one more event, or a grown day total, is worth today.
+
+Self-reported channels (check-in, operator credit) are refused whole at any cap. Events a partner
+verified are never refused: past `daily_limit` or `daily_points_max` their carbon still counts with
+0 points, and units past `daily_quantity_max` count nothing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from .methodology import Rule, from_milli, to_milli
+
+
+class CapReachedError(Exception):
+    """A self-reported event would pass a cap; `cap` names which."""
+
+    def __init__(self, cap: str) -> None:
+        super().__init__(cap)
+        self.cap = cap
+
+
+@dataclass(frozen=True)
+class DayCount:
+    """What one behaviour has earned on one business day."""
+
+    events: int = 0
+    points: int = 0
+    quantity_milli: int = 0
+    carbon_mg: int = 0
+
+    @classmethod
+    def from_list(cls, raw: list | None) -> DayCount:
+        return cls(*(int(v) for v in raw)) if raw else cls()
+
+    def to_list(self) -> list[int]:
+        return [self.events, self.points, self.quantity_milli, self.carbon_mg]
+
+
+@dataclass(frozen=True)
+class Award:
+    """The outcome of one event: what it earns, the inputs to recompute it, and the day's new count."""
+
+    carbon_mg: int
+    points: int
+    inputs: dict
+    day: DayCount
+
+
+def award_self_reported(rule: Rule, day: DayCount, quantity: Decimal) -> Award:
+    """A check-in or operator credit: all of it, or CapReachedError."""
+    if rule.daily_limit is not None and day.events + 1 > rule.daily_limit:
+        raise CapReachedError("daily_limit")
+    q_milli = to_milli(quantity)
+    if rule.daily_quantity_max is not None and day.quantity_milli + q_milli > to_milli(rule.daily_quantity_max):
+        raise CapReachedError("daily_quantity_max")
+    points = rule.points_for(quantity)
+    if rule.daily_points_max is not None and day.points + points > rule.daily_points_max:
+        raise CapReachedError("daily_points_max")
+    carbon = rule.carbon_for(quantity)
+    return Award(carbon, points, {"quantity": str(quantity)},
+                 DayCount(day.events + 1, day.points + points, day.quantity_milli + q_milli, day.carbon_mg + carbon))
+
+
+def award_verified_event(rule: Rule, day: DayCount, quantity: Decimal) -> Award:
+    """A ride or bank event: never refused; caps reduce what it earns."""
+    q_milli = to_milli(quantity)
+    counted_milli = q_milli
+    if rule.daily_quantity_max is not None:
+        counted_milli = max(0, min(q_milli, to_milli(rule.daily_quantity_max) - day.quantity_milli))
+    counted = from_milli(counted_milli)
+    carbon = rule.carbon_for(counted)
+    points = rule.points_for(counted)
+    if rule.daily_limit is not None and day.events + 1 > rule.daily_limit:
+        points = 0
+    if rule.daily_points_max is not None:
+        points = max(0, min(points, rule.daily_points_max - day.points))
+    return Award(carbon, points, {"quantity": str(quantity), "counted_quantity": str(counted)},
+                 DayCount(day.events + 1, day.points + points, day.quantity_milli + counted_milli,
+                          day.carbon_mg + carbon))
+
+
+def award_day_total(rule: Rule, day: DayCount, total: Decimal) -> Award | None:
+    """An amount that grows during the day (steps): award f(total) - f(already credited).
+
+    `day.quantity_milli` is the stored day total. A total not above it awards nothing (None).
+    """
+    previous = from_milli(day.quantity_milli)
+    if total <= previous:
+        return None
+    ceiling = rule.daily_quantity_max
+    counted = total if ceiling is None else min(total, ceiling)
+    carbon = rule.carbon_for(counted) - day.carbon_mg
+    points = rule.points_for(counted)
+    if rule.daily_points_max is not None:
+        points = min(points, rule.daily_points_max)
+    points -= day.points
+    inputs = {"day_total": str(total), "previous_day_total": str(previous)}
+    return Award(max(carbon, 0), max(points, 0), inputs,
+                 DayCount(day.events + 1, day.points + max(points, 0), to_milli(total),
+                          day.carbon_mg + max(carbon, 0)))
+
+
+def recompute(rule: Rule, inputs: dict) -> tuple[int, int | None]:
+    """Carbon (and, where it does not depend on the day's other events, points) from stored inputs.
+
+    Used by audits: anyone holding the methodology version and an entry's inputs gets its carbon back.
+    """
+    if "day_total" in inputs:
+        ceiling = rule.daily_quantity_max
+        now, before = Decimal(inputs["day_total"]), Decimal(inputs["previous_day_total"])
+        if ceiling is not None:
+            now, before = min(now, ceiling), min(before, ceiling)
+        return rule.carbon_for(now) - rule.carbon_for(before), None
+    counted = Decimal(inputs.get("counted_quantity", inputs["quantity"]))
+    return rule.carbon_for(counted), rule.points_for(counted)

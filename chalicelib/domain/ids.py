@@ -1,0 +1,32 @@
+"""Identifiers: time-sortable entry ids and unguessable codes, from a CSPRNG.
+
+Crockford's base32 alphabet leaves out I, L, O and U, so a code read aloud or typed from a screen
+has no look-alikes.
+"""
+from __future__ import annotations
+
+import secrets
+
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def random_code(length: int) -> str:
+    """`length` characters of 5 random bits each (12 characters = 60 bits)."""
+    return "".join(secrets.choice(ALPHABET) for _ in range(length))
+
+
+def _base32(number: int, width: int) -> str:
+    chars = []
+    for _ in range(width):
+        number, digit = divmod(number, 32)
+        chars.append(ALPHABET[digit])
+    return "".join(reversed(chars))
+
+
+def sortable_id(epoch_ms: int) -> str:
+    """A ULID-shaped id: 10 characters of milliseconds then 16 random ones (80 bits); sorts by time."""
+    return _base32(epoch_ms, 10) + random_code(16)
+
+
+def user_id() -> str:
+    return "u_" + random_code(20)

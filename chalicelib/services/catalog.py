@@ -1,0 +1,62 @@
+"""The catalog as the request paths see it: behaviours and merchants, cached per Lambda container.
+
+A check-in must not read the catalog from DynamoDB each time: each container reads the small
+`behavior` and `merchant` partitions at most once a minute. Methodology versions are immutable,
+so they are cached for good.
+"""
+from __future__ import annotations
+
+import time
+
+from ..domain.methodology import Rule, rule_from_catalog
+from ..errors import UnknownBehaviorError
+from ..store.models import CatalogItem
+
+CACHE_SECONDS = 60.0
+_cache: dict[str, tuple[float, dict]] = {}
+_versions: dict[tuple[str, str], Rule] = {}
+
+
+def _partition(kind: str) -> dict[str, dict]:
+    hit = _cache.get(kind)
+    if hit and time.monotonic() - hit[0] < CACHE_SECONDS:
+        return hit[1]
+    items = {item.id: item.data for item in CatalogItem.query(kind)}
+    _cache[kind] = (time.monotonic(), items)
+    return items
+
+
+def forget() -> None:
+    """Drops the container's cache (the admin console after a load; tests)."""
+    _cache.clear()
+
+
+def behaviors() -> dict[str, Rule]:
+    return {code: rule_from_catalog(data) for code, data in _partition("behavior").items()}
+
+
+def behavior(code: object) -> Rule:
+    data = _partition("behavior").get(code) if isinstance(code, str) else None
+    if data is None:
+        raise UnknownBehaviorError(behavior=code if isinstance(code, str) else None)
+    return rule_from_catalog(data)
+
+
+def rule_version(code: str, version: str) -> Rule:
+    """The rule exactly as it was at `version`: what recomputing an old entry needs."""
+    key = (code, version)
+    if key not in _versions:
+        item = CatalogItem.get(f"methodology#{code}", version)
+        _versions[key] = rule_from_catalog(item.data)
+    return _versions[key]
+
+
+def merchants() -> dict[str, dict]:
+    return _partition("merchant")
+
+
+def merchant_of_staff(openid: str) -> dict | None:
+    """The merchant whose `staff_openids` lists this WeChat user, if any (the `staff` partition
+    indexes them by openid when the catalog is loaded)."""
+    staff = _partition("staff").get(openid)
+    return merchants().get(staff["merchant_id"]) if staff else None

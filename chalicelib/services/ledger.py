@@ -1,0 +1,73 @@
+"""Reading the caller's ledger and summary: each one DynamoDB Query."""
+from __future__ import annotations
+
+from ..domain import clock
+from ..errors import ValidationError
+from ..store import cursor as cursors
+from ..store.models import BehaviorMonth, LedgerEntry
+from . import catalog
+from .posting import carbon_g, entry_json
+from .tokens import Caller
+
+KINDS = ("earn", "spend", "refund", "adjust", "accrual", "expire")
+PERIODS = ("month", "year", "all")
+TREE_DAY_G = 49.3  # an 18 kg-a-year tree for one day (api.md definitions)
+CAR_KM_G = 200.0  # a petrol car at 0.2 kg/km
+
+
+def parse_limit(raw: str | None) -> int:
+    if raw is None:
+        return 20
+    if not raw.isdigit() or not 1 <= int(raw) <= 100:
+        raise ValidationError("limit 须为 1 到 100 的整数", field="limit")
+    return int(raw)
+
+
+def page(caller: Caller, query: dict) -> dict:
+    """GET /v1/me/ledger: newest first, `kind` filter served by the by_kind index."""
+    limit = parse_limit(query.get("limit"))
+    kind = query.get("kind")
+    if kind is not None and kind not in KINDS:
+        raise ValidationError("kind 取值无效", field="kind", allowed=list(KINDS))
+    context = f"ledger|{caller.user_id}|{kind or ''}"
+    start = cursors.decode(query.get("cursor"), context)
+    if kind:
+        results = LedgerEntry.by_kind.query(f"{caller.user_id}#{kind}", scan_index_forward=False, limit=limit,
+                                            last_evaluated_key=start)
+    else:
+        results = LedgerEntry.query(caller.user_id, scan_index_forward=False, limit=limit, last_evaluated_key=start)
+    items = [entry_json(entry) for entry in results]
+    return {"items": items, "next_cursor": cursors.encode(results.last_evaluated_key, context)}
+
+
+def summary(caller: Caller, period: str | None) -> dict:
+    """GET /v1/me/summary: by behaviour, by month, and equivalents a person understands."""
+    period = period or "month"
+    if period not in PERIODS:
+        raise ValidationError("period 须为 month、year 或 all", field="period")
+    today = clock.business_day(clock.now()).isoformat()
+    prefix = {"month": today[:7], "year": today[:4], "all": ""}[period]
+    condition = BehaviorMonth.period.startswith(prefix) if prefix else None
+    by_behavior: dict[str, list[int]] = {}
+    by_month: dict[str, list[int]] = {}
+    for row in BehaviorMonth.query(caller.user_id, range_key_condition=condition):
+        month, _, code = row.period.partition("#")
+        for bucket in (by_behavior.setdefault(code, [0, 0, 0]), by_month.setdefault(month, [0, 0, 0])):
+            bucket[0] += int(row.events)
+            bucket[1] += int(row.carbon_mg)
+            bucket[2] += int(row.points)
+    rules = catalog.behaviors()
+    total_mg = sum(v[1] for v in by_month.values())
+    total_g = carbon_g(total_mg)
+    return {
+        "period": period,
+        "carbon_g": total_g,
+        "points": sum(v[2] for v in by_month.values()),
+        "by_behavior": [
+            {"behavior": code, "name": rules[code].name if code in rules else code, "count": v[0],
+             "carbon_g": carbon_g(v[1]), "points": v[2]}
+            for code, v in sorted(by_behavior.items(), key=lambda kv: -kv[1][1])],
+        "by_month": [{"month": month, "carbon_g": carbon_g(v[1]), "points": v[2]}
+                     for month, v in sorted(by_month.items())],
+        "equivalents": {"tree_days": round(total_g / TREE_DAY_G, 1), "car_km": round(total_g / CAR_KM_G, 1)},
+    }

@@ -1,0 +1,88 @@
+"""The caller's own account as they see it: GET and PATCH /v1/me."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from urllib.parse import urlsplit
+
+from pynamodb.exceptions import UpdateError
+
+from ..domain import clock
+from ..errors import NotFoundError, ServiceUnavailableError, ValidationError
+from ..store.models import Account
+from .posting import carbon_g
+from .tokens import Caller
+
+NICKNAME_MAX = 20
+AVATAR_MAX = 512
+_AVATAR_HOSTS = re.compile(r"^([a-z0-9-]+\.)*(qlogo\.cn|weixin\.qq\.com|qpic\.cn|myqcloud\.com)$")
+
+
+def default_nickname(user_id: str) -> str:
+    return "绿芽用户" + user_id[-4:]
+
+
+def account(user_id: str) -> Account:
+    try:
+        return Account.get(user_id)
+    except Account.DoesNotExist as exc:
+        raise NotFoundError() from exc
+
+
+def me(caller: Caller) -> dict:
+    return profile_json(account(caller.user_id), caller)
+
+
+def profile_json(acct: Account, caller: Caller) -> dict:
+    return {
+        "id": acct.user_id, "nickname": acct.nickname, "avatar_url": acct.avatar_url,
+        "points": int(acct.points), "carbon_g": carbon_g(int(acct.carbon_mg)),
+        "points_earned": int(acct.points_earned), "points_spent": int(acct.points_spent),
+        "joined_at": acct.joined_at, "roles": list(caller.roles), "frozen": bool(acct.frozen),
+        "orgs": [{"id": org["id"], "name": org["name"]} for org in (acct.orgs or [])],
+    }
+
+
+def update(caller: Caller, body: dict) -> dict:
+    """PATCH /v1/me: nickname and avatar URL, checked; nothing else is taken from the client."""
+    actions = []
+    if "nickname" in body:
+        actions.append(Account.nickname.set(clean_nickname(body["nickname"])))
+    if "avatar_url" in body:
+        actions.append(Account.avatar_url.set(clean_avatar_url(body["avatar_url"])))
+    if not actions:
+        raise ValidationError("请提供 nickname 或 avatar_url", field="nickname")
+    acct = Account(caller.user_id)
+    try:
+        acct.update(actions=[*actions, Account.updated_at.set(clock.iso(clock.now()))],
+                    condition=Account.user_id.exists())
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            raise NotFoundError() from exc
+        raise ServiceUnavailableError() from exc
+    return profile_json(acct, caller)
+
+
+def clean_nickname(raw: object) -> str:
+    if not isinstance(raw, str):
+        raise ValidationError("昵称须为文字", field="nickname")
+    name = unicodedata.normalize("NFC", raw).strip()
+    if not 1 <= len(name) <= NICKNAME_MAX:
+        raise ValidationError(f"昵称须为 1 到 {NICKNAME_MAX} 个字", field="nickname")
+    if any(unicodedata.category(ch)[0] == "C" or unicodedata.category(ch) in ("Zl", "Zp") for ch in name):
+        raise ValidationError("昵称不能包含控制字符", field="nickname")
+    if any(ch in "<>\"'`\\" for ch in name):
+        raise ValidationError("昵称不能包含 < > \" ' ` \\ 等符号", field="nickname")
+    return name
+
+
+def clean_avatar_url(raw: object) -> str | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or len(raw) > AVATAR_MAX or any(ch.isspace() for ch in raw):
+        raise ValidationError("头像地址无效", field="avatar_url")
+    parts = urlsplit(raw)
+    if parts.scheme != "https" or not parts.hostname or not _AVATAR_HOSTS.match(parts.hostname) \
+            or parts.username or parts.password:
+        raise ValidationError("头像须为微信或本平台存储的 https 地址", field="avatar_url")
+    return raw

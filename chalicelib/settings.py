@@ -1,0 +1,96 @@
+"""The one typed settings object. Nothing else in the project reads os.environ."""
+from __future__ import annotations
+
+import base64
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+
+class SettingsError(RuntimeError):
+    """The environment does not describe a runnable app (missing or weak secret, bad value)."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    jwt_secret: bytes
+    data_key: bytes
+    jwt_ttl_seconds: int
+    table_prefix: str
+    aws_region: str | None
+    dynamodb_endpoint: str | None
+    wechat_api_base: str
+    wechat_appid: str | None
+    wechat_secret: str | None
+    transit_api_base: str | None
+    transit_app_id: str | None
+    transit_secret: str | None
+    bank_api_base: str | None
+    bank_client_id: str | None
+    bank_client_secret: str | None
+    bank_webhook_secret: str | None
+    partner_timeout_seconds: float
+    jwt_issuer: str = "greensprout"
+    jwt_audience: str = "greensprout-miniprogram"
+
+
+def _derive_data_key(jwt_secret: bytes) -> bytes:
+    """Development-only DATA_KEY: HKDF-SHA256 of JWT_SECRET (operations.md)."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"greensprout-data-key",
+                info=b"DATA_KEY").derive(jwt_secret)
+
+
+def _number(env: dict, name: str, default: str, cast: type) -> int | float:
+    raw = env.get(name) or default
+    try:
+        value = cast(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from exc
+    if value <= 0:
+        raise SettingsError(f"{name} must be positive, got {raw!r}")
+    return value
+
+
+def from_environ(env: dict | os._Environ = os.environ) -> Settings:
+    """Reads and checks every setting; raises SettingsError with a message an operator can act on."""
+    secret = (env.get("JWT_SECRET") or "").encode()
+    if len(secret) < 32:
+        raise SettingsError("JWT_SECRET must be set to at least 32 bytes")
+    raw_key = env.get("DATA_KEY")
+    if raw_key:
+        try:
+            data_key = base64.b64decode(raw_key, validate=True)
+        except ValueError as exc:
+            raise SettingsError("DATA_KEY must be base64") from exc
+        if len(data_key) != 32:
+            raise SettingsError("DATA_KEY must be base64 of exactly 32 bytes")
+    else:
+        data_key = _derive_data_key(secret)
+    return Settings(
+        jwt_secret=secret,
+        data_key=data_key,
+        jwt_ttl_seconds=int(_number(env, "JWT_TTL_SECONDS", "7200", int)),
+        table_prefix=env.get("TABLE_PREFIX") or "greensprout-dev-",
+        aws_region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION"),
+        dynamodb_endpoint=env.get("AWS_ENDPOINT_URL_DYNAMODB") or None,
+        wechat_api_base=(env.get("WECHAT_API_BASE") or "https://api.weixin.qq.com").rstrip("/"),
+        wechat_appid=env.get("WECHAT_APPID"),
+        wechat_secret=env.get("WECHAT_SECRET"),
+        transit_api_base=(env.get("TRANSIT_API_BASE") or "").rstrip("/") or None,
+        transit_app_id=env.get("TRANSIT_APP_ID"),
+        transit_secret=env.get("TRANSIT_SECRET"),
+        bank_api_base=(env.get("BANK_API_BASE") or "").rstrip("/") or None,
+        bank_client_id=env.get("BANK_CLIENT_ID"),
+        bank_client_secret=env.get("BANK_CLIENT_SECRET"),
+        bank_webhook_secret=env.get("BANK_WEBHOOK_SECRET"),
+        partner_timeout_seconds=float(_number(env, "PARTNER_TIMEOUT_SECONDS", "3", float)),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings of this process, read once."""
+    return from_environ()

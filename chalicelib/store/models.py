@@ -1,0 +1,177 @@
+"""PynamoDB models: one table per aggregate, every key chosen so requests never scan and no item is hot.
+
+Table names carry TABLE_PREFIX so several environments can share one DynamoDB. Everything a
+request path touches is keyed by the caller (user id, openid, request id) or by one catalog
+partition that Lambda containers cache.
+"""
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from ..settings import get_settings
+
+_settings = get_settings()
+TABLE_PREFIX = _settings.table_prefix
+
+
+class _Meta:
+    host = _settings.dynamodb_endpoint
+    region = _settings.aws_region
+    billing_mode = "PAY_PER_REQUEST"
+    # Bounded, quick retries: well inside API Gateway's 29 s and Lambda's timeout.
+    connect_timeout_seconds = 2
+    read_timeout_seconds = 5
+    max_retry_attempts = 3
+
+
+def _meta(name: str, **extra: object) -> type:
+    return type("Meta", (_Meta,), {"table_name": TABLE_PREFIX + name, **extra})
+
+
+class Account(Model):
+    """accounts — pk `user_id`.
+
+    The balance, lifetime carbon and the per-day counters of the last days live on this one item,
+    so one consistent read gives everything a write needs, and every write conditions on `version`
+    (bumped by each write, freezing included): `balance_after` is exact and no update is lost.
+    `daily` is {"YYYY-MM-DD": {behaviour: [events, points, quantity_milli, carbon_mg]}}.
+    """
+
+    Meta = _meta("accounts")
+    user_id = UnicodeAttribute(hash_key=True)
+    version = NumberAttribute(default=0)
+    points = NumberAttribute(default=0)
+    carbon_mg = NumberAttribute(default=0)
+    points_earned = NumberAttribute(default=0)
+    points_spent = NumberAttribute(default=0)
+    daily = JSONAttribute(default=dict)
+    frozen = BooleanAttribute(default=False)
+    frozen_reason = UnicodeAttribute(null=True)
+    nickname = UnicodeAttribute(null=True)
+    avatar_url = UnicodeAttribute(null=True)
+    identity_key = UnicodeAttribute(null=True)
+    orgs = JSONAttribute(default=list)
+    joined_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute(null=True)
+
+
+class Identity(Model):
+    """identities — pk `key` = "wx#{openid}". Maps a WeChat account to one user, created by a
+    conditional put so two simultaneous first logins make one user. Holds the latest WeChat
+    session_key, sealed with DATA_KEY."""
+
+    Meta = _meta("identities")
+    key = UnicodeAttribute(hash_key=True)
+    user_id = UnicodeAttribute()
+    session_key_sealed = UnicodeAttribute(null=True)
+    unionid_sealed = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    last_login_at = UnicodeAttribute(null=True)
+
+
+class LedgerByKind(GlobalSecondaryIndex):
+    """GSI `by_kind` — pk `user_kind` = "{user_id}#{kind}", sk `entry_id`: one user's entries of one kind."""
+
+    class Meta:
+        index_name = "by_kind"
+        projection = AllProjection()
+
+    user_kind = UnicodeAttribute(hash_key=True)
+    entry_id = UnicodeAttribute(range_key=True)
+
+
+class LedgerEntry(Model):
+    """ledger — pk `user_id`, sk `entry_id` (time-sortable, so a Query reads newest first).
+
+    Immutable: written once, with `attribute_not_exists`, in the same transaction as the balance it
+    changes. `methodology_*` and `inputs` let anyone recompute `carbon_mg`.
+    """
+
+    Meta = _meta("ledger")
+    user_id = UnicodeAttribute(hash_key=True)
+    entry_id = UnicodeAttribute(range_key=True)
+    user_kind = UnicodeAttribute()
+    at = UnicodeAttribute()
+    day = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    points = NumberAttribute()
+    carbon_mg = NumberAttribute()
+    balance_after = NumberAttribute()
+    source = UnicodeAttribute()
+    behavior = UnicodeAttribute(null=True)
+    ref = UnicodeAttribute(null=True)
+    methodology_id = UnicodeAttribute(null=True)
+    methodology_version = UnicodeAttribute(null=True)
+    inputs = JSONAttribute(null=True)
+    request_id = UnicodeAttribute(null=True)
+    reason = UnicodeAttribute(null=True)
+    by_kind = LedgerByKind()
+
+
+class IdempotencyRecord(Model):
+    """idempotency — pk `key` = "{scope}#{request_id}". Written in the transaction it guards; keeps
+    the first response (status and body) for replays; expires by TTL after 48 hours."""
+
+    Meta = _meta("idempotency")
+    key = UnicodeAttribute(hash_key=True)
+    route = UnicodeAttribute()
+    fingerprint = UnicodeAttribute()
+    status = NumberAttribute()
+    body = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    expires_at = TTLAttribute()
+
+
+class CatalogItem(Model):
+    """catalog — pk `kind` ("behavior", "methodology#{code}", "merchant", "staff", ...), sk `id`.
+
+    Small, read-mostly partitions that containers cache; methodology versions are immutable.
+    """
+
+    Meta = _meta("catalog")
+    kind = UnicodeAttribute(hash_key=True)
+    id = UnicodeAttribute(range_key=True)
+    data = JSONAttribute()
+    updated_at = UnicodeAttribute(null=True)
+
+
+class AuditRecord(Model):
+    """audit — pk `month` ("2026-11"), sk `record_id` (time-sortable). Who changed what, when, why."""
+
+    Meta = _meta("audit")
+    month = UnicodeAttribute(hash_key=True)
+    record_id = UnicodeAttribute(range_key=True)
+    at = UnicodeAttribute()
+    operator = UnicodeAttribute()
+    command = UnicodeAttribute()
+    arguments = JSONAttribute()
+    reason = UnicodeAttribute(null=True)
+    outcome = JSONAttribute(null=True)
+
+
+
+
+class BehaviorMonth(Model):
+    """summaries — pk `user_id`, sk `period` = "{YYYY-MM}#{behaviour}". What one person earned with one
+    behaviour in one month, kept by ADD in the same transaction as the entries, so a personal
+    summary for a month, a year or all time is one Query, whatever the length of the ledger."""
+
+    Meta = _meta("summaries")
+    user_id = UnicodeAttribute(hash_key=True)
+    period = UnicodeAttribute(range_key=True)
+    events = NumberAttribute(default=0)
+    carbon_mg = NumberAttribute(default=0)
+    points = NumberAttribute(default=0)
+
+
+ALL_MODELS: tuple[type[Model], ...] = (
+    Account, Identity, LedgerEntry, IdempotencyRecord, CatalogItem, AuditRecord, BehaviorMonth,
+)

@@ -1,0 +1,51 @@
+"""Small helpers the tests use to talk to the app like the mini program does."""
+from __future__ import annotations
+
+import json
+import uuid
+
+from chalicelib.store.models import ALL_MODELS
+from chalicelib.store.tx import connection
+
+
+def call(client, method: str, path: str, body=None, token: str | None = None, headers: dict | None = None):
+    """A request through chalice.test.Client; returns (status, parsed JSON body)."""
+    sent = {"Content-Type": "application/json", **(headers or {})}
+    if token:
+        sent["Authorization"] = f"Bearer {token}"
+    raw = body if isinstance(body, (str, bytes)) or body is None else json.dumps(body)
+    response = getattr(client.http, method.lower())(path, headers=sent, body=raw)
+    return response.status_code, (json.loads(response.body) if response.body else None)
+
+
+def login(client, openid: str) -> dict:
+    status, body = call(client, "POST", "/v1/auth/login", {"code": f"wx:{openid}:{uuid.uuid4().hex[:8]}"})
+    assert status == 200, body
+    return {"token": body["token"], "id": body["user"]["id"], "openid": openid, "login": body}
+
+
+def request_id() -> str:
+    return "req_" + uuid.uuid4().hex
+
+
+class DynamoDBCalls:
+    """Counts the DynamoDB API calls this thread makes, through botocore's after-call event."""
+
+    def __init__(self) -> None:
+        self.operations: list[str] = []
+        self._clients = [model._get_connection().connection.client for model in ALL_MODELS] + [connection().client]
+
+    def _count(self, model, **kwargs) -> None:
+        self.operations.append(model.name)
+
+    def __enter__(self) -> DynamoDBCalls:
+        for client in {id(c): c for c in self._clients}.values():
+            client.meta.events.register("after-call.dynamodb", self._count)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for client in {id(c): c for c in self._clients}.values():
+            client.meta.events.unregister("after-call.dynamodb", self._count)
+
+    def __len__(self) -> int:
+        return len(self.operations)

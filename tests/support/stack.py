@@ -1,0 +1,43 @@
+"""The test stack: an in-memory DynamoDB Local on a free port and the fake WeChat over HTTP.
+
+Started once per test process before the app is imported (PynamoDB reads its endpoint and table
+names when the models are defined), and stopped at the end of the session.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+
+from infra.local.dynamodb_local import DynamoDBLocal
+from infra.local.fake_wechat import FakeWeChat
+
+APPID = "wx-test-appid"
+WECHAT_SECRET = "test-wechat-secret"
+
+
+class Stack:
+    def __init__(self) -> None:
+        self.dynamodb = DynamoDBLocal()
+        self.wechat = FakeWeChat(APPID, WECHAT_SECRET)
+
+    def start(self) -> Stack:
+        self.dynamodb.start()
+        self.wechat.start()
+        os.environ.update(self.environment())
+        return self
+
+    def environment(self) -> dict[str, str]:
+        return {
+            "AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb.endpoint,
+            "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_REGION": "ap-northeast-1", "AWS_DEFAULT_REGION": "ap-northeast-1",
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "TABLE_PREFIX": "gs-test-",
+            "JWT_SECRET": os.environ.get("JWT_SECRET") or secrets.token_urlsafe(48),
+            "WECHAT_API_BASE": self.wechat.base_url, "WECHAT_APPID": APPID, "WECHAT_SECRET": WECHAT_SECRET,
+            "PARTNER_TIMEOUT_SECONDS": "1",
+        }
+
+    def stop(self) -> None:
+        self.wechat.stop()
+        self.dynamodb.stop()
