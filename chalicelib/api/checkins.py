@@ -1,6 +1,7 @@
 """Behaviours and self-reported check-ins."""
-from ..services import checkins, catalog
-from ..services.posting import carbon_g
+from decimal import Decimal
+
+from ..services import catalog, checkins
 from .web import Routes, respond
 
 routes = Routes(__name__)
@@ -10,7 +11,7 @@ routes = Routes(__name__)
 def list_behaviors():
     items = [{
         "code": rule.code, "name": rule.name, "category": rule.category, "unit": rule.unit,
-        "carbon_g_per_unit": carbon_g(rule.carbon_mg) / float(rule.carbon_per),
+        "carbon_g_per_unit": float(Decimal(rule.carbon_mg) / 1000 / rule.carbon_per),
         "points_rule": {"points": rule.points, "per": float(rule.points_per)},
         "daily_limit": rule.daily_limit, "daily_points_max": rule.daily_points_max,
         "daily_quantity_max": None if rule.daily_quantity_max is None else float(rule.daily_quantity_max),

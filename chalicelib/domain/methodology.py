@@ -79,10 +79,10 @@ def parse_quantity(raw: object) -> Decimal:
         raise RuleError("quantity must be a number") from exc
     if not value.is_finite() or value <= 0:
         raise RuleError("quantity must be a positive number")
+    if value > Decimal("100000000"):  # before quantize, which overflows the context on huge values
+        raise RuleError("quantity is too large")
     if value != value.quantize(QUANTITY_SCALE):
         raise RuleError("quantity has at most 3 decimals")
-    if value > Decimal("100000000"):
-        raise RuleError("quantity is too large")
     return value.quantize(QUANTITY_SCALE).normalize()
 
 
@@ -103,8 +103,8 @@ def rule_from_catalog(entry: dict) -> Rule:
         rule = Rule(
             code=str(entry["code"]), name=str(entry["name"]), category=str(entry.get("category", "other")),
             unit=str(entry["unit"]),
-            carbon_mg=int(carbon["mg"]), carbon_per=Decimal(str(carbon.get("per", 1))),
-            points=int(points["points"]), points_per=Decimal(str(points.get("per", 1))),
+            carbon_mg=_whole(carbon["mg"]), carbon_per=Decimal(str(carbon.get("per", 1))),
+            points=_whole(points["points"]), points_per=Decimal(str(points.get("per", 1))),
             channels=channels,
             methodology_id=str(methodology["id"]), version=str(methodology["version"]),
             source=str(methodology.get("source", "")),
@@ -115,20 +115,33 @@ def rule_from_catalog(entry: dict) -> Rule:
             evidence=tuple(entry.get("evidence") or ()),
             estimate=bool(methodology.get("estimate", entry.get("estimate", False))),
         )
-    except (KeyError, TypeError, ValueError, InvalidOperation) as exc:
+    except (KeyError, TypeError, ValueError, OverflowError, InvalidOperation) as exc:
         raise RuleError(f"behaviour {entry.get('code', '?')!r}: {exc!r}") from exc
     unknown = set(channels) - set(CHANNELS)
     if unknown or not channels:
         raise RuleError(f"behaviour {rule.code!r}: channels must be among {CHANNELS}")
+    if not (rule.carbon_per.is_finite() and rule.points_per.is_finite()):
+        raise RuleError(f"behaviour {rule.code!r}: per must be a finite number")
     if rule.carbon_mg < 0 or rule.points < 0 or rule.carbon_per <= 0 or rule.points_per <= 0:
         raise RuleError(f"behaviour {rule.code!r}: carbon and points must be >= 0 and per > 0")
+    ceiling = rule.daily_quantity_max
+    if ceiling is not None and not (ceiling.is_finite() and ceiling > 0):
+        raise RuleError(f"behaviour {rule.code!r}: limits must be positive")
     return rule
+
+
+def _whole(value: object) -> int:
+    """An integer field: 1.7 mg is refused, not silently truncated to 1."""
+    number = int(value)  # type: ignore[arg-type]
+    if isinstance(value, bool) or Decimal(str(value)) != number:
+        raise ValueError(f"{value!r} is not a whole number")
+    return number
 
 
 def _optional_int(value: object) -> int | None:
     if value is None:
         return None
-    number = int(value)  # type: ignore[arg-type]
+    number = _whole(value)
     if number <= 0:
         raise ValueError("limits must be positive")
     return number

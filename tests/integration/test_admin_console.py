@@ -1,0 +1,111 @@
+"""python -m admin: catalog versions, corrections, freezing, reconcile and the audit trail."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from admin.__main__ import main as admin
+from chalicelib.store.models import Account
+from tests.support.api import call, request_id
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _behavior(code: str, mg: int, version: str) -> dict:
+    return {"code": code, "name": "测试行为", "category": "test", "unit": "event",
+            "carbon": {"mg": mg, "per": 1}, "points": {"points": 1, "per": 1}, "daily_limit": 5,
+            "channels": ["checkin"], "methodology": {"id": f"TEST-{code}", "version": version, "source": "test"}}
+
+
+def _write(tmp_path: Path, *behaviors: dict) -> str:
+    path = tmp_path / f"catalog-{uuid.uuid4().hex[:6]}.json"
+    path.write_text(json.dumps({"behaviors": list(behaviors)}), encoding="utf-8")
+    return str(path)
+
+
+def test_a_changed_rule_needs_a_new_version_and_old_entries_keep_theirs(client, user, tmp_path, capsys):
+    code = "test_" + uuid.uuid4().hex[:8]
+    assert admin(["load", _write(tmp_path, _behavior(code, 1000, "v1"))]) == 0
+    first = call(client, "POST", "/v1/checkins", {"request_id": request_id(), "behavior": code}, token=user["token"])
+    assert admin(["load", _write(tmp_path, _behavior(code, 2000, "v1"))]) == 1
+    assert "did not; give the changed rule a new version" in capsys.readouterr().err
+    assert admin(["load", _write(tmp_path, _behavior(code, 2000, "v2"))]) == 0
+    second = call(client, "POST", "/v1/checkins", {"request_id": request_id(), "behavior": code}, token=user["token"])
+    assert (first[1]["entry"]["methodology"]["version"], first[1]["entry"]["carbon_g"]) == ("v1", 1.0)
+    assert (second[1]["entry"]["methodology"]["version"], second[1]["entry"]["carbon_g"]) == ("v2", 2.0)
+    ledger = call(client, "GET", "/v1/me/ledger", token=user["token"])[1]["items"]
+    assert [e["methodology"]["version"] for e in ledger] == ["v2", "v1"]
+
+
+def test_loading_the_same_file_twice_changes_nothing(tmp_path, capsys):
+    path = _write(tmp_path, _behavior("test_" + uuid.uuid4().hex[:8], 500, "v1"))
+    assert admin(["load", path, "--json"]) == 0
+    capsys.readouterr()
+    assert admin(["load", path, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["writes"] == 0
+
+
+def test_dry_run_previews_without_writing(tmp_path, client):
+    code = "test_" + uuid.uuid4().hex[:8]
+    assert admin(["load", _write(tmp_path, _behavior(code, 500, "v1")), "--dry-run"]) == 0
+    codes = {b["code"] for b in call(client, "GET", "/v1/behaviors")[1]["items"]}
+    assert code not in codes
+
+
+def test_points_adjust_is_an_audited_entry_and_never_goes_below_zero(client, user, capsys):
+    assert admin(["points", "adjust", user["id"], "50", "--reason", "apology for outage"]) == 0
+    assert admin(["points", "adjust", user["id"], "-51", "--reason", "too much"]) == 1
+    assert "INSUFFICIENT_POINTS" in capsys.readouterr().err
+    me = call(client, "GET", "/v1/me", token=user["token"])[1]
+    assert me["points"] == 50 and me["points_earned"] == 50
+    capsys.readouterr()
+    assert admin(["audit", "--json"]) == 0
+    trail = json.loads(capsys.readouterr().out)
+    assert any(r["command"] == "points adjust" and r["arguments"]["user"] == user["id"]
+               and r["reason"] == "apology for outage" for r in trail)
+
+
+def test_points_adjust_with_the_same_request_id_applies_once(client, user):
+    for _ in range(2):
+        assert admin(["points", "adjust", user["id"], "7", "--reason", "bonus", "--request-id", "adm_once_1234"]) == 0
+    assert call(client, "GET", "/v1/me", token=user["token"])[1]["points"] == 7
+
+
+def test_reconcile_reports_an_account_whose_balance_disagrees_with_its_ledger(client, user, capsys):
+    call(client, "POST", "/v1/checkins", {"request_id": request_id(), "behavior": "clean_plate"}, token=user["token"])
+    account = Account.get(user["id"])
+    account.update(actions=[Account.points.add(1000)])  # corruption no code path can make
+    try:
+        assert admin(["reconcile", "--json"]) == 1
+        report = json.loads(capsys.readouterr().out)
+        bad = [m for m in report["mismatches"] if m["user_id"] == user["id"]]
+        assert bad and bad[0]["points"] == 1005 and bad[0]["ledger_points"] == 5
+    finally:
+        account.update(actions=[Account.points.add(-1000)])
+    assert admin(["reconcile"]) == 0
+
+
+def test_user_show_by_openid(user, capsys):
+    assert admin(["user", "show", user["openid"], "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["id"] == user["id"]
+    assert admin(["user", "show", "o-nobody-at-all"]) == 1
+
+
+@pytest.mark.parametrize("command", [[], ["init-db"], ["load"], ["seed-demo"], ["user", "freeze"], ["points", "adjust"],
+                                     ["reconcile"], ["run-jobs"], ["audit"], ["user", "show"]])
+def test_every_command_has_help(command):
+    result = subprocess.run([sys.executable, "-m", "admin", *command, "--help"], cwd=ROOT, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "usage: python -m admin" in result.stdout
+
+
+def test_usage_errors_exit_with_status_2():
+    result = subprocess.run([sys.executable, "-m", "admin", "points", "adjust", "u_x", "notanumber"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2

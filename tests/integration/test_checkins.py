@@ -1,0 +1,125 @@
+"""POST /v1/checkins: methodology, caps, idempotency, frozen accounts, and the cost of a write."""
+from __future__ import annotations
+
+import pytest
+
+from admin.__main__ import main as admin
+from tests.support.api import DynamoDBCalls, call, request_id
+
+
+def checkin(client, user, behavior="clean_plate", rid=None, **fields):
+    body = {"request_id": rid or request_id(), "behavior": behavior, **fields}
+    return call(client, "POST", "/v1/checkins", body, token=user["token"])
+
+
+def test_clean_plate_awards_144_g_and_5_points_with_its_methodology(client, user):
+    status, body = checkin(client, user)
+    assert status == 201
+    entry = body["entry"]
+    assert (entry["kind"], entry["points"], entry["carbon_g"], entry["source"]) == ("earn", 5, 144.0, "checkin")
+    assert entry["methodology"] == {"id": "ACEF-031-clean-plate", "version": "2024.1"}
+    assert entry["balance_after"] == 5 and body["points"] == 5 and body["carbon_g"] == 144.0
+    assert entry["at"].endswith("+08:00")
+
+
+def test_fourth_clean_plate_of_the_day_is_refused_whole(client, user):
+    for n in range(3):
+        assert checkin(client, user)[0] == 201, n
+    status, body = checkin(client, user)
+    assert (status, body["error"]["code"]) == (429, "DAILY_LIMIT_REACHED")
+    me = call(client, "GET", "/v1/me", token=user["token"])[1]
+    assert (me["points"], me["carbon_g"]) == (15, 432.0)
+
+
+def test_caps_are_per_behaviour(client, user):
+    for _ in range(3):
+        checkin(client, user)
+    status, body = checkin(client, user, "no_cutlery")
+    assert status == 201 and body["entry"]["carbon_g"] == 45.72
+
+
+def test_same_request_id_returns_the_first_response_and_awards_once(client, user):
+    rid = request_id()
+    first = checkin(client, user, rid=rid)
+    second = checkin(client, user, rid=rid)
+    assert first == second
+    assert first[0] == 201
+    ledger = call(client, "GET", "/v1/me/ledger", token=user["token"])[1]
+    assert len(ledger["items"]) == 1
+
+
+def test_retry_after_success_is_replayed_even_once_the_cap_is_reached(client, user):
+    rid = request_id()
+    first = checkin(client, user, rid=rid)
+    for _ in range(2):
+        checkin(client, user)
+    assert checkin(client, user, rid=rid) == first
+
+
+def test_same_request_id_with_another_payload_is_a_conflict(client, user):
+    rid = request_id()
+    checkin(client, user, rid=rid)
+    status, body = checkin(client, user, "no_cutlery", rid=rid)
+    assert (status, body["error"]["code"]) == (409, "IDEMPOTENCY_CONFLICT")
+
+
+def test_request_ids_are_scoped_to_the_caller(client, user, openid):
+    from tests.support.api import login
+
+    other = login(client, openid + "-b")
+    rid = request_id()
+    assert checkin(client, user, rid=rid)[0] == 201
+    status, body = checkin(client, other, rid=rid)
+    assert status == 201 and body["entry"]["balance_after"] == 5
+
+
+def test_a_failed_request_is_not_remembered_and_may_be_retried(client, user):
+    rid = request_id()
+    status, _ = checkin(client, user, "green_parking", rid=rid, quantity=1)
+    assert status == 400
+    status, body = checkin(client, user, "green_parking", rid=rid, quantity=1, evidence={"odometer_km": 12034.5})
+    assert status == 201
+    assert body["entry"]["carbon_g"] == 4400.0 and body["entry"]["points"] == 20
+
+
+def test_partner_only_behaviours_are_not_self_reportable(client, user):
+    for behavior in ("walk_steps", "bus_ride", "e_statement", "old_clothes"):
+        status, body = checkin(client, user, behavior, quantity=1)
+        assert (status, body["error"]["code"]) == (422, "NOT_SELF_REPORTABLE"), behavior
+
+
+def test_unknown_behaviour_is_404(client, user):
+    status, body = checkin(client, user, "teleporting")
+    assert (status, body["error"]["code"]) == (404, "UNKNOWN_BEHAVIOR")
+
+
+def test_frozen_account_reads_but_earns_nothing(client, user):
+    assert admin(["user", "freeze", user["id"], "--reason", "test: suspicious activity"]) == 0
+    status, body = checkin(client, user)
+    assert (status, body["error"]["code"]) == (403, "ACCOUNT_FROZEN")
+    assert call(client, "GET", "/v1/me", token=user["token"])[0] == 200
+    assert call(client, "GET", "/v1/me/ledger", token=user["token"])[0] == 200
+    assert admin(["user", "unfreeze", user["id"]]) == 0
+    assert checkin(client, user)[0] == 201
+
+
+def test_successful_checkin_costs_two_dynamodb_calls(client, user):
+    checkin(client, user)  # warm the catalog cache, as a container does once a minute
+    with DynamoDBCalls() as calls:
+        status, _ = checkin(client, user)
+    assert status == 201
+    assert calls.operations == ["GetItem", "TransactWriteItems"]
+
+
+@pytest.mark.parametrize("behavior, quantity, evidence, carbon_g, points", [
+    ("clean_plate", None, None, 144.0, 5),
+    ("no_cutlery", None, None, 45.72, 2),
+    ("garbage_sorting", None, None, 30.0, 2),
+    ("green_parking", 1, {"odometer_km": 32000}, 4400.0, 20),
+])
+def test_every_self_reportable_demo_behaviour_awards_its_catalog_values(client, user, behavior, quantity, evidence,
+                                                                        carbon_g, points):
+    fields = {k: v for k, v in {"quantity": quantity, "evidence": evidence}.items() if v is not None}
+    status, body = checkin(client, user, behavior, **fields)
+    assert status == 201, body
+    assert (body["entry"]["carbon_g"], body["entry"]["points"]) == (carbon_g, points)

@@ -1,0 +1,42 @@
+"""The app refuses to start without its secret, and its cold start imports only what Lambda needs."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run(code: str, env: dict, *flags: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *flags, "-c", code], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=60)
+
+
+@pytest.mark.parametrize("secret", [None, "", "too-short-secret"])
+def test_app_refuses_to_start_without_a_strong_jwt_secret(secret):
+    env = {k: v for k, v in os.environ.items() if k != "JWT_SECRET"}
+    if secret is not None:
+        env["JWT_SECRET"] = secret
+    result = _run("import app", env)
+    assert result.returncode != 0
+    assert "JWT_SECRET must be set to at least 32 bytes" in result.stderr
+
+
+def test_a_malformed_data_key_is_refused():
+    result = _run("import app", {**os.environ, "DATA_KEY": "bm90LTMyLWJ5dGVz"})
+    assert result.returncode != 0
+    assert "DATA_KEY" in result.stderr
+
+
+def test_cold_import_of_the_app_loads_nothing_admin_test_or_fake():
+    result = _run("import app", dict(os.environ), "-X", "importtime")
+    assert result.returncode == 0, result.stderr
+    modules = {line.split("|")[-1].strip().split(".")[0] for line in result.stderr.splitlines()
+               if line.startswith("import time:")}
+    assert "chalicelib" in modules and "chalice" in modules
+    forbidden = {"admin", "infra", "tests", "miniprogram_api", "pytest", "matplotlib", "boto3"}
+    assert not modules & forbidden, modules & forbidden

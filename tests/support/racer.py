@@ -1,0 +1,44 @@
+"""Racing processes: each imports the service layer on its own (chalice.test.Client is not
+thread-safe), warms its clients, waits at a barrier, then fires one call at the same moment."""
+from __future__ import annotations
+
+import multiprocessing
+import traceback
+from collections.abc import Callable
+
+
+def _worker(target: Callable, args: tuple, barrier, results) -> None:
+    try:
+        from chalicelib.services import catalog
+
+        catalog.behaviors()  # warm the lazily built clients and the catalog cache before the race
+        barrier.wait(timeout=60)
+        results.put(("ok", target(*args)))
+    except Exception as exc:  # noqa: BLE001 - report any failure to the test
+        results.put(("error", f"{type(exc).__name__}: {getattr(exc, 'code', '')} {traceback.format_exc()}"))
+
+
+def race(target: Callable, calls: list[tuple]) -> list[tuple[str, object]]:
+    """Runs target(*args) for each args in its own process, all released together."""
+    ctx = multiprocessing.get_context("spawn")
+    barrier, results = ctx.Barrier(len(calls)), ctx.Queue()
+    processes = [ctx.Process(target=_worker, args=(target, args, barrier, results)) for args in calls]
+    for process in processes:
+        process.start()
+    outcomes = [results.get(timeout=120) for _ in processes]
+    for process in processes:
+        process.join(timeout=30)
+    return outcomes
+
+
+def checkin(user_id: str, body: dict) -> tuple[int, str]:
+    """One check-in through the service layer; (status, error code or "")."""
+    from chalicelib.errors import AppError
+    from chalicelib.services import checkins
+    from chalicelib.services.tokens import Caller
+
+    try:
+        status, _ = checkins.checkin(Caller(user_id, ("user",)), body)
+        return status, ""
+    except AppError as error:
+        return error.status, error.code
