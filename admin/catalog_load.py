@@ -7,6 +7,8 @@ computed with), and a changed rule under an unchanged version is refused.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from chalicelib.domain import clock
@@ -17,7 +19,15 @@ from chalicelib.store.models import CatalogItem
 from .console import CommandError
 
 DEMO_CATALOG = Path(__file__).with_name("demo_catalog.json")
-SUPPORTED = ("behaviors", "merchants")
+
+
+@dataclass
+class Planned:
+    """What loading one section would write and delete, and a report for the operator."""
+
+    writes: list = field(default_factory=list)
+    deletes: list = field(default_factory=list)
+    report: dict = field(default_factory=dict)
 
 
 def read_catalog(path: str | Path) -> dict:
@@ -27,19 +37,20 @@ def read_catalog(path: str | Path) -> dict:
         raise CommandError(f"cannot read catalog {path}: {exc}") from exc
     if not isinstance(doc, dict):
         raise CommandError("a catalog is a JSON object with sections such as 'behaviors'")
-    unknown = sorted(set(doc) - set(SUPPORTED))
+    unknown = sorted(set(doc) - set(SECTIONS))
     if unknown:
         raise CommandError(f"sections not supported by this version of the console: {', '.join(unknown)}")
     return doc
 
 
-def _existing(kind: str) -> dict[str, dict]:
+def existing(kind: str) -> dict[str, dict]:
+    """Every catalog item of one partition, by id."""
     return {item.id: item.data for item in CatalogItem.query(kind)}
 
 
-def plan_behaviors(entries: list) -> tuple[list[CatalogItem], dict]:
+def plan_behaviors(entries: list) -> Planned:
     writes, report = [], {"added": [], "new_version": [], "unchanged": []}
-    current = _existing("behavior")
+    current = existing("behavior")
     for entry in entries:
         try:
             rule = rule_from_catalog(entry)
@@ -56,12 +67,12 @@ def plan_behaviors(entries: list) -> tuple[list[CatalogItem], dict]:
         if rule.version not in stored:
             writes.append(CatalogItem(f"methodology#{rule.code}", rule.version, data=entry))
         writes.append(CatalogItem("behavior", rule.code, data=entry))
-    return writes, report
+    return Planned(writes, [], report)
 
 
-def plan_merchants(entries: list) -> tuple[list[CatalogItem], list[CatalogItem], dict]:
+def plan_merchants(entries: list) -> Planned:
     writes, report, staff_of = [], {"changed": [], "unchanged": []}, {}
-    current = _existing("merchant")
+    current = existing("merchant")
     for merchant in entries:
         if not isinstance(merchant, dict) or not isinstance(merchant.get("id"), str) or not merchant.get("name"):
             raise CommandError(f"merchant needs an id and a name: {merchant!r}")
@@ -74,18 +85,30 @@ def plan_merchants(entries: list) -> tuple[list[CatalogItem], list[CatalogItem],
             report["changed"].append(merchant["id"])
             writes.append(CatalogItem("merchant", merchant["id"], data=merchant))
     listed = {m["id"] for m in entries}
-    staff = _existing("staff")
+    staff = existing("staff")
     deletes = [CatalogItem("staff", openid) for openid, data in staff.items()
                if data["merchant_id"] in listed and staff_of.get(openid) != data["merchant_id"]]
     writes += [CatalogItem("staff", openid, data={"merchant_id": mid}) for openid, mid in staff_of.items()
                if staff.get(openid) != {"merchant_id": mid}]
-    return writes, deletes, report
+    return Planned(writes, deletes, report)
+
+
+# Each catalog section and the function that plans it, in load order (merchants before the goods they sell).
+# A feature adds its section here; a section not listed is refused by read_catalog.
+SECTIONS: dict[str, Callable[[list], Planned]] = {
+    "behaviors": plan_behaviors,
+    "merchants": plan_merchants,
+}
 
 
 def load(doc: dict, dry_run: bool) -> dict:
-    writes, report = plan_behaviors(doc.get("behaviors", []))
-    merchant_writes, deletes, report_m = plan_merchants(doc.get("merchants", []))
-    writes += merchant_writes
+    """Plans every section first (any error refuses the whole file), then writes."""
+    writes, deletes, reports = [], [], {}
+    for section, planner in SECTIONS.items():
+        planned = planner(doc.get(section, []))
+        writes += planned.writes
+        deletes += planned.deletes
+        reports[section] = planned.report
     if not dry_run:
         now = clock.iso(clock.now())
         for item in writes:
@@ -94,4 +117,4 @@ def load(doc: dict, dry_run: bool) -> dict:
         for item in deletes:
             item.delete()
         catalog.forget()
-    return {"behaviors": report, "merchants": report_m, "writes": len(writes) + len(deletes), "dry_run": dry_run}
+    return {**reports, "writes": len(writes) + len(deletes), "dry_run": dry_run}

@@ -30,10 +30,9 @@ def _load_doc(args, out: Output, doc: dict, source: str):
     if result["writes"] and not args.dry_run:
         result = catalog_load.load(doc, dry_run=False)
         audit(args.command, {"source": source}, outcome={k: v for k, v in result.items() if k != "dry_run"})
-    b = result["behaviors"]
-    out.result(result, f"behaviours: {len(b['added'])} added, {len(b['new_version'])} new versions, "
-                       f"{len(b['unchanged'])} unchanged; merchants changed: {len(result['merchants']['changed'])}"
-                       + (" (dry run)" if args.dry_run else ""))
+    lines = [f"{section}: " + ", ".join(f"{len(ids)} {what.replace('_', ' ')}" for what, ids in report.items())
+             for section, report in result.items() if isinstance(report, dict)]
+    out.result(result, "\n".join(lines) + f"\n{result['writes']} writes" + (" (dry run)" if args.dry_run else ""))
 
 
 def _load(args, out: Output):

@@ -3,7 +3,7 @@
 PynamoDB's create_table also turns on TTL for models with a TTLAttribute (the idempotency records)."""
 from __future__ import annotations
 
-from chalicelib.store.models import ALL_MODELS
+from chalicelib.store.tables import ALL_MODELS
 
 
 def init_db(dry_run: bool) -> dict:

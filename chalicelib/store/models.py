@@ -32,7 +32,8 @@ class _Meta:
     max_retry_attempts = 3
 
 
-def _meta(name: str, **extra: object) -> type:
+def table_meta(name: str, **extra: object) -> type:
+    """The Meta of a model whose table is `{TABLE_PREFIX}{name}`; feature modules use it too."""
     return type("Meta", (_Meta,), {"table_name": TABLE_PREFIX + name, **extra})
 
 
@@ -45,7 +46,7 @@ class Account(Model):
     `daily` is {"YYYY-MM-DD": {behaviour: [events, points, quantity_milli, carbon_mg]}}.
     """
 
-    Meta = _meta("accounts")
+    Meta = table_meta("accounts")
     user_id = UnicodeAttribute(hash_key=True)
     version = NumberAttribute(default=0)
     points = NumberAttribute(default=0)
@@ -68,7 +69,7 @@ class Identity(Model):
     conditional put so two simultaneous first logins make one user. Holds the latest WeChat
     session_key, sealed with DATA_KEY."""
 
-    Meta = _meta("identities")
+    Meta = table_meta("identities")
     key = UnicodeAttribute(hash_key=True)
     user_id = UnicodeAttribute()
     session_key_sealed = UnicodeAttribute(null=True)
@@ -95,7 +96,7 @@ class LedgerEntry(Model):
     changes. `methodology_*` and `inputs` let anyone recompute `carbon_mg`.
     """
 
-    Meta = _meta("ledger")
+    Meta = table_meta("ledger")
     user_id = UnicodeAttribute(hash_key=True)
     entry_id = UnicodeAttribute(range_key=True)
     user_kind = UnicodeAttribute()
@@ -120,7 +121,7 @@ class IdempotencyRecord(Model):
     """idempotency — pk `key` = "{scope}#{request_id}". Written in the transaction it guards; keeps
     the first response (status and body) for replays; expires by TTL after 48 hours."""
 
-    Meta = _meta("idempotency")
+    Meta = table_meta("idempotency")
     key = UnicodeAttribute(hash_key=True)
     route = UnicodeAttribute()
     fingerprint = UnicodeAttribute()
@@ -136,7 +137,7 @@ class CatalogItem(Model):
     Small, read-mostly partitions that containers cache; methodology versions are immutable.
     """
 
-    Meta = _meta("catalog")
+    Meta = table_meta("catalog")
     kind = UnicodeAttribute(hash_key=True)
     id = UnicodeAttribute(range_key=True)
     data = JSONAttribute()
@@ -146,7 +147,7 @@ class CatalogItem(Model):
 class AuditRecord(Model):
     """audit — pk `month` ("2026-11"), sk `record_id` (time-sortable). Who changed what, when, why."""
 
-    Meta = _meta("audit")
+    Meta = table_meta("audit")
     month = UnicodeAttribute(hash_key=True)
     record_id = UnicodeAttribute(range_key=True)
     at = UnicodeAttribute()
@@ -164,14 +165,10 @@ class BehaviorMonth(Model):
     behaviour in one month, kept by ADD in the same transaction as the entries, so a personal
     summary for a month, a year or all time is one Query, whatever the length of the ledger."""
 
-    Meta = _meta("summaries")
+    Meta = table_meta("summaries")
     user_id = UnicodeAttribute(hash_key=True)
     period = UnicodeAttribute(range_key=True)
     events = NumberAttribute(default=0)
     carbon_mg = NumberAttribute(default=0)
     points = NumberAttribute(default=0)
 
-
-ALL_MODELS: tuple[type[Model], ...] = (
-    Account, Identity, LedgerEntry, IdempotencyRecord, CatalogItem, AuditRecord, BehaviorMonth,
-)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import uuid
 
-from chalicelib.store.models import ALL_MODELS
+from chalicelib.store.tables import ALL_MODELS
 from chalicelib.store.tx import connection
 
 
