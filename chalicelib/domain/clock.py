@@ -23,7 +23,9 @@ def business_day(moment: datetime) -> date:
 
 
 def iso(moment: datetime) -> str:
-    """2026-11-23T08:30:00+08:00 (milliseconds kept when present)."""
+    """2026-11-23T08:30:00+08:00 (milliseconds kept when present); naive datetimes are refused."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime")
     moment = moment.astimezone(SHANGHAI)
     spec = "milliseconds" if moment.microsecond else "seconds"
     return moment.isoformat(timespec=spec)

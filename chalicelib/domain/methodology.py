@@ -83,7 +83,13 @@ def parse_quantity(raw: object) -> Decimal:
         raise RuleError("quantity is too large")
     if value != value.quantize(QUANTITY_SCALE):
         raise RuleError("quantity has at most 3 decimals")
-    return value.quantize(QUANTITY_SCALE).normalize()
+    return plain(value.quantize(QUANTITY_SCALE))
+
+
+def plain(value: Decimal) -> Decimal:
+    """Without trailing zeros and never in exponent form: 2.500 -> 2.5, 10.000 -> 10 (not 1E+1)."""
+    normalized = value.normalize()
+    return normalized.quantize(Decimal(1)) if normalized.as_tuple().exponent > 0 else normalized
 
 
 def to_milli(quantity: Decimal) -> int:
@@ -92,7 +98,7 @@ def to_milli(quantity: Decimal) -> int:
 
 
 def from_milli(milli: int) -> Decimal:
-    return (Decimal(milli) / 1000).normalize()
+    return plain(Decimal(milli) / 1000)
 
 
 def rule_from_catalog(entry: dict) -> Rule:

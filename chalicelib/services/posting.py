@@ -81,10 +81,15 @@ def load_account(user_id: str) -> Account:
 
 
 def post(user_id: str, planner: Callable[[Account], Plan], idem: IdempotencyKey | None = None,
-         request_id: str | None = None) -> tuple[int, dict]:
-    """Plans and writes atomically; returns (status, body) of the first success for this request."""
+         request_id: str | None = None, account: Account | None = None) -> tuple[int, dict]:
+    """Plans and writes atomically; returns (status, body) of the first success for this request.
+
+    `account`, when given, is a consistent read the caller already made (a batch read for a webhook),
+    used for the first attempt instead of reading again.
+    """
     for attempt in range(MAX_ATTEMPTS):
-        account = load_account(user_id)
+        if account is None or attempt > 0:
+            account = load_account(user_id)
         tx = Tx(token=idem.token(int(account.version)) if idem else None)
         try:
             plan = planner(account)
