@@ -1,0 +1,87 @@
+# GreenSprout developer commands. `make run` serves the API locally, `make test` runs the tests.
+# Every target bootstraps first: the recipes install what a fresh machine lacks, and skip what is in place.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.ONESHELL:
+.NOTPARALLEL:  # the install steps may all call apt-get, which takes one lock
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+LOCAL_INFRA := infra/local
+PYTEST_ARGS ?=
+
+# apt-get install as root, or through sudo when we are not root.
+define apt_install
+	if [ "$$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
+	echo "==> apt-get install $(1)"
+	$$sudo apt-get update -qq
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1)
+endef
+
+.PHONY: help bootstrap venv python-deps node-deps java run test lint clean
+
+help:
+	@echo "make run        the API on http://127.0.0.1:8000 with DynamoDB Local and fake partners"
+	echo "make test       the test suite (PYTEST_ARGS='-k login' to pick)"
+	echo "make lint       ruff"
+	echo "make bootstrap  install what is missing (venv, Python packages, DynamoDB Local, Java)"
+	echo "make clean      forget local data (.local/)"
+
+bootstrap: python-deps node-deps java
+
+venv:
+	@if [ -x $(PYTHON) ] && $(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then
+	  exit 0
+	fi
+	py=$$(command -v python3.11 || true)
+	if [ -z "$$py" ] && python3 -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then
+	  py=$$(command -v python3)
+	fi
+	if [ -z "$$py" ]; then echo "make bootstrap: Python 3.11 is needed (python3.11, or a python3 that is 3.11)" >&2; exit 1; fi
+	echo "==> creating $(VENV) with $$py"
+	rm -rf $(VENV)
+	"$$py" -m venv $(VENV)
+
+python-deps: venv
+	@stamp=$(VENV)/.requirements.sha256
+	hash=$$(sha256sum requirements*.txt | sha256sum | cut -d' ' -f1)
+	if [ "$$(cat $$stamp 2>/dev/null)" = "$$hash" ]; then exit 0; fi
+	echo "==> pip install -r requirements-dev.txt"
+	$(PYTHON) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+	echo "$$hash" > $$stamp
+
+node-deps:
+	@stamp=$(LOCAL_INFRA)/node_modules/.greensprout-lock.sha256
+	hash=$$(sha256sum $(LOCAL_INFRA)/package-lock.json | cut -d' ' -f1)
+	if [ "$$(cat $$stamp 2>/dev/null)" = "$$hash" ]; then exit 0; fi
+	if ! command -v npm >/dev/null; then
+	  $(call apt_install,nodejs npm)
+	fi
+	echo "==> npm ci in $(LOCAL_INFRA) (DynamoDB Local)"
+	(cd $(LOCAL_INFRA) && npm ci --no-audit --no-fund --loglevel=error)
+	echo "$$hash" > $$stamp
+
+java:
+	@java_major() { java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n 1 || true; }
+	major=$$(java_major)
+	if [ -n "$$major" ] && [ "$$major" -ge 17 ]; then exit 0; fi
+	echo "==> DynamoDB Local needs Java 17+ (found: $${major:-none})"
+	$(call apt_install,default-jre-headless)
+	major=$$(java_major)
+	if [ -z "$$major" ] || [ "$$major" -lt 17 ]; then
+	  echo "make bootstrap: installed default-jre-headless, but \`java\` on PATH is still too old (major version: $${major:-none})" >&2
+	  exit 1
+	fi
+
+run: bootstrap
+	@$(PYTHON) -m infra.local.stack
+
+test: bootstrap
+	@$(PYTHON) -m pytest $(PYTEST_ARGS)
+
+lint: bootstrap
+	@$(VENV)/bin/ruff check .
+
+clean:
+	@rm -rf .local

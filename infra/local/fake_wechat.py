@@ -1,0 +1,332 @@
+"""A fake of WeChat's server API (shared/partners/wechat.md) that `make run` and the tests point
+`WECHAT_API_BASE` at. It answers like the real one, errors included (HTTP 200 with `errcode`).
+
+Login codes (`js_code`) it understands, all single use once they succeed (then 40163):
+  `wx:<openid>[:<anything>]`    logs in as <openid> (unionid "un-<openid>", a fresh session_key each time)
+  codes registered through `POST /__fake__/codes`
+  `err-<N>[-<anything>]`        answers errcode N (40029, 45011, 40226, -1 ...); never consumed
+  `slow-<seconds>[-<anything>]` sleeps, then logs in as "o-slow"
+  `http-<status>[-<anything>]`  answers that HTTP status with a non-JSON body
+  anything else                 40029
+Tests and `make run` drive it through the control API under `/__fake__/` (or the same methods in-process).
+
+CLI: `python -m infra.local.fake_wechat --port 8010 --appid A --secret S`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import math
+import os
+import re
+import secrets
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from cryptography.hazmat.primitives import padding
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+from infra.local.fake_http import BadJsonError, FakeHTTPServer, Handler, Request, Response
+from infra.local.shutdown import block_until_interrupted
+
+TOKEN_TTL_SECONDS = 7200
+SLOW_OPENID = "o-slow"
+ERRMSG = {
+    -1: "system error",
+    40001: "invalid credential, access_token is invalid or not latest",
+    40002: "invalid grant_type",
+    40013: "invalid appid",
+    40029: "invalid code",
+    40125: "invalid appsecret",
+    40163: "code been used",
+    40226: "high risk user",
+    41008: "missing code",
+    42001: "access_token expired",
+    43101: "user refuse to accept the msg",
+    45011: "api minute-quota reach limit mustslower retry next minute",
+    47001: "data format error",
+}
+_ERR_CODE = re.compile(r"err-(-?\d+)(?:-.*)?", re.DOTALL)
+_SLOW_CODE = re.compile(r"slow-(\d+(?:\.\d+)?)(?:-.*)?", re.DOTALL)
+_HTTP_CODE = re.compile(r"http-(\d{3})(?:-.*)?", re.DOTALL)
+OK = Response({"ok": True})
+
+
+def wechat_error(errcode: int) -> Response:
+    """An error the way WeChat sends it: HTTP 200, errcode, errmsg with a request id."""
+    errmsg = f"{ERRMSG.get(errcode, 'error')} rid: {secrets.token_hex(4)}-{secrets.token_hex(4)}"
+    return Response({"errcode": errcode, "errmsg": errmsg})
+
+
+def encrypt_user_data(session_key: str, plaintext: bytes) -> tuple[str, str]:
+    """AES-CBC with PKCS#7 as WeChat encrypts `wx.getWeRunData`: (base64 ciphertext, base64 random IV)."""
+    iv = os.urandom(16)
+    padder = padding.PKCS7(128).padder()
+    padded = padder.update(plaintext) + padder.finalize()
+    encryptor = Cipher(algorithms.AES(base64.b64decode(session_key)), modes.CBC(iv)).encryptor()
+    ciphertext = encryptor.update(padded) + encryptor.finalize()
+    return base64.b64encode(ciphertext).decode(), base64.b64encode(iv).decode()
+
+
+def _ok_after(action: Callable[[], None]) -> Handler:
+    """A control handler that runs `action` and answers {"ok": true}."""
+
+    def handler(_: Request) -> Response:
+        action()
+        return OK
+
+    return handler
+
+
+def _required(body: dict[str, Any], *names: str) -> list[Any]:
+    """The named fields of a control request, or BadJsonError (a 400) naming the missing one."""
+    missing = [name for name in names if body.get(name) in (None, "")]
+    if missing:
+        raise BadJsonError(f"missing field {missing[0]!r}")
+    return [body[name] for name in names]
+
+
+class FakeWeChat(FakeHTTPServer):
+    """WeChat's server API for one mini program (appid, secret), with thread-safe in-memory state."""
+
+    name = "fake-wechat"
+
+    def __init__(self, appid: str, secret: str, port: int = 0) -> None:
+        super().__init__(port)
+        self.appid = appid
+        self.secret = secret
+        self._lock = threading.Lock()
+        self.reset()
+        self.routes = {
+            ("GET", "/sns/jscode2session"): self._code2session,
+            ("POST", "/cgi-bin/stable_token"): self._stable_token,
+            ("POST", "/wxa/business/getuserphonenumber"): self._phone_number,
+            ("POST", "/cgi-bin/message/subscribe/send"): self._subscribe_send,
+            ("POST", "/__fake__/codes"): self._post_code,
+            ("GET", "/__fake__/session_key"): self._get_session_key,
+            ("POST", "/__fake__/werun"): self._post_werun,
+            ("POST", "/__fake__/phone_codes"): self._post_phone_code,
+            ("POST", "/__fake__/invalidate_token"): _ok_after(self.invalidate_token),
+            ("GET", "/__fake__/calls"): lambda _: Response(self.calls()),
+            ("GET", "/__fake__/messages"): lambda _: Response({"messages": self.messages()}),
+            ("POST", "/__fake__/reset"): _ok_after(self.reset),
+        }
+
+    # ----- the control API, also callable in-process -------------------------------------------------
+    def reset(self) -> None:
+        """Forget everything: codes, session keys, the access token, phone codes, call counts, messages."""
+        with self._lock:
+            self._codes: dict[str, str] = {}
+            self._used_codes: set[str] = set()
+            self._session_keys: dict[str, str] = {}
+            self._token: str | None = None
+            self._token_expires_at = 0.0
+            self._phone_codes: dict[str, str] = {}
+            self._calls: Counter[str] = Counter()
+            self._messages: list[dict[str, Any]] = []
+
+    def register_code(self, code: str, openid: str) -> None:
+        """Make `code` a (single-use) login code for `openid`."""
+        with self._lock:
+            self._codes[code] = openid
+
+    def session_key(self, openid: str) -> str | None:
+        """The session_key WeChat gave at `openid`'s latest login."""
+        with self._lock:
+            return self._session_keys.get(openid)
+
+    def werun(
+        self, openid: str, step_info: list[dict[str, int]], watermark_timestamp: int | None = None,
+        appid: str | None = None, session_key: str | None = None,
+    ) -> dict[str, str] | None:
+        """What `wx.getWeRunData` hands the mini program: {"encrypted_data", "iv"}; None without a key."""
+        key = session_key or self.session_key(openid)
+        if key is None:
+            return None
+        watermark = {"appid": appid or self.appid, "timestamp": watermark_timestamp or int(time.time())}
+        plaintext = json.dumps({"stepInfoList": step_info, "watermark": watermark}, separators=(",", ":"))
+        encrypted_data, iv = encrypt_user_data(key, plaintext.encode())
+        return {"encrypted_data": encrypted_data, "iv": iv}
+
+    def add_phone_code(self, code: str, phone: str) -> None:
+        """Make `code` a single-use phone-number code for `phone` (e.g. "13800138000")."""
+        with self._lock:
+            self._phone_codes[code] = phone
+
+    def invalidate_token(self) -> None:
+        """The current access token answers 40001 from now on; stable_token then issues a new one."""
+        with self._lock:
+            self._token = None
+
+    def calls(self) -> dict[str, int]:
+        """How many times each WeChat API path was called (the control API is not counted)."""
+        with self._lock:
+            return dict(self._calls)
+
+    def messages(self) -> list[dict[str, Any]]:
+        """The subscribe messages accepted so far, as sent."""
+        with self._lock:
+            return list(self._messages)
+
+    # ----- the WeChat API ------------------------------------------------------------------------------
+    def handle(self, request: Request) -> Response:
+        """Count WeChat API calls, then route."""
+        if not request.path.startswith("/__fake__/"):
+            with self._lock:
+                self._calls[request.path] += 1
+        return super().handle(request)
+
+    def _code2session(self, request: Request) -> Response:
+        query = request.query
+        if query.get("appid") != self.appid:
+            return wechat_error(40013)
+        if query.get("secret") != self.secret:
+            return wechat_error(40125)
+        if query.get("grant_type") != "authorization_code":
+            return wechat_error(40002)
+        code = query.get("js_code", "")
+        if not code:
+            return wechat_error(41008)
+        if match := _HTTP_CODE.fullmatch(code):
+            body = f"<html><body><h1>{match[1]}</h1>upstream trouble</body></html>"
+            return Response(body, status=int(match[1]), content_type="text/html; charset=utf-8")
+        if match := _ERR_CODE.fullmatch(code):
+            return wechat_error(int(match[1]))
+        if match := _SLOW_CODE.fullmatch(code):
+            time.sleep(float(match[1]))
+        return self._login(code)
+
+    def _login(self, code: str) -> Response:
+        """Consume a login code and start a new session for its openid."""
+        with self._lock:
+            if code in self._used_codes:
+                return wechat_error(40163)
+            openid = self._openid_for(code)
+            if not openid:
+                return wechat_error(40029)
+            self._used_codes.add(code)
+            session_key = base64.b64encode(os.urandom(16)).decode()
+            self._session_keys[openid] = session_key
+        return Response({"openid": openid, "session_key": session_key, "unionid": f"un-{openid}"})
+
+    def _openid_for(self, code: str) -> str | None:
+        if code in self._codes:
+            return self._codes[code]
+        if code.startswith("wx:"):
+            return code.split(":", 2)[1]
+        if _SLOW_CODE.fullmatch(code):
+            return SLOW_OPENID
+        return None
+
+    def _stable_token(self, request: Request) -> Response:
+        body = self._wechat_body(request)
+        if body is None:
+            return wechat_error(47001)
+        if body.get("grant_type") != "client_credential":
+            return wechat_error(40002)
+        if body.get("appid") != self.appid:
+            return wechat_error(40013)
+        if body.get("secret") != self.secret:
+            return wechat_error(40125)
+        with self._lock:
+            now = time.time()
+            if body.get("force_refresh") or self._token is None or now >= self._token_expires_at:
+                self._token = secrets.token_urlsafe(48)
+                self._token_expires_at = now + TOKEN_TTL_SECONDS
+            token, expires_in = self._token, math.ceil(self._token_expires_at - now)
+        return Response({"access_token": token, "expires_in": expires_in})
+
+    def _token_error(self, request: Request) -> Response | None:
+        """40001 for an unknown or invalidated access token, 42001 for an expired one, else None."""
+        with self._lock:
+            if not self._token or request.query.get("access_token") != self._token:
+                return wechat_error(40001)
+            if time.time() >= self._token_expires_at:
+                return wechat_error(42001)
+        return None
+
+    def _phone_number(self, request: Request) -> Response:
+        if error := self._token_error(request):
+            return error
+        body = self._wechat_body(request)
+        if body is None:
+            return wechat_error(47001)
+        with self._lock:
+            phone = self._phone_codes.pop(str(body.get("code")), None)
+        if phone is None:
+            return wechat_error(40029)
+        watermark = {"appid": self.appid, "timestamp": int(time.time())}
+        phone_info = {"phoneNumber": phone, "purePhoneNumber": phone, "countryCode": "86"}
+        return Response({"errcode": 0, "errmsg": "ok", "phone_info": {**phone_info, "watermark": watermark}})
+
+    def _subscribe_send(self, request: Request) -> Response:
+        if error := self._token_error(request):
+            return error
+        body = self._wechat_body(request)
+        if body is None:
+            return wechat_error(47001)
+        if str(body.get("touser", "")).startswith("nosub"):
+            return wechat_error(43101)
+        with self._lock:
+            self._messages.append(body)
+            msgid = len(self._messages)
+        return Response({"errcode": 0, "errmsg": "ok", "msgid": msgid})
+
+    @staticmethod
+    def _wechat_body(request: Request) -> dict[str, Any] | None:
+        """The JSON body of a WeChat API call (None when it is not a JSON object: WeChat says 47001)."""
+        try:
+            return request.json()
+        except BadJsonError:
+            return None
+
+    # ----- the control API over HTTP -------------------------------------------------------------------
+    def _post_code(self, request: Request) -> Response:
+        self.register_code(*_required(request.json(), "code", "openid"))
+        return OK
+
+    def _post_phone_code(self, request: Request) -> Response:
+        self.add_phone_code(*_required(request.json(), "code", "phone"))
+        return OK
+
+    def _get_session_key(self, request: Request) -> Response:
+        session_key = self.session_key(request.query.get("openid", ""))
+        if session_key is None:
+            return Response({"error": "no session key for that openid (not logged in yet)"}, status=404)
+        return Response({"session_key": session_key})
+
+    def _post_werun(self, request: Request) -> Response:
+        body = request.json()
+        openid, step_info = _required(body, "openid", "step_info")
+        try:
+            data = self.werun(openid, step_info, body.get("watermark_timestamp"), body.get("appid"),
+                              body.get("session_key"))
+        except ValueError as exc:  # a session_key that is not base64 of 16, 24 or 32 bytes
+            return Response({"error": f"bad session_key: {exc}"}, status=400)
+        if data is None:
+            return Response({"error": "no session key for that openid: log in first"}, status=404)
+        return Response(data)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve the fake WeChat API in the foreground until Ctrl-C or SIGTERM."""
+    parser = argparse.ArgumentParser(description="Fake WeChat server API on 127.0.0.1.")
+    parser.add_argument("--port", type=int, default=8010)
+    for name in ("appid", "secret"):
+        env = f"WECHAT_{name.upper()}"
+        parser.add_argument(f"--{name}", default=os.environ.get(env), required=env not in os.environ,
+                            help=f"default: ${env}")
+    args = parser.parse_args(argv)
+    with FakeWeChat(args.appid, args.secret, port=args.port) as fake:
+        print(f"fake WeChat API at {fake.base_url} (appid {fake.appid}); Ctrl-C to stop", flush=True)
+        block_until_interrupted()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
