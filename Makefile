@@ -19,12 +19,13 @@ define apt_install
 	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1)
 endef
 
-.PHONY: help bootstrap venv python-deps node-deps java run test lint clean
+.PHONY: help bootstrap venv python-deps node-deps java run test lint bench clean
 
 help:
 	@echo "make run        the API on http://127.0.0.1:8000 with DynamoDB Local and fake partners"
 	echo "make test       the test suite (PYTEST_ARGS='-k login' to pick)"
 	echo "make lint       ruff"
+	echo "make bench      speed, DynamoDB calls and cold start against raw baselines (.bench/latest.json)"
 	echo "make bootstrap  install what is missing (venv, Python packages, DynamoDB Local, Java)"
 	echo "make clean      forget local data (.local/)"
 
@@ -79,6 +80,9 @@ run: bootstrap
 
 test: bootstrap
 	@$(PYTHON) -m pytest $(PYTEST_ARGS)
+
+bench: bootstrap
+	@$(PYTHON) -m bench
 
 lint: bootstrap
 	@$(VENV)/bin/ruff check .

@@ -1,0 +1,1 @@
+"""make bench: speed, DynamoDB calls per operation and cold start, each measured against its baseline."""

@@ -1,0 +1,115 @@
+"""python -m bench: each operation through the real Lambda entry point against its raw DynamoDB baseline.
+
+Starts its own DynamoDB Local and fake partners, prints a table and writes .bench/latest.json.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+from tests.support.stack import Stack
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / ".bench" / "latest.json"
+BENCH_BEHAVIOR = {"code": "bench_unlimited", "name": "基准测试", "category": "bench", "unit": "event",
+                  "carbon": {"mg": 144000, "per": 1}, "points": {"points": 5, "per": 1}, "channels": ["checkin"],
+                  "methodology": {"id": "BENCH", "version": "1", "source": "bench only"}}
+
+
+def _setup() -> None:
+    from admin.__main__ import main as admin
+
+    assert admin(["init-db"]) == 0 and admin(["seed-demo"]) == 0
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump({"behaviors": [BENCH_BEHAVIOR]}, handle)
+    assert admin(["load", handle.name]) == 0
+
+
+def _login(app, openid: str) -> dict:
+    from bench.lambda_events import event, invoke
+
+    status, body = invoke(app, event("POST", "/v1/auth/login", body={"code": f"wx:{openid}:{uuid.uuid4().hex}"}))
+    assert status == 200, body
+    return body
+
+
+def measure_requests(results: dict) -> str:
+    import app as app_module
+    from bench import calls
+    from bench.lambda_events import event, invoke
+    from bench.raw import Raw
+    from bench.timing import interleaved
+
+    app, raw = app_module.app, Raw()
+    counter = calls.CallCounter(calls.app_clients() + [raw.client])
+    ours_user, raw_user = _login(app, "bench-ours"), _login(app, "bench-raw")
+    token, ours_id, raw_id = ours_user["token"], ours_user["user"]["id"], raw_user["user"]["id"]
+
+    def checkin(i: int) -> None:
+        status, body = invoke(app, event("POST", "/v1/checkins", token=token,
+                                         body={"request_id": f"bench_{i}_{uuid.uuid4().hex[:8]}",
+                                               "behavior": "bench_unlimited"}))
+        assert status == 201, body
+
+    results["checkin"] = interleaved(checkin, lambda i: raw.checkin(raw_id, f"raw_{i}_{uuid.uuid4().hex[:8]}"),
+                                     counter)
+
+    def ledger_page(_: int) -> None:
+        status, body = invoke(app, event("GET", "/v1/me/ledger", token=token, query="limit=20"))
+        assert status == 200 and len(body["items"]) == 20, body
+
+    results["ledger_page"] = interleaved(ledger_page, lambda _: raw.ledger_page(ours_id), counter)
+
+    def login(i: int) -> None:
+        status, _ = invoke(app, event("POST", "/v1/auth/login", body={"code": f"wx:bench-ours:{i}-{uuid.uuid4()}"}))
+        assert status == 200
+
+    results["login"] = interleaved(login, lambda i: raw.login("bench-raw", f"wx:bench-raw:{i}-{uuid.uuid4()}",
+                                                             raw_id), counter, rounds=4)
+    return token
+
+
+def package_size() -> dict:
+    zip_path = ROOT / "build" / "package-dev" / "deployment.zip"
+    if not zip_path.exists():
+        return {"package_mb": None, "note": "run `make package` first"}
+    return {"package_mb": round(zip_path.stat().st_size / 2**20, 2)}
+
+
+def print_table(results: dict) -> None:
+    print(f"{'operation':<12} {'ops/s':>8} {'raw ops/s':>10} {'ratio':>6} {'p50 ms':>7} {'p99 ms':>7} {'ddb':>4}")
+    for name in ("checkin", "redeem", "ledger_page", "login"):
+        row = results.get(name)
+        if row:
+            print(f"{name:<12} {row['ops_per_s']:>8} {row['raw_ops_per_s']:>10} {row['ratio']:>6} {row['p50_ms']:>7} "
+                  f"{row['p99_ms']:>7} {row['ddb_calls']:>4}")
+    cold = results["cold_import"]
+    print(f"cold import: app {cold['app_ms']} ms, deps {cold['deps_ms']} ms, ratio {cold['ratio']}, "
+          f"first request {cold['first_request_ms']} ms")
+    print(f"package: {results['package_mb']} MB")
+
+
+def main() -> int:
+    stack = Stack().start()
+    try:
+        _setup()
+        results: dict = {}
+        token = measure_requests(results)
+        from bench.cold import cold_import, first_request_ms
+
+        results["cold_import"] = {**cold_import(), "first_request_ms": first_request_ms(token)}
+        results.update(package_size())
+    finally:
+        stack.stop()
+    OUT.parent.mkdir(exist_ok=True)
+    OUT.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    print_table(results)
+    print(f"wrote {OUT.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""The baselines: the DynamoDB (and WeChat) requests each operation cannot avoid, made directly with boto3.
+
+Same items, same sizes, same transaction shapes as the app's, without any of our code around them.
+"""
+from __future__ import annotations
+
+import json
+import secrets
+import time
+
+import boto3
+import requests
+
+from chalicelib.settings import get_settings
+
+
+class Raw:
+    def __init__(self) -> None:
+        settings = get_settings()
+        self.prefix = settings.table_prefix
+        self.client = boto3.client("dynamodb", region_name=settings.aws_region, endpoint_url=settings.dynamodb_endpoint)
+        self.http = requests.Session()
+        self.settings = settings
+
+    def table(self, name: str) -> str:
+        return self.prefix + name
+
+    def checkin(self, user_id: str, rid: str) -> None:
+        """GetItem of the account (consistent), then one transaction of four actions like the app's."""
+        account = self.client.get_item(TableName=self.table("accounts"), Key={"user_id": {"S": user_id}},
+                                       ConsistentRead=True)["Item"]
+        version = int(account["version"]["N"])
+        points = int(account["points"]["N"]) + 5
+        carbon = int(account["carbon_mg"]["N"]) + 144000
+        now = time.strftime("%Y-%m-%dT%H:%M:%S+08:00")
+        day = now[:10]
+        entry_id = f"{int(time.time() * 1000):013d}{secrets.token_hex(8)}"[:26]
+        daily = json.dumps({day: {"bench_unlimited": [version + 1, points, (version + 1) * 1000, carbon]}})
+        body = json.dumps({"entry": {"id": entry_id, "at": now, "kind": "earn", "points": 5, "carbon_g": 144.0,
+                                     "behavior": "bench_unlimited", "source": "checkin", "ref": None,
+                                     "methodology": {"id": "BENCH", "version": "1"}, "balance_after": points},
+                           "points": points, "carbon_g": carbon / 1000}, separators=(",", ":"))
+        self.client.transact_write_items(TransactItems=[
+            {"Put": {"TableName": self.table("idempotency"), "ConditionExpression": "attribute_not_exists(#k)",
+                     "ExpressionAttributeNames": {"#k": "key"},
+                     "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                     "Item": {"key": {"S": f"{user_id}#{rid}"}, "route": {"S": "POST /v1/checkins"},
+                              "fingerprint": {"S": secrets.token_hex(32)}, "status": {"N": "201"},
+                              "body": {"S": body}, "created_at": {"S": now},
+                              "expires_at": {"N": str(int(time.time()) + 172800)}}}},
+            {"Put": {"TableName": self.table("ledger"), "ConditionExpression": "attribute_not_exists(entry_id)",
+                     "Item": {"user_id": {"S": user_id}, "entry_id": {"S": entry_id},
+                              "user_kind": {"S": f"{user_id}#earn"}, "at": {"S": now}, "day": {"S": day},
+                              "kind": {"S": "earn"}, "points": {"N": "5"}, "carbon_mg": {"N": "144000"},
+                              "balance_after": {"N": str(points)}, "source": {"S": "checkin"},
+                              "behavior": {"S": "bench_unlimited"}, "methodology_id": {"S": "BENCH"},
+                              "methodology_version": {"S": "1"}, "inputs": {"S": '{"quantity":"1"}'},
+                              "request_id": {"S": rid}}}},
+            {"Update": {"TableName": self.table("accounts"), "Key": {"user_id": {"S": user_id}},
+                        "ConditionExpression": "attribute_exists(user_id) AND version = :v",
+                        "UpdateExpression": "SET version = :nv, points = :p, carbon_mg = :c, points_earned = :pe, "
+                                            "points_spent = :ps, daily = :d, updated_at = :u",
+                        "ExpressionAttributeValues": {
+                            ":v": {"N": str(version)}, ":nv": {"N": str(version + 1)}, ":p": {"N": str(points)},
+                            ":c": {"N": str(carbon)}, ":pe": {"N": str(points)}, ":ps": {"N": "0"},
+                            ":d": {"S": daily}, ":u": {"S": now}}}},
+            {"Update": {"TableName": self.table("summaries"),
+                        "Key": {"user_id": {"S": user_id}, "period": {"S": f"{day[:7]}#bench_unlimited"}},
+                        "UpdateExpression": "ADD events :one, carbon_mg :c, points :p",
+                        "ExpressionAttributeValues": {":one": {"N": "1"}, ":c": {"N": "144000"}, ":p": {"N": "5"}}}},
+        ], ClientRequestToken=secrets.token_hex(16))
+
+    def ledger_page(self, user_id: str) -> None:
+        self.client.query(TableName=self.table("ledger"), KeyConditionExpression="user_id = :u",
+                          ExpressionAttributeValues={":u": {"S": user_id}}, ScanIndexForward=False, Limit=20)
+
+    def login(self, openid: str, code: str, user_id: str) -> None:
+        """jscode2session over HTTP, the identity update (returning login) and the account read."""
+        self.http.get(self.settings.wechat_api_base + "/sns/jscode2session", timeout=3, params={
+            "appid": self.settings.wechat_appid, "secret": self.settings.wechat_secret, "js_code": code,
+            "grant_type": "authorization_code"}).json()
+        self.client.update_item(TableName=self.table("identities"), Key={"key": {"S": f"wx#{openid}"}},
+                                UpdateExpression="SET session_key_sealed = :s, last_login_at = :t",
+                                ConditionExpression="attribute_exists(#k)", ExpressionAttributeNames={"#k": "key"},
+                                ExpressionAttributeValues={":s": {"S": "v1:" + secrets.token_urlsafe(60)},
+                                                           ":t": {"S": time.strftime("%Y-%m-%dT%H:%M:%S+08:00")}},
+                                ReturnValues="ALL_NEW")
+        self.client.get_item(TableName=self.table("accounts"), Key={"user_id": {"S": user_id}})
