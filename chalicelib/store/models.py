@@ -22,14 +22,21 @@ _settings = get_settings()
 TABLE_PREFIX = _settings.table_prefix
 
 
+# botocore's "standard" retry mode (PynamoDB's default): 1 + DB_RETRIES attempts with jittered back-off, each
+# bounded by the timeouts, so the worst case (3 x 4 s + back-off) stays well inside API Gateway's 29 s.
+# A retried TransactWriteItems carries the same ClientRequestToken, so DynamoDB applies it once.
+DB_CONNECT_TIMEOUT = 1
+DB_READ_TIMEOUT = 3
+DB_RETRIES = 2
+
+
 class _Meta:
     host = _settings.dynamodb_endpoint
     region = _settings.aws_region
     billing_mode = "PAY_PER_REQUEST"
-    # Bounded, quick retries: well inside API Gateway's 29 s and Lambda's timeout.
-    connect_timeout_seconds = 2
-    read_timeout_seconds = 5
-    max_retry_attempts = 3
+    connect_timeout_seconds = DB_CONNECT_TIMEOUT
+    read_timeout_seconds = DB_READ_TIMEOUT
+    max_retry_attempts = DB_RETRIES
 
 
 def table_meta(name: str, **extra: object) -> type:

@@ -15,6 +15,7 @@ from pynamodb.transactions import TransactWrite
 
 from ..errors import ServiceUnavailableError
 from ..settings import get_settings
+from .models import DB_CONNECT_TIMEOUT, DB_READ_TIMEOUT, DB_RETRIES
 
 MAX_ACTIONS = 100  # DynamoDB's limit per transaction
 _RETRYABLE = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}
@@ -27,7 +28,8 @@ def connection() -> Connection:
     if _connection is None:
         settings = get_settings()
         _connection = Connection(region=settings.aws_region, host=settings.dynamodb_endpoint,
-                                 connect_timeout_seconds=2, read_timeout_seconds=5, max_retry_attempts=3)
+                                 connect_timeout_seconds=DB_CONNECT_TIMEOUT, read_timeout_seconds=DB_READ_TIMEOUT,
+                                 max_retry_attempts=DB_RETRIES)
     return _connection
 
 
