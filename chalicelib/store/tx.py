@@ -18,7 +18,11 @@ from ..settings import get_settings
 from .models import DB_CONNECT_TIMEOUT, DB_READ_TIMEOUT, DB_RETRIES
 
 MAX_ACTIONS = 100  # DynamoDB's limit per transaction
+# Cancellation reasons, and whole-call errors, that say "not now" rather than "no": worth another try.
 _RETRYABLE = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}
+_RETRYABLE_CALL = {"TransactionConflictException", "TransactionInProgressException", "ThrottlingException",
+                   "ProvisionedThroughputExceededException", "RequestLimitExceeded", "InternalServerError",
+                   "IdempotentParameterMismatchException"}
 _connection: Connection | None = None
 
 
@@ -78,9 +82,7 @@ class Tx:
                     getattr(transaction, method)(*args, **kwargs)
         except TransactWriteError as exc:
             if exc.cause_response_code != "TransactionCanceledException":
-                if exc.cause_response_code in _RETRYABLE | {"TransactionInProgressException"}:
-                    raise TxCancelledError({}, conflict=True) from exc
-                if exc.cause_response_code == "IdempotentParameterMismatchException":
+                if exc.cause_response_code in _RETRYABLE_CALL:
                     raise TxCancelledError({}, conflict=True) from exc
                 raise ServiceUnavailableError() from exc
             raise self._cancelled(exc) from exc

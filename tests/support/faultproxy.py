@@ -1,0 +1,117 @@
+"""A fault-injecting TCP proxy between the app and DynamoDB Local.
+
+Each chunk a client sends (with botocore, one HTTP request) is given a fate drawn from a seeded random
+generator: pass, delay, reset before forwarding (the request never reached DynamoDB), or cut the
+response after the request was forwarded (DynamoDB applied it, the client never hears). The last is the
+case that matters: only idempotency makes the client's retry harmless.
+"""
+from __future__ import annotations
+
+import random
+import socket
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Faults:
+    reset: float = 0.0  # drop the connection before forwarding the request
+    cut_response: float = 0.0  # forward the request, then drop the connection instead of the response
+    delay: float = 0.0  # forward after `delay_seconds`
+    delay_seconds: float = 0.3
+    seed: int = 7
+    counts: Counter = field(default_factory=Counter)
+
+    def __post_init__(self) -> None:
+        self._random = random.Random(self.seed)
+        self._lock = threading.Lock()
+
+    def fate(self) -> str:
+        with self._lock:
+            roll = self._random.random()
+            for name, chance in (("reset", self.reset), ("cut_response", self.cut_response), ("delay", self.delay)):
+                if roll < chance:
+                    self.counts[name] += 1
+                    return name
+                roll -= chance
+            self.counts["pass"] += 1
+            return "pass"
+
+
+class FaultProxy:
+    def __init__(self, upstream_port: int, faults: Faults) -> None:
+        self.faults = faults
+        self.upstream = ("127.0.0.1", upstream_port)
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self.port = self._server.getsockname()[1]
+        self._stopping = False
+        self.enabled = True
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> FaultProxy:
+        threading.Thread(target=self._accept, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._server.close()
+
+    def _accept(self) -> None:
+        while not self._stopping:
+            try:
+                client, _ = self._server.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client: socket.socket) -> None:
+        upstream = socket.create_connection(self.upstream)
+        try:
+            while True:
+                request = self._message(client)
+                if not request:
+                    return
+                fate = self.faults.fate() if self.enabled else "pass"
+                if fate == "reset":
+                    return
+                if fate == "delay":
+                    time.sleep(self.faults.delay_seconds)
+                upstream.sendall(request)
+                response = self._message(upstream)
+                if fate == "cut_response":
+                    return
+                client.sendall(response)
+        except OSError:
+            return
+        finally:
+            client.close()
+            upstream.close()
+
+    @staticmethod
+    def _message(sock: socket.socket) -> bytes:
+        """One whole HTTP message (botocore and DynamoDB both send Content-Length); b"" at a clean close."""
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = sock.recv(65536)
+            if not chunk:
+                if not data:
+                    return b""
+                raise OSError("peer closed mid-message")
+            data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value.strip())
+        while len(body) < length:
+            chunk = sock.recv(65536)
+            if not chunk:
+                raise OSError("upstream closed")
+            body += chunk
+        return head + b"\r\n\r\n" + body
