@@ -51,8 +51,42 @@ UnsupportedMediaTypeError = _error("UnsupportedMediaTypeError", 415, "UNSUPPORTE
 NotSelfReportableError = _error("NotSelfReportableError", 422, "NOT_SELF_REPORTABLE",
                                 "该行为由合作方自动记录，不能手动打卡")
 InsufficientPointsError = _error("InsufficientPointsError", 422, "INSUFFICIENT_POINTS", "积分不足")
+SoldOutError = _error("SoldOutError", 409, "SOLD_OUT", "这种树苗已被认养完")
 DailyLimitReachedError = _error("DailyLimitReachedError", 429, "DAILY_LIMIT_REACHED", "今日该行为次数已达上限")
 RateLimitedError = _error("RateLimitedError", 429, "RATE_LIMITED", "操作太频繁，请稍后再试")
+RequestTooLargeError = _error("RequestTooLargeError", 413, "REQUEST_TOO_LARGE", "请求体过大")
 InternalError = _error("InternalError", 500, "INTERNAL_ERROR", "服务器开小差了，请稍后再试")
 ServiceUnavailableError = _error("ServiceUnavailableError", 503, "SERVICE_UNAVAILABLE", "服务繁忙，请稍后重试")
 WeChatUnavailableError = _error("WeChatUnavailableError", 503, "WECHAT_UNAVAILABLE", "微信服务暂时不可用，请稍后重试")
+# Partners: WeChat Sports, consent, the bus company and the bank.
+UnknownPartnerError = _error("UnknownPartnerError", 404, "UNKNOWN_PARTNER", "没有这个合作方")
+InvalidPhoneCodeError = _error("InvalidPhoneCodeError", 400, "INVALID_PHONE_CODE", "手机号授权已失效，请重新授权")
+PartnerRejectedError = _error("PartnerRejectedError", 422, "PARTNER_REJECTED", "合作方未能绑定该账户")
+PartnerAccountTakenError = _error("PartnerAccountTakenError", 409, "PARTNER_ACCOUNT_TAKEN",
+                                  "该合作方账户已绑定其他用户")
+NotBoundError = _error("NotBoundError", 409, "NOT_BOUND", "尚未授权该合作方")
+BadSignatureError = _error("BadSignatureError", 401, "BAD_SIGNATURE", "签名无效")
+ReplayedError = _error("ReplayedError", 401, "REPLAYED", "重复的请求")
+SessionExpiredError = _error("SessionExpiredError", 401, "SESSION_EXPIRED", "登录状态已过期，请重新登录后再同步")
+InvalidWeRunDataError = _error("InvalidWeRunDataError", 400, "INVALID_WERUN_DATA", "微信运动数据无效，请重新同步")
+PartnerUnavailableError = _error("PartnerUnavailableError", 503, "PARTNER_UNAVAILABLE",
+                                 "合作方服务暂时不可用，请稍后重试")
+# Marketplace, merchant scanning and collection points.
+OutOfStockError = _error("OutOfStockError", 409, "OUT_OF_STOCK", "该商品已兑完")
+PerUserLimitReachedError = _error("PerUserLimitReachedError", 429, "PER_USER_LIMIT_REACHED",
+                                  "该商品每人兑换数量已达上限")
+NotCancellableError = _error("NotCancellableError", 409, "NOT_CANCELLABLE", "该兑换不能取消")
+CodeNotFoundError = _error("CodeNotFoundError", 404, "CODE_NOT_FOUND", "兑换码不存在")
+CodeAlreadyUsedError = _error("CodeAlreadyUsedError", 409, "CODE_ALREADY_USED", "该兑换码已被核销")
+CodeCancelledError = _error("CodeCancelledError", 409, "CODE_CANCELLED", "该兑换码已被用户取消，不能核销")
+CodeExpiredError = _error("CodeExpiredError", 410, "CODE_EXPIRED", "兑换码已过期")
+NotYourMerchantError = _error("NotYourMerchantError", 403, "NOT_YOUR_MERCHANT", "该兑换码不属于本商户")
+NotOperatorCreditableError = _error("NotOperatorCreditableError", 422, "NOT_OPERATOR_CREDITABLE",
+                                    "该行为不能由回收点工作人员记录")
+# Organizations.
+InvalidInviteError = _error("InvalidInviteError", 403, "INVALID_INVITE", "邀请码不正确")
+AlreadyMemberError = _error("AlreadyMemberError", 409, "ALREADY_MEMBER", "你已经是该组织的成员")
+TooManyOrgsError = _error("TooManyOrgsError", 409, "TOO_MANY_ORGS", "最多只能加入 5 个组织")
+# Privacy: content checks and deleted accounts (services/nicknames.py, services/erasure.py).
+ContentRejectedError = _error("ContentRejectedError", 422, "CONTENT_REJECTED", "内容含有违规信息，请修改后重试")
+AccountDeletedError = _error("AccountDeletedError", 401, "UNAUTHENTICATED", "该账号已注销，请重新登录")

@@ -32,6 +32,9 @@ class Settings:
     partner_timeout_seconds: float
     jwt_issuer: str = "greensprout"
     jwt_audience: str = "greensprout-miniprogram"
+    ledger_stream_arn: str | None = None  # the ledger table's stream: boards and stats (services/aggregate.py)
+    identity_stream_arn: str | None = None  # the identities table's stream: registrations and logins
+    write_rate_per_minute: int = 60  # writes one user may make a minute (chalicelib/ratelimit.py)
 
 
 def _derive_data_key(jwt_secret: bytes) -> bytes:
@@ -87,10 +90,41 @@ def from_environ(env: dict | os._Environ = os.environ) -> Settings:
         bank_client_secret=env.get("BANK_CLIENT_SECRET"),
         bank_webhook_secret=env.get("BANK_WEBHOOK_SECRET"),
         partner_timeout_seconds=float(_number(env, "PARTNER_TIMEOUT_SECONDS", "3", float)),
+        ledger_stream_arn=env.get("LEDGER_STREAM_ARN") or None,
+        identity_stream_arn=env.get("IDENTITY_STREAM_ARN") or None,
+        write_rate_per_minute=int(_number(env, "WRITE_RATE_PER_MINUTE", "60", int)),
     )
+
+
+SECRET_NAMES = ("JWT_SECRET", "DATA_KEY", "WECHAT_SECRET", "TRANSIT_SECRET", "BANK_CLIENT_SECRET",
+                "BANK_WEBHOOK_SECRET")
+
+
+def with_parameter_store(env: dict | os._Environ) -> dict | os._Environ:
+    """A deployed stage keeps its secrets in SSM Parameter Store under SSM_PARAMETER_PATH (docs/deploy.md).
+    The secrets missing from the environment are read from there (the environment wins); without the path
+    (local runs, tests) or with every secret set, nothing is fetched."""
+    path = env.get("SSM_PARAMETER_PATH")
+    if not path or all(env.get(name) for name in SECRET_NAMES):
+        return env
+    import botocore.session  # in the Lambda runtime; imported only when a stage reads its secrets
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    client = botocore.session.get_session().create_client(
+        "ssm", region_name=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION"),
+        endpoint_url=env.get("AWS_ENDPOINT_URL_SSM") or None,
+        config=Config(connect_timeout=2, read_timeout=3, retries={"max_attempts": 3, "mode": "standard"}))
+    stored = {}
+    try:
+        for page in client.get_paginator("get_parameters_by_path").paginate(Path=path, WithDecryption=True):
+            stored.update({p["Name"].rsplit("/", 1)[-1]: p["Value"] for p in page.get("Parameters", [])})
+    except (BotoCoreError, ClientError) as exc:
+        raise SettingsError(f"cannot read the secrets under {path} from SSM Parameter Store: {exc}") from exc
+    return {**{name: stored[name] for name in SECRET_NAMES if name in stored}, **{k: v for k, v in env.items() if v}}
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The settings of this process, read once."""
-    return from_environ()
+    """The settings of this process, read once (secrets from Parameter Store at most once per container)."""
+    return from_environ(with_parameter_store(os.environ))

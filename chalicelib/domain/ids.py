@@ -5,6 +5,7 @@ has no look-alikes.
 """
 from __future__ import annotations
 
+import hashlib
 import secrets
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -30,3 +31,8 @@ def sortable_id(epoch_ms: int) -> str:
 
 def user_id() -> str:
     return "u_" + random_code(20)
+
+
+def stable_shard(key: str, shards: int) -> int:
+    """A shard in [0, shards) that every process and every run agrees on (sha256, not Python's salted hash())."""
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big") % shards

@@ -69,6 +69,13 @@ class Account(Model):
     orgs = JSONAttribute(default=list)
     joined_at = UnicodeAttribute()
     updated_at = UnicodeAttribute(null=True)
+    # Privacy and points expiry (services/nicknames.py, erasure.py, points_expiry.py; domain/lots.py):
+    lots = JSONAttribute(null=True)  # {"2026": points that came in that year}, kept by posting.post
+    expired_through = NumberAttribute(null=True)  # the last lot year the yearly expiry applied
+    nickname_pending = UnicodeAttribute(null=True)  # waiting for WeChat's content check: never shown to others
+    nickname_check = UnicodeAttribute(null=True)  # "unchecked" | "review" | "rejected"
+    minor_orgs = JSONAttribute(null=True)  # ids of the school orgs that marked the member as a minor
+    deleted_at = UnicodeAttribute(null=True)  # account deleted: personal data gone, tokens refused
 
 
 class Identity(Model):
@@ -76,7 +83,7 @@ class Identity(Model):
     conditional put so two simultaneous first logins make one user. Holds the latest WeChat
     session_key, sealed with DATA_KEY."""
 
-    Meta = table_meta("identities")
+    Meta = table_meta("identities", stream_view_type="NEW_IMAGE")  # logins counted from its stream
     key = UnicodeAttribute(hash_key=True)
     user_id = UnicodeAttribute()
     session_key_sealed = UnicodeAttribute(null=True)
@@ -103,7 +110,7 @@ class LedgerEntry(Model):
     changes. `methodology_*` and `inputs` let anyone recompute `carbon_mg`.
     """
 
-    Meta = table_meta("ledger")
+    Meta = table_meta("ledger", stream_view_type="NEW_IMAGE")  # aggregated from its stream (services/aggregate.py)
     user_id = UnicodeAttribute(hash_key=True)
     entry_id = UnicodeAttribute(range_key=True)
     user_kind = UnicodeAttribute()

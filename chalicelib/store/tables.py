@@ -6,8 +6,22 @@ from __future__ import annotations
 
 from pynamodb.models import Model
 
+from .aggregates import AGGREGATE_MODELS
+from .issuance import IssuanceRecord
+from .market import MARKET_MODELS
 from .models import Account, AuditRecord, BehaviorMonth, CatalogItem, IdempotencyRecord, Identity, LedgerEntry
+from .partners import PARTNER_MODELS
+from .privacy import PRIVACY_MODELS
+from .stock import Stock
+from .trees import Adoption
 
 ALL_MODELS: tuple[type[Model], ...] = (
     Account, Identity, LedgerEntry, IdempotencyRecord, CatalogItem, AuditRecord, BehaviorMonth,
+    IssuanceRecord,
+    *PARTNER_MODELS,
+    Stock,  # goods and trees: store/stock.py
+    *MARKET_MODELS,
+    Adoption,
+    *AGGREGATE_MODELS,  # boards, org totals and stats: store/aggregates.py
+    *PRIVACY_MODELS,  # account shards, erasures, nickname moderation: store/privacy.py
 )

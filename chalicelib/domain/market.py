@@ -1,0 +1,192 @@
+"""The marketplace's pure rules: goods as the catalog defines them, codes, validity, delivery addresses.
+
+No I/O here. The catalog loader and the request paths build `Goods` with the same checks, so a goods
+item that reaches a request was valid when it was loaded.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from . import clock, ids
+
+KINDS = ("coupon", "physical", "experience")
+GOODS_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+CATEGORY = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+MAX_PRICE = 10_000_000
+MAX_STOCK = 100_000_000
+MAX_VALID_DAYS = 3650
+
+REDEMPTION_CODE_LENGTH = 16  # 80 random bits (api.md: at least 12 characters and 60 bits)
+MEMBER_CODE_LENGTH = 12  # 60 random bits, alive 5 minutes (api.md: at least 10 characters)
+MEMBER_CODE_TTL = timedelta(minutes=5)
+# QR payloads use only QR "alphanumeric mode" characters (0-9, A-Z, ':'), which gives the smallest symbol.
+REDEMPTION_QR_PREFIX = "GS:R:"
+MEMBER_QR_PREFIX = "GS:M:"
+_LOOK_ALIKES = str.maketrans({"I": "1", "L": "1", "O": "0"})
+
+
+class GoodsError(ValueError):
+    """A catalog goods entry that cannot be sold (missing or out-of-range field)."""
+
+
+@dataclass(frozen=True)
+class Goods:
+    """One goods item of the catalog. Prices and limits come from here, never from the client."""
+
+    id: str
+    name: str
+    kind: str
+    merchant_id: str
+    points_price: int
+    stock: int
+    valid_days: int
+    per_user_limit: int | None = None
+    cancellable: bool = False
+    refund_on_expiry: bool = False
+    category: str = "other"
+    description: str = ""
+    active: bool = True
+
+    @property
+    def stock_key(self) -> str:
+        return stock_key(self.id)
+
+    def to_catalog(self) -> dict:
+        return {"id": self.id, "name": self.name, "kind": self.kind, "merchant_id": self.merchant_id,
+                "points_price": self.points_price, "stock": self.stock, "valid_days": self.valid_days,
+                "per_user_limit": self.per_user_limit, "cancellable": self.cancellable,
+                "refund_on_expiry": self.refund_on_expiry, "category": self.category,
+                "description": self.description, "active": self.active}
+
+
+def stock_key(goods_id: str) -> str:
+    """The goods' item in store/stock.py."""
+    return f"goods#{goods_id}"
+
+
+def goods_from_catalog(entry: object) -> Goods:
+    """A Goods from a catalog file's entry (operations.md), every field checked."""
+    if not isinstance(entry, dict):
+        raise GoodsError(f"a goods entry is an object, got {entry!r}")
+    label = f"goods {entry.get('id', '?')!r}"
+    goods_id = entry.get("id")
+    if not isinstance(goods_id, str) or not GOODS_ID.match(goods_id):
+        raise GoodsError(f"{label}: id must be 1 to 64 of a-z, 0-9, '_' or '-'")
+    kind = entry.get("kind")
+    if kind not in KINDS:
+        raise GoodsError(f"{label}: kind must be one of {', '.join(KINDS)}")
+    category = entry.get("category", kind)
+    if not isinstance(category, str) or not CATEGORY.match(category):
+        raise GoodsError(f"{label}: category must be a short lower-case code")
+    limit = entry.get("per_user_limit")
+    return Goods(
+        id=goods_id, name=_text(entry.get("name"), label, "name", 1, 60), kind=kind,
+        merchant_id=_text(entry.get("merchant_id"), label, "merchant_id", 1, 64),
+        points_price=_integer(entry.get("points_price"), label, "points_price", 1, MAX_PRICE),
+        stock=_integer(entry.get("stock"), label, "stock", 0, MAX_STOCK),
+        valid_days=_integer(entry.get("valid_days"), label, "valid_days", 1, MAX_VALID_DAYS),
+        per_user_limit=None if limit is None else _integer(limit, label, "per_user_limit", 1, 1000),
+        cancellable=_flag(entry, "cancellable", False, label),
+        refund_on_expiry=_flag(entry, "refund_on_expiry", False, label),
+        category=category,
+        description=_text(entry.get("description", ""), label, "description", 0, 500),
+        active=_flag(entry, "active", True, label),
+    )
+
+
+def _text(value: object, label: str, name: str, low: int, high: int) -> str:
+    if not isinstance(value, str) or not low <= len(value.strip()) <= high:
+        raise GoodsError(f"{label}: {name} must be text of {low} to {high} characters")
+    return value.strip()
+
+
+def _integer(value: object, label: str, name: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise GoodsError(f"{label}: {name} must be a whole number from {low} to {high}")
+    return value
+
+
+def _flag(entry: dict, name: str, default: bool, label: str) -> bool:
+    value = entry.get(name, default)
+    if not isinstance(value, bool):
+        raise GoodsError(f"{label}: {name} must be true or false")
+    return value
+
+
+# --- validity -------------------------------------------------------------------------------------------
+
+
+def expires_at(redeemed: datetime, valid_days: int) -> datetime:
+    """Valid on the day of redemption and the following `valid_days - 1` business days: the code
+    expires at the Shanghai midnight that ends the last of them."""
+    last_day = clock.business_day(redeemed) + timedelta(days=valid_days - 1)
+    return datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=clock.SHANGHAI)
+
+
+# --- codes ----------------------------------------------------------------------------------------------
+
+
+def redemption_code() -> str:
+    return ids.random_code(REDEMPTION_CODE_LENGTH)
+
+
+def member_code() -> str:
+    return ids.random_code(MEMBER_CODE_LENGTH)
+
+
+def normalize_code(raw: object, prefix: str, length: int) -> str | None:
+    """What a scanner or a person typed, as the stored code; None when it cannot be one.
+
+    Accepts the QR payload or the bare code, in any case, with spaces or dashes, and reads Crockford's
+    look-alikes (I and L as 1, O as 0) the way the alphabet intends.
+    """
+    if not isinstance(raw, str) or len(raw) > 64:
+        return None
+    text = raw.strip().upper()
+    if text.startswith(prefix):
+        text = text[len(prefix):]
+    text = text.replace("-", "").replace(" ", "").translate(_LOOK_ALIKES)
+    if len(text) != length or any(ch not in ids.ALPHABET for ch in text):
+        return None
+    return text
+
+
+# --- delivery addresses (physical goods) ------------------------------------------------------------------
+
+PHONE = re.compile(r"^1[3-9][0-9]{9}$")
+ADDRESS_FIELDS = {"name": (1, 20), "phone": (11, 11), "region": (2, 40), "detail": (4, 120)}
+
+
+class AddressError(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def clean_address(raw: object) -> dict:
+    """A delivery address: recipient name, mainland mobile number, region and street detail."""
+    if not isinstance(raw, dict):
+        raise AddressError("address", "实物商品须填写收货地址")
+    address = {}
+    for name, (low, high) in ADDRESS_FIELDS.items():
+        value = raw.get(name)
+        if not isinstance(value, str):
+            raise AddressError(f"address.{name}", "收货地址不完整")
+        value = unicodedata.normalize("NFC", value).strip()
+        if not low <= len(value) <= high or any(unicodedata.category(ch)[0] == "C" for ch in value):
+            raise AddressError(f"address.{name}", f"收货地址的 {name} 须为 {low} 到 {high} 个字")
+        address[name] = value
+    if not PHONE.match(address["phone"]):
+        raise AddressError("address.phone", "手机号须为 11 位中国大陆手机号")
+    return address
+
+
+def mask_address(address: dict) -> dict:
+    """What the user sees again of their address: enough to recognise it, not enough to use it."""
+    name, phone, detail = address["name"], address["phone"], address["detail"]
+    return {"name": name[0] + "*" * min(len(name) - 1, 2) if len(name) > 1 else "*",
+            "phone": phone[:3] + "****" + phone[-4:], "region": address["region"],
+            "detail": detail[:4] + "****"}

@@ -1,0 +1,131 @@
+"""Events a partner verified (bus rides, bank green events): parsing, which ones still count, and how a
+user's events are cut into transactions. Pure functions.
+
+A ride counts on the business day of `boarded_at`, a bank event on that of `occurred_at`, up to 7
+days late; only while the user's consent covered that moment (api.md, Definitions).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from . import clock
+
+ID_MAX = 128
+DISTANCE_MAX_M = 200_000  # a city bus or metro ride longer than 200 km is not a ride: malformed
+FUTURE_SKEW = timedelta(minutes=5)  # a partner clock slightly ahead of ours
+MAX_TX_ACTIONS = 100
+FIXED_ACTIONS = 2  # the account update and the consent check
+ACTIONS_PER_EVENT = 2  # the ledger entry and the seen-event item
+
+
+@dataclass(frozen=True)
+class PartnerEvent:
+    """One verified event, normalised: which behaviour it may earn, how much of it, and when."""
+
+    partner: str
+    event_id: str
+    partner_ref: str
+    behavior: str
+    quantity: Decimal
+    occurred_at: datetime
+    detail: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def key(self) -> str:
+        return f"{self.partner}#{self.event_id}"
+
+    @property
+    def day(self) -> date:
+        return clock.business_day(self.occurred_at)
+
+
+def _text(raw: dict, name: str) -> str | None:
+    value = raw.get(name)
+    return value if isinstance(value, str) and 0 < len(value) <= ID_MAX else None
+
+
+def _moment(raw: dict, name: str) -> datetime | None:
+    try:
+        return clock.parse_iso(raw[name]) if isinstance(raw.get(name), str) else None
+    except ValueError:
+        return None
+
+
+def _whole(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def parse_ride(raw: object) -> PartnerEvent | None:
+    """A transit ride (shared/partners/transit.md), or None when it is malformed."""
+    if not isinstance(raw, dict):
+        return None
+    ride_id, user_ref, boarded_at = _text(raw, "ride_id"), _text(raw, "user_ref"), _moment(raw, "boarded_at")
+    mode, distance = raw.get("mode"), _whole(raw.get("distance_m"))
+    if not (ride_id and user_ref and boarded_at) or mode not in ("bus", "metro"):
+        return None
+    if raw.get("distance_m") is not None and (distance is None or not 0 <= distance <= DISTANCE_MAX_M):
+        return None
+    if mode == "metro" and not distance:
+        return None
+    quantity = Decimal(distance) if mode == "metro" else Decimal(1)
+    detail = {"ride_id": ride_id, "mode": mode, "boarded_at": raw["boarded_at"], "distance_m": distance}
+    if isinstance(raw.get("line"), str):
+        detail["line"] = raw["line"][:64]
+    return PartnerEvent("transit", ride_id, user_ref, f"{mode}_ride", quantity, boarded_at, detail)
+
+
+def parse_bank_event(raw: object) -> PartnerEvent | None:
+    """A bank green event (shared/partners/bank.md), or None when it is malformed. The type is checked
+    against the catalog by the caller: types the bank adds later are skipped until a behaviour exists."""
+    if not isinstance(raw, dict):
+        return None
+    event_id, customer_ref = _text(raw, "event_id"), _text(raw, "customer_ref")
+    kind, occurred_at = _text(raw, "type"), _moment(raw, "occurred_at")
+    if not (event_id and customer_ref and kind and occurred_at):
+        return None
+    detail = {"event_id": event_id, "type": kind, "occurred_at": raw["occurred_at"]}
+    return PartnerEvent("bank", event_id, customer_ref, kind, Decimal(1), occurred_at, detail)
+
+
+PARSERS: dict[str, Callable[[object], PartnerEvent | None]] = {"transit": parse_ride, "bank": parse_bank_event}
+
+
+def timely(event: PartnerEvent, now: datetime) -> bool:
+    """Not more than 7 business days late, and not from the future."""
+    oldest = clock.business_day(now) - timedelta(days=clock.LATE_EVENT_DAYS)
+    return event.day >= oldest and event.occurred_at <= now + FUTURE_SKEW
+
+
+def consented(periods: list, moment: datetime) -> bool:
+    """Whether `moment` falls inside one of the consent's [bound_at, revoked_at | null] periods.
+
+    Partners stamp events to the second, so a period starts at the second consent was given: a ride
+    boarded in that very second counts.
+    """
+    for start, end in periods or []:
+        begins = clock.parse_iso(start).replace(microsecond=0)
+        if begins <= moment and (end is None or moment < clock.parse_iso(end)):
+            return True
+    return False
+
+
+def chunks(events: Iterable[PartnerEvent]) -> list[list[PartnerEvent]]:
+    """Consecutive groups whose postings fit one transaction: an entry and a seen-event item per event,
+    a summary update per (month, behaviour), the account update and the consent check."""
+    groups: list[list[PartnerEvent]] = []
+    current: list[PartnerEvent] = []
+    periods: set[tuple[str, str]] = set()
+    for event in events:
+        period = (event.day.isoformat()[:7], event.behavior)
+        grown = periods | {period}
+        if current and FIXED_ACTIONS + len(grown) + ACTIONS_PER_EVENT * (len(current) + 1) > MAX_TX_ACTIONS:
+            groups.append(current)
+            current, grown = [], {period}
+        current.append(event)
+        periods = grown
+    if current:
+        groups.append(current)
+    return groups

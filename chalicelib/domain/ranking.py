@@ -1,0 +1,116 @@
+"""Leaderboard arithmetic: periods, shards, ranks with ties, and the rank histogram. Pure functions.
+
+Periods follow api.md: the ISO week from Monday and the calendar month of the Asia/Shanghai business
+day, and "all". A period key names one concrete period ("w2026-W48", "m2026-11", "all"), so last
+week's board is a different board from this week's and nothing has to be reset when a week starts.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from .ids import stable_shard
+
+PERIODS = ("week", "month", "all")
+SHARDS = 16  # partitions of every board and counter: a user's items and counters live in shard_of(user)
+ORG_BOARD_SHARDS = 4  # an org's members write far less than the whole platform: its board needs fewer
+TOP = 100  # entries of a materialized board
+BUCKETS_PER_DOUBLING = 8  # histogram resolution: a bucket spans about 9 % of a total
+
+
+def shard_of(user_id: str) -> int:
+    """A stable shard in [0, SHARDS) for a user (not Python's salted hash())."""
+    return stable_shard(user_id, SHARDS)
+
+
+def board_shards(board: str) -> int:
+    """Index partitions of a board: SHARDS for "users", fewer for one org's members."""
+    return SHARDS if board == "users" else ORG_BOARD_SHARDS
+
+
+def board_partition(board: str, period: str, user_shard: int) -> str:
+    """The ranking index partition of a user's total on a board ("users#w2026-W48#07")."""
+    return f"{board}#{period}#{user_shard % board_shards(board):02d}"
+
+
+def period_keys(day: date) -> tuple[str, str, str]:
+    """The week, month and all-time period keys a reduction made on `day` counts in."""
+    year, week, _ = day.isocalendar()
+    return f"w{year}-W{week:02d}", f"m{day.year}-{day.month:02d}", "all"
+
+
+def period_key(period: str, today: date) -> str:
+    """The key of the current `period` ("week", "month" or "all") on business day `today`."""
+    week, month, everything = period_keys(today)
+    return {"week": week, "month": month, "all": everything}[period]
+
+
+@dataclass(frozen=True)
+class Ranked:
+    rank: int
+    id: str
+    value: int
+
+
+def rank(rows: Iterable[tuple[str, int]], limit: int = TOP) -> list[Ranked]:
+    """The top `limit` of (id, value) rows, highest value first; equal values share a rank (1, 2, 2, 4).
+
+    Ties are listed by id so that a board reads the same every time it is built.
+    """
+    ordered = sorted(rows, key=lambda row: (-row[1], row[0]))[:limit]
+    ranked: list[Ranked] = []
+    for position, (row_id, value) in enumerate(ordered, start=1):
+        same = ranked and ranked[-1].value == value
+        ranked.append(Ranked(ranked[-1].rank if same else position, row_id, value))
+    return ranked
+
+
+def bucket(value: int) -> int | None:
+    """The histogram bucket of a positive total; totals of zero or less are not on a board."""
+    if value <= 0:
+        return None
+    return math.floor(math.log2(value) * BUCKETS_PER_DOUBLING)
+
+
+def histogram_move(before: int, after: int) -> dict[int, int]:
+    """What a total going from `before` to `after` changes in the histogram (bucket -> delta)."""
+    moves: dict[int, int] = {}
+    old, new = bucket(before), bucket(after)
+    if old == new:
+        return moves
+    if old is not None:
+        moves[old] = moves.get(old, 0) - 1
+    if new is not None:
+        moves[new] = moves.get(new, 0) + 1
+    return moves
+
+
+def merge_histograms(parts: Iterable[Mapping[str, int]]) -> dict[int, int]:
+    """Sums the shards of a histogram (stored with string bucket keys)."""
+    total: dict[int, int] = {}
+    for part in parts:
+        for key, count in part.items():
+            total[int(key)] = total.get(int(key), 0) + int(count)
+    return {key: count for key, count in total.items() if count}
+
+
+def caller_rank(my_id: str, value: int, top: list[Ranked], histogram: Mapping[int, int],
+                limit: int = TOP) -> tuple[int, bool]:
+    """The caller's (rank, approximate) against a materialized top list and the board's histogram.
+
+    Exact when the top list decides it: the board holds fewer than `limit` entries (the list is the
+    whole board), or the caller's total reaches the list's last one (everyone above is listed).
+    Otherwise estimated from the histogram: everyone in higher buckets plus half the caller's own.
+    """
+    higher = sum(1 for row in top if row.value > value and row.id != my_id)
+    if len(top) < limit or (top and value >= top[-1].value):
+        return higher + 1, False
+    mine = bucket(value)
+    if mine is None:
+        above = sum(histogram.values())
+    else:
+        above = sum(count for key, count in histogram.items() if key > mine)
+        above += max(histogram.get(mine, 0) - 1, 0) // 2
+    return max(above + 1, len(top) + 1), True

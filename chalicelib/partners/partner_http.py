@@ -1,0 +1,106 @@
+"""The one request function of the bus company's and the bank's clients.
+
+Each attempt is signed afresh by the caller's `sign` (transit refuses a reused nonce, so urllib3's
+`Retry`, which resends the same headers, cannot be used). 429 (honouring Retry-After), 5xx, timeouts
+and refused connections are retried with jittered exponential back-off, all inside a time budget that
+leaves room in API Gateway's 29 s; what still fails becomes 503 PARTNER_UNAVAILABLE. Nothing here
+logs a body, a query string or a header: they can hold phone numbers and tokens.
+"""
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import requests
+
+from ..errors import PartnerUnavailableError
+from ..settings import get_settings
+from .http import session
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 4
+BUDGET_SECONDS = 10.0  # one partner call, retries included
+BACKOFF_SECONDS = 0.2  # first back-off; doubles each attempt, with jitter
+MAX_RETRY_AFTER_SECONDS = 5.0  # a partner asking us to wait longer is unavailable for this request
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One request as it is signed and sent: `path` is the URL's full path, `query` already encoded."""
+
+    method: str
+    url: str
+    path: str
+    query: str
+    body: bytes
+    headers: dict[str, str]
+
+
+Signer = Callable[[Outgoing], dict[str, str]]
+
+
+def outgoing(method: str, base: str, path: str, query: str = "", body: bytes = b"",
+             content_type: str | None = None) -> Outgoing:
+    url = base + path + (f"?{query}" if query else "")
+    headers = {"Content-Type": content_type} if content_type else {}
+    return Outgoing(method, url, urlsplit(base).path + path, query, body, headers)
+
+
+def send(partner: str, request: Outgoing, sign: Signer, budget: float = BUDGET_SECONDS) -> requests.Response:
+    """The partner's answer to `request` (any status but 429/5xx), or PartnerUnavailableError."""
+    timeout = get_settings().partner_timeout_seconds
+    deadline = time.monotonic() + budget
+    for attempt in range(MAX_ATTEMPTS):
+        delay = _backoff(attempt)
+        try:
+            response = session().request(request.method, request.url, data=request.body or None,
+                                         headers={**request.headers, **sign(request)}, timeout=timeout)
+        except requests.RequestException as exc:
+            log.warning("%s %s %s: %s (attempt %d)", partner, request.method, request.path,
+                        type(exc).__name__, attempt + 1)
+        else:
+            if response.status_code != 429 and response.status_code < 500:
+                return response
+            log.warning("%s %s %s answered %s (attempt %d)", partner, request.method, request.path,
+                        response.status_code, attempt + 1)
+            if response.status_code == 429:
+                delay = _retry_after(response, delay)
+        too_long = delay > MAX_RETRY_AFTER_SECONDS or time.monotonic() + delay + timeout > deadline
+        if attempt + 1 == MAX_ATTEMPTS or too_long:
+            break
+        time.sleep(delay)
+    raise PartnerUnavailableError(partner=partner)
+
+
+def _backoff(attempt: int) -> float:
+    ceiling = BACKOFF_SECONDS * 2 ** attempt
+    return random.uniform(ceiling / 2, ceiling)
+
+
+def _retry_after(response: requests.Response, default: float) -> float:
+    """Retry-After in seconds (the partners send seconds); the back-off when absent or odd."""
+    try:
+        return max(float(response.headers.get("Retry-After", "")), 0.0)
+    except ValueError:
+        return default
+
+
+def json_of(response: requests.Response) -> dict:
+    """The JSON object of a partner answer; {} when it is not one."""
+    try:
+        data = response.json()
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def unexpected(partner: str, response: requests.Response) -> PartnerUnavailableError:
+    """An answer the partner's document does not allow here: log the status and code, give up."""
+    log.error("%s answered unexpected HTTP %s (%s)", partner, response.status_code,
+              json_of(response).get("code") or json_of(response).get("error"))
+    return PartnerUnavailableError(partner=partner)

@@ -1,0 +1,104 @@
+"""WeChat calls that need the mini program's access token, and WeChat's user-data decryption
+(shared/partners/wechat.md).
+
+The access token is the *stable* one (`/cgi-bin/stable_token` does not invalidate other containers'
+tokens), cached per container and fetched again once when WeChat answers 40001/42001. The verified
+phone number (`getuserphonenumber`) is the only phone we ever trust; it is never logged.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import threading
+import time
+
+import requests
+from cryptography.hazmat.primitives import padding
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+from ..errors import InvalidPhoneCodeError, WeChatUnavailableError
+from ..settings import get_settings
+from .http import session
+
+log = logging.getLogger(__name__)
+TOKEN_MARGIN_SECONDS = 300
+_TOKEN_INVALID = (40001, 42001)
+_lock = threading.Lock()
+_token: tuple[str, float] | None = None  # (access_token, monotonic expiry)
+
+
+class UndecryptableError(ValueError):
+    """The data does not decrypt with this session key (padding or JSON): the key is stale."""
+
+
+def decrypt_user_data(session_key: str, encrypted_data: bytes, iv: bytes) -> dict:
+    """AES-128-CBC with PKCS#7, key = base64-decoded session_key; the plaintext JSON object."""
+    try:
+        key = base64.b64decode(session_key, validate=True)
+        decryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()
+        padded = decryptor.update(encrypted_data) + decryptor.finalize()
+        unpadder = padding.PKCS7(128).unpadder()
+        data = json.loads(unpadder.update(padded) + unpadder.finalize())
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise UndecryptableError(type(exc).__name__) from None
+    if not isinstance(data, dict):
+        raise UndecryptableError("not a JSON object")
+    return data
+
+
+def access_token(force_refresh: bool = False) -> str:
+    """The stable access token, from this container's cache while it is valid."""
+    global _token
+    with _lock:
+        if _token and not force_refresh and time.monotonic() < _token[1]:
+            return _token[0]
+        settings = get_settings()
+        data = _post("/cgi-bin/stable_token", None, {
+            "grant_type": "client_credential", "appid": settings.wechat_appid, "secret": settings.wechat_secret,
+            "force_refresh": force_refresh})
+        token = data.get("access_token")
+        if not isinstance(token, str):
+            log.error("stable_token refused: errcode %s", data.get("errcode"))
+            raise WeChatUnavailableError()
+        expires_in = int(data.get("expires_in") or 0)
+        _token = (token, time.monotonic() + max(expires_in - TOKEN_MARGIN_SECONDS, 0))
+        return token
+
+
+def phone_number(code: str) -> str:
+    """getuserphonenumber: the verified phone of a phone-number button's one-time code.
+
+    40029 (invalid or used code) -> INVALID_PHONE_CODE; on 40001/42001 the token is fetched again once,
+    with `force_refresh` (WeChat would otherwise hand back the same stable token).
+    """
+    for attempt in range(2):
+        token = access_token(force_refresh=attempt > 0)
+        data = _post("/wxa/business/getuserphonenumber", token, {"code": code})
+        errcode = data.get("errcode", 0)
+        if errcode in _TOKEN_INVALID and attempt == 0:
+            continue
+        if errcode == 40029:
+            raise InvalidPhoneCodeError()
+        phone = (data.get("phone_info") or {}).get("purePhoneNumber") if errcode == 0 else None
+        if not isinstance(phone, str) or not phone:
+            log.error("getuserphonenumber failed: errcode %s", errcode)
+            raise WeChatUnavailableError()
+        return phone
+    raise WeChatUnavailableError()
+
+
+def _post(path: str, token: str | None, body: dict) -> dict:
+    settings = get_settings()
+    try:
+        response = session().post(settings.wechat_api_base + path, params={"access_token": token} if token else None,
+                                  json=body, timeout=settings.partner_timeout_seconds)
+        data = response.json() if response.status_code == 200 else None
+    except (requests.RequestException, ValueError) as exc:
+        log.warning("WeChat %s unreachable: %s", path, type(exc).__name__)
+        raise WeChatUnavailableError() from None
+    if not isinstance(data, dict):
+        log.warning("WeChat %s answered HTTP %s", path, response.status_code)
+        raise WeChatUnavailableError()
+    return data

@@ -1,0 +1,119 @@
+"""Models of the aggregation: what leaderboards, organizations and the public stats are read from.
+
+Nothing here is written by a request that awards or spends. Ledger entries (and logins) reach these
+tables from DynamoDB Streams: the stream handler files each record once into the inbox, and the fold
+applies inbox items shard by shard. Every item below has one writer, the fold of its shard (org member
+counts excepted: a join adds them), so the fold may read an item and write it back on a condition.
+"""
+from __future__ import annotations
+
+from pynamodb.attributes import BooleanAttribute, JSONAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+
+from .models import table_meta
+
+
+class PendingIndex(GlobalSecondaryIndex):
+    """GSI `pending` — pk `pending` = "s07" (the user's shard), sk `key`: inbox items not yet folded.
+    Sparse: the fold removes `pending` in the transaction that applies the item."""
+
+    class Meta:
+        index_name = "pending"
+        projection = AllProjection()
+
+    pending = UnicodeAttribute(hash_key=True)
+    key = UnicodeAttribute(range_key=True)
+
+
+class InboxItem(Model):
+    """agg_inbox — pk `key`: "e#{user_id}#{entry_id}" (a ledger entry), "l#{user_id}#{day}" (a login that
+    day), "r#{user_id}" (a first login). Put with attribute_not_exists(key), so a stream record delivered
+    twice is filed once. A pending item never expires; once folded it is kept 3 days (streams keep records
+    24 hours), so a late re-delivery still finds it, then `expires_at` (TTL) removes it."""
+
+    Meta = table_meta("agg_inbox")
+    key = UnicodeAttribute(hash_key=True)
+    pending = UnicodeAttribute(null=True)
+    what = UnicodeAttribute()  # "entry" | "login" | "register"
+    user_id = UnicodeAttribute()
+    at = UnicodeAttribute()
+    day = UnicodeAttribute()
+    kind = UnicodeAttribute(null=True)
+    source = UnicodeAttribute(null=True)
+    points = NumberAttribute(default=0)
+    carbon_mg = NumberAttribute(default=0)
+    expires_at = TTLAttribute(null=True)
+    by_shard = PendingIndex()
+
+
+class RankingIndex(GlobalSecondaryIndex):
+    """GSI `ranking` — pk `board_shard` = "{board}#{period}#{shard}", sk `value`: one shard of one board,
+    highest first. SHARDS partitions per board and period, so no index partition takes every write."""
+
+    class Meta:
+        index_name = "ranking"
+        projection = KeysOnlyProjection()
+
+    board_shard = UnicodeAttribute(hash_key=True)
+    value = NumberAttribute(range_key=True)
+
+
+class Total(Model):
+    """agg_totals — pk `owner`, sk `period` ("w2026-W48", "m2026-11", "all", or "members"); `value` is the number.
+
+    - "u#{user_id}"         a person's carbon (mg) in a period            board_shard "users#{period}#{s}"
+    - "m#{org_id}#{user_id}" a member's carbon counted for the org        board_shard "org-{org_id}#{period}#{s % 4}"
+    - "o#{org_id}#{s:02d}"  shard s of an org's carbon in a period        board_shard "orgparts#{period}#{s}"
+    - "o#{org_id}#{s:02d}", "members": shard s of the org's member count   board_shard "orgmembers#{s}"
+    `rev` counts the fold's writes of an item; the fold writes on `rev` being what it read.
+    """
+
+    Meta = table_meta("agg_totals")
+    owner = UnicodeAttribute(hash_key=True)
+    period = UnicodeAttribute(range_key=True)
+    value = NumberAttribute(default=0)
+    board_shard = UnicodeAttribute(null=True)
+    rev = NumberAttribute(default=0)
+    ranking = RankingIndex()
+
+
+class Counter(Model):
+    """agg_counters — pk `name`, sk `part`: small sharded counters, each summed on read with one BatchGetItem.
+
+    - "stats", "s07"                 registered, points_issued, carbon_mg, adoptions of shard 7's users
+    - "active#2026-11-23", "s07"     `value`: shard 7's distinct active users that day
+    - "hist#{board}#{period}", "s07" `counts`: {bucket: users} of shard 7's totals on that board
+    - "days#{user_id}", "active"     `days`: the person's active days among the last three (the per-day marker)
+    - "stream#{stream_arn}", shard id  `position`, `done`: how far `python -m admin run-jobs` read a local stream
+    """
+
+    Meta = table_meta("agg_counters")
+    name = UnicodeAttribute(hash_key=True)
+    part = UnicodeAttribute(range_key=True)
+    value = NumberAttribute(default=0)
+    registered = NumberAttribute(default=0)
+    points_issued = NumberAttribute(default=0)
+    carbon_mg = NumberAttribute(default=0)
+    adoptions = NumberAttribute(default=0)
+    counts = JSONAttribute(null=True)
+    days = JSONAttribute(null=True)
+    rev = NumberAttribute(default=0)
+    position = UnicodeAttribute(null=True)
+    done = BooleanAttribute(null=True)
+
+
+class Board(Model):
+    """agg_boards — pk `board` ("users", "orgs", "org-{id}"), sk `period`: one materialized board, read with one
+    GetItem: `data` = {"items": [[rank, id, name, mg]...], "histogram": {bucket: n}, "totals": ...}.
+    pk "dirty", sk "{board}|{period}": a board the fold changed since it was last built (`marked`)."""
+
+    Meta = table_meta("agg_boards")
+    board = UnicodeAttribute(hash_key=True)
+    period = UnicodeAttribute(range_key=True)
+    data = JSONAttribute(null=True)
+    built_at = UnicodeAttribute(null=True)
+    marked = UnicodeAttribute(null=True)
+
+
+AGGREGATE_MODELS = (InboxItem, Total, Counter, Board)

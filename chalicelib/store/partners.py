@@ -1,0 +1,115 @@
+"""PynamoDB models of the partner integrations: consents, partner-account links, seen events, replay
+guards and the shared partner access token.
+
+Every invariant is a condition on one of these items: a partner account links to one user
+(`PartnerLink`, claimed with `attribute_not_exists(user_id)`), an event counts once (`SeenEvent`, put
+with `attribute_not_exists` in the transaction of its ledger entry), a webhook delivery is accepted
+once (`ReplayGuard`), and only one container at a time asks the bank for a token (`PartnerToken.lease_until`).
+"""
+from __future__ import annotations
+
+from pynamodb.attributes import JSONAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from .models import table_meta
+
+
+class PendingRevocations(GlobalSecondaryIndex):
+    """GSI `pending_revocations` — pk `revocation_pending` (the partner id), sk `user_id`. Sparse: only
+    consents revoked here whose revocation the partner has not confirmed yet carry the attribute."""
+
+    class Meta:
+        index_name = "pending_revocations"
+        projection = AllProjection()
+
+    revocation_pending = UnicodeAttribute(hash_key=True)
+    user_id = UnicodeAttribute(range_key=True)
+
+
+class Consent(Model):
+    """consents — pk `user_id`, sk `partner` ("transit" | "bank").
+
+    `status` is "bound" or "revoked". `periods` lists [bound_at, revoked_at | null]: partner data
+    counts only when its own time falls inside one of them and the consent is bound now. `history`
+    keeps every change (bound, revoked, revoked_at_partner) for the user's export. The phone number
+    is never stored: only the partner's reference (`partner_ref`: transit user_ref, bank customer_ref)
+    and its authorization id. `cursor` is where the next pull starts. Every change is a read-modify-write
+    conditioned on `version`.
+    """
+
+    Meta = table_meta("consents")
+    user_id = UnicodeAttribute(hash_key=True)
+    partner = UnicodeAttribute(range_key=True)
+    status = UnicodeAttribute(default="revoked")
+    partner_ref = UnicodeAttribute(null=True)
+    authorization_id = UnicodeAttribute(null=True)
+    bound_at = UnicodeAttribute(null=True)
+    revoked_at = UnicodeAttribute(null=True)
+    cursor = UnicodeAttribute(null=True)
+    periods = JSONAttribute(default=list)
+    history = JSONAttribute(default=list)
+    revocation_pending = UnicodeAttribute(null=True)
+    pending_authorization_id = UnicodeAttribute(null=True)
+    version = NumberAttribute(default=0)
+    pending_revocations = PendingRevocations()
+
+
+class PartnerLink(Model):
+    """partner_links — pk `key` = "{partner}#{partner_ref}" -> `user_id` of the user it is bound to.
+
+    Claimed by an update conditioned on `attribute_not_exists(user_id) OR user_id = :me`, in the
+    transaction that binds the consent: two users can never hold one partner account, however they
+    race. Revoking removes `user_id` (the account is free again). Webhooks find users by BatchGet here.
+    """
+
+    Meta = table_meta("partner_links")
+    key = UnicodeAttribute(hash_key=True)
+    user_id = UnicodeAttribute(null=True)
+    bound_at = UnicodeAttribute(null=True)
+    released_at = UnicodeAttribute(null=True)
+
+
+class SeenEvent(Model):
+    """partner_events — pk `key` = "{partner}#{event_id}" (a ride_id or a bank event_id).
+
+    Put with `attribute_not_exists(key)` in the same transaction as the event's ledger entry, so an
+    event pulled and pushed, or pushed twice, counts once. Never expires: pull and push may be far apart.
+    """
+
+    Meta = table_meta("partner_events")
+    key = UnicodeAttribute(hash_key=True)
+    user_id = UnicodeAttribute()
+    day = UnicodeAttribute()
+    at = UnicodeAttribute()
+
+
+class ReplayGuard(Model):
+    """replay_guards — pk `key` = "transit#nonce#{nonce}" | "bank#sig#{signature}".
+
+    Put with `attribute_not_exists(key) OR expires_at < :now` (TTL deletion can lag by days): a
+    webhook delivery seen within the window is a replay. Expires by TTL.
+    """
+
+    Meta = table_meta("replay_guards")
+    key = UnicodeAttribute(hash_key=True)
+    expires_at = TTLAttribute()
+
+
+class PartnerToken(Model):
+    """partner_tokens — pk `partner`. A partner access token shared by every container (the bank allows
+    10 token requests a minute for all our Lambdas together), sealed with DATA_KEY.
+
+    `version` grows with each new token; `lease_until` (epoch seconds) is taken by a conditional update
+    by the one container that refreshes, so the others wait for its token instead of asking too.
+    """
+
+    Meta = table_meta("partner_tokens")
+    partner = UnicodeAttribute(hash_key=True)
+    token_sealed = UnicodeAttribute(null=True)
+    expires_at = NumberAttribute(default=0)
+    version = NumberAttribute(default=0)
+    lease_until = NumberAttribute(default=0)
+
+
+PARTNER_MODELS: tuple[type[Model], ...] = (Consent, PartnerLink, SeenEvent, ReplayGuard, PartnerToken)
