@@ -5,9 +5,10 @@ Only app.py and chalicelib/ are deployed; nothing here imports admin/, infra/ or
 import json
 import logging
 
-from chalice import Chalice, Response
+from chalice import Chalice, Rate, Response
 
-from chalicelib.api import auth, checkins, me
+from chalicelib import jobs, observability, scheduling
+from chalicelib.api import auth, checkins, leaderboards, market, me, merchant, orgs, partners, privacy, trees, werun
 from chalicelib.errors import (
     AppError,
     InternalError,
@@ -16,6 +17,7 @@ from chalicelib.errors import (
     UnsupportedMediaTypeError,
     ValidationError,
 )
+from chalicelib.services import aggregate
 from chalicelib.settings import get_settings
 
 get_settings()  # refuse to start without a valid JWT_SECRET and settings
@@ -23,8 +25,17 @@ get_settings()  # refuse to start without a valid JWT_SECRET and settings
 app = Chalice(app_name="greensprout")
 app.log.setLevel(logging.INFO)
 app.api.cors = False
-for blueprint in (auth.routes, me.routes, checkins.routes):
+for blueprint in (auth.routes, me.routes, checkins.routes, market.routes, merchant.routes, trees.routes,
+                  orgs.routes, leaderboards.routes, werun.routes, partners.routes,
+                  privacy.routes):  # GET /v1/me/export, DELETE /v1/me
     app.register_blueprint(blueprint)
+
+# JSON log lines, one per request, and EMF metrics (chalicelib/observability.py). Registered first, so it is
+# the outermost middleware and logs the status the client gets; before the jobs, so theirs flush too.
+observability.install(app.log)
+app.register_middleware(observability.request_log, "http")
+for _event_type in ("scheduled", "pure_lambda", "dynamodb"):
+    app.register_middleware(observability.flush_after, _event_type)
 
 _CHALICE_ERRORS: dict[int, type[AppError]] = {
     400: ValidationError, 403: RouteNotFoundError, 404: RouteNotFoundError, 405: MethodNotAllowedError,
@@ -52,3 +63,53 @@ def _is_contract_error(body) -> bool:
         except ValueError:
             return False
     return isinstance(body, dict) and isinstance(body.get("error"), dict) and "code" in body["error"]
+
+
+# What `python -m admin run-jobs` runs locally, AWS runs on a schedule: one Lambda function per job of
+# chalicelib/jobs.py (infra/aws sizes it), named after the job, whose handler is `app.job_<name>` (hence
+# the module global). A sharded job's function only fans out, one `jobs_worker` invocation per shard
+# (chalicelib/scheduling.py). Jobs are idempotent per their natural key: a late or repeated run changes
+# nothing more.
+def _schedule_of(job: jobs.Job):
+    """The job's own EventBridge expression (UTC, e.g. tree accrual's "cron(0 16 * * ? *)" = 00:00
+    Asia/Shanghai), else every `every_seconds` (whole days or hours when it divides, else minutes)."""
+    if job.schedule:
+        return job.schedule
+    for unit, size in ((Rate.DAYS, 86400), (Rate.HOURS, 3600)):
+        if job.every_seconds % size == 0:
+            return Rate(job.every_seconds // size, unit=unit)
+    return Rate(max(1, job.every_seconds // 60), unit=Rate.MINUTES)
+
+
+def _scheduled(job: jobs.Job):
+    def run(event):
+        return jobs.on_schedule(job, event.time, getattr(event.context, "function_name", None))
+
+    run.__name__ = "job_" + "".join(ch if ch.isalnum() else "_" for ch in job.name)
+    return run
+
+
+for _job in jobs.JOBS:
+    _handler = _scheduled(_job)
+    globals()[_handler.__name__] = app.schedule(_schedule_of(_job), name=_job.name)(_handler)
+
+
+@app.lambda_function(name=scheduling.WORKER)
+def jobs_worker(event, context):
+    """One shard of a sharded job; hands what is left to a fresh invocation before its time runs out."""
+    return jobs.on_worker(event, context.get_remaining_time_in_millis, context.function_name)
+
+
+# DynamoDB Streams, when their ARNs are set: new ledger entries and logins feed the leaderboards, the org
+# totals and the stats (chalicelib/services/aggregate.py; services/fold.py folds them on a schedule).
+# Off AWS, `python -m admin run-jobs` drains DynamoDB Local's streams into the same handlers.
+_streams = get_settings()
+if _streams.ledger_stream_arn:
+    @app.on_dynamodb_record(stream_arn=_streams.ledger_stream_arn, batch_size=500, starting_position="TRIM_HORIZON")
+    def ledger_stream(event):
+        return {"filed": aggregate.accept_ledger(event.to_dict()["Records"])}
+
+if _streams.identity_stream_arn:
+    @app.on_dynamodb_record(stream_arn=_streams.identity_stream_arn, batch_size=500, starting_position="TRIM_HORIZON")
+    def identity_stream(event):
+        return {"filed": aggregate.accept_identities(event.to_dict()["Records"])}

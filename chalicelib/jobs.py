@@ -10,12 +10,144 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from . import scheduling
+from .domain import clock, ranking
+from .scheduling import RunSlice, Slice, SliceResult
+from .services import accrual, boards, fold
+from .store.privacy import SHARDS as ACCOUNT_SHARDS
+from .store.trees import SHARDS
+
 
 @dataclass(frozen=True)
 class Job:
+    """`run(at)` does the whole job in this process (run-jobs, the console). In AWS a job runs on
+    `schedule` (an EventBridge expression, UTC; default: every `every_seconds`); a sharded job
+    (`shards`, `run_slice`: scheduling.py) is fanned out there to one worker invocation per shard."""
+
     name: str
     every_seconds: int
     run: Callable[[datetime], dict]
+    schedule: str | None = None
+    shards: int = 1
+    run_slice: RunSlice | None = None
+
+
+def sharded_job(name: str, every_seconds: int, schedule: str | None, shards: int, run_slice: RunSlice) -> Job:
+    def run(at: datetime) -> dict:
+        return scheduling.run_to_completion(name, run_slice, shards, at)
+
+    return Job(name, every_seconds, run, schedule=schedule, shards=shards, run_slice=run_slice)
 
 
 JOBS: list[Job] = []
+
+
+def job_named(name: str) -> Job:
+    for job in JOBS:
+        if job.name == name:
+            return job
+    raise KeyError(f"no job {name!r}")
+
+
+def on_schedule(job: Job, event_time: str | None, function_name: str | None) -> dict:
+    """What AWS runs when a job's schedule fires (app.py): a plain job runs here; a sharded one is fanned
+    out to the `jobs_worker` function, one asynchronous invocation per shard."""
+    at = scheduling.scheduled_moment(event_time)
+    if job.run_slice is None or not function_name:
+        return job.run(at)
+    worker = scheduling.worker_function(function_name, job.name)
+    return scheduling.fan_out(job.name, job.shards, at, scheduling.lambda_invoker(worker))
+
+
+def on_worker(event: dict, remaining_ms: Callable[[], int], function_name: str) -> dict:
+    """The `jobs_worker` function: one slice of a sharded job, continued by a fresh invocation if needed."""
+    piece = Slice.from_event(event)
+    job = job_named(piece.job)
+    if job.run_slice is None:
+        raise KeyError(f"job {job.name} is not sharded")
+    return scheduling.run_slice_in_lambda(job.run_slice, piece, remaining_ms, scheduling.lambda_invoker(function_name))
+
+
+# Tree accrual (services/accrual.py): at 00:00 Asia/Shanghai (16:00 UTC) credit the day that begins, and
+# any day a missed run left, to every adoption still in its year; idempotent per adoption and day.
+def _accrue_trees_slice(piece: Slice, out_of_time: Callable[[], bool]) -> SliceResult:
+    counts, cursor = accrual.accrue_slice(piece.shard, clock.business_day(piece.at), piece.cursor, out_of_time)
+    return SliceResult(counts, cursor)
+
+
+JOBS.append(sharded_job("accrue-trees", every_seconds=600, schedule="cron(0 16 * * ? *)", shards=SHARDS,
+                        run_slice=_accrue_trees_slice))
+
+
+# Redemption expiry (services/expiry.py): codes expire at 00:00 Asia/Shanghai (16:00 UTC); hourly runs find
+# what fell due from the sparse `due` index, and a missed run is caught up by the next. Idempotent per
+# redemption (`status = issued` in every write).
+def _expire_redemptions(at: datetime) -> dict:
+    from .services import expiry  # imported when the job runs: the API's cold start does without it
+
+    return expiry.expire_due(at)
+
+
+JOBS.append(Job("expire-redemptions", every_seconds=3600, run=_expire_redemptions))
+
+
+# Leaderboards, org totals and public stats: every minute, fold the aggregation inbox (filled from the
+# ledger and identities streams by services/aggregate.py), one worker per shard; then rebuild the boards
+# the fold changed (services/boards.py). Both idempotent: an inbox item is applied once, a board rebuilt.
+def _fold_slice(piece: Slice, out_of_time: Callable[[], bool]) -> SliceResult:
+    return SliceResult(fold.fold_slice(piece.shard, piece.at, out_of_time))
+
+
+JOBS.append(sharded_job("fold-aggregates", every_seconds=60, schedule=None, shards=ranking.SHARDS,
+                        run_slice=_fold_slice))
+JOBS.append(Job("materialize-boards", every_seconds=60, run=boards.materialize_dirty))
+
+
+# Partner revocations a partner missed while it was down (services/consent.py): told again every 5 minutes.
+def _retry_partner_revocations(at: datetime) -> dict:
+    from .services import consent
+
+    return consent.retry_revocations(at)
+
+
+JOBS.append(Job("retry-partner-revocations", every_seconds=300, run=_retry_partner_revocations))
+
+
+# Points expiry (services/points_expiry.py): at 00:00 Asia/Shanghai every day, one worker per account shard.
+# Only on 1 January is anything due; on the other days each shard reads its "done" marker for the year and
+# stops, and a run that failed or was missed is caught up the next day. Idempotent per account and year.
+def _expire_points(at: datetime) -> dict:
+    from .services import points_expiry
+
+    return points_expiry.run(at)
+
+
+def _expire_points_slice(piece: Slice, out_of_time: Callable[[], bool]) -> SliceResult:
+    from .services import points_expiry
+
+    return SliceResult(*points_expiry.due_slice(piece.shard, piece.at, piece.cursor, out_of_time))
+
+
+JOBS.append(Job("expire-points", every_seconds=86400, run=_expire_points, schedule="cron(0 16 * * ? *)",
+                shards=ACCOUNT_SHARDS, run_slice=_expire_points_slice))
+
+
+# Nicknames WeChat could not check when they were set (services/nicknames.py): asked again every 10 minutes.
+def _recheck_nicknames(at: datetime) -> dict:
+    from .services import nicknames
+
+    return nicknames.recheck(at)
+
+
+JOBS.append(Job("recheck-nicknames", every_seconds=600, run=_recheck_nicknames))
+
+
+# Deleted accounts whose partner revocations were still unconfirmed (services/erasure.py): once the partner
+# has confirmed (the retry job above), the consent loses the partner's reference. Every 5 minutes, after it.
+def _finish_erasures(at: datetime) -> dict:
+    from .services import erasure
+
+    return erasure.finish_waiting(at)
+
+
+JOBS.append(Job("finish-erasures", every_seconds=300, run=_finish_erasures))

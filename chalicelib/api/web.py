@@ -11,12 +11,21 @@ from botocore.exceptions import BotoCoreError, ClientError
 from chalice import Blueprint, Response
 from pynamodb.exceptions import PynamoDBException
 
-from ..errors import AppError, InternalError, InvalidJSONError, ServiceUnavailableError, ValidationError
+from .. import observability, ratelimit
+from ..errors import (
+    AppError,
+    InternalError,
+    InvalidJSONError,
+    RequestTooLargeError,
+    ServiceUnavailableError,
+    ValidationError,
+)
 from ..services import tokens
 from ..services.tokens import Caller
 
 log = logging.getLogger("greensprout.api")
 JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store"}
+MAX_BODY_BYTES = 64 * 1024  # the largest body a route reads (webhooks read theirs themselves)
 
 
 def respond(status: int, body: Any) -> Response:
@@ -58,16 +67,24 @@ class Routes(Blueprint):
         raw = self.current_request.raw_body
         if not raw:
             return {}
+        if len(raw) > MAX_BODY_BYTES:
+            raise RequestTooLargeError(max_bytes=MAX_BODY_BYTES)
         try:
             body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: absurdly deep nesting
             raise InvalidJSONError() from None
         if not isinstance(body, dict):
             raise ValidationError("请求体须为 JSON 对象", field="body")
         return body
 
     def caller(self) -> Caller:
-        return tokens.verify(self.current_request.headers.get("authorization"))
+        """The verified caller; a write beyond the caller's per-minute allowance is RATE_LIMITED here,
+        before the body is read or DynamoDB is touched."""
+        request = self.current_request
+        caller = tokens.verify(request.headers.get("authorization"))
+        observability.bind_user(caller.user_id)  # the request's log line names the user, never the token
+        ratelimit.admit_write(caller.user_id, request.method, (request.context or {}).get("resourcePath"))
+        return caller
 
     def query(self) -> dict:
         return dict(self.current_request.query_params or {})

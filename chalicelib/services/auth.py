@@ -8,6 +8,7 @@ from ..errors import ServiceUnavailableError, ValidationError
 from ..partners import wechat
 from ..sealing import seal
 from ..store.models import Account, Identity
+from ..store.privacy import AccountShard, shard_of
 from ..store.tx import Tx, TxCancelledError
 from . import catalog, profile, tokens
 
@@ -53,6 +54,7 @@ def _first_login(key: str, sealed_key: str, unionid: str | None, now: str) -> tu
     tx = Tx()
     tx.put("identity", identity, condition=Identity.key.does_not_exist())
     tx.put("account", account, condition=Account.user_id.does_not_exist())
+    tx.put("listed", AccountShard(shard_of(user_id), user_id, listed_at=now))  # every account, for yearly jobs
     try:
         tx.commit()
         return account, True

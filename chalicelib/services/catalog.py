@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 
 from ..domain.methodology import Rule, rule_from_catalog
-from ..errors import UnknownBehaviorError
+from ..errors import NotFoundError, UnknownBehaviorError
 from ..store.models import CatalogItem
 
 CACHE_SECONDS = 60.0
@@ -55,8 +55,35 @@ def merchants() -> dict[str, dict]:
     return _partition("merchant")
 
 
+def goods() -> dict[str, dict]:
+    """The marketplace's goods definitions (stock lives apart, in store/stock.py)."""
+    return _partition("goods")
+
+
+def trees() -> dict[str, dict]:
+    """Trees offered for adoption (the `tree` partition, loaded by admin/catalog_load.py)."""
+    return _partition("tree")
+
+
+def tree(tree_id: object) -> dict:
+    data = trees().get(tree_id) if isinstance(tree_id, str) else None
+    if data is None:
+        raise NotFoundError("没有这种树苗", tree_id=tree_id if isinstance(tree_id, str) else None)
+    return data
+
+
 def merchant_of_staff(openid: str) -> dict | None:
     """The merchant whose `staff_openids` lists this WeChat user, if any (the `staff` partition
     indexes them by openid when the catalog is loaded)."""
     staff = _partition("staff").get(openid)
     return merchants().get(staff["merchant_id"]) if staff else None
+
+
+def policies() -> dict[str, dict]:
+    """Platform policies (the `policy` partition), e.g. "points": {"expire_after_years": 1} (points_expiry.py)."""
+    return _partition("policy")
+
+
+def orgs() -> dict[str, dict]:
+    """Organizations (the `org` partition): id, name, type and the SHA-256 of the invite code, never the code."""
+    return _partition("org")

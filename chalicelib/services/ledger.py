@@ -13,6 +13,7 @@ KINDS = ("earn", "spend", "refund", "adjust", "accrual", "expire")
 PERIODS = ("month", "year", "all")
 TREE_DAY_G = 49.3  # an 18 kg-a-year tree for one day (api.md definitions)
 CAR_KM_G = 200.0  # a petrol car at 0.2 kg/km
+NAMES = {"tree_uptake": "认养树木固碳"}  # summary codes that are not catalog behaviours (services/accrual.py)
 
 
 def parse_limit(raw: str | None) -> int:
@@ -64,7 +65,7 @@ def summary(caller: Caller, period: str | None) -> dict:
         "carbon_g": total_g,
         "points": sum(v[2] for v in by_month.values()),
         "by_behavior": [
-            {"behavior": code, "name": rules[code].name if code in rules else code, "count": v[0],
+            {"behavior": code, "name": rules[code].name if code in rules else NAMES.get(code, code), "count": v[0],
              "carbon_g": carbon_g(v[1]), "points": v[2]}
             for code, v in sorted(by_behavior.items(), key=lambda kv: -kv[1][1])],
         "by_month": [{"month": month, "carbon_g": carbon_g(v[1]), "points": v[2]}

@@ -13,10 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from .. import observability
 from ..domain import clock, ids
+from ..domain import lots as lot_rules
 from ..domain.caps import DayCount
 from ..domain.methodology import Rule
-from ..errors import AppError, InsufficientPointsError, NotFoundError, ServiceUnavailableError
+from ..errors import AccountDeletedError, AppError, InsufficientPointsError, NotFoundError, ServiceUnavailableError
 from ..store.idempotency import IdempotencyKey
 from ..store.models import Account, BehaviorMonth, IdempotencyRecord, LedgerEntry
 from ..store.tx import Tx, TxCancelledError
@@ -51,6 +53,7 @@ class Plan:
     respond: Callable[[list[dict], Account], tuple[int, dict]]
     extra: Callable[[Tx], None] | None = None
     refusals: dict[str, AppError] = field(default_factory=dict)
+    account_actions: list = field(default_factory=list)  # more SETs on the account item (points expiry's year)
 
 
 def day_count(account: Account, day: date, behavior: str) -> DayCount:
@@ -75,9 +78,12 @@ def entry_json(entry: LedgerEntry) -> dict:
 
 def load_account(user_id: str) -> Account:
     try:
-        return Account.get(user_id, consistent_read=True)
+        account = Account.get(user_id, consistent_read=True)
     except Account.DoesNotExist as exc:
         raise NotFoundError() from exc
+    if account.deleted_at:  # a deleted account earns, spends and changes nothing (services/erasure.py)
+        raise AccountDeletedError()
+    return account
 
 
 def post(user_id: str, planner: Callable[[Account], Plan], idem: IdempotencyKey | None = None,
@@ -101,6 +107,7 @@ def post(user_id: str, planner: Callable[[Account], Plan], idem: IdempotencyKey 
             raise
         try:
             tx.commit()
+            observability.record_postings(plan.postings)  # awards, redemptions, refunds: EMF metrics
             return status, body
         except TxCancelledError as cancelled:
             if idem and "idempotency" in cancelled.failed:
@@ -146,10 +153,12 @@ def _stage(tx: Tx, account: Account, plan: Plan, idem: IdempotencyKey | None,
     if idem:
         tx.put("idempotency", idem.record(status, body), condition=IdempotencyRecord.key.does_not_exist(),
                return_old=True)
+    lots = _lots_after(account, plan.postings, today)  # points in by year, for expiry (domain/lots.py)
     tx.update("account", account, actions=[
         Account.version.set(version + 1), Account.points.set(balance), Account.carbon_mg.set(carbon),
         Account.points_earned.set(earned), Account.points_spent.set(spent), Account.daily.set(daily),
-        Account.updated_at.set(at),
+        Account.updated_at.set(at), *([Account.lots.set(lots)] if lots != account.lots else []),
+        *plan.account_actions,
     ], condition=Account.user_id.exists() & (Account.version == version))
     for index, entry in enumerate(entries):
         tx.put(f"entry:{index}", entry, condition=LedgerEntry.entry_id.does_not_exist())
@@ -157,6 +166,14 @@ def _stage(tx: Tx, account: Account, plan: Plan, idem: IdempotencyKey | None,
     if plan.extra:
         plan.extra(tx)
     return status, body
+
+
+def _lots_after(account: Account, postings: list[Posting], today: date) -> dict[str, int]:
+    lots = account.lots
+    if lots is None:  # kept since points expiry exists; an older balance counts from its last change
+        changed = clock.business_day(clock.parse_iso(account.updated_at or account.joined_at)).year
+        lots = lot_rules.legacy_lots(int(account.points), changed)
+    return lot_rules.credit(lots, today.year, [posting.points for posting in postings])
 
 
 def _stage_summaries(tx: Tx, user_id: str, postings: list[Posting], today: date) -> None:

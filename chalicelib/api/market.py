@@ -1,0 +1,36 @@
+"""The marketplace as users see it: goods, redeeming, and their own redemptions."""
+from ..services import goods, redemptions
+from .web import Routes, respond
+
+routes = Routes(__name__)
+
+
+@routes.route("/v1/market/goods", methods=["GET"])
+def list_goods():
+    return respond(200, goods.listing(routes.query()))
+
+
+@routes.route("/v1/market/goods/{goods_id}/redeem", methods=["POST"])
+def redeem(goods_id):
+    caller = routes.caller()
+    status, body = redemptions.redeem(caller, goods_id, routes.body())
+    return respond(status, body)
+
+
+@routes.route("/v1/me/redemptions", methods=["GET"])
+def my_redemptions():
+    caller = routes.caller()
+    return respond(200, redemptions.page(caller, routes.query()))
+
+
+@routes.route("/v1/me/redemptions/{redemption_id}", methods=["GET"])
+def my_redemption(redemption_id):
+    caller = routes.caller()
+    return respond(200, {"redemption": redemptions.one(caller, redemption_id)})
+
+
+@routes.route("/v1/me/redemptions/{redemption_id}/cancel", methods=["POST"])
+def cancel_redemption(redemption_id):
+    caller = routes.caller()
+    status, body = redemptions.cancel(caller, redemption_id)
+    return respond(status, body)

@@ -1,0 +1,33 @@
+"""Partners: consent (bind, revoke), pulls, and the partners' signed pushes."""
+from ..services import consent, partner_sync, partners, webhooks
+from .web import Routes, respond
+
+routes = Routes(__name__)
+
+
+@routes.route("/v1/partners", methods=["GET"])
+def list_partners():
+    return respond(200, partners.list_partners(routes.caller().user_id))
+
+
+@routes.route("/v1/partners/{partner_id}/consent", methods=["PUT"])
+def bind_partner(partner_id):
+    caller = routes.caller()
+    return respond(200, consent.bind(caller, partner_id, routes.body()))
+
+
+@routes.route("/v1/partners/{partner_id}/consent", methods=["DELETE"])
+def revoke_partner(partner_id):
+    return respond(200, consent.revoke(routes.caller(), partner_id))
+
+
+@routes.route("/v1/partners/{partner_id}/sync", methods=["POST"])
+def sync_partner(partner_id):
+    return respond(200, partner_sync.sync(routes.caller(), partner_id))
+
+
+@routes.route("/v1/webhooks/{partner_id}", methods=["POST"])
+def partner_webhook(partner_id):
+    request = routes.current_request
+    return respond(200, webhooks.receive(partner_id, dict(request.headers.items()), routes.query(),
+                                         request.raw_body or b""))

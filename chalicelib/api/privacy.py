@@ -1,0 +1,20 @@
+"""The caller's rights over their data: export everything (GET /v1/me/export), delete the account (DELETE /v1/me)."""
+from ..errors import ValidationError
+from ..services import erasure, export
+from .web import Routes, respond
+
+routes = Routes(__name__)
+
+
+@routes.route("/v1/me/export", methods=["GET"])
+def export_me():
+    return respond(200, export.export(routes.caller()))
+
+
+@routes.route("/v1/me", methods=["DELETE"])
+def delete_me():
+    caller = routes.caller()
+    if routes.body().get("confirm") != "DELETE":
+        raise ValidationError("请确认注销：confirm 须为 \"DELETE\"", field="confirm")
+    erasure.delete_account(caller.user_id, channel="user")
+    return respond(200, {"deleted": True})

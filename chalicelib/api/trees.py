@@ -1,0 +1,23 @@
+"""Trees to adopt, adopting one, and the caller's adoptions with their certificates."""
+from ..services import trees
+from .web import Routes, respond
+
+routes = Routes(__name__)
+
+
+@routes.route("/v1/trees", methods=["GET"])
+def list_trees():
+    return respond(200, trees.offers())
+
+
+@routes.route("/v1/trees/{tree_id}/adopt", methods=["POST"])
+def adopt_tree(tree_id):
+    caller = routes.caller()
+    status, body = trees.adopt(caller, tree_id, routes.body())
+    return respond(status, body)
+
+
+@routes.route("/v1/me/trees", methods=["GET"])
+def my_trees():
+    caller = routes.caller()
+    return respond(200, trees.mine(caller, routes.query()))

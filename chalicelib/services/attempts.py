@@ -1,0 +1,53 @@
+"""Failed code lookups per staff member, so redemption and member codes cannot be guessed.
+
+A fixed 10-minute window per staff member: each failure is a conditioned ADD (`count < 10`), and the
+scan's own transaction checks the same counter, so once a window holds 10 failures every attempt of
+that staff member, right or wrong, answers 429 until the window ends: a guesser learns nothing more.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import NoReturn
+
+from pynamodb.exceptions import UpdateError
+
+from ..domain import clock
+from ..errors import AppError, RateLimitedError, ServiceUnavailableError
+from ..store.market import Counter
+from ..store.tx import Tx
+
+MAX_FAILURES = 10
+WINDOW_SECONDS = 600
+
+
+def window_key(staff_user_id: str, now: datetime) -> str:
+    return f"verify-failures#{staff_user_id}#{int(now.timestamp()) // WINDOW_SECONDS}"
+
+
+def _retry_after(now: datetime) -> int:
+    return WINDOW_SECONDS - int(now.timestamp()) % WINDOW_SECONDS
+
+
+def refuse(staff_user_id: str, error: AppError, now: datetime | None = None) -> NoReturn:
+    """Counts a failed attempt, then raises `error`, or RATE_LIMITED once the window is full."""
+    now = now or clock.now()
+    purge = datetime.fromtimestamp((int(now.timestamp()) // WINDOW_SECONDS + 2) * WINDOW_SECONDS, clock.SHANGHAI)
+    try:
+        Counter(window_key(staff_user_id, now)).update(
+            actions=[Counter.count.add(1), Counter.purge_at.set(purge + timedelta(hours=1))],
+            condition=Counter.count.does_not_exist() | (Counter.count < MAX_FAILURES))
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            raise RateLimitedError(retry_after_seconds=_retry_after(now)) from None
+        raise ServiceUnavailableError() from exc
+    raise error
+
+
+def check(tx: Tx, staff_user_id: str, now: datetime) -> None:
+    """Adds "this staff member's window is not full" to a transaction (label "attempts")."""
+    tx.check("attempts", Counter, window_key(staff_user_id, now), None,
+             condition=Counter.key.does_not_exist() | (Counter.count < MAX_FAILURES))
+
+
+def limited(now: datetime) -> RateLimitedError:
+    return RateLimitedError(retry_after_seconds=_retry_after(now))

@@ -1,0 +1,79 @@
+"""The marketplace's shelf: GET /v1/market/goods, and the goods a redemption sells.
+
+Goods definitions come from the catalog partition "goods", cached per container; a page of the
+listing reads only its own stock items, with one BatchGetItem. No scan, and no write to anything shared.
+"""
+from __future__ import annotations
+
+from ..domain.market import KINDS, Goods, GoodsError, goods_from_catalog
+from ..errors import InvalidCursorError, NotFoundError, ValidationError
+from ..store import cursor as cursors
+from ..store.stock import Stock
+from . import catalog
+from .ledger import parse_limit
+
+
+def active_goods() -> list[Goods]:
+    """Every goods item on sale, in a stable order (by id)."""
+    shelf = []
+    for data in catalog.goods().values():
+        try:
+            goods = goods_from_catalog(data)
+        except GoodsError:
+            continue  # the loader refuses such entries; one bad item must not hide the shelf
+        if goods.active:
+            shelf.append(goods)
+    return sorted(shelf, key=lambda g: g.id)
+
+
+def on_sale(goods_id: str) -> Goods:
+    """The goods a user may redeem; NOT_FOUND for an unknown or withdrawn id."""
+    data = catalog.goods().get(goods_id)
+    try:
+        goods = goods_from_catalog(data) if data else None
+    except GoodsError:
+        goods = None
+    if goods is None or not goods.active:
+        raise NotFoundError(goods_id=goods_id)
+    return goods
+
+
+def merchant_json(merchant_id: str) -> dict:
+    merchant = catalog.merchants().get(merchant_id) or {}
+    return {"id": merchant_id, "name": merchant.get("name")}
+
+
+def listing(query: dict) -> dict:
+    """A page of goods on sale, optionally of one `category` (or `kind`), with the stock left now."""
+    limit = parse_limit(query.get("limit"))
+    category, kind = query.get("category") or None, query.get("kind") or None
+    if kind is not None and kind not in KINDS:
+        raise ValidationError("kind 取值无效", field="kind", allowed=list(KINDS))
+    context = f"goods|{category or ''}|{kind or ''}"
+    start = cursors.decode(query.get("cursor"), context)
+    after = start.get("after") if start else None
+    if start is not None and not isinstance(after, str):
+        raise InvalidCursorError()
+    shelf = [g for g in active_goods() if (category is None or g.category == category)
+             and (kind is None or g.kind == kind) and (after is None or g.id > after)]
+    page = shelf[:limit]
+    left = stock_left(page)
+    items = [goods_json(g, left.get(g.stock_key, 0)) for g in page]
+    more = len(shelf) > limit
+    return {"items": items, "next_cursor": cursors.encode({"after": page[-1].id}, context) if more else None}
+
+
+def stock_left(page: list[Goods]) -> dict[str, int]:
+    if not page:
+        return {}
+    return {item.item: max(int(item.left), 0) for item in Stock.batch_get([g.stock_key for g in page])}
+
+
+def goods_json(goods: Goods, left: int) -> dict:
+    return {
+        "id": goods.id, "name": goods.name, "kind": goods.kind, "category": goods.category,
+        "description": goods.description, "points_price": goods.points_price, "stock_left": left,
+        "per_user_limit": goods.per_user_limit, "merchant": merchant_json(goods.merchant_id),
+        "valid_days": goods.valid_days, "cancellable": goods.cancellable,
+        "refund_on_expiry": goods.refund_on_expiry,
+    }

@@ -1,0 +1,120 @@
+"""Organizations: the list, one org with fresh totals, and joining with an invite code.
+
+Orgs come from the catalog (`python -m admin load`). A membership lives on the member's account
+(`orgs`: [{id, name, joined_at}], at most MAX_ORGS), written on the condition that the list is still
+the one read, together with shard `shard_of(user)` of the org's member count: two joins racing can
+neither exceed the limit nor lose each other. Invite codes are kept as digests and never served.
+"""
+from __future__ import annotations
+
+import uuid
+
+from ..domain import clock
+from ..domain.orgs import INVITE_MAX, MAX_ORGS, ORG_TYPES, invite_matches
+from ..domain.ranking import SHARDS, period_key, shard_of
+from ..errors import (
+    AlreadyMemberError,
+    InvalidInviteError,
+    NotFoundError,
+    ServiceUnavailableError,
+    TooManyOrgsError,
+    ValidationError,
+)
+from ..store import cursor as cursors
+from ..store.aggregates import Board, Total
+from ..store.models import Account
+from ..store.tx import Tx, TxCancelledError
+from . import boards, catalog
+from .ledger import parse_limit
+from .posting import carbon_g, load_account
+from .tokens import Caller
+
+ATTEMPTS = 5
+
+
+def org_json(org: dict, carbon_mg: int, members: int) -> dict:
+    """What anyone may see of an org: never its invite code."""
+    return {"id": org["id"], "name": org["name"], "type": org["type"], "members": members,
+            "carbon_g": carbon_g(carbon_mg)}
+
+
+def list_orgs(query: dict) -> dict:
+    """GET /v1/orgs: by id, `type` filter, totals as last built by the boards job."""
+    kind = query.get("type")
+    if kind is not None and kind not in ORG_TYPES:
+        raise ValidationError("type 取值无效", field="type", allowed=list(ORG_TYPES))
+    limit = parse_limit(query.get("limit"))
+    context = f"orgs|{kind or ''}"
+    after = (cursors.decode(query.get("cursor"), context) or {}).get("id", "")
+    orgs, totals = catalog.orgs(), boards.org_totals()
+    listed = sorted(o_id for o_id, org in orgs.items() if (not kind or org["type"] == kind) and o_id > after)
+    page, more = listed[:limit], len(listed) > limit
+    items = [org_json(orgs[o_id], *totals.get(o_id, [0, 0])) for o_id in page]
+    return {"items": items, "next_cursor": cursors.encode({"id": page[-1]}, context) if more else None}
+
+
+def get_org(org_id: str) -> dict:
+    """GET /v1/orgs/{id}: members and carbon this week, this month and in all, summed from the shards
+    (one BatchGetItem), so a join or a counted reduction shows at once once the fold has run."""
+    org = _org(org_id)
+    today = clock.business_day(clock.now())
+    periods = {p: period_key(p, today) for p in ("week", "month", "all")}
+    keys = [(f"o#{org_id}#{s:02d}", part) for s in range(SHARDS) for part in (*periods.values(), "members")]
+    sums: dict[str, int] = {}
+    for item in Total.batch_get(keys):
+        sums[item.period] = sums.get(item.period, 0) + int(item.value)
+    body = org_json(org, sums.get("all", 0), sums.get("members", 0))
+    body["carbon_g_by_period"] = {p: carbon_g(sums.get(key, 0)) for p, key in periods.items()}
+    return body
+
+
+def join(caller: Caller, org_id: str, body: dict) -> dict:
+    """POST /v1/orgs/{id}/join."""
+    org = _org(org_id)
+    code = body.get("invite_code")
+    if not isinstance(code, str) or not 1 <= len(code) <= INVITE_MAX:
+        raise ValidationError("请填写邀请码", field="invite_code")
+    if not invite_matches(code, org["invite_sha256"]):
+        raise InvalidInviteError()
+    for _ in range(ATTEMPTS):
+        account = load_account(caller.user_id)
+        if _try_join(account, org):
+            _mark_orgs_changed()
+            return {"org": get_org(org_id)}
+    raise ServiceUnavailableError()
+
+
+def _try_join(account: Account, org: dict) -> bool:
+    """One attempt: False when the account's org list changed since it was read (read again)."""
+    current = list(account.orgs or [])
+    if any(member["id"] == org["id"] for member in current):
+        raise AlreadyMemberError(org=org["id"])
+    if len(current) >= MAX_ORGS:
+        raise TooManyOrgsError(limit=MAX_ORGS)
+    joined = [*current, {"id": org["id"], "name": org["name"], "joined_at": clock.iso(clock.now())}]
+    unchanged = Account.orgs == current
+    if not current:
+        unchanged = unchanged | Account.orgs.does_not_exist()
+    shard = shard_of(account.user_id)
+    tx = Tx()
+    tx.update("account", Account(account.user_id), [Account.orgs.set(joined)],
+              condition=Account.user_id.exists() & unchanged)
+    tx.update("members", Total(f"o#{org['id']}#{shard:02d}", "members"),
+              [Total.value.add(1), Total.board_shard.set(f"orgmembers#{shard:02d}")])
+    try:
+        tx.commit()
+    except TxCancelledError:
+        return False
+    return True
+
+
+def _org(org_id: str) -> dict:
+    org = catalog.orgs().get(org_id)
+    if org is None:
+        raise NotFoundError("没有这个组织", org=org_id)
+    return org
+
+
+def _mark_orgs_changed() -> None:
+    """The orgs board lists member counts: rebuild it (a join is rare; this is one PutItem)."""
+    Board("dirty", "orgs|all", marked=uuid.uuid4().hex).save()

@@ -1,0 +1,180 @@
+"""Points expiry by lot (domain/lots.py): the yearly run, one account's expiry, and what GET /v1/me shows.
+
+On 1 January (Asia/Shanghai) the points still held from lots of year Y and before expire, Y being this year
+minus 1 minus the catalog's `points.expire_after_years` (default 1: the lots of 2025 expire at the end of
+2026). Each account gets one `expire` entry (ledger and balance in one posting, so `reconcile` stays clean),
+written only if the account's `expired_through` is still below Y in the very read the posting is conditioned
+on: a repeated, late or overlapping run expires nothing twice.
+
+Which accounts: every account is listed once, at its first login, in `account_shards` (64 shards, store/
+privacy.py). A run reads each shard with paged Queries and the accounts 100 at a time, and posts only where
+something is due. A shard finished without failures is marked "#expired#{Y}", so the daily schedule (cron at
+00:00 Shanghai, like tree accrual) costs one read per shard on the other 364 days and catches up a run that
+failed or was missed. In AWS the run fans out one worker per shard (chalicelib/jobs.py).
+"""
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime
+
+from botocore.exceptions import BotoCoreError
+from pynamodb.exceptions import PynamoDBException
+
+from ..domain import clock
+from ..domain import lots as rules
+from ..errors import AppError
+from ..store.models import Account
+from ..store.privacy import SHARDS, USER_PREFIX, AccountShard, expiry_marker
+from ..store.tx import connection
+from . import catalog
+from .posting import Plan, Posting, post
+
+log = logging.getLogger("greensprout.expiry")
+PAGE = 1000  # account keys read per Query page; accounts are then read 100 at a time
+WORKERS = 8
+
+
+class _NothingDue(AppError):
+    """The account read by the posting has nothing to expire for this year (already done, or spent)."""
+
+
+def after_years() -> int | None:
+    """The catalog's policy (`"points": {"expire_after_years": N | null}`), default 1; null: never."""
+    policy = catalog.policies().get("points") or {}
+    return policy["expire_after_years"] if "expire_after_years" in policy else rules.DEFAULT_AFTER_YEARS
+
+
+def lots_of(account: Account) -> dict[str, int]:
+    if account.lots is not None:
+        return dict(account.lots)
+    changed = clock.business_day(clock.parse_iso(account.updated_at or account.joined_at)).year
+    return rules.legacy_lots(int(account.points), changed)
+
+
+def expiring_json(account: Account, today: date) -> dict:
+    """GET /v1/me's `points_expiring`: {"points": N, "on": "2026-12-31"} (on: the last day they can be used).
+    Without points nothing can expire: the policy (a cached catalog read) is not even looked at."""
+    if int(account.points) <= 0:
+        return {"points": 0, "on": None}
+    points, on = rules.next_expiry(int(account.points), lots_of(account), today, after_years())
+    return {"points": points, "on": on.isoformat() if on else None}
+
+
+def due_year(at: datetime) -> int | None:
+    """The latest lot year that has expired at `at`; None when the policy says points never expire."""
+    return rules.expired_through(clock.business_day(at), after_years())
+
+
+def expire_account(user_id: str, year: int) -> int:
+    """Expires what the account still holds from lots of `year` and before; the points expired (0: none)."""
+    def plan(account: Account) -> Plan:
+        held = rules.held_through(int(account.points), lots_of(account), year)
+        if held <= 0 or int(account.expired_through or 0) >= year:
+            raise _NothingDue()
+        posting = Posting("expire", -held, 0, "admin", ref=f"points-expiry#{year}",
+                          reason=f"points from {year} and before expired", inputs={"lots_through": year})
+        return Plan([posting], respond=lambda entries, after: (200, {"entry": entries[0]}),
+                    account_actions=[Account.expired_through.set(year)])
+
+    try:
+        _, body = post(user_id, plan)
+    except _NothingDue:
+        return 0
+    return -int(body["entry"]["points"])
+
+
+def run(at: datetime, year: int | None = None, force: bool = False, dry_run: bool = False) -> dict:
+    """Every shard in this process (run-jobs, the console): what is due at `at`, or through `year`.
+    Shards already marked done for the year are skipped unless `force`."""
+    year = due_year(at) if year is None else year
+    if year is None:
+        return {"year": None, "policy": "never", "dry_run": dry_run}
+    done = set() if force or dry_run else _done_shards(year)
+    totals: Counter = Counter(shards_skipped=len(done))
+    for shard in range(SHARDS):
+        if shard in done:
+            continue
+        cursor = None
+        while True:
+            counts, cursor = expire_slice(shard, year, cursor, lambda: False, dry_run=dry_run, check_marker=False)
+            totals.update(counts)
+            if cursor is None:
+                break
+    return {"year": year, "dry_run": dry_run, **_counts(totals)}
+
+
+def due_slice(shard: int, at: datetime, cursor: dict | None,
+              out_of_time: Callable[[], bool]) -> tuple[dict, dict | None]:
+    """One AWS worker's part of the scheduled run (chalicelib/jobs.py)."""
+    year = due_year(at)
+    if year is None:
+        return {}, None
+    return expire_slice(shard, year, cursor, out_of_time)
+
+
+def expire_slice(shard: int, year: int, cursor: dict | None, out_of_time: Callable[[], bool],
+                 dry_run: bool = False, check_marker: bool = True) -> tuple[dict, dict | None]:
+    """Pages through one shard from `cursor` ({"key", "failed"}); marks the shard done when it ends clean."""
+    if cursor is None and check_marker and not dry_run and _done_shards(year, [shard]):
+        return {"shards_skipped": 1}, None
+    key, failed_before = (cursor or {}).get("key"), int((cursor or {}).get("failed", 0))
+    totals: Counter = Counter()
+    while True:
+        page = AccountShard.query(shard, AccountShard.user_id.startswith(USER_PREFIX), limit=PAGE,
+                                  last_evaluated_key=key)
+        user_ids = [item.user_id for item in page]
+        key = page.last_evaluated_key
+        if user_ids:
+            totals.update(_expire_page(user_ids, year, dry_run))
+        if not key:
+            failed = failed_before + totals["failed"]
+            if not dry_run and not failed:
+                marker = expiry_marker(shard, year)
+                marker.listed_at, marker.outcome = clock.iso(clock.now()), _counts(totals)
+                marker.save()
+            return _counts(totals), None
+        if out_of_time():
+            return _counts(totals), {"key": key, "failed": failed_before + totals["failed"]}
+
+
+def _expire_page(user_ids: list[str], year: int, dry_run: bool) -> Counter:
+    counts: Counter = Counter(accounts=len(user_ids))
+    due = []
+    for account in Account.batch_get(user_ids):  # eventually consistent is enough to choose; posts re-read
+        held = rules.held_through(int(account.points), lots_of(account), year)
+        if held > 0 and not account.deleted_at and int(account.expired_through or 0) < year:
+            due.append((account.user_id, held))
+    counts.update(due=len(due))
+    if dry_run or not due:
+        counts.update(points=sum(held for _, held in due))
+        return counts
+    _ = Account._get_connection().connection.client, connection().client  # built before threads share them
+    users = [user_id for user_id, _ in due]
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        for expired in pool.map(lambda user_id: _expire_safely(user_id, year), users):
+            if expired is None:
+                counts.update(failed=1)
+            elif expired:
+                counts.update(expired_accounts=1, points=expired)
+    return counts
+
+
+def _expire_safely(user_id: str, year: int) -> int | None:
+    try:
+        return expire_account(user_id, year)
+    except (AppError, PynamoDBException, BotoCoreError) as exc:
+        log.warning("points expiry of %s failed (%s); the next run retries", user_id, type(exc).__name__)
+        return None
+
+
+def _done_shards(year: int, shards: list[int] | None = None) -> set[int]:
+    keys = [(shard, f"#expired#{year}") for shard in (range(SHARDS) if shards is None else shards)]
+    return {int(item.shard) for item in AccountShard.batch_get(keys)}
+
+
+def _counts(totals: Counter) -> dict:
+    keys = ("accounts", "due", "expired_accounts", "points", "failed", "shards_skipped")
+    return {key: int(totals.get(key, 0)) for key in keys}
