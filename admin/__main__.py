@@ -3,8 +3,57 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date
 
 from chalicelib.settings import SettingsError
+
+from .privacy import add_parsers as _add_privacy
+from .privacy import add_user_parsers as _add_privacy_user
+from .redemptions import add_parsers as _add_marketplace
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a day (YYYY-MM-DD): {text!r}") from None
+
+
+def _segments(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 64:
+        raise argparse.ArgumentTypeError(f"segments must be 1..64, got {text!r}")
+    return int(text)
+
+
+ISSUANCE_HELP = """Carbon-inclusion reduction report for a carbon exchange. Issues the `earn` and `accrual` entries
+whose business day (Asia/Shanghai) is in the period, totalled by methodology id and version; entries of estimate
+methodologies, or of versions the catalog cannot confirm, are left out and listed as excluded. --out gets the
+summary (JSON, or CSV with --format csv or a .csv name); every issued entry's key (user_id, entry_id) and carbon
+go to --entries (default OUT_STEM.entries.csv), whose row count and SHA-256 the summary and the issuance record
+carry. An entry is issued at most once: a period overlapping an issued one is refused. Late entries: an event
+may arrive up to 7 days late and still lands on its own business day, so a period is issued only once its last
+day is at least 8 days ago; nothing can then land in it afterwards, so nothing is missed or issued twice.
+--dry-run writes the files (marked as a preview, also for an open or overlapping period) and records nothing."""
+
+
+def _add_reporting(sub, common: argparse.ArgumentParser, writes: argparse.ArgumentParser) -> None:
+    """report and issuance (admin/reports.py, admin/issuance.py): offline scans of the ledger by business day."""
+    period = argparse.ArgumentParser(add_help=False)
+    period.add_argument("--from", dest="first", type=_day, required=True, metavar="D", help="first business day")
+    period.add_argument("--to", dest="last", type=_day, required=True, metavar="D", help="last business day")
+    period.add_argument("--segments", type=_segments, default=4, help="parallel scan segments (default 4)")
+    report = sub.add_parser("report", parents=[common, period], help="reductions and points by behaviour and day",
+                            description="Reductions and points by behaviour and business day, and platform totals "
+                                        "(a parallel scan of the ledger; bounded memory).")
+    report.add_argument("--format", choices=("table", "csv", "json"), help="default table (json with --json)")
+    report.add_argument("--out", metavar="FILE", help="write the report to FILE instead of printing it")
+    report.add_argument("--chart", metavar="FILE.png", help="draw daily carbon by behaviour (stacked, kg) to a PNG")
+    issuance = sub.add_parser("issuance", parents=[writes, period], help="reduction report for a carbon exchange",
+                              description=ISSUANCE_HELP)
+    issuance.add_argument("--out", metavar="FILE", required=True, help="the summary file (never overwritten)")
+    issuance.add_argument("--entries", metavar="FILE", help="the issued entries' keys (CSV)")
+    issuance.add_argument("--format", choices=("json", "csv"), help="summary format (default from --out's suffix)")
+    issuance.add_argument("--reason", help="why, for the audit trail (e.g. the exchange's request)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,6 +79,7 @@ def _parser() -> argparse.ArgumentParser:
     unfreeze = user_sub.add_parser("unfreeze", parents=[writes], help="lift a freeze")
     unfreeze.add_argument("user")
     unfreeze.add_argument("--reason")
+    _add_privacy_user(user_sub, common, writes)  # user delete, user minor (admin/privacy.py)
 
     points = sub.add_parser("points", help="operator corrections")
     points_sub = points.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -40,26 +90,51 @@ def _parser() -> argparse.ArgumentParser:
     adjust.add_argument("--request-id", help="repeat a run safely: the same id applies once")
 
     sub.add_parser("reconcile", parents=[common], help="prove the ledger sums to every balance (exit 1 if not)")
-    jobs = sub.add_parser("run-jobs", parents=[common], help="run scheduled and stream work locally")
+    _add_marketplace(sub, common, writes)
+    _add_privacy(sub, common, writes)  # expire-points, nickname (admin/privacy.py)
+    jobs = sub.add_parser("run-jobs", parents=[writes], help="run scheduled and stream work locally")
     jobs.add_argument("--once", action="store_true", help="run what is due once and return")
+    accrue = sub.add_parser("accrue-trees", parents=[writes], help="the daily tree accrual (also scheduled)",
+                            description="Credits every adopted tree's daily uptake through business day D "
+                                        "(default today, Asia/Shanghai), catching up any day a run missed; "
+                                        "idempotent per adoption and day, so running a day twice credits it once.")
+    accrue.add_argument("--date", type=_day, metavar="D", help="last business day to credit (YYYY-MM-DD)")
+    _add_reporting(sub, common, writes)
+    stats = sub.add_parser("stats", parents=[common], help="the public stats, plus daily active users over time")
+    stats.add_argument("--days", type=int, default=14, help="days of daily active users to show (1 to 90)")
     audit = sub.add_parser("audit", parents=[common], help="the audit trail")
     audit.add_argument("--since", help="ISO date or time, default the last 30 days")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    """Runs one command; returns the exit status: 0 done, 1 failed, 2 usage error (also when called in-process)."""
     try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # argparse: --help (0) or a usage error (2, message already printed)
+        return exc.code if isinstance(exc.code, int) else 2
+    try:
+        from botocore.exceptions import BotoCoreError, ClientError
+        from pynamodb.exceptions import PynamoDBException
+
         from . import commands
-        from .console import CommandError, Output
+        from .console import CommandError, Output, UsageError
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     out = Output(getattr(args, "json", False))
     try:
         return commands.run(args, out)
+    except UsageError as exc:
+        print(f"usage error: {exc}", file=sys.stderr)
+        return 2
     except CommandError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except (PynamoDBException, BotoCoreError, ClientError) as exc:
+        missing = "ResourceNotFound" in str(exc) or "does not exist" in str(exc)
+        hint = " (has `python -m admin init-db` run?)" if missing else ""
+        print(f"error: DynamoDB: {exc}{hint}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -11,7 +11,7 @@ from chalicelib.services.posting import Plan, Posting, entry_json, post
 from chalicelib.store.idempotency import IdempotencyKey
 from chalicelib.store.models import Account, Identity, LedgerEntry
 
-from .console import CommandError, progress
+from .console import CommandError, UsageError, progress
 
 
 def find_account(user: str) -> Account:
@@ -54,7 +54,7 @@ def set_frozen(user: str, frozen: bool, reason: str | None, dry_run: bool) -> di
 def adjust(user: str, delta: int, reason: str, request_id: str | None, dry_run: bool) -> dict:
     """An `adjust` entry with the operator's reason; the balance never goes below zero."""
     if delta == 0:
-        raise CommandError("DELTA must not be 0")
+        raise UsageError("DELTA must not be 0")
     account = find_account(user)
     if dry_run:
         after = int(account.points) + delta

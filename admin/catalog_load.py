@@ -8,17 +8,25 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from chalicelib.domain import clock
 from chalicelib.domain.methodology import RuleError, rule_from_catalog
+from chalicelib.domain.trees import TreeError, tree_from_catalog
 from chalicelib.services import catalog
+from chalicelib.store import stock
 from chalicelib.store.models import CatalogItem
 
 from .console import CommandError
+from .goods_load import plan_goods
+from .orgs_load import plan_orgs
+from .points_load import plan_points
 
 DEMO_CATALOG = Path(__file__).with_name("demo_catalog.json")
+# The whole document being planned, for a section that refers to another (goods name their merchant).
+LOADING: ContextVar[dict | None] = ContextVar("LOADING", default=None)
 
 
 @dataclass
@@ -93,16 +101,75 @@ def plan_merchants(entries: list) -> Planned:
     return Planned(writes, deletes, report)
 
 
+@dataclass
+class StockTotal:
+    """A planned write of a catalog item's offered stock (store/stock.py keeps what was already sold)."""
+
+    key: str
+    total: int
+    updated_at: str | None = None
+
+    def save(self) -> None:
+        stock.set_total(self.key, self.total)
+
+
+def planned_stock(key: str, total: int) -> StockTotal | None:
+    """The stock write a new total needs, or None; refuses a total below what was already sold."""
+    try:
+        current = stock.Stock.get(key, consistent_read=True)
+    except stock.Stock.DoesNotExist:
+        return StockTotal(key, total)
+    sold = int(current.total) - int(current.left)
+    if total < sold:
+        raise CommandError(f"{key}: {sold} already taken, cannot offer only {total}")
+    return None if int(current.total) == total else StockTotal(key, total)
+
+
+def plan_trees(entries: list) -> Planned:
+    """Trees to adopt: the offer in the `tree` partition, its stock in store/stock.py ("tree#{id}").
+    A changed annual uptake needs a new methodology version (adoptions keep the figure they were sold with)."""
+    writes, report, seen = [], {"changed": [], "unchanged": [], "stock_changed": []}, set()
+    current = existing("tree")
+    for entry in entries:
+        try:
+            tree = tree_from_catalog(entry)
+        except TreeError as exc:
+            raise CommandError(str(exc)) from exc
+        if tree.id in seen:
+            raise CommandError(f"tree {tree.id} is listed twice")
+        seen.add(tree.id)
+        if tree.id in current:
+            old = tree_from_catalog(current[tree.id])
+            if old.version == tree.version and old.annual_uptake_mg != tree.annual_uptake_mg:
+                raise CommandError(f"tree {tree.id}: annual_uptake_g changed but methodology version {tree.version} "
+                                   "did not; give the changed figure a new version")
+        if current.get(tree.id) == entry:
+            report["unchanged"].append(tree.id)
+        else:
+            report["changed"].append(tree.id)
+            writes.append(CatalogItem("tree", tree.id, data=entry))
+        stock_write = planned_stock(tree.stock_key, tree.stock)
+        if stock_write:
+            report["stock_changed"].append(tree.id)
+            writes.append(stock_write)
+    return Planned(writes, [], report)
+
+
 # Each catalog section and the function that plans it, in load order (merchants before the goods they sell).
 # A feature adds its section here; a section not listed is refused by read_catalog.
 SECTIONS: dict[str, Callable[[list], Planned]] = {
     "behaviors": plan_behaviors,
     "merchants": plan_merchants,
+    "goods": plan_goods,
+    "trees": plan_trees,
+    "orgs": plan_orgs,
+    "points": plan_points,  # the points policy: expiry (admin/points_load.py)
 }
 
 
 def load(doc: dict, dry_run: bool) -> dict:
     """Plans every section first (any error refuses the whole file), then writes."""
+    LOADING.set(doc)
     writes, deletes, reports = [], [], {}
     for section, planner in SECTIONS.items():
         planned = planner(doc.get(section, []))

@@ -10,7 +10,9 @@ from chalicelib.domain import clock
 from chalicelib.store.models import AuditRecord
 
 from . import accounts, catalog_load, db
-from .console import CommandError, Output, audit
+from .console import CommandError, Output, UsageError, audit
+from .privacy import HANDLERS as _PRIVACY_HANDLERS
+from .redemptions import HANDLERS as _MARKETPLACE_HANDLERS
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
@@ -20,6 +22,8 @@ def run(args: argparse.Namespace, out: Output) -> int:
 
 def _init_db(args, out: Output):
     result = db.init_db(args.dry_run)
+    if result["created"] and not args.dry_run:
+        audit("init-db", {}, outcome={"created": result["created"]})
     out.result(result, f"tables created: {', '.join(result['created']) or 'none'}; "
                        f"already present: {len(result['present'])}")
 
@@ -75,11 +79,20 @@ def _reconcile(args, out: Output):
 
 
 def _run_jobs(args, out: Output):
+    names = [job.name for job in jobs.JOBS]
+    if args.dry_run:
+        out.result({"would_run": names, "dry_run": True}, f"jobs that would run: {', '.join(names) or 'none'}")
+        return
+    if names:  # one record per invocation, not one per tick of the loop
+        audit("run-jobs", {"once": args.once}, outcome={"jobs": names})
+    from . import streams
+
     last_run: dict[str, float] = {}
     while True:
         ran = {}
         for job in jobs.JOBS:
             if args.once or time.monotonic() - last_run.get(job.name, -1e9) >= job.every_seconds:
+                streams.drain()  # DynamoDB Local's streams into their handlers, as AWS's event sources would
                 ran[job.name] = job.run(clock.now())
                 last_run[job.name] = time.monotonic()
         if args.once:
@@ -87,6 +100,21 @@ def _run_jobs(args, out: Output):
             return
         time.sleep(1)
 
+
+def _accrue_trees(args, out: Output):
+    from chalicelib.services import accrual
+
+    today = clock.business_day(clock.now())
+    day = args.date or today
+    if day > today:
+        raise CommandError(f"{day} has not begun in Asia/Shanghai (today is {today}): nothing to credit yet")
+    result = accrual.accrue(day, dry_run=args.dry_run)
+    if not args.dry_run:
+        audit("accrue-trees", {"date": day.isoformat()}, outcome=result)
+    out.result(result, f"through {day}: {result['credited_days']} tree-days, {result['credited_mg'] / 1000:.3f} g "
+                       f"credited to {result['adoptions']} adoptions ({result['completed']} completed their year; "
+                       f"{result['frozen']} frozen, {result['failed']} failed: the next run retries)"
+                       + (" (dry run)" if args.dry_run else ""))
 
 def _audit(args, out: Output):
     since = _since(args.since)
@@ -107,8 +135,32 @@ def _since(raw: str | None) -> datetime:
     try:
         value = datetime.fromisoformat(raw)
     except ValueError:
-        raise CommandError(f"--since must be an ISO date or time, got {raw!r}") from None
+        raise UsageError(f"--since must be an ISO date or time, got {raw!r}") from None
     return value if value.tzinfo else value.replace(tzinfo=clock.SHANGHAI)
+
+
+def _report(args, out: Output):
+    from . import reports  # imported when used: the other commands start without it
+
+    return reports.run(args, out)
+
+
+def _issuance(args, out: Output):
+    from . import issuance
+
+    return issuance.run(args, out)
+
+
+def _stats(args, out: Output):
+    """The public stats (as GET /v1/stats shows them) and the distinct active users of the last days."""
+    from chalicelib.services import stats
+
+    if not 1 <= args.days <= 90:
+        raise UsageError("--days must be 1 to 90")
+    daily = stats.daily_actives(clock.business_day(clock.now()), args.days)
+    result = {**stats.public_stats(), "daily_active_users": daily}
+    lines = [f"{key}: {value}" for key, value in result.items() if key != "daily_active_users"]
+    out.result(result, "\n".join(lines + ["daily active users:"] + [f"  {day}  {n}" for day, n in daily.items()]))
 
 
 _HANDLERS = {
@@ -121,5 +173,11 @@ _HANDLERS = {
     ("points", "adjust"): _adjust,
     ("reconcile", None): _reconcile,
     ("run-jobs", None): _run_jobs,
+    ("accrue-trees", None): _accrue_trees,
     ("audit", None): _audit,
+    **_MARKETPLACE_HANDLERS,
+    **_PRIVACY_HANDLERS,
+    ("report", None): _report,
+    ("issuance", None): _issuance,
+    ("stats", None): _stats,
 }

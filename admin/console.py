@@ -4,17 +4,20 @@ from __future__ import annotations
 import getpass
 import json
 import sys
-from collections.abc import Iterable, Iterator
-from typing import Any, TypeVar
+from typing import Any
 
 from chalicelib.domain import clock, ids
 from chalicelib.store.models import AuditRecord
 
-T = TypeVar("T")
+from .progress import Progress, progress  # noqa: F401  (the commands import them from here)
 
 
 class CommandError(Exception):
     """A failure the operator should read (exit status 1)."""
+
+
+class UsageError(CommandError):
+    """A command line that cannot mean anything, found after parsing (exit status 2, like argparse's)."""
 
 
 class Output:
@@ -55,16 +58,3 @@ def audit(command: str, arguments: dict, reason: str | None = None, outcome: Any
     now = clock.now()
     AuditRecord(now.strftime("%Y-%m"), ids.sortable_id(clock.epoch_ms(now)), at=clock.iso(now),
                 operator=operator(), command=command, arguments=arguments, reason=reason, outcome=outcome).save()
-
-
-def progress(items: Iterable[T], label: str, total: int | None = None) -> Iterator[T]:
-    """A progress counter on a terminal's stderr; silent when piped."""
-    show = sys.stderr.isatty()
-    count = 0
-    for count, item in enumerate(items, 1):
-        if show and count % 100 == 0:
-            suffix = f"/{total}" if total else ""
-            print(f"\r{label}: {count}{suffix}", end="", file=sys.stderr, flush=True)
-        yield item
-    if show and count:
-        print(f"\r{label}: {count} done", file=sys.stderr)

@@ -1,0 +1,46 @@
+"""The catalog's "goods" section (operations.md): what the marketplace sells, and its stock.
+
+Each entry is checked by the same rules the request paths use (chalicelib/domain/market.py) and must
+name a merchant that is stored or listed in the same file. The definition goes to the catalog partition
+"goods"; the offered stock to store/stock.py ("goods#{id}"), moved by the difference so codes already
+issued stay counted, and refused when it would be less than what was already taken.
+"""
+from __future__ import annotations
+
+from chalicelib.domain.market import GoodsError, goods_from_catalog
+from chalicelib.store.models import CatalogItem
+
+from .console import CommandError
+
+
+def plan_goods(entries: list):
+    """Plans the goods section: stock first, then the definition, so nothing is on sale without stock."""
+    from .catalog_load import LOADING, Planned, existing, planned_stock  # catalog_load lists this planner
+
+    if not isinstance(entries, list):
+        raise CommandError("goods must be a list")
+    listed = {m.get("id") for m in (LOADING.get() or {}).get("merchants", []) if isinstance(m, dict)}
+    merchants = set(existing("merchant")) | listed
+    writes, report, seen = [], {"changed": [], "unchanged": [], "stock_changed": []}, set()
+    current = existing("goods")
+    for entry in entries:
+        try:
+            goods = goods_from_catalog(entry)
+        except GoodsError as exc:
+            raise CommandError(str(exc)) from exc
+        if goods.id in seen:
+            raise CommandError(f"goods {goods.id} is listed twice")
+        seen.add(goods.id)
+        if goods.merchant_id not in merchants:
+            raise CommandError(f"goods {goods.id}: unknown merchant {goods.merchant_id!r}")
+        stock_write = planned_stock(goods.stock_key, goods.stock)
+        if stock_write:
+            report["stock_changed"].append(goods.id)
+            writes.append(stock_write)
+        data = goods.to_catalog()
+        if current.get(goods.id) == data:
+            report["unchanged"].append(goods.id)
+        else:
+            report["changed"].append(goods.id)
+            writes.append(CatalogItem("goods", goods.id, data=data))
+    return Planned(writes, [], report)

@@ -1,0 +1,31 @@
+"""The catalog's "points" section: the platform's points policy (today, how long points live).
+
+    "points": {"expire_after_years": 1}      points expire at the end of the year after the year they came in
+    "points": {"expire_after_years": 0}      at the end of the year they came in
+    "points": {"expire_after_years": null}   never
+
+Stored as the catalog item ("policy", "points"); chalicelib/services/points_expiry.py reads it (default 1 when
+never loaded). A file without the section leaves the stored policy as it is.
+"""
+from __future__ import annotations
+
+from chalicelib.domain.lots import parse_after_years
+from chalicelib.store.models import CatalogItem
+
+from .console import CommandError
+
+
+def plan_points(section):
+    from .catalog_load import Planned, existing  # catalog_load lists this planner
+
+    if section in (None, []):
+        return Planned([], [], {"unchanged": []})
+    if not isinstance(section, dict) or set(section) - {"expire_after_years"}:
+        raise CommandError('points must be an object such as {"expire_after_years": 1}')
+    try:
+        policy = {"expire_after_years": parse_after_years(section.get("expire_after_years", 1))}
+    except ValueError as exc:
+        raise CommandError(f"points: {exc}") from exc
+    if existing("policy").get("points") == policy:
+        return Planned([], [], {"unchanged": ["points"]})
+    return Planned([CatalogItem("policy", "points", data=policy)], [], {"changed": ["points"]})

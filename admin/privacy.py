@@ -1,0 +1,185 @@
+"""Privacy and points expiry in the operators' console: user delete, user minor, nickname moderation, expire-points.
+
+The parsers are added by `add_user_parsers` (under `user`) and `add_parsers` (admin/__main__.py parses before
+any setting is read); the handlers import the app's code only when they run. Audit records name the user id,
+never the openid an operator may have typed, nor a nickname.
+"""
+from __future__ import annotations
+
+import argparse
+
+
+def add_user_parsers(user_sub, common: argparse.ArgumentParser, writes: argparse.ArgumentParser) -> None:
+    delete = user_sub.add_parser(
+        "delete", parents=[writes], help="delete an account (a request received by another channel)",
+        description="The same deletion as DELETE /v1/me: consents revoked at the partners, unused redemptions "
+                    "cancelled and refunded, the balance forfeited by an `expire` entry, personal data removed "
+                    "(WeChat identity, nickname, avatar, addresses) while the ledger's amounts stay under the "
+                    "anonymous user id. Cannot be undone; asks unless --yes; --dry-run shows what it would do.")
+    delete.add_argument("user", help="user id or WeChat openid")
+    delete.add_argument("--reason", required=True, help="the request's reference (e.g. the ticket), for the audit")
+    minor = user_sub.add_parser(
+        "minor", parents=[writes], help="a school marks members as minors: never named on public boards",
+        description="Marks (or with --off unmarks) members of a school org as minors: their nickname is never "
+                    "shown on leaderboards, past boards included (rebuilt by the next materialize-boards run).")
+    minor.add_argument("users", nargs="+", metavar="USER", help="user ids or WeChat openids of the org's members")
+    minor.add_argument("--org", required=True, help="the school org that asks")
+    minor.add_argument("--off", action="store_true", help="lift this school's mark")
+    minor.add_argument("--reason", required=True, help="the school's request, for the audit")
+
+
+def add_parsers(sub, common: argparse.ArgumentParser, writes: argparse.ArgumentParser) -> None:
+    expire = sub.add_parser(
+        "expire-points", parents=[writes], help="expire points by lot (also scheduled daily)",
+        description="Points expire by lot, oldest first: on 1 January the points still held from the lots of year "
+                    "Y and before expire, Y = this year - 1 - the catalog's points.expire_after_years (default 1). "
+                    "One `expire` entry per account; idempotent per account and year. Without --year: the lots "
+                    "due today. Asks unless --yes.")
+    expire.add_argument("--year", type=int, help="expire the lots of this year and before (not later than due)")
+    expire.add_argument("--backfill", action="store_true",
+                        help="first list accounts made before the account list existed (one scan)")
+    nickname = sub.add_parser("nickname", help="nicknames waiting for a content check or a moderator")
+    actions = nickname.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = actions.add_parser("list", parents=[common], help="pending nicknames of a queue")
+    listing.add_argument("--queue", choices=("review", "unchecked"), default="review")
+    for name, text in (("approve", "let others see the pending nickname"), ("reject", "drop the pending nickname")):
+        decide = actions.add_parser(name, parents=[writes], help=text)
+        decide.add_argument("user", help="user id or WeChat openid")
+        decide.add_argument("--reason", required=True)
+
+
+def delete(args, out) -> int:
+    from chalicelib.errors import AppError
+    from chalicelib.services import erasure
+
+    from .accounts import find_account
+    from .console import CommandError, audit, confirm, operator
+
+    user_id = find_account(args.user).user_id
+    preview = erasure.preview(user_id)
+    if args.dry_run or preview["already_deleted"]:
+        state = "already deleted" if preview["already_deleted"] else "would be deleted (dry run)"
+        out.result({**preview, "dry_run": args.dry_run}, f"{user_id}: {state}\n" + _lines(preview))
+        return 0
+    confirm(f"delete account {user_id} for good ({preview['points_to_forfeit']} points forfeited, "
+            f"{len(preview['redemptions_to_cancel'])} redemptions cancelled)?", args.yes)
+    try:
+        result = erasure.delete_account(user_id, channel="console", operator=operator(), reason=args.reason)
+    except AppError as exc:
+        raise CommandError(f"{exc.code}: {exc.message} (run the command again to finish the deletion)") from exc
+    audit("user delete", {"user": user_id}, args.reason,
+          {k: result[k] for k in ("deleted_at", "consents_revoked", "points_forfeited", "waiting_for_partners")})
+    out.result(result, f"{user_id}: deleted at {result['deleted_at']}\n" + _lines(result))
+    return 0
+
+
+def minor(args, out) -> int:
+    from chalicelib.errors import AppError
+    from chalicelib.services import public_names
+
+    from .accounts import find_account
+    from .console import CommandError, audit
+
+    user_ids = [find_account(user).user_id for user in args.users]
+    if args.dry_run:
+        out.result({"users": user_ids, "org": args.org, "minor": not args.off, "dry_run": True},
+                   f"{len(user_ids)} members would be {'unmarked' if args.off else 'marked'} (dry run)")
+        return 0
+    results = []
+    for user_id in user_ids:
+        try:
+            results.append(public_names.set_minor(user_id, args.org, minor=not args.off))
+        except AppError as exc:
+            raise CommandError(f"{user_id}: {exc.code}: {exc.message} {exc.details or ''}") from exc
+    audit("user minor", {"users": user_ids, "org": args.org, "minor": not args.off}, args.reason,
+          {"changed": sum(1 for r in results if r["changed"])})
+    out.result(results, "\n".join(f"{r['id']}: {'minor' if r['minor'] else 'not a minor'}"
+                                   + ("" if r["changed"] else " (unchanged)") for r in results))
+    return 0
+
+
+def expire_points(args, out) -> int:
+    from chalicelib.domain import clock
+    from chalicelib.services import points_expiry
+
+    from .console import CommandError, audit, confirm
+
+    now = clock.now()
+    due = points_expiry.due_year(now)
+    if due is None:
+        out.result({"policy": "never"}, "the catalog's points policy says points never expire")
+        return 0
+    year = due if args.year is None else args.year
+    if year > due:
+        raise CommandError(f"the lots of {year} are not due yet: on {clock.business_day(now)} the lots of {due} "
+                           "and before are")
+    if args.backfill and not args.dry_run:
+        audit("expire-points --backfill", {}, outcome={"listed": _backfill()})
+    preview = points_expiry.run(now, year=year, dry_run=True)
+    summary = f"lots of {year} and before: {preview['points']} points of {preview['due']} accounts"
+    if args.dry_run or not preview["due"]:
+        out.result(preview, summary + (" would expire (dry run)" if args.dry_run else ": nothing to expire"))
+        return 0
+    confirm(f"expire {preview['points']} points of {preview['due']} accounts?", args.yes)
+    result = points_expiry.run(now, year=year, force=True)
+    audit("expire-points", {"year": year}, outcome=result)
+    out.result(result, f"lots of {year} and before: {result['points']} points expired on "
+                       f"{result['expired_accounts']} accounts; {result['failed']} failed (run again)")
+    return 1 if result["failed"] else 0
+
+
+def nickname_list(args, out) -> int:
+    from chalicelib.services import nicknames
+
+    rows = nicknames.waiting_list(args.queue)
+    out.result(rows, "\n".join(f"{r['user_id']}  {r['nickname']}  (now: {r['current']}, since {r['queued_at']})"
+                               for r in rows) or f"no nickname waits in {args.queue}")
+    return 0
+
+
+def nickname_decide(args, out, approve: bool) -> int:
+    from chalicelib.errors import AppError
+    from chalicelib.services import nicknames
+
+    from .accounts import find_account
+    from .console import CommandError, audit
+
+    user_id = find_account(args.user).user_id
+    if args.dry_run:
+        out.result({"id": user_id, "approve": approve, "dry_run": True}, f"{user_id}: dry run, nothing changed")
+        return 0
+    try:
+        result = nicknames.decide(user_id, approve)
+    except AppError as exc:
+        raise CommandError(f"{exc.code}: {exc.message}") from exc
+    audit(f"nickname {'approve' if approve else 'reject'}", {"user": user_id}, args.reason, {"approved": approve})
+    out.result(result, f"{user_id}: {'approved' if approve else 'rejected'}")
+    return 0
+
+
+def _backfill() -> int:
+    """Lists every account in account_shards (accounts made before the list existed); a scan, run once."""
+    from chalicelib.domain import clock
+    from chalicelib.store.models import Account
+    from chalicelib.store.privacy import AccountShard, shard_of
+
+    now, listed = clock.iso(clock.now()), 0
+    with AccountShard.batch_write() as batch:
+        for account in Account.scan(attributes_to_get=["user_id"]):
+            batch.save(AccountShard(shard_of(account.user_id), account.user_id, listed_at=now))
+            listed += 1
+    return listed
+
+
+def _lines(info: dict) -> str:
+    return "\n".join(f"  {k}: {v}" for k, v in info.items() if k not in ("id", "deleted"))
+
+
+HANDLERS = {
+    ("user", "delete"): delete,
+    ("user", "minor"): minor,
+    ("expire-points", None): expire_points,
+    ("nickname", "list"): nickname_list,
+    ("nickname", "approve"): lambda a, o: nickname_decide(a, o, True),
+    ("nickname", "reject"): lambda a, o: nickname_decide(a, o, False),
+}
