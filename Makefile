@@ -24,8 +24,11 @@ endef
 help:
 	@echo "make run        the API on http://127.0.0.1:8000 with DynamoDB Local and fake partners"
 	echo "make test       the test suite (PYTEST_ARGS='-k login' to pick)"
-	echo "make lint       ruff"
+	echo "make lint       ruff, then cfn-lint on the packaged templates (make package)"
+	echo "make package    the deployable CloudFormation template and zip of dev and prod (build/package-*)"
+	echo "make policy     regenerate .chalice/policy-*.json from the models and the code's DynamoDB calls"
 	echo "make bench      speed, DynamoDB calls and cold start against raw baselines (.bench/latest.json)"
+	echo "make soak       10 minutes of mixed load with DynamoDB faults, then the invariants (SOAK_SECONDS=60 to shorten)"
 	echo "make bootstrap  install what is missing (venv, Python packages, DynamoDB Local, Java)"
 	echo "make clean      forget local data (.local/)"
 
@@ -84,8 +87,25 @@ test: bootstrap
 bench: bootstrap
 	@$(PYTHON) -m bench
 
+# Not part of `make test`: several processes of mixed writes through the real server with DynamoDB faults, then
+# the invariants (ledger, stock and codes, rides) and the server's memory (bench/soak.py, docs/reliability.md).
+.PHONY: soak
+soak: bootstrap
+	@$(PYTHON) -m bench.soak
+
 lint: bootstrap
 	@$(VENV)/bin/ruff check .
+	$(MAKE) --no-print-directory package
+	$(VENV)/bin/cfn-lint build/package-dev/sam.json build/package-prod/sam.json
+
+# The AWS deployment (infra/aws, docs/deploy.md). No AWS account needed: dummy credentials, and only the
+# package registry is reached (for the Lambda wheels).
+.PHONY: package policy
+package: bootstrap
+	@$(PYTHON) -m infra.aws.package $(STAGES)
+
+policy: bootstrap
+	@$(PYTHON) -m infra.aws.policy
 
 clean:
 	@rm -rf .local

@@ -47,7 +47,12 @@ def create_server(host: str, port: int, stage: str) -> local.LocalDevServer:
     factory = CLIFactory(project_dir=str(ROOT))
     config = factory.create_config_obj(chalice_stage_name=stage)
     local.LocalGateway = ContractGateway  # ChaliceRequestHandler builds its gateway from this name
-    return local.create_local_server(config.chalice_app, config, host, port)
+    app = config.chalice_app
+    if isinstance(app, local.CustomLocalChalice):
+        # Chalice swaps the app's class for one deriving from it and cannot do it twice in one process (a test
+        # making a second server): give the app its own class back first.
+        app.__class__ = local.CustomLocalChalice.__bases__[1]
+    return local.create_local_server(app, config, host, port)
 
 
 def main(argv: list[str] | None = None) -> int:

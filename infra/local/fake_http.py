@@ -9,6 +9,7 @@ state with a lock.
 from __future__ import annotations
 
 import json
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ class Request:
     path: str
     query: dict[str, str]
     body: bytes
+    headers: dict[str, str] = field(default_factory=dict)  # names in lower case
 
     def json(self) -> dict[str, Any]:
         """The body as a JSON object, or BadJsonError."""
@@ -69,6 +71,11 @@ class _Server(ThreadingHTTPServer):
         super().__init__(address, _RequestHandler)
         self.fake = fake
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return  # the client stopped waiting (a slow-response fault did its job): nothing to report
+        super().handle_error(request, client_address)
+
 
 class _RequestHandler(BaseHTTPRequestHandler):
     server: _Server
@@ -79,6 +86,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802
         self._dispatch()
 
+    def do_PUT(self) -> None:  # noqa: N802
+        self._dispatch()
+
+    def do_DELETE(self) -> None:  # noqa: N802
+        self._dispatch()
+
     def _dispatch(self) -> None:
         url = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
@@ -87,6 +100,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             path=url.path,
             query={name: values[0] for name, values in parse_qs(url.query).items()},
             body=self.rfile.read(length) if length else b"",
+            headers={name.lower(): value for name, value in self.headers.items()},
         )
         response = self.server.fake.handle(request)
         data, content_type = response.encode()

@@ -8,6 +8,8 @@ Login codes (`js_code`) it understands, all single use once they succeed (then 4
   `slow-<seconds>[-<anything>]` sleeps, then logs in as "o-slow"
   `http-<status>[-<anything>]`  answers that HTTP status with a non-JSON body
   anything else                 40029
+Content checks (`/wxa/msg_sec_check`, v2): text containing "违禁" is `risky`, "待审" is `review`, anything else
+`pass`. WeChat outages: `faults` (infra/local/fake_faults.py, `POST /__fake__/faults`) fail chosen API paths.
 Tests and `make run` drive it through the control API under `/__fake__/` (or the same methods in-process).
 
 CLI: `python -m infra.local.fake_wechat --port 8010 --appid A --secret S`.
@@ -31,6 +33,7 @@ from typing import Any
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from infra.local.fake_faults import Faults
 from infra.local.fake_http import BadJsonError, FakeHTTPServer, Handler, Request, Response
 from infra.local.shutdown import block_until_interrupted
 
@@ -50,7 +53,10 @@ ERRMSG = {
     43101: "user refuse to accept the msg",
     45011: "api minute-quota reach limit mustslower retry next minute",
     47001: "data format error",
+    61010: "user is not in the mini program in the last 2 hours",
 }
+RISKY_WORDS = ("违禁",)  # msg_sec_check: text holding one of these is "risky" (label 20006, 违法犯罪)
+REVIEW_WORDS = ("待审",)  # and these "review" (label 21000, 其他)
 _ERR_CODE = re.compile(r"err-(-?\d+)(?:-.*)?", re.DOTALL)
 _SLOW_CODE = re.compile(r"slow-(\d+(?:\.\d+)?)(?:-.*)?", re.DOTALL)
 _HTTP_CODE = re.compile(r"http-(\d{3})(?:-.*)?", re.DOTALL)
@@ -101,12 +107,16 @@ class FakeWeChat(FakeHTTPServer):
         self.appid = appid
         self.secret = secret
         self._lock = threading.Lock()
+        self.faults = Faults()  # outages of chosen WeChat API paths (the control API is never failed)
         self.reset()
         self.routes = {
             ("GET", "/sns/jscode2session"): self._code2session,
             ("POST", "/cgi-bin/stable_token"): self._stable_token,
             ("POST", "/wxa/business/getuserphonenumber"): self._phone_number,
             ("POST", "/cgi-bin/message/subscribe/send"): self._subscribe_send,
+            ("POST", "/wxa/msg_sec_check"): self._msg_sec_check,
+            ("POST", "/__fake__/faults"): lambda r: (self.faults.add_from(r.json()), OK)[1],
+            ("POST", "/__fake__/faults/clear"): _ok_after(self.faults.clear),
             ("POST", "/__fake__/codes"): self._post_code,
             ("GET", "/__fake__/session_key"): self._get_session_key,
             ("POST", "/__fake__/werun"): self._post_werun,
@@ -129,6 +139,8 @@ class FakeWeChat(FakeHTTPServer):
             self._phone_codes: dict[str, str] = {}
             self._calls: Counter[str] = Counter()
             self._messages: list[dict[str, Any]] = []
+            self._checked: list[dict[str, Any]] = []
+        self.faults.clear()
 
     def register_code(self, code: str, openid: str) -> None:
         """Make `code` a (single-use) login code for `openid`."""
@@ -173,12 +185,19 @@ class FakeWeChat(FakeHTTPServer):
         with self._lock:
             return list(self._messages)
 
+    def checked(self) -> list[dict[str, Any]]:
+        """The texts msg_sec_check judged so far: {"content", "openid", "scene", "suggest"}."""
+        with self._lock:
+            return list(self._checked)
+
     # ----- the WeChat API ------------------------------------------------------------------------------
     def handle(self, request: Request) -> Response:
         """Count WeChat API calls, then route."""
         if not request.path.startswith("/__fake__/"):
             with self._lock:
                 self._calls[request.path] += 1
+            if faulty := self.faults.check(request):
+                return faulty
         return super().handle(request)
 
     def _code2session(self, request: Request) -> Response:
@@ -276,6 +295,29 @@ class FakeWeChat(FakeHTTPServer):
             self._messages.append(body)
             msgid = len(self._messages)
         return Response({"errcode": 0, "errmsg": "ok", "msgid": msgid})
+
+    def _msg_sec_check(self, request: Request) -> Response:
+        """msgSecCheck v2: {"content", "version": 2, "scene": 1..4, "openid"} -> result.suggest and label."""
+        if error := self._token_error(request):
+            return error
+        body = self._wechat_body(request)
+        if body is None or body.get("version") != 2 or body.get("scene") not in (1, 2, 3, 4) \
+                or not isinstance(body.get("content"), str) or not isinstance(body.get("openid"), str):
+            return wechat_error(47001)
+        content = body["content"]
+        if any(word in content for word in RISKY_WORDS):
+            suggest, label = "risky", 20006
+        elif any(word in content for word in REVIEW_WORDS):
+            suggest, label = "review", 21000
+        else:
+            suggest, label = "pass", 100
+        with self._lock:
+            self._checked.append({"content": content, "openid": body["openid"], "scene": body["scene"],
+                                  "suggest": suggest})
+        trace = f"{secrets.token_hex(4)}-{secrets.token_hex(4)}"
+        return Response({"errcode": 0, "errmsg": "ok", "trace_id": trace,
+                         "result": {"suggest": suggest, "label": label},
+                         "detail": [{"strategy": "content_model", "errcode": 0, "suggest": suggest, "label": label}]})
 
     @staticmethod
     def _wechat_body(request: Request) -> dict[str, Any] | None:

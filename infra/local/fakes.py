@@ -1,5 +1,4 @@
-"""All the fake partners `make run` needs, started together: today the fake WeChat API; the fake bus company
-and bank join here.
+"""All the fake partners `make run` needs, started together: WeChat, the bus company and the bank.
 
 In-process (what infra.local.stack does):
     fakes = start_fakes(wechat_port=8010, appid="wx-local-demo", secret="...")
@@ -17,6 +16,8 @@ import argparse
 import os
 from dataclasses import dataclass
 
+from infra.local.fake_bank import FakeBank
+from infra.local.fake_transit import FakeTransit
 from infra.local.fake_wechat import FakeWeChat
 from infra.local.shutdown import block_until_interrupted
 
@@ -26,34 +27,62 @@ class LocalFakes:
     """The running fakes, and the settings that point the app at them."""
 
     wechat: FakeWeChat
+    transit: FakeTransit | None = None
+    bank: FakeBank | None = None
 
     def env(self) -> dict[str, str]:
         """The environment variables that point the app at these fakes."""
-        return {"WECHAT_API_BASE": self.wechat.base_url}
+        env = {"WECHAT_API_BASE": self.wechat.base_url}
+        if self.transit:
+            env.update(TRANSIT_API_BASE=self.transit.base_url, TRANSIT_APP_ID=self.transit.app_id,
+                       TRANSIT_SECRET=self.transit.secret)
+        if self.bank:
+            env.update(BANK_API_BASE=self.bank.base_url, BANK_CLIENT_ID=self.bank.client_id,
+                       BANK_CLIENT_SECRET=self.bank.client_secret, BANK_WEBHOOK_SECRET=self.bank.webhook_secret)
+        return env
 
     def describe(self) -> str:
         """One line per fake, for the terminal."""
-        return f"fake WeChat API  {self.wechat.base_url}  (control API under /__fake__/)"
+        lines = [f"fake WeChat API  {self.wechat.base_url}  (control API under /__fake__/)"]
+        if self.transit:
+            lines.append(f"fake bus company {self.transit.base_url}  (/__fake__/riders, rides, push)")
+        if self.bank:
+            lines.append(f"fake bank        {self.bank.base_url}  (/__fake__/customers, events, push)")
+        return "\n".join(lines)
 
     def stop(self) -> None:
         """Stop every fake."""
-        self.wechat.stop()
+        for fake in (self.bank, self.transit, self.wechat):
+            if fake is not None:
+                fake.stop()
 
 
-def start_fakes(wechat_port: int, appid: str, secret: str) -> LocalFakes:
-    """Start every fake partner on 127.0.0.1 (port 0: any free port)."""
-    return LocalFakes(wechat=FakeWeChat(appid, secret, port=wechat_port).start())
+def start_fakes(wechat_port: int, appid: str, secret: str, partners: dict[str, str] | None = None,
+                transit_port: int = 0, bank_port: int = 0) -> LocalFakes:
+    """Start every fake partner on 127.0.0.1 (port 0: any free port). `partners` holds TRANSIT_APP_ID,
+    TRANSIT_SECRET, BANK_CLIENT_ID, BANK_CLIENT_SECRET and BANK_WEBHOOK_SECRET; without it only WeChat runs."""
+    fakes = LocalFakes(wechat=FakeWeChat(appid, secret, port=wechat_port).start())
+    if partners:
+        fakes.transit = FakeTransit(partners["TRANSIT_APP_ID"], partners["TRANSIT_SECRET"], port=transit_port).start()
+        fakes.bank = FakeBank(partners["BANK_CLIENT_ID"], partners["BANK_CLIENT_SECRET"],
+                              partners["BANK_WEBHOOK_SECRET"], port=bank_port).start()
+    return fakes
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the fakes in the foreground until Ctrl-C or SIGTERM."""
-    parser = argparse.ArgumentParser(description="Run the fake partners (WeChat) on 127.0.0.1.")
+    parser = argparse.ArgumentParser(description="Run the fake partners (WeChat, bus company, bank) on 127.0.0.1.")
     parser.add_argument("--wechat-port", type=int, default=8010)
+    parser.add_argument("--transit-port", type=int, default=8020)
+    parser.add_argument("--bank-port", type=int, default=8030)
     args = parser.parse_args(argv)
     missing = [name for name in ("WECHAT_APPID", "WECHAT_SECRET") if not os.environ.get(name)]
     if missing:
         parser.error(f"set {' and '.join(missing)} in the environment")
-    fakes = start_fakes(args.wechat_port, os.environ["WECHAT_APPID"], os.environ["WECHAT_SECRET"])
+    names = ("TRANSIT_APP_ID", "TRANSIT_SECRET", "BANK_CLIENT_ID", "BANK_CLIENT_SECRET", "BANK_WEBHOOK_SECRET")
+    partners = {name: os.environ[name] for name in names} if all(os.environ.get(n) for n in names) else None
+    fakes = start_fakes(args.wechat_port, os.environ["WECHAT_APPID"], os.environ["WECHAT_SECRET"], partners,
+                        args.transit_port, args.bank_port)
     try:
         print(f"{fakes.describe()}\nCtrl-C to stop", flush=True)
         block_until_interrupted()

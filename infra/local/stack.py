@@ -31,7 +31,9 @@ LOCAL_DIR = ROOT / ".local"
 DEV_ENV_FILE = LOCAL_DIR / "dev.env"
 API_HOST, API_PORT = "127.0.0.1", 8000
 DYNAMODB_PORT, WECHAT_PORT = 8001, 8010
+TRANSIT_PORT, BANK_PORT = 8020, 8030
 WECHAT_APPID = "wx-local-demo"
+PARTNER_IDS = {"TRANSIT_APP_ID": "gs-local", "BANK_CLIENT_ID": "gs-local"}
 HEALTH_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 10.0
 
@@ -66,6 +68,8 @@ def load_dev_env(path: Path = DEV_ENV_FILE) -> dict[str, str]:
             if sep and not name.lstrip().startswith("#"):
                 values[name.strip()] = value.strip()
     wanted = {"JWT_SECRET": lambda: secrets.token_urlsafe(48), "WECHAT_SECRET": lambda: secrets.token_hex(16)}
+    wanted.update({name: lambda: secrets.token_hex(16)
+                   for name in ("TRANSIT_SECRET", "BANK_CLIENT_SECRET", "BANK_WEBHOOK_SECRET")})
     missing = {name: make() for name, make in wanted.items() if not values.get(name)}
     if missing:
         values.update(missing)
@@ -204,7 +208,8 @@ def run() -> None:
     try:
         print(f"==> DynamoDB Local on port {dynamodb.port}", flush=True)
         dynamodb.start()
-        fakes = start_fakes(port_or_free(WECHAT_PORT), WECHAT_APPID, dev_env["WECHAT_SECRET"])
+        fakes = start_fakes(port_or_free(WECHAT_PORT), WECHAT_APPID, dev_env["WECHAT_SECRET"],
+                            {**PARTNER_IDS, **dev_env}, port_or_free(TRANSIT_PORT), port_or_free(BANK_PORT))
         env = stack_env(dynamodb.endpoint, fakes, dev_env)
         run_admin("init-db", env)
         run_admin("seed-demo", env)
