@@ -7,6 +7,7 @@ import pytest
 
 from tests.support.stack import Stack
 
+pytest_plugins = ["tests.contract.recorder"]  # every response of the suite is checked against openapi.yaml
 STACK = Stack().start()  # before anything imports the app: PynamoDB reads the endpoint at import
 
 

@@ -3,10 +3,11 @@ never a 500 and never a half-applied write."""
 from __future__ import annotations
 
 import pytest
+from botocore.exceptions import ConnectionClosedError, ReadTimeoutError
 
 from chalicelib.store.models import Account, LedgerEntry
 from tests.support.api import call, request_id
-from tests.support.ddbfaults import error, failing
+from tests.support.ddbfaults import dropping, error, failing
 
 
 def _checkin(client, user, rid=None):
@@ -45,3 +46,22 @@ def test_throttled_reads_are_a_clean_503(client, user, operation, method, path):
     with failing(operation, [error("ProvisionedThroughputExceededException")] * 50):
         status, answer = call(client, method, path, body, token=user["token"])
     assert (status, answer["error"]["code"]) == (503, "SERVICE_UNAVAILABLE")
+
+
+@pytest.mark.parametrize("make_error", [lambda: ConnectionClosedError(endpoint_url="http://dynamodb"),
+                                        lambda: ReadTimeoutError(endpoint_url="http://dynamodb")],
+                         ids=["connection-closed", "read-timeout"])
+@pytest.mark.parametrize("operation, method, path, body", [
+    ("TransactWriteItems", "POST", "/v1/checkins", {"behavior": "clean_plate"}),
+    ("UpdateItem", "PATCH", "/v1/me", {"nickname": "断线测试"}),
+    ("GetItem", "GET", "/v1/me", None),
+])
+def test_a_connection_lost_on_every_try_is_a_clean_503_not_a_500(client, user, make_error, operation, method, path,
+                                                                   body):
+    """botocore's connection errors carry no DynamoDB response (PynamoDB 6.1 crashed reading its code)."""
+    body = {**body, "request_id": request_id()} if method == "POST" else body
+    with dropping(operation, make_error()) as dropped:
+        status, answer = call(client, method, path, body, token=user["token"])
+    assert dropped[0] >= 1
+    assert (status, answer["error"]["code"]) == (503, "SERVICE_UNAVAILABLE")
+    assert call(client, method, path, body, token=user["token"])[0] in (200, 201)  # and a retry goes through

@@ -42,3 +42,23 @@ def failing(operation: str, responses: list[dict]) -> Iterator[list[int]]:
     finally:
         for client in clients:
             client.meta.events.unregister(f"before-call.dynamodb.{operation}", handler)
+
+
+@contextmanager
+def dropping(operation: str, error: Exception) -> Iterator[list[int]]:
+    """Every call of `operation` fails in transit with `error` (botocore's ConnectionClosedError,
+    ReadTimeoutError ...), as when the connection drops: botocore retries, then gives up."""
+    dropped = [0]
+
+    def handler(**_):
+        dropped[0] += 1
+        raise error
+
+    clients = DynamoDBCalls()._clients
+    for client in clients:
+        client.meta.events.register_first(f"before-send.dynamodb.{operation}", handler)
+    try:
+        yield dropped
+    finally:
+        for client in clients:
+            client.meta.events.unregister(f"before-send.dynamodb.{operation}", handler)

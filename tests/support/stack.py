@@ -1,4 +1,5 @@
-"""The test stack: an in-memory DynamoDB Local on a free port and the fake WeChat over HTTP.
+"""The test stack: an in-memory DynamoDB Local on a free port and the fake partners (WeChat, the bus
+company, the bank) over HTTP.
 
 Started once per test process before the app is imported (PynamoDB reads its endpoint and table
 names when the models are defined), and stopped at the end of the session.
@@ -9,20 +10,28 @@ import os
 import secrets
 
 from infra.local.dynamodb_local import DynamoDBLocal
+from infra.local.fake_bank import FakeBank
+from infra.local.fake_transit import FakeTransit
 from infra.local.fake_wechat import FakeWeChat
 
 APPID = "wx-test-appid"
 WECHAT_SECRET = "test-wechat-secret"
+TRANSIT_APP_ID, TRANSIT_SECRET = "gs-test", "test-transit-secret"
+BANK_CLIENT_ID, BANK_CLIENT_SECRET, BANK_WEBHOOK_SECRET = "gs-test", "test-bank-secret", "test-bank-webhook-secret"
 
 
 class Stack:
     def __init__(self) -> None:
         self.dynamodb = DynamoDBLocal()
         self.wechat = FakeWeChat(APPID, WECHAT_SECRET)
+        self.transit = FakeTransit(TRANSIT_APP_ID, TRANSIT_SECRET)
+        self.bank = FakeBank(BANK_CLIENT_ID, BANK_CLIENT_SECRET, BANK_WEBHOOK_SECRET)
 
     def start(self) -> Stack:
         self.dynamodb.start()
         self.wechat.start()
+        self.transit.start()
+        self.bank.start()
         os.environ.update(self.environment())
         return self
 
@@ -36,8 +45,14 @@ class Stack:
             "JWT_SECRET": os.environ.get("JWT_SECRET") or secrets.token_urlsafe(48),
             "WECHAT_API_BASE": self.wechat.base_url, "WECHAT_APPID": APPID, "WECHAT_SECRET": WECHAT_SECRET,
             "PARTNER_TIMEOUT_SECONDS": "1",
+            "TRANSIT_API_BASE": self.transit.base_url, "TRANSIT_APP_ID": TRANSIT_APP_ID,
+            "TRANSIT_SECRET": TRANSIT_SECRET,
+            "BANK_API_BASE": self.bank.base_url, "BANK_CLIENT_ID": BANK_CLIENT_ID,
+            "BANK_CLIENT_SECRET": BANK_CLIENT_SECRET, "BANK_WEBHOOK_SECRET": BANK_WEBHOOK_SECRET,
         }
 
     def stop(self) -> None:
+        self.bank.stop()
+        self.transit.stop()
         self.wechat.stop()
         self.dynamodb.stop()

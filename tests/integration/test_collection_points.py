@@ -1,0 +1,136 @@
+"""Collection points: a user shows a member code, staff of a recycling point credit old clothes by the kilogram.
+
+o-staff-2 is staff of m-recycle, the demo catalog's collection point; o-staff-1 (m-cafe) is not one.
+Tests that make failed lookups use staff of a collection point of their own.
+"""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from admin.__main__ import main as admin
+from admin.accounts import reconcile
+from chalicelib.domain import clock, ids
+from tests.support.api import call, login, request_id
+from tests.support.market import balance, new_merchant, staff_login
+
+
+def member_code(client, user) -> dict:
+    status, body = call(client, "GET", "/v1/me/member-code", token=user["token"])
+    assert status == 200, body
+    return body
+
+
+def credit(client, staff, code, behavior="old_clothes", quantity=2.5, rid=None):
+    body = {"request_id": rid or request_id(), "member_code": code, "behavior": behavior, "quantity": quantity}
+    return call(client, "POST", "/v1/operator/credit", body, token=staff["token"])
+
+
+def collection_point(client, staff: int = 1) -> list[dict]:
+    _, openids = new_merchant(staff, collection_point=True)
+    return [staff_login(client, openid) for openid in openids]
+
+
+def test_a_member_code_is_unguessable_and_lives_five_minutes(client, user):
+    first, second = member_code(client, user), member_code(client, user)
+    assert re.match(f"^[{ids.ALPHABET}]{{12}}$", first["member_code"]) and first["member_code"] != second["member_code"]
+    assert first["qr_payload"] == "GS:M:" + first["member_code"]
+    lifetime = clock.parse_iso(first["expires_at"]) - clock.now()
+    assert timedelta(minutes=4, seconds=50) < lifetime <= timedelta(minutes=5)
+
+
+def test_a_collection_point_credits_old_clothes_by_the_kilogram(client, user):
+    recycler = staff_login(client, "o-staff-2")
+    status, body = credit(client, recycler, member_code(client, user)["member_code"], quantity=2.5)
+    assert status == 201, body
+    entry = body["entry"]
+    assert (entry["kind"], entry["behavior"], entry["source"]) == ("earn", "old_clothes", "operator")
+    assert (entry["points"], entry["carbon_g"], entry["balance_after"]) == (60, 3200.0, 60)  # 30/kg, 1.28 kg CO2e/kg
+    assert entry["methodology"] == {"id": "LZ-old-clothes", "version": "2024.1"}
+    me = call(client, "GET", "/v1/me", token=user["token"])[1]
+    assert (me["points"], me["carbon_g"]) == (60, 3200.0)
+    assert reconcile()["clean"]
+
+
+def test_a_member_code_credits_only_once(client, user):
+    recycler = staff_login(client, "o-staff-2")
+    code = member_code(client, user)["member_code"]
+    assert credit(client, recycler, code)[0] == 201
+    status, body = credit(client, recycler, code)
+    assert (status, body["error"]["code"]) == (410, "CODE_EXPIRED")
+    assert balance(client, user) == 60
+
+
+def test_the_same_request_id_twice_credits_once(client, user):
+    recycler = staff_login(client, "o-staff-2")
+    code, rid = member_code(client, user)["member_code"], request_id()
+    first, second = credit(client, recycler, code, rid=rid), credit(client, recycler, code, rid=rid)
+    assert first == second and first[0] == 201
+    assert balance(client, user) == 60
+
+
+def test_request_ids_are_scoped_to_the_staff_member(client, user, openid):
+    first_staff, second_staff = collection_point(client, staff=2)
+    other = login(client, openid + "-b")
+    rid = request_id()
+    assert credit(client, first_staff, member_code(client, user)["member_code"], rid=rid)[0] == 201
+    assert credit(client, second_staff, member_code(client, other)["member_code"], rid=rid)[0] == 201
+    assert (balance(client, user), balance(client, other)) == (60, 60)
+
+
+def test_staff_of_a_shop_that_is_no_collection_point_cannot_credit(client, user):
+    code = member_code(client, user)["member_code"]
+    status, body = credit(client, staff_login(client, "o-staff-1"), code)
+    assert (status, body["error"]["code"]) == (403, "FORBIDDEN")
+    assert credit(client, staff_login(client, "o-staff-2"), code)[0] == 201  # the code was not spent
+
+
+def test_a_plain_user_cannot_credit(client, user, openid):
+    other = login(client, openid + "-b")
+    status, body = credit(client, other, member_code(client, user)["member_code"])
+    assert (status, body["error"]["code"]) == (403, "FORBIDDEN")
+    assert balance(client, user) == 0
+
+
+def test_staff_cannot_credit_their_own_member_code(client):
+    (staff,) = collection_point(client)
+    status, body = credit(client, staff, member_code(client, staff)["member_code"])
+    assert (status, body["error"]["code"]) == (403, "FORBIDDEN")
+    assert balance(client, staff) == 0
+
+
+def test_a_behaviour_without_the_operator_channel_is_refused(client, user):
+    status, body = credit(client, staff_login(client, "o-staff-2"), member_code(client, user)["member_code"],
+                          behavior="clean_plate", quantity=None)
+    assert (status, body["error"]["code"]) == (422, "NOT_OPERATOR_CREDITABLE")
+
+
+def test_a_credit_that_would_pass_the_daily_cap_is_refused_whole_and_keeps_the_code(client, user):
+    recycler = staff_login(client, "o-staff-2")
+    assert credit(client, recycler, member_code(client, user)["member_code"], quantity=40)[0] == 201
+    code = member_code(client, user)["member_code"]
+    status, body = credit(client, recycler, code, quantity=20)  # 60 kg in a day passes the 50 kg ceiling
+    assert (status, body["error"]["code"]) == (429, "DAILY_LIMIT_REACHED")
+    assert balance(client, user) == 1200
+    assert credit(client, recycler, code, quantity=10)[0] == 201
+    assert balance(client, user) == 1500
+
+
+def test_an_expired_member_code_is_gone(client, user, monkeypatch):
+    code = member_code(client, user)["member_code"]
+    later = clock.now() + timedelta(minutes=6)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    status, body = credit(client, staff_login(client, "o-staff-2"), code)
+    assert (status, body["error"]["code"]) == (410, "CODE_EXPIRED")
+
+
+def test_an_unknown_member_code_is_not_found(client):
+    (staff,) = collection_point(client)
+    status, body = credit(client, staff, "7ZZZZZZZZZZZ")
+    assert (status, body["error"]["code"]) == (404, "CODE_NOT_FOUND")
+
+
+def test_a_frozen_account_gets_no_member_code(client, user):
+    assert admin(["user", "freeze", user["id"], "--reason", "test: suspected fraud"]) == 0
+    status, body = call(client, "GET", "/v1/me/member-code", token=user["token"])
+    assert (status, body["error"]["code"]) == (403, "ACCOUNT_FROZEN")

@@ -1,0 +1,46 @@
+"""A year's catch-up lands in the aggregates however many periods one person's entries span."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from chalicelib.domain import clock
+from chalicelib.domain.ranking import period_keys
+from chalicelib.services.posting import Plan, Posting, post
+from chalicelib.store.aggregates import Total
+from tests.support.aggregates import drain
+
+
+def test_one_persons_entries_over_many_weeks_and_months_are_all_folded(user):
+    today = clock.business_day(clock.now())
+    days = [today - timedelta(days=9 * n) for n in range(40)]  # 40 entries over a year: ~40 weeks, 12 months
+
+    def plan(_account):
+        postings = [Posting("accrual", 0, 1000, "tree", behavior="tree_uptake", day=day) for day in days]
+        return Plan(postings, respond=lambda entries, after: (201, {}))
+
+    post(user["id"], plan)
+    drain()
+    assert int(Total.get(f"u#{user['id']}", "all").value) == 40 * 1000
+    weeks = {period_keys(day)[0] for day in days}
+    assert len(weeks) > 30  # more periods than one transaction of 100 actions can carry
+    for week in weeks:
+        expected = 1000 * sum(1 for day in days if period_keys(day)[0] == week)
+        assert int(Total.get(f"u#{user['id']}", week).value) == expected
+
+
+def test_a_persons_items_are_split_until_each_group_fits_one_transaction():
+    from chalicelib.services.fold import Fold
+    from chalicelib.store.aggregates import InboxItem
+    from chalicelib.store.tx import MAX_ACTIONS
+
+    today = clock.business_day(clock.now())
+    items = [InboxItem(f"e#u_x#{n:03d}", user_id="u_x", what="entry", kind="earn", source="transit", points=10,
+                       carbon_mg=80000, at=clock.iso(clock.now()), day=(today - timedelta(days=7 * n)).isoformat())
+             for n in range(10)]  # ten weeks, two or three months
+    memberships = [(f"o-{n}", "2020-01-01T00:00:00+08:00") for n in range(5)]
+    fold = Fold(0, today)
+    groups = fold._fitting(items, memberships)
+    assert len(groups) > 1  # ten such items need more than one transaction's 100 actions
+    assert [item for group, _ in groups for item in group] == items
+    for group, plan in groups:
+        assert len(group) + len(fold._touches(plan)) <= MAX_ACTIONS

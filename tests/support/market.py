@@ -1,0 +1,111 @@
+"""Helpers for the marketplace tests: goods and merchants of a test's own, points, and racing callers.
+
+Each test loads goods (and merchants) under fresh ids through the same catalog loader the console uses,
+so tests never share stock or per-user limits.
+"""
+from __future__ import annotations
+
+import uuid
+
+from tests.support.api import call, login, request_id
+
+
+def load_catalog(doc: dict) -> dict:
+    from admin.catalog_load import load
+
+    return load(doc, dry_run=False)
+
+
+def new_goods(merchant_id: str = "m-cafe", **fields) -> dict:
+    """A goods item of its own (fresh id) on sale now; returns its catalog entry."""
+    entry = {"id": "t-" + uuid.uuid4().hex[:12], "name": "测试商品", "kind": "coupon", "category": "test",
+             "merchant_id": merchant_id, "points_price": 30, "stock": 10, "per_user_limit": 5, "valid_days": 30,
+             "cancellable": True, "refund_on_expiry": False, **fields}
+    load_catalog({"goods": [entry]})
+    return entry
+
+
+def new_merchant(staff: int = 1, collection_point: bool = False) -> tuple[str, list[str]]:
+    """A merchant of its own with `staff` fresh staff openids."""
+    merchant_id = "m-t-" + uuid.uuid4().hex[:10]
+    openids = [f"o-staff-{merchant_id}-{n}" for n in range(staff)]
+    load_catalog({"merchants": [{"id": merchant_id, "name": "测试商户", "staff_openids": openids,
+                                 "collection_point": collection_point}]})
+    return merchant_id, openids
+
+
+def give_points(user: dict, points: int) -> None:
+    from admin.accounts import adjust
+
+    adjust(user["id"], points, "test: starting balance", None, False)
+
+
+def redeem(client, user: dict, goods_id: str, rid: str | None = None, **body):
+    return call(client, "POST", f"/v1/market/goods/{goods_id}/redeem",
+                {"request_id": rid or request_id(), **body}, token=user["token"])
+
+
+def verify(client, staff: dict, code: str):
+    return call(client, "POST", "/v1/merchant/verify", {"code": code}, token=staff["token"])
+
+
+def staff_login(client, openid: str) -> dict:
+    staff = login(client, openid)
+    assert "merchant_staff" in staff["login"]["user"]["roles"], staff
+    return staff
+
+
+def balance(client, user: dict) -> int:
+    return call(client, "GET", "/v1/me", token=user["token"])[1]["points"]
+
+
+def stock_left(goods_id: str) -> int:
+    from chalicelib.store.stock import Stock
+
+    return int(Stock.get(f"goods#{goods_id}", consistent_read=True).left)
+
+
+# --- racing callers (tests/support/racer.race runs each in its own process) ---------------------------
+
+
+def race_redeem(user_id: str, goods_id: str, body: dict) -> tuple[int, str]:
+    """One redemption through the service layer; (status, error code or the redemption id)."""
+    from chalicelib.errors import AppError
+    from chalicelib.services import redemptions
+    from chalicelib.services.tokens import Caller
+
+    try:
+        status, response = redemptions.redeem(Caller(user_id, ("user",)), goods_id, body)
+        return status, response["redemption"]["id"]
+    except AppError as error:
+        return error.status, error.code
+
+
+def race_verify(staff_user_id: str, merchant_id: str, code: str) -> tuple[int, str]:
+    from chalicelib.errors import AppError
+    from chalicelib.services import verification
+    from chalicelib.services.tokens import Caller
+
+    try:
+        verification.verify(Caller(staff_user_id, ("user", "merchant_staff"), merchant_id), {"code": code})
+        return 200, ""
+    except AppError as error:
+        return error.status, error.code
+
+
+def race_cancel(user_id: str, redemption_id: str) -> tuple[int, str]:
+    from chalicelib.errors import AppError
+    from chalicelib.services import redemptions
+    from chalicelib.services.tokens import Caller
+
+    try:
+        status, _ = redemptions.cancel(Caller(user_id, ("user",)), redemption_id)
+        return status, ""
+    except AppError as error:
+        return error.status, error.code
+
+
+def race_scan_or_cancel(action: str, *args: str) -> tuple[str, int, str]:
+    """A merchant's scan or the user's cancel, for racing one against the other."""
+    outcome = race_verify(*args) if action == "verify" else race_cancel(*args)
+    return (action, *outcome)
