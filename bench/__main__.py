@@ -5,6 +5,7 @@ Starts its own DynamoDB Local and fake partners, prints a table and writes .benc
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 import uuid
@@ -17,6 +18,9 @@ OUT = ROOT / ".bench" / "latest.json"
 BENCH_BEHAVIOR = {"code": "bench_unlimited", "name": "基准测试", "category": "bench", "unit": "event",
                   "carbon": {"mg": 144000, "per": 1}, "points": {"points": 5, "per": 1}, "channels": ["checkin"],
                   "methodology": {"id": "BENCH", "version": "1", "source": "bench only"}}
+BENCH_GOODS = {"id": "g-bench", "name": "基准商品", "kind": "coupon", "category": "bench", "merchant_id": "m-cafe",
+               "points_price": 1, "stock": 10_000_000, "per_user_limit": 1_000_000, "valid_days": 30,
+               "cancellable": True, "refund_on_expiry": False}
 
 
 def _setup() -> None:
@@ -24,7 +28,7 @@ def _setup() -> None:
 
     assert admin(["init-db"]) == 0 and admin(["seed-demo"]) == 0
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
-        json.dump({"behaviors": [BENCH_BEHAVIOR]}, handle)
+        json.dump({"behaviors": [BENCH_BEHAVIOR], "goods": [BENCH_GOODS]}, handle)
     assert admin(["load", handle.name]) == 0
 
 
@@ -57,6 +61,19 @@ def measure_requests(results: dict) -> str:
     results["checkin"] = interleaved(checkin, lambda i: raw.checkin(raw_id, f"raw_{i}_{uuid.uuid4().hex[:8]}"),
                                      counter)
 
+    from admin.__main__ import main as admin
+
+    for user_id in (ours_id, raw_id):
+        assert admin(["points", "adjust", user_id, "100000", "--reason", "bench"]) == 0
+
+    def redeem(i: int) -> None:
+        status, body = invoke(app, event("POST", "/v1/market/goods/{goods_id}/redeem", {"goods_id": "g-bench"},
+                                         token=token, body={"request_id": f"bench_r_{i}_{uuid.uuid4().hex[:8]}"}))
+        assert status == 201, body
+
+    results["redeem"] = interleaved(redeem, lambda i: raw.redeem(raw_id, f"raw_r_{i}_{uuid.uuid4().hex[:8]}",
+                                                               "g-bench", 1), counter)
+
     def ledger_page(_: int) -> None:
         status, body = invoke(app, event("GET", "/v1/me/ledger", token=token, query="limit=20"))
         assert status == 200 and len(body["items"]) == 20, body
@@ -86,6 +103,9 @@ def print_table(results: dict) -> None:
         if row:
             print(f"{name:<12} {row['ops_per_s']:>8} {row['raw_ops_per_s']:>10} {row['ratio']:>6} {row['p50_ms']:>7} "
                   f"{row['p99_ms']:>7} {row['ddb_calls']:>4}")
+    for users, row in results.get("webhook_500_rides", {}).items():
+        print(f"webhook of 500 rides over {users.split('_')[0]} rider(s): {row['ms']} ms, "
+              f"{row['ddb_calls']} DynamoDB calls")
     cold = results["cold_import"]
     print(f"cold import: app {cold['app_ms']} ms, deps {cold['deps_ms']} ms, ratio {cold['ratio']}, "
           f"first request {cold['first_request_ms']} ms")
@@ -94,10 +114,14 @@ def print_table(results: dict) -> None:
 
 def main() -> int:
     stack = Stack().start()
+    os.environ.setdefault("WRITE_RATE_PER_MINUTE", "1000000")  # measures speed, not the per-user limit
     try:
         _setup()
         results: dict = {}
         token = measure_requests(results)
+        from bench.webhook import measure_webhook
+
+        results["webhook_500_rides"] = measure_webhook(stack)
         from bench.cold import cold_import, first_request_ms
 
         results["cold_import"] = {**cold_import(), "first_request_ms": first_request_ms(token)}

@@ -86,3 +86,58 @@ class Raw:
                                                            ":t": {"S": time.strftime("%Y-%m-%dT%H:%M:%S+08:00")}},
                                 ReturnValues="ALL_NEW")
         self.client.get_item(TableName=self.table("accounts"), Key={"user_id": {"S": user_id}})
+
+    def redeem(self, user_id: str, rid: str, goods_id: str, price: int) -> None:
+        """GetItem of the account, then the redemption's transaction of seven actions like the app's."""
+        account = self.client.get_item(TableName=self.table("accounts"), Key={"user_id": {"S": user_id}},
+                                       ConsistentRead=True)["Item"]
+        version, points = int(account["version"]["N"]), int(account["points"]["N"]) - price
+        now = time.strftime("%Y-%m-%dT%H:%M:%S+08:00")
+        redemption_id = f"{int(time.time() * 1000):013d}{secrets.token_hex(8)}"[:26]
+        entry_id = f"{int(time.time() * 1000):013d}{secrets.token_hex(8)}"[:26]
+        code = secrets.token_hex(8).upper()
+        expires = int(time.time()) + 30 * 86400
+        body = json.dumps({"redemption": {"id": redemption_id, "goods_id": goods_id, "code": code,
+                                          "status": "issued", "points_spent": price}, "points": points},
+                          separators=(",", ":"))
+        common = {"goods_id": {"S": goods_id}, "goods_name": {"S": "基准商品"}, "merchant_id": {"S": "m-cafe"},
+                  "points_spent": {"N": str(price)}, "expires_epoch": {"N": str(expires)}}
+        self.client.transact_write_items(TransactItems=[
+            {"Put": {"TableName": self.table("idempotency"), "ConditionExpression": "attribute_not_exists(#k)",
+                     "ExpressionAttributeNames": {"#k": "key"}, "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                     "Item": {"key": {"S": f"{user_id}#{rid}"}, "route": {"S": "POST /v1/market/goods/{id}/redeem"},
+                              "fingerprint": {"S": secrets.token_hex(32)}, "status": {"N": "201"},
+                              "body": {"S": body}, "created_at": {"S": now},
+                              "expires_at": {"N": str(int(time.time()) + 172800)}}}},
+            {"Put": {"TableName": self.table("ledger"), "ConditionExpression": "attribute_not_exists(entry_id)",
+                     "Item": {"user_id": {"S": user_id}, "entry_id": {"S": entry_id},
+                              "user_kind": {"S": f"{user_id}#spend"}, "at": {"S": now}, "day": {"S": now[:10]},
+                              "kind": {"S": "spend"}, "points": {"N": str(-price)}, "carbon_mg": {"N": "0"},
+                              "balance_after": {"N": str(points)}, "source": {"S": "market"},
+                              "ref": {"S": redemption_id}, "request_id": {"S": rid}}}},
+            {"Put": {"TableName": self.table("redemptions"),
+                     "ConditionExpression": "attribute_not_exists(redemption_id)",
+                     "Item": {"redemption_id": {"S": redemption_id}, "user_id": {"S": user_id}, "code": {"S": code},
+                              "kind": {"S": "coupon"}, "status": {"S": "issued"}, "created_at": {"S": now},
+                              "expires_at": {"S": now}, "expiry_bucket": {"S": "due#3"},
+                              "cancellable": {"BOOL": True}, "refund_on_expiry": {"BOOL": False},
+                              "request_id": {"S": rid}, **common}}},
+            {"Put": {"TableName": self.table("redemption_codes"), "ConditionExpression": "attribute_not_exists(code)",
+                     "Item": {"code": {"S": code}, "redemption_id": {"S": redemption_id}, **common}}},
+            {"Update": {"TableName": self.table("stock"), "Key": {"item": {"S": f"goods#{goods_id}"}},
+                        "UpdateExpression": "ADD #l :minus", "ConditionExpression": "#l > :zero",
+                        "ExpressionAttributeNames": {"#l": "left"},
+                        "ExpressionAttributeValues": {":minus": {"N": "-1"}, ":zero": {"N": "0"}}}},
+            {"Update": {"TableName": self.table("counters"), "Key": {"key": {"S": f"claim#{user_id}#{goods_id}"}},
+                        "UpdateExpression": "ADD #c :one",
+                        "ConditionExpression": "attribute_not_exists(#c) OR #c < :limit",
+                        "ExpressionAttributeNames": {"#c": "count"},
+                        "ExpressionAttributeValues": {":one": {"N": "1"}, ":limit": {"N": "1000000"}}}},
+            {"Update": {"TableName": self.table("accounts"), "Key": {"user_id": {"S": user_id}},
+                        "ConditionExpression": "attribute_exists(user_id) AND version = :v",
+                        "UpdateExpression": "SET version = :nv, points = :p, points_spent = points_spent + :price, "
+                                            "updated_at = :u",
+                        "ExpressionAttributeValues": {":v": {"N": str(version)}, ":nv": {"N": str(version + 1)},
+                                                      ":p": {"N": str(points)}, ":price": {"N": str(price)},
+                                                      ":u": {"S": now}}}},
+        ], ClientRequestToken=secrets.token_hex(16))

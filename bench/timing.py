@@ -33,7 +33,8 @@ def interleaved(ours: Callable[[int], None], raw: Callable[[int], None], counter
     ops, raw_ops = len(ours_times) / sum(ours_times), len(raw_times) / sum(raw_times)
     return {
         "ops_per_s": round(ops, 1), "raw_ops_per_s": round(raw_ops, 1), "ratio": round(ops / raw_ops, 3),
-        "p50_ms": round(statistics.median(ours_times) * 1000, 2), "p99_ms": round(percentile(ours_times, 0.99) * 1000, 2),
+        "p50_ms": round(statistics.median(ours_times) * 1000, 2),
+        "p99_ms": round(percentile(ours_times, 0.99) * 1000, 2),
         "raw_p50_ms": round(statistics.median(raw_times) * 1000, 2), "ddb_calls": max(set(calls), key=calls.count),
         "samples": len(ours_times),
     }

@@ -1,0 +1,78 @@
+"""A signed webhook batch of 500 bus rides through the real Lambda entry point: time and DynamoDB calls.
+
+`measure_webhook(stack)` needs the bench's stack (DynamoDB Local, the fake WeChat and the fake bus company)
+with the tables and demo catalog in place; `python -m bench.webhook` runs it on its own.
+"""
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+BATCH = 500
+USERS = (1, 10, 100)  # the batch's rides spread over this many riders
+
+
+def _bind(app, stack, n: int) -> str:
+    from bench.lambda_events import event, invoke
+
+    status, body = invoke(app, event("POST", "/v1/auth/login", body={"code": f"wx:bench-rider-{uuid.uuid4().hex}"}))
+    assert status == 200, body
+    phone = f"138{n:08d}"
+    ref, code = stack.transit.add_rider(phone), f"bench-phone-{uuid.uuid4().hex}"
+    stack.wechat.add_phone_code(code, phone)
+    status, answer = invoke(app, event("PUT", "/v1/partners/{partner_id}/consent", {"partner_id": "transit"},
+                                       body={"phone_code": code}, token=body["token"]))
+    assert status == 200, answer
+    return ref
+
+
+def _delivery(stack, refs: list[str]) -> dict:
+    from bench.lambda_events import event
+    from chalicelib.domain import clock
+
+    boarded = clock.now().replace(microsecond=0).isoformat()
+    rides = [{"ride_id": f"r_bench_{uuid.uuid4().hex}", "user_ref": refs[i % len(refs)], "mode": "bus",
+              "line": "泸州 12 路", "boarded_at": boarded, "distance_m": 6400, "fare_cents": 200}
+             for i in range(BATCH)]
+    _, headers, body = stack.transit.webhook_request(rides)
+    evt = event("POST", "/v1/webhooks/{partner_id}", {"partner_id": "transit"})
+    evt.update(headers=headers, multiValueHeaders={k: [v] for k, v in headers.items()}, body=body.decode())
+    return evt
+
+
+def measure_webhook(stack) -> dict:
+    import app as app_module
+    from bench import calls
+    from bench.lambda_events import invoke
+
+    app, counter = app_module.app, calls.CallCounter(calls.app_clients())
+    results = {}
+    for users in USERS:
+        refs = [_bind(app, stack, users * 1000 + n) for n in range(users)]
+        evt = _delivery(stack, refs)
+        counter.take()
+        start = time.perf_counter()
+        status, body = invoke(app, evt)
+        elapsed = time.perf_counter() - start
+        assert status == 200 and body["accepted"] == BATCH, body
+        results[f"{users}_users"] = {"ms": round(elapsed * 1000, 1), "ddb_calls": counter.take(),
+                                     "rides_per_s": round(BATCH / elapsed, 1)}
+    return results
+
+
+def main() -> int:
+    from bench.__main__ import _setup
+    from tests.support.stack import Stack
+
+    stack = Stack().start()
+    try:
+        _setup()
+        print(json.dumps({"webhook_500_rides": measure_webhook(stack)}, indent=2))
+    finally:
+        stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
