@@ -26,7 +26,7 @@ from chalicelib.domain.methodology import (
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_CATALOG = ROOT / "admin" / "demo_catalog.json"
-FACTORS = Path("/work/shared/methodology/factors.md")
+FACTORS = Path(__file__).resolve().parents[2] / "docs" / "methodology" / "factors.md"  # our copy of shared/methodology
 
 
 def demo_entries() -> dict[str, dict]:
