@@ -19,7 +19,7 @@ BENCH_BEHAVIOR = {"code": "bench_unlimited", "name": "基准测试", "category":
                   "carbon": {"mg": 144000, "per": 1}, "points": {"points": 5, "per": 1}, "channels": ["checkin"],
                   "methodology": {"id": "BENCH", "version": "1", "source": "bench only"}}
 BENCH_GOODS = {"id": "g-bench", "name": "基准商品", "kind": "coupon", "category": "bench", "merchant_id": "m-cafe",
-               "points_price": 1, "stock": 10_000_000, "per_user_limit": 1_000_000, "valid_days": 30,
+               "points_price": 1, "stock": 10_000_000, "per_user_limit": 1000, "valid_days": 30,
                "cancellable": True, "refund_on_expiry": False}
 
 
@@ -106,6 +106,9 @@ def print_table(results: dict) -> None:
     for users, row in results.get("webhook_500_rides", {}).items():
         print(f"webhook of 500 rides over {users.split('_')[0]} rider(s): {row['ms']} ms, "
               f"{row['ddb_calls']} DynamoDB calls")
+    hook = results["webhook_500"]
+    print(f"webhook_500 ({hook['riders']} riders): {hook['seconds']} s, {hook['ddb_calls']} DynamoDB calls, raw "
+          f"{hook['raw_seconds']} s in {hook['raw_ddb_calls']} calls, ratio {hook['ratio']}")
     cold = results["cold_import"]
     print(f"cold import: app {cold['app_ms']} ms, deps {cold['deps_ms']} ms, ratio {cold['ratio']}, "
           f"first request {cold['first_request_ms']} ms")
@@ -119,8 +122,9 @@ def main() -> int:
         _setup()
         results: dict = {}
         token = measure_requests(results)
-        from bench.webhook import measure_webhook
+        from bench.webhook import measure_webhook, measure_webhook_500
 
+        results["webhook_500"] = measure_webhook_500(stack)
         results["webhook_500_rides"] = measure_webhook(stack)
         from bench.cold import cold_import, first_request_ms
 

@@ -61,6 +61,42 @@ def measure_webhook(stack) -> dict:
     return results
 
 
+def measure_webhook_500(stack, riders: int = 50, rounds: int = 3) -> dict:
+    """The issue's figure: one signed batch of 500 rides for 50 riders against the raw writes it needs
+    (bench/raw.py: Raw.webhook), alternated `rounds` times; medians."""
+    import statistics
+
+    import app as app_module
+    from bench import calls
+    from bench.lambda_events import event, invoke
+    from bench.raw import Raw
+
+    app, raw = app_module.app, Raw()
+    counter = calls.CallCounter(calls.app_clients())
+    refs = [_bind(app, stack, 50_000 + n) for n in range(riders)]
+    raw_users = []
+    for _ in range(riders):
+        status, body = invoke(app, event("POST", "/v1/auth/login", body={"code": f"wx:bench-raw-{uuid.uuid4().hex}"}))
+        assert status == 200, body
+        raw_users.append(body["user"]["id"])
+    ours, theirs, ddb = [], [], []
+    for _ in range(rounds):
+        evt = _delivery(stack, refs)
+        counter.take()
+        start = time.perf_counter()
+        status, body = invoke(app, evt)
+        ours.append(time.perf_counter() - start)
+        ddb.append(counter.take())
+        assert status == 200 and body["accepted"] == BATCH, body
+        start = time.perf_counter()
+        raw_calls = raw.webhook(raw_users, BATCH // riders)
+        theirs.append(time.perf_counter() - start)
+    seconds, raw_seconds = statistics.median(ours), statistics.median(theirs)
+    return {"seconds": round(seconds, 3), "ddb_calls": int(statistics.median(ddb)),
+            "raw_seconds": round(raw_seconds, 3), "raw_ddb_calls": raw_calls,
+            "ratio": round(raw_seconds / seconds, 3), "riders": riders, "rides": BATCH}
+
+
 def main() -> int:
     from bench.__main__ import _setup
     from tests.support.stack import Stack
