@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 
 from pynamodb.exceptions import PutError
@@ -76,10 +77,10 @@ def _events(body: bytes) -> list:
 
 
 def _claim(key: str, window: timedelta) -> None:
-    now = datetime.now(UTC)
+    now, mine = datetime.now(UTC), uuid.uuid4().hex
     try:
-        ReplayGuard(key, expires_at=now + window).save(
-            condition=ReplayGuard.key.does_not_exist() | (ReplayGuard.expires_at < now))
+        ReplayGuard(key, expires_at=now + window, claim=mine).save(
+            condition=ReplayGuard.key.does_not_exist() | (ReplayGuard.expires_at < now) | (ReplayGuard.claim == mine))
     except PutError as exc:
         if exc.cause_response_code == "ConditionalCheckFailedException":
             raise ReplayedError() from None

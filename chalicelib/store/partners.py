@@ -87,13 +87,16 @@ class SeenEvent(Model):
 class ReplayGuard(Model):
     """replay_guards — pk `key` = "transit#nonce#{nonce}" | "bank#sig#{signature}".
 
-    Put with `attribute_not_exists(key) OR expires_at < :now` (TTL deletion can lag by days): a
-    webhook delivery seen within the window is a replay. Expires by TTL.
+    Put with `attribute_not_exists(key) OR expires_at < :now OR claim = :mine` (TTL deletion can lag by
+    days): a webhook delivery seen within the window is a replay. `claim` is the claiming request's own id,
+    so botocore resending the same put after a lost response finds its own claim, not a replay.
+    Expires by TTL.
     """
 
     Meta = table_meta("replay_guards")
     key = UnicodeAttribute(hash_key=True)
     expires_at = TTLAttribute()
+    claim = UnicodeAttribute(null=True)
 
 
 class PartnerToken(Model):

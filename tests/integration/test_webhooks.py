@@ -158,3 +158,31 @@ def test_the_fake_partners_push_to_the_app_over_real_http(client, stack, user, b
 
 def test_an_empty_batch_is_accepted(client, stack):
     assert push(client, stack.bank, []) == (200, {"accepted": 0, "duplicates": 0, "ignored": 0})
+
+
+def test_a_replay_guard_written_but_unanswered_is_retried_without_refusing_the_delivery(client, stack, user):
+    """DynamoDB applied the guard's put but the answer was lost: botocore sends the same put again, and
+    that retry must find its own claim, not a replay (the partner would otherwise get a false 401)."""
+    import requests as http
+    from botocore.exceptions import ConnectionClosedError
+
+    from chalicelib.store.partners import ReplayGuard
+
+    ref = bind(client, stack, user, "bank")
+    client_ = ReplayGuard._get_connection().connection.client
+    lost = []
+
+    def apply_then_lose(request, **_):
+        if lost or b"replay_guards" not in (request.body or b""):
+            return None
+        http.post(request.url, data=request.body, headers=dict(request.headers), timeout=5)  # applied...
+        lost.append(True)
+        raise ConnectionClosedError(endpoint_url=request.url)  # ...but the answer never arrives
+
+    client_.meta.events.register_first("before-send.dynamodb.PutItem", apply_then_lose)
+    try:
+        status, body = push(client, stack.bank, [stack.bank.add_event(ref)])
+    finally:
+        client_.meta.events.unregister("before-send.dynamodb.PutItem", apply_then_lose)
+    assert lost
+    assert (status, body["accepted"]) == (200, 1)
