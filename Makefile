@@ -84,7 +84,7 @@ run: bootstrap
 test: bootstrap
 	@$(PYTHON) -m pytest $(PYTEST_ARGS)
 
-bench: bootstrap
+bench: bootstrap package  # package_mb is the size of the zip `make package` builds
 	@$(PYTHON) -m bench
 
 # Not part of `make test`: several processes of mixed writes through the real server with DynamoDB faults, then

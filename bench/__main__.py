@@ -92,7 +92,7 @@ def measure_requests(results: dict) -> str:
 def package_size() -> dict:
     zip_path = ROOT / "build" / "package-dev" / "deployment.zip"
     if not zip_path.exists():
-        return {"package_mb": None, "note": "run `make package` first"}
+        return {"package_mb": None, "note": "no build/package-dev/deployment.zip: run `make package`"}
     return {"package_mb": round(zip_path.stat().st_size / 2**20, 2)}
 
 
