@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from chalicelib.store.tables import ALL_MODELS
 from chalicelib.store.tx import connection
@@ -28,24 +30,41 @@ def request_id() -> str:
     return "req_" + uuid.uuid4().hex
 
 
+def dynamodb_clients() -> list:
+    """Every botocore client the app talks to DynamoDB through, each once."""
+    clients = [model._get_connection().connection.client for model in ALL_MODELS] + [connection().client]
+    return list({id(c): c for c in clients}.values())
+
+
+@contextmanager
+def hooked(event: str, handler, first: bool = False) -> Iterator[None]:
+    """`handler` on botocore event `event` of every app DynamoDB client, for the duration of the block."""
+    clients = dynamodb_clients()
+    for client in clients:
+        (client.meta.events.register_first if first else client.meta.events.register)(event, handler)
+    try:
+        yield
+    finally:
+        for client in clients:
+            client.meta.events.unregister(event, handler)
+
+
 class DynamoDBCalls:
     """Counts the DynamoDB API calls this thread makes, through botocore's after-call event."""
 
     def __init__(self) -> None:
         self.operations: list[str] = []
-        self._clients = [model._get_connection().connection.client for model in ALL_MODELS] + [connection().client]
+        self._hook = hooked("after-call.dynamodb", self._count)
 
     def _count(self, model, **kwargs) -> None:
         self.operations.append(model.name)
 
     def __enter__(self) -> DynamoDBCalls:
-        for client in {id(c): c for c in self._clients}.values():
-            client.meta.events.register("after-call.dynamodb", self._count)
+        self._hook.__enter__()
         return self
 
     def __exit__(self, *exc) -> None:
-        for client in {id(c): c for c in self._clients}.values():
-            client.meta.events.unregister("after-call.dynamodb", self._count)
+        self._hook.__exit__(*exc)
 
     def __len__(self) -> int:
         return len(self.operations)

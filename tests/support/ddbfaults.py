@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from tests.support.api import DynamoDBCalls
+from tests.support.api import hooked
 
 
 class _HTTP400:
@@ -34,14 +34,8 @@ def failing(operation: str, responses: list[dict]) -> Iterator[list[int]]:
             return (_HTTP400(), pending.pop(0))
         return None
 
-    clients = DynamoDBCalls()._clients
-    for client in clients:
-        client.meta.events.register_first(f"before-call.dynamodb.{operation}", handler)
-    try:
+    with hooked(f"before-call.dynamodb.{operation}", handler, first=True):
         yield answered
-    finally:
-        for client in clients:
-            client.meta.events.unregister(f"before-call.dynamodb.{operation}", handler)
 
 
 @contextmanager
@@ -54,11 +48,5 @@ def dropping(operation: str, error: Exception) -> Iterator[list[int]]:
         dropped[0] += 1
         raise error
 
-    clients = DynamoDBCalls()._clients
-    for client in clients:
-        client.meta.events.register_first(f"before-send.dynamodb.{operation}", handler)
-    try:
+    with hooked(f"before-send.dynamodb.{operation}", handler, first=True):
         yield dropped
-    finally:
-        for client in clients:
-            client.meta.events.unregister(f"before-send.dynamodb.{operation}", handler)
