@@ -77,7 +77,7 @@ def expire_account(user_id: str, year: int) -> int:
         posting = Posting("expire", -held, 0, "admin", ref=f"points-expiry#{year}",
                           reason=f"points from {year} and before expired", inputs={"lots_through": year})
         return Plan([posting], respond=lambda entries, after: (200, {"entry": entries[0]}),
-                    account_actions=[Account.expired_through.set(year)])
+                    account_sets={"expired_through": year})
 
     try:
         _, body = post(user_id, plan)

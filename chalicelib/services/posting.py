@@ -13,12 +13,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from .. import observability
 from ..domain import clock, ids
 from ..domain import lots as lot_rules
 from ..domain.caps import DayCount
 from ..domain.methodology import Rule
 from ..errors import AccountDeletedError, AppError, InsufficientPointsError, NotFoundError, ServiceUnavailableError
+from ..store import items
 from ..store.idempotency import IdempotencyKey
 from ..store.models import Account, BehaviorMonth, IdempotencyRecord, LedgerEntry
 from ..store.tx import Tx, TxCancelledError
@@ -53,7 +56,7 @@ class Plan:
     respond: Callable[[list[dict], Account], tuple[int, dict]]
     extra: Callable[[Tx], None] | None = None
     refusals: dict[str, AppError] = field(default_factory=dict)
-    account_actions: list = field(default_factory=list)  # more SETs on the account item (points expiry's year)
+    account_sets: dict = field(default_factory=dict)  # more values SET on the account (points expiry's year)
 
 
 def day_count(account: Account, day: date, behavior: str) -> DayCount:
@@ -66,21 +69,31 @@ def carbon_g(mg: int) -> float:
 
 
 def entry_json(entry: LedgerEntry) -> dict:
-    methodology = None
-    if entry.methodology_id:
-        methodology = {"id": entry.methodology_id, "version": entry.methodology_version}
+    return values_json(entry.attribute_values)
+
+
+def values_json(values: dict) -> dict:
+    """The API's JSON of a ledger entry, from its attribute values (a model's, or as posting stages them)."""
+    methodology_id = values.get("methodology_id")
     return {
-        "id": entry.entry_id, "at": entry.at, "kind": entry.kind, "points": int(entry.points),
-        "carbon_g": carbon_g(int(entry.carbon_mg)), "behavior": entry.behavior, "source": entry.source,
-        "ref": entry.ref, "methodology": methodology, "balance_after": int(entry.balance_after),
+        "id": values["entry_id"], "at": values["at"], "kind": values["kind"], "points": int(values["points"]),
+        "carbon_g": carbon_g(int(values["carbon_mg"])), "behavior": values.get("behavior"),
+        "source": values["source"], "ref": values.get("ref"),
+        "methodology": {"id": methodology_id, "version": values.get("methodology_version")} if methodology_id else None,
+        "balance_after": int(values["balance_after"]),
     }
 
 
 def load_account(user_id: str) -> Account:
+    """The account, read consistently: one GetItem, made with botocore directly (docs/performance.md)."""
     try:
-        account = Account.get(user_id, consistent_read=True)
-    except Account.DoesNotExist as exc:
-        raise NotFoundError() from exc
+        found = Account._get_connection().connection.client.get_item(
+            TableName=Account.Meta.table_name, Key={"user_id": {"S": user_id}}, ConsistentRead=True)
+    except (BotoCoreError, ClientError) as exc:
+        raise ServiceUnavailableError() from exc
+    if "Item" not in found:
+        raise NotFoundError()
+    account = Account.from_raw_data(found["Item"])
     if account.deleted_at:  # a deleted account earns, spends and changes nothing (services/erasure.py)
         raise AccountDeletedError()
     return account
@@ -149,19 +162,18 @@ def _stage(tx: Tx, account: Account, plan: Plan, idem: IdempotencyKey | None,
     version = int(account.version)
     after = Account(account.user_id, version=version + 1, points=balance, carbon_mg=carbon,
                     points_earned=earned, points_spent=spent)
-    status, body = plan.respond([entry_json(e) for e in entries], after)
+    status, body = plan.respond([values_json(e) for e in entries], after)
     if idem:
-        tx.put("idempotency", idem.record(status, body), condition=IdempotencyRecord.key.does_not_exist(),
-               return_old=True)
+        tx.put_new("idempotency", IdempotencyRecord, idem.values(status, body), return_old=True)
+    changes = {"version": version + 1, "points": balance, "carbon_mg": carbon, "points_earned": earned,
+               "points_spent": spent, "daily": daily, "updated_at": at}
     lots = _lots_after(account, plan.postings, today)  # points in by year, for expiry (domain/lots.py)
-    tx.update("account", account, actions=[
-        Account.version.set(version + 1), Account.points.set(balance), Account.carbon_mg.set(carbon),
-        Account.points_earned.set(earned), Account.points_spent.set(spent), Account.daily.set(daily),
-        Account.updated_at.set(at), *([Account.lots.set(lots)] if lots != account.lots else []),
-        *plan.account_actions,
-    ], condition=Account.user_id.exists() & (Account.version == version))
+    if lots != account.lots:
+        changes["lots"] = lots
+    tx.update_values("account", Account, items.key(Account, account.user_id), set_=changes | plan.account_sets,
+                     expect={"version": version})
     for index, entry in enumerate(entries):
-        tx.put(f"entry:{index}", entry, condition=LedgerEntry.entry_id.does_not_exist())
+        tx.put_new(f"entry:{index}", LedgerEntry, entry)
     _stage_summaries(tx, account.user_id, plan.postings, today)
     if plan.extra:
         plan.extra(tx)
@@ -185,18 +197,19 @@ def _stage_summaries(tx: Tx, user_id: str, postings: list[Posting], today: date)
             total = totals.setdefault(period, [0, 0, 0])
             total[0], total[1], total[2] = total[0] + 1, total[1] + posting.carbon_mg, total[2] + posting.points
     for period, (events, carbon, points) in totals.items():
-        tx.update(f"summary:{period}", BehaviorMonth(user_id, period), actions=[
-            BehaviorMonth.events.add(events), BehaviorMonth.carbon_mg.add(carbon), BehaviorMonth.points.add(points)])
+        tx.update_values(f"summary:{period}", BehaviorMonth, items.key(BehaviorMonth, user_id, period),
+                         add={"events": events, "carbon_mg": carbon, "points": points})
 
 
 def _entry(user_id: str, entry_id: str, posting: Posting, balance: int, at: str, today: date,
-           request_id: str | None) -> LedgerEntry:
+           request_id: str | None) -> dict:
+    """A LedgerEntry's attribute values (store/models.py), staged without building the model."""
     rule = posting.rule
-    return LedgerEntry(
-        user_id, entry_id, user_kind=f"{user_id}#{posting.kind}", at=at,
-        day=(posting.day or today).isoformat(), kind=posting.kind, points=posting.points,
-        carbon_mg=posting.carbon_mg, balance_after=balance, source=posting.source,
-        behavior=posting.behavior, ref=posting.ref,
-        methodology_id=rule.methodology_id if rule else None, methodology_version=rule.version if rule else None,
-        inputs=posting.inputs, request_id=request_id, reason=posting.reason,
-    )
+    return {
+        "user_id": user_id, "entry_id": entry_id, "user_kind": f"{user_id}#{posting.kind}", "at": at,
+        "day": (posting.day or today).isoformat(), "kind": posting.kind, "points": posting.points,
+        "carbon_mg": posting.carbon_mg, "balance_after": balance, "source": posting.source,
+        "behavior": posting.behavior, "ref": posting.ref,
+        "methodology_id": rule.methodology_id if rule else None, "methodology_version": rule.version if rule else None,
+        "inputs": posting.inputs, "request_id": request_id, "reason": posting.reason,
+    }

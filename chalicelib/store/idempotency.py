@@ -48,13 +48,12 @@ class IdempotencyKey:
         """ClientRequestToken for the transaction made from account version `version` (36 chars at most)."""
         return hashlib.sha256(f"{self.key}|{version}".encode()).hexdigest()[:36]
 
-    def record(self, status: int, body: dict) -> IdempotencyRecord:
+    def values(self, status: int, body: dict) -> dict:
+        """The IdempotencyRecord's attribute values remembering this first response (store/items.py)."""
         now = clock.now()
-        return IdempotencyRecord(
-            key=self.key, route=self.route, fingerprint=self.fingerprint, status=status,
-            body=json.dumps(body, ensure_ascii=False, separators=(",", ":")),
-            created_at=clock.iso(now), expires_at=now + REMEMBER_FOR,
-        )
+        return {"key": self.key, "route": self.route, "fingerprint": self.fingerprint, "status": status,
+                "body": json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+                "created_at": clock.iso(now), "expires_at": now + REMEMBER_FOR}
 
     def replay(self, record: IdempotencyRecord) -> tuple[int, dict]:
         """The first response, or 409 when the request_id was used for another route or payload."""

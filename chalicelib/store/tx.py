@@ -1,20 +1,23 @@
 """One conditioned DynamoDB transaction, with its failed conditions reported by name.
 
-PynamoDB sends a transaction's actions grouped (condition checks, deletes, puts, updates), and
-cancellation reasons come back in that order; `Tx` labels each action so a caller learns *which*
-invariant refused the write (the idempotency key, the account's version, the stock ...).
+`Tx` labels each action, so a caller learns *which* invariant refused the write (the idempotency key,
+the account's version, the stock ...): DynamoDB's cancellation reasons come back in the order of the
+actions, which is the order they were added. Actions come from PynamoDB models and conditions (`put`,
+`update`, `check`) or, on the hot path, from plain values typed by the model (`put_new`, `update_values`,
+store/items.py); either way the request goes to botocore as one TransactWriteItems call.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.connection import Connection
-from pynamodb.exceptions import TransactWriteError
-from pynamodb.transactions import TransactWrite
+from pynamodb.models import Model
 
 from ..errors import ServiceUnavailableError
 from ..settings import get_settings
+from . import items
 from .models import DB_CONNECT_TIMEOUT, DB_READ_TIMEOUT, DB_RETRIES
 
 MAX_ACTIONS = 100  # DynamoDB's limit per transaction
@@ -51,51 +54,93 @@ class Tx:
     """Collects labelled actions, then commits them as one TransactWriteItems call."""
 
     token: str | None = None
-    _labels: dict[str, list[str]] = field(default_factory=lambda: {"check": [], "delete": [], "put": [], "update": []})
-    _actions: list[tuple[str, tuple, dict]] = field(default_factory=list)
+    _labels: list[str] = field(default_factory=list)
+    _items: list[dict] = field(default_factory=list)
 
     def __len__(self) -> int:
-        return len(self._actions)
+        return len(self._items)
 
-    def put(self, label: str, model: Any, condition: Any = None, return_old: bool = False) -> None:
-        kwargs = {"condition": condition, "return_values": "ALL_OLD" if return_old else None}
-        self._add("put", label, "save", (model,), kwargs)
+    def put(self, label: str, model: Model, condition: Any = None, return_old: bool = False) -> None:
+        self._add(label, "Put", model.get_save_kwargs_from_instance(
+            condition=condition, return_values_on_condition_failure="ALL_OLD" if return_old else None))
 
-    def update(self, label: str, model: Any, actions: list, condition: Any = None) -> None:
-        kwargs = {"condition": condition, "add_version_condition": False}
-        self._add("update", label, "update", (model, actions), kwargs)
+    def update(self, label: str, model: Model, actions: list, condition: Any = None) -> None:
+        self._add(label, "Update", model.get_update_kwargs_from_instance(
+            actions=actions, condition=condition, add_version_condition=False))
 
-    def check(self, label: str, model_cls: type, hash_key: Any, range_key: Any, condition: Any) -> None:
-        self._add("check", label, "condition_check", (model_cls, hash_key, range_key), {"condition": condition})
+    def check(self, label: str, model_cls: type[Model], hash_key: Any, range_key: Any, condition: Any) -> None:
+        self._add(label, "ConditionCheck", model_cls.get_operation_kwargs_from_class(
+            hash_key, range_key=range_key, condition=condition))
 
-    def _add(self, group: str, label: str, method: str, args: tuple, kwargs: dict) -> None:
-        if len(self._actions) >= MAX_ACTIONS:
+    def put_new(self, label: str, model_cls: type[Model], values: dict[str, Any], return_old: bool = False) -> None:
+        """A new item from plain values, refused under `label` if an item with its key exists."""
+        action = {"TableName": model_cls.Meta.table_name, "Item": items.item(model_cls, values),
+                  "ConditionExpression": "attribute_not_exists(#k)",
+                  "ExpressionAttributeNames": {"#k": items.attr_name(model_cls, model_cls._hash_keyname)}}
+        if return_old:
+            action["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        self._add(label, "Put", action)
+
+    def update_values(self, label: str, model_cls: type[Model], key: dict[str, dict],
+                      set_: dict[str, Any] | None = None, add: dict[str, int] | None = None,
+                      expect: dict[str, Any] | None = None) -> None:
+        """SET and ADD plain values on the item at `key` (items.key). With `expect`, the item must exist
+        and hold those values, or the update is refused under `label`."""
+        names, values, clauses = {}, {}, []
+        for verb, changes in (("SET", set_), ("ADD", add)):
+            parts = []
+            for name, plain in (changes or {}).items():
+                slot = str(len(names))
+                names["#" + slot] = items.attr_name(model_cls, name)
+                values[":" + slot] = items.value(model_cls, name, plain)
+                parts.append(f"#{slot} = :{slot}" if verb == "SET" else f"#{slot} :{slot}")
+            if parts:
+                clauses.append(f"{verb} {', '.join(parts)}")
+        action = {"TableName": model_cls.Meta.table_name, "Key": key, "UpdateExpression": " ".join(clauses),
+                  "ExpressionAttributeNames": names}
+        if expect:
+            names["#k"] = items.attr_name(model_cls, model_cls._hash_keyname)
+            conditions = ["attribute_exists(#k)"]
+            for name, plain in expect.items():
+                slot = str(len(names))
+                names["#" + slot] = items.attr_name(model_cls, name)
+                values[":" + slot] = items.value(model_cls, name, plain)
+                conditions.append(f"#{slot} = :{slot}")
+            action["ConditionExpression"] = " AND ".join(conditions)
+        if values:
+            action["ExpressionAttributeValues"] = values
+        self._add(label, "Update", action)
+
+    def _add(self, label: str, kind: str, action: dict) -> None:
+        if len(self._items) >= MAX_ACTIONS:
             raise ValueError("a transaction holds at most 100 actions")
-        self._labels[group].append(label)
-        self._actions.append((method, args, kwargs))
+        self._labels.append(label)
+        self._items.append({kind: action})
 
     def commit(self) -> None:
         """Writes everything or nothing; TxCancelledError names the conditions that refused."""
+        request: dict[str, Any] = {"TransactItems": self._items}
+        if self.token:
+            request["ClientRequestToken"] = self.token
         try:
-            with TransactWrite(connection=connection(), client_request_token=self.token) as transaction:
-                for method, args, kwargs in self._actions:
-                    getattr(transaction, method)(*args, **kwargs)
-        except TransactWriteError as exc:
-            if exc.cause_response_code != "TransactionCanceledException":
-                if exc.cause_response_code in _RETRYABLE_CALL:
-                    raise TxCancelledError({}, conflict=True) from exc
-                raise ServiceUnavailableError() from exc
-            raise self._cancelled(exc) from exc
+            connection().client.transact_write_items(**request)
+        except ClientError as exc:
+            code = (exc.response.get("Error") or {}).get("Code")
+            if code == "TransactionCanceledException":
+                raise self._cancelled(exc.response.get("CancellationReasons") or []) from exc
+            if code in _RETRYABLE_CALL:
+                raise TxCancelledError({}, conflict=True) from exc
+            raise ServiceUnavailableError() from exc
+        except BotoCoreError as exc:  # the connection dropped or timed out after botocore's own retries
+            raise ServiceUnavailableError() from exc
 
-    def _cancelled(self, exc: TransactWriteError) -> TxCancelledError:
-        order = [*self._labels["check"], *self._labels["delete"], *self._labels["put"], *self._labels["update"]]
+    def _cancelled(self, reasons: list[dict]) -> TxCancelledError:
         failed: dict[str, dict | None] = {}
         conflict = False
-        for label, reason in zip(order, exc.cancellation_reasons, strict=False):
-            if reason is None or reason.code in (None, "None"):
-                continue
-            if reason.code == "ConditionalCheckFailed":
-                failed[label] = reason.raw_item
-            elif reason.code in _RETRYABLE:
+        for label, reason in zip(self._labels, reasons, strict=False):
+            code = (reason or {}).get("Code")
+            if code == "ConditionalCheckFailed":
+                failed[label] = reason.get("Item")
+            elif code in _RETRYABLE:
                 conflict = True
         return TxCancelledError(failed, conflict)

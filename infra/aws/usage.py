@@ -8,7 +8,8 @@ What is recognised (PynamoDB 6 and the project's `Tx` wrapper):
 - a model class or one of its indexes: `Account.get` GetItem, `.query`/`.count` Query, `.scan` Scan,
   `.batch_get` BatchGetItem, `.batch_write` BatchWriteItem, `.exists`/`.describe_table` DescribeTable;
 - an instance: `.save(...)` PutItem, `.update(actions=...)` UpdateItem, `.delete()` DeleteItem, `.refresh()` GetItem;
-- a transaction (`tx`, `transaction`, ...): `.put`/`.save` PutItem, `.update` UpdateItem, `.delete` DeleteItem,
+- a transaction (`tx`, `transaction`, ...): `.put`/`.put_new`/`.save` PutItem, `.update`/`.update_values`
+  UpdateItem, `.delete` DeleteItem,
   `.check`/`.condition_check` ConditionCheckItem (TransactWriteItems needs no permission of its own);
 - a low-level client or connection: `get_item`, `put_item`, `batch_get_item`, `transact_get_items` ...
 """
@@ -26,6 +27,7 @@ CLASS_METHODS = {"get": "GetItem", "query": "Query", "count": "Query", "scan": "
                  "batch_write": "BatchWriteItem", "exists": "DescribeTable", "describe_table": "DescribeTable",
                  "create_table": "CreateTable", "delete_table": "DeleteTable"}
 TRANSACTION_METHODS = {"put": "PutItem", "save": "PutItem", "update": "UpdateItem", "delete": "DeleteItem",
+                       "put_new": "PutItem", "update_values": "UpdateItem",
                        "check": "ConditionCheckItem", "condition_check": "ConditionCheckItem", "get": "GetItem"}
 CLIENT_METHODS = {"get_item": "GetItem", "put_item": "PutItem", "update_item": "UpdateItem",
                   "delete_item": "DeleteItem", "query": "Query", "scan": "Scan", "batch_get_item": "BatchGetItem",
