@@ -92,8 +92,12 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("reconcile", parents=[common], help="prove the ledger sums to every balance (exit 1 if not)")
     _add_marketplace(sub, common, writes)
     _add_privacy(sub, common, writes)  # expire-points, nickname (admin/privacy.py)
-    jobs = sub.add_parser("run-jobs", parents=[writes], help="run scheduled and stream work locally")
+    jobs = sub.add_parser("run-jobs", parents=[writes], help="run scheduled and stream work locally",
+                          description="Runs the scheduled jobs (chalicelib/jobs.py) and drains DynamoDB Local's "
+                                      "streams. Every job is attempted: a failed one is reported on one line and "
+                                      "the rest still run; with --once the exit status is 1 when any failed.")
     jobs.add_argument("--once", action="store_true", help="run what is due once and return")
+    jobs.add_argument("--job", action="append", metavar="NAME", help="run only this job (repeatable)")
     accrue = sub.add_parser("accrue-trees", parents=[writes], help="the daily tree accrual (also scheduled)",
                             description="Credits every adopted tree's daily uptake through business day D "
                                         "(default today, Asia/Shanghai), catching up any day a run missed; "

@@ -103,26 +103,33 @@ def plan_merchants(entries: list) -> Planned:
 
 @dataclass
 class StockTotal:
-    """A planned write of a catalog item's offered stock (store/stock.py keeps what was already sold)."""
+    """A planned write of a catalog item's offered stock (store/stock.py keeps what was already sold).
+    `label` names the item for the operator ("goods g-coffee", "tree t-camphor-2026")."""
 
     key: str
     total: int
-    updated_at: str | None = None
+    label: str = ""
+    taken_as: str = "sold"
 
     def save(self) -> None:
-        stock.set_total(self.key, self.total)
+        try:
+            stock.set_total(self.key, self.total)
+        except stock.StockError as exc:  # a sale or adoption landed after the plan read the stock
+            planned_stock(self.key, self.total, self.label, self.taken_as)  # the planner's refusal, read again
+            raise CommandError(f"{self.label or self.key}: {exc}") from exc
 
 
-def planned_stock(key: str, total: int) -> StockTotal | None:
+def planned_stock(key: str, total: int, label: str = "", taken_as: str = "sold") -> StockTotal | None:
     """The stock write a new total needs, or None; refuses a total below what was already sold."""
     try:
         current = stock.Stock.get(key, consistent_read=True)
     except stock.Stock.DoesNotExist:
-        return StockTotal(key, total)
+        return StockTotal(key, total, label, taken_as)
     sold = int(current.total) - int(current.left)
     if total < sold:
-        raise CommandError(f"{key}: {sold} already taken, cannot offer only {total}")
-    return None if int(current.total) == total else StockTotal(key, total)
+        raise CommandError(f"{label or key}: stock {total} is below the {sold} already taken ({taken_as}); "
+                           f"offer at least {sold}")
+    return None if int(current.total) == total else StockTotal(key, total, label, taken_as)
 
 
 def plan_trees(entries: list) -> Planned:
@@ -148,7 +155,7 @@ def plan_trees(entries: list) -> Planned:
         else:
             report["changed"].append(tree.id)
             writes.append(CatalogItem("tree", tree.id, data=entry))
-        stock_write = planned_stock(tree.stock_key, tree.stock)
+        stock_write = planned_stock(tree.stock_key, tree.stock, f"tree {tree.id}", "adopted")
         if stock_write:
             report["stock_changed"].append(tree.id)
             writes.append(stock_write)
@@ -167,8 +174,8 @@ SECTIONS: dict[str, Callable[[list], Planned]] = {
 }
 
 
-def load(doc: dict, dry_run: bool) -> dict:
-    """Plans every section first (any error refuses the whole file), then writes."""
+def plan(doc: dict) -> tuple[list, list, dict]:
+    """Plans every section (any error refuses the whole file): (writes, deletes, report by section)."""
     LOADING.set(doc)
     writes, deletes, reports = [], [], {}
     for section, planner in SECTIONS.items():
@@ -176,12 +183,34 @@ def load(doc: dict, dry_run: bool) -> dict:
         writes += planned.writes
         deletes += planned.deletes
         reports[section] = planned.report
-    if not dry_run:
-        now = clock.iso(clock.now())
-        for item in writes:
+    return writes, deletes, reports
+
+
+def apply(writes: list, deletes: list) -> None:
+    """Writes a plan. Stock totals go first: they are the only writes that can still be refused (a sale
+    after the plan read the stock), and a refusal then stops the load before any definition is written."""
+    stock_writes = [item for item in writes if isinstance(item, StockTotal)]
+    now = clock.iso(clock.now())
+    for done, item in enumerate(stock_writes):
+        try:
+            item.save()
+        except CommandError as exc:
+            applied = ", ".join(w.label or w.key for w in stock_writes[:done])
+            raise CommandError(f"{exc}; nothing else was written" if not applied else
+                               f"{exc}; the stock of {applied} was already set, nothing else was written "
+                               "(load the corrected file again)") from exc
+    for item in writes:
+        if not isinstance(item, StockTotal):
             item.updated_at = now
             item.save()
-        for item in deletes:
-            item.delete()
-        catalog.forget()
+    for item in deletes:
+        item.delete()
+    catalog.forget()
+
+
+def load(doc: dict, dry_run: bool) -> dict:
+    """Plans every section first (any error refuses the whole file), then writes."""
+    writes, deletes, reports = plan(doc)
+    if not dry_run:
+        apply(writes, deletes)
     return {**reports, "writes": len(writes) + len(deletes), "dry_run": dry_run}

@@ -2,10 +2,8 @@
 from __future__ import annotations
 
 import argparse
-import time
 from datetime import datetime, timedelta
 
-from chalicelib import jobs
 from chalicelib.domain import clock
 from chalicelib.store.models import AuditRecord
 
@@ -79,26 +77,9 @@ def _reconcile(args, out: Output):
 
 
 def _run_jobs(args, out: Output):
-    names = [job.name for job in jobs.JOBS]
-    if args.dry_run:
-        out.result({"would_run": names, "dry_run": True}, f"jobs that would run: {', '.join(names) or 'none'}")
-        return
-    if names:  # one record per invocation, not one per tick of the loop
-        audit("run-jobs", {"once": args.once}, outcome={"jobs": names})
-    from . import streams
+    from . import run_jobs  # every job attempted, each failure reported (admin/run_jobs.py)
 
-    last_run: dict[str, float] = {}
-    while True:
-        ran = {}
-        for job in jobs.JOBS:
-            if args.once or time.monotonic() - last_run.get(job.name, -1e9) >= job.every_seconds:
-                streams.drain()  # DynamoDB Local's streams into their handlers, as AWS's event sources would
-                ran[job.name] = job.run(clock.now())
-                last_run[job.name] = time.monotonic()
-        if args.once:
-            out.result({"ran": ran}, f"jobs run: {', '.join(ran) or 'none registered'}")
-            return
-        time.sleep(1)
+    return run_jobs.run(args, out)
 
 
 def _accrue_trees(args, out: Output):

@@ -33,7 +33,7 @@ def plan_goods(entries: list):
         seen.add(goods.id)
         if goods.merchant_id not in merchants:
             raise CommandError(f"goods {goods.id}: unknown merchant {goods.merchant_id!r}")
-        stock_write = planned_stock(goods.stock_key, goods.stock)
+        stock_write = planned_stock(goods.stock_key, goods.stock, f"goods {goods.id}")
         if stock_write:
             report["stock_changed"].append(goods.id)
             writes.append(stock_write)

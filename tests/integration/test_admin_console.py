@@ -1,17 +1,23 @@
-"""python -m admin: catalog versions, corrections, freezing, reconcile and the audit trail."""
+"""python -m admin: catalog versions and stock, corrections, freezing, reconcile, run-jobs and the audit trail."""
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from admin import catalog_load
 from admin.__main__ import main as admin
+from chalicelib import jobs
+from chalicelib.domain import clock
 from chalicelib.store.models import Account
+from chalicelib.store.stock import Stock
 from tests.support.api import call, request_id
+from tests.support.market import balance, give_points, new_goods, redeem
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -109,3 +115,103 @@ def test_usage_errors_exit_with_status_2():
     result = subprocess.run([sys.executable, "-m", "admin", "points", "adjust", "u_x", "notanumber"], cwd=ROOT,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
+
+
+# --- stock in the catalog ----------------------------------------------------------------------------
+
+def _on_shelf(client, category: str) -> list[tuple[str, int]]:
+    items = call(client, "GET", f"/v1/market/goods?category={category}")[1]["items"]
+    return [(g["name"], g["stock_left"]) for g in items]
+
+
+def _lowered_stock_file(tmp_path: Path, goods: dict, behavior: dict, stock: int) -> str:
+    path = tmp_path / f"catalog-{uuid.uuid4().hex[:6]}.json"
+    doc = {"behaviors": [behavior], "goods": [{**goods, "name": "改了名的商品", "stock": stock}]}
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    return str(path)
+
+
+def _behavior_codes(client) -> set[str]:
+    return {b["code"] for b in call(client, "GET", "/v1/behaviors")[1]["items"]}
+
+
+def test_load_refuses_less_stock_than_was_sold_and_writes_nothing(client, user, tmp_path, capsys):
+    give_points(user, 100)
+    category, code = "cat-" + uuid.uuid4().hex[:8], "test_" + uuid.uuid4().hex[:8]
+    goods = new_goods(stock=3, category=category)
+    assert [redeem(client, user, goods["id"])[0] for _ in range(2)] == [201, 201]
+    path = _lowered_stock_file(tmp_path, goods, _behavior(code, 500, "v1"), stock=1)
+    capsys.readouterr()
+    for preview in ([], ["--dry-run"]):
+        assert admin(["load", path, *preview]) == 1
+        err = capsys.readouterr().err
+        assert f"error: goods {goods['id']}: stock 1 is below the 2 already taken (sold); offer at least 2" in err
+    assert _on_shelf(client, category) == [("测试商品", 1)]
+    assert int(Stock.get(f"goods#{goods['id']}", consistent_read=True).total) == 3
+    assert code not in _behavior_codes(client)
+
+
+def test_a_sale_between_planning_and_writing_stops_the_load_before_anything_is_written(
+        client, user, tmp_path, monkeypatch, capsys):
+    give_points(user, 100)
+    category, code = "cat-" + uuid.uuid4().hex[:8], "test_" + uuid.uuid4().hex[:8]
+    goods = new_goods(stock=2, category=category)
+    assert redeem(client, user, goods["id"])[0] == 201  # 1 sold: the plan accepts a total of 1
+    path = _lowered_stock_file(tmp_path, goods, _behavior(code, 500, "v1"), stock=1)
+    planned_writes = catalog_load.apply
+
+    def sale_then_writes(writes, deletes):  # the second unit sells after the plan read the stock
+        assert redeem(client, user, goods["id"])[0] == 201
+        planned_writes(writes, deletes)
+
+    monkeypatch.setattr(catalog_load, "apply", sale_then_writes)
+    capsys.readouterr()
+    assert admin(["load", path]) == 1
+    err = capsys.readouterr().err
+    assert f"error: goods {goods['id']}: stock 1 is below the 2 already taken (sold)" in err
+    assert "nothing else was written" in err and "Traceback" not in err
+    assert _on_shelf(client, category) == [("测试商品", 0)]
+    assert int(Stock.get(f"goods#{goods['id']}", consistent_read=True).total) == 2
+    assert code not in _behavior_codes(client)  # listed before the goods in the file, yet not written
+
+
+# --- run-jobs -------------------------------------------------------------------------------------------
+
+def test_run_jobs_runs_every_job_when_one_fails_and_exits_1_naming_it(client, user, monkeypatch, capsys):
+    give_points(user, 100)
+    goods = new_goods(valid_days=1, refund_on_expiry=True, points_price=30)
+    assert redeem(client, user, goods["id"])[0] == 201 and balance(client, user) == 70
+
+    def broken(at):
+        raise RuntimeError("partner refused https://partner.example/token?secret=hunter2")
+
+    monkeypatch.setattr(jobs, "JOBS", [jobs.Job("test-broken", 60, broken), *jobs.JOBS])
+    later = clock.now() + timedelta(days=2)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    capsys.readouterr()
+    assert admin(["run-jobs", "--once", "--job", "test-broken", "--job", "expire-redemptions"]) == 1
+    out, err = capsys.readouterr()
+    assert "error: job test-broken failed: RuntimeError: partner refused" in err
+    assert "jobs run: expire-redemptions; failed: test-broken" in out
+    assert "hunter2" not in out + err and "Traceback" not in err
+    assert balance(client, user) == 100  # the job after the failed one expired the code and refunded it
+
+
+def test_run_jobs_json_lists_failures_and_all_good_exits_0(monkeypatch, capsys):
+    def broken(at):
+        raise ValueError("bad input")
+
+    fine = jobs.Job("test-fine", 60, lambda at: {"done": 1})
+    monkeypatch.setattr(jobs, "JOBS", [jobs.Job("test-broken", 60, broken), fine])
+    capsys.readouterr()
+    assert admin(["run-jobs", "--once", "--json"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["failed"] == {"test-broken": "ValueError: bad input"} and list(doc["ran"]) == ["test-fine"]
+    assert admin(["run-jobs", "--once", "--job", "test-fine"]) == 0
+    assert "jobs run: test-fine" in capsys.readouterr().out
+
+
+def test_run_jobs_refuses_a_job_it_does_not_know(capsys):
+    assert admin(["run-jobs", "--once", "--job", "no-such-job"]) == 2
+    err = capsys.readouterr().err
+    assert "usage error: no job no-such-job" in err and "expire-redemptions" in err
