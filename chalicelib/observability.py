@@ -121,12 +121,19 @@ def flush_metrics() -> None:
     stamp = int(time.time() * 1000)
     for dimensions, values in list(_pending.items()):
         names = dict(dimensions)
-        _metrics_out.info("metrics", extra={"emf": {
+        _emit(_metrics_out, logging.INFO, "metrics", "flush_metrics", emf={
             "_aws": {"Timestamp": stamp, "CloudWatchMetrics": [{
                 "Namespace": NAMESPACE, "Dimensions": [["service", *names]],
                 "Metrics": [{"Name": name, "Unit": _UNITS.get(name, "Count")} for name in values]}]},
-            "service": SERVICE, **names, **{name: value for name, value in values.items()}}})
+            "service": SERVICE, **names, **{name: value for name, value in values.items()}})
     _pending.clear()
+
+
+def _emit(logger: logging.Logger, level: int, message: str, where: str, **extra: Any) -> None:
+    """`logger.log` without its search of the stack for the caller: these lines always come from `where`."""
+    if logger.isEnabledFor(level):
+        logger.handle(logger.makeRecord(logger.name, level, __file__, 0, message, None, None, func=where,
+                                        extra=extra))
 
 
 _PARTNER_FAILURES = {"PARTNER_UNAVAILABLE", "WECHAT_UNAVAILABLE"}
@@ -182,7 +189,8 @@ def request_log(event, get_response):
         if code:
             fields["error_code"] = code
         _cold[0] = False
-        request_logger.log(logging.WARNING if status >= 500 else logging.INFO, "request", extra={"fields": fields})
+        _emit(request_logger, logging.WARNING if status >= 500 else logging.INFO, "request", "request_log",
+              fields=fields)
         _context.reset(token)
         flush_metrics()
 

@@ -12,8 +12,9 @@ ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
 def random_code(length: int) -> str:
-    """`length` characters of 5 random bits each (12 characters = 60 bits)."""
-    return "".join(secrets.choice(ALPHABET) for _ in range(length))
+    """`length` characters of 5 random bits each (12 characters = 60 bits): the low 5 bits of one CSPRNG
+    byte per character (256 is a multiple of 32, so every character is equally likely)."""
+    return "".join(ALPHABET[byte & 31] for byte in secrets.token_bytes(length))
 
 
 def _base32(number: int, width: int) -> str:

@@ -57,8 +57,8 @@ def redeem(caller: Caller, goods_id: str, body: dict) -> tuple[int, dict]:
             if goods.per_user_limit is not None:
                 tx.update("claim", Counter(claim_key(caller.user_id, goods.id)), actions=[Counter.count.add(1)],
                           condition=Counter.count.does_not_exist() | (Counter.count < goods.per_user_limit))
-            tx.put("redemption", redemption, condition=Redemption.redemption_id.does_not_exist())
-            tx.put("code", pointer, condition=RedemptionCode.code.does_not_exist())
+            tx.put_new("redemption", Redemption, redemption.attribute_values)
+            tx.put_new("code", RedemptionCode, pointer.attribute_values)
 
         return Plan(
             [Posting("spend", -goods.points_price, 0, "market", ref=redemption.redemption_id)],

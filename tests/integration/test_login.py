@@ -9,6 +9,7 @@ import jwt
 import pytest
 
 from chalicelib.sealing import unseal
+from chalicelib.services import tokens
 from chalicelib.settings import get_settings
 from chalicelib.store.models import Account, Identity
 from tests.support.api import call, login
@@ -157,6 +158,16 @@ def test_bad_tokens_answer_401(client, user, make_token):
     status, body = _me_status(client, make_token(user["id"]))
     assert status == 401
     assert body["error"]["code"] == "UNAUTHENTICATED"
+
+
+def test_a_token_accepted_before_is_refused_once_it_expires(client, user):
+    """Verified tokens are remembered per container (services/tokens.py): that must never outlive `exp`."""
+    now = int(time.time())
+    token = _sign(_claims(user["id"], iat=now - 7200, exp=now - tokens.LEEWAY_SECONDS + 3))  # 3 s of leeway left
+    assert _me_status(client, token)[0] == 200
+    time.sleep(max(0.0, now + 3.5 - time.time()))
+    status, body = _me_status(client, token)
+    assert (status, body["error"]["code"]) == (401, "UNAUTHENTICATED")
 
 
 @pytest.mark.parametrize("header", [None, "", "Bearer", "Bearer ", "Basic abc", "token-without-scheme"])
