@@ -17,7 +17,6 @@ from chalicelib.errors import (
     UnsupportedMediaTypeError,
     ValidationError,
 )
-from chalicelib.services import aggregate
 from chalicelib.settings import get_settings
 
 get_settings()  # refuse to start without a valid JWT_SECRET and settings
@@ -107,9 +106,13 @@ _streams = get_settings()
 if _streams.ledger_stream_arn:
     @app.on_dynamodb_record(stream_arn=_streams.ledger_stream_arn, batch_size=500, starting_position="TRIM_HORIZON")
     def ledger_stream(event):
+        from chalicelib.services import aggregate
+
         return {"filed": aggregate.accept_ledger(event.to_dict()["Records"])}
 
 if _streams.identity_stream_arn:
     @app.on_dynamodb_record(stream_arn=_streams.identity_stream_arn, batch_size=500, starting_position="TRIM_HORIZON")
     def identity_stream(event):
+        from chalicelib.services import aggregate
+
         return {"filed": aggregate.accept_identities(event.to_dict()["Records"])}

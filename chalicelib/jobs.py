@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from . import scheduling
-from .domain import clock, ranking
+from .domain import clock, ranking, shards
 from .scheduling import RunSlice, Slice, SliceResult
-from .services import accrual, boards, fold
-from .store.privacy import SHARDS as ACCOUNT_SHARDS
-from .store.trees import SHARDS
+
+# Each job imports its service when it runs: the API's cold start (app.py registers every job) does without
+# them, and a job's own function loads only its own (STYLE.md, "cold start is a feature").
 
 
 @dataclass(frozen=True)
@@ -71,11 +71,13 @@ def on_worker(event: dict, remaining_ms: Callable[[], int], function_name: str) 
 # Tree accrual (services/accrual.py): at 00:00 Asia/Shanghai (16:00 UTC) credit the day that begins, and
 # any day a missed run left, to every adoption still in its year; idempotent per adoption and day.
 def _accrue_trees_slice(piece: Slice, out_of_time: Callable[[], bool]) -> SliceResult:
+    from .services import accrual
+
     counts, cursor = accrual.accrue_slice(piece.shard, clock.business_day(piece.at), piece.cursor, out_of_time)
     return SliceResult(counts, cursor)
 
 
-JOBS.append(sharded_job("accrue-trees", every_seconds=600, schedule="cron(0 16 * * ? *)", shards=SHARDS,
+JOBS.append(sharded_job("accrue-trees", every_seconds=600, schedule="cron(0 16 * * ? *)", shards=shards.ADOPTIONS,
                         run_slice=_accrue_trees_slice))
 
 
@@ -83,7 +85,7 @@ JOBS.append(sharded_job("accrue-trees", every_seconds=600, schedule="cron(0 16 *
 # what fell due from the sparse `due` index, and a missed run is caught up by the next. Idempotent per
 # redemption (`status = issued` in every write).
 def _expire_redemptions(at: datetime) -> dict:
-    from .services import expiry  # imported when the job runs: the API's cold start does without it
+    from .services import expiry
 
     return expiry.expire_due(at)
 
@@ -95,12 +97,20 @@ JOBS.append(Job("expire-redemptions", every_seconds=3600, run=_expire_redemption
 # ledger and identities streams by services/aggregate.py), one worker per shard; then rebuild the boards
 # the fold changed (services/boards.py). Both idempotent: an inbox item is applied once, a board rebuilt.
 def _fold_slice(piece: Slice, out_of_time: Callable[[], bool]) -> SliceResult:
+    from .services import fold
+
     return SliceResult(fold.fold_slice(piece.shard, piece.at, out_of_time))
 
 
 JOBS.append(sharded_job("fold-aggregates", every_seconds=60, schedule=None, shards=ranking.SHARDS,
                         run_slice=_fold_slice))
-JOBS.append(Job("materialize-boards", every_seconds=60, run=boards.materialize_dirty))
+def _materialize_boards(at: datetime) -> dict:
+    from .services import boards
+
+    return boards.materialize_dirty(at)
+
+
+JOBS.append(Job("materialize-boards", every_seconds=60, run=_materialize_boards))
 
 
 # Partner revocations a partner missed while it was down (services/consent.py): told again every 5 minutes.
@@ -129,7 +139,7 @@ def _expire_points_slice(piece: Slice, out_of_time: Callable[[], bool]) -> Slice
 
 
 JOBS.append(Job("expire-points", every_seconds=86400, run=_expire_points, schedule="cron(0 16 * * ? *)",
-                shards=ACCOUNT_SHARDS, run_slice=_expire_points_slice))
+                shards=shards.ACCOUNTS, run_slice=_expire_points_slice))
 
 
 # Nicknames WeChat could not check when they were set (services/nicknames.py): asked again every 10 minutes.

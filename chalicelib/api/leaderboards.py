@@ -1,5 +1,7 @@
 """Leaderboards and the platform's public statistics."""
+from ..errors import NotFoundError
 from ..services import boards, stats
+from .path_ids import path_id
 from .web import Routes, respond
 
 routes = Routes(__name__)
@@ -8,6 +10,7 @@ routes = Routes(__name__)
 @routes.route("/v1/leaderboards/{board}", methods=["GET"])
 def leaderboard(board):
     caller = routes.caller()
+    path_id(board.removeprefix("org-"), NotFoundError("没有这个排行榜"))  # users, orgs or org-{org id}
     return respond(200, boards.leaderboard(caller, board, routes.query().get("period")))
 
 

@@ -1,5 +1,6 @@
 """The marketplace as users see it: goods, redeeming, and their own redemptions."""
 from ..services import goods, redemptions
+from .path_ids import path_id
 from .web import Routes, respond
 
 routes = Routes(__name__)
@@ -13,7 +14,7 @@ def list_goods():
 @routes.route("/v1/market/goods/{goods_id}/redeem", methods=["POST"])
 def redeem(goods_id):
     caller = routes.caller()
-    status, body = redemptions.redeem(caller, goods_id, routes.body())
+    status, body = redemptions.redeem(caller, path_id(goods_id), routes.body())
     return respond(status, body)
 
 
@@ -26,11 +27,11 @@ def my_redemptions():
 @routes.route("/v1/me/redemptions/{redemption_id}", methods=["GET"])
 def my_redemption(redemption_id):
     caller = routes.caller()
-    return respond(200, {"redemption": redemptions.one(caller, redemption_id)})
+    return respond(200, {"redemption": redemptions.one(caller, path_id(redemption_id))})
 
 
 @routes.route("/v1/me/redemptions/{redemption_id}/cancel", methods=["POST"])
 def cancel_redemption(redemption_id):
     caller = routes.caller()
-    status, body = redemptions.cancel(caller, redemption_id)
+    status, body = redemptions.cancel(caller, path_id(redemption_id))
     return respond(status, body)

@@ -1,5 +1,7 @@
 """Organizations: list, detail, join."""
+from ..errors import NotFoundError
 from ..services import orgs
+from .path_ids import path_id
 from .web import Routes, respond
 
 routes = Routes(__name__)
@@ -12,10 +14,11 @@ def list_orgs():
 
 @routes.route("/v1/orgs/{org_id}", methods=["GET"])
 def get_org(org_id):
-    return respond(200, orgs.get_org(org_id))
+    return respond(200, orgs.get_org(path_id(org_id, NotFoundError("没有这个组织"))))
 
 
 @routes.route("/v1/orgs/{org_id}/join", methods=["POST"])
 def join_org(org_id):
     caller = routes.caller()
+    org_id = path_id(org_id, NotFoundError("没有这个组织"))
     return respond(200, orgs.join(caller, org_id, routes.body()))

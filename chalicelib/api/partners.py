@@ -1,5 +1,7 @@
 """Partners: consent (bind, revoke), pulls, and the partners' signed pushes."""
+from ..errors import UnknownPartnerError
 from ..services import consent, partner_sync, partners, webhooks
+from .path_ids import path_id
 from .web import Routes, respond
 
 routes = Routes(__name__)
@@ -13,21 +15,22 @@ def list_partners():
 @routes.route("/v1/partners/{partner_id}/consent", methods=["PUT"])
 def bind_partner(partner_id):
     caller = routes.caller()
-    return respond(200, consent.bind(caller, partner_id, routes.body()))
+    return respond(200, consent.bind(caller, path_id(partner_id, UnknownPartnerError()), routes.body()))
 
 
 @routes.route("/v1/partners/{partner_id}/consent", methods=["DELETE"])
 def revoke_partner(partner_id):
-    return respond(200, consent.revoke(routes.caller(), partner_id))
+    return respond(200, consent.revoke(routes.caller(), path_id(partner_id, UnknownPartnerError())))
 
 
 @routes.route("/v1/partners/{partner_id}/sync", methods=["POST"])
 def sync_partner(partner_id):
-    return respond(200, partner_sync.sync(routes.caller(), partner_id))
+    return respond(200, partner_sync.sync(routes.caller(), path_id(partner_id, UnknownPartnerError())))
 
 
 @routes.route("/v1/webhooks/{partner_id}", methods=["POST"])
 def partner_webhook(partner_id):
+    partner_id = path_id(partner_id, UnknownPartnerError())  # before its signature is even looked at
     request = routes.current_request
     return respond(200, webhooks.receive(partner_id, dict(request.headers.items()), routes.query(),
                                          request.raw_body or b""))

@@ -1,5 +1,7 @@
 """Trees to adopt, adopting one, and the caller's adoptions with their certificates."""
+from ..errors import NotFoundError
 from ..services import trees
+from .path_ids import path_id
 from .web import Routes, respond
 
 routes = Routes(__name__)
@@ -13,6 +15,7 @@ def list_trees():
 @routes.route("/v1/trees/{tree_id}/adopt", methods=["POST"])
 def adopt_tree(tree_id):
     caller = routes.caller()
+    tree_id = path_id(tree_id, NotFoundError("没有这种树苗"))
     status, body = trees.adopt(caller, tree_id, routes.body())
     return respond(status, body)
 

@@ -37,6 +37,13 @@ def error_response(error: AppError) -> Response:
     return respond(error.status, error.body())
 
 
+def _refused_as_malformed(exc: Exception) -> bool:
+    """DynamoDB's ValidationException: the request itself is invalid, so retrying cannot help (not an outage)."""
+    code = (exc.cause_response_code if isinstance(exc, PynamoDBException)
+            else (getattr(exc, "response", None) or {}).get("Error", {}).get("Code"))
+    return code == "ValidationException"
+
+
 class Routes(Blueprint):
     """A Blueprint whose views may raise AppError: each becomes the contract's JSON error, and a
     database or unexpected failure becomes a clean 503/500 without a stack trace."""
@@ -52,6 +59,9 @@ class Routes(Blueprint):
                 except AppError as error:
                     return error_response(error)
                 except (PynamoDBException, BotoCoreError, ClientError) as exc:
+                    if _refused_as_malformed(exc):  # a request we built wrong (a key too long ...): our bug
+                        log.exception("DynamoDB refused a request as malformed on %s", path)
+                        return error_response(InternalError())
                     log.warning("database unavailable on %s: %s", path, type(exc).__name__)
                     return error_response(ServiceUnavailableError())
                 except Exception:

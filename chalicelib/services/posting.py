@@ -89,7 +89,11 @@ def load_account(user_id: str) -> Account:
     try:
         found = Account._get_connection().connection.client.get_item(
             TableName=Account.Meta.table_name, Key={"user_id": {"S": user_id}}, ConsistentRead=True)
-    except (BotoCoreError, ClientError) as exc:
+    except BotoCoreError as exc:  # the connection dropped or timed out after botocore's own retries
+        raise ServiceUnavailableError() from exc
+    except ClientError as exc:
+        if (exc.response.get("Error") or {}).get("Code") == "ValidationException":
+            raise  # a request we built wrong: a bug to see (500), not an outage
         raise ServiceUnavailableError() from exc
     if "Item" not in found:
         raise NotFoundError()

@@ -10,10 +10,11 @@ from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
+from ..domain import shards
 from ..domain.ids import stable_shard
 from .models import table_meta
 
-SHARDS = 64  # never lower it: accounts keep the shard they were listed under
+SHARDS = shards.ACCOUNTS  # never lower it: accounts keep the shard they were listed under
 USER_PREFIX = "u_"  # user ids (domain/ids.py); a shard's run markers sort before them ("#expired#2025")
 
 

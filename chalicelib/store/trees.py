@@ -23,10 +23,11 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
+from ..domain import shards
 from ..domain.ids import stable_shard
 from .models import table_meta
 
-SHARDS = 64  # never lower it: adoptions keep the shard they were given
+SHARDS = shards.ADOPTIONS  # never lower it: adoptions keep the shard they were given
 
 
 def shard_of(user_id: str) -> int:

@@ -130,6 +130,8 @@ class Tx:
                 raise self._cancelled(exc.response.get("CancellationReasons") or []) from exc
             if code in _RETRYABLE_CALL:
                 raise TxCancelledError({}, conflict=True) from exc
+            if code == "ValidationException":  # a request we built wrong: a bug to see (500), not an outage
+                raise
             raise ServiceUnavailableError() from exc
         except BotoCoreError as exc:  # the connection dropped or timed out after botocore's own retries
             raise ServiceUnavailableError() from exc

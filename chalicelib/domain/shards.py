@@ -1,0 +1,7 @@
+"""How many shards each sharded key space has: read by the store that shards it and by the job registry
+(chalicelib/jobs.py), which fans a job out to one worker per shard without importing the store.
+
+Never lower one: items keep the shard they were written under.
+"""
+ADOPTIONS = 64  # store/trees.py: adoptions in their accrual year, on the sparse `accruing` index
+ACCOUNTS = 64  # store/privacy.py: the account list that points expiry and erasure walk
