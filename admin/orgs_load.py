@@ -17,7 +17,7 @@ ORG_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # ids appear in keys ("o#{id}#07"
 
 def org_from_catalog(entry: object) -> dict:
     """The stored form of one catalog org; CommandError naming what is wrong."""
-    if not isinstance(entry, dict) or not isinstance(entry.get("id"), str) or not ORG_ID.match(entry["id"]):
+    if not isinstance(entry, dict) or not isinstance(entry.get("id"), str) or not ORG_ID.fullmatch(entry["id"]):
         raise CommandError(f"org needs an id of letters, digits, '-' or '_': {entry!r}")
     org_id = entry["id"]
     name, kind, code = entry.get("name"), entry.get("type"), entry.get("invite_code")

@@ -73,13 +73,13 @@ def goods_from_catalog(entry: object) -> Goods:
         raise GoodsError(f"a goods entry is an object, got {entry!r}")
     label = f"goods {entry.get('id', '?')!r}"
     goods_id = entry.get("id")
-    if not isinstance(goods_id, str) or not GOODS_ID.match(goods_id):
+    if not isinstance(goods_id, str) or not GOODS_ID.fullmatch(goods_id):
         raise GoodsError(f"{label}: id must be 1 to 64 of a-z, 0-9, '_' or '-'")
     kind = entry.get("kind")
     if kind not in KINDS:
         raise GoodsError(f"{label}: kind must be one of {', '.join(KINDS)}")
     category = entry.get("category", kind)
-    if not isinstance(category, str) or not CATEGORY.match(category):
+    if not isinstance(category, str) or not CATEGORY.fullmatch(category):
         raise GoodsError(f"{label}: category must be a short lower-case code")
     limit = entry.get("per_user_limit")
     return Goods(
@@ -179,7 +179,7 @@ def clean_address(raw: object) -> dict:
         if not low <= len(value) <= high or any(unicodedata.category(ch)[0] == "C" for ch in value):
             raise AddressError(f"address.{name}", f"收货地址的 {name} 须为 {low} 到 {high} 个字")
         address[name] = value
-    if not PHONE.match(address["phone"]):
+    if not PHONE.fullmatch(address["phone"]):
         raise AddressError("address.phone", "手机号须为 11 位中国大陆手机号")
     return address
 

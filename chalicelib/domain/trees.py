@@ -50,7 +50,7 @@ def tree_from_catalog(entry: object) -> Tree:
     if not isinstance(entry, dict):
         raise TreeError(f"a tree is an object, got {entry!r}")
     tree_id = entry.get("id")
-    if not isinstance(tree_id, str) or not TREE_ID.match(tree_id):
+    if not isinstance(tree_id, str) or not TREE_ID.fullmatch(tree_id):
         raise TreeError(f"tree id must be 1..64 of a-z, 0-9 and '-': {tree_id!r}")
     texts = {name: entry.get(name) for name in ("species", "location")}
     for name, value in texts.items():

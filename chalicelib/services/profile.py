@@ -92,7 +92,7 @@ def clean_avatar_url(raw: object) -> str | None:
     if not isinstance(raw, str) or len(raw) > AVATAR_MAX or any(ch.isspace() for ch in raw):
         raise ValidationError("头像地址无效", field="avatar_url")
     parts = urlsplit(raw)
-    if parts.scheme != "https" or not parts.hostname or not _AVATAR_HOSTS.match(parts.hostname) \
+    if parts.scheme != "https" or not parts.hostname or not _AVATAR_HOSTS.fullmatch(parts.hostname) \
             or parts.username or parts.password:
         raise ValidationError("头像须为微信或本平台存储的 https 地址", field="avatar_url")
     return raw

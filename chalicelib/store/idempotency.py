@@ -21,7 +21,7 @@ REMEMBER_FOR = timedelta(hours=48)
 
 
 def parse_request_id(raw: object) -> str:
-    if not isinstance(raw, str) or not REQUEST_ID.match(raw):
+    if not isinstance(raw, str) or not REQUEST_ID.fullmatch(raw):
         raise ValidationError("request_id 须为 8 到 64 位字母、数字、下划线或连字符", field="request_id")
     return raw
 

@@ -93,6 +93,14 @@ def test_unknown_behaviour_is_404(client, user):
     assert (status, body["error"]["code"]) == (404, "UNKNOWN_BEHAVIOR")
 
 
+@pytest.mark.parametrize("rid", ["short", "a" * 65, "has space", "req_0001\n", "绿芽绿芽绿芽绿芽"])
+def test_a_request_id_outside_its_form_is_refused_before_anything_is_written(client, user, rid):
+    status, body = checkin(client, user, rid=rid)
+    assert (status, body["error"]["code"], body["error"]["details"]["field"]) == (400, "VALIDATION_ERROR",
+                                                                                  "request_id")
+    assert call(client, "GET", "/v1/me", token=user["token"])[1]["points"] == 0
+
+
 def test_frozen_account_reads_but_earns_nothing(client, user):
     assert admin(["user", "freeze", user["id"], "--reason", "test: suspicious activity"]) == 0
     status, body = checkin(client, user)
