@@ -7,7 +7,9 @@
   infra/gateway_responses.json (API Gateway's own answers in the contract's error shape), and an
   optional custom domain on HTTPS (TLS 1.2) with an ACM certificate, as a WeChat mini program requires;
 - every Lambda function Chalice makes (the API handler and one per job of chalicelib/jobs.py): a fixed
-  name, memory, timeout and a log group with a retention period.
+  name, memory, timeout and a log group with a retention period;
+- the stream handlers' failure handling: bounded retries, a bisected batch, a maximum record age, and the
+  batches given up on described in an SQS queue with an alarm (infra/aws/stream_failures.py).
 
 Chalice deep-merges this file into its own template, so the function and API entries only add properties
 to resources Chalice generates (APIHandler, RestAPI, one per scheduled job).
@@ -20,6 +22,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import stream_failures
 from .dynamodb import table_resource
 from .functions import StageFunctions, stage_functions
 from .models import APP_NAME, STAGES, TableSpec, table_specs
@@ -132,7 +135,8 @@ def stream_patches(stage: str, specs: list[TableSpec], functions: StageFunctions
     for handler, table in functions.streams.items():
         event = to_cfn_resource_name(f"{handler}-dynamodb-event-source")
         stream = {"Fn::GetAtt": [streamed[table].logical_id, "StreamArn"]}
-        patches[cfn_name(handler)]["Events"] = {event: {"Properties": {"Stream": stream}}}
+        patches[cfn_name(handler)]["Events"] = {event: {"Properties": {
+            "Stream": stream, **stream_failures.event_properties()}}}
     variables = {var: {"Fn::GetAtt": [streamed[table].logical_id, "StreamArn"]}
                  for var, table in functions.stream_variables.items()}
     if variables:
@@ -141,7 +145,8 @@ def stream_patches(stage: str, specs: list[TableSpec], functions: StageFunctions
     return patches
 
 
-def _functions(stage: str, settings: StageSettings, names: list[str], streams: dict) -> dict:
+def _functions(stage: str, settings: StageSettings, names: list[str], streams: dict,
+               stream_handlers: list[str]) -> dict:
     resources = {}
     policy = "Retain" if stage == "prod" else "Delete"
     for name in names:
@@ -150,7 +155,10 @@ def _functions(stage: str, settings: StageSettings, names: list[str], streams: d
         resources[f"{logical}LogGroup"] = {
             "Type": "AWS::Logs::LogGroup", "DeletionPolicy": policy, "UpdateReplacePolicy": policy,
             "Properties": {"LogGroupName": f"/aws/lambda/{function}", "RetentionInDays": settings.log_retention_days}}
-        resources[logical] = {"DependsOn": [f"{logical}LogGroup"], "Properties": {
+        # Lambda refuses an event source mapping whose on-failure destination the role cannot send to: the
+        # mapping follows its function, so the function follows the permission.
+        after = [stream_failures.SEND_POLICY] if name in stream_handlers else []
+        resources[logical] = {"DependsOn": [f"{logical}LogGroup", *after], "Properties": {
             "FunctionName": function,
             "MemorySize": settings.api_memory_mb if api else settings.job_memory_mb,
             "Timeout": settings.api_timeout_s if api else settings.job_timeout_s,
@@ -171,6 +179,7 @@ def _parameters(settings: StageSettings) -> dict:
         "ThrottleBurstLimit": number(settings.burst_limit, "burst, whole API"),
         "LoginRateLimit": number(settings.login_rate_limit, "steady requests per second, POST /v1/auth/login"),
         "LoginBurstLimit": number(settings.login_burst_limit, "burst, POST /v1/auth/login"),
+        **stream_failures.parameters(),
     }
 
 
@@ -186,17 +195,20 @@ def build(stage: str, functions: list[str] | None = None) -> dict:
     resources.update(_domain())
     if functions is None:
         found = stage_functions(stage)
-        functions, streams = list(found.names), stream_patches(stage, specs, found)
+        functions, streams, handlers = list(found.names), stream_patches(stage, specs, found), sorted(found.streams)
     else:
-        streams = {}
-    resources.update(_functions(stage, settings, functions, streams))
+        streams, handlers = {}, []
+    resources.update(_functions(stage, settings, functions, streams, handlers))
+    resources.update(stream_failures.resources(stage, handlers))
     outputs = {f"{spec.logical_id}Name": {"Value": {"Ref": spec.logical_id}} for spec in specs}
     outputs["SecretsParameterPath"] = {"Value": parameter_path(stage)}
     outputs["ApiDomainTarget"] = {"Condition": "HasCustomDomain", "Description": "CNAME the API domain to this",
                                   "Value": {"Fn::GetAtt": ["ApiDomainName", "RegionalDomainName"]}}
+    outputs.update(stream_failures.outputs(handlers))
     return {
         "Parameters": _parameters(settings),
-        "Conditions": {"HasCustomDomain": {"Fn::Not": [{"Fn::Equals": [{"Ref": "DomainName"}, ""]}]}},
+        "Conditions": {"HasCustomDomain": {"Fn::Not": [{"Fn::Equals": [{"Ref": "DomainName"}, ""]}]},
+                       **stream_failures.conditions()},
         "Resources": resources,
         "Outputs": outputs,
     }

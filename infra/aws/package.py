@@ -10,7 +10,8 @@ dummy credentials (only the package registry is reached, for the Lambda wheels).
   requirements leave out `chalice`; Chalice adds its runtime module itself);
 - the zip is proven importable: unpacked and imported by a bare interpreter that sees only the zip and the
   runtime's boto3/botocore, every function handler of the template resolves;
-- every resource of the merged template has a Type (a merge that missed a Chalice resource would not).
+- every resource of the merged template has a Type (a merge that missed a Chalice resource would not);
+- the stream handlers' roles are the ones allowed to send to the stream-failures queue (stream_failures.py).
 `make lint` runs cfn-lint on the resulting sam.json files.
 """
 from __future__ import annotations
@@ -24,7 +25,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from . import build_template, policy
+from . import build_template, policy, stream_failures
 from .build_template import cfn_name
 from .functions import STREAM_PLACEHOLDER, stage_functions, stage_variables
 from .models import BUILD_ONLY_SECRET, STAGES, build_only_secrets
@@ -148,7 +149,8 @@ def check_template(template: dict) -> None:
 
 def check_triggers(stage: str, template: dict) -> None:
     """Every function app.py registers is in the template, and each one other than the API handler and
-    the invoked workers has its trigger (a job's schedule, a stream handler's stream)."""
+    the invoked workers has its trigger (a job's schedule, a stream handler's stream); a stream handler's
+    role may send to the stream-failures queue."""
     found = stage_functions(stage)
     resources = template["Resources"]
     missing = [name for name in found.names if cfn_name(name) not in resources]
@@ -156,6 +158,9 @@ def check_triggers(stage: str, template: dict) -> None:
             and not resources.get(cfn_name(name), {}).get("Properties", {}).get("Events")]
     if missing or idle:
         raise PackageError(f"functions missing from the template: {missing}; without a trigger: {idle}")
+    misplaced = stream_failures.misplaced_roles(template, sorted(found.streams))
+    if misplaced:
+        raise PackageError(f"the stream-failures queue's send permission misses the roles Chalice gave: {misplaced}")
 
 
 def package(stage: str) -> dict:
