@@ -112,6 +112,8 @@ def print_table(results: dict) -> None:
     cold = results["cold_import"]
     print(f"cold import: app {cold['app_ms']} ms, deps {cold['deps_ms']} ms, ratio {cold['ratio']}, "
           f"first request {cold['first_request_ms']} ms")
+    print(f"cold start (fresh process: import + first request): GET /v1/me {cold['cold_start_me_ms']} ms, "
+          f"check-in {cold['cold_start_checkin_ms']} ms")
     print(f"package: {results['package_mb']} MB")
 
 
@@ -126,9 +128,11 @@ def main() -> int:
 
         results["webhook_500"] = measure_webhook_500(stack)
         results["webhook_500_rides"] = measure_webhook(stack)
-        from bench.cold import cold_import, first_request_ms
+        from bench.cold import cold_import, first_request
 
-        results["cold_import"] = {**cold_import(), "first_request_ms": first_request_ms(token)}
+        me, checkin = first_request(token, "me"), first_request(token, "checkin")
+        results["cold_import"] = {**cold_import(), "first_request_ms": me["first_request_ms"],
+                                  "cold_start_me_ms": me["total_ms"], "cold_start_checkin_ms": checkin["total_ms"]}
         results.update(package_size())
     finally:
         stack.stop()

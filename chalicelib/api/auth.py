@@ -1,6 +1,8 @@
 """POST /v1/auth/login and GET /v1/health."""
-from ..services import auth
+from ..lazy import lazy
 from .web import Routes, respond
+
+auth = lazy("chalicelib.services.auth")
 
 routes = Routes(__name__)
 

@@ -1,8 +1,11 @@
 """Behaviours and self-reported check-ins."""
 from decimal import Decimal
 
-from ..services import catalog, checkins
+from ..lazy import lazy
 from .web import Routes, respond
+
+catalog = lazy("chalicelib.services.catalog")
+checkins = lazy("chalicelib.services.checkins")
 
 routes = Routes(__name__)
 

@@ -1,8 +1,11 @@
 """Leaderboards and the platform's public statistics."""
 from ..errors import NotFoundError
-from ..services import boards, stats
+from ..lazy import lazy
 from .path_ids import path_id
 from .web import Routes, respond
+
+boards = lazy("chalicelib.services.boards")
+stats = lazy("chalicelib.services.stats")
 
 routes = Routes(__name__)
 

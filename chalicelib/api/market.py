@@ -1,7 +1,10 @@
 """The marketplace as users see it: goods, redeeming, and their own redemptions."""
-from ..services import goods, redemptions
+from ..lazy import lazy
 from .path_ids import path_id
 from .web import Routes, respond
+
+goods = lazy("chalicelib.services.goods")
+redemptions = lazy("chalicelib.services.redemptions")
 
 routes = Routes(__name__)
 

@@ -1,6 +1,9 @@
 """The caller's own account: profile, ledger, summary."""
-from ..services import ledger, profile
+from ..lazy import lazy
 from .web import Routes, respond
+
+ledger = lazy("chalicelib.services.ledger")
+profile = lazy("chalicelib.services.profile")
 
 routes = Routes(__name__)
 

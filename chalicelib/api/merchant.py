@@ -1,6 +1,9 @@
 """Merchant staff: scanning redemption codes, the day's reconciliation, and collection-point credits."""
-from ..services import collection, verification
+from ..lazy import lazy
 from .web import Routes, respond
+
+collection = lazy("chalicelib.services.collection")
+verification = lazy("chalicelib.services.verification")
 
 routes = Routes(__name__)
 

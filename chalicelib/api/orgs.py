@@ -1,8 +1,10 @@
 """Organizations: list, detail, join."""
 from ..errors import NotFoundError
-from ..services import orgs
+from ..lazy import lazy
 from .path_ids import path_id
 from .web import Routes, respond
+
+orgs = lazy("chalicelib.services.orgs")
 
 routes = Routes(__name__)
 

@@ -1,8 +1,13 @@
 """Partners: consent (bind, revoke), pulls, and the partners' signed pushes."""
 from ..errors import UnknownPartnerError
-from ..services import consent, partner_sync, partners, webhooks
+from ..lazy import lazy
 from .path_ids import path_id
 from .web import Routes, respond
+
+consent = lazy("chalicelib.services.consent")
+partner_sync = lazy("chalicelib.services.partner_sync")
+partners = lazy("chalicelib.services.partners")
+webhooks = lazy("chalicelib.services.webhooks")
 
 routes = Routes(__name__)
 

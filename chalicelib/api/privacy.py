@@ -1,7 +1,10 @@
 """The caller's rights over their data: export everything (GET /v1/me/export), delete the account (DELETE /v1/me)."""
 from ..errors import ValidationError
-from ..services import erasure, export
+from ..lazy import lazy
 from .web import Routes, respond
+
+erasure = lazy("chalicelib.services.erasure")
+export = lazy("chalicelib.services.export")
 
 routes = Routes(__name__)
 

@@ -1,8 +1,10 @@
 """Trees to adopt, adopting one, and the caller's adoptions with their certificates."""
 from ..errors import NotFoundError
-from ..services import trees
+from ..lazy import lazy
 from .path_ids import path_id
 from .web import Routes, respond
+
+trees = lazy("chalicelib.services.trees")
 
 routes = Routes(__name__)
 

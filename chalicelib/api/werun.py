@@ -1,6 +1,8 @@
 """WeChat Sports steps."""
-from ..services import werun
+from ..lazy import lazy
 from .web import Routes, respond
+
+werun = lazy("chalicelib.services.werun")
 
 routes = Routes(__name__)
 
