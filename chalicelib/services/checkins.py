@@ -1,11 +1,22 @@
-"""Self-reported check-ins (POST /v1/checkins): one behaviour, one entry, refused whole at a cap."""
+"""Self-reported check-ins (POST /v1/checkins): one behaviour, one entry, refused whole at a cap.
+
+A check-in with an odometer reading (green parking) earns only when the reading shows the car did not move
+since the person's latest reading (domain/odometer.py). The latest reading is on the account, so the one
+consistent read gives it and the check-in's transaction, conditioned on the account's version, replaces it.
+A reading that does not show a parked day (`moved`, `decreased`) is still a successful check-in: an `earn`
+entry of 0 points and 0 carbon whose inputs keep the evidence and why (`verified: false`, `reason`), the
+reading kept as the new starting point, the day's one check-in of the behaviour used, and the answer
+remembered for its request_id like any success (api.md: a failure changes nothing). The 201 body then also
+carries `verification`, so the mini program can say why nothing was earned.
+"""
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
-from ..domain import clock
-from ..domain.caps import CapReachedError, award_self_reported
-from ..domain.methodology import Rule, RuleError, parse_quantity
+from ..domain import clock, odometer
+from ..domain.caps import CapReachedError, DayCount, award_self_reported
+from ..domain.methodology import Rule, RuleError, parse_quantity, plain
 from ..errors import AccountFrozenError, DailyLimitReachedError, NotSelfReportableError, ValidationError
 from ..store.idempotency import IdempotencyKey, parse_request_id
 from ..store.models import Account
@@ -24,9 +35,10 @@ def checkin(caller: Caller, body: dict) -> tuple[int, dict]:
         raise NotSelfReportableError(behavior=rule.code)
     quantity = quantity_of(rule, body.get("quantity"))
     evidence = evidence_of(rule, body.get("evidence"))
+    day = clock.business_day(clock.now())
+    reading = _reading(evidence, quantity, day)
     idem = IdempotencyKey(caller.user_id, request_id, ROUTE,
                           {"behavior": rule.code, "quantity": str(quantity), "evidence": evidence})
-    day = clock.business_day(clock.now())
 
     def plan(account: Account) -> Plan:
         if account.frozen:
@@ -36,10 +48,25 @@ def checkin(caller: Caller, body: dict) -> tuple[int, dict]:
         except CapReachedError as exc:
             raise DailyLimitReachedError(cap=exc.cap, behavior=rule.code) from None
         inputs = {**award.inputs, **({"evidence": evidence} if evidence else {})}
-        posting = Posting("earn", award.points, award.carbon_mg, "checkin", behavior=rule.code, rule=rule,
-                          inputs=inputs, day=day, day_count=award.day)
+        points, carbon_mg, counted = award.points, award.carbon_mg, award.day
+        account_sets, extra = {}, {}
+        if reading:
+            try:
+                verdict = odometer.check_parked(odometer.Reading.from_item(account.odometer), reading)
+            except odometer.SameDayError:  # one reading a day, whatever the catalog's cap says
+                raise DailyLimitReachedError(cap="daily_limit", behavior=rule.code) from None
+            inputs.update(verdict.inputs())
+            account_sets["odometer"] = reading.item()
+            extra["verification"] = verification(verdict)
+            if not verdict.verified:  # the day's check-in, worth nothing: counts toward the daily limit only
+                before = day_count(account, day, rule.code)
+                points, carbon_mg, inputs["counted_quantity"] = 0, 0, "0"
+                counted = DayCount(before.events + 1, before.points, before.quantity_milli, before.carbon_mg)
+        posting = Posting("earn", points, carbon_mg, "checkin", behavior=rule.code, rule=rule,
+                          inputs=inputs, day=day, day_count=counted)
         return Plan([posting], respond=lambda entries, after: (201, {
-            "entry": entries[0], "points": int(after.points), "carbon_g": carbon_g(int(after.carbon_mg))}))
+            "entry": entries[0], "points": int(after.points), "carbon_g": carbon_g(int(after.carbon_mg)),
+            **extra}), account_sets=account_sets)
 
     return post(caller.user_id, plan, idem, request_id)
 
@@ -84,3 +111,35 @@ def _odometer(raw: object) -> Decimal:
     if value > ODOMETER_MAX_KM:
         raise ValidationError("里程表读数不合理", field="evidence.odometer_km")
     return value
+
+
+def _reading(evidence: dict, quantity: Decimal, day: date) -> odometer.Reading | None:
+    """Today's odometer reading, for a behaviour whose evidence is one; such a check-in claims one day."""
+    if odometer.EVIDENCE not in evidence:
+        return None
+    if quantity > odometer.MAX_DAYS:
+        raise ValidationError("停驶按天打卡，每次最多 1 天", field="quantity")
+    return odometer.Reading(Decimal(evidence[odometer.EVIDENCE]), day)
+
+
+def verification(verdict: odometer.Verdict) -> dict:
+    """The 201 body's `verification` of a green parking check-in: whether the reading showed a parked day,
+    and a message the mini program can show as it is."""
+    km = plain(verdict.reading.km)
+    previous = verdict.previous
+    if previous is None:
+        message = f"已记录首次里程表读数（{km} 公里），本次计入；之后每天读数不变即可继续获得积分"
+    elif verdict.reason == "moved":
+        message = (f"里程表比上次（{plain(previous.km)} 公里）多了 {plain(verdict.change_km)} 公里，车辆有行驶，"
+                   "今天不计积分；本次读数已记为新的起点，明天读数不变即可获得积分")
+    elif verdict.reason == "decreased":
+        message = (f"里程表读数比上次（{plain(previous.km)} 公里）少了 {plain(-verdict.change_km)} 公里，请核对；"
+                   "今天不计积分，本次读数已记为新的起点，明天读数不变即可获得积分")
+    else:
+        message = (f"里程表读数与上次（{plain(previous.km)} 公里）相差不超过 {plain(odometer.TOLERANCE_KM)} 公里，"
+                   "停驶已确认")
+    return {"verified": verdict.verified, "reason": verdict.reason,
+            "odometer_km": float(verdict.reading.km),
+            "previous_km": float(previous.km) if previous else None,
+            "previous_day": previous.day.isoformat() if previous else None,
+            "tolerance_km": float(odometer.TOLERANCE_KM), "message": message}

@@ -15,8 +15,8 @@ retry after a crash half-way finishes what is left:
 5. the balance left is forfeited by one `expire` entry (the ledger still sums to the balance);
 6. the request records of the last 48 hours (they hold responses) are deleted;
 7. the WeChat identity is deleted (a later login makes a new, empty account) and the account loses its
-   nickname, avatar and identity key and gets `deleted_at`: every route that reads the account refuses
-   the old tokens (401), every write too (posting.load_account);
+   nickname, avatar, identity key and latest odometer reading and gets `deleted_at`: every route that
+   reads the account refuses the old tokens (401), every write too (posting.load_account);
 8. the boards the person was ever listed on are marked for rebuilding (their name goes), and consents
    lose the partner's reference as soon as the partner has confirmed the revocation (now, or through
    `finish_waiting`, the job that follows the partners' retries).
@@ -270,6 +270,7 @@ def _scrub_account(user_id: str, deleted_at: str) -> None:
     Account(user_id).update(actions=[
         Account.nickname.remove(), Account.avatar_url.remove(), Account.identity_key.remove(),
         Account.nickname_pending.remove(), Account.nickname_check.remove(), Account.minor_orgs.remove(),
+        Account.odometer.remove(),
         Account.frozen.set(True), Account.frozen_reason.set("account deleted"), Account.deleted_at.set(deleted_at),
         Account.version.add(1), Account.updated_at.set(deleted_at),
     ], condition=Account.user_id.exists())

@@ -37,6 +37,7 @@ def export(caller: Caller) -> dict:
         "frozen_reason": account.frozen_reason if account.frozen else None,
         "minor": bool(account.minor_orgs), "points_lots": {year: int(n) for year, n in (account.lots or {}).items()},
         "expired_through": int(account.expired_through) if account.expired_through is not None else None,
+        "odometer": _odometer(account.odometer),
         "wechat": {"openid": (account.identity_key or "").removeprefix("wx#") or None,
                    "unionid_kept": bool(identity and identity.unionid_sealed),
                    "first_login_at": identity.created_at if identity else None,
@@ -64,6 +65,11 @@ def _identity(key: str | None) -> Identity | None:
         return Identity.get(key)
     except Identity.DoesNotExist:
         return None
+
+
+def _odometer(stored: dict | None) -> dict | None:
+    """The latest odometer reading of a green parking check-in, the next one's starting point."""
+    return {"odometer_km": float(stored["odometer_km"]), "day": stored["day"]} if stored else None
 
 
 def _detail(entry: LedgerEntry) -> dict:

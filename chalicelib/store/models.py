@@ -76,6 +76,9 @@ class Account(Model):
     nickname_check = UnicodeAttribute(null=True)  # "unchecked" | "review" | "rejected"
     minor_orgs = JSONAttribute(null=True)  # ids of the school orgs that marked the member as a minor
     deleted_at = UnicodeAttribute(null=True)  # account deleted: personal data gone, tokens refused
+    # The latest odometer reading of a parked-car check-in, {"odometer_km": "12034.5", "day": "2026-11-23"}
+    # (domain/odometer.py): set by services/checkins.py in the check-in's own transaction; erasure removes it.
+    odometer = JSONAttribute(null=True)
 
 
 class Identity(Model):
