@@ -133,11 +133,17 @@ class Fold:
             self.work[key] = self.state[key][0]
 
     def _new_actions(self, unit: list[InboxItem], plan: dict[tuple, int]) -> int:
-        return len(unit) + sum(1 for key in self._touches(plan) if key not in self.tx.keys)
+        """At least as many actions as staging `unit` adds: its inbox items and the items it may write that
+        no pending action writes yet (counted against what is pending, not what earlier units planned: a
+        unit that planned a zero change wrote nothing, and the next unit's change is a new action)."""
+        pending = self.tx.keys
+        return len(unit) + sum(1 for key in self._touches(plan) if key not in pending)
 
     def _touches(self, plan: dict[tuple, int]) -> set[tuple]:
         touched = set()
-        for kind, name, part in plan:
+        for (kind, name, part), delta in plan.items():
+            if kind in ("total", "part", "stat") and not delta:
+                continue  # _stage writes nothing for a zero change
             if kind == "total":
                 touched |= {(Total, name, part), (Counter, f"hist#{_board(name)}#{part}", f"s{self.tag}")}
             elif kind == "part":
@@ -160,7 +166,6 @@ class Fold:
                 self.tx.stats[name] += delta
             elif kind == "day":
                 self._mark_active(name, part)
-        self.tx.keys |= self._touches(plan)
 
     def _move_total(self, owner: str, period: str, delta: int) -> None:
         key, board = (Total, owner, period), _board(owner)
@@ -237,7 +242,12 @@ class _Pending:
         self.parts: dict[tuple[str, str], int] = defaultdict(int)
         self.stats: dict[str, int] = defaultdict(int)
         self.active: dict[str, int] = defaultdict(int)
-        self.keys: set[tuple] = set()
+
+    @property
+    def keys(self) -> set[tuple]:
+        """What the pending actions write, in the terms of Fold._touches."""
+        return (set(self.rewrites) | {("part", *key) for key in self.parts} | {("active", day) for day in self.active}
+                | ({("stat",)} if self.stats else set()))
 
     @property
     def actions(self) -> int:

@@ -44,3 +44,27 @@ def test_a_persons_items_are_split_until_each_group_fits_one_transaction():
     assert [item for group, _ in groups for item in group] == items
     for group, plan in groups:
         assert len(group) + len(fold._touches(plan)) <= MAX_ACTIONS
+
+
+def test_a_unit_never_adds_more_actions_than_counted_before_it_is_staged():
+    """A spend plans a zero change to the platform counters and writes none; the earn after it does write
+    them: that action must be counted, or a transaction can be filled past DynamoDB's 100 actions."""
+    from chalicelib.services.fold import Fold
+    from chalicelib.store.aggregates import InboxItem
+
+    today = clock.business_day(clock.now())
+    at = clock.iso(clock.now())
+
+    def entry(n: int, kind: str, source: str, points: int, carbon_mg: int) -> InboxItem:
+        return InboxItem(f"e#u_z{n}#001", user_id=f"u_z{n}", what="entry", kind=kind, source=source, points=points,
+                         carbon_mg=carbon_mg, at=at, day=today.isoformat())
+
+    units = [[entry(1, "spend", "market", -10, 0)], [entry(2, "earn", "transit", 10, 80000)],
+             [entry(3, "earn", "checkin", 0, 0)], [entry(4, "earn", "transit", 10, 80000)]]
+    fold = Fold(0, today)
+    planned = [(unit, fold._plan(unit, [])) for unit in units]
+    fold._read({key for _, plan in planned for key in plan})
+    for unit, plan in planned:
+        before, counted = fold.tx.actions, fold._new_actions(unit, plan)
+        fold._stage(unit, plan)
+        assert fold.tx.actions - before <= counted, unit[0].key
