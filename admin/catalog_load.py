@@ -94,8 +94,10 @@ def plan_merchants(entries: list) -> Planned:
             writes.append(CatalogItem("merchant", merchant["id"], data=merchant))
     listed = {m["id"] for m in entries}
     staff = existing("staff")
+    # A listed merchant's staff no merchant of the file lists any more; one moved to another merchant is not
+    # deleted (deletes run after writes: that would undo the move), the write below re-points them.
     deletes = [CatalogItem("staff", openid) for openid, data in staff.items()
-               if data["merchant_id"] in listed and staff_of.get(openid) != data["merchant_id"]]
+               if data["merchant_id"] in listed and openid not in staff_of]
     writes += [CatalogItem("staff", openid, data={"merchant_id": mid}) for openid, mid in staff_of.items()
                if staff.get(openid) != {"merchant_id": mid}]
     return Planned(writes, deletes, report)

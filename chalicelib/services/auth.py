@@ -27,7 +27,8 @@ def login(code: object) -> dict:
         account, new_user = _first_login(key, sealed_key, wx.unionid, now)
     merchant = catalog.merchant_of_staff(wx.openid)
     roles = ("user", "merchant_staff") if merchant else ("user",)
-    token, ttl = tokens.issue(account.user_id, roles, merchant["id"] if merchant else None)
+    sid = tokens.staff_id(wx.openid) if merchant else None  # names the openid to staff routes, never shows it
+    token, ttl = tokens.issue(account.user_id, roles, merchant["id"] if merchant else None, sid)
     return {"token": token, "expires_in": ttl,
             "user": {"id": account.user_id, "nickname": account.nickname, "roles": list(roles)},
             "new_user": new_user}

@@ -2,7 +2,8 @@
 
 A check-in must not read the catalog from DynamoDB each time: each container reads the small
 `behavior` and `merchant` partitions at most once a minute. Methodology versions are immutable,
-so they are cached for good.
+so they are cached for good. Staff ids (services/tokens.staff_id) are computed once per load of the
+`staff` partition, so a staff route checks its caller with a dict lookup and no DynamoDB call.
 """
 from __future__ import annotations
 
@@ -10,11 +11,14 @@ import time
 
 from ..domain.methodology import Rule, rule_from_catalog
 from ..errors import NotFoundError, UnknownBehaviorError
+from ..settings import get_settings
 from ..store.models import CatalogItem
+from . import tokens
 
 CACHE_SECONDS = 60.0
 _cache: dict[str, tuple[float, dict]] = {}
 _versions: dict[tuple[str, str], Rule] = {}
+_staff_ids: list[tuple[dict, bytes, dict[str, str]]] = []  # [(staff partition as loaded, JWT secret, sid -> mid)]
 
 
 def _partition(kind: str) -> dict[str, dict]:
@@ -29,6 +33,7 @@ def _partition(kind: str) -> dict[str, dict]:
 def forget() -> None:
     """Drops the container's cache (the admin console after a load; tests)."""
     _cache.clear()
+    _staff_ids.clear()
 
 
 def behaviors() -> dict[str, Rule]:
@@ -77,6 +82,18 @@ def merchant_of_staff(openid: str) -> dict | None:
     indexes them by openid when the catalog is loaded)."""
     staff = _partition("staff").get(openid)
     return merchants().get(staff["merchant_id"]) if staff else None
+
+
+def merchant_of_staff_id(sid: str | None) -> str | None:
+    """The merchant that lists, in its `staff_openids`, the openid behind a token's `sid` (None once it lists
+    them no more). The ids are computed once per load of the `staff` partition (and again if JWT_SECRET
+    changes), not per request."""
+    staff, secret = _partition("staff"), get_settings().jwt_secret
+    hit = _staff_ids[0] if _staff_ids else None
+    if hit is None or hit[0] is not staff or hit[1] != secret:
+        hit = (staff, secret, {tokens.staff_id(openid): data["merchant_id"] for openid, data in staff.items()})
+        _staff_ids[:] = [hit]
+    return hit[2].get(sid) if sid else None
 
 
 def policies() -> dict[str, dict]:

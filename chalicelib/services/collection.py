@@ -32,8 +32,8 @@ from ..store.tx import Tx
 from . import attempts, catalog, profile
 from .checkins import quantity_of
 from .posting import Plan, Posting, day_count, post
+from .staff import require_staff
 from .tokens import Caller
-from .verification import require_staff
 
 CREDIT_ROUTE = "POST /v1/operator/credit"
 _USED_OR_EXPIRED = "会员码已使用或已过期，请让用户刷新后再出示"

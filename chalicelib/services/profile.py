@@ -11,7 +11,7 @@ from ..domain import clock
 from ..domain.privacy import nickname_status
 from ..errors import AccountDeletedError, NotFoundError, ServiceUnavailableError, ValidationError
 from ..store.models import Account
-from . import nicknames, points_expiry
+from . import nicknames, points_expiry, staff
 from .posting import carbon_g
 from .tokens import Caller
 
@@ -43,7 +43,7 @@ def profile_json(acct: Account, caller: Caller) -> dict:
         "id": acct.user_id, "nickname": acct.nickname_pending or acct.nickname, "avatar_url": acct.avatar_url,
         "points": int(acct.points), "carbon_g": carbon_g(int(acct.carbon_mg)),
         "points_earned": int(acct.points_earned), "points_spent": int(acct.points_spent),
-        "joined_at": acct.joined_at, "roles": list(caller.roles), "frozen": bool(acct.frozen),
+        "joined_at": acct.joined_at, "roles": list(staff.current_roles(caller)), "frozen": bool(acct.frozen),
         "orgs": [{"id": org["id"], "name": org["name"]} for org in (acct.orgs or [])],
         # Privacy and expiry: whether others may see the nickname yet, what expires when (services/nicknames.py,
         # services/points_expiry.py).

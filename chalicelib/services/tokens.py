@@ -1,9 +1,20 @@
-"""Our session tokens: HS256 JWTs whose every claim is required when read back."""
+"""Our session tokens: HS256 JWTs whose every claim is required when read back.
+
+A staff token also carries `sid`, the staff member's id: a keyed digest of their WeChat openid (never the
+openid itself, which the token's readable payload must not show). Staff routes look it up in the catalog on
+every request (services/staff.py), so someone removed from a merchant's `staff_openids` loses the role within
+the catalog cache's minute, not when their token expires.
+"""
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import re
 import secrets
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 
 import jwt
 
@@ -14,6 +25,7 @@ ALGORITHM = "HS256"
 LEEWAY_SECONDS = 5
 REQUIRED = ["sub", "iss", "aud", "iat", "exp", "jti"]
 ROLES = ("user", "merchant_staff")
+STAFF_ID = re.compile(r"[A-Za-z0-9_-]{22}")  # 132 bits of HMAC-SHA256, base64url
 
 
 @dataclass(frozen=True)
@@ -23,10 +35,26 @@ class Caller:
     user_id: str
     roles: tuple[str, ...]
     merchant_id: str | None = None
+    staff_id: str | None = None  # `sid`: staff_id(openid), set on staff tokens only
 
     @property
     def is_staff(self) -> bool:
-        return "merchant_staff" in self.roles and self.merchant_id is not None
+        """What the token claims; whether the catalog still agrees is services/staff.require_staff's question."""
+        return "merchant_staff" in self.roles and self.merchant_id is not None and self.staff_id is not None
+
+
+@lru_cache(maxsize=4)
+def _staff_key(jwt_secret: bytes) -> bytes:
+    """A key of its own for staff ids, derived from JWT_SECRET: a staff id means something only inside a token
+    signed with that secret, and rotating the secret (which ends every token) changes every staff id."""
+    return hmac.new(jwt_secret, b"greensprout staff id v1", hashlib.sha256).digest()
+
+
+def staff_id(openid: str) -> str:
+    """The `sid` of a staff member: it names one openid without showing it (services/catalog.py keeps the
+    ids of the listed staff, computed once per load of the `staff` partition)."""
+    digest = hmac.new(_staff_key(get_settings().jwt_secret), b"staff|" + openid.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode()[:22]
 
 
 # Tokens this container has verified, with their expiry: the same bytes under the same secret, issuer and
@@ -36,13 +64,18 @@ _VERIFIED: dict[str, tuple[tuple[str, str, str], int, Caller]] = {}
 MAX_VERIFIED = 10_000
 
 
-def issue(user_id: str, roles: tuple[str, ...], merchant_id: str | None = None) -> tuple[str, int]:
-    """A fresh token and its lifetime in seconds."""
+def issue(user_id: str, roles: tuple[str, ...], merchant_id: str | None = None,
+          sid: str | None = None) -> tuple[str, int]:
+    """A fresh token and its lifetime in seconds; a staff token needs `sid`, the staff_id of the openid."""
     settings = get_settings()
     now = int(time.time())
     claims = {"sub": user_id, "iss": settings.jwt_issuer, "aud": settings.jwt_audience, "iat": now,
               "exp": now + settings.jwt_ttl_seconds, "jti": secrets.token_urlsafe(12), "roles": list(roles),
               "mid": merchant_id}
+    if "merchant_staff" in roles:
+        if not (merchant_id and sid and STAFF_ID.fullmatch(sid)):
+            raise ValueError("a staff token needs its merchant and staff id")
+        claims["sid"] = sid
     return jwt.encode(claims, settings.jwt_secret, algorithm=ALGORITHM), settings.jwt_ttl_seconds
 
 
@@ -69,8 +102,23 @@ def verify(authorization: str | None) -> Caller:
         raise UnauthenticatedError()
     if ("merchant_staff" in roles) != (merchant_id is not None):
         raise UnauthenticatedError()
-    caller = Caller(claims["sub"], tuple(roles), merchant_id)
+    caller = _caller(claims["sub"], roles, merchant_id, claims.get("sid", ...))
     if len(_VERIFIED) >= MAX_VERIFIED:
         _VERIFIED.clear()
     _VERIFIED[token] = (under, int(claims["exp"]), caller)
     return caller
+
+
+def _caller(user_id: str, roles: list, merchant_id: str | None, sid: object) -> Caller:
+    """A staff token is honoured as staff only with its `sid`. One issued before staff ids existed (it has
+    none) is still a user's token: staff routes refuse it with 403 FORBIDDEN until its holder logs in again.
+    A `sid` we never issue (on a user's token, or not of its form) makes the token malformed."""
+    if "merchant_staff" not in roles:
+        if sid is not ...:
+            raise UnauthenticatedError()
+        return Caller(user_id, tuple(roles))
+    if sid is ...:
+        return Caller(user_id, ("user",))
+    if not isinstance(sid, str) or not STAFF_ID.fullmatch(sid):
+        raise UnauthenticatedError()
+    return Caller(user_id, tuple(roles), merchant_id, sid)

@@ -19,7 +19,6 @@ from ..errors import (
     CodeCancelledError,
     CodeExpiredError,
     CodeNotFoundError,
-    ForbiddenError,
     NotYourMerchantError,
     ServiceUnavailableError,
     ValidationError,
@@ -29,15 +28,10 @@ from ..store.market import TOTALS_SK, Redemption, RedemptionCode, Verification, 
 from ..store.tx import Tx, TxCancelledError
 from . import attempts
 from .ledger import parse_limit
+from .staff import require_staff
 from .tokens import Caller
 
 MAX_ATTEMPTS = 5
-
-
-def require_staff(caller: Caller) -> str:
-    if not caller.is_staff:
-        raise ForbiddenError()
-    return caller.merchant_id  # type: ignore[return-value]
 
 
 def verify(caller: Caller, body: dict) -> dict:

@@ -81,13 +81,12 @@ def race_redeem(user_id: str, goods_id: str, body: dict) -> tuple[int, str]:
         return error.status, error.code
 
 
-def race_verify(staff_user_id: str, merchant_id: str, code: str) -> tuple[int, str]:
+def race_verify(staff_token: str, code: str) -> tuple[int, str]:
     from chalicelib.errors import AppError
-    from chalicelib.services import verification
-    from chalicelib.services.tokens import Caller
+    from chalicelib.services import tokens, verification
 
     try:
-        verification.verify(Caller(staff_user_id, ("user", "merchant_staff"), merchant_id), {"code": code})
+        verification.verify(tokens.verify(f"Bearer {staff_token}"), {"code": code})
         return 200, ""
     except AppError as error:
         return error.status, error.code
