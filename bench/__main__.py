@@ -85,7 +85,7 @@ def measure_requests(results: dict) -> str:
         assert status == 200
 
     results["login"] = interleaved(login, lambda i: raw.login("bench-raw", f"wx:bench-raw:{i}-{uuid.uuid4()}",
-                                                             raw_id), counter, rounds=4)
+                                                             raw_id), counter, rounds=25)
     return token
 
 

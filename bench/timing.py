@@ -11,9 +11,10 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
-def interleaved(ours: Callable[[int], None], raw: Callable[[int], None], counter, rounds: int = 8,
-                per_round: int = 25) -> dict:
-    """Runs `per_round` of ours then of raw, `rounds` times; each callable gets a running index."""
+def interleaved(ours: Callable[[int], None], raw: Callable[[int], None], counter, rounds: int = 50,
+                per_round: int = 5) -> dict:
+    """Runs `per_round` of ours then of raw, `rounds` times; each callable gets a running index. Short rounds:
+    a burst of machine noise (seconds long on a shared 2-core machine) lands on both sides, not on one."""
     ours_times, raw_times, calls = [], [], []
     index = 0
     for _ in range(rounds):
