@@ -1,8 +1,9 @@
-"""Failed code lookups per staff member, so redemption and member codes cannot be guessed.
+"""Failed guesses per person, so codes cannot be guessed: redemption and member codes scanned by staff
+(`kind` "verify"), and org invite codes typed by users (`kind` "invite").
 
-A fixed 10-minute window per staff member: each failure is a conditioned ADD (`count < 10`), and the
-scan's own transaction checks the same counter, so once a window holds 10 failures every attempt of
-that staff member, right or wrong, answers 429 until the window ends: a guesser learns nothing more.
+A fixed 10-minute window per person and kind: each failure is a conditioned ADD (`count < 10`), and the
+successful write's own transaction checks the same counter, so once a window holds 10 failures every
+attempt of that person, right or wrong, answers 429 until the window ends: a guesser learns nothing more.
 """
 from __future__ import annotations
 
@@ -20,20 +21,25 @@ MAX_FAILURES = 10
 WINDOW_SECONDS = 600
 
 
-def window_key(staff_user_id: str, now: datetime) -> str:
-    return f"verify-failures#{staff_user_id}#{int(now.timestamp()) // WINDOW_SECONDS}"
+KINDS = ("verify", "invite")
+
+
+def window_key(user_id: str, now: datetime, kind: str = "verify") -> str:
+    if kind not in KINDS:
+        raise ValueError(f"unknown attempts kind {kind!r}")
+    return f"{kind}-failures#{user_id}#{int(now.timestamp()) // WINDOW_SECONDS}"
 
 
 def _retry_after(now: datetime) -> int:
     return WINDOW_SECONDS - int(now.timestamp()) % WINDOW_SECONDS
 
 
-def refuse(staff_user_id: str, error: AppError, now: datetime | None = None) -> NoReturn:
+def refuse(user_id: str, error: AppError, now: datetime | None = None, kind: str = "verify") -> NoReturn:
     """Counts a failed attempt, then raises `error`, or RATE_LIMITED once the window is full."""
     now = now or clock.now()
     purge = datetime.fromtimestamp((int(now.timestamp()) // WINDOW_SECONDS + 2) * WINDOW_SECONDS, clock.SHANGHAI)
     try:
-        Counter(window_key(staff_user_id, now)).update(
+        Counter(window_key(user_id, now, kind)).update(
             actions=[Counter.count.add(1), Counter.purge_at.set(purge + timedelta(hours=1))],
             condition=Counter.count.does_not_exist() | (Counter.count < MAX_FAILURES))
     except UpdateError as exc:
@@ -43,9 +49,9 @@ def refuse(staff_user_id: str, error: AppError, now: datetime | None = None) -> 
     raise error
 
 
-def check(tx: Tx, staff_user_id: str, now: datetime) -> None:
-    """Adds "this staff member's window is not full" to a transaction (label "attempts")."""
-    tx.check("attempts", Counter, window_key(staff_user_id, now), None,
+def check(tx: Tx, user_id: str, now: datetime, kind: str = "verify") -> None:
+    """Adds "this person's window is not full" to a transaction (label "attempts")."""
+    tx.check("attempts", Counter, window_key(user_id, now, kind), None,
              condition=Counter.key.does_not_exist() | (Counter.count < MAX_FAILURES))
 
 

@@ -8,6 +8,7 @@ neither exceed the limit nor lose each other. Invite codes are kept as digests a
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from ..domain import clock
 from ..domain.orgs import INVITE_MAX, MAX_ORGS, ORG_TYPES, invite_matches
@@ -24,7 +25,7 @@ from ..store import cursor as cursors
 from ..store.aggregates import Board, Total
 from ..store.models import Account
 from ..store.tx import Tx, TxCancelledError
-from . import boards, catalog
+from . import attempts, boards, catalog
 from .ledger import parse_limit
 from .posting import carbon_g, load_account
 from .tokens import Caller
@@ -74,24 +75,26 @@ def join(caller: Caller, org_id: str, body: dict) -> dict:
     code = body.get("invite_code")
     if not isinstance(code, str) or not 1 <= len(code) <= INVITE_MAX:
         raise ValidationError("请填写邀请码", field="invite_code")
-    if not invite_matches(code, org["invite_sha256"]):
-        raise InvalidInviteError()
+    now = clock.now()
+    if not invite_matches(code, org["invite_sha256"]):  # counted: 10 wrong codes in 10 minutes, then 429
+        attempts.refuse(caller.user_id, InvalidInviteError(), now, kind="invite")
     for _ in range(ATTEMPTS):
         account = load_account(caller.user_id)
-        if _try_join(account, org):
+        if _try_join(account, org, now):
             _mark_orgs_changed()
             return {"org": get_org(org_id)}
     raise ServiceUnavailableError()
 
 
-def _try_join(account: Account, org: dict) -> bool:
-    """One attempt: False when the account's org list changed since it was read (read again)."""
+def _try_join(account: Account, org: dict, now: datetime) -> bool:
+    """One attempt: False when the account's org list changed since it was read (read again). Refused while
+    the person's window of wrong invite codes is full, so the right code is no oracle for a guesser."""
     current = list(account.orgs or [])
     if any(member["id"] == org["id"] for member in current):
         raise AlreadyMemberError(org=org["id"])
     if len(current) >= MAX_ORGS:
         raise TooManyOrgsError(limit=MAX_ORGS)
-    joined = [*current, {"id": org["id"], "name": org["name"], "joined_at": clock.iso(clock.now())}]
+    joined = [*current, {"id": org["id"], "name": org["name"], "joined_at": clock.iso(now)}]
     unchanged = Account.orgs == current
     if not current:
         unchanged = unchanged | Account.orgs.does_not_exist()
@@ -101,9 +104,12 @@ def _try_join(account: Account, org: dict) -> bool:
               condition=Account.user_id.exists() & unchanged)
     tx.update("members", Total(f"o#{org['id']}#{shard:02d}", "members"),
               [Total.value.add(1), Total.board_shard.set(f"orgmembers#{shard:02d}")])
+    attempts.check(tx, account.user_id, now, kind="invite")
     try:
         tx.commit()
-    except TxCancelledError:
+    except TxCancelledError as cancelled:
+        if "attempts" in cancelled.failed:
+            raise attempts.limited(now) from None
         return False
     return True
 

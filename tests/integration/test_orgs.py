@@ -49,6 +49,27 @@ def test_a_wrong_invite_code_is_refused_and_a_second_join_is_a_conflict(client, 
     assert me["orgs"] == [{"id": org["id"], "name": org["name"]}]
 
 
+def test_wrong_invite_codes_are_limited_so_a_code_cannot_be_guessed(client, user, monkeypatch):
+    from datetime import timedelta
+
+    from chalicelib.domain import clock
+    from chalicelib.services import attempts
+
+    (org,) = make_orgs("group")
+    for n in range(attempts.MAX_FAILURES):
+        status, body = join(client, user, org, code=f"GUESS-{n:04d}")
+        assert (status, body["error"]["code"]) == (403, "INVALID_INVITE"), n
+    status, body = join(client, user, org, code="GUESS-9999")
+    assert (status, body["error"]["code"]) == (429, "RATE_LIMITED")
+    status, body = join(client, user, org)  # even the right code: the guesser learns nothing more
+    assert (status, body["error"]["code"]) == (429, "RATE_LIMITED")
+    assert call(client, "GET", "/v1/me", token=user["token"])[1]["orgs"] == []
+    assert join(client, login(client, f"other-{uuid.uuid4().hex}"), org)[0] == 200  # others are not held back
+    later = clock.now() + timedelta(seconds=attempts.WINDOW_SECONDS)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    assert join(client, user, org)[0] == 200  # the next window: the right code joins
+
+
 def test_join_needs_a_login_and_an_invite_code(client, user):
     (org,) = make_orgs("group")
     status, body = call(client, "POST", f"/v1/orgs/{org['id']}/join", {"invite_code": org["invite_code"]})
