@@ -12,10 +12,19 @@ from datetime import datetime
 
 from . import scheduling
 from .domain import clock, ranking, shards
+from .lazy import lazy
 from .scheduling import RunSlice, Slice, SliceResult
 
-# Each job imports its service when it runs: the API's cold start (app.py registers every job) does without
-# them, and a job's own function loads only its own (STYLE.md, "cold start is a feature").
+# Each job's service is imported when the job runs (chalicelib/lazy.py): the API's cold start (app.py
+# registers every job) does without them, and a job's own function loads only its own.
+accrual = lazy("chalicelib.services.accrual")
+boards = lazy("chalicelib.services.boards")
+consent = lazy("chalicelib.services.consent")
+erasure = lazy("chalicelib.services.erasure")
+expiry = lazy("chalicelib.services.expiry")
+fold = lazy("chalicelib.services.fold")
+nicknames = lazy("chalicelib.services.nicknames")
+points_expiry = lazy("chalicelib.services.points_expiry")
 
 
 @dataclass(frozen=True)
@@ -71,8 +80,6 @@ def on_worker(event: dict, remaining_ms: Callable[[], int], function_name: str) 
 # Tree accrual (services/accrual.py): at 00:00 Asia/Shanghai (16:00 UTC) credit the day that begins, and
 # any day a missed run left, to every adoption still in its year; idempotent per adoption and day.
 def _accrue_trees_slice(piece: Slice, out_of_time: Callable[[], bool]) -> SliceResult:
-    from .services import accrual
-
     counts, cursor = accrual.accrue_slice(piece.shard, clock.business_day(piece.at), piece.cursor, out_of_time)
     return SliceResult(counts, cursor)
 
@@ -80,84 +87,40 @@ def _accrue_trees_slice(piece: Slice, out_of_time: Callable[[], bool]) -> SliceR
 JOBS.append(sharded_job("accrue-trees", every_seconds=600, schedule="cron(0 16 * * ? *)", shards=shards.ADOPTIONS,
                         run_slice=_accrue_trees_slice))
 
-
 # Redemption expiry (services/expiry.py): codes expire at 00:00 Asia/Shanghai (16:00 UTC); hourly runs find
 # what fell due from the sparse `due` index, and a missed run is caught up by the next. Idempotent per
 # redemption (`status = issued` in every write).
-def _expire_redemptions(at: datetime) -> dict:
-    from .services import expiry
-
-    return expiry.expire_due(at)
-
-
-JOBS.append(Job("expire-redemptions", every_seconds=3600, run=_expire_redemptions))
+JOBS.append(Job("expire-redemptions", every_seconds=3600, run=lambda at: expiry.expire_due(at)))
 
 
 # Leaderboards, org totals and public stats: every minute, fold the aggregation inbox (filled from the
 # ledger and identities streams by services/aggregate.py), one worker per shard; then rebuild the boards
 # the fold changed (services/boards.py). Both idempotent: an inbox item is applied once, a board rebuilt.
 def _fold_slice(piece: Slice, out_of_time: Callable[[], bool]) -> SliceResult:
-    from .services import fold
-
     return SliceResult(fold.fold_slice(piece.shard, piece.at, out_of_time))
 
 
 JOBS.append(sharded_job("fold-aggregates", every_seconds=60, schedule=None, shards=ranking.SHARDS,
                         run_slice=_fold_slice))
-def _materialize_boards(at: datetime) -> dict:
-    from .services import boards
-
-    return boards.materialize_dirty(at)
-
-
-JOBS.append(Job("materialize-boards", every_seconds=60, run=_materialize_boards))
-
+JOBS.append(Job("materialize-boards", every_seconds=60, run=lambda at: boards.materialize_dirty(at)))
 
 # Partner revocations a partner missed while it was down (services/consent.py): told again every 5 minutes.
-def _retry_partner_revocations(at: datetime) -> dict:
-    from .services import consent
-
-    return consent.retry_revocations(at)
-
-
-JOBS.append(Job("retry-partner-revocations", every_seconds=300, run=_retry_partner_revocations))
+JOBS.append(Job("retry-partner-revocations", every_seconds=300, run=lambda at: consent.retry_revocations(at)))
 
 
 # Points expiry (services/points_expiry.py): at 00:00 Asia/Shanghai every day, one worker per account shard.
 # Only on 1 January is anything due; on the other days each shard reads its "done" marker for the year and
 # stops, and a run that failed or was missed is caught up the next day. Idempotent per account and year.
-def _expire_points(at: datetime) -> dict:
-    from .services import points_expiry
-
-    return points_expiry.run(at)
-
-
 def _expire_points_slice(piece: Slice, out_of_time: Callable[[], bool]) -> SliceResult:
-    from .services import points_expiry
-
     return SliceResult(*points_expiry.due_slice(piece.shard, piece.at, piece.cursor, out_of_time))
 
 
-JOBS.append(Job("expire-points", every_seconds=86400, run=_expire_points, schedule="cron(0 16 * * ? *)",
-                shards=shards.ACCOUNTS, run_slice=_expire_points_slice))
-
+JOBS.append(Job("expire-points", every_seconds=86400, run=lambda at: points_expiry.run(at),
+                schedule="cron(0 16 * * ? *)", shards=shards.ACCOUNTS, run_slice=_expire_points_slice))
 
 # Nicknames WeChat could not check when they were set (services/nicknames.py): asked again every 10 minutes.
-def _recheck_nicknames(at: datetime) -> dict:
-    from .services import nicknames
-
-    return nicknames.recheck(at)
-
-
-JOBS.append(Job("recheck-nicknames", every_seconds=600, run=_recheck_nicknames))
-
+JOBS.append(Job("recheck-nicknames", every_seconds=600, run=lambda at: nicknames.recheck(at)))
 
 # Deleted accounts whose partner revocations were still unconfirmed (services/erasure.py): once the partner
 # has confirmed (the retry job above), the consent loses the partner's reference. Every 5 minutes, after it.
-def _finish_erasures(at: datetime) -> dict:
-    from .services import erasure
-
-    return erasure.finish_waiting(at)
-
-
-JOBS.append(Job("finish-erasures", every_seconds=300, run=_finish_erasures))
+JOBS.append(Job("finish-erasures", every_seconds=300, run=lambda at: erasure.finish_waiting(at)))
