@@ -24,7 +24,7 @@ from ..errors import AccountDeletedError, AppError, InsufficientPointsError, Not
 from ..store import items
 from ..store.idempotency import IdempotencyKey
 from ..store.models import Account, BehaviorMonth, IdempotencyRecord, LedgerEntry
-from ..store.tx import Tx, TxCancelledError
+from ..store.tx import Tx, TxCancelledError, raise_unavailable
 
 MAX_ATTEMPTS = 12
 KEEP_DAYS = clock.LATE_EVENT_DAYS + 2  # counters old enough that no late event can touch them are dropped
@@ -89,12 +89,8 @@ def load_account(user_id: str) -> Account:
     try:
         found = Account._get_connection().connection.client.get_item(
             TableName=Account.Meta.table_name, Key={"user_id": {"S": user_id}}, ConsistentRead=True)
-    except BotoCoreError as exc:  # the connection dropped or timed out after botocore's own retries
-        raise ServiceUnavailableError() from exc
-    except ClientError as exc:
-        if (exc.response.get("Error") or {}).get("Code") == "ValidationException":
-            raise  # a request we built wrong: a bug to see (500), not an outage
-        raise ServiceUnavailableError() from exc
+    except (BotoCoreError, ClientError) as exc:
+        raise_unavailable(exc)
     if "Item" not in found:
         raise NotFoundError()
     account = Account.from_raw_data(found["Item"])

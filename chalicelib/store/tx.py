@@ -9,7 +9,7 @@ store/items.py); either way the request goes to botocore as one TransactWriteIte
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.connection import Connection
@@ -38,6 +38,15 @@ def connection() -> Connection:
                                  connect_timeout_seconds=DB_CONNECT_TIMEOUT, read_timeout_seconds=DB_READ_TIMEOUT,
                                  max_retry_attempts=DB_RETRIES)
     return _connection
+
+
+def raise_unavailable(exc: BotoCoreError | ClientError) -> NoReturn:
+    """A DynamoDB call made with botocore failed after botocore's own retries: 503 SERVICE_UNAVAILABLE (the
+    connection dropped or timed out, throttling ...), except a ValidationException, a request we built wrong:
+    re-raised, a bug to see (500, api/web.py), not an outage."""
+    if isinstance(exc, ClientError) and (exc.response.get("Error") or {}).get("Code") == "ValidationException":
+        raise exc
+    raise ServiceUnavailableError() from exc
 
 
 class TxCancelledError(Exception):
@@ -130,11 +139,9 @@ class Tx:
                 raise self._cancelled(exc.response.get("CancellationReasons") or []) from exc
             if code in _RETRYABLE_CALL:
                 raise TxCancelledError({}, conflict=True) from exc
-            if code == "ValidationException":  # a request we built wrong: a bug to see (500), not an outage
-                raise
-            raise ServiceUnavailableError() from exc
-        except BotoCoreError as exc:  # the connection dropped or timed out after botocore's own retries
-            raise ServiceUnavailableError() from exc
+            raise_unavailable(exc)
+        except BotoCoreError as exc:
+            raise_unavailable(exc)
 
     def _cancelled(self, reasons: list[dict]) -> TxCancelledError:
         failed: dict[str, dict | None] = {}
