@@ -32,13 +32,25 @@ BURST = 2.0  # a minute's spike over the busiest hour (a push, a campaign)
 ADOPTING = 0.05  # registered users with a tree in its accrual year: one accrual posting a day each
 PARTNER_EVENT = "partner event (steps, ride, bank)"  # not measured: estimated as a check-in plus its extras
 AGGREGATION = "stream aggregation, per ledger entry (background)"
-# The ledger stream's handler files each entry in an inbox (a put and its `pending` index copy); the
-# minutely fold adds it to the person's and organization's totals and deletes it (services/fold.py).
-# Estimated from that design: one run of run-jobs measures fixed per-shard overhead, not per entry.
-# An upper bound: the fold batches entries, so its calls and Lambda time per entry are smaller.
-AGGREGATION_ESTIMATE = {"calls": 3, "read_units": 1.0, "write_units": 5.0, "items_written": 3,
-                        "new_bytes": 0, "expiring_bytes": 0, "operations": {"PutItem": 1, "UpdateItem": 1,
-                                                                            "DeleteItem": 1}}
+# Per ledger entry of a person in one organization, when the fold's batch holds no other entry of theirs (an
+# upper bound: histograms, counters and board markers are shared by every entry of a batch). Not measured:
+# the journey does not run the stream handlers and the fold yet. Write units, item by item (services/fold.py):
+AGGREGATION_WRITES = {
+    "inbox put, and its `pending` index copy (stream handler, PutItem)": 1 + 1,
+    "inbox update in the fold's transaction: `pending` removed (index copy deleted), expiry set": 2 + 1,
+    "3 period totals of the person: rewritten, `ranking` key changes (index delete + put)": 3 * (2 + 2),
+    "3 member totals in the org: the same": 3 * (2 + 2),
+    "3 partial sums of the org (ADD), `ranking` key changes": 3 * (2 + 2),
+    "6 rank histograms rewritten (users and org-{id}, 3 periods)": 6 * 2,
+    "the shard's stats counter and active-day counter": 2 * 2,
+    "9 board markers under `dirty` (users, org-{id}, orgs x 3 periods; BatchWriteItem)": 9 * 1,
+}
+# Reads: the pending page (Query), the state (totals, histograms, counters: BatchGetItem, each item rounded
+# alone, consistent) and the person's orgs (a consistent BatchGetItem of the account).
+AGGREGATION_ESTIMATE = {"calls": 6, "read_units": 18.0, "write_units": float(sum(AGGREGATION_WRITES.values())),
+                        "items_written": 28, "new_bytes": 0, "expiring_bytes": 0,
+                        "operations": {"Query": 1, "BatchGetItem": 2, "PutItem": 1, "TransactWriteItems": 1,
+                                       "BatchWriteItem": 1}}
 BACKGROUND = ("tree accrual (scheduled)", AGGREGATION)
 POSTINGS = ("check-in", "tree adoption", "redemption", "partner event (steps, ride, bank)", "tree accrual (scheduled)")
 PER_ACTIVE_USER = {  # requests a daily active user makes a day, by measured step
