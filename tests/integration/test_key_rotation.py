@@ -209,3 +209,32 @@ def test_data_keys_seal_under_the_first_and_data_key_alone_is_one_key():
     assert [i for i, _ in both.data_keys] == [kid(k2), kid(k1)] and both.data_key == base64.b64decode(k2)
     single = from_environ({"JWT_SECRET": "s" * 48, "DATA_KEY": k1})
     assert single.data_keys == ((kid(k1), base64.b64decode(k1)),)
+
+
+def test_reseal_never_overwrites_a_value_changed_while_it_ran(client, stack, rotate, capsys):
+    from tests.support.api import hooked
+
+    derived, k1, k2 = base64.b64encode(get_settings().data_key).decode(), new_key(), new_key()
+    rotate(DATA_KEYS=f"{k1},{derived}")
+    user = login(client, "o-rot-" + uuid.uuid4().hex[:12])
+    ident = f"wx#{user['openid']}"
+    rotate(DATA_KEYS=f"{k2},{k1},{derived}")
+    logged_in = []
+
+    def login_meanwhile(params, **_):  # the user logs in between reseal's read of the item and its rewrite
+        if params.get("Key", {}).get("key", {}).get("S") == ident and not logged_in:
+            logged_in.append("started")  # the login's own UpdateItem passes here too
+            logged_in.append(login(client, user["openid"]))
+
+    with hooked("provide-client-params.dynamodb.UpdateItem", login_meanwhile):
+        status, report = _console(capsys, "reseal", "--yes")
+    assert status == 0 and logged_in and report["tables"]["identities"]["changed_meanwhile"] >= 1
+    identity = Identity.get(ident)
+    assert unseal(identity.session_key_sealed, ident) == stack.wechat.session_key(user["openid"])  # the login's
+    assert identity.session_key_sealed.startswith(f"v2:{kid(k2)}:")
+    assert identity.unionid_sealed.startswith(f"v2:{kid(k1)}:")  # its rewrite lost with the session key's
+    status, again = _console(capsys, "reseal", "--yes")  # as the report says: run it again
+    assert status == 0 and again["tables"]["identities"]["changed_meanwhile"] == 0
+    assert Identity.get(ident).unionid_sealed.startswith(f"v2:{kid(k2)}:")
+    status, last = _console(capsys, "reseal", "--yes")
+    assert status == 0 and sum(t["resealed"] + t["changed_meanwhile"] for t in last["tables"].values()) == 0
