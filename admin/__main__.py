@@ -58,12 +58,13 @@ def _add_reporting(sub, common: argparse.ArgumentParser, writes: argparse.Argume
 
 RESEAL_HELP = """Rewrites every sealed value (WeChat session keys and unionids, delivery addresses, partner tokens)
 under the current data key: the first of DATA_KEYS, or DATA_KEY. Run it after adding a new key in front of
-DATA_KEYS, and before dropping the old one (docs/deploy.md, "Rotating DATA_KEY"). A one-off console job that
-reads the three tables page by page (a Scan: no index lists sealed values; request paths never scan).
-Idempotent: a value already under the current key is left. Each rewrite is conditioned on the old sealed
-value, so a concurrent change wins (counted as changed_meanwhile; run again to confirm). Resumable: each
-page's cursor is printed on stderr; --from CURSOR goes on from there, --pages N stops after N pages. Reports
-counts per table; exit status 1 when a value opens under no configured key (left as it is)."""
+DATA_KEYS, and before dropping the old one (docs/deploy.md, "Rotating DATA_KEY and JWT_SECRET"). A one-off
+console job that reads the three tables page by page (a Scan: no index lists sealed values; request paths never
+scan). Idempotent: a value already under the current key is left. Each rewrite is conditioned on the old sealed
+values of its item, so a concurrent change wins (counted as changed_meanwhile, the item's other values left
+too; run again to finish). Resumable: each page's cursor is printed on stderr; --from CURSOR goes on from
+there, --pages N stops after N pages. Reports counts per table; exit status 1 when a value opens under no
+configured key (left as it is)."""
 
 
 def _page_count(text: str) -> int:

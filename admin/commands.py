@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import datetime, timedelta
 
 from chalicelib.domain import clock
@@ -151,7 +152,7 @@ def _reseal(args, out: Output):
     if not args.dry_run:
         confirm("rewrite every sealed value not yet under the current data key?", args.yes)
     report = reseal.reseal(args.dry_run, args.start, args.pages, args.page_size,
-                           on_page=lambda cursor: out.info(f"cursor: {cursor}"))
+                           on_page=lambda cursor: print(f"cursor: {cursor}", file=sys.stderr, flush=True))
     result = report.as_dict()
     if not args.dry_run:
         audit("reseal", {"from": args.start, "pages": args.pages}, outcome=result)

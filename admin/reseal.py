@@ -1,5 +1,5 @@
 """reseal: rewrites every sealed value under the current data key (the first of DATA_KEYS, or DATA_KEY), so a
-previous key can be dropped (docs/deploy.md, "Rotating DATA_KEY").
+previous key can be dropped (docs/deploy.md, "Rotating DATA_KEY and JWT_SECRET").
 
 Every sealed attribute (chalicelib/sealing.py) lives in one of three tables, none with an index of its sealed
 values, so this one-off console job reads each table page by page with a Scan (projected to the key and the
@@ -9,7 +9,7 @@ that must see every sealed value once is what a Scan is for.
 - Idempotent: a value already under the current key id is left as it is (not even opened).
 - Safe against concurrent changes: each rewrite is an UpdateItem conditioned on the old sealed values, so a
   login, a refresh or an erasure that changed the item meanwhile wins, and is counted as `changed_meanwhile`
-  (its new value is sealed under the current key by then, or gone; a second run confirms it).
+  (the item's other values, rewritten in the same update, are left too: a second run finishes them).
 - Resumable: the position after each page is a cursor (`TABLE` or `TABLE:<page key>`) printed on stderr;
   `--from CURSOR` starts there, `--pages N` stops after N pages and reports where to go on.
 - Reports counts per table: items read, values already current, resealed (with --dry-run: to reseal), changed
