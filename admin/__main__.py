@@ -56,6 +56,23 @@ def _add_reporting(sub, common: argparse.ArgumentParser, writes: argparse.Argume
     issuance.add_argument("--reason", help="why, for the audit trail (e.g. the exchange's request)")
 
 
+RESEAL_HELP = """Rewrites every sealed value (WeChat session keys and unionids, delivery addresses, partner tokens)
+under the current data key: the first of DATA_KEYS, or DATA_KEY. Run it after adding a new key in front of
+DATA_KEYS, and before dropping the old one (docs/deploy.md, "Rotating DATA_KEY and JWT_SECRET"). A one-off
+console job that reads the three tables page by page (a Scan: no index lists sealed values; request paths never
+scan). Idempotent: a value already under the current key is left. Each rewrite is conditioned on the old sealed
+values of its item, so a concurrent change wins (counted as changed_meanwhile, the item's other values left
+too; run again to finish). Resumable: each page's cursor is printed on stderr; --from CURSOR goes on from
+there, --pages N stops after N pages. Reports counts per table; exit status 1 when a value opens under no
+configured key (left as it is)."""
+
+
+def _page_count(text: str) -> int:
+    if not text.isascii() or not text.isdigit() or len(text) > 6 or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1, got {text!r}")
+    return int(text)
+
+
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="machine-readable output")
@@ -104,6 +121,11 @@ def _parser() -> argparse.ArgumentParser:
                                         "idempotent per adoption and day, so running a day twice credits it once.")
     accrue.add_argument("--date", type=_day, metavar="D", help="last business day to credit (YYYY-MM-DD)")
     _add_reporting(sub, common, writes)
+    reseal = sub.add_parser("reseal", parents=[writes], help="rewrite sealed values under the current data key",
+                            description=RESEAL_HELP)
+    reseal.add_argument("--from", dest="start", metavar="CURSOR", help="go on from a cursor an earlier run printed")
+    reseal.add_argument("--pages", type=_page_count, metavar="N", help="stop after N pages (then print the cursor)")
+    reseal.add_argument("--page-size", type=_page_count, default=100, metavar="N", help="items a page (default 100)")
     stats = sub.add_parser("stats", parents=[common], help="the public stats, plus daily active users over time")
     stats.add_argument("--days", type=int, default=14, help="days of daily active users to show (1 to 90)")
     audit = sub.add_parser("audit", parents=[common], help="the audit trail")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import datetime, timedelta
 
 from chalicelib.domain import clock
@@ -144,6 +145,25 @@ def _stats(args, out: Output):
     out.result(result, "\n".join(lines + ["daily active users:"] + [f"  {day}  {n}" for day, n in daily.items()]))
 
 
+def _reseal(args, out: Output):
+    from . import reseal
+    from .console import confirm
+
+    if not args.dry_run:
+        confirm("rewrite every sealed value not yet under the current data key?", args.yes)
+    report = reseal.reseal(args.dry_run, args.start, args.pages, args.page_size,
+                           on_page=lambda cursor: print(f"cursor: {cursor}", file=sys.stderr, flush=True))
+    result = report.as_dict()
+    if not args.dry_run:
+        audit("reseal", {"from": args.start, "pages": args.pages}, outcome=result)
+    lines = [f"{name}: " + ", ".join(f"{n} {what.replace('_', ' ')}" for what, n in counts.items())
+             for name, counts in result["tables"].items()]
+    lines.append(f"current key id {report.key_id}" + (" (dry run: nothing written)" if args.dry_run else ""))
+    lines.append(f"stopped; go on with --from {report.next}" if report.next else "every table done")
+    out.result(result, "\n".join(lines))
+    return 1 if any(counts["unreadable"] for counts in result["tables"].values()) else 0
+
+
 _HANDLERS = {
     ("init-db", None): _init_db,
     ("load", None): _load,
@@ -161,4 +181,5 @@ _HANDLERS = {
     ("report", None): _report,
     ("issuance", None): _issuance,
     ("stats", None): _stats,
+    ("reseal", None): _reseal,
 }

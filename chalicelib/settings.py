@@ -35,6 +35,10 @@ class Settings:
     ledger_stream_arn: str | None = None  # the ledger table's stream: boards and stats (services/aggregate.py)
     identity_stream_arn: str | None = None  # the identities table's stream: registrations and logins
     write_rate_per_minute: int = 60  # writes one user may make a minute (chalicelib/ratelimit.py)
+    # Key rotation (docs/deploy.md, "Rotating DATA_KEY and JWT_SECRET"): see _keys() below.
+    data_keys: tuple[tuple[str, bytes], ...] = ()  # (key id, key): the current key first, then previous ones
+    legacy_data_keys: tuple[bytes, ...] = ()  # what opens a value sealed before key ids (sealing.py)
+    jwt_secret_previous: bytes | None = None  # still verifies tokens it signed (services/tokens.py)
 
 
 def _derive_data_key(jwt_secret: bytes) -> bytes:
@@ -62,19 +66,10 @@ def from_environ(env: dict | os._Environ = os.environ) -> Settings:
     secret = (env.get("JWT_SECRET") or "").encode()
     if len(secret) < 32:
         raise SettingsError("JWT_SECRET must be set to at least 32 bytes")
-    raw_key = env.get("DATA_KEY")
-    if raw_key:
-        try:
-            data_key = base64.b64decode(raw_key, validate=True)
-        except ValueError as exc:
-            raise SettingsError("DATA_KEY must be base64") from exc
-        if len(data_key) != 32:
-            raise SettingsError("DATA_KEY must be base64 of exactly 32 bytes")
-    else:
-        data_key = _derive_data_key(secret)
+    keys = _keys(env, secret)
     return Settings(
         jwt_secret=secret,
-        data_key=data_key,
+        data_key=keys["data_keys"][0][1],
         jwt_ttl_seconds=int(_number(env, "JWT_TTL_SECONDS", "7200", int)),
         table_prefix=env.get("TABLE_PREFIX") or "greensprout-dev-",
         aws_region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION"),
@@ -93,11 +88,70 @@ def from_environ(env: dict | os._Environ = os.environ) -> Settings:
         ledger_stream_arn=env.get("LEDGER_STREAM_ARN") or None,
         identity_stream_arn=env.get("IDENTITY_STREAM_ARN") or None,
         write_rate_per_minute=int(_number(env, "WRITE_RATE_PER_MINUTE", "60", int)),
+        **keys,
     )
+
+
+# --- Keys, their rotation and each stage's token names (issue 17, items 8 and 13) ---------------------------
+
+def data_key_id(key: bytes) -> str:
+    """The id a sealed value names its key by: a digest of the key (never the key), so the same key has the
+    same id whether it comes as DATA_KEY or in DATA_KEYS, in whatever order."""
+    import hashlib
+
+    return base64.urlsafe_b64encode(hashlib.sha256(b"greensprout data key id|" + key).digest()).decode()[:12]
+
+
+def _data_key(raw: str, name: str) -> bytes:
+    try:
+        key = base64.b64decode(raw.strip(), validate=True)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be base64") from exc
+    if len(key) != 32:
+        raise SettingsError(f"{name} must be base64 of exactly 32 bytes")
+    return key
+
+
+def _keys(env: dict | os._Environ, secret: bytes) -> dict:
+    """DATA_KEYS ("<base64>,<base64>,...", the current key first, then the previous ones still to be opened)
+    or DATA_KEY (one key); when both are set, DATA_KEY must be one of DATA_KEYS. Neither: the key derived from
+    JWT_SECRET, for local development only; a deployed stage (SSM_PARAMETER_PATH set) refuses to start.
+    JWT_SECRET_PREVIOUS: the secret before a rotation, still accepted on the tokens it signed (docs/deploy.md).
+    JWT_ISSUER, JWT_AUDIENCE: each stage's own; a deployed stage defaults to "greensprout/<stage>" and
+    "greensprout-miniprogram/<stage>" (<stage> the last part of SSM_PARAMETER_PATH), local to the dataclass's."""
+    single, listed = env.get("DATA_KEY"), env.get("DATA_KEYS")
+    keys = [_data_key(raw, "every key of DATA_KEYS") for raw in (listed or "").split(",") if raw.strip()]
+    if listed and not keys:
+        raise SettingsError("DATA_KEYS must list base64 keys, the current one first, separated by commas")
+    if len(set(keys)) != len(keys):
+        raise SettingsError("DATA_KEYS lists a key twice")
+    if single and (key := _data_key(single, "DATA_KEY")) not in keys:
+        if keys:
+            raise SettingsError("DATA_KEY is not one of DATA_KEYS: list every key still in use in DATA_KEYS "
+                                "(current first) and set DATA_KEY to one of them, or unset it (docs/deploy.md)")
+        keys = [key]
+    path = env.get("SSM_PARAMETER_PATH")
+    if not keys and path:
+        raise SettingsError(f"DATA_KEY must be set in a deployed stage (SSM_PARAMETER_PATH is {path}): put it "
+                            f"under {path} in Parameter Store (docs/deploy.md); the key derived from JWT_SECRET "
+                            "is for local development only")
+    previous = (env.get("JWT_SECRET_PREVIOUS") or "").encode() or None
+    if previous is not None and len(previous) < 32:
+        raise SettingsError("JWT_SECRET_PREVIOUS, when set, must be at least 32 bytes")
+    derived = [_derive_data_key(s) for s in (secret, previous) if s]
+    keys = keys or derived[:1]
+    stage = (path or "").strip("/").rsplit("/", 1)[-1]
+    return {"data_keys": tuple((data_key_id(key), key) for key in keys),
+            "legacy_data_keys": tuple(dict.fromkeys(keys + derived)),
+            "jwt_secret_previous": previous if previous != secret else None,
+            "jwt_issuer": env.get("JWT_ISSUER") or (f"greensprout/{stage}" if stage else Settings.jwt_issuer),
+            "jwt_audience": env.get("JWT_AUDIENCE") or (f"greensprout-miniprogram/{stage}" if stage
+                                                        else Settings.jwt_audience)}
 
 
 SECRET_NAMES = ("JWT_SECRET", "DATA_KEY", "WECHAT_SECRET", "TRANSIT_SECRET", "BANK_CLIENT_SECRET",
                 "BANK_WEBHOOK_SECRET")
+ROTATION_SECRET_NAMES = ("DATA_KEYS", "JWT_SECRET_PREVIOUS")  # set only during a rotation (docs/deploy.md)
 
 
 def with_parameter_store(env: dict | os._Environ) -> dict | os._Environ:
@@ -121,7 +175,8 @@ def with_parameter_store(env: dict | os._Environ) -> dict | os._Environ:
             stored.update({p["Name"].rsplit("/", 1)[-1]: p["Value"] for p in page.get("Parameters", [])})
     except (BotoCoreError, ClientError) as exc:
         raise SettingsError(f"cannot read the secrets under {path} from SSM Parameter Store: {exc}") from exc
-    return {**{name: stored[name] for name in SECRET_NAMES if name in stored}, **{k: v for k, v in env.items() if v}}
+    names = SECRET_NAMES + ROTATION_SECRET_NAMES
+    return {**{name: stored[name] for name in names if name in stored}, **{k: v for k, v in env.items() if v}}
 
 
 @lru_cache(maxsize=1)

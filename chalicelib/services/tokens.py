@@ -46,7 +46,8 @@ class Caller:
 @lru_cache(maxsize=4)
 def _staff_key(jwt_secret: bytes) -> bytes:
     """A key of its own for staff ids, derived from JWT_SECRET: a staff id means something only inside a token
-    signed with that secret, and rotating the secret (which ends every token) changes every staff id."""
+    signed with that secret, and rotating the secret changes every staff id: a staff token still accepted under
+    JWT_SECRET_PREVIOUS keeps its user's routes, and staff routes answer 403 until its holder logs in again."""
     return hmac.new(jwt_secret, b"greensprout staff id v1", hashlib.sha256).digest()
 
 
@@ -60,7 +61,7 @@ def staff_id(openid: str) -> str:
 # Tokens this container has verified, with their expiry: the same bytes under the same secret, issuer and
 # audience verify the same way, so a repeat only has its expiry checked again (PyJWT's decode is a sixth
 # of a request's own time: docs/performance.md).
-_VERIFIED: dict[str, tuple[tuple[str, str, str], int, Caller]] = {}
+_VERIFIED: dict[str, tuple[tuple, int, Caller]] = {}
 MAX_VERIFIED = 10_000
 
 
@@ -76,7 +77,29 @@ def issue(user_id: str, roles: tuple[str, ...], merchant_id: str | None = None,
         if not (merchant_id and sid and STAFF_ID.fullmatch(sid)):
             raise ValueError("a staff token needs its merchant and staff id")
         claims["sid"] = sid
-    return jwt.encode(claims, settings.jwt_secret, algorithm=ALGORITHM), settings.jwt_ttl_seconds
+    return (jwt.encode(claims, settings.jwt_secret, algorithm=ALGORITHM, headers={"kid": key_id(settings.jwt_secret)}),
+            settings.jwt_ttl_seconds)
+
+
+@lru_cache(maxsize=4)
+def key_id(jwt_secret: bytes) -> str:
+    """The `kid` header of the tokens a secret signs: a digest naming the secret, never the secret."""
+    return base64.urlsafe_b64encode(hashlib.sha256(b"greensprout jwt kid|" + jwt_secret).digest()).decode()[:12]
+
+
+def _secrets_for(token: str, settings) -> list[bytes]:
+    """Which secrets may have signed `token`, by its `kid`: JWT_SECRET, or JWT_SECRET_PREVIOUS while a
+    rotation lets the tokens it signed run out (docs/deploy.md). A token without `kid` (issued before kids)
+    may have been signed by either; an unknown `kid` by neither. Only the key is chosen here: the algorithm
+    stays HS256 and every claim is required, whichever secret verifies."""
+    known = [s for s in (settings.jwt_secret, settings.jwt_secret_previous) if s]
+    try:
+        kid = jwt.get_unverified_header(token).get("kid")
+    except jwt.PyJWTError as exc:
+        raise UnauthenticatedError() from exc
+    if kid is None:
+        return known
+    return [s for s in known if isinstance(kid, str) and hmac.compare_digest(key_id(s), kid)]
 
 
 def verify(authorization: str | None) -> Caller:
@@ -85,16 +108,11 @@ def verify(authorization: str | None) -> Caller:
     if scheme.lower() != "bearer" or not token.strip():
         raise UnauthenticatedError()
     token, settings = token.strip(), get_settings()
-    under = (settings.jwt_secret, settings.jwt_issuer, settings.jwt_audience)
+    under = (settings.jwt_secret, settings.jwt_secret_previous, settings.jwt_issuer, settings.jwt_audience)
     known = _VERIFIED.get(token)
     if known and known[0] == under and time.time() < known[1] + LEEWAY_SECONDS:
         return known[2]
-    try:
-        claims = jwt.decode(token, settings.jwt_secret, algorithms=[ALGORITHM],
-                            audience=settings.jwt_audience, issuer=settings.jwt_issuer, leeway=LEEWAY_SECONDS,
-                            options={"require": REQUIRED, "verify_signature": True})
-    except jwt.PyJWTError as exc:
-        raise UnauthenticatedError() from exc
+    claims = _decode(token, settings)
     roles, merchant_id = claims.get("roles"), claims.get("mid", ...)
     if (not isinstance(claims["sub"], str) or not isinstance(roles, list) or "user" not in roles
             or not set(roles) <= set(ROLES) or merchant_id is ...
@@ -107,6 +125,20 @@ def verify(authorization: str | None) -> Caller:
         _VERIFIED.clear()
     _VERIFIED[token] = (under, int(claims["exp"]), caller)
     return caller
+
+
+def _decode(token: str, settings) -> dict:
+    """The claims of a token one of our secrets signed (HS256, every claim required, our issuer and audience)."""
+    for secret in _secrets_for(token, settings):
+        try:
+            return jwt.decode(token, secret, algorithms=[ALGORITHM], audience=settings.jwt_audience,
+                              issuer=settings.jwt_issuer, leeway=LEEWAY_SECONDS,
+                              options={"require": REQUIRED, "verify_signature": True})
+        except jwt.InvalidSignatureError:
+            continue  # a token without kid: the other secret may have signed it
+        except jwt.PyJWTError as exc:
+            raise UnauthenticatedError() from exc
+    raise UnauthenticatedError()
 
 
 def _caller(user_id: str, roles: list, merchant_id: str | None, sid: object) -> Caller:

@@ -122,4 +122,9 @@ class SharedToken:
 
     @property
     def _context(self) -> str:
-        return f"partner-token#{self.partner}"
+        return token_context(self.partner)
+
+
+def token_context(partner: str) -> str:
+    """What a partner's sealed token is bound to (also for `python -m admin reseal`)."""
+    return f"partner-token#{partner}"

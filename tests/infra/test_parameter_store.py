@@ -86,3 +86,18 @@ def test_an_unreachable_store_stops_the_app_with_a_message():
 def test_the_secret_names_are_the_contract_s_secrets():
     assert set(SECRET_NAMES) == {"JWT_SECRET", "DATA_KEY", "WECHAT_SECRET", "TRANSIT_SECRET", "BANK_CLIENT_SECRET",
                                  "BANK_WEBHOOK_SECRET"}
+
+
+def test_the_rotation_secrets_come_from_the_store_too(ssm):
+    new_key = base64.b64encode(b"n" * 32).decode()
+    ssm.put(PATH + "DATA_KEYS", f"{new_key},{DATA_KEY}")
+    ssm.put(PATH + "JWT_SECRET_PREVIOUS", "p" * 48)
+    settings = from_environ(with_parameter_store(stage_env(ssm)))
+    assert [key for _, key in settings.data_keys] == [b"n" * 32, b"k" * 32] and settings.data_key == b"n" * 32
+    assert settings.jwt_secret_previous == b"p" * 48
+
+
+def test_a_stage_whose_store_has_no_data_key_refuses_to_start(ssm):
+    del ssm.parameters[PATH + "DATA_KEY"]
+    with pytest.raises(SettingsError, match="DATA_KEY must be set in a deployed stage .*/greensprout/prod/"):
+        from_environ(with_parameter_store(stage_env(ssm)))
