@@ -4,7 +4,9 @@ A user shows a short-lived, single-use member code; staff of a merchant flagged 
 credit a behaviour with the `operator` channel to that user (2.5 kg of old clothes). The credit is an
 ordinary posting on the user's account (same ledger, same caps: refused whole at any cap), remembered
 under the staff member's request_id, and it consumes the member code by a condition in its own
-transaction, so a code credits once even when two staff scan it together.
+transaction, so a code credits once even when two staff scan it together. Unknown member codes count
+against the staff member's window of failed scans (services/attempts.py), and the credit's transaction
+checks that window: after 10 wrong codes in 10 minutes, even a right code is 429 until the window ends.
 """
 from __future__ import annotations
 
@@ -106,10 +108,12 @@ def credit(caller: Caller, body: dict) -> tuple[int, dict]:
                 MemberCode.used_at.set(clock.iso(at)), MemberCode.used_by.set(caller.user_id)],
                 condition=MemberCode.used_at.does_not_exist() & (MemberCode.expires_epoch > int(at.timestamp()))
                 & (MemberCode.user_id == member.user_id))
+            attempts.check(tx, caller.user_id, now)  # 10 wrong codes: even the right one is 429 (no oracle)
 
         return Plan([posting], respond=lambda entries, after: (201, {
             "entry": entries[0], "member": {"nickname": account.nickname}}),
-            extra=consume, refusals={"member_code": CodeExpiredError(_USED_OR_EXPIRED)})
+            extra=consume, refusals={"attempts": attempts.limited(now),
+                                     "member_code": CodeExpiredError(_USED_OR_EXPIRED)})
 
     return post(member.user_id, plan, idem, request_id)
 

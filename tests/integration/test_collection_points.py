@@ -134,3 +134,19 @@ def test_a_frozen_account_gets_no_member_code(client, user):
     assert admin(["user", "freeze", user["id"], "--reason", "test: suspected fraud"]) == 0
     status, body = call(client, "GET", "/v1/me/member-code", token=user["token"])
     assert (status, body["error"]["code"]) == (403, "ACCOUNT_FROZEN")
+
+
+def test_wrong_member_codes_lock_the_staff_member_out_even_for_the_right_code(client, user):
+    guesser, colleague = collection_point(client, staff=2)
+    code = member_code(client, user)["member_code"]
+    for n in range(10):
+        status, body = credit(client, guesser, f"7{n:0>11}")
+        assert (status, body["error"]["code"]) == (404, "CODE_NOT_FOUND"), n
+    status, body = credit(client, guesser, "7ZZZZZZZZZZZ")
+    assert (status, body["error"]["code"]) == (429, "RATE_LIMITED")
+    status, body = credit(client, guesser, code)  # the right code: a guesser learns nothing more
+    assert (status, body["error"]["code"]) == (429, "RATE_LIMITED")
+    assert body["error"]["details"]["retry_after_seconds"] > 0
+    assert balance(client, user) == 0
+    assert credit(client, colleague, code)[0] == 201  # the code was not spent; other staff are not locked out
+    assert balance(client, user) == 60
