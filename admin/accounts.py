@@ -30,12 +30,21 @@ def find_account(user: str) -> Account:
 
 def show(user: str) -> dict:
     account = find_account(user)
-    recent = [entry_json(e) for e in LedgerEntry.query(account.user_id, scan_index_forward=False, limit=10)]
+    recent = [entry_json(e) | _credited_by(e)
+              for e in LedgerEntry.query(account.user_id, scan_index_forward=False, limit=10)]
     return {"id": account.user_id, "nickname": account.nickname, "joined_at": account.joined_at,
             "points": int(account.points), "carbon_mg": int(account.carbon_mg),
             "points_earned": int(account.points_earned), "points_spent": int(account.points_spent),
             "frozen": bool(account.frozen), "frozen_reason": account.frozen_reason,
             "version": int(account.version), "recent_entries": recent}
+
+
+def _credited_by(entry: LedgerEntry) -> dict:
+    """A collection point's credit names its merchant and the staff member who credited it (operators only)."""
+    if entry.source != "operator" or not entry.inputs:
+        return {}
+    return {"credited_by": {"merchant_id": entry.inputs.get("merchant_id") or entry.ref,
+                            "staff_user_id": entry.inputs.get("staff_user_id")}}
 
 
 def set_frozen(user: str, frozen: bool, reason: str | None, dry_run: bool) -> dict:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from chalicelib.domain import clock
+from chalicelib.domain.market import MerchantError, credit_ceilings
 from chalicelib.domain.methodology import RuleError, rule_from_catalog
 from chalicelib.domain.trees import TreeError, tree_from_catalog
 from chalicelib.services import catalog
@@ -84,6 +85,10 @@ def plan_merchants(entries: list) -> Planned:
     for merchant in entries:
         if not isinstance(merchant, dict) or not isinstance(merchant.get("id"), str) or not merchant.get("name"):
             raise CommandError(f"merchant needs an id and a name: {merchant!r}")
+        try:
+            credit_ceilings(merchant)  # a collection point's daily ceilings on operator credits
+        except MerchantError as exc:
+            raise CommandError(str(exc)) from exc
         for openid in merchant.get("staff_openids", []):
             if staff_of.setdefault(openid, merchant["id"]) != merchant["id"]:
                 raise CommandError(f"staff {openid} is listed by two merchants")

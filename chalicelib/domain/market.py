@@ -9,8 +9,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from decimal import Decimal
 
 from . import clock, ids
+from .methodology import RuleError, parse_quantity
 
 KINDS = ("coupon", "physical", "experience")
 GOODS_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -26,6 +28,10 @@ MEMBER_CODE_TTL = timedelta(minutes=5)
 REDEMPTION_QR_PREFIX = "GS:R:"
 MEMBER_QR_PREFIX = "GS:M:"
 _LOOK_ALIKES = str.maketrans({"I": "1", "L": "1", "O": "0"})
+# A collection point's ceilings on operator credits (operations.md), per behaviour and business day, in the
+# behaviour's unit: what one staff member may credit (to anyone), and the merchant as a whole.
+CREDIT_CEILINGS = {"staff": ("daily_staff_quantity_max", Decimal(200)),
+                   "merchant": ("daily_quantity_max", Decimal(2000))}
 
 
 class GoodsError(ValueError):
@@ -117,6 +123,23 @@ def _flag(entry: dict, name: str, default: bool, label: str) -> bool:
 
 
 # --- validity -------------------------------------------------------------------------------------------
+
+
+class MerchantError(ValueError):
+    """A catalog merchant entry with a field out of range."""
+
+
+def credit_ceilings(merchant: dict) -> dict[str, Decimal]:
+    """{"staff": ..., "merchant": ...}: the merchant's own ceilings, or the defaults where it sets none."""
+    ceilings = {}
+    for cap, (name, default) in CREDIT_CEILINGS.items():
+        raw = merchant.get(name)
+        try:
+            ceilings[cap] = default if raw is None else parse_quantity(raw)
+        except RuleError as exc:
+            raise MerchantError(f"merchant {merchant.get('id')}: {name} must be a positive number with at most "
+                                f"3 decimals: {raw!r}") from exc
+    return ceilings
 
 
 def expires_at(redeemed: datetime, valid_days: int) -> datetime:

@@ -4,17 +4,22 @@ A user shows a short-lived, single-use member code; staff of a merchant flagged 
 credit a behaviour with the `operator` channel to that user (2.5 kg of old clothes). The credit is an
 ordinary posting on the user's account (same ledger, same caps: refused whole at any cap), remembered
 under the staff member's request_id, and it consumes the member code by a condition in its own
-transaction, so a code credits once even when two staff scan it together.
+transaction, so a code credits once even when two staff scan it together. Unknown member codes count
+against the staff member's window of failed scans (services/attempts.py), and the credit's transaction
+checks that window: after 10 wrong codes in 10 minutes, even a right code is 429 until the window ends.
 """
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, time, timedelta
+from decimal import Decimal
 
 from pynamodb.exceptions import PutError
 
 from ..domain import clock
 from ..domain import market as rules
 from ..domain.caps import CapReachedError, award_self_reported
+from ..domain.methodology import Rule, to_milli
 from ..errors import (
     AccountFrozenError,
     CodeExpiredError,
@@ -26,7 +31,7 @@ from ..errors import (
     ValidationError,
 )
 from ..store.idempotency import IdempotencyKey, parse_request_id
-from ..store.market import MemberCode
+from ..store.market import Counter, MemberCode, credited_key
 from ..store.models import Account
 from ..store.tx import Tx
 from . import attempts, catalog, profile
@@ -37,6 +42,7 @@ from .tokens import Caller
 
 CREDIT_ROUTE = "POST /v1/operator/credit"
 _USED_OR_EXPIRED = "会员码已使用或已过期，请让用户刷新后再出示"
+_CEILING_MESSAGES = {"staff": "你今日记录该行为的数量已达上限", "merchant": "本回收点今日记录该行为的数量已达上限"}
 
 
 def issue_member_code(caller: Caller) -> dict:
@@ -63,7 +69,8 @@ def issue_member_code(caller: Caller) -> dict:
 def credit(caller: Caller, body: dict) -> tuple[int, dict]:
     """POST /v1/operator/credit by staff of a collection point, never to their own code."""
     merchant_id = require_staff(caller)
-    if not (catalog.merchants().get(merchant_id) or {}).get("collection_point"):
+    merchant = catalog.merchants().get(merchant_id) or {}
+    if not merchant.get("collection_point"):
         raise ForbiddenError("只有回收点的工作人员可以记录", merchant_id=merchant_id)
     request_id = parse_request_id(body.get("request_id"))
     rule = catalog.behavior(body.get("behavior"))
@@ -88,6 +95,16 @@ def credit(caller: Caller, body: dict) -> tuple[int, dict]:
     if member.user_id == caller.user_id:
         raise ForbiddenError("不能为自己的会员码记录")
 
+    return post(member.user_id, _planner(caller.user_id, merchant_id, rules.credit_ceilings(merchant), rule,
+                                         quantity, member, now), idem, request_id)
+
+
+def _planner(staff_user_id: str, merchant_id: str, ceilings: dict[str, Decimal], rule: Rule, quantity: Decimal,
+             member: MemberCode, now: datetime) -> Callable[[Account], Plan]:
+    """The credit's plan: the member's entry (it names the staff member, for operators), and in the same
+    transaction the member code consumed, the staff member's failed-scan window checked, and the staff
+    member's and the merchant's day of this behaviour grown within their ceilings."""
+
     def plan(account: Account) -> Plan:
         if account.frozen:
             raise AccountFrozenError()
@@ -97,21 +114,39 @@ def credit(caller: Caller, body: dict) -> tuple[int, dict]:
             award = award_self_reported(rule, day_count(account, day, rule.code), quantity)
         except CapReachedError as exc:
             raise DailyLimitReachedError(cap=exc.cap, behavior=rule.code) from None
+        taken = to_milli(quantity)
+        for cap, ceiling in ceilings.items():
+            if taken > to_milli(ceiling):
+                raise _ceiling_reached(cap, rule.code)
         posting = Posting("earn", award.points, award.carbon_mg, "operator", behavior=rule.code, rule=rule,
-                          inputs={**award.inputs, "merchant_id": merchant_id}, day=day, day_count=award.day,
-                          ref=merchant_id)
+                          inputs={**award.inputs, "merchant_id": merchant_id, "staff_user_id": staff_user_id},
+                          day=day, day_count=award.day, ref=merchant_id)
+        purge = datetime.combine(day + timedelta(days=3), time(), clock.SHANGHAI)
 
         def consume(tx: Tx) -> None:
             tx.update("member_code", MemberCode(member.code), actions=[
-                MemberCode.used_at.set(clock.iso(at)), MemberCode.used_by.set(caller.user_id)],
+                MemberCode.used_at.set(clock.iso(at)), MemberCode.used_by.set(staff_user_id)],
                 condition=MemberCode.used_at.does_not_exist() & (MemberCode.expires_epoch > int(at.timestamp()))
                 & (MemberCode.user_id == member.user_id))
+            attempts.check(tx, staff_user_id, now)  # 10 wrong codes: even the right one is 429 (no oracle)
+            for cap, owner in (("staff", staff_user_id), ("merchant", merchant_id)):  # the day's ceilings
+                tx.update(cap, Counter(credited_key(cap, owner, rule.code, day)),
+                          actions=[Counter.count.add(taken), Counter.purge_at.set(purge)],
+                          condition=Counter.count.does_not_exist()
+                          | (Counter.count <= to_milli(ceilings[cap]) - taken))
 
         return Plan([posting], respond=lambda entries, after: (201, {
             "entry": entries[0], "member": {"nickname": account.nickname}}),
-            extra=consume, refusals={"member_code": CodeExpiredError(_USED_OR_EXPIRED)})
+            extra=consume, refusals={"attempts": attempts.limited(now),
+                                     "member_code": CodeExpiredError(_USED_OR_EXPIRED),
+                                     **{cap: _ceiling_reached(cap, rule.code) for cap in ceilings}})
 
-    return post(member.user_id, plan, idem, request_id)
+    return plan
+
+
+def _ceiling_reached(cap: str, behavior: str) -> DailyLimitReachedError:
+    """A collection point's own ceiling (`cap` "staff" or "merchant") would be passed: refused whole."""
+    return DailyLimitReachedError(_CEILING_MESSAGES[cap], cap=cap, behavior=behavior)
 
 
 def _lookup(code: str | None) -> MemberCode | None:

@@ -18,7 +18,7 @@ from ..domain import clock
 from ..store.market import Redemption
 from ..store.models import BehaviorMonth, Identity, LedgerEntry
 from ..store.trees import Adoption
-from . import partners, profile
+from . import catalog, partners, profile
 from .posting import carbon_g, entry_json
 from .redemptions import redemption_json
 from .tokens import Caller
@@ -74,5 +74,14 @@ def _odometer(stored: dict | None) -> dict | None:
 
 def _detail(entry: LedgerEntry) -> dict:
     """What the ledger keeps beyond the API's entry shape: the business day, the inputs the carbon was
-    computed from (a ride's line and time, an odometer reading), and an operator's reason."""
-    return {"day": entry.day, "inputs": entry.inputs, "reason": entry.reason}
+    computed from (a ride's line and time, an odometer reading), and an operator's reason. A collection
+    point's credit says where it was credited (`credited_at`), never who: the staff member's id in its
+    inputs is kept for operators only (services/collection.py)."""
+    inputs = entry.inputs
+    detail = {"day": entry.day, "inputs": inputs, "reason": entry.reason}
+    if entry.source == "operator" and inputs:
+        detail["inputs"] = {name: value for name, value in inputs.items() if name != "staff_user_id"}
+        merchant_id = inputs.get("merchant_id") or entry.ref
+        detail["credited_at"] = {"merchant_id": merchant_id,
+                                 "name": (catalog.merchants().get(merchant_id) or {}).get("name")}
+    return detail

@@ -104,7 +104,10 @@ class RedemptionCode(Model):
 class Counter(Model):
     """counters — pk `key`. Small counters changed by conditioned ADDs inside other writes:
     "claim#{user_id}#{goods_id}" (codes a user holds of one goods, `< per_user_limit`) and
-    "verify-failures#{staff user id}#{window}" (failed scans in a 10-minute window, purged by TTL)."""
+    "verify-failures#{staff user id}#{window}" (failed scans in a 10-minute window, purged by TTL), and
+    "credited#staff#{staff user id}#{behaviour}#{day}" / "credited#merchant#{merchant id}#{behaviour}#{day}"
+    (thousandths of the quantity a collection point's staff member / the merchant credited that business day,
+    `<= ceiling` in the credit's transaction, purged by TTL)."""
 
     Meta = table_meta("counters")
     key = UnicodeAttribute(hash_key=True)
@@ -149,6 +152,11 @@ MARKET_MODELS: tuple[type[Model], ...] = (Redemption, RedemptionCode, Counter, V
 
 def claim_key(user_id: str, goods_id: str) -> str:
     return f"claim#{user_id}#{goods_id}"
+
+
+def credited_key(cap: str, owner_id: str, behavior: str, day: date) -> str:
+    """The day's operator credits of one behaviour by a staff member (`cap` "staff") or a merchant ("merchant")."""
+    return f"credited#{cap}#{owner_id}#{behavior}#{day.isoformat()}"
 
 
 def merchant_day(merchant_id: str, day: date) -> str:

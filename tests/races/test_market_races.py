@@ -15,6 +15,7 @@ from tests.support.market import (
     give_points,
     new_goods,
     new_merchant,
+    race_credit,
     race_redeem,
     race_scan_or_cancel,
     race_verify,
@@ -95,4 +96,18 @@ def test_scans_racing_the_users_cancel_settle_the_code_one_way(client, user):
     else:  # the user won: refunded once (retried cancels get the first answer), no hand-over
         assert results == {("cancel", 200, ""): 3, ("verify", 409, "CODE_CANCELLED"): 3}
         assert balance(client, user) == 100
+    assert reconcile()["clean"]
+
+
+def test_six_staff_crediting_at_once_never_pass_the_merchant_ceiling(client, openid):
+    _, openids = new_merchant(staff=6, collection_point=True, daily_staff_quantity_max=60, daily_quantity_max=100)
+    staff = [staff_login(client, o) for o in openids]
+    members = [login(client, f"{openid}-{n}") for n in range(6)]
+    codes = [call(client, "GET", "/v1/me/member-code", token=m["token"])[1]["member_code"] for m in members]
+    bodies = [{"request_id": request_id(), "member_code": code, "behavior": "old_clothes", "quantity": 20}
+              for code in codes]
+    outcomes = race(race_credit, [(s["token"], body) for s, body in zip(staff, bodies, strict=True)])
+    results = Counter(result for kind, result in outcomes if kind == "ok")
+    assert results == {(201, "", None): 5, (429, "DAILY_LIMIT_REACHED", "merchant"): 1}, outcomes
+    assert sorted(balance(client, m) for m in members) == [0] + [600] * 5
     assert reconcile()["clean"]

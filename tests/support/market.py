@@ -25,12 +25,12 @@ def new_goods(merchant_id: str = "m-cafe", **fields) -> dict:
     return entry
 
 
-def new_merchant(staff: int = 1, collection_point: bool = False) -> tuple[str, list[str]]:
-    """A merchant of its own with `staff` fresh staff openids."""
+def new_merchant(staff: int = 1, collection_point: bool = False, **fields) -> tuple[str, list[str]]:
+    """A merchant of its own with `staff` fresh staff openids (and any other catalog fields)."""
     merchant_id = "m-t-" + uuid.uuid4().hex[:10]
     openids = [f"o-staff-{merchant_id}-{n}" for n in range(staff)]
     load_catalog({"merchants": [{"id": merchant_id, "name": "测试商户", "staff_openids": openids,
-                                 "collection_point": collection_point}]})
+                                 "collection_point": collection_point, **fields}]})
     return merchant_id, openids
 
 
@@ -108,3 +108,15 @@ def race_scan_or_cancel(action: str, *args: str) -> tuple[str, int, str]:
     """A merchant's scan or the user's cancel, for racing one against the other."""
     outcome = race_verify(*args) if action == "verify" else race_cancel(*args)
     return (action, *outcome)
+
+
+def race_credit(staff_token: str, body: dict) -> tuple[int, str, str | None]:
+    """One operator credit through the service layer; (status, error code or "", details.cap)."""
+    from chalicelib.errors import AppError
+    from chalicelib.services import collection, tokens
+
+    try:
+        status, _ = collection.credit(tokens.verify(f"Bearer {staff_token}"), body)
+        return status, "", None
+    except AppError as error:
+        return error.status, error.code, (error.details or {}).get("cap")
