@@ -7,9 +7,11 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib.domain import clock, ids
 from chalicelib.errors import AppError
+from chalicelib.services import revocations
 from chalicelib.services.posting import Plan, Posting, entry_json, post
 from chalicelib.store.idempotency import IdempotencyKey
 from chalicelib.store.models import Account, Identity, LedgerEntry
+from chalicelib.store.tx import Tx, TxCancelledError
 
 from .console import CommandError, UsageError, progress
 
@@ -48,14 +50,28 @@ def _credited_by(entry: LedgerEntry) -> dict:
 
 
 def set_frozen(user: str, frozen: bool, reason: str | None, dry_run: bool) -> dict:
-    """Freezing bumps the version, so a write planned before the freeze cannot land after it."""
+    """Freezing bumps the version, so a write planned before the freeze cannot land after it. The freeze is
+    written with the account's revocation, so staff routes refuse a frozen staff member within a minute in
+    every container (services/revocations.py); an unfreeze removes it after the account is unfrozen. A
+    deleted account stays frozen."""
     account = find_account(user)
+    if account.deleted_at:
+        raise CommandError(f"{account.user_id} is deleted: it stays frozen")
     if not dry_run:
+        actions = [Account.frozen.set(frozen), Account.frozen_reason.set(reason if frozen else None),
+                   Account.version.add(1), Account.updated_at.set(clock.iso(clock.now()))]
+        condition = Account.user_id.exists() & Account.deleted_at.does_not_exist()
         try:
-            account.update(actions=[Account.frozen.set(frozen), Account.frozen_reason.set(reason if frozen else None),
-                                    Account.version.add(1), Account.updated_at.set(clock.iso(clock.now()))],
-                           condition=Account.user_id.exists())
-        except UpdateError as exc:
+            if frozen:
+                tx = Tx()
+                tx.update("account", account, actions=actions, condition=condition)
+                revocations.put_frozen(tx, account.user_id)
+                tx.commit()
+                revocations.frozen(account.user_id)
+            else:
+                account.update(actions=actions, condition=condition)
+                revocations.unfrozen(account.user_id)
+        except (UpdateError, TxCancelledError) as exc:
             raise CommandError(f"could not update {account.user_id}: {exc}") from exc
     return {"id": account.user_id, "frozen": frozen, "reason": reason, "dry_run": dry_run}
 

@@ -16,7 +16,7 @@ def export_me():
 
 @routes.route("/v1/me", methods=["DELETE"])
 def delete_me():
-    caller = routes.caller()
+    caller = routes.caller(deleted_ok=True)  # asked again after the deletion: answered the same
     if routes.body().get("confirm") != "DELETE":
         raise ValidationError("请确认注销：confirm 须为 \"DELETE\"", field="confirm")
     erasure.delete_account(caller.user_id, channel="user")

@@ -20,8 +20,11 @@ from ..errors import (
     ServiceUnavailableError,
     ValidationError,
 )
+from ..lazy import lazy
 from ..services import tokens
 from ..services.tokens import Caller
+
+revocations = lazy("chalicelib.services.revocations")
 
 log = logging.getLogger("greensprout.api")
 JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store"}
@@ -87,11 +90,15 @@ class Routes(Blueprint):
             raise ValidationError("请求体须为 JSON 对象", field="body")
         return body
 
-    def caller(self) -> Caller:
+    def caller(self, deleted_ok: bool = False) -> Caller:
         """The verified caller; a write beyond the caller's per-minute allowance is RATE_LIMITED here,
-        before the body is read or DynamoDB is touched."""
+        before the body is read or DynamoDB is touched. A deleted account's token is UNAUTHENTICATED within
+        a minute of the deletion (services/revocations.py: no DynamoDB call on a warm request), except where
+        `deleted_ok` (DELETE /v1/me again: a retry finishes a deletion that stopped half-way)."""
         request = self.current_request
         caller = tokens.verify(request.headers.get("authorization"))
+        if not deleted_ok:
+            revocations.refuse_deleted(caller.user_id)
         observability.bind_user(caller.user_id)  # the request's log line names the user, never the token
         ratelimit.admit_write(caller.user_id, request.method, (request.context or {}).get("resourcePath"))
         return caller

@@ -10,7 +10,7 @@ from ..sealing import seal
 from ..store.models import Account, Identity
 from ..store.privacy import AccountShard, shard_of
 from ..store.tx import Tx, TxCancelledError
-from . import catalog, profile, tokens
+from . import catalog, profile, revocations, tokens
 
 
 def login(code: object) -> dict:
@@ -26,6 +26,8 @@ def login(code: object) -> dict:
     if account is None:
         account, new_user = _first_login(key, sealed_key, wx.unionid, now)
     merchant = catalog.merchant_of_staff(wx.openid)
+    if merchant and account.frozen:
+        revocations.keep_frozen(account.user_id)  # staff routes refuse the new token too, while it lives
     roles = ("user", "merchant_staff") if merchant else ("user",)
     sid = tokens.staff_id(wx.openid) if merchant else None  # names the openid to staff routes, never shows it
     token, ttl = tokens.issue(account.user_id, roles, merchant["id"] if merchant else None, sid)

@@ -15,8 +15,10 @@ retry after a crash half-way finishes what is left:
 5. the balance left is forfeited by one `expire` entry (the ledger still sums to the balance);
 6. the request records of the last 48 hours (they hold responses) are deleted;
 7. the WeChat identity is deleted (a later login makes a new, empty account) and the account loses its
-   nickname, avatar, identity key and latest odometer reading and gets `deleted_at`: every route that
-   reads the account refuses the old tokens (401), every write too (posting.load_account);
+   nickname, avatar, identity key and latest odometer reading and gets `deleted_at`, in one transaction with
+   its revocation: every route refuses the old tokens (401) within a minute in every container, at once in
+   this one (services/revocations.py; DELETE /v1/me again is still answered), every write too
+   (posting.load_account);
 8. the boards the person was ever listed on are marked for rebuilding (their name goes), and consents
    lose the partner's reference as soon as the partner has confirmed the revocation (now, or through
    `finish_waiting`, the job that follows the partners' retries).
@@ -37,7 +39,8 @@ from ..store.models import Account, IdempotencyRecord, Identity, LedgerEntry
 from ..store.partners import Consent
 from ..store.privacy import Erasure, ModerationItem
 from ..store.trees import Adoption
-from . import catalog, consent, expiry, public_names
+from ..store.tx import Tx, TxCancelledError
+from . import catalog, consent, expiry, public_names, revocations
 from .posting import Plan, Posting, post
 from .redemptions import unwind
 
@@ -267,13 +270,22 @@ def _remove_identity(account: Account) -> None:
 
 
 def _scrub_account(user_id: str, deleted_at: str) -> None:
-    Account(user_id).update(actions=[
+    """In one transaction with the account's revocation: from the commit on, every container refuses the old
+    tokens within a minute, on every route (services/revocations.py), this one at once."""
+    tx = Tx()
+    tx.update("account", Account(user_id), actions=[
         Account.nickname.remove(), Account.avatar_url.remove(), Account.identity_key.remove(),
         Account.nickname_pending.remove(), Account.nickname_check.remove(), Account.minor_orgs.remove(),
         Account.odometer.remove(),
         Account.frozen.set(True), Account.frozen_reason.set("account deleted"), Account.deleted_at.set(deleted_at),
         Account.version.add(1), Account.updated_at.set(deleted_at),
     ], condition=Account.user_id.exists())
+    revocations.put_deleted(tx, user_id)
+    try:
+        tx.commit()
+    except TxCancelledError:
+        raise ServiceUnavailableError() from None  # the account exists (read at step 0): a conflict, retry
+    revocations.deleted(user_id)
     for queue in ("unchecked", "review"):
         ModerationItem(queue, user_id).delete()
 

@@ -8,7 +8,7 @@ DynamoDB call beyond the catalog's cached partition read.
 from __future__ import annotations
 
 from ..errors import ForbiddenError
-from . import catalog
+from . import catalog, revocations
 from .tokens import Caller
 
 _NO_LONGER_STAFF = "你已不是该商户的工作人员；如已调往其他商户，请重新登录"
@@ -20,11 +20,13 @@ def is_current_staff(caller: Caller) -> bool:
 
 def require_staff(caller: Caller) -> str:
     """The caller's merchant; 403 FORBIDDEN for a plain user and for staff the merchant no longer lists
-    (removed, or moved to another merchant: their new role comes with their next login)."""
+    (removed, or moved to another merchant: their new role comes with their next login); 403 ACCOUNT_FROZEN
+    for staff whose own account is frozen (services/revocations.py, known to every container within a minute)."""
     if not caller.is_staff:
         raise ForbiddenError()
     if not is_current_staff(caller):
         raise ForbiddenError(_NO_LONGER_STAFF)
+    revocations.refuse_frozen_staff(caller.user_id)  # 403 ACCOUNT_FROZEN: the staff member's own account
     return caller.merchant_id  # type: ignore[return-value]
 
 

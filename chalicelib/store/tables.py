@@ -12,6 +12,7 @@ from .market import MARKET_MODELS
 from .models import Account, AuditRecord, BehaviorMonth, CatalogItem, IdempotencyRecord, Identity, LedgerEntry
 from .partners import PARTNER_MODELS
 from .privacy import PRIVACY_MODELS
+from .revocations import Revocation
 from .stock import Stock
 from .trees import Adoption
 
@@ -24,4 +25,5 @@ ALL_MODELS: tuple[type[Model], ...] = (
     Adoption,
     *AGGREGATE_MODELS,  # boards, org totals and stats: store/aggregates.py
     *PRIVACY_MODELS,  # account shards, erasures, nickname moderation: store/privacy.py
+    Revocation,  # deleted and frozen accounts whose tokens are refused: store/revocations.py
 )

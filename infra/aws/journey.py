@@ -4,7 +4,8 @@
 
 Each step goes through the whole app (chalice.test.Client: routing, middleware, services, PynamoDB) against
 DynamoDB Local. Steps of features whose routes are not registered yet are left out (and say so). The
-catalog is cached per container, so steps are measured warm, as nearly every request in AWS is.
+catalog and the revoked accounts are cached per container, so steps are measured warm, as nearly every
+request in AWS is.
 """
 from __future__ import annotations
 
@@ -95,7 +96,10 @@ def run(client, app, openid: str, grant_points: Callable[[str], None] | None = N
 
     schema, read_back = table_keys(), reader(connection().client)
     context = {"openid": openid, "rid": CHECKIN_RID + openid[-6:], "token": None, **demo_catalog_ids()}
-    client.http.get("/v1/behaviors")  # a warm container: the catalog is in its cache
+    client.http.get("/v1/behaviors")  # a warm container: the catalog is in its cache ...
+    from chalicelib.services import revocations
+
+    revocations.revoked()  # ... and so are the revoked accounts (services/revocations.py, once a minute)
     results = []
     for step in STEPS:
         if not registered(app, step):

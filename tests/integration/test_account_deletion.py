@@ -170,13 +170,15 @@ def test_the_console_deletes_a_request_received_by_another_channel_audited(clien
 
 
 @pytest.mark.parametrize("route", ["/v1/me/ledger", "/v1/me/redemptions", "/v1/me/trees", "/v1/me/summary"])
-def test_lists_of_one_s_own_entries_hold_nothing_personal_after_deletion(client, user, route):
-    """These routes read only the caller's entries (one Query, no account read): they accept the token until it
-    expires (JWT_TTL_SECONDS), and what they show holds no personal data any more."""
+def test_lists_of_one_s_own_entries_refuse_the_token_after_deletion(client, user, route):
+    """These routes read only the caller's entries (one Query, no account read): the deleted account's token is
+    refused all the same (services/revocations.py), not until it expires (JWT_TTL_SECONDS)."""
     assert call(client, "PATCH", "/v1/me", {"nickname": "将注销"}, token=user["token"])[0] == 200
+    assert call(client, "GET", route, token=user["token"])[0] == 200
     assert call(client, "DELETE", "/v1/me", CONFIRM, token=user["token"])[0] == 200
     status, body = call(client, "GET", route, token=user["token"])
-    assert status == 200 and "将注销" not in str(body) and user["openid"] not in str(body)
+    assert (status, body["error"]["code"]) == (401, "UNAUTHENTICATED")
+    assert "将注销" not in str(body) and user["openid"] not in str(body)
 
 
 @pytest.mark.parametrize("stop_at", ["_remove_identity", "_last_steps"])

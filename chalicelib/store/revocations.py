@@ -1,0 +1,30 @@
+"""PynamoDB model of the accounts whose tokens must stop working before they expire.
+
+One small item per deleted account, and per frozen account while a token issued before (or during) the freeze
+may still verify; containers read the whole partition once a minute (services/revocations.py).
+"""
+from __future__ import annotations
+
+from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
+from pynamodb.models import Model
+
+from .models import table_meta
+
+
+class Revocation(Model):
+    """revocations — pk `shard` (0..SHARDS-1 of services/revocations.py), sk `user_id`: an account whose
+    tokens are refused (`kind` "deleted": everywhere, 401) or whose staff powers are (`kind` "frozen": 403
+    ACCOUNT_FROZEN on staff routes). Holds no personal data: the opaque user id, the kind, when.
+
+    Written once per deletion (in the account's scrub transaction), per console freeze (in the freeze's
+    transaction) and per login of a frozen staff member (its new token's lifetime); deleted by an unfreeze.
+    `expires_at` (TTL) is past the lifetime of every token the item must refuse, so the partition holds
+    only the last token lifetime's deletions and freezes: a few hundred items for tens of millions of users.
+    """
+
+    Meta = table_meta("revocations")
+    shard = NumberAttribute(hash_key=True)
+    user_id = UnicodeAttribute(range_key=True)
+    kind = UnicodeAttribute()  # "deleted" | "frozen"
+    at = UnicodeAttribute()
+    expires_at = TTLAttribute()
