@@ -5,9 +5,12 @@ and never from chalicelib/, so Lambda neither bundles nor imports it. Figures ar
 Agg canvas through matplotlib's object API (no pyplot, no global figure state, no display).
 
 Chinese labels need a font with CJK glyphs; matplotlib ships none. The first installed font that
-covers every character to draw is used (Noto Sans CJK, WenQuanYi, Source Han Sans ...: e.g.
-`apt-get install fonts-wqy-microhei`); without one the chart is labelled in English with the
-behaviours' codes rather than showing empty boxes.
+covers every character to draw is used (Noto Sans CJK, WenQuanYi, Source Han Sans ...: `make bootstrap`
+installs fonts-wqy-microhei); without one the chart is labelled in English with the behaviours' codes
+rather than showing empty boxes, and `report` says so.
+
+Each business day's bar stands on that day (centred on its noon, on an axis of whole days), and the dates
+under the bars are that day's (tests/unit/test_charts.py measures both for 1 to 365 days).
 """
 from __future__ import annotations
 
