@@ -44,8 +44,9 @@ def headless(tmp_path, *args: str) -> subprocess.CompletedProcess:
     """Chromium, headless, with its own profile, allowed to resolve no host but 127.0.0.1."""
     if BROWSER is None:
         pytest.skip("chromium is not installed (`make test` installs it: apt-get install chromium)")
-    argv = [BROWSER, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--hide-scrollbars",
-            f"--user-data-dir={tmp_path / 'profile'}", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+    argv = [BROWSER, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+            "--hide-scrollbars", f"--user-data-dir={tmp_path / 'profile'}",
+            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
             "--virtual-time-budget=20000", *args]
     return subprocess.run(argv, capture_output=True, text=True, timeout=180, check=False)
 
