@@ -19,7 +19,7 @@ define apt_install
 	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1)
 endef
 
-.PHONY: help bootstrap venv python-deps node-deps java run test lint bench clean
+.PHONY: help bootstrap venv python-deps node-deps java cjk-font chromium run test lint bench clean
 
 help:
 	@echo "make run        the API on http://127.0.0.1:8000 with DynamoDB Local and fake partners"
@@ -29,10 +29,10 @@ help:
 	echo "make policy     regenerate .chalice/policy-*.json from the models and the code's DynamoDB calls"
 	echo "make bench      speed, DynamoDB calls and cold start against raw baselines (.bench/latest.json)"
 	echo "make soak       10 minutes of mixed load with DynamoDB faults, then the invariants (SOAK_SECONDS=60 to shorten)"
-	echo "make bootstrap  install what is missing (venv, Python packages, DynamoDB Local, Java)"
+	echo "make bootstrap  install what is missing (venv, Python packages, DynamoDB Local, Swagger UI, Java, a CJK font)"
 	echo "make clean      forget local data (.local/)"
 
-bootstrap: python-deps node-deps java
+bootstrap: python-deps node-deps java cjk-font
 
 venv:
 	@if [ -x $(PYTHON) ] && $(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then
@@ -62,8 +62,8 @@ node-deps:
 	if ! command -v npm >/dev/null; then
 	  $(call apt_install,nodejs npm)
 	fi
-	echo "==> npm ci in $(LOCAL_INFRA) (DynamoDB Local)"
-	(cd $(LOCAL_INFRA) && npm ci --no-audit --no-fund --loglevel=error)
+	echo "==> npm ci in $(LOCAL_INFRA) (DynamoDB Local, Swagger UI for /docs)"
+	(cd $(LOCAL_INFRA) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
 	echo "$$hash" > $$stamp
 
 java:
@@ -78,10 +78,20 @@ java:
 	  exit 1
 	fi
 
+# Chinese labels on `python -m admin report --chart` (admin/charts.py); small (5 MB).
+cjk-font:
+	@if command -v fc-list >/dev/null && [ -n "$$(fc-list :lang=zh family)" ]; then exit 0; fi
+	$(call apt_install,fonts-wqy-microhei fontconfig)
+
+# Only `make test` needs a browser (tests/integration/test_api_docs.py renders /docs): `make run` never waits for it.
+chromium:
+	@if command -v chromium >/dev/null || command -v chromium-browser >/dev/null; then exit 0; fi
+	$(call apt_install,--no-install-recommends chromium)
+
 run: bootstrap
 	@$(PYTHON) -m infra.local.stack
 
-test: bootstrap
+test: bootstrap chromium
 	@$(PYTHON) -m pytest $(PYTEST_ARGS)
 
 bench: bootstrap package  # package_mb is the size of the zip `make package` builds

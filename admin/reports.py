@@ -150,6 +150,13 @@ def days_between(first: date, last: date) -> list[date]:
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
+def _written(file: dict) -> str:
+    """A written file's path, and for a chart without Chinese, why (with or without --out)."""
+    if file.get("chinese") is False:
+        return f"{file['path']} (no CJK font: behaviour codes shown; apt-get install fonts-wqy-microhei)"
+    return file["path"]
+
+
 def run(args, out: Output) -> int:
     if args.first > args.last:
         raise UsageError(f"--from {args.first} is after --to {args.last}")
@@ -166,7 +173,7 @@ def run(args, out: Output) -> int:
     if not args.out:
         print(text)
         for path in written.values():
-            out.info(f"chart written to {path['path']}" + ("" if path["chinese"] else " (no CJK font: codes shown)"))
+            out.info(f"chart written to {_written(path)}")
         return 0
     try:
         Path(args.out).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
@@ -176,5 +183,5 @@ def run(args, out: Output) -> int:
     t = report["totals"]
     out.result({"from": report["from"], "to": report["to"], "totals": t, "written": written},
                f"{report['from']} .. {report['to']}: {t['events']:,} events, {grams(t['carbon_mg'])} g CO2e, "
-               f"{t['points_issued']:,} points issued; wrote " + ", ".join(w["path"] for w in written.values()))
+               f"{t['points_issued']:,} points issued; wrote " + ", ".join(map(_written, written.values())))
     return 0

@@ -4,6 +4,8 @@ API Gateway answers an unknown route itself ("Missing Authentication Token", 403
 runs; infra/aws replaces that with GatewayResponses from infra/gateway_responses.json. This runs
 Chalice's local server (the same one `chalice local --no-autoreload` runs) with a gateway that
 answers from the same file, so development sees what production sends.
+It also serves the API docs page at /docs and the OpenAPI document at /openapi.yaml
+(infra/local/apidocs.py); the deployed API has neither.
 
     python -m infra.local.devserver [--host 127.0.0.1] [--port 8000] [--stage local]
 """
@@ -15,6 +17,8 @@ from pathlib import Path
 
 from chalice import local
 from chalice.cli.factory import CLIFactory
+
+from infra.local import apidocs
 
 ROOT = Path(__file__).resolve().parents[2]
 RESPONSES = json.loads((ROOT / "infra" / "gateway_responses.json").read_text(encoding="utf-8"))
@@ -33,6 +37,8 @@ class ContractGateway(local.LocalGateway):
     """Chalice's LocalGateway, answering an unknown route as our API Gateway does."""
 
     def handle_request(self, method, path, headers, body):  # noqa: ANN001 - Chalice's signature
+        if docs := apidocs.response(method, path):  # /docs and /openapi.yaml: local only (infra/local/apidocs.py)
+            return docs
         try:
             return super().handle_request(method, path, headers, body)
         except local.ForbiddenError as exc:

@@ -179,6 +179,7 @@ def print_welcome(api: str, dynamodb: DynamoDBLocal, fakes: LocalFakes) -> None:
     print(
         f"""
 GreenSprout API   {api}   (health: {api}/v1/health)
+API docs          {api}/docs   (the OpenAPI document: {api}/openapi.yaml)
 DynamoDB Local    {dynamodb.endpoint}   (data in {dynamodb.db_path}, log {dynamodb.log_path})
 {fakes.describe()}
 Dev secrets       {DEV_ENV_FILE}

@@ -139,6 +139,21 @@ def test_report_chart_is_a_png(report_day, tmp_path, capsys):
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and chart.stat().st_size > 10_000
 
 
+def test_report_chart_without_a_cjk_font_says_it_shows_codes_with_or_without_out(report_day, tmp_path, capsys,
+                                                                                 monkeypatch):
+    from admin import charts
+
+    monkeypatch.setattr(charts, "cjk_font", lambda text: None)  # a machine without one
+    span = ["--from", REPORT_DAY.isoformat(), "--to", REPORT_DAY.isoformat()]
+    capsys.readouterr()
+    assert admin(["report", *span, "--chart", str(tmp_path / "a.png")]) == 0
+    assert "no CJK font" in capsys.readouterr().err
+    assert admin(["report", *span, "--out", str(tmp_path / "r.txt"), "--chart", str(tmp_path / "b.png")]) == 0
+    said = capsys.readouterr()
+    assert "no CJK font" in said.out + said.err
+    assert (tmp_path / "b.png").stat().st_size > 10_000
+
+
 def test_report_usage_errors_exit_with_status_2(capsys):
     assert admin(["report", "--from", "2026-02-30", "--to", "2026-03-01"]) == 2
     assert admin(["report", "--from", "2026-03-02", "--to", "2026-03-01"]) == 2
