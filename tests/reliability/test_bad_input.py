@@ -193,7 +193,9 @@ def test_signed_webhooks_with_any_events(env, partner, batch):
 LISTS = ["/v1/me/ledger", "/v1/me/redemptions", "/v1/me/trees", "/v1/market/goods", "/v1/orgs", "/v1/me/summary",
          "/v1/merchant/redemptions", "/v1/leaderboards/users", "/v1/leaderboards/org-x", "/v1/leaderboards/orgs"]
 queries = st.dictionaries(st.sampled_from(["limit", "cursor", "kind", "period", "category", "type", "date"]),
-                          st.one_of(st.text(max_size=30), st.integers().map(str), st.just("9" * 40)), max_size=4)
+                          st.one_of(st.text(max_size=30), st.integers().map(str), st.just("9" * 40),
+                                    st.sampled_from(["²", "٣", "３", "+5", "-5", " 5", "5\n", "", "9" * 5000])),
+                          max_size=4)  # Unicode digits, signs, spaces, huge: test_number_parsing.py has each one
 
 
 @SETTINGS
