@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import string
+import time
 import uuid
 from urllib.parse import quote, urlencode
 
@@ -231,3 +232,25 @@ def test_an_oversized_signed_webhook_is_refused_cleanly(env):
     status, answer = call(env["client"], "POST", path, raw, headers=headers)
     assert 400 <= status < 500, answer
     assert_clean(status, answer, "2 MB webhook")
+
+
+
+def _signed(fake, partner: str, raw: bytes) -> tuple[str, dict]:
+    """Headers signing `raw` exactly as the partner signs its deliveries."""
+    from chalicelib.partners import signing
+
+    path, now = f"/v1/webhooks/{partner}", int(time.time())
+    if partner == "transit":
+        return path, signing.transit_headers(fake.app_id, fake.secret, "POST", path, "", raw, now)
+    return path, {"X-Bank-Timestamp": str(now), "X-Bank-Signature": signing.bank_signature(fake.webhook_secret,
+                                                                                          str(now), raw)}
+
+
+@pytest.mark.parametrize("partner", ["transit", "bank"])
+def test_a_signed_webhook_nested_past_the_recursion_limit_is_invalid_json(env, partner):
+    """A correctly signed delivery nested 20,000 levels deep: 400 INVALID_JSON, like any route's body, not a 500."""
+    fake = env["stack"].transit if partner == "transit" else env["stack"].bank
+    raw = ("[" * 20_000 + "]" * 20_000).encode()
+    path, headers = _signed(fake, partner, raw)
+    status, answer = call(env["client"], "POST", path, raw, headers=headers)
+    assert (status, answer["error"]["code"]) == (400, "INVALID_JSON"), answer
