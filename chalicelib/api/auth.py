@@ -1,10 +1,13 @@
 """POST /v1/auth/login and GET /v1/health."""
 from ..lazy import lazy
+from .fields import Field
 from .web import Routes, respond
 
 auth = lazy("chalicelib.services.auth")
 
 routes = Routes(__name__)
+LOGIN = (Field("code", "code 须为 wx.login 返回的字符串", min_length=1, max_length=128,
+               rule="code is required: the code wx.login gave, 1 to 128 characters (single use)"),)
 
 
 @routes.route("/v1/health", methods=["GET"])
@@ -14,4 +17,4 @@ def health():
 
 @routes.route("/v1/auth/login", methods=["POST"])
 def login():
-    return respond(200, auth.login(routes.body().get("code")))
+    return respond(200, auth.login(routes.body(*LOGIN)["code"]))

@@ -2,12 +2,16 @@
 from decimal import Decimal
 
 from ..lazy import lazy
+from .fields import OBJECT, QUANTITY, REQUEST_ID, Field
 from .web import Routes, respond
 
 catalog = lazy("chalicelib.services.catalog")
 checkins = lazy("chalicelib.services.checkins")
 
 routes = Routes(__name__)
+CHECKIN = (REQUEST_ID, Field("behavior", "behavior 须为低碳行为代码（见 GET /v1/behaviors）"),
+           QUANTITY,
+           Field("evidence", "凭证须为 JSON 对象", types=(OBJECT,), required=False))
 
 
 @routes.route("/v1/behaviors", methods=["GET"])
@@ -28,5 +32,5 @@ def list_behaviors():
 @routes.route("/v1/checkins", methods=["POST"])
 def create_checkin():
     caller = routes.caller()
-    status, body = checkins.checkin(caller, routes.body())
+    status, body = checkins.checkin(caller, routes.body(*CHECKIN))
     return respond(status, body)

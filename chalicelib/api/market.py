@@ -1,5 +1,6 @@
 """The marketplace as users see it: goods, redeeming, and their own redemptions."""
 from ..lazy import lazy
+from .fields import OBJECT, REQUEST_ID, Field
 from .path_ids import path_id
 from .web import Routes, respond
 
@@ -7,6 +8,8 @@ goods = lazy("chalicelib.services.goods")
 redemptions = lazy("chalicelib.services.redemptions")
 
 routes = Routes(__name__)
+REDEEM = (REQUEST_ID, Field("address", "收货地址须为对象：name、phone、region、detail", types=(OBJECT,), required=False,
+                            rule="address is an object {name, phone, region, detail}, required for physical goods"))
 
 
 @routes.route("/v1/market/goods", methods=["GET"])
@@ -17,7 +20,7 @@ def list_goods():
 @routes.route("/v1/market/goods/{goods_id}/redeem", methods=["POST"])
 def redeem(goods_id):
     caller = routes.caller()
-    status, body = redemptions.redeem(caller, path_id(goods_id), routes.body())
+    status, body = redemptions.redeem(caller, path_id(goods_id), routes.body(*REDEEM))
     return respond(status, body)
 
 

@@ -1,11 +1,14 @@
 """The caller's own account: profile, ledger, summary."""
 from ..lazy import lazy
+from .fields import NULL, STRING, Field
 from .web import Routes, respond
 
 ledger = lazy("chalicelib.services.ledger")
 profile = lazy("chalicelib.services.profile")
 
 routes = Routes(__name__)
+PROFILE = (Field("nickname", "昵称须为文字", required=False),
+           Field("avatar_url", "头像地址无效", types=(STRING, NULL), required=False))
 
 
 @routes.route("/v1/me", methods=["GET"])
@@ -16,7 +19,7 @@ def get_me():
 @routes.route("/v1/me", methods=["PATCH"])
 def patch_me():
     caller = routes.caller()
-    return respond(200, profile.update(caller, routes.body()))
+    return respond(200, profile.update(caller, routes.body(*PROFILE)))
 
 
 @routes.route("/v1/me/ledger", methods=["GET"])

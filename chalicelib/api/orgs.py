@@ -1,12 +1,16 @@
 """Organizations: list, detail, join."""
+from ..domain.orgs import INVITE_MAX
 from ..errors import NotFoundError
 from ..lazy import lazy
+from .fields import Field
 from .path_ids import path_id
 from .web import Routes, respond
 
 orgs = lazy("chalicelib.services.orgs")
 
 routes = Routes(__name__)
+JOIN = (Field("invite_code", "请填写邀请码", min_length=1, max_length=INVITE_MAX,
+              rule=f"invite_code is required: the organization's invite code, 1 to {INVITE_MAX} characters"),)
 
 
 @routes.route("/v1/orgs", methods=["GET"])
@@ -23,4 +27,4 @@ def get_org(org_id):
 def join_org(org_id):
     caller = routes.caller()
     org_id = path_id(org_id, NotFoundError("没有这个组织"))
-    return respond(200, orgs.join(caller, org_id, routes.body()))
+    return respond(200, orgs.join(caller, org_id, routes.body(*JOIN)))

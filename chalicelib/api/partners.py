@@ -1,6 +1,7 @@
 """Partners: consent (bind, revoke), pulls, and the partners' signed pushes."""
 from ..errors import UnknownPartnerError
 from ..lazy import lazy
+from .fields import Field
 from .path_ids import path_id
 from .web import Routes, respond
 
@@ -10,6 +11,8 @@ partners = lazy("chalicelib.services.partners")
 webhooks = lazy("chalicelib.services.webhooks")
 
 routes = Routes(__name__)
+CONSENT = (Field("phone_code", "phone_code 须为手机号按钮返回的 code", min_length=1, max_length=128,
+                 rule="phone_code is required: the one-time code of the getPhoneNumber button, 1 to 128 characters"),)
 
 
 @routes.route("/v1/partners", methods=["GET"])
@@ -20,7 +23,7 @@ def list_partners():
 @routes.route("/v1/partners/{partner_id}/consent", methods=["PUT"])
 def bind_partner(partner_id):
     caller = routes.caller()
-    return respond(200, consent.bind(caller, path_id(partner_id, UnknownPartnerError()), routes.body()))
+    return respond(200, consent.bind(caller, path_id(partner_id, UnknownPartnerError()), routes.body(*CONSENT)))
 
 
 @routes.route("/v1/partners/{partner_id}/consent", methods=["DELETE"])

@@ -1,12 +1,14 @@
 """The caller's rights over their data: export everything (GET /v1/me/export), delete the account (DELETE /v1/me)."""
-from ..errors import ValidationError
 from ..lazy import lazy
+from .fields import Field
 from .web import Routes, respond
 
 erasure = lazy("chalicelib.services.erasure")
 export = lazy("chalicelib.services.export")
 
 routes = Routes(__name__)
+CONFIRM_MESSAGE = "请确认注销：confirm 须为 \"DELETE\""
+DELETE_ME = (Field("confirm", CONFIRM_MESSAGE, rule='confirm is required: the string "DELETE"'),)
 
 
 @routes.route("/v1/me/export", methods=["GET"])
@@ -17,7 +19,7 @@ def export_me():
 @routes.route("/v1/me", methods=["DELETE"])
 def delete_me():
     caller = routes.caller(deleted_ok=True)  # asked again after the deletion: answered the same
-    if routes.body().get("confirm") != "DELETE":
-        raise ValidationError("请确认注销：confirm 须为 \"DELETE\"", field="confirm")
+    if routes.body(*DELETE_ME)["confirm"] != "DELETE":
+        raise DELETE_ME[0].refuse("value")
     erasure.delete_account(caller.user_id, channel="user")
     return respond(200, {"deleted": True})

@@ -1,6 +1,7 @@
 """Trees to adopt, adopting one, and the caller's adoptions with their certificates."""
 from ..errors import NotFoundError
 from ..lazy import lazy
+from .fields import REQUEST_ID
 from .path_ids import path_id
 from .web import Routes, respond
 
@@ -18,7 +19,7 @@ def list_trees():
 def adopt_tree(tree_id):
     caller = routes.caller()
     tree_id = path_id(tree_id, NotFoundError("没有这种树苗"))
-    status, body = trees.adopt(caller, tree_id, routes.body())
+    status, body = trees.adopt(caller, tree_id, routes.body(REQUEST_ID))
     return respond(status, body)
 
 

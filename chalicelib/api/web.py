@@ -23,6 +23,7 @@ from ..errors import (
 from ..lazy import lazy
 from ..services import tokens
 from ..services.tokens import Caller
+from .fields import Field, parse
 
 revocations = lazy("chalicelib.services.revocations")
 
@@ -75,11 +76,12 @@ class Routes(Blueprint):
 
         return decorator
 
-    def body(self) -> dict:
-        """The request's JSON object; INVALID_JSON or VALIDATION_ERROR otherwise."""
+    def body(self, *fields: Field) -> dict:
+        """The request's JSON object with its `fields` checked (api/fields.py); INVALID_JSON or VALIDATION_ERROR
+        otherwise."""
         raw = self.current_request.raw_body
         if not raw:
-            return {}
+            return parse({}, *fields)
         if len(raw) > MAX_BODY_BYTES:
             raise RequestTooLargeError(max_bytes=MAX_BODY_BYTES)
         try:
@@ -87,8 +89,9 @@ class Routes(Blueprint):
         except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: absurdly deep nesting
             raise InvalidJSONError() from None
         if not isinstance(body, dict):
-            raise ValidationError("请求体须为 JSON 对象", field="body")
-        return body
+            raise ValidationError("请求体须为 JSON 对象", field="body", reason="type", expected=["object"],
+                                  rule="the body must be a JSON object")
+        return parse(body, *fields)
 
     def caller(self, deleted_ok: bool = False) -> Caller:
         """The verified caller; a write beyond the caller's per-minute allowance is RATE_LIMITED here,

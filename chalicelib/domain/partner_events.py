@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from . import clock
+from . import clock, numbers
 
 ID_MAX = 128
 DISTANCE_MAX_M = 200_000  # a city bus or metro ride longer than 200 km is not a ride: malformed
@@ -54,19 +54,15 @@ def _moment(raw: dict, name: str) -> datetime | None:
         return None
 
 
-def _whole(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def parse_ride(raw: object) -> PartnerEvent | None:
     """A transit ride (shared/partners/transit.md), or None when it is malformed."""
     if not isinstance(raw, dict):
         return None
     ride_id, user_ref, boarded_at = _text(raw, "ride_id"), _text(raw, "user_ref"), _moment(raw, "boarded_at")
-    mode, distance = raw.get("mode"), _whole(raw.get("distance_m"))
+    mode, distance = raw.get("mode"), numbers.bounded_int(raw.get("distance_m"), 0, DISTANCE_MAX_M)
     if not (ride_id and user_ref and boarded_at) or mode not in ("bus", "metro"):
         return None
-    if raw.get("distance_m") is not None and (distance is None or not 0 <= distance <= DISTANCE_MAX_M):
+    if raw.get("distance_m") is not None and distance is None:  # a string, a bool, a float, out of range
         return None
     if mode == "metro" and not distance:
         return None

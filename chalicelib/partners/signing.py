@@ -10,7 +10,10 @@ import hmac
 import secrets
 from urllib.parse import urlencode
 
+from ..domain.numbers import ascii_int
+
 MAX_SKEW_SECONDS = 300
+TIMESTAMP_DIGITS = 12  # Unix seconds, ASCII digits only: isdigit() would let "²" through to int()
 NONCE_LENGTH = 32
 NONCE_MIN, NONCE_MAX = 16, 64
 
@@ -54,12 +57,13 @@ def verify_transit(headers: dict[str, str], app_id: str, secret: str, method: st
     nonce = headers.get("x-nonce") or ""
     if not hmac.compare_digest((headers.get("x-app-id") or "").encode(), app_id.encode()):
         raise SignatureError("unknown app id")
-    if not (NONCE_MIN <= len(nonce) <= NONCE_MAX) or not timestamp.isdigit():
+    seconds = ascii_int(timestamp, TIMESTAMP_DIGITS)
+    if not (NONCE_MIN <= len(nonce) <= NONCE_MAX) or seconds is None:
         raise SignatureError("missing or malformed nonce or timestamp")
     expected = transit_signature(secret, method, path, query, timestamp, nonce, body)
     if not hmac.compare_digest(signature.encode(), expected.encode()):
         raise SignatureError("signature mismatch")
-    if abs(now - int(timestamp)) > MAX_SKEW_SECONDS:
+    if abs(now - seconds) > MAX_SKEW_SECONDS:
         raise SignatureError("stale timestamp", replay=True)
     return nonce
 
@@ -76,10 +80,11 @@ def verify_bank(headers: dict[str, str], secret: str, body: bytes, now: float) -
     The bank doc answers BAD_SIGNATURE for a timestamp more than 300 s away, so `replay` stays False here.
     """
     signature, timestamp = headers.get("x-bank-signature") or "", headers.get("x-bank-timestamp") or ""
-    if not timestamp.isdigit():
+    seconds = ascii_int(timestamp, TIMESTAMP_DIGITS)
+    if seconds is None:
         raise SignatureError("missing or malformed timestamp")
     if not hmac.compare_digest(signature.encode(), bank_signature(secret, timestamp, body).encode()):
         raise SignatureError("signature mismatch")
-    if abs(now - int(timestamp)) > MAX_SKEW_SECONDS:
+    if abs(now - seconds) > MAX_SKEW_SECONDS:
         raise SignatureError("stale timestamp")
     return signature

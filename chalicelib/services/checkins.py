@@ -98,7 +98,8 @@ def evidence_of(rule: Rule, raw: object) -> dict:
         else:
             value = raw.get(name)
             if not isinstance(value, str) or not 1 <= len(value) <= 256:
-                raise ValidationError("凭证不完整", field=f"evidence.{name}")
+                raise ValidationError("凭证不完整", field=f"evidence.{name}", reason="length", min_length=1,
+                                      max_length=256, rule=f"evidence.{name}: a string of 1 to 256 characters")
             evidence[name] = value
     return evidence
 

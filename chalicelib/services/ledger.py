@@ -1,7 +1,7 @@
 """Reading the caller's ledger and summary: each one DynamoDB Query."""
 from __future__ import annotations
 
-from ..domain import clock
+from ..domain import clock, numbers
 from ..errors import ValidationError
 from ..store import cursor as cursors
 from ..store.models import BehaviorMonth, LedgerEntry
@@ -17,11 +17,14 @@ NAMES = {"tree_uptake": "认养树木固碳"}  # summary codes that are not cata
 
 
 def parse_limit(raw: str | None) -> int:
+    """`?limit=`: 1..100 in ASCII digits (domain/numbers.py: no '²', '３', sign, space or 5,000 nines)."""
     if raw is None:
         return 20
-    if not raw.isdigit() or not 1 <= int(raw) <= 100:
-        raise ValidationError("limit 须为 1 到 100 的整数", field="limit")
-    return int(raw)
+    limit = numbers.ascii_int(raw, 3)
+    if limit is None or not 1 <= limit <= 100:
+        raise ValidationError("limit 须为 1 到 100 的整数", field="limit", reason="range", minimum=1, maximum=100,
+                              rule="limit: a whole number from 1 to 100 in ASCII digits (default 20)")
+    return limit
 
 
 def page(caller: Caller, query: dict) -> dict:

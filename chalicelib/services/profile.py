@@ -78,7 +78,9 @@ def clean_nickname(raw: object) -> str:
         raise ValidationError("昵称须为文字", field="nickname")
     name = unicodedata.normalize("NFC", raw).strip()
     if not 1 <= len(name) <= NICKNAME_MAX:
-        raise ValidationError(f"昵称须为 1 到 {NICKNAME_MAX} 个字", field="nickname")
+        raise ValidationError(f"昵称须为 1 到 {NICKNAME_MAX} 个字", field="nickname", reason="length", min_length=1,
+                              max_length=NICKNAME_MAX,
+                              rule=f"nickname: 1 to {NICKNAME_MAX} characters once spaces around it are trimmed")
     if any(unicodedata.category(ch)[0] == "C" or unicodedata.category(ch) in ("Zl", "Zp") for ch in name):
         raise ValidationError("昵称不能包含控制字符", field="nickname")
     if any(ch in "<>\"'`\\" for ch in name):

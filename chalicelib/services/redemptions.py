@@ -79,7 +79,7 @@ def _address(goods: rules.Goods, raw: object) -> dict | None:
     try:
         return rules.clean_address(raw)
     except rules.AddressError as exc:
-        raise ValidationError(str(exc), field=exc.field) from None
+        raise ValidationError(str(exc), field=exc.field, **exc.rule) from None
 
 
 def _issue(user_id: str, goods: rules.Goods, address: dict | None,

@@ -8,6 +8,7 @@ once exactly one transaction passes; the others learn why from the redemption.
 from __future__ import annotations
 
 import random
+import re
 import time
 from datetime import date, datetime
 
@@ -31,6 +32,7 @@ from .ledger import parse_limit
 from .staff import require_staff
 from .tokens import Caller
 
+ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 MAX_ATTEMPTS = 5
 
 
@@ -134,6 +136,10 @@ def _day(raw: str | None) -> date:
     if not raw:
         return clock.business_day(clock.now())
     try:
+        if not ISO_DAY.fullmatch(raw):  # ASCII digits only: fromisoformat also takes 20261123 and 2026-W48-1
+            raise ValueError(raw)
         return date.fromisoformat(raw)
     except ValueError:
-        raise ValidationError("date 须为 YYYY-MM-DD", field="date") from None
+        raise ValidationError("date 须为 YYYY-MM-DD", field="date", reason="pattern", pattern=ISO_DAY.pattern,
+                              rule="date: a day as YYYY-MM-DD in ASCII digits (default: today, Asia/Shanghai)",
+                              ) from None

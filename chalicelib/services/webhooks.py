@@ -68,7 +68,7 @@ def _verify(partner_id: str, headers: dict[str, str], query: dict[str, str], bod
 def _events(body: bytes) -> list:
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested past Python's limit
         raise InvalidJSONError() from None
     events = data.get("events") if isinstance(data, dict) else None
     if not isinstance(events, list) or len(events) > MAX_EVENTS:

@@ -13,7 +13,7 @@ import time
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from ..domain import clock
+from ..domain import clock, numbers
 from ..domain.caps import award_day_total
 from ..errors import AccountFrozenError, InvalidWeRunDataError, SessionExpiredError, ValidationError
 from ..partners.wechat_phone import UndecryptableError, decrypt_user_data
@@ -28,6 +28,8 @@ from .tokens import Caller
 BEHAVIOR = "walk_steps"
 MAX_AGE_SECONDS = 600  # a watermark older than this is a replay
 FUTURE_SKEW_SECONDS = 300
+EPOCH_MAX = 10**11  # seconds: far beyond any real timestamp, well inside what datetime and float take
+STEPS_MAX = 1_000_000  # a day's steps above this are not a day's steps: the record is skipped as malformed
 MAX_FIELD = 16384
 
 
@@ -82,11 +84,16 @@ def _response(steps: dict[date, int], awarded: dict) -> dict:
 def _decoded(body: dict, name: str) -> bytes:
     raw = body.get(name)
     if not isinstance(raw, str) or not 0 < len(raw) <= MAX_FIELD:
-        raise ValidationError(f"{name} 须为 wx.getWeRunData 返回的字符串", field=name)
+        raise ValidationError(f"{name} 须为 wx.getWeRunData 返回的字符串", field=name,
+                              reason="length" if isinstance(raw, str) else "type", min_length=1,
+                              max_length=MAX_FIELD, rule=f"{name}: base64 text of wx.getWeRunData, at most {MAX_FIELD} "
+                                                         "characters")
     try:
         return base64.b64decode(raw, validate=True)
     except (binascii.Error, ValueError):
-        raise ValidationError(f"{name} 不是有效的 base64", field=name) from None
+        raise ValidationError(f"{name} 不是有效的 base64", field=name, reason="pattern",
+                              rule=f"{name}: standard base64 (A-Z a-z 0-9 + / and = padding) of wx.getWeRunData",
+                              ) from None
 
 
 def _session_key(account: Account) -> str:
@@ -108,8 +115,8 @@ def _recent_steps(data: dict) -> dict[date, int]:
     watermark, items = data.get("watermark"), data.get("stepInfoList")
     if not isinstance(watermark, dict) or watermark.get("appid") != get_settings().wechat_appid:
         raise InvalidWeRunDataError(reason="appid")
-    stamp = watermark.get("timestamp")
-    if not isinstance(stamp, int) or not -FUTURE_SKEW_SECONDS <= time.time() - stamp <= MAX_AGE_SECONDS:
+    stamp = numbers.bounded_int(watermark.get("timestamp"), 0, EPOCH_MAX)
+    if stamp is None or not -FUTURE_SKEW_SECONDS <= time.time() - stamp <= MAX_AGE_SECONDS:
         raise InvalidWeRunDataError(reason="stale")
     if not isinstance(items, list):
         raise InvalidWeRunDataError(reason="stepInfoList")
@@ -118,7 +125,8 @@ def _recent_steps(data: dict) -> dict[date, int]:
     steps: dict[date, int] = {}
     for item in items:
         ts, step = (item.get("timestamp"), item.get("step")) if isinstance(item, dict) else (None, None)
-        if not isinstance(ts, int) or not isinstance(step, int) or isinstance(step, bool) or step < 0:
+        ts, step = numbers.bounded_int(ts, 0, EPOCH_MAX), numbers.bounded_int(step, 0, STEPS_MAX)
+        if ts is None or step is None:
             continue
         day = clock.business_day(datetime.fromtimestamp(ts, clock.SHANGHAI))
         if day in wanted:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import string
+import time
 import uuid
 from urllib.parse import quote, urlencode
 
@@ -193,7 +194,9 @@ def test_signed_webhooks_with_any_events(env, partner, batch):
 LISTS = ["/v1/me/ledger", "/v1/me/redemptions", "/v1/me/trees", "/v1/market/goods", "/v1/orgs", "/v1/me/summary",
          "/v1/merchant/redemptions", "/v1/leaderboards/users", "/v1/leaderboards/org-x", "/v1/leaderboards/orgs"]
 queries = st.dictionaries(st.sampled_from(["limit", "cursor", "kind", "period", "category", "type", "date"]),
-                          st.one_of(st.text(max_size=30), st.integers().map(str), st.just("9" * 40)), max_size=4)
+                          st.one_of(st.text(max_size=30), st.integers().map(str), st.just("9" * 40),
+                                    st.sampled_from(["²", "٣", "３", "+5", "-5", " 5", "5\n", "", "9" * 5000])),
+                          max_size=4)  # Unicode digits, signs, spaces, huge: test_number_parsing.py has each one
 
 
 @SETTINGS
@@ -229,3 +232,25 @@ def test_an_oversized_signed_webhook_is_refused_cleanly(env):
     status, answer = call(env["client"], "POST", path, raw, headers=headers)
     assert 400 <= status < 500, answer
     assert_clean(status, answer, "2 MB webhook")
+
+
+
+def _signed(fake, partner: str, raw: bytes) -> tuple[str, dict]:
+    """Headers signing `raw` exactly as the partner signs its deliveries."""
+    from chalicelib.partners import signing
+
+    path, now = f"/v1/webhooks/{partner}", int(time.time())
+    if partner == "transit":
+        return path, signing.transit_headers(fake.app_id, fake.secret, "POST", path, "", raw, now)
+    return path, {"X-Bank-Timestamp": str(now), "X-Bank-Signature": signing.bank_signature(fake.webhook_secret,
+                                                                                          str(now), raw)}
+
+
+@pytest.mark.parametrize("partner", ["transit", "bank"])
+def test_a_signed_webhook_nested_past_the_recursion_limit_is_invalid_json(env, partner):
+    """A correctly signed delivery nested 20,000 levels deep: 400 INVALID_JSON, like any route's body, not a 500."""
+    fake = env["stack"].transit if partner == "transit" else env["stack"].bank
+    raw = ("[" * 20_000 + "]" * 20_000).encode()
+    path, headers = _signed(fake, partner, raw)
+    status, answer = call(env["client"], "POST", path, raw, headers=headers)
+    assert (status, answer["error"]["code"]) == (400, "INVALID_JSON"), answer
