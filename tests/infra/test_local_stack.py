@@ -1,9 +1,9 @@
 """`make run` as a newcomer, an operator and a CI script meet it.
 
-One `make run` for the module (its own API port and `.local` directory, so it runs beside a developer's):
-the banner's commands work pasted in order, the console finds the running stack by itself (and never when the
-environment names a deployment), and SIGTERM to `make run` leaves no process and no busy port behind.
-The last test stops the stack: keep it last.
+One `make run` for the module, started by the README's lines "From a script or CI" (on its own API port and
+`.local` directory, so it runs beside a developer's): the banner's commands work pasted in order, the console
+finds the running stack by itself (and never when the environment names a deployment), and SIGTERM to
+`make run` leaves no process and no busy port behind. The last test stops the stack: keep it last.
 """
 from __future__ import annotations
 
@@ -28,21 +28,43 @@ START_TIMEOUT_SECONDS = 240
 BANNER_END = "Ctrl-C stops everything"
 
 
+def readme_script_lines() -> list[str]:
+    """The shell lines of the README's "From a script or CI"."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = text[text.index("### From a script or CI"):]
+    start = block.index("```sh\n") + 6
+    return block[start:block.index("\n```", start)].splitlines()
+
+
 class MakeRun:
-    """A `make run` in the background, as a script starts it, with its output collected."""
+    """`make run` started by the README's lines for scripts, on the test's port; its output collected."""
 
     def __init__(self, env: dict[str, str], local_dir: Path, port: int) -> None:
         self.env, self.local_dir, self.port = env, local_dir, port
-        self.lines: list[str] = []
-        self.process = subprocess.Popen(["make", "--no-print-directory", "run"], cwd=ROOT, env=env,
-                                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                        stderr=subprocess.STDOUT, text=True)
+        self.log = Path(env["TMPDIR"]) / "greensprout-run.log"
+        *start, stop = readme_script_lines()
+        assert stop.startswith("kill -TERM $stack; wait $stack"), stop
+        script = [line.replace("127.0.0.1:8000", f"127.0.0.1:{port}") for line in start]
+        script += ['echo "::ready $stack::"', "wait $stack", 'echo "::stopped $?::"']  # the README's stop, the
+        # signal sent by the test (SIGTERM to $stack)
+        self.shell = subprocess.Popen(["bash", "-c", "\n".join(script)], cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
+                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.shell_lines: list[str] = []
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
+        self.pid: int | None = None
 
     def _read(self) -> None:
-        for line in self.process.stdout:
-            self.lines.append(line.rstrip("\n"))
+        for line in self.shell.stdout:
+            self.shell_lines.append(line.rstrip("\n"))
+
+    @property
+    def shell_output(self) -> str:
+        return "\n".join(self.shell_lines)
+
+    @property
+    def lines(self) -> list[str]:
+        return self.log.read_text().splitlines() if self.log.exists() else []
 
     @property
     def output(self) -> str:
@@ -50,10 +72,11 @@ class MakeRun:
 
     def wait_for_banner(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while BANNER_END not in self.output:
-            assert self.process.poll() is None, f"make run exited {self.process.returncode}:\n{self.output}"
-            assert time.monotonic() < deadline, f"no banner after {START_TIMEOUT_SECONDS} s:\n{self.output}"
+        while not (ready := re.search(r"::ready (\d+)::", self.shell_output)) or BANNER_END not in self.output:
+            assert self.shell.poll() is None, f"exited {self.shell.returncode}:\n{self.shell_output}\n{self.output}"
+            assert time.monotonic() < deadline, f"not ready after {START_TIMEOUT_SECONDS} s:\n{self.output}"
             time.sleep(0.5)
+        self.pid = int(ready.group(1))
 
     def banner_commands(self) -> list[str]:
         """The indented lines under "Try it", as printed."""
@@ -78,9 +101,12 @@ class MakeRun:
         return found
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            self.process.wait(timeout=60)
+        if self.shell.poll() is None:
+            if self.pid:
+                os.kill(self.pid, signal.SIGTERM)
+            else:
+                self.shell.terminate()
+            self.shell.wait(timeout=60)
 
 
 def _free_port_block() -> int:
@@ -102,7 +128,8 @@ def _clean_env(stack) -> dict[str, str]:
 def make_run(stack, tmp_path_factory):
     local_dir = tmp_path_factory.mktemp("local")
     port = _free_port_block()
-    env = {**_clean_env(stack), "GREENSPROUT_LOCAL_DIR": str(local_dir), "GREENSPROUT_API_PORT": str(port)}
+    env = {**_clean_env(stack), "GREENSPROUT_LOCAL_DIR": str(local_dir), "GREENSPROUT_API_PORT": str(port),
+           "TMPDIR": str(local_dir)}
     running = MakeRun(env, local_dir, port)
     try:
         running.wait_for_banner()
@@ -133,6 +160,10 @@ def _run_pasted(commands: list[str], env: dict[str, str]) -> list[tuple[str, int
 
 def _answers(output: str) -> list[dict]:
     return [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+
+
+def test_the_readmes_script_lines_start_the_stack_and_use_the_console(make_run):
+    assert "accounts checked: 0; mismatches: 0" in make_run.shell_output, make_run.shell_output
 
 
 def test_the_banners_commands_work_pasted_in_order(make_run):
@@ -183,12 +214,13 @@ def test_sigterm_to_make_run_stops_everything_and_frees_every_port(make_run):
     """What a script or CI does: `make run &`, then `kill -TERM $!` (README, "From a script or CI")."""
     ports, before = make_run.ports(), make_run.processes()
     assert len(ports) == 5 and not any(port_is_free(port) for port in ports), ports
-    assert len(before) >= 5, before  # make, the stack, DynamoDB Local's Java, the API, the jobs
+    assert make_run.pid in before and len(before) >= 6, before  # bash, make, the stack, Java, the API, the jobs
     started = time.monotonic()
-    make_run.process.send_signal(signal.SIGTERM)
-    make_run.process.wait(timeout=60)
+    os.kill(make_run.pid, signal.SIGTERM)
+    make_run.shell.wait(timeout=60)
     assert time.monotonic() - started < 30
     make_run.reader.join(timeout=10)
+    assert "::stopped 143::" in make_run.shell_output  # make ends by the signal, as the README says
     assert "==> stopped" in make_run.output
     assert make_run.processes() == []
     assert [port for port in ports if not port_is_free(port)] == []
