@@ -241,7 +241,7 @@ Try it: paste these lines in order into bash, from the repo:
 {commands}
 
 Ctrl-C stops everything; from a script or CI: kill -TERM {os.getppid() if _under_make() else os.getpid()} \
-(the pid of `make run`; kill -INT does nothing to a background job).""",
+(kill -INT does nothing to a background job).""",
         flush=True,
     )
 
