@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import date
 
 from chalicelib.settings import SettingsError
 
+from . import local_stack
+from .demo import add_parsers as _add_demo
 from .privacy import add_parsers as _add_privacy
 from .privacy import add_user_parsers as _add_privacy_user
 from .redemptions import add_parsers as _add_marketplace
@@ -128,6 +131,7 @@ def _parser() -> argparse.ArgumentParser:
     reseal.add_argument("--page-size", type=_page_count, default=100, metavar="N", help="items a page (default 100)")
     stats = sub.add_parser("stats", parents=[common], help="the public stats, plus daily active users over time")
     stats.add_argument("--days", type=int, default=14, help="days of daily active users to show (1 to 90)")
+    _add_demo(sub, common, writes)  # demo rides (admin/demo.py)
     audit = sub.add_parser("audit", parents=[common], help="the audit trail")
     audit.add_argument("--since", help="ISO date or time, default the last 30 days")
     return parser
@@ -139,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2, message already printed)
         return exc.code if isinstance(exc.code, int) else 2
+    if note := local_stack.use_if_no_deployment():  # before the models read their endpoint and table names
+        print(f"python -m admin: {note}", file=sys.stderr)
     try:
         from botocore.exceptions import BotoCoreError, ClientError
         from pynamodb.exceptions import PynamoDBException
@@ -146,7 +152,8 @@ def main(argv: list[str] | None = None) -> int:
         from . import commands
         from .console import CommandError, Output, UsageError
     except SettingsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        local = not any(os.environ.get(name) for name in local_stack.DEPLOYMENT_SETTINGS)
+        print(f"error: {exc}" + (f" ({local_stack.NO_SETTINGS_HINT})" if local else ""), file=sys.stderr)
         return 1
     out = Output(getattr(args, "json", False))
     try:

@@ -14,6 +14,10 @@
   mobile number that a message might still carry. urllib3 is held at INFO: at DEBUG it logs request
   URLs, and WeChat's code2session URL carries the app secret.
 
+Locally (`make run`, infra/local/devserver.py) `use_readable_lines` swaps the JSON for one short line per
+request (`12:03:04 POST /v1/checkins 201 14 ms u_... DAILY_LIMIT_REACHED`) and leaves the metrics out; a
+deployed stage never calls it, so Lambda always writes the JSON lines.
+
 Field names follow Powertools for AWS Lambda's Logger (level, location, message, timestamp, service),
 so dashboards and queries carry over; the package itself is not used, because it adds about 25 ms and
 8 MB to every cold start for the two things needed here (docs/reliability.md).
@@ -80,6 +84,36 @@ def install(app_log: logging.Logger) -> None:
         if type(handler).__name__.startswith("LambdaLoggerHandler"):
             handler.setFormatter(formatter)
     logging.getLogger("urllib3").setLevel(logging.INFO)
+
+
+class ReadableFormatter(logging.Formatter):
+    """Local development: a request is one short line (time, method, route, status, latency, user, error
+    code); any other record is `time LEVEL logger: message`, masked as the JSON lines are."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        stamp = time.strftime("%H:%M:%S", time.localtime(record.created))
+        fields = getattr(record, "fields", None) or {}
+        if record.name == request_logger.name and "route" in fields:
+            parts = [stamp, fields["method"], fields["route"], str(fields["status"]), f"{fields['latency_ms']:.0f} ms",
+                     fields.get("user_id") or "-", fields.get("error_code") or ""]
+            return " ".join(parts).rstrip()
+        line = f"{stamp} {record.levelname} {record.name}: {scrub(record.getMessage())}"
+        if record.exc_info:
+            line += "\n" + scrub(self.formatException(record.exc_info))
+        return line
+
+
+def _not_a_metric(record: logging.LogRecord) -> bool:
+    return getattr(record, "emf", None) is None
+
+
+def use_readable_lines(app_log: logging.Logger) -> None:
+    """Local development only (infra/local/devserver.py): readable lines instead of JSON on the app logger's
+    handlers, and no EMF metrics lines (nothing reads them off AWS)."""
+    for handler in app_log.handlers:
+        handler.setFormatter(ReadableFormatter())
+        if _not_a_metric not in handler.filters:
+            handler.addFilter(_not_a_metric)
 
 
 def bind_user(user_id: str) -> None:

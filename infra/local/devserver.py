@@ -3,7 +3,9 @@
 API Gateway answers an unknown route itself ("Missing Authentication Token", 403) before any Lambda
 runs; infra/aws replaces that with GatewayResponses from infra/gateway_responses.json. This runs
 Chalice's local server (the same one `chalice local --no-autoreload` runs) with a gateway that
-answers from the same file, so development sees what production sends.
+answers from the same file, so development sees what production sends. Each request is logged once,
+as one short readable line (chalicelib/observability.py's `use_readable_lines`), instead of a JSON line
+and an access line.
 It also serves the API docs page at /docs and the OpenAPI document at /openapi.yaml
 (infra/local/apidocs.py); the deployed API has neither.
 
@@ -49,6 +51,13 @@ class ContractGateway(local.LocalGateway):
                                 gateway_body("MISSING_AUTHENTICATION_TOKEN")) from None
 
 
+class QuietRequestHandler(local.ChaliceRequestHandler):
+    """Chalice's request handler without the access line: the app's own request line says it all."""
+
+    def log_request(self, code="-", size="-"):  # noqa: ANN001 - BaseHTTPRequestHandler's signature
+        pass
+
+
 def create_server(host: str, port: int, stage: str) -> local.LocalDevServer:
     factory = CLIFactory(project_dir=str(ROOT))
     config = factory.create_config_obj(chalice_stage_name=stage)
@@ -58,7 +67,10 @@ def create_server(host: str, port: int, stage: str) -> local.LocalDevServer:
         # Chalice swaps the app's class for one deriving from it and cannot do it twice in one process (a test
         # making a second server): give the app its own class back first.
         app.__class__ = local.CustomLocalChalice.__bases__[1]
-    return local.create_local_server(app, config, host, port)
+    # What local.create_local_server does, with our request handler.
+    local.CustomLocalChalice.__bases__ = (local.LocalChalice, app.__class__)
+    app.__class__ = local.CustomLocalChalice
+    return local.LocalDevServer(app, config, host, port, handler_cls=QuietRequestHandler)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,6 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stage", default="local")
     args = parser.parse_args(argv)
     server = create_server(args.host, args.port, args.stage)
+    from chalicelib import observability
+
+    observability.use_readable_lines(server.app_object.log)
     try:
         server.serve_forever()  # prints "Serving on http://HOST:PORT"
     except KeyboardInterrupt:

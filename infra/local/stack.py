@@ -5,12 +5,17 @@
 Starts DynamoDB Local (data kept in .local/dynamodb), the fake partners, creates the tables and the demo
 catalog (`python -m admin init-db`, `seed-demo`), then serves the API with `chalice local` on
 http://127.0.0.1:8000 and keeps `python -m admin run-jobs` running (what AWS runs on schedules and streams).
-Development secrets are generated once into .local/dev.env and reused. Ctrl-C or SIGTERM stops everything it
-started, and it exits 0.
+Development secrets are generated once into .local/dev.env and reused. While it runs, .local/stack.env holds
+the settings its children got, so `python -m admin` run from the repo in another terminal finds the local
+stack by itself (admin/local_stack.py). Ctrl-C or SIGTERM stops everything it started, and it exits 0.
+
+GREENSPROUT_API_PORT (default 8000; the other servers take the ports 1, 10, 20 and 30 above it, or free ones when
+those are busy) and GREENSPROUT_LOCAL_DIR (default .local) run a second stack beside the first (the tests do).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
@@ -22,16 +27,20 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from admin import local_stack
 from infra.local.dynamodb_local import DynamoDBLocal, DynamoDBLocalError, free_port
 from infra.local.fakes import LocalFakes, start_fakes
 from infra.local.shutdown import sigterm_as_keyboard_interrupt
 
 ROOT = Path(__file__).resolve().parents[2]
-LOCAL_DIR = ROOT / ".local"
+LOCAL_DIR = local_stack.local_dir()
 DEV_ENV_FILE = LOCAL_DIR / "dev.env"
-API_HOST, API_PORT = "127.0.0.1", 8000
-DYNAMODB_PORT, WECHAT_PORT = 8001, 8010
-TRANSIT_PORT, BANK_PORT = 8020, 8030
+STACK_ENV_FILE = LOCAL_DIR / local_stack.FILE_NAME
+API_HOST, API_PORT = "127.0.0.1", int(os.environ.get("GREENSPROUT_API_PORT") or 8000)
+DEMO_CATALOG = ROOT / "admin" / "demo_catalog.json"
+# The other servers' ports follow the API's (8001, 8010, 8020, 8030 beside 8000), or any free one when busy.
+DYNAMODB_PORT, WECHAT_PORT = API_PORT + 1, API_PORT + 10
+TRANSIT_PORT, BANK_PORT = API_PORT + 20, API_PORT + 30
 WECHAT_APPID = "wx-local-demo"
 PARTNER_IDS = {"TRANSIT_APP_ID": "gs-local", "BANK_CLIENT_ID": "gs-local"}
 HEALTH_TIMEOUT_SECONDS = 60.0
@@ -80,11 +89,10 @@ def load_dev_env(path: Path = DEV_ENV_FILE) -> dict[str, str]:
     return values
 
 
-def stack_env(dynamodb_endpoint: str, fakes: LocalFakes, dev_env: dict[str, str]) -> dict[str, str]:
-    """Every child's environment: the settings of shared/contract/operations.md, pointed at this machine."""
+def stack_settings(dynamodb_endpoint: str, fakes: LocalFakes, dev_env: dict[str, str]) -> dict[str, str]:
+    """The app's settings (chalicelib/settings.py), pointed at this machine; also what .local/stack.env holds."""
     region = "ap-northeast-1"
     return {
-        **os.environ,
         "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_endpoint,
         "AWS_ACCESS_KEY_ID": "local",
         "AWS_SECRET_ACCESS_KEY": "local",
@@ -95,9 +103,14 @@ def stack_env(dynamodb_endpoint: str, fakes: LocalFakes, dev_env: dict[str, str]
         "JWT_SECRET": dev_env["JWT_SECRET"],
         "WECHAT_APPID": WECHAT_APPID,
         "WECHAT_SECRET": dev_env["WECHAT_SECRET"],
-        "PYTHONUNBUFFERED": "1",
         **fakes.env(),
+        "GREENSPROUT_API_URL": f"http://{API_HOST}:{API_PORT}",  # for the console's demo commands
     }
+
+
+def stack_env(settings: dict[str, str]) -> dict[str, str]:
+    """Every child's environment: this process's, with the stack's settings."""
+    return {**os.environ, **settings, "PYTHONUNBUFFERED": "1"}
 
 
 def run_admin(command: str, env: dict[str, str]) -> None:
@@ -172,10 +185,50 @@ def wait_for_health(url: str, children: Children) -> None:
         time.sleep(0.2)
 
 
+def demo_staff() -> tuple[dict, dict]:
+    """The demo catalog's first merchant with staff, and its first collection point."""
+    merchants = json.loads(DEMO_CATALOG.read_text(encoding="utf-8"))["merchants"]
+    staffed = [m for m in merchants if m.get("staff_openids")]
+    return (next(m for m in staffed if not m.get("collection_point")),
+            next(m for m in staffed if m.get("collection_point")))
+
+
+def try_it(api: str) -> list[str]:
+    """Commands to paste in order into bash from the repo (tests/infra/test_local_stack.py runs them)."""
+    merchant, collection = demo_staff()
+    auth, as_json = '-H "Authorization: Bearer ${}"', "-H 'Content-Type: application/json'"
+    field = "python3 -c 'import json,sys; print(json.load(sys.stdin)[\"{}\"])'"
+    unique = "'$RANDOM$RANDOM'"  # a login code works once, and each write takes a new request_id
+    return [
+        f"login() {{ curl -s -X POST {api}/v1/auth/login {as_json} -d '{{\"code\":\"wx:'\"$1\"':{unique}\"}}' "
+        f"| {field.format('token')}; }}",
+        "TOKEN=$(login o-demo)   # the demo user (any openid after wx: is a user)",
+        f"curl -s -w '\\n' {api}/v1/me {auth.format('TOKEN')}",
+        "# check in a clean plate; request_id: 8 to 64 letters, digits, _ or -, new for each write "
+        "(sent again, the first answer comes back and nothing is applied twice)",
+        f"curl -s -w '\\n' -X POST {api}/v1/checkins {auth.format('TOKEN')} {as_json} "
+        f"-d '{{\"behavior\":\"clean_plate\",\"request_id\":\"checkin-{unique}\"}}'",
+        "# 6 bus rides boarded now, pushed by the fake bus company's signed webhook (10 points each)",
+        ".venv/bin/python -m admin demo rides o-demo",
+        f"# merchant staff of {merchant['name']} ({merchant['id']}): scan codes (POST /v1/merchant/verify), "
+        "see what was verified",
+        f"STAFF=$(login {merchant['staff_openids'][0]})",
+        f"curl -s -w '\\n' {api}/v1/merchant/redemptions {auth.format('STAFF')}",
+        f"# collection point {collection['name']} ({collection['id']}): credit 2.5 kg of old clothes to the demo "
+        "user's member code",
+        f"COLLECTOR=$(login {collection['staff_openids'][0]})",
+        f"MEMBER_CODE=$(curl -s {api}/v1/me/member-code {auth.format('TOKEN')} | {field.format('member_code')})",
+        f"curl -s -w '\\n' -X POST {api}/v1/operator/credit {auth.format('COLLECTOR')} {as_json} -d '{{\"member_code\":"
+        f"\"'$MEMBER_CODE'\",\"behavior\":\"old_clothes\",\"quantity\":2.5,\"request_id\":\"credit-{unique}\"}}'",
+        f"# the console finds this stack by itself ({STACK_ENV_FILE.name} in {LOCAL_DIR}): the ledger sums to "
+        "every balance",
+        ".venv/bin/python -m admin reconcile",
+    ]
+
+
 def print_welcome(api: str, dynamodb: DynamoDBLocal, fakes: LocalFakes) -> None:
-    """The URLs, and a login a newcomer can paste."""
-    login = f"curl -s -X POST {api}/v1/auth/login -H 'Content-Type: application/json'"
-    extract = "python3 -c 'import json,sys; print(json.load(sys.stdin)[\"token\"])'"
+    """The URLs, and commands a newcomer can paste."""
+    commands = "\n".join(f"  {line}" for line in try_it(api))
     print(
         f"""
 GreenSprout API   {api}   (health: {api}/v1/health)
@@ -183,16 +236,19 @@ API docs          {api}/docs   (the OpenAPI document: {api}/openapi.yaml)
 DynamoDB Local    {dynamodb.endpoint}   (data in {dynamodb.db_path}, log {dynamodb.log_path})
 {fakes.describe()}
 Dev secrets       {DEV_ENV_FILE}
+Console settings  {STACK_ENV_FILE}   (`python -m admin` uses them while this runs)
 
-Log in as the demo user (a login code works once: change the number after o-demo: to log in again):
-  {login} -d '{{"code":"wx:o-demo:1"}}'
-Keep the token and call the API with it:
-  TOKEN=$({login} -d '{{"code":"wx:o-demo:2"}}' | {extract})
-  curl -s {api}/v1/me -H "Authorization: Bearer $TOKEN"
+Try it: paste these lines in order into bash, from the repo:
+{commands}
 
-Ctrl-C stops everything.""",
+Ctrl-C stops everything; from a script or CI: kill -TERM {os.getppid() if _under_make() else os.getpid()} \
+(kill -INT does nothing to a background job).""",
         flush=True,
     )
+
+
+def _under_make() -> bool:
+    return bool(os.environ.get("MAKELEVEL"))
 
 
 def run() -> None:
@@ -211,9 +267,12 @@ def run() -> None:
         dynamodb.start()
         fakes = start_fakes(port_or_free(WECHAT_PORT), WECHAT_APPID, dev_env["WECHAT_SECRET"],
                             {**PARTNER_IDS, **dev_env}, port_or_free(TRANSIT_PORT), port_or_free(BANK_PORT))
-        env = stack_env(dynamodb.endpoint, fakes, dev_env)
+        settings = stack_settings(dynamodb.endpoint, fakes, dev_env)
+        env = stack_env(settings)
         run_admin("init-db", env)
         run_admin("seed-demo", env)
+        # The console's settings, written before the API answers: a script that waits for it can use the console.
+        local_stack.write(STACK_ENV_FILE, settings)
         # Chalice's local server (what `chalice local --no-autoreload` runs) answering unknown routes as our
         # API Gateway does (infra/gateway_responses.json): see infra/local/devserver.py.
         api_server = [sys.executable, "-m", "infra.local.devserver", "--stage", "local"]
@@ -229,6 +288,7 @@ def run() -> None:
         for signum in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C must not cut the clean-up short
             signal.signal(signum, signal.SIG_IGN)
         print("==> stopping", flush=True)
+        STACK_ENV_FILE.unlink(missing_ok=True)
         children.stop_all()
         if fakes is not None:
             fakes.stop()

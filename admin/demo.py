@@ -1,0 +1,128 @@
+"""`python -m admin demo rides OPENID`: bus rides for a demo user of `make run`, through the real partner path.
+
+Nothing is written to the database directly. The command logs in as the user through the API (the fake WeChat
+accepts `wx:<openid>:...` codes), binds the fake bus company with the phone-number button's flow if the user is
+not bound yet (PUT /v1/partners/transit/consent; the fake WeChat and bus company learn the phone through their
+control APIs), records rides boarded now in the fake bus company's log, and has it push them to our webhook
+signed as the partner signs (POST /v1/webhooks/transit). The API awards them exactly as it would real ones: 10
+points a ride, at most 6 a day (the demo catalog's `bus_ride`).
+
+Only against fakes on this machine: the command refuses when the WeChat or bus company base URL is not local.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import secrets
+import time
+from urllib.parse import urlsplit
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+TIMEOUT = 30
+
+
+def add_parsers(sub, common: argparse.ArgumentParser, writes: argparse.ArgumentParser) -> None:
+    demo = sub.add_parser("demo", help="demo data for `make run`, through the real API and partner paths")
+    demo_sub = demo.add_subparsers(dest="action", required=True, metavar="ACTION")
+    rides = demo_sub.add_parser("rides", parents=[writes], help="bus rides pushed by the fake bus company",
+                                description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    rides.add_argument("openid", help="the user's openid, as in the login code wx:OPENID:N (e.g. o-demo)")
+    rides.add_argument("--count", type=int, default=6, help="rides boarded now (default 6, the daily cap)")
+    rides.add_argument("--api", help="the API's URL (default: the local stack's, else http://127.0.0.1:8000)")
+
+
+def _local(url: str | None, what: str) -> str:
+    from .console import CommandError  # the parsers are added before any setting is read: import when run
+
+    if not url or urlsplit(url).hostname not in LOOPBACK:
+        raise CommandError(f"demo commands drive the fakes of `make run`; the {what} is {url or 'not set'}, "
+                           "not on this machine")
+    return url.rstrip("/")
+
+
+def _call(method: str, address: str, expect: tuple[int, ...], token: str | None = None, **body) -> dict:
+    import requests
+
+    from .console import CommandError
+
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    try:
+        response = requests.request(method, address, json=body or None, headers=headers, timeout=TIMEOUT)
+    except requests.RequestException as exc:
+        raise CommandError(f"{method} {address}: {exc} (is `make run` running?)") from None
+    data = response.json() if response.content else {}
+    if response.status_code not in expect:
+        raise CommandError(f"{method} {address} answered {response.status_code}: {data}")
+    return data
+
+
+def _phone(openid: str) -> str:
+    """The demo user's phone at the fake partners: the same for the same openid."""
+    return "139" + str(int(hashlib.sha256(openid.encode()).hexdigest(), 16))[-8:]
+
+
+def _bind_transit(api: str, wechat: str, transit: str, token: str, phone: str) -> str:
+    """Binds the user to the fake bus company's rider of `phone` (the user's consent, as the mini program
+    gives it); returns the rider's user_ref."""
+    user_ref = _call("POST", f"{transit}/__fake__/riders", (200,), phone=phone)["user_ref"]
+    partners = _call("GET", f"{api}/v1/partners", (200,), token)["items"]
+    bound = any(p["id"] == "transit" and p["status"] == "bound" for p in partners)
+    known = any(a["user_ref"] == user_ref and a["active"]
+                for a in _call("GET", f"{transit}/__fake__/authorizations", (200,))["authorizations"])
+    if bound and known:
+        return user_ref
+    if bound:  # bound at a fake bus company of an earlier `make run` (the fakes keep nothing): bind anew
+        _call("DELETE", f"{api}/v1/partners/transit/consent", (200,), token)
+    code = "pc_demo_" + secrets.token_hex(8)
+    _call("POST", f"{wechat}/__fake__/phone_codes", (200,), code=code, phone=phone)
+    _call("PUT", f"{api}/v1/partners/transit/consent", (200,), token, phone_code=code)
+    time.sleep(1.1)  # rides count from the consent on; the fake records boarding times to the second
+    return user_ref
+
+
+def rides(openid: str, count: int, api: str | None, dry_run: bool = False) -> dict:
+    from chalicelib.settings import get_settings
+
+    from .console import CommandError
+
+    if not 1 <= count <= 50:
+        raise CommandError("--count must be 1 to 50")
+    settings = get_settings()
+    api = _local(api or os.environ.get("GREENSPROUT_API_URL") or "http://127.0.0.1:8000", "API")
+    wechat = _local(settings.wechat_api_base, "WeChat API base (WECHAT_API_BASE)")
+    transit = _local(settings.transit_api_base, "bus company base (TRANSIT_API_BASE)")
+    if dry_run:
+        return {"openid": openid, "rides": count, "api": api, "transit": transit, "dry_run": True}
+    login = _call("POST", f"{api}/v1/auth/login", (200,), code=f"wx:{openid}:demo-{secrets.token_hex(6)}")
+    token, user_id = login["token"], login["user"]["id"]
+    before = _call("GET", f"{api}/v1/me", (200,), token)["points"]
+    user_ref = _bind_transit(api, wechat, transit, token, _phone(openid))
+    recorded = [_call("POST", f"{transit}/__fake__/rides", (200,), user_ref=user_ref, mode="bus")
+                for _ in range(count)]
+    pushed = _call("POST", f"{transit}/__fake__/push", (200,), url=api, events=recorded)
+    if pushed["status"] != 200:
+        raise CommandError(f"the webhook answered {pushed['status']}: {pushed['body']}")
+    after = _call("GET", f"{api}/v1/me", (200,), token)["points"]
+    return {"user_id": user_id, "openid": openid, "rides": len(recorded), "webhook": pushed["body"],
+            "points_before": before, "points": after}
+
+
+def _rides(args, out) -> int:
+    from .console import audit
+
+    result = rides(args.openid, args.count, args.api, args.dry_run)
+    if args.dry_run:
+        out.result(result, f"would push {args.count} rides of {args.openid} from {result['transit']} to "
+                           f"{result['api']} (dry run)")
+        return 0
+    audit("demo rides", {"user": result["user_id"], "rides": result["rides"]}, outcome=result["webhook"])
+    webhook = result["webhook"]
+    out.result(result, f"{result['user_id']} ({args.openid}): {result['rides']} rides pushed by the fake bus "
+                       f"company's signed webhook ({webhook['accepted']} accepted, {webhook['duplicates']} "
+                       f"duplicates, {webhook['ignored']} ignored); points {result['points_before']} -> "
+                       f"{result['points']} (bus rides earn on at most 6 a day)")
+    return 0
+
+
+HANDLERS = {("demo", "rides"): _rides}
