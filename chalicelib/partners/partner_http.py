@@ -3,12 +3,16 @@
 Each attempt is signed afresh by the caller's `sign` (transit refuses a reused nonce, so urllib3's
 `Retry`, which resends the same headers, cannot be used). 429 (honouring Retry-After), 5xx, timeouts
 and refused connections are retried with jittered exponential back-off, all inside a time budget that
-leaves room in API Gateway's 29 s; what still fails becomes 503 PARTNER_UNAVAILABLE. Nothing here
-logs a body, a query string or a header: they can hold phone numbers and tokens.
+leaves room in API Gateway's 29 s; what still fails becomes 503 PARTNER_UNAVAILABLE. A Retry-After is
+the partner's word, so it is bounded: one that is not a finite number of seconds >= 0 ("nan", "-3",
+"inf", a date) is ignored for the back-off; one longer than MAX_RETRY_AFTER_SECONDS or than what is left
+of the budget gives up at once. Redirects are never followed (`http.session`). Nothing here logs a body,
+a query string or a header: they can hold phone numbers and tokens.
 """
 from __future__ import annotations
 
 import logging
+import math
 import random
 import time
 from collections.abc import Callable
@@ -83,11 +87,17 @@ def _backoff(attempt: int) -> float:
 
 
 def _retry_after(response: requests.Response, default: float) -> float:
-    """Retry-After in seconds (the partners send seconds); the back-off when absent or odd."""
+    """Retry-After in seconds (the partners send seconds); the back-off `default` when it is absent or is not
+    a finite number of seconds >= 0 (never NaN or infinity: `time.sleep` refuses NaN, and NaN compares false
+    with every bound)."""
+    raw = response.headers.get("Retry-After", "").strip()
+    if not raw or len(raw) > 16:
+        return default
     try:
-        return max(float(response.headers.get("Retry-After", "")), 0.0)
+        seconds = float(raw)
     except ValueError:
         return default
+    return seconds if math.isfinite(seconds) and seconds >= 0 else default
 
 
 def json_of(response: requests.Response) -> dict:
