@@ -5,6 +5,7 @@ import base64
 import os
 from dataclasses import dataclass
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 
 class SettingsError(RuntimeError):
@@ -57,6 +58,21 @@ def _number(env: dict, name: str, default: str, cast: type) -> int | float:
     return value
 
 
+PARTNER_BASES = ("WECHAT_API_BASE", "TRANSIT_API_BASE", "BANK_API_BASE")
+
+
+def _require_https(env: dict | os._Environ) -> None:
+    """A deployed stage (SSM_PARAMETER_PATH set) talks to partners over https:// only: phone numbers, the
+    app secret and tokens travel in those calls. The local stack and the tests (no SSM_PARAMETER_PATH) use
+    the fakes on http://127.0.0.1."""
+    if not env.get("SSM_PARAMETER_PATH"):
+        return
+    for name in PARTNER_BASES:
+        value = env.get(name) or ""
+        if value and not (urlsplit(value).scheme == "https" and urlsplit(value).hostname):
+            raise SettingsError(f"{name} must be an https:// URL in a deployed stage, got {value!r}")
+
+
 def from_environ(env: dict | os._Environ = os.environ) -> Settings:
     """Reads and checks every setting; raises SettingsError with a message an operator can act on."""
     secret = (env.get("JWT_SECRET") or "").encode()
@@ -72,6 +88,7 @@ def from_environ(env: dict | os._Environ = os.environ) -> Settings:
             raise SettingsError("DATA_KEY must be base64 of exactly 32 bytes")
     else:
         data_key = _derive_data_key(secret)
+    _require_https(env)
     return Settings(
         jwt_secret=secret,
         data_key=data_key,

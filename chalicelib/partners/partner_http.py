@@ -17,7 +17,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import requests
 
@@ -31,6 +31,8 @@ MAX_ATTEMPTS = 4
 BUDGET_SECONDS = 10.0  # one partner call, retries included
 BACKOFF_SECONDS = 0.2  # first back-off; doubles each attempt, with jitter
 MAX_RETRY_AFTER_SECONDS = 5.0  # a partner asking us to wait longer is unavailable for this request
+ID_MAX = 128  # the longest id or reference a partner may give: it becomes part of DynamoDB keys (2 KB at most)
+CURSOR_MAX = 1024  # the longest paging cursor kept on the consent item
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,19 @@ def _retry_after(response: requests.Response, default: float) -> float:
     except ValueError:
         return default
     return seconds if math.isfinite(seconds) and seconds >= 0 else default
+
+
+def bounded(value: object, limit: int = ID_MAX) -> str | None:
+    """A partner-given id as text when it is a non-empty string (or a whole number) of at most `limit`
+    characters, else None: the caller then treats the answer as one the partner's document does not allow."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    return value if isinstance(value, str) and 0 < len(value) <= limit else None
+
+
+def in_path(value: str) -> str:
+    """A partner-given id made safe as one path segment ("/", "?", "#", ".." cannot change the URL)."""
+    return quote(value, safe="")
 
 
 def json_of(response: requests.Response) -> dict:
