@@ -168,3 +168,22 @@ def test_the_app_refuses_to_start_in_a_deployed_stage_with_an_http_partner_base(
                             timeout=60)
     assert result.returncode != 0
     assert "BANK_API_BASE must be an https:// URL in a deployed stage" in result.stderr
+
+
+@pytest.mark.parametrize("partner", ["transit", "bank"])
+@pytest.mark.parametrize("issued, words", [({"country_code": "1"}, "中国大陆"),
+                                           ({"country_code": "852"}, "中国大陆"),
+                                           ({"appid": "wx-another-mini-program"}, "本小程序")],
+                         ids=["us", "hong-kong", "another-appid"])
+def test_only_a_mainland_phone_verified_for_our_mini_program_binds(client, stack, user, partner, issued, words):
+    number = phone()
+    fake = getattr(stack, partner)
+    fake.add_rider(number) if partner == "transit" else fake.add_customer(number)  # the digits exist there
+    code = "pc_" + uuid.uuid4().hex
+    stack.wechat.add_phone_code(code, number, **issued)
+    asked = fake.calls().get("/v1/authorizations" if partner == "transit" else "/v1/consents", 0)
+    status, body = call(client, "PUT", f"/v1/partners/{partner}/consent", {"phone_code": code}, token=user["token"])
+    assert (status, body["error"]["code"]) == (400, "INVALID_PHONE_CODE")
+    assert words in body["error"]["message"]
+    assert fake.calls().get("/v1/authorizations" if partner == "transit" else "/v1/consents", 0) == asked
+    assert status_of(client, user, partner) == "unbound"
