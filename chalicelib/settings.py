@@ -36,6 +36,9 @@ class Settings:
     ledger_stream_arn: str | None = None  # the ledger table's stream: boards and stats (services/aggregate.py)
     identity_stream_arn: str | None = None  # the identities table's stream: registrations and logins
     write_rate_per_minute: int = 60  # writes one user may make a minute (chalicelib/ratelimit.py)
+    login_rate_per_minute: int = 30  # logins one source IP may make a minute, per container (ratelimit.py)
+    exports_per_hour: int = 5  # GET /v1/me/export per user and clock hour (services/quotas.py)
+    partner_sync_interval_seconds: float = 60.0  # between two POST /v1/partners/{id}/sync of a user and partner
 
 
 def _derive_data_key(jwt_secret: bytes) -> bytes:
@@ -110,6 +113,9 @@ def from_environ(env: dict | os._Environ = os.environ) -> Settings:
         ledger_stream_arn=env.get("LEDGER_STREAM_ARN") or None,
         identity_stream_arn=env.get("IDENTITY_STREAM_ARN") or None,
         write_rate_per_minute=int(_number(env, "WRITE_RATE_PER_MINUTE", "60", int)),
+        login_rate_per_minute=int(_number(env, "LOGIN_RATE_PER_MINUTE", "30", int)),
+        exports_per_hour=int(_number(env, "EXPORTS_PER_HOUR", "5", int)),
+        partner_sync_interval_seconds=float(_number(env, "PARTNER_SYNC_INTERVAL_SECONDS", "60", float)),
     )
 
 

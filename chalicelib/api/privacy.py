@@ -5,13 +5,16 @@ from .web import Routes, respond
 
 erasure = lazy("chalicelib.services.erasure")
 export = lazy("chalicelib.services.export")
+quotas = lazy("chalicelib.services.quotas")
 
 routes = Routes(__name__)
 
 
 @routes.route("/v1/me/export", methods=["GET"])
 def export_me():
-    return respond(200, export.export(routes.caller()))
+    caller = routes.caller()
+    quotas.export(caller.user_id)  # EXPORTS_PER_HOUR per user, across containers: 429 RATE_LIMITED beyond
+    return respond(200, export.export(caller))
 
 
 @routes.route("/v1/me", methods=["DELETE"])
