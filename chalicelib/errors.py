@@ -61,6 +61,10 @@ WeChatUnavailableError = _error("WeChatUnavailableError", 503, "WECHAT_UNAVAILAB
 # Partners: WeChat Sports, consent, the bus company and the bank.
 UnknownPartnerError = _error("UnknownPartnerError", 404, "UNKNOWN_PARTNER", "没有这个合作方")
 InvalidPhoneCodeError = _error("InvalidPhoneCodeError", 400, "INVALID_PHONE_CODE", "手机号授权已失效，请重新授权")
+NotMainlandPhoneError = _error("NotMainlandPhoneError", 400, "INVALID_PHONE_CODE",
+                               "仅支持中国大陆（+86）手机号绑定合作方账户")
+OtherAppPhoneError = _error("OtherAppPhoneError", 400, "INVALID_PHONE_CODE",
+                            "该手机号授权不属于本小程序，请在本小程序内重新授权")
 PartnerRejectedError = _error("PartnerRejectedError", 422, "PARTNER_REJECTED", "合作方未能绑定该账户")
 PartnerAccountTakenError = _error("PartnerAccountTakenError", 409, "PARTNER_ACCOUNT_TAKEN",
                                   "该合作方账户已绑定其他用户")

@@ -13,6 +13,14 @@ the whole API in front of it. The price is that each warm Lambda container keeps
 script that keeps N requests in flight at once can reach N containers and get up to N times the limit.
 The points themselves are bounded anyway, exactly, by the per-behaviour daily caps that every award
 checks inside its own transaction (docs/reliability.md).
+
+Logins have no user yet: each takes a token from its source IP's bucket (API Gateway's
+`requestContext.identity.sourceIp`; an IPv6 address counts by its /64, what one subscriber is given),
+LOGIN_RATE_PER_MINUTE of them, before the body is read and before WeChat's code2session is called. Per
+container as well, for the same reasons: a counter would add a DynamoDB write to every login, and a
+mobile carrier's NAT puts many honest people behind one address, so this bucket only stops one client
+hammering one container; the guard across containers is API Gateway's login throttle and the WAF
+rate-based rule per IP in front of the API (infra/aws).
 """
 from __future__ import annotations
 
@@ -54,6 +62,7 @@ class TokenBuckets:
 
 
 _writes: TokenBuckets | None = None
+_logins: TokenBuckets | None = None
 
 
 def writes() -> TokenBuckets:
@@ -62,6 +71,37 @@ def writes() -> TokenBuckets:
     if _writes is None:
         _writes = TokenBuckets(get_settings().write_rate_per_minute)
     return _writes
+
+
+def logins() -> TokenBuckets:
+    """This container's buckets for logins, one per client address, built once from the settings."""
+    global _logins
+    if _logins is None:
+        _logins = TokenBuckets(get_settings().login_rate_per_minute)
+    return _logins
+
+
+def client_key(source_ip: str | None) -> str:
+    """The bucket of a source address: an IPv4 address as it is, an IPv6 one by its /64 prefix (a client
+    given a /64 can change the rest at will); anything else (no address) shares one bucket."""
+    import ipaddress  # only on the login route: kept out of every other cold start
+
+    try:
+        address = ipaddress.ip_address((source_ip or "").strip())
+    except ValueError:
+        return "unknown"
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+def admit_login(source_ip: str | None) -> None:
+    """RATE_LIMITED when this client address has used up its logins for now (nothing is asked of WeChat)."""
+    wait = logins().take(client_key(source_ip))
+    if wait is not None:
+        raise RateLimitedError(retry_after_seconds=max(1, round(wait)))
 
 
 def is_write(method: str, route: str | None) -> bool:

@@ -5,6 +5,7 @@ import base64
 import os
 from dataclasses import dataclass
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 
 class SettingsError(RuntimeError):
@@ -39,6 +40,9 @@ class Settings:
     data_keys: tuple[tuple[str, bytes], ...] = ()  # (key id, key): the current key first, then previous ones
     legacy_data_keys: tuple[bytes, ...] = ()  # what opens a value sealed before key ids (sealing.py)
     jwt_secret_previous: bytes | None = None  # still verifies tokens it signed (services/tokens.py)
+    login_rate_per_minute: int = 30  # logins one source IP may make a minute, per container (ratelimit.py)
+    exports_per_hour: int = 5  # GET /v1/me/export per user and clock hour (services/quotas.py)
+    partner_sync_interval_seconds: float = 60.0  # between two POST /v1/partners/{id}/sync of a user and partner
 
 
 def _derive_data_key(jwt_secret: bytes) -> bytes:
@@ -61,12 +65,28 @@ def _number(env: dict, name: str, default: str, cast: type) -> int | float:
     return value
 
 
+PARTNER_BASES = ("WECHAT_API_BASE", "TRANSIT_API_BASE", "BANK_API_BASE")
+
+
+def _require_https(env: dict | os._Environ) -> None:
+    """A deployed stage (SSM_PARAMETER_PATH set) talks to partners over https:// only: phone numbers, the
+    app secret and tokens travel in those calls. The local stack and the tests (no SSM_PARAMETER_PATH) use
+    the fakes on http://127.0.0.1."""
+    if not env.get("SSM_PARAMETER_PATH"):
+        return
+    for name in PARTNER_BASES:
+        value = env.get(name) or ""
+        if value and not (urlsplit(value).scheme == "https" and urlsplit(value).hostname):
+            raise SettingsError(f"{name} must be an https:// URL in a deployed stage, got {value!r}")
+
+
 def from_environ(env: dict | os._Environ = os.environ) -> Settings:
     """Reads and checks every setting; raises SettingsError with a message an operator can act on."""
     secret = (env.get("JWT_SECRET") or "").encode()
     if len(secret) < 32:
         raise SettingsError("JWT_SECRET must be set to at least 32 bytes")
     keys = _keys(env, secret)
+    _require_https(env)
     return Settings(
         jwt_secret=secret,
         data_key=keys["data_keys"][0][1],
@@ -89,6 +109,9 @@ def from_environ(env: dict | os._Environ = os.environ) -> Settings:
         identity_stream_arn=env.get("IDENTITY_STREAM_ARN") or None,
         write_rate_per_minute=int(_number(env, "WRITE_RATE_PER_MINUTE", "60", int)),
         **keys,
+        login_rate_per_minute=int(_number(env, "LOGIN_RATE_PER_MINUTE", "30", int)),
+        exports_per_hour=int(_number(env, "EXPORTS_PER_HOUR", "5", int)),
+        partner_sync_interval_seconds=float(_number(env, "PARTNER_SYNC_INTERVAL_SECONDS", "60", float)),
     )
 
 

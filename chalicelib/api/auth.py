@@ -1,4 +1,5 @@
 """POST /v1/auth/login and GET /v1/health."""
+from .. import ratelimit
 from ..lazy import lazy
 from .fields import Field
 from .web import Routes, respond
@@ -17,4 +18,6 @@ def health():
 
 @routes.route("/v1/auth/login", methods=["POST"])
 def login():
+    identity = (routes.current_request.context or {}).get("identity") or {}
+    ratelimit.admit_login(identity.get("sourceIp"))  # before WeChat is called for the code (docs/reliability.md)
     return respond(200, auth.login(routes.body(*LOGIN)["code"]))

@@ -5,6 +5,7 @@ from .web import Routes, respond
 
 erasure = lazy("chalicelib.services.erasure")
 export = lazy("chalicelib.services.export")
+quotas = lazy("chalicelib.services.quotas")
 
 routes = Routes(__name__)
 CONFIRM_MESSAGE = "请确认注销：confirm 须为 \"DELETE\""
@@ -13,7 +14,9 @@ DELETE_ME = (Field("confirm", CONFIRM_MESSAGE, rule='confirm is required: the st
 
 @routes.route("/v1/me/export", methods=["GET"])
 def export_me():
-    return respond(200, export.export(routes.caller()))
+    caller = routes.caller()
+    quotas.export(caller.user_id)  # EXPORTS_PER_HOUR per user, across containers: 429 RATE_LIMITED beyond
+    return respond(200, export.export(caller))
 
 
 @routes.route("/v1/me", methods=["DELETE"])

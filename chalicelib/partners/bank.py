@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from ..errors import PartnerRejectedError, PartnerUnavailableError
 from ..settings import get_settings
 from . import partner_http
-from .partner_http import json_of, unexpected
+from .partner_http import CURSOR_MAX, bounded, in_path, json_of, unexpected
 from .signing import sorted_query
 from .transit import Binding, Page
 
@@ -50,14 +50,15 @@ class BankClient:
         """POST /v1/consents; `consent_exists` counts as success; `no_customer` -> PARTNER_REJECTED."""
         response = self._request("POST", "/v1/consents", body={"phone": phone, "scopes": ["green_events"]})
         data = json_of(response)
-        if response.status_code in (201, 409) and data.get("consent_id") and data.get("customer_ref"):
-            return Binding(str(data["consent_id"]), str(data["customer_ref"]))
+        consent_id, customer_ref = bounded(data.get("consent_id")), bounded(data.get("customer_ref"))
+        if response.status_code in (201, 409) and consent_id and customer_ref:
+            return Binding(consent_id, customer_ref)
         if response.status_code == 404:
             raise PartnerRejectedError(partner=PARTNER)
         raise unexpected(PARTNER, response)
 
     def revoke(self, consent_id: str) -> None:
-        response = self._request("DELETE", f"/v1/consents/{consent_id}")
+        response = self._request("DELETE", f"/v1/consents/{in_path(consent_id)}")
         if response.status_code not in (200, 204, 404):
             raise unexpected(PARTNER, response)
 
@@ -69,7 +70,8 @@ class BankClient:
         if response.status_code != 200 or not isinstance(data.get("events"), list):
             raise unexpected(PARTNER, response)
         events = data["events"]
-        ids = [e["event_id"] for e in events if isinstance(e, dict) and isinstance(e.get("event_id"), str)]
+        ids = [e["event_id"] for e in events if isinstance(e, dict) and isinstance(e.get("event_id"), str)
+               and bounded(e["event_id"], CURSOR_MAX)]
         return Page(events, ids[-1] if ids else after, bool(data.get("has_more")) and bool(ids))
 
     def _request(self, method: str, path: str, query: dict | None = None, body: dict | None = None):

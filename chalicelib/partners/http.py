@@ -1,7 +1,22 @@
-"""The one HTTP session partner clients share per container (connection reuse across invocations)."""
+"""The one HTTP session partner clients share per container (connection reuse across invocations).
+
+It never follows a redirect: a partner (or anyone between us and it) answering 307 would otherwise make
+requests send the same request, phone number, app secret or token included, to the address it names. A
+3xx is handed back to the client like any answer it does not expect (503 PARTNER_UNAVAILABLE or
+WECHAT_UNAVAILABLE).
+"""
 from __future__ import annotations
 
+from typing import Any
+
 import requests
+
+
+class _NoRedirects(requests.Session):
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+        kwargs["allow_redirects"] = False
+        return super().request(method, url, *args, **kwargs)
+
 
 _session: requests.Session | None = None
 
@@ -9,6 +24,6 @@ _session: requests.Session | None = None
 def session() -> requests.Session:
     global _session
     if _session is None:
-        _session = requests.Session()
+        _session = _NoRedirects()
         _session.headers["User-Agent"] = "GreenSprout/1"
     return _session

@@ -3,17 +3,21 @@
 Each attempt is signed afresh by the caller's `sign` (transit refuses a reused nonce, so urllib3's
 `Retry`, which resends the same headers, cannot be used). 429 (honouring Retry-After), 5xx, timeouts
 and refused connections are retried with jittered exponential back-off, all inside a time budget that
-leaves room in API Gateway's 29 s; what still fails becomes 503 PARTNER_UNAVAILABLE. Nothing here
-logs a body, a query string or a header: they can hold phone numbers and tokens.
+leaves room in API Gateway's 29 s; what still fails becomes 503 PARTNER_UNAVAILABLE. A Retry-After is
+the partner's word, so it is bounded: one that is not a finite number of seconds >= 0 ("nan", "-3",
+"inf", a date) is ignored for the back-off; one longer than MAX_RETRY_AFTER_SECONDS or than what is left
+of the budget gives up at once. Redirects are never followed (`http.session`). Nothing here logs a body,
+a query string or a header: they can hold phone numbers and tokens.
 """
 from __future__ import annotations
 
 import logging
+import math
 import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import requests
 
@@ -27,6 +31,8 @@ MAX_ATTEMPTS = 4
 BUDGET_SECONDS = 10.0  # one partner call, retries included
 BACKOFF_SECONDS = 0.2  # first back-off; doubles each attempt, with jitter
 MAX_RETRY_AFTER_SECONDS = 5.0  # a partner asking us to wait longer is unavailable for this request
+ID_MAX = 128  # the longest id or reference a partner may give: it becomes part of DynamoDB keys (2 KB at most)
+CURSOR_MAX = 1024  # the longest paging cursor kept on the consent item
 
 
 @dataclass(frozen=True)
@@ -83,11 +89,30 @@ def _backoff(attempt: int) -> float:
 
 
 def _retry_after(response: requests.Response, default: float) -> float:
-    """Retry-After in seconds (the partners send seconds); the back-off when absent or odd."""
+    """Retry-After in seconds (the partners send seconds); the back-off `default` when it is absent or is not
+    a finite number of seconds >= 0 (never NaN or infinity: `time.sleep` refuses NaN, and NaN compares false
+    with every bound)."""
+    raw = response.headers.get("Retry-After", "").strip()
+    if not raw or len(raw) > 16:
+        return default
     try:
-        return max(float(response.headers.get("Retry-After", "")), 0.0)
+        seconds = float(raw)
     except ValueError:
         return default
+    return seconds if math.isfinite(seconds) and seconds >= 0 else default
+
+
+def bounded(value: object, limit: int = ID_MAX) -> str | None:
+    """A partner-given id as text when it is a non-empty string (or a whole number) of at most `limit`
+    characters, else None: the caller then treats the answer as one the partner's document does not allow."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    return value if isinstance(value, str) and 0 < len(value) <= limit else None
+
+
+def in_path(value: str) -> str:
+    """A partner-given id made safe as one path segment ("/", "?", "#", ".." cannot change the URL)."""
+    return quote(value, safe="")
 
 
 def json_of(response: requests.Response) -> dict:

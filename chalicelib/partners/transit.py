@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from ..errors import PartnerRejectedError, PartnerUnavailableError
 from ..settings import get_settings
 from . import partner_http
-from .partner_http import Outgoing, json_of, unexpected
+from .partner_http import CURSOR_MAX, Outgoing, bounded, in_path, json_of, unexpected
 from .signing import sorted_query, transit_headers
 
 log = logging.getLogger(__name__)
@@ -45,15 +45,16 @@ class TransitClient:
         """POST /v1/authorizations; ALREADY_AUTHORIZED counts as success; NO_SUCH_RIDER -> PARTNER_REJECTED."""
         response = self._request("POST", "/v1/authorizations", body={"phone": phone, "scope": "rides"})
         data = json_of(response)
-        if response.status_code in (201, 409) and data.get("authorization_id") and data.get("user_ref"):
-            return Binding(str(data["authorization_id"]), str(data["user_ref"]))
+        authorization_id, user_ref = bounded(data.get("authorization_id")), bounded(data.get("user_ref"))
+        if response.status_code in (201, 409) and authorization_id and user_ref:
+            return Binding(authorization_id, user_ref)
         if response.status_code == 404:
             raise PartnerRejectedError(partner=PARTNER)
         raise unexpected(PARTNER, response)
 
     def revoke(self, authorization_id: str) -> None:
         """DELETE /v1/authorizations/{id}; an authorization the partner no longer knows is revoked too."""
-        response = self._request("DELETE", f"/v1/authorizations/{authorization_id}")
+        response = self._request("DELETE", f"/v1/authorizations/{in_path(authorization_id)}")
         if response.status_code not in (200, 204, 404):
             raise unexpected(PARTNER, response)
 
@@ -65,6 +66,8 @@ class TransitClient:
         if response.status_code != 200 or not isinstance(data.get("rides"), list):
             raise unexpected(PARTNER, response)
         next_cursor = data.get("next_cursor")
+        if next_cursor and not bounded(next_cursor, CURSOR_MAX):
+            raise unexpected(PARTNER, response)
         return Page(data["rides"], str(next_cursor) if next_cursor else cursor, bool(data.get("has_more")))
 
     def _request(self, method: str, path: str, query: dict | None = None, body: dict | None = None):

@@ -18,13 +18,14 @@ import requests
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from ..errors import InvalidPhoneCodeError, WeChatUnavailableError
+from ..errors import InvalidPhoneCodeError, NotMainlandPhoneError, OtherAppPhoneError, WeChatUnavailableError
 from ..settings import get_settings
 from .http import session
 
 log = logging.getLogger(__name__)
 TOKEN_MARGIN_SECONDS = 300
 _TOKEN_INVALID = (40001, 42001)
+MAINLAND = "86"
 _lock = threading.Lock()
 _token: tuple[str, float] | None = None  # (access_token, monotonic expiry)
 
@@ -70,7 +71,8 @@ def access_token(force_refresh: bool = False) -> str:
 def phone_number(code: str) -> str:
     """getuserphonenumber: the verified phone of a phone-number button's one-time code.
 
-    40029 (invalid or used code) -> INVALID_PHONE_CODE; on 40001/42001 the token is fetched again once,
+    40029 (invalid or used code), a number outside mainland China or one verified for another mini program
+    -> INVALID_PHONE_CODE (each with its own message); on 40001/42001 the token is fetched again once,
     with `force_refresh` (WeChat would otherwise hand back the same stable token).
     """
     for attempt in range(2):
@@ -81,12 +83,28 @@ def phone_number(code: str) -> str:
             continue
         if errcode == 40029:
             raise InvalidPhoneCodeError()
-        phone = (data.get("phone_info") or {}).get("purePhoneNumber") if errcode == 0 else None
+        info = data.get("phone_info") if errcode == 0 else None
+        phone = info.get("purePhoneNumber") if isinstance(info, dict) else None
         if not isinstance(phone, str) or not phone:
             log.error("getuserphonenumber failed: errcode %s", errcode)
             raise WeChatUnavailableError()
+        _check_origin(info)
         return phone
     raise WeChatUnavailableError()
+
+
+def _check_origin(info: dict) -> None:
+    """Only a mainland number (countryCode "86") verified for our own mini program (watermark.appid) may
+    bind: the partners know mainland numbers only, and `purePhoneNumber` alone would let a foreign number
+    sharing the digits stand in for a mainland one (shared/partners/wechat.md)."""
+    if str(info.get("countryCode")) != MAINLAND:
+        log.info("getuserphonenumber: a number outside mainland China refused")
+        raise NotMainlandPhoneError()
+    watermark = info.get("watermark")
+    appid = watermark.get("appid") if isinstance(watermark, dict) else None
+    if not appid or appid != get_settings().wechat_appid:
+        log.warning("getuserphonenumber: a phone verified for another mini program refused")
+        raise OtherAppPhoneError()
 
 
 def _post(path: str, token: str | None, body: dict) -> dict:

@@ -13,10 +13,11 @@ import time
 from pynamodb.exceptions import UpdateError
 
 from ..domain.partner_events import PARSERS
-from ..errors import AccountFrozenError, NotBoundError
+from ..errors import AccountFrozenError
 from ..store.partners import Consent
+from . import quotas
 from .ingest import Known, Outcome, ingest_user, seen_keys
-from .partners import client, consent_of, partner
+from .partners import client, partner
 from .posting import load_account
 from .tokens import Caller
 
@@ -26,9 +27,9 @@ BUDGET_SECONDS = 12.0  # plus one page call (at most partner_http.BUDGET_SECONDS
 
 def sync(caller: Caller, partner_id: str) -> dict:
     spec = partner(partner_id)
-    consent = consent_of(caller.user_id, spec.id)
-    if consent is None or consent.status != "bound":
-        raise NotBoundError(partner=spec.id)
+    # the bound consent, read by the write that claims this sync (one per PARTNER_SYNC_INTERVAL_SECONDS):
+    # NOT_BOUND or 429 RATE_LIMITED here, before the partner is asked
+    consent = quotas.claim_sync(caller.user_id, spec.id)
     account = load_account(caller.user_id)
     if account.frozen:
         raise AccountFrozenError()

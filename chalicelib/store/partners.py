@@ -52,6 +52,7 @@ class Consent(Model):
     revocation_pending = UnicodeAttribute(null=True)
     pending_authorization_id = UnicodeAttribute(null=True)
     version = NumberAttribute(default=0)
+    next_sync_at = NumberAttribute(null=True)  # epoch ms before which POST .../sync is refused (services/quotas.py)
     pending_revocations = PendingRevocations()
 
 

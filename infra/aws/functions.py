@@ -60,7 +60,8 @@ def stream_table(arn: str) -> str | None:
 @lru_cache(maxsize=len(STAGES))
 def stage_functions(stage: str) -> StageFunctions:
     variables = stage_variables(stage)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    # not the AWS credentials, nor the partner addresses of a local stack (a deployed stage refuses http://)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and not k.endswith("_API_BASE")}
     env.update({"AWS_ACCESS_KEY_ID": "probe", "AWS_SECRET_ACCESS_KEY": "probe", "AWS_DEFAULT_REGION": "us-east-1",
                 "AWS_EC2_METADATA_DISABLED": "true", "PYTHONPATH": str(ROOT)})
     env.update(build_only_secrets())

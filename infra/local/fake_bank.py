@@ -22,7 +22,7 @@ import time
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote
 
 import requests
 
@@ -61,8 +61,8 @@ class FakeBank(FakeHTTPServer):
             ("POST", "/oauth/token"): self._token,
             ("POST", "/v1/consents"): self._consent,
             ("GET", "/v1/green-events"): self._green_events,
-            ("POST", "/__fake__/customers"): lambda r: Response(
-                {"customer_ref": self.add_customer(_field(r, "phone"))}),
+            ("POST", "/__fake__/customers"): lambda r: Response({"customer_ref": self.add_customer(
+                _field(r, "phone"), r.json().get("customer_ref"), r.json().get("consent_id"))}),
             ("POST", "/__fake__/events"): self._post_event,
             ("POST", "/__fake__/faults"): lambda r: (self.faults.add_from(r.json()), OK)[1],
             ("POST", "/__fake__/faults/clear"): lambda _: (self.faults.clear(), OK)[1],
@@ -83,14 +83,20 @@ class FakeBank(FakeHTTPServer):
             self._token_requests = 0
             self._calls: Counter[str] = Counter()
             self._serial = 0
+            self._next_consent_ids: dict[str, str] = {}  # customer_ref -> the id its next consent gets
         self.faults.clear()
         self.rate.reset()
         self.token_rate.reset()
 
-    def add_customer(self, phone: str) -> str:
+    def add_customer(self, phone: str, customer_ref: str | None = None, consent_id: str | None = None) -> str:
+        """A bank customer for `phone` (the same one when it exists); its customer_ref. `customer_ref` and
+        `consent_id` (of the customer's next consent) replace the ids the fake would make up: a partner may
+        send any text as an id (a very long one, one with "/" or "?" in it)."""
         with self._lock:
             if phone not in self._customers:
-                self._customers[phone] = "bc_" + secrets.token_hex(8)
+                self._customers[phone] = customer_ref or "bc_" + secrets.token_hex(8)
+            if consent_id:
+                self._next_consent_ids[self._customers[phone]] = consent_id
             return self._customers[phone]
 
     def add_event(self, customer_ref: str, type: str = "e_statement", occurred_at: datetime | str | None = None,  # noqa: A002
@@ -168,7 +174,7 @@ class FakeBank(FakeHTTPServer):
         if request.path != "/oauth/token" and not self._authorized(request):
             return error(401, "invalid_token")
         if request.method == "DELETE" and request.path.startswith("/v1/consents/"):
-            return self._revoke(request.path.rsplit("/", 1)[1])
+            return self._revoke(unquote(request.path.rsplit("/", 1)[1]))
         return super().handle(request)
 
     def _authorized(self, request: Request) -> bool:
@@ -202,7 +208,7 @@ class FakeBank(FakeHTTPServer):
             for consent_id, consent in self._consents.items():
                 if consent["customer_ref"] == customer_ref and consent["active"]:
                     return error(409, "consent_exists", consent_id=consent_id, customer_ref=customer_ref)
-            consent_id = "cs_" + secrets.token_hex(8)
+            consent_id = self._next_consent_ids.pop(customer_ref, None) or "cs_" + secrets.token_hex(8)
             self._consents[consent_id] = {"customer_ref": customer_ref, "active": True}
         return Response({"consent_id": consent_id, "customer_ref": customer_ref}, status=201)
 

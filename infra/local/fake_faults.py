@@ -2,8 +2,9 @@
 
 A fault hits the partner API requests whose path starts with `path` (all when ""): after letting `after`
 matching requests through, the next `count` ones (all, when count is -1) sleep `delay` seconds and then
-answer `status` (with `Retry-After` on a 429), or answer normally after the delay when `status` is 0
-(a slow response). Thread-safe: fakes answer on many threads.
+answer `status` (with `Retry-After` on a 429, sent as given: a number of seconds, or any text such as
+"nan" or "-5" to play a partner that sends nonsense; `Location` on a 3xx when `location` is set), or answer
+normally after the delay when `status` is 0 (a slow response). Thread-safe: fakes answer on many threads.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ class Fault:
     count: int = 1
     after: int = 0
     delay: float = 0.0
-    retry_after: int = 1
+    retry_after: int | str = 1
+    location: str = ""
 
 
 class Faults:
@@ -33,9 +35,9 @@ class Faults:
         self._faults: list[Fault] = []
 
     def add(self, path: str = "", status: int = 500, count: int = 1, after: int = 0, delay: float = 0.0,
-            retry_after: int = 1) -> None:
+            retry_after: int | str = 1, location: str = "") -> None:
         with self._lock:
-            self._faults.append(Fault(path, status, count, after, delay, retry_after))
+            self._faults.append(Fault(path, status, count, after, delay, retry_after, location))
 
     def clear(self) -> None:
         with self._lock:
@@ -52,6 +54,8 @@ class Faults:
         if not fault.status:
             return None
         headers = {"Retry-After": str(fault.retry_after)} if fault.status == 429 else {}
+        if fault.location and 300 <= fault.status < 400:
+            headers["Location"] = fault.location
         body = {"code": "RATE_LIMITED", "error": "rate_limited"} if fault.status == 429 else "upstream trouble"
         return Response(body, status=fault.status, headers=headers)
 
@@ -72,9 +76,19 @@ class Faults:
         try:
             self.add(path=str(body.get("path", "")), status=int(body.get("status", 500)),
                      count=int(body.get("count", 1)), after=int(body.get("after", 0)),
-                     delay=float(body.get("delay", 0)), retry_after=int(body.get("retry_after", 1)))
+                     delay=float(body.get("delay", 0)), retry_after=_retry_after(body.get("retry_after", 1)),
+                     location=str(body.get("location", "")))
         except (TypeError, ValueError) as exc:
             raise BadJsonError(f"bad fault: {exc}") from exc
+
+
+def _retry_after(value: Any) -> int | str:
+    """A whole number of seconds, or a string sent as it is (what a partner sending nonsense sends)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError("retry_after must be a whole number or a string")
+    return value
 
 
 class RateLimit:

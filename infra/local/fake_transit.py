@@ -23,7 +23,7 @@ import time
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode
 
 import requests
 
@@ -64,7 +64,8 @@ class FakeTransit(FakeHTTPServer):
         self.routes = {
             ("POST", "/v1/authorizations"): self._authorize,
             ("GET", "/v1/rides"): self._rides,
-            ("POST", "/__fake__/riders"): lambda r: Response({"user_ref": self.add_rider(_field(r, "phone"))}),
+            ("POST", "/__fake__/riders"): lambda r: Response({"user_ref": self.add_rider(
+                _field(r, "phone"), r.json().get("user_ref"), r.json().get("authorization_id"))}),
             ("POST", "/__fake__/rides"): self._post_ride,
             ("POST", "/__fake__/faults"): lambda r: (self.faults.add_from(r.json()), OK)[1],
             ("POST", "/__fake__/faults/clear"): lambda _: (self.faults.clear(), OK)[1],
@@ -81,16 +82,21 @@ class FakeTransit(FakeHTTPServer):
             self._logs: dict[str, list[dict[str, Any]]] = {}  # user_ref -> rides, in recording order
             self._auths: dict[str, dict[str, Any]] = {}  # authorization_id -> {user_ref, active, start}
             self._nonces: dict[str, float] = {}
+            self._next_auth_ids: dict[str, str] = {}  # user_ref -> the id its next authorization gets
             self._calls: Counter[str] = Counter()
         self.faults.clear()
         self.rate.reset()
 
-    def add_rider(self, phone: str) -> str:
-        """A transit account for `phone` (the same one when it exists); its user_ref."""
+    def add_rider(self, phone: str, user_ref: str | None = None, authorization_id: str | None = None) -> str:
+        """A transit account for `phone` (the same one when it exists); its user_ref. `user_ref` and
+        `authorization_id` (of the rider's next authorization) replace the ids the fake would make up: a
+        partner may send any text as an id (a very long one, one with "/" or "?" in it)."""
         with self._lock:
             if phone not in self._riders:
-                user_ref = "tu_" + secrets.token_hex(8)
+                user_ref = user_ref or "tu_" + secrets.token_hex(8)
                 self._riders[phone], self._logs[user_ref] = user_ref, []
+            if authorization_id:
+                self._next_auth_ids[self._riders[phone]] = authorization_id
             return self._riders[phone]
 
     def add_ride(self, user_ref: str, boarded_at: datetime | str | None = None, mode: str = "bus",
@@ -157,7 +163,7 @@ class FakeTransit(FakeHTTPServer):
         if refused := self._refuse(request):
             return refused
         if request.method == "DELETE" and request.path.startswith("/v1/authorizations/"):
-            return self._revoke(request.path.rsplit("/", 1)[1])
+            return self._revoke(unquote(request.path.rsplit("/", 1)[1]))
         return super().handle(request)
 
     def _refuse(self, request: Request) -> Response | None:
@@ -188,7 +194,7 @@ class FakeTransit(FakeHTTPServer):
             for auth_id, auth in self._auths.items():
                 if auth["user_ref"] == user_ref and auth["active"]:
                     return error(409, "ALREADY_AUTHORIZED", authorization_id=auth_id, user_ref=user_ref)
-            auth_id = "au_" + secrets.token_hex(8)
+            auth_id = self._next_auth_ids.pop(user_ref, None) or "au_" + secrets.token_hex(8)
             self._auths[auth_id] = {"user_ref": user_ref, "active": True, "start": len(self._logs[user_ref])}
         return Response({"authorization_id": auth_id, "user_ref": user_ref}, status=201)
 

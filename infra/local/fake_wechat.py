@@ -8,6 +8,9 @@ Login codes (`js_code`) it understands, all single use once they succeed (then 4
   `slow-<seconds>[-<anything>]` sleeps, then logs in as "o-slow"
   `http-<status>[-<anything>]`  answers that HTTP status with a non-JSON body
   anything else                 40029
+Phone-number codes (`POST /__fake__/phone_codes` {"code", "phone", "country_code"?, "appid"?}) answer a
+mainland number verified for this mini program unless told another country code (then `phoneNumber` is
+"+<cc> <phone>") or another appid in the watermark (a code issued to another mini program).
 Content checks (`/wxa/msg_sec_check`, v2): text containing "违禁" is `risky`, "待审" is `review`, anything else
 `pass`. WeChat outages: `faults` (infra/local/fake_faults.py, `POST /__fake__/faults`) fail chosen API paths.
 Tests and `make run` drive it through the control API under `/__fake__/` (or the same methods in-process).
@@ -136,7 +139,7 @@ class FakeWeChat(FakeHTTPServer):
             self._session_keys: dict[str, str] = {}
             self._token: str | None = None
             self._token_expires_at = 0.0
-            self._phone_codes: dict[str, str] = {}
+            self._phone_codes: dict[str, tuple[str, str, str | None]] = {}  # code -> (phone, country, appid)
             self._calls: Counter[str] = Counter()
             self._messages: list[dict[str, Any]] = []
             self._checked: list[dict[str, Any]] = []
@@ -165,10 +168,11 @@ class FakeWeChat(FakeHTTPServer):
         encrypted_data, iv = encrypt_user_data(key, plaintext.encode())
         return {"encrypted_data": encrypted_data, "iv": iv}
 
-    def add_phone_code(self, code: str, phone: str) -> None:
-        """Make `code` a single-use phone-number code for `phone` (e.g. "13800138000")."""
+    def add_phone_code(self, code: str, phone: str, country_code: str = "86", appid: str | None = None) -> None:
+        """Make `code` a single-use phone-number code for `phone` (e.g. "13800138000"), of `country_code`
+        ("86": mainland China), verified for `appid` (this mini program's unless told another)."""
         with self._lock:
-            self._phone_codes[code] = phone
+            self._phone_codes[code] = (phone, str(country_code), appid)
 
     def invalidate_token(self) -> None:
         """The current access token answers 40001 from now on; stable_token then issues a new one."""
@@ -276,11 +280,13 @@ class FakeWeChat(FakeHTTPServer):
         if body is None:
             return wechat_error(47001)
         with self._lock:
-            phone = self._phone_codes.pop(str(body.get("code")), None)
-        if phone is None:
+            issued = self._phone_codes.pop(str(body.get("code")), None)
+        if issued is None:
             return wechat_error(40029)
-        watermark = {"appid": self.appid, "timestamp": int(time.time())}
-        phone_info = {"phoneNumber": phone, "purePhoneNumber": phone, "countryCode": "86"}
+        phone, country, appid = issued
+        watermark = {"appid": appid or self.appid, "timestamp": int(time.time())}
+        phone_info = {"phoneNumber": phone if country == "86" else f"+{country} {phone}", "purePhoneNumber": phone,
+                      "countryCode": country}
         return Response({"errcode": 0, "errmsg": "ok", "phone_info": {**phone_info, "watermark": watermark}})
 
     def _subscribe_send(self, request: Request) -> Response:
@@ -333,7 +339,9 @@ class FakeWeChat(FakeHTTPServer):
         return OK
 
     def _post_phone_code(self, request: Request) -> Response:
-        self.add_phone_code(*_required(request.json(), "code", "phone"))
+        body = request.json()
+        self.add_phone_code(*_required(body, "code", "phone"), country_code=str(body.get("country_code") or "86"),
+                            appid=body.get("appid") or None)
         return OK
 
     def _get_session_key(self, request: Request) -> Response:

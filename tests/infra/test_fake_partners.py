@@ -135,3 +135,17 @@ def test_bank_webhook_signature_follows_the_document(bank):
     _, headers, body = bank.webhook_request([], timestamp=1795000000)
     expected = hmac.new(b"whsecret", b"1795000000." + body, hashlib.sha256).hexdigest()
     assert headers["X-Bank-Signature"] == "sha256=" + expected
+
+
+@pytest.mark.parametrize("retry_after", ["nan", "-5", "soon", "1e400", 7])
+def test_a_429_fault_sends_the_retry_after_it_was_given_as_it_is(transit, retry_after):
+    requests.post(transit.base_url + "/__fake__/faults", timeout=5,
+                  json={"path": "/v1/rides", "status": 429, "retry_after": retry_after})
+    answer = transit_call(transit, "GET", "/v1/rides", {"user_ref": "x"})
+    assert (answer.status_code, answer.headers["Retry-After"]) == (429, str(retry_after))
+
+
+def test_a_redirect_fault_sends_its_location(bank):
+    bank.faults.add(path="/v1/consents", status=307, location="http://127.0.0.1:9/elsewhere")
+    answer = requests.post(bank.base_url + "/v1/consents", json={}, allow_redirects=False, timeout=5)
+    assert (answer.status_code, answer.headers["Location"]) == (307, "http://127.0.0.1:9/elsewhere")

@@ -198,3 +198,14 @@ def test_calls_are_counted_per_path_and_reset_forgets_everything(fake: FakeWeCha
     assert requests.get(f"{fake.base_url}/__fake__/calls", timeout=5).json() == {}
     assert fake.session_key("o-c") is None
     assert login(fake, "wx:o-c:1").json()["openid"] == "o-c"  # used codes are forgotten too
+
+
+def test_a_phone_code_can_carry_another_country_or_another_mini_program(fake: FakeWeChat) -> None:
+    post(fake, "/__fake__/phone_codes", {"code": "ph-us", "phone": "2025550123", "country_code": "1"})
+    post(fake, "/__fake__/phone_codes", {"code": "ph-other", "phone": "13800138001", "appid": "wx-another-app"})
+    token = access_token(fake)
+    us = post(fake, "/wxa/business/getuserphonenumber", {"code": "ph-us"}, token)["phone_info"]
+    assert (us["phoneNumber"], us["purePhoneNumber"], us["countryCode"]) == ("+1 2025550123", "2025550123", "1")
+    assert us["watermark"]["appid"] == APPID
+    other = post(fake, "/wxa/business/getuserphonenumber", {"code": "ph-other"}, token)["phone_info"]
+    assert (other["countryCode"], other["watermark"]["appid"]) == ("86", "wx-another-app")

@@ -45,6 +45,9 @@ class Stack:
             "JWT_SECRET": os.environ.get("JWT_SECRET") or secrets.token_urlsafe(48),
             "WECHAT_API_BASE": self.wechat.base_url, "WECHAT_APPID": APPID, "WECHAT_SECRET": WECHAT_SECRET,
             "PARTNER_TIMEOUT_SECONDS": "1",
+            # The suite logs in thousands of users from one address (127.0.0.1) and syncs or exports one user
+            # many times a minute; tests/reliability/test_client_limits.py runs these limits at their defaults.
+            "LOGIN_RATE_PER_MINUTE": "1000000", "EXPORTS_PER_HOUR": "1000000", "PARTNER_SYNC_INTERVAL_SECONDS": "0.001",
             "TRANSIT_API_BASE": self.transit.base_url, "TRANSIT_APP_ID": TRANSIT_APP_ID,
             "TRANSIT_SECRET": TRANSIT_SECRET,
             "BANK_API_BASE": self.bank.base_url, "BANK_CLIENT_ID": BANK_CLIENT_ID,
