@@ -6,6 +6,7 @@ import json
 import logging
 
 from chalice import Chalice, Rate, Response
+from chalice.app import Request
 
 from chalicelib import jobs, observability, scheduling
 from chalicelib.api import auth, checkins, leaderboards, market, me, merchant, orgs, partners, privacy, trees, werun
@@ -17,9 +18,7 @@ from chalicelib.errors import (
     UnsupportedMediaTypeError,
     ValidationError,
 )
-from chalicelib.settings import get_settings
-
-get_settings()  # refuse to start without a valid JWT_SECRET and settings
+from chalicelib.settings import SettingsError, get_settings, stream_arns
 
 app = Chalice(app_name="greensprout")
 app.log.setLevel(logging.INFO)
@@ -29,12 +28,32 @@ for blueprint in (auth.routes, me.routes, checkins.routes, market.routes, mercha
                   privacy.routes):  # GET /v1/me/export, DELETE /v1/me
     app.register_blueprint(blueprint)
 
+
 # JSON log lines, one per request, and EMF metrics (chalicelib/observability.py). Registered first, so it is
 # the outermost middleware and logs the status the client gets; before the jobs, so theirs flush too.
 observability.install(app.log)
 app.register_middleware(observability.request_log, "http")
 for _event_type in ("scheduled", "pure_lambda", "dynamodb"):
     app.register_middleware(observability.flush_after, _event_type)
+
+
+@app.middleware("all")
+def refuse_without_settings(event, get_response):
+    """Importing app.py reads nothing (settings.py): a container's first invocation reads and checks the
+    settings and, with a missing or weak JWT_SECRET or a bad value, logs the SettingsError's message and
+    serves nothing (HTTP: the contract's 500; a job or stream: the error, so AWS retries). Later
+    invocations find the settings cached."""
+    try:
+        get_settings()
+    except SettingsError:
+        app.log.exception("refusing to serve: the settings are not valid")
+        if not isinstance(event, Request):
+            raise
+        error = InternalError()
+        return Response(body=json.dumps(error.body(), ensure_ascii=False), status_code=error.status,
+                        headers={"Content-Type": "application/json; charset=utf-8"})
+    return get_response(event)
+
 
 _CHALICE_ERRORS: dict[int, type[AppError]] = {
     400: ValidationError, 403: RouteNotFoundError, 404: RouteNotFoundError, 405: MethodNotAllowedError,
@@ -102,16 +121,16 @@ def jobs_worker(event, context):
 # DynamoDB Streams, when their ARNs are set: new ledger entries and logins feed the leaderboards, the org
 # totals and the stats (chalicelib/services/aggregate.py; services/fold.py folds them on a schedule).
 # Off AWS, `python -m admin run-jobs` drains DynamoDB Local's streams into the same handlers.
-_streams = get_settings()
-if _streams.ledger_stream_arn:
-    @app.on_dynamodb_record(stream_arn=_streams.ledger_stream_arn, batch_size=500, starting_position="TRIM_HORIZON")
+_ledger_stream_arn, _identity_stream_arn = stream_arns()
+if _ledger_stream_arn:
+    @app.on_dynamodb_record(stream_arn=_ledger_stream_arn, batch_size=500, starting_position="TRIM_HORIZON")
     def ledger_stream(event):
         from chalicelib.services import aggregate
 
         return {"filed": aggregate.accept_ledger(event.to_dict()["Records"])}
 
-if _streams.identity_stream_arn:
-    @app.on_dynamodb_record(stream_arn=_streams.identity_stream_arn, batch_size=500, starting_position="TRIM_HORIZON")
+if _identity_stream_arn:
+    @app.on_dynamodb_record(stream_arn=_identity_stream_arn, batch_size=500, starting_position="TRIM_HORIZON")
     def identity_stream(event):
         from chalicelib.services import aggregate
 

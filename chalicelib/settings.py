@@ -202,6 +202,13 @@ def with_parameter_store(env: dict | os._Environ) -> dict | os._Environ:
     return {**{name: stored[name] for name in names if name in stored}, **{k: v for k, v in env.items() if v}}
 
 
+def stream_arns(env: dict | os._Environ = os.environ) -> tuple[str | None, str | None]:
+    """LEDGER_STREAM_ARN and IDENTITY_STREAM_ARN: the only settings read when app.py is imported, because
+    Chalice registers a stream's handler (and `chalice package` its event source) at import. Checks nothing
+    else and fetches nothing; every other setting is read on first use (get_settings)."""
+    return env.get("LEDGER_STREAM_ARN") or None, env.get("IDENTITY_STREAM_ARN") or None
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The settings of this process, read once (secrets from Parameter Store at most once per container)."""

@@ -1,37 +1,44 @@
-"""Session set-up: the real DynamoDB Local and fake partners, then the app, its tables and the demo catalog."""
+"""Fixtures of every tier. The stack (DynamoDB Local, the fake partners, the tables and the demo catalog)
+starts only when a test of a tier that needs it runs: each of tests/{integration,races,reliability,contract,
+infra}/conftest.py asks for `database` for all its tests; tests/unit needs no Java and no endpoint.
+
+Nothing in the app reads its settings when imported (chalicelib/settings.py), so test modules may import the
+app and its models at collection; the stack's environment is in place before the first use.
+"""
 from __future__ import annotations
 
 import uuid
 
 import pytest
 
-from tests.support.stack import Stack
-
 pytest_plugins = ["tests.contract.recorder"]  # every response of the suite is checked against openapi.yaml
-STACK = Stack().start()  # before anything imports the app: PynamoDB reads the endpoint at import
 
 
-def pytest_unconfigure(config):
-    STACK.stop()
+@pytest.fixture(scope="session")
+def stack():
+    """DynamoDB Local and the fake partners on free ports, their environment set for the app (the settings
+    are read afresh after it, in case a pure test of this process built them before)."""
+    from chalicelib.settings import get_settings
+    from tests.support.stack import Stack
+
+    started = Stack().start()
+    get_settings.cache_clear()
+    yield started
+    started.stop()
 
 
-@pytest.fixture(scope="session", autouse=True)
-def database():
+@pytest.fixture(scope="session")
+def database(stack):
     """Tables and the demo catalog, made once for the session through the admin console."""
     from admin.__main__ import main
 
     assert main(["init-db"]) == 0
     assert main(["seed-demo"]) == 0
-    return STACK
+    return stack
 
 
 @pytest.fixture(scope="session")
-def stack():
-    return STACK
-
-
-@pytest.fixture(scope="session")
-def app_module():
+def app_module(database):
     import app
 
     return app

@@ -18,10 +18,6 @@ from pynamodb.models import Model
 
 from ..settings import get_settings
 
-_settings = get_settings()
-TABLE_PREFIX = _settings.table_prefix
-
-
 # botocore's "standard" retry mode (PynamoDB's default): 1 + DB_RETRIES attempts with jittered back-off, each
 # bounded by the timeouts, so the worst case (3 x 4 s + back-off) stays well inside API Gateway's 29 s.
 # A retried TransactWriteItems carries the same ClientRequestToken, so DynamoDB applies it once.
@@ -30,9 +26,30 @@ DB_READ_TIMEOUT = 3
 DB_RETRIES = 2
 
 
-class _Meta:
-    host = _settings.dynamodb_endpoint
-    region = _settings.aws_region
+class _Table(type):
+    """The type of every model's Meta: the table's name, endpoint and region come from the settings when
+    PynamoDB first asks for them (a model's first request), not when the model is defined, so importing
+    the store reads nothing and a process may set TABLE_PREFIX any time before its first request.
+
+    PynamoDB 6.1 fills Meta's missing `host` and `region` when a model class is defined (which would read
+    the settings at import) and reads `Meta.table_name` first each time it gets a model's connection, then
+    `host` and `region` when it creates it (`Model._get_connection`). So `table_name` is the one lazy read:
+    its first use binds `host` and `region` on the shared base. tests/unit/test_store_configuration.py
+    fails if PynamoDB stops reading them in that order."""
+
+    @property
+    def table_name(cls) -> str:
+        settings = get_settings()
+        if not _Meta.bound:
+            _Meta.host, _Meta.region, _Meta.bound = settings.dynamodb_endpoint, settings.aws_region, True
+        return settings.table_prefix + cls.table
+
+
+class _Meta(metaclass=_Table):
+    table = ""  # the table's name without TABLE_PREFIX
+    host: str | None = None  # bound from the settings by the first `table_name` read (above)
+    region: str | None = None
+    bound = False
     billing_mode = "PAY_PER_REQUEST"
     connect_timeout_seconds = DB_CONNECT_TIMEOUT
     read_timeout_seconds = DB_READ_TIMEOUT
@@ -41,7 +58,14 @@ class _Meta:
 
 def table_meta(name: str, **extra: object) -> type:
     """The Meta of a model whose table is `{TABLE_PREFIX}{name}`; feature modules use it too."""
-    return type("Meta", (_Meta,), {"table_name": TABLE_PREFIX + name, **extra})
+    return _Table("Meta", (_Meta,), {"table": name, **extra})
+
+
+def __getattr__(name: str) -> str:
+    """`TABLE_PREFIX`, read from the settings when first asked for (tools and tests), not at import."""
+    if name == "TABLE_PREFIX":
+        return get_settings().table_prefix
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class Account(Model):

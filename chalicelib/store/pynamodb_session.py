@@ -6,6 +6,10 @@ DynamoDB's service model again: about 100 ms per table on a cold start (a check-
 docs/performance.md). A client made from a session that has already loaded the model costs about 3 ms.
 Creating clients is not thread-safe in botocore (the reason PynamoDB kept sessions per thread), so the
 shared session creates them one at a time; a client, once made, is safe to share.
+
+PynamoDB 6.1 (pinned in requirements.txt) gets each Connection's session from `get_session` as
+pynamodb/connection/base.py imported it, which is what is replaced here; tests/unit/test_pynamodb_patches.py
+fails if a PynamoDB change makes the connections stop using it.
 """
 from __future__ import annotations
 

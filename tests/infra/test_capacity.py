@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from admin.__main__ import main as admin
-from chalicelib.store.models import TABLE_PREFIX
+from chalicelib.store import models  # its TABLE_PREFIX is read on first use, once the stack is up
 from infra.aws import capacity, journey
 from infra.aws.measure import item_size, touches
 from infra.aws.policy import policy
@@ -49,7 +49,7 @@ def test_a_check_in_is_one_consistent_read_and_one_transaction_of_four_items(jou
     checkin = measured(journeys, "check-in")
     assert [c.operation for c in checkin.calls] == ["GetItem", "TransactWriteItems"]
     assert checkin.calls[0].params["ConsistentRead"] is True
-    tables = sorted(t.table.removeprefix(TABLE_PREFIX) for t in touches(checkin.calls[1], {}))
+    tables = sorted(t.table.removeprefix(models.TABLE_PREFIX) for t in touches(checkin.calls[1], {}))
     assert tables == ["accounts", "idempotency", "ledger", "summaries"]
     assert checkin.cost.write_units == 9  # 4 transactional writes of <= 1 KB, and the ledger's by_kind copy
 
@@ -68,7 +68,7 @@ def test_a_returning_login_is_one_read_and_one_write(journeys):
 def test_no_request_writes_a_partition_another_user_writes(journeys):
     """A hot key is a partition every user writes (a global counter, a shared list): none on request paths."""
     first, second = ({p for m in j.values() for p in m.written} for j in journeys)
-    shared = {(table.removeprefix(TABLE_PREFIX), key) for table, key in first & second}
+    shared = {(table.removeprefix(models.TABLE_PREFIX), key) for table, key in first & second}
     unexpected = {(t, k) for t, k in shared if t not in SHARED_BY_DESIGN}
     assert not unexpected, f"partitions written by two different users: {sorted(unexpected)}"
 
@@ -78,7 +78,7 @@ def test_every_call_of_the_journey_is_allowed_by_the_policy(journeys):
     for measured_step in journeys[0].values():
         for call in measured_step.calls:
             for touch in touches(call, {}):
-                table = "greensprout-dev-" + touch.table.removeprefix(TABLE_PREFIX)
+                table = "greensprout-dev-" + touch.table.removeprefix(models.TABLE_PREFIX)
                 arn = f"arn:aws:dynamodb:ap-east-1:123456789012:table/{table}"
                 arn += f"/index/{touch.index}" if touch.index else ""
                 assert any(f"dynamodb:{touch.action}" in s["Action"] and

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.store.models import TABLE_PREFIX
+from chalicelib.store import models  # its TABLE_PREFIX is read on first use, once the stack is up
 from chalicelib.store.tables import ALL_MODELS
 from infra.aws.models import table_specs
 from infra.aws.policy import PolicyError, policy, policy_file, render, stale_files
@@ -30,7 +30,7 @@ def test_the_committed_policy_files_are_what_the_code_needs_now():
 @pytest.mark.parametrize("stage", ["dev", "prod"])
 def test_the_policy_covers_every_table_and_index_and_nothing_else(stage):
     found = statements(policy(stage))
-    expected = {f"arn:*:dynamodb:*:*:table/greensprout-{stage}-{m.Meta.table_name.removeprefix(TABLE_PREFIX)}"
+    expected = {f"arn:*:dynamodb:*:*:table/greensprout-{stage}-{m.Meta.table_name.removeprefix(models.TABLE_PREFIX)}"
                 for m in ALL_MODELS}
     assert set(found["Tables"]["Resource"]) == expected
     indexes = {f"{arn}/index/{name}" for spec in table_specs() for name in spec.index_names

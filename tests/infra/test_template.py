@@ -10,7 +10,7 @@ import pytest
 from pynamodb.attributes import TTLAttribute
 from pynamodb.indexes import GlobalSecondaryIndex, Index, LocalSecondaryIndex
 
-from chalicelib.store.models import TABLE_PREFIX
+from chalicelib.store import models  # its TABLE_PREFIX is read on first use, once the stack is up
 from chalicelib.store.tables import ALL_MODELS
 from infra.aws.build_template import LOGIN_PATH, build, cfn_name, function_name, gateway_responses, parameter_path
 from infra.aws.models import table_prefix
@@ -53,14 +53,14 @@ def as_keys(schema: list[dict]) -> dict[str, str]:
 
 def test_every_model_has_its_table_and_there_is_no_other(templates):
     for stage, template in templates.items():
-        expected = {table_prefix(stage) + m.Meta.table_name.removeprefix(TABLE_PREFIX) for m in ALL_MODELS}
+        expected = {table_prefix(stage) + m.Meta.table_name.removeprefix(models.TABLE_PREFIX) for m in ALL_MODELS}
         assert set(tables_of(template)) == expected
         assert all(name.startswith(f"greensprout-{stage}-") for name in expected)
 
 
 @pytest.mark.parametrize("model", ALL_MODELS, ids=lambda m: m.__name__)
 def test_a_table_has_its_model_s_keys_indexes_ttl_and_stream(templates, model):
-    table = tables_of(templates["dev"])["greensprout-dev-" + model.Meta.table_name.removeprefix(TABLE_PREFIX)]
+    table = tables_of(templates["dev"])["greensprout-dev-" + model.Meta.table_name.removeprefix(models.TABLE_PREFIX)]
     props = table["Properties"]
     assert as_keys(props["KeySchema"]) == keys(model)
     assert props["KeySchema"][0]["KeyType"] == "HASH"
@@ -109,7 +109,7 @@ def test_template_tables_are_what_init_db_creates(templates, database):
             props = table["Properties"]
             name = prefix + props["TableName"].removeprefix("greensprout-dev-")
             client.create_table(**_create_args(props, name))
-            made.append((name, TABLE_PREFIX + props["TableName"].removeprefix("greensprout-dev-"), props))
+            made.append((name, models.TABLE_PREFIX + props["TableName"].removeprefix("greensprout-dev-"), props))
         for name, init_db_name, props in made:
             assert _shape(client, name) == _shape(client, init_db_name), init_db_name
             if "TimeToLiveSpecification" in props:

@@ -4,7 +4,7 @@ account (403 ACCOUNT_FROZEN), at no DynamoDB call on a warm request (services/re
 
 A container learns of a deletion or a freeze made elsewhere when its revocation cache (a minute) runs out: the
 tests that show it keep this container's cache as it was before the change, as another container's would be,
-then move `time.monotonic` past the minute, as test_staff_revocation.py does for the catalog.
+then move the revocations cache's `time.monotonic` past the minute, as test_staff_revocation.py does for the catalog.
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from chalicelib.services import revocations
 from chalicelib.settings import get_settings
 from chalicelib.store.revocations import Revocation
 from tests.support.api import DynamoDBCalls, call, login, request_id
+from tests.support.clock import monotonic_at
 from tests.support.market import give_points, new_goods, new_merchant, redeem, staff_login, verify
 
 CONFIRM = {"confirm": "DELETE"}
@@ -56,7 +57,7 @@ def a_minute_later(monkeypatch) -> None:
     put ahead of the real one)."""
     loaded = max([hit[0] for hit in revocations._cache.values()], default=0.0)
     later = max(time.monotonic(), loaded) + revocations.CACHE_SECONDS + 1
-    monkeypatch.setattr(time, "monotonic", lambda: later)
+    monotonic_at(monkeypatch, revocations, later)  # this container's revocations cache, not the process's clock
 
 
 def refused(answer: tuple[int, dict], status: int, code: str) -> bool:

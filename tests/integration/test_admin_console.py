@@ -18,6 +18,7 @@ from chalicelib.store.models import Account
 from chalicelib.store.stock import Stock
 from tests.support.api import call, request_id
 from tests.support.market import balance, give_points, new_goods, redeem
+from tests.support.reconcile import reconciled
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -91,9 +92,13 @@ def test_reconcile_reports_an_account_whose_balance_disagrees_with_its_ledger(cl
         report = json.loads(capsys.readouterr().out)
         bad = [m for m in report["mismatches"] if m["user_id"] == user["id"]]
         assert bad and bad[0]["points"] == 1005 and bad[0]["ledger_points"] == 5
+        assert reconciled(user) == {"accounts": 1, "mismatches": bad, "clean": False}  # what each test checks
     finally:
         account.update(actions=[Account.points.add(-1000)])
     assert admin(["reconcile"]) == 0
+    assert reconciled(user)["clean"]
+    with pytest.raises(Account.DoesNotExist):  # a test naming an account that is not there proves nothing
+        reconciled("no-such-user")
 
 
 def test_user_show_by_openid(user, capsys):

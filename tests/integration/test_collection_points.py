@@ -11,12 +11,13 @@ import uuid
 from datetime import timedelta
 
 from admin.__main__ import main as admin
-from admin.accounts import reconcile, show
+from admin.accounts import show
 from chalicelib.domain import clock, ids
 from chalicelib.services import catalog
 from chalicelib.store.models import LedgerEntry
 from tests.support.api import DynamoDBCalls, call, login, request_id
 from tests.support.market import balance, new_merchant, staff_login
+from tests.support.reconcile import reconciled
 
 
 def member_code(client, user) -> dict:
@@ -57,7 +58,7 @@ def test_a_collection_point_credits_old_clothes_by_the_kilogram(client, user):
     assert entry["methodology"] == {"id": "LZ-old-clothes", "version": "2024.1"}
     me = call(client, "GET", "/v1/me", token=user["token"])[1]
     assert (me["points"], me["carbon_g"]) == (60, 3200.0)
-    assert reconcile()["clean"]
+    assert reconciled(user)["clean"]
 
 
 def test_a_member_code_credits_only_once(client, user):
@@ -171,7 +172,7 @@ def test_one_staff_member_cannot_credit_friends_past_the_staff_ceiling(client, o
     assert body["error"]["details"]["cap"] == "staff"
     assert (balance(client, first), balance(client, second), balance(client, third)) == (1500, 300, 0)
     assert list(LedgerEntry.query(third["id"])) == []  # refused whole: nothing written
-    assert reconcile()["clean"]
+    assert reconciled(first, second, third)["clean"]
     assert credit(client, colleague, code, quantity=1)[0] == 201  # the code was kept; the colleague has room
     assert balance(client, third) == 30
 
@@ -186,7 +187,7 @@ def test_the_merchant_ceiling_counts_every_staff_member_of_the_merchant(client, 
     assert (status, body["error"]["code"]) == (429, "DAILY_LIMIT_REACHED")  # 40 kg by this staff member, 100 in all
     assert body["error"]["details"]["cap"] == "merchant"
     assert balance(client, people[3]) == 0 and list(LedgerEntry.query(people[3]["id"])) == []
-    assert reconcile()["clean"]
+    assert reconciled(*people)["clean"]
     (elsewhere,) = collection_point(client, daily_staff_quantity_max=60, daily_quantity_max=100)
     assert credit(client, elsewhere, member_code(client, people[3])["member_code"], quantity=0.5)[0] == 201
 

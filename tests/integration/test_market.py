@@ -8,12 +8,12 @@ import uuid
 from datetime import timedelta
 
 from admin.__main__ import main as admin
-from admin.accounts import reconcile
 from chalicelib import jobs
 from chalicelib.domain import clock, ids
 from chalicelib.store.market import Redemption
 from tests.support.api import DynamoDBCalls, call, login, request_id
 from tests.support.market import balance, give_points, new_goods, redeem, stock_left
+from tests.support.reconcile import reconciled
 
 CODE = re.compile(f"^[{ids.ALPHABET}]{{16}}$")
 
@@ -346,7 +346,7 @@ def test_expire_redemptions_refunds_where_the_goods_say_so(client, user, capsys)
     assert balance(client, user) == 70
     refund = call(client, "GET", "/v1/me/ledger?kind=refund", token=user["token"])[1]["items"]
     assert [(e["points"], e["ref"]) for e in refund] == [(30, ids_[0])]
-    assert reconcile()["clean"]
+    assert reconciled(user)["clean"]
 
 
 def test_expiry_is_a_scheduled_job(app_module):

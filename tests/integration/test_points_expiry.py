@@ -61,7 +61,7 @@ def test_the_unspent_points_of_a_year_expire_at_the_end_of_the_next_year_and_not
                                                                                       "points-expiry#2024")
     assert first["year"] == 2024 and first["points"] >= 75 and again["expired_accounts"] == 0
     assert (profile["points"], profile["points_expiring"]) == (50, {"points": 50, "on": "2026-12-31"})
-    assert reconcile_clean() == (True, [])
+    assert reconcile_clean(user) == (True, [])
 
 
 def test_the_scheduled_job_expires_each_account_once_a_year_and_marks_its_shards(client):
@@ -94,7 +94,7 @@ def test_two_runs_at_once_expire_an_account_once(client):
         expired = list(pool.map(lambda _: points_expiry.expire_account(user["id"], 2024), range(4)))
     assert sorted(expired) == [0, 0, 0, 30]
     assert [e["points"] for e in expiries(client, user)] == [-30]
-    assert reconcile_clean() == (True, [])
+    assert reconcile_clean(user) == (True, [])
 
 
 def test_refunded_points_live_as_long_as_points_of_the_year_they_came_back(client):

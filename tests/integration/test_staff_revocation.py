@@ -15,6 +15,7 @@ import pytest
 from chalicelib.services import catalog, tokens
 from chalicelib.settings import get_settings
 from tests.support.api import DynamoDBCalls, call, login, request_id
+from tests.support.clock import monotonic_at
 from tests.support.market import give_points, load_catalog, new_goods, new_merchant, redeem, staff_login, verify
 
 
@@ -76,7 +77,7 @@ def test_a_removal_loaded_elsewhere_takes_effect_when_this_containers_catalog_ca
     catalog._cache.update(stale)  # ... has not heard of it
     assert call(client, "GET", "/v1/merchant/redemptions", token=leaver["token"])[0] == 200
     later = time.monotonic() + catalog.CACHE_SECONDS + 1
-    monkeypatch.setattr(time, "monotonic", lambda: later)
+    monotonic_at(monkeypatch, catalog, later)  # this container's catalog cache, not the process's clock
     status, body = verify(client, leaver, redemption["code"])
     assert (status, body["error"]["code"]) == (403, "FORBIDDEN")
     assert status_of(client, user, redemption) == "issued"

@@ -149,7 +149,7 @@ def test_a_partner_failing_mid_sync_then_a_good_sync_leave_exactly_the_right_led
     assert (status, body["imported"], body["duplicates"]) == (200, 30, 0)
     assert (me(client, user)["points"], me(client, user)["carbon_g"]) == (60, 130 * 80.0)
     assert sync(client, user, "transit")[1]["imported"] == 0
-    assert reconcile_clean()[0]
+    assert reconcile_clean(user)[0]
 
 
 def test_a_crash_after_storing_before_moving_the_cursor_doubles_nothing(client, stack, rider):

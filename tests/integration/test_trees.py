@@ -11,13 +11,13 @@ import pytest
 
 from admin import catalog_load
 from admin.__main__ import main as admin
-from admin.accounts import reconcile
 from chalicelib import scheduling
 from chalicelib.domain import clock
 from chalicelib.services import accrual
 from chalicelib.store.models import Account, LedgerEntry
 from chalicelib.store.trees import Adoption, shard_of
 from tests.support.api import call, login, request_id
+from tests.support.reconcile import reconciled
 
 CERTIFICATE = re.compile(r"^GS-\d{4}-[0-9A-HJKMNP-TV-Z]{8}$")
 A_MG = 18_000_001  # 18,000.001 g a year: not divisible by 365
@@ -276,7 +276,7 @@ def test_a_whole_year_sums_exactly_to_the_annual_uptake_and_then_stops(client, u
     accrue_through(TODAY)  # later runs find the finished adoption out of the accruing index
     assert len(accruals(client, user)) == 365
     assert Adoption.get(adoption["id"]).accrual_shard is None
-    assert reconcile()["clean"]
+    assert reconciled(user)["clean"]
 
 
 def test_running_a_day_twice_credits_it_once(client, user, monkeypatch):
@@ -301,7 +301,7 @@ def test_a_gap_of_several_days_is_caught_up_exactly_one_entry_per_day(client, us
     assert sorted((row.day, row.inputs["day_n"], int(row.carbon_mg)) for row in rows) == [
         ((D0 + timedelta(days=n)).isoformat(), n, A_MG * n // 365 - A_MG * (n - 1) // 365) for n in range(1, 10)]
     assert my_trees(client, user)[0]["accrued_g"] == carbon_g(A_MG * 9 // 365)
-    assert reconcile()["clean"]
+    assert reconciled(user)["clean"]
 
 
 def test_several_trees_of_one_person_are_credited_together(client, user, monkeypatch):
@@ -315,7 +315,7 @@ def test_several_trees_of_one_person_are_credited_together(client, user, monkeyp
     expected = [carbon_g(A_MG * 20 // 365), carbon_g(A_MG * 19 // 365), carbon_g(7_000_000 * 20 // 365)]
     assert accrued == sorted(expected)
     assert len(accruals(client, user)) == 59
-    assert reconcile()["clean"]
+    assert reconciled(user)["clean"]
 
 
 def test_a_frozen_account_accrues_nothing_until_unfrozen_and_then_catches_up(client, user, monkeypatch):

@@ -127,7 +127,7 @@ def test_a_batch_of_500_rides_is_ingested_in_a_bounded_number_of_dynamodb_calls(
     assert len(calls) <= 1 + 1 + 1 + 1 + 5 + 5 * (3 + 2) + 1, calls.operations
     for u in users:
         assert (me(client, u)["points"], me(client, u)["carbon_g"]) == (60, 100 * 80.0)
-    assert reconcile_clean()[0]
+    assert reconcile_clean(*users)[0]
 
 
 @pytest.fixture(scope="module")

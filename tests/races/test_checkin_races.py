@@ -1,9 +1,9 @@
 """Check-ins racing from several processes at the same moment against DynamoDB Local."""
 from __future__ import annotations
 
-from admin.accounts import reconcile
 from chalicelib.store.models import Account, LedgerEntry
 from tests.support.racer import checkin, race
+from tests.support.reconcile import reconciled
 
 
 def test_eight_processes_with_distinct_request_ids_award_exactly_the_daily_limit(user):
@@ -16,7 +16,7 @@ def test_eight_processes_with_distinct_request_ids_award_exactly_the_daily_limit
     account = Account.get(user["id"], consistent_read=True)
     assert (account.points, account.carbon_mg) == (15, 3 * 144000)
     assert len(list(LedgerEntry.query(user["id"]))) == 3
-    assert reconcile()["clean"]
+    assert reconciled(user)["clean"]
 
 
 def test_eight_processes_sending_one_request_id_award_once(user):
@@ -27,4 +27,4 @@ def test_eight_processes_sending_one_request_id_award_once(user):
     account = Account.get(user["id"], consistent_read=True)
     assert (account.points, account.carbon_mg) == (5, 144000)
     assert len(list(LedgerEntry.query(user["id"]))) == 1
-    assert reconcile()["clean"]
+    assert reconciled(user)["clean"]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections import Counter
 
-from admin.accounts import reconcile
 from chalicelib.store.market import Redemption
 from chalicelib.store.models import LedgerEntry
 from tests.support.api import call, login, request_id
@@ -24,6 +23,7 @@ from tests.support.market import (
     stock_left,
 )
 from tests.support.racer import race
+from tests.support.reconcile import reconciled
 
 
 def test_twelve_users_racing_for_five_in_stock_get_exactly_five_codes(client, openid):
@@ -41,7 +41,7 @@ def test_twelve_users_racing_for_five_in_stock_get_exactly_five_codes(client, op
     codes = {Redemption.get(rid, consistent_read=True).code for rid in winners}
     assert len(codes) == 5
     assert sorted(balance(client, u) for u in users) == [70] * 5 + [100] * 7
-    assert reconcile()["clean"]
+    assert reconciled(*users)["clean"]
 
 
 def test_one_user_with_100_points_firing_ten_redemptions_of_30_gets_three(client, user):
@@ -53,7 +53,7 @@ def test_one_user_with_100_points_firing_ten_redemptions_of_30_gets_three(client
     assert balance(client, user) == 10 and stock_left(goods["id"]) == 47
     spends = [e for e in LedgerEntry.query(user["id"]) if e.kind == "spend"]
     assert len(spends) == 3
-    assert reconcile()["clean"]
+    assert reconciled(user)["clean"]
 
 
 def test_eight_staff_scanning_one_code_at_once_hand_it_over_once(client, user):
@@ -77,7 +77,7 @@ def test_the_same_request_id_from_eight_processes_makes_one_redemption(client, u
     assert len(results) == 1 and next(iter(results))[0] == 201, outcomes  # every retry sees the first success
     assert balance(client, user) == 70 and stock_left(goods["id"]) == 9
     assert len(call(client, "GET", "/v1/me/redemptions", token=user["token"])[1]["items"]) == 1
-    assert reconcile()["clean"]
+    assert reconciled(user)["clean"]
 
 
 def test_scans_racing_the_users_cancel_settle_the_code_one_way(client, user):
@@ -96,7 +96,7 @@ def test_scans_racing_the_users_cancel_settle_the_code_one_way(client, user):
     else:  # the user won: refunded once (retried cancels get the first answer), no hand-over
         assert results == {("cancel", 200, ""): 3, ("verify", 409, "CODE_CANCELLED"): 3}
         assert balance(client, user) == 100
-    assert reconcile()["clean"]
+    assert reconciled(user)["clean"]
 
 
 def test_six_staff_crediting_at_once_never_pass_the_merchant_ceiling(client, openid):
@@ -110,4 +110,4 @@ def test_six_staff_crediting_at_once_never_pass_the_merchant_ceiling(client, ope
     results = Counter(result for kind, result in outcomes if kind == "ok")
     assert results == {(201, "", None): 5, (429, "DAILY_LIMIT_REACHED", "merchant"): 1}, outcomes
     assert sorted(balance(client, m) for m in members) == [0] + [600] * 5
-    assert reconcile()["clean"]
+    assert reconciled(*members)["clean"]

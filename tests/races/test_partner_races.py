@@ -39,7 +39,7 @@ def test_rides_pulled_and_pushed_at_the_same_moment_count_once(client, stack, us
     account = Account.get(user["id"], consistent_read=True)
     assert (account.points, account.carbon_mg) == (60, 10 * 80_000)
     assert len(list(LedgerEntry.query(user["id"]))) == 10
-    assert reconcile_clean()[0]
+    assert reconcile_clean(user)[0]
 
 
 def _run(target, args):

@@ -6,13 +6,13 @@ from datetime import timedelta
 
 from admin import catalog_load
 from admin.__main__ import main as admin
-from admin.accounts import reconcile
 from chalicelib.domain import clock
 from chalicelib.store.models import Account, LedgerEntry
 from chalicelib.store.stock import Stock
 from chalicelib.store.trees import Adoption
 from tests.support.api import login
 from tests.support.racer import race
+from tests.support.reconcile import reconciled
 
 
 def adopt(user_id: str, tree_id: str, request_id: str) -> tuple[int, str]:
@@ -56,7 +56,7 @@ def test_six_people_racing_for_three_trees_get_three_adoptions_and_three_sold_ou
     owners = {Adoption.get(number).user_id for number in won}
     balances = sorted(int(Account.get(user_id, consistent_read=True).points) for user_id in users)
     assert len(owners) == 3 and balances == [700, 700, 700, 1000, 1000, 1000]
-    assert reconcile()["clean"]
+    assert reconciled(*users)["clean"]
 
 
 def test_one_person_racing_with_points_for_two_trees_adopts_two(user):
@@ -67,7 +67,7 @@ def test_one_person_racing_with_points_for_two_trees_adopts_two(user):
     assert statuses == [201, 201, 422, 422, 422], outcomes
     assert int(Account.get(user["id"], consistent_read=True).points) == 0
     assert int(Stock.get(f"tree#{tree_id}", consistent_read=True).left) == 8
-    assert reconcile()["clean"]
+    assert reconciled(user)["clean"]
 
 
 def test_accrual_runs_racing_for_the_same_days_credit_each_day_once(client, user, monkeypatch):
@@ -85,6 +85,6 @@ def test_accrual_runs_racing_for_the_same_days_credit_each_day_once(client, user
     rows = list(LedgerEntry.by_kind.query(f"{user['id']}#accrual"))
     assert sorted(row.inputs["day_n"] for row in rows) == list(range(1, 31))
     assert sum(int(row.carbon_mg) for row in rows) == 7_000_000 * 30 // 365
-    assert reconcile()["clean"]
+    assert reconciled(user)["clean"]
     # made 200 days in the past and credited part-way: leave nothing due for later tests' run-jobs
     Adoption(number).update(actions=[Adoption.accrual_shard.remove()])

@@ -20,10 +20,10 @@ import pytest
 import requests
 
 from admin.__main__ import main as admin
-from admin.accounts import reconcile
 from chalicelib.store.models import Account, LedgerEntry
 from infra.local.dynamodb_local import free_port
 from tests.support.faultproxy import FaultProxy, Faults
+from tests.support.reconcile import reconciled
 
 ROOT = Path(__file__).resolve().parents[2]
 BEHAVIOR = {"code": "fault_test_plate", "name": "故障测试", "category": "test", "unit": "event",
@@ -109,7 +109,7 @@ def test_every_request_ends_once_applied_despite_faults(faulty_api):
         assert len({e.request_id for e in entries}) == count
         account = Account.get(user_id, consistent_read=True)
         assert (account.points, account.carbon_mg) == (count, count * 1000)
-    assert reconcile()["clean"]
+    assert reconciled(*expected)["clean"]
 
 
 def _login(base: str, openid: str, statuses: list[int]) -> tuple[str, str]:
@@ -195,4 +195,4 @@ def test_redemptions_scans_and_a_webhook_batch_under_faults_keep_stock_codes_and
     assert len({row.redemption_id for row in rows}) == 10  # and no code used twice
     ride_entries = [e for e in LedgerEntry.query(rider["id"]) if e.source == "transit"]
     assert len(ride_entries) == len(rides)  # every ride counts once, whatever the retries
-    assert reconcile()["clean"]
+    assert reconciled(*(user_id for user_id, _ in users), rider)["clean"]

@@ -6,9 +6,6 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from chalicelib.store.tables import ALL_MODELS
-from chalicelib.store.tx import connection
-
 
 def call(client, method: str, path: str, body=None, token: str | None = None, headers: dict | None = None):
     """A request through chalice.test.Client; returns (status, parsed JSON body)."""
@@ -32,6 +29,9 @@ def request_id() -> str:
 
 def dynamodb_clients() -> list:
     """Every botocore client the app talks to DynamoDB through, each once."""
+    from chalicelib.store.tables import ALL_MODELS  # here, not at import: tests/unit loads this module too
+    from chalicelib.store.tx import connection
+
     clients = [model._get_connection().connection.client for model in ALL_MODELS] + [connection().client]
     return list({id(c): c for c in clients}.values())
 

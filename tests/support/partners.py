@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 from tests.support.api import call
+from tests.support.reconcile import reconciled
 
 CHINA = timezone(timedelta(hours=8))
 
@@ -54,9 +55,8 @@ def now() -> datetime:
     return datetime.now(CHINA)
 
 
-def reconcile_clean() -> bool:
-    from admin.accounts import reconcile
-
-    result = reconcile()
+def reconcile_clean(*people: dict | str) -> tuple[bool, list]:
+    """(clean, mismatches) of the accounts a test touched (tests/support/reconcile.py)."""
+    result = reconciled(*people)
     return bool(result["clean"]), result["mismatches"]
 

@@ -1,0 +1,54 @@
+"""Importing the app reads no setting: a process with an empty environment imports app.py and every module of
+chalicelib/, and may set its environment (TABLE_PREFIX, the endpoint) any time before its first request.
+Each case runs in a fresh interpreter, since this process's modules are already imported."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+EMPTY = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}
+
+IMPORT_EVERYTHING = """
+import importlib, pkgutil
+import chalicelib
+import app
+for module in pkgutil.walk_packages(chalicelib.__path__, "chalicelib."):
+    importlib.import_module(module.name)
+from chalicelib.settings import get_settings
+from chalicelib.store.models import Account
+assert get_settings.cache_info().currsize == 0, "the settings were read at import"
+assert Account._connection is None and not Account.Meta.__base__.bound
+assert app.app.routes and "ledger_stream" not in vars(app)
+"""
+
+SWITCH_BEFORE_FIRST_USE = IMPORT_EVERYTHING + """
+import os
+os.environ.update({"JWT_SECRET": "s" * 40, "TABLE_PREFIX": "gs-switched-", "AWS_REGION": "eu-west-3",
+                   "AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:9"})
+from chalicelib.store.tables import ALL_MODELS
+from chalicelib.store.market import Redemption
+assert Account.Meta.table_name == "gs-switched-accounts", Account.Meta.table_name
+assert Redemption.Meta.table_name.startswith("gs-switched-")
+assert all(model.Meta.table_name.startswith("gs-switched-") for model in ALL_MODELS)
+from chalicelib.store import models
+assert models.TABLE_PREFIX == "gs-switched-"
+connection = Account._get_connection().connection  # made, not used: no request is sent
+assert (connection.host, connection.region) == ("http://127.0.0.1:9", "eu-west-3"), (connection.host, connection.region)
+"""
+
+
+def _python(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=EMPTY, capture_output=True, text=True,
+                          timeout=60)
+
+
+def test_app_and_every_module_import_with_an_empty_environment_and_read_no_setting():
+    result = _python(IMPORT_EVERYTHING)
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_process_may_set_its_table_prefix_and_endpoint_after_import_and_before_first_use():
+    result = _python(SWITCH_BEFORE_FIRST_USE)
+    assert result.returncode == 0, result.stderr

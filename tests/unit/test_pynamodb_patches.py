@@ -1,0 +1,64 @@
+"""The two patches of PynamoDB (chalicelib/store/pynamodb_errors.py, pynamodb_session.py) still apply to the
+pinned PynamoDB, and still do what they are for. Each fails when an upgrade makes its patch silently stop
+working, or (the error fields) makes it unnecessary."""
+from __future__ import annotations
+
+import inspect
+import subprocess
+import sys
+from pathlib import Path
+
+import pynamodb.exceptions
+import pytest
+from botocore.exceptions import ClientError, ConnectionClosedError, ReadTimeoutError
+from pynamodb.exceptions import PutError, PynamoDBException, TransactWriteError
+
+import chalicelib.store  # noqa: F401 - the package applies both patches
+from chalicelib.store import pynamodb_errors
+
+ROOT = Path(__file__).resolve().parents[2]
+DROPPED = [ReadTimeoutError(endpoint_url="http://dynamodb"), ConnectionClosedError(endpoint_url="http://dynamodb")]
+
+
+@pytest.mark.parametrize("cause", DROPPED, ids=lambda cause: type(cause).__name__)
+def test_a_failure_without_a_dynamodb_response_has_no_code_rather_than_raising(cause):
+    for error in (PutError("put", cause=cause), TransactWriteError("write", cause=cause)):
+        assert error.cause_response_code is None
+        assert error.cause_response_message is None
+    with pytest.raises(AttributeError):  # PynamoDB's own property still fails here: the patch is still needed
+        pynamodb_errors.PYNAMODB_CODE.fget(PutError("put", cause=DROPPED[0]))
+
+
+def test_a_dynamodb_refusal_keeps_its_code_and_message():
+    refused = ClientError({"Error": {"Code": "ConditionalCheckFailedException", "Message": "no"}}, "PutItem")
+    error = PutError("put", cause=refused)
+    assert (error.cause_response_code, error.cause_response_message) == ("ConditionalCheckFailedException", "no")
+
+
+def test_no_pynamodb_error_class_overrides_the_patched_properties():
+    classes = [c for _, c in inspect.getmembers(pynamodb.exceptions, inspect.isclass)]
+    for cls in (c for c in classes if issubclass(c, PynamoDBException)):
+        assert cls.cause_response_code.fget is pynamodb_errors._code, cls
+        assert cls.cause_response_message.fget is pynamodb_errors._message, cls
+
+
+SHARED_SESSION = """
+import threading
+from chalicelib.store.models import Account, Identity
+from chalicelib.store.tx import connection
+from chalicelib.store.pynamodb_session import shared_session
+connections = [Account._get_connection().connection, Identity._get_connection().connection, connection()]
+in_thread = []
+thread = threading.Thread(target=lambda: in_thread.append(connections[0].session))
+thread.start(); thread.join()
+sessions = {id(c.session) for c in connections} | {id(s) for s in in_thread}
+assert sessions == {id(shared_session())}, "each PynamoDB connection made its own botocore session"
+"""
+
+
+def test_every_pynamodb_connection_in_every_thread_uses_the_one_shared_session():
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "JWT_SECRET": "s" * 40, "AWS_REGION": "eu-west-3",
+           "AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:9"}  # connections are made, never used
+    result = subprocess.run([sys.executable, "-c", SHARED_SESSION], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
