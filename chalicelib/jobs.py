@@ -87,10 +87,15 @@ def _accrue_trees_slice(piece: Slice, out_of_time: Callable[[], bool]) -> SliceR
 JOBS.append(sharded_job("accrue-trees", every_seconds=600, schedule="cron(0 16 * * ? *)", shards=shards.ADOPTIONS,
                         run_slice=_accrue_trees_slice))
 
-# Redemption expiry (services/expiry.py): codes expire at 00:00 Asia/Shanghai (16:00 UTC); hourly runs find
-# what fell due from the sparse `due` index, and a missed run is caught up by the next. Idempotent per
-# redemption (`status = issued` in every write).
-JOBS.append(Job("expire-redemptions", every_seconds=3600, run=lambda at: expiry.expire_due(at)))
+# Redemption expiry (services/expiry.py): codes expire at 00:00 Asia/Shanghai (16:00 UTC); every hour one worker
+# per shard of the sparse `due` index expires what fell due, and a missed run is caught up by the next.
+# Idempotent per redemption (`status = issued` in every write), so overlapping runs change nothing twice.
+def _expire_redemptions_slice(piece: Slice, out_of_time: Callable[[], bool]) -> SliceResult:
+    return SliceResult(*expiry.expire_slice(piece.shard, piece.at, piece.cursor, out_of_time))
+
+
+JOBS.append(sharded_job("expire-redemptions", every_seconds=3600, schedule=None, shards=shards.REDEMPTIONS_DUE,
+                        run_slice=_expire_redemptions_slice))
 
 
 # Leaderboards, org totals and public stats: every minute, fold the aggregation inbox (filled from the

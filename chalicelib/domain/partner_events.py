@@ -19,6 +19,11 @@ FUTURE_SKEW = timedelta(minutes=5)  # a partner clock slightly ahead of ours
 MAX_TX_ACTIONS = 100
 FIXED_ACTIONS = 2  # the account update and the consent check
 ACTIONS_PER_EVENT = 2  # the ledger entry and the seen-event item
+# A seen-event item (store/partners.py) is kept this long after it is written, then TTL deletes it. An event
+# can only be written while `timely` (at most LATE_EVENT_DAYS late), and `timely` is checked before the seen
+# item is looked for, so once the item may be gone the event is refused anyway: it can never count twice.
+SEEN_TTL = timedelta(days=30)
+assert SEEN_TTL > timedelta(days=clock.LATE_EVENT_DAYS + 1) + FUTURE_SKEW
 
 
 @dataclass(frozen=True)

@@ -5,3 +5,4 @@ Never lower one: items keep the shard they were written under.
 """
 ADOPTIONS = 64  # store/trees.py: adoptions in their accrual year, on the sparse `accruing` index
 ACCOUNTS = 64  # store/privacy.py: the account list that points expiry and erasure walk
+REDEMPTIONS_DUE = 8  # store/market.py: issued redemptions on the sparse `due` index the expiry job walks

@@ -16,7 +16,7 @@ from datetime import datetime
 from ..domain import clock
 from ..domain.caps import award_verified_event
 from ..domain.methodology import Rule
-from ..domain.partner_events import PartnerEvent, chunks, consented, timely
+from ..domain.partner_events import SEEN_TTL, PartnerEvent, chunks, consented, timely
 from ..errors import AppError
 from ..store.models import Account
 from ..store.partners import Consent, PartnerLink, SeenEvent
@@ -105,11 +105,16 @@ def seen_keys(keys) -> set[str]:
 
 
 def ingest_user(user_id: str, partner: str, events: list[PartnerEvent], known: Known) -> Outcome:
-    """One user's events: duplicates and ineligible ones counted, the rest posted in time order."""
+    """One user's events: duplicates and ineligible ones counted, the rest posted in time order.
+
+    An event past the 7-day limit is ignored before its seen item is even looked at: that item expires
+    (TTL, SEEN_TTL) and may be gone, so the answer must not depend on it."""
     outcome, now, rules = Outcome(), clock.now(), catalog.behaviors()
     fresh: dict[str, PartnerEvent] = {}
     for event in events:
-        if event.key in known.seen or event.key in fresh:
+        if not timely(event, now):
+            outcome.ignored += 1
+        elif event.key in known.seen or event.key in fresh:
             outcome.duplicates += 1
         else:
             fresh[event.key] = event
@@ -190,8 +195,10 @@ def _postings(account: Account, partner: str, events: list[PartnerEvent], rules:
 def _guards(tx, user_id: str, partner: str, events: list[PartnerEvent], consent: Consent, now: datetime) -> None:
     """Each event is new, and the consent is still the bound one the plan was made with."""
     at = clock.iso(now)
+    expires = now + SEEN_TTL
     for index, event in enumerate(events):
-        tx.put(f"seen:{index}", SeenEvent(event.key, user_id=user_id, day=event.day.isoformat(), at=at),
+        tx.put(f"seen:{index}", SeenEvent(event.key, user_id=user_id, day=event.day.isoformat(), at=at,
+                                          expires_at=expires),
                condition=SeenEvent.key.does_not_exist())
     tx.check("consent", Consent, user_id, partner,
              condition=(Consent.status == "bound") & (Consent.authorization_id == consent.authorization_id))

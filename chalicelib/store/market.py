@@ -16,11 +16,12 @@ from pynamodb.attributes import BooleanAttribute, JSONAttribute, NumberAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
+from ..domain import shards
 from ..errors import ServiceUnavailableError
 from .models import Account, table_meta
 from .tx import connection
 
-EXPIRY_SHARDS = 8  # issued redemptions spread over 8 index partitions: a flash sale never heats one
+EXPIRY_SHARDS = shards.REDEMPTIONS_DUE  # issued redemptions over 8 index partitions: a flash sale never heats one
 TOTALS_SK = "~totals"  # sorts after every "v#..." row, so a newest-first Query returns it first
 
 

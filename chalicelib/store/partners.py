@@ -75,7 +75,9 @@ class SeenEvent(Model):
     """partner_events — pk `key` = "{partner}#{event_id}" (a ride_id or a bank event_id).
 
     Put with `attribute_not_exists(key)` in the same transaction as the event's ledger entry, so an
-    event pulled and pushed, or pushed twice, counts once. Never expires: pull and push may be far apart.
+    event pulled and pushed, or pushed twice, counts once. Expires by TTL `SEEN_TTL` (30 days) after it
+    was written: by then its event is far past the 7-day limit, which ingestion checks before it looks
+    for the seen item (services/ingest.py), so an event whose item is gone is still refused.
     """
 
     Meta = table_meta("partner_events")
@@ -83,6 +85,7 @@ class SeenEvent(Model):
     user_id = UnicodeAttribute()
     day = UnicodeAttribute()
     at = UnicodeAttribute()
+    expires_at = TTLAttribute(null=True)  # items written before the TTL existed have none: they stay
 
 
 class ReplayGuard(Model):
