@@ -25,12 +25,13 @@ from ..domain.methodology import Rule, RuleError, parse_quantity, plain
 from ..domain.posting import Posting, day_count
 from ..domain.results import CheckinResult, Verification
 from ..errors import AccountFrozenError, DailyLimitReachedError, NotSelfReportableError, ValidationError
+from ..store.unit_of_work import PostingUnitOfWork  # the port: store/dynamo_uow.py, tests/unit/fakes.py
 
 ROUTE = "POST /v1/checkins"  # the operation idempotency records name (kept: records of 48 hours replay)
 ODOMETER_MAX_KM = Decimal("2000000")
 
 
-def award_checkin(command: AwardCheckin, uow) -> CheckinResult:
+def award_checkin(command: AwardCheckin, uow: PostingUnitOfWork) -> CheckinResult:
     rule = uow.catalog.behavior(command.behavior)
     if "checkin" not in rule.channels:
         raise NotSelfReportableError(behavior=rule.code)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from ..api.shapes import carbon_g
 from ..api.shapes import entry_json as line_json
-from ..domain.guards import GuardFailed, IdempotencyKeyFree
+from ..domain.guards import GuardFailed
 from ..domain.posting import EARNING_KINDS, KEEP_DAYS, LedgerLine, Posting, day_count  # noqa: F401 - re-exported
 from ..errors import AppError
 from ..store.dynamo_uow import DynamoPostingUnitOfWork
@@ -61,9 +61,8 @@ def post(user_id: str, planner: Callable[[Account], Plan], idem: IdempotencyKey 
     `account`, when given, is a consistent read the caller already made (a batch read for a webhook),
     used for the first attempt instead of reading again.
     """
-    once = IdempotencyKeyFree(idem.scope, idem.request_id, idem.route, idem.payload) if idem else None
     try:
-        with DynamoPostingUnitOfWork().posting(user_id, once, request_id, account) as posting:
+        with DynamoPostingUnitOfWork().posting(user_id, idem, request_id, account) as posting:
             for current in posting.attempts():
                 plan = planner(current)
                 staged = posting.stage(plan.postings, plan.account_sets)

@@ -22,11 +22,12 @@ from ..errors import (
     PerUserLimitReachedError,
     ValidationError,
 )
+from ..store.unit_of_work import PostingUnitOfWork  # the port: store/dynamo_uow.py, tests/unit/fakes.py
 
 ROUTE = "POST /v1/market/goods/{id}/redeem"  # the operation idempotency records name (kept: they replay)
 
 
-def redeem_goods(command: RedeemGoods, uow) -> RedemptionResult:
+def redeem_goods(command: RedeemGoods, uow: PostingUnitOfWork) -> RedemptionResult:
     goods = uow.catalog.goods_on_sale(command.goods_id)
     address = _address(goods, command.address)
     once = IdempotencyKeyFree(command.user_id, command.request_id, ROUTE, {"goods_id": goods.id, "address": address})

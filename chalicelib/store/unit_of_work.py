@@ -44,12 +44,15 @@ class PostingUnitOfWork:
     idempotency: Any
     catalog: Any
 
-    def posting(self, user_id: str, once: IdempotencyKeyFree | None = None, request_id: str | None = None,
-                account: Any = None) -> PostingUnitOfWork:
+    def posting(self, user_id: str, once: IdempotencyKeyFree | IdempotencyKey | None = None,
+                request_id: str | None = None, account: Any = None) -> PostingUnitOfWork:
         """Starts a posting on `user_id`'s account. `account`: a consistent read the caller already made
-        (a batch read), used by the first attempt instead of reading again."""
+        (a batch read), used by the first attempt instead of reading again. `once` may be the store's own
+        IdempotencyKey (transitional: services/posting.post passes theirs, with their transaction tokens)."""
         self.user_id, self.request_id, self._first = user_id, request_id, account
-        self.key = IdempotencyKey(once.scope, once.request_id, once.operation, once.payload) if once else None
+        if isinstance(once, IdempotencyKeyFree):
+            once = IdempotencyKey(once.scope, once.request_id, once.operation, once.payload)
+        self.key = once
         self.result: Any = None
         self._deciding = False
         return self
