@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
@@ -236,7 +236,7 @@ class Redemption:
     refund_on_expiry: bool = False
     per_user_limit: int | None = None
     request_id: str | None = None
-    address: dict | None = None
+    address: dict | None = field(default=None, compare=False, repr=False)  # personal data: never logged
     address_masked: dict | None = None
     used_at: str | None = None
     cancelled_at: str | None = None

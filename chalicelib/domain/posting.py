@@ -6,7 +6,7 @@ values to SET on the account. The unit of work (store/unit_of_work.py) writes th
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
@@ -61,6 +61,11 @@ class LedgerLine:
     def values(self) -> dict[str, Any]:
         """The LedgerEntry's attribute values (store/items.py)."""
         return {**vars(self), "user_kind": f"{self.user_id}#{self.kind}"}
+
+    def receipt(self) -> LedgerLine:
+        """The entry as a result shows it (api.md LedgerEntry): without its inputs and bookkeeping, which
+        stay in the ledger (an idempotency record that keeps results stays under 1 KB, half the cost)."""
+        return replace(self, user_id=None, day=None, inputs=None, request_id=None, reason=None)
 
 
 class AccountView(Protocol):

@@ -57,7 +57,7 @@ def award_checkin(command: AwardCheckin, uow: PostingUnitOfWork) -> CheckinResul
             if verdict and not verdict.verified:  # the day's check-in, worth nothing: counts toward the limit only
                 entry = _unverified(entry, day_count(account, day, rule.code))
             staged = posting.stage([entry], {"odometer": reading.item()} if reading else None)
-            posting.commit(CheckinResult(staged.lines[0], staged.points, staged.carbon_mg,
+            posting.commit(CheckinResult(staged.lines[0].receipt(), staged.points, staged.carbon_mg,
                                          verification(verdict) if verdict else None))
     return posting.result
 

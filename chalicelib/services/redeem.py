@@ -45,7 +45,7 @@ def redeem_goods(command: RedeemGoods, uow: PostingUnitOfWork) -> RedemptionResu
                 if goods.per_user_limit is not None:
                     posting.guard(ClaimUnderLimit(command.user_id, goods.id, goods.per_user_limit))
                 posting.guard(RedemptionIssued(redemption))
-                posting.commit(RedemptionResult(redemption, staged.points, staged.lines[0]))
+                posting.commit(RedemptionResult(redemption, staged.points, staged.lines[0].receipt()))
     except GuardFailed as failed:
         if isinstance(failed.guard, StockAvailable):
             raise OutOfStockError(goods_id=goods.id) from None

@@ -61,7 +61,7 @@ class Idempotency:
         """The remembered result; IdempotencyConflictError for another route or payload."""
         record = IdempotencyRecord.from_raw_data(raw_item)
         key.check(record)
-        return results.decode(record.format, record.status, record.body, record.route, key.scope)
+        return results.decode(record.format, record.status, record.body, record.route, key.scope, key.request_id)
 
     def find(self, key: IdempotencyKey) -> object | None:
         """The remembered result, if the request already succeeded (one consistent GetItem)."""

@@ -9,7 +9,7 @@ gets the same answer; the other services get it back as a `Response`.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 from ..domain import clock
@@ -17,7 +17,8 @@ from ..domain.market import Redemption
 from ..domain.posting import LedgerLine
 from ..domain.results import CheckinResult, RedemptionResult, Verification
 
-_REDEMPTION_FIELDS = tuple(f.name for f in fields(Redemption) if f.name != "address")  # never the plain address
+# Left out of a record: the plain address (never stored), and what the record's key already says.
+_NOT_KEPT = ("address", "user_id", "request_id")
 
 
 @dataclass(frozen=True)
@@ -33,36 +34,40 @@ def encode(result: Any) -> dict[str, Any]:
     if isinstance(result, Response):
         return {"status": result.status, "body": _dump(result.body), "format": None}
     if isinstance(result, CheckinResult):
-        data = {"entry": _entry(result.entry), "points": result.points, "carbon_mg": result.carbon_mg,
+        data = {"entry": _compact(vars(result.entry)), "points": result.points, "carbon_mg": result.carbon_mg,
                 "verification": vars(result.verification) if result.verification else None}
         return {"status": None, "body": _dump(data), "format": "checkin/1"}
     if isinstance(result, RedemptionResult):
-        data = {"redemption": {name: getattr(result.redemption, name) for name in _REDEMPTION_FIELDS},
-                "points": result.points, "entry": _entry(result.entry)}
+        kept = {name: value for name, value in vars(result.redemption).items() if name not in _NOT_KEPT}
+        data = {"redemption": _compact(kept), "points": result.points, "entry": _compact(vars(result.entry))}
         return {"status": None, "body": _dump(data), "format": "redemption/1"}
     raise TypeError(f"no record format for {type(result).__name__}")
 
 
-def decode(record_format: str | None, status: int | None, body: str, route: str, scope: str) -> Any:
+def decode(record_format: str | None, status: int | None, body: str, route: str, scope: str,
+           request_id: str | None = None) -> Any:
+    """The result a record remembers; `scope` and `request_id` are its key's (store/idempotency.py)."""
     data = json.loads(body)
     if record_format == "checkin/1":
         verification = data["verification"]
         return CheckinResult(LedgerLine(**data["entry"]), data["points"], data["carbon_mg"],
                              Verification(**verification) if verification else None)
     if record_format == "redemption/1":
-        return RedemptionResult(Redemption(**data["redemption"]), data["points"], LedgerLine(**data["entry"]))
+        redemption = Redemption(**data["redemption"], user_id=scope, request_id=request_id)
+        return RedemptionResult(redemption, data["points"], LedgerLine(**data["entry"]))
     if record_format is not None:
         raise ValueError(f"unknown idempotency record format {record_format!r}")
     legacy = LEGACY.get(route)
-    return legacy(data, scope) if legacy else Response(int(status), data)
+    return legacy(data, scope, request_id) if legacy else Response(int(status), data)
 
 
 def _dump(data: dict) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
-def _entry(line: LedgerLine) -> dict:
-    return vars(line)
+def _compact(values: dict) -> dict:
+    """Without its None values (the dataclasses default them): a record of 1 KB or less costs half."""
+    return {name: value for name, value in values.items() if value is not None}
 
 
 def _milligrams(grams: float) -> int:
@@ -77,13 +82,13 @@ def _entry_from_body(entry: dict) -> LedgerLine:
                       methodology.get("id"), methodology.get("version"))
 
 
-def _checkin_from_body(body: dict, scope: str) -> CheckinResult:
+def _checkin_from_body(body: dict, scope: str, request_id: str | None) -> CheckinResult:
     verification = body.get("verification")
     return CheckinResult(_entry_from_body(body["entry"]), body["points"], _milligrams(body["carbon_g"]),
                          Verification(**verification) if verification else None)
 
 
-def _redemption_from_body(body: dict, scope: str) -> RedemptionResult:
+def _redemption_from_body(body: dict, scope: str, request_id: str | None) -> RedemptionResult:
     shown = body["redemption"]
     redemption = Redemption(
         shown["id"], user_id=scope, goods_id=shown["goods_id"], goods_name=shown["goods_name"], kind=shown["kind"],
@@ -91,7 +96,7 @@ def _redemption_from_body(body: dict, scope: str) -> RedemptionResult:
         points_spent=shown["points_spent"], created_at=shown["created_at"], expires_at=shown["expires_at"],
         expires_epoch=int(clock.parse_iso(shown["expires_at"]).timestamp()), cancellable=shown["cancellable"],
         address_masked=shown.get("address"), used_at=shown.get("used_at"), cancelled_at=shown.get("cancelled_at"),
-        expired_at=shown.get("expired_at"), refunded=shown.get("refunded", False))
+        expired_at=shown.get("expired_at"), refunded=shown.get("refunded", False), request_id=request_id)
     return RedemptionResult(redemption, body["points"], _entry_from_body(body["entry"]))
 
 

@@ -85,7 +85,8 @@ class InMemoryIdempotency:
 
     def replay(self, key: IdempotencyKey, record: dict) -> object:
         key.check(SimpleNamespace(**record))
-        return results.decode(record["format"], record["status"], record["body"], record["route"], key.scope)
+        return results.decode(record["format"], record["status"], record["body"], record["route"], key.scope,
+                              key.request_id)
 
     def find(self, key: IdempotencyKey) -> object | None:
         record = self.records.get(key.key)

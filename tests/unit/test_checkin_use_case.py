@@ -36,7 +36,8 @@ def test_a_checkin_adds_one_entry_and_its_points_and_carbon_to_the_balance(uow):
     assert result.carbon_mg == rule.carbon_mg > 0
     account = uow.accounts.items["u_1"]
     assert (account.points, account.carbon_mg, account.version) == (result.points, result.carbon_mg, 1)
-    assert uow.ledger == [result.entry] and uow.accounts.reads == 1 and uow.commits == 1
+    assert [line.receipt() for line in uow.ledger] == [result.entry]
+    assert uow.ledger[0].inputs == {"quantity": "1"} and uow.accounts.reads == 1 and uow.commits == 1
 
 
 def test_second_checkin_with_same_request_id_awards_once_and_returns_the_first_result(uow):
