@@ -11,6 +11,7 @@ from chalicelib.domain.commands import RedeemGoods
 from chalicelib.domain.results import RedemptionResult
 from chalicelib.errors import InsufficientPointsError, OutOfStockError, PerUserLimitReachedError
 from chalicelib.services.redeem import ROUTE, redeem_goods
+from chalicelib.store import results
 from chalicelib.store.idempotency import IdempotencyKey
 from tests.unit.fakes import FakeAccount, InMemoryPostingUnitOfWork
 
@@ -91,3 +92,13 @@ def test_a_redemption_remembered_by_the_code_before_the_use_cases_replays_the_sa
     assert (result.redemption.redemption_id, result.redemption.code, result.points) == (shown["id"], shown["code"], 880)
     assert result.redemption.expires_epoch == 1798041600 and result.entry.ref == shown["id"]
     assert uow.ledger == [] and uow.accounts.items["u_1"].points == 1000
+
+
+def test_a_remembered_redemption_stays_under_one_kilobyte_so_its_write_costs_two_units(uow):
+    """A transaction's write costs 2 WRU per KB: the record keeping the result must not cross 1 KB."""
+    user_id, request_id = "u_" + "X" * 24, "r" * 64  # ids as long as real ones can be
+    uow.accounts.add(FakeAccount(user_id, points=1000))
+    result = redeem_goods(RedeemGoods(user_id, request_id, COFFEE), uow)
+    key = IdempotencyKey(user_id, request_id, ROUTE, {"goods_id": COFFEE, "address": None})
+    record = key.record_values(**results.encode(result))
+    assert sum(len(name) + len(str(value).encode()) for name, value in record.items()) < 1000
