@@ -64,7 +64,7 @@ def expire(args, out) -> int:
 
 def show(args, out) -> int:
     from chalicelib.sealing import unseal
-    from chalicelib.services.redemptions import address_context
+    from chalicelib.store.repositories import address_context
     from chalicelib.store.market import Redemption
 
     from .console import CommandError, audit

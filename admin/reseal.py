@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pynamodb.exceptions import UpdateError
 
 from chalicelib.sealing import key_id_of, seal, unseal
-from chalicelib.services.redemptions import address_context
+from chalicelib.store.repositories import address_context
 from chalicelib.settings import get_settings
 from chalicelib.store.market import Redemption
 from chalicelib.store.models import Identity

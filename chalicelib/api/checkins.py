@@ -1,10 +1,14 @@
 """Behaviours and self-reported check-ins."""
 from decimal import Decimal
 
+from ..domain.commands import AwardCheckin
+from ..domain.ids import parse_request_id
 from ..lazy import lazy
+from . import shapes
 from .fields import OBJECT, QUANTITY, REQUEST_ID, Field
 from .web import Routes, respond
 
+bootstrap = lazy("chalicelib.bootstrap")
 catalog = lazy("chalicelib.services.catalog")
 checkins = lazy("chalicelib.services.checkins")
 
@@ -31,6 +35,12 @@ def list_behaviors():
 
 @routes.route("/v1/checkins", methods=["POST"])
 def create_checkin():
-    caller = routes.caller()
-    status, body = checkins.checkin(caller, routes.body(*CHECKIN))
-    return respond(status, body)
+    command = checkin_command(routes.caller().user_id, routes.body(*CHECKIN))
+    result = checkins.award_checkin(command, bootstrap.posting_uow())
+    return respond(201, shapes.checkin_json(result))
+
+
+def checkin_command(user_id: str, body: dict) -> AwardCheckin:
+    """The body as the use case's command; the behaviour's rule checks quantity and evidence."""
+    return AwardCheckin(user_id, parse_request_id(body.get("request_id")), body.get("behavior"),
+                        body.get("quantity"), body.get("evidence"))

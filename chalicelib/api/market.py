@@ -1,10 +1,15 @@
 """The marketplace as users see it: goods, redeeming, and their own redemptions."""
+from ..domain.commands import RedeemGoods
+from ..domain.ids import parse_request_id
 from ..lazy import lazy
+from . import shapes
 from .fields import OBJECT, REQUEST_ID, Field
 from .path_ids import path_id
 from .web import Routes, respond
 
+bootstrap = lazy("chalicelib.bootstrap")
 goods = lazy("chalicelib.services.goods")
+redeem = lazy("chalicelib.services.redeem")
 redemptions = lazy("chalicelib.services.redemptions")
 
 routes = Routes(__name__)
@@ -18,10 +23,14 @@ def list_goods():
 
 
 @routes.route("/v1/market/goods/{goods_id}/redeem", methods=["POST"])
-def redeem(goods_id):
-    caller = routes.caller()
-    status, body = redemptions.redeem(caller, path_id(goods_id), routes.body(*REDEEM))
-    return respond(status, body)
+def redeem_goods(goods_id):
+    command = redeem_command(routes.caller().user_id, path_id(goods_id), routes.body(*REDEEM))
+    result = redeem.redeem_goods(command, bootstrap.posting_uow())
+    return respond(201, shapes.redemption_result_json(result, goods.merchant_json(result.redemption.merchant_id)))
+
+
+def redeem_command(user_id: str, goods_id: str, body: dict) -> RedeemGoods:
+    return RedeemGoods(user_id, parse_request_id(body.get("request_id")), goods_id, body.get("address"))
 
 
 @routes.route("/v1/me/redemptions", methods=["GET"])
@@ -41,3 +50,5 @@ def cancel_redemption(redemption_id):
     caller = routes.caller()
     status, body = redemptions.cancel(caller, path_id(redemption_id))
     return respond(status, body)
+
+

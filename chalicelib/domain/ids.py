@@ -6,7 +6,10 @@ has no look-alikes.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
+
+from ..errors import ValidationError
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -37,3 +40,13 @@ def user_id() -> str:
 def stable_shard(key: str, shards: int) -> int:
     """A shard in [0, shards) that every process and every run agrees on (sha256, not Python's salted hash())."""
     return int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big") % shards
+
+
+REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+def parse_request_id(raw: object) -> str:
+    """A client's request_id (api.md): the identity that makes a retried write find its first result."""
+    if not isinstance(raw, str) or not REQUEST_ID.fullmatch(raw):
+        raise ValidationError("request_id 须为 8 到 64 位字母、数字、下划线或连字符", field="request_id")
+    return raw

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
@@ -224,3 +224,52 @@ def mask_address(address: dict) -> dict:
     return {"name": name[0] + "*" * min(len(name) - 1, 2) if len(name) > 1 else "*",
             "phone": phone[:3] + "****" + phone[-4:], "region": address["region"],
             "detail": detail[:4] + "****"}
+
+
+@dataclass
+class Redemption:
+    """A redemption as issued (store/market.py Redemption states the table). `address` is the plain delivery
+    address, held only in memory: the store seals it (bound to the redemption id) and keeps it masked."""
+
+    redemption_id: str
+    user_id: str
+    goods_id: str
+    goods_name: str
+    kind: str
+    merchant_id: str
+    code: str
+    status: str
+    points_spent: int
+    created_at: str
+    expires_at: str
+    expires_epoch: int
+    cancellable: bool = False
+    refund_on_expiry: bool = False
+    per_user_limit: int | None = None
+    request_id: str | None = None
+    address: dict | None = field(default=None, compare=False, repr=False)  # personal data: never logged
+    address_masked: dict | None = None
+    used_at: str | None = None
+    cancelled_at: str | None = None
+    expired_at: str | None = None
+    refunded: bool = False
+
+
+def effective_status(redemption: Redemption, now: datetime) -> str:
+    """An issued code past its expiry is expired, whether or not the expiry job has run yet (a domain
+    redemption or the stored model: they share these attributes)."""
+    if redemption.status == "issued" and now.timestamp() >= int(redemption.expires_epoch):
+        return "expired"
+    return redemption.status
+
+
+def issue(user_id: str, goods: Goods, address: dict | None, request_id: str, now: datetime) -> Redemption:
+    """A new redemption of `goods`, with a fresh id and code, valid `goods.valid_days` business days."""
+    expires = expires_at(now, goods.valid_days)
+    return Redemption(
+        ids.sortable_id(clock.epoch_ms(now)), user_id=user_id, goods_id=goods.id, goods_name=goods.name,
+        kind=goods.kind, merchant_id=goods.merchant_id, code=redemption_code(), status="issued",
+        points_spent=goods.points_price, created_at=clock.iso(now), expires_at=clock.iso(expires),
+        expires_epoch=int(expires.timestamp()), cancellable=goods.cancellable,
+        refund_on_expiry=goods.refund_on_expiry, per_user_limit=goods.per_user_limit, request_id=request_id,
+        address=address, address_masked=mask_address(address) if address else None)

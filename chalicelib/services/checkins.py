@@ -1,13 +1,16 @@
-"""Self-reported check-ins (POST /v1/checkins): one behaviour, one entry, refused whole at a cap.
+"""award_checkin: a self-reported check-in (POST /v1/checkins), one behaviour, one entry, refused whole at a cap.
+
+    route (api/checkins.py) -> award_checkin -> caps and odometer rules (domain/) -> one posting
+    (store/unit_of_work.py: a consistent GetItem of the account, one TransactWriteItems)
 
 A check-in with an odometer reading (green parking) earns only when the reading shows the car did not move
 since the person's latest reading (domain/odometer.py). The latest reading is on the account, so the one
 consistent read gives it and the check-in's transaction, conditioned on the account's version, replaces it.
 A reading that does not show a parked day (`moved`, `decreased`) is still a successful check-in: an `earn`
 entry of 0 points and 0 carbon whose inputs keep the evidence and why (`verified: false`, `reason`), the
-reading kept as the new starting point, the day's one check-in of the behaviour used, and the answer
-remembered for its request_id like any success (api.md: a failure changes nothing). The 201 body then also
-carries `verification`, so the mini program can say why nothing was earned.
+reading kept as the new starting point, the day's one check-in of the behaviour used, and the result
+remembered for its request_id like any success (api.md: a failure changes nothing). The result then also
+carries the `verification`, so the mini program can say why nothing was earned.
 """
 from __future__ import annotations
 
@@ -16,59 +19,47 @@ from decimal import Decimal
 
 from ..domain import clock, odometer
 from ..domain.caps import CapReachedError, DayCount, award_self_reported
+from ..domain.commands import AwardCheckin
+from ..domain.guards import IdempotencyKeyFree
 from ..domain.methodology import Rule, RuleError, parse_quantity, plain
+from ..domain.posting import Posting, day_count
+from ..domain.results import CheckinResult, Verification
 from ..errors import AccountFrozenError, DailyLimitReachedError, NotSelfReportableError, ValidationError
-from ..store.idempotency import IdempotencyKey, parse_request_id
-from ..store.models import Account
-from . import catalog
-from .posting import Plan, Posting, carbon_g, day_count, post
-from .tokens import Caller
+from ..store.unit_of_work import PostingUnitOfWork  # the port: store/dynamo_uow.py, tests/unit/fakes.py
 
-ROUTE = "POST /v1/checkins"
+ROUTE = "POST /v1/checkins"  # the operation idempotency records name (kept: records of 48 hours replay)
 ODOMETER_MAX_KM = Decimal("2000000")
 
 
-def checkin(caller: Caller, body: dict) -> tuple[int, dict]:
-    request_id = parse_request_id(body.get("request_id"))
-    rule = catalog.behavior(body.get("behavior"))
+def award_checkin(command: AwardCheckin, uow: PostingUnitOfWork) -> CheckinResult:
+    rule = uow.catalog.behavior(command.behavior)
     if "checkin" not in rule.channels:
         raise NotSelfReportableError(behavior=rule.code)
-    quantity = quantity_of(rule, body.get("quantity"))
-    evidence = evidence_of(rule, body.get("evidence"))
+    quantity = quantity_of(rule, command.quantity)
+    evidence = evidence_of(rule, command.evidence)
     day = clock.business_day(clock.now())
     reading = _reading(evidence, quantity, day)
-    idem = IdempotencyKey(caller.user_id, request_id, ROUTE,
-                          {"behavior": rule.code, "quantity": str(quantity), "evidence": evidence})
-
-    def plan(account: Account) -> Plan:
-        if account.frozen:
-            raise AccountFrozenError()
-        try:
-            award = award_self_reported(rule, day_count(account, day, rule.code), quantity)
-        except CapReachedError as exc:
-            raise DailyLimitReachedError(cap=exc.cap, behavior=rule.code) from None
-        inputs = {**award.inputs, **({"evidence": evidence} if evidence else {})}
-        points, carbon_mg, counted = award.points, award.carbon_mg, award.day
-        account_sets, extra = {}, {}
-        if reading:
+    once = IdempotencyKeyFree(command.user_id, command.request_id, ROUTE,
+                              {"behavior": rule.code, "quantity": str(quantity), "evidence": evidence})
+    with uow.posting(command.user_id, once, command.request_id) as posting:
+        for account in posting.attempts():
+            if account.frozen:
+                raise AccountFrozenError()
             try:
-                verdict = odometer.check_parked(odometer.Reading.from_item(account.odometer), reading)
-            except odometer.SameDayError:  # one reading a day, whatever the catalog's cap says
-                raise DailyLimitReachedError(cap="daily_limit", behavior=rule.code) from None
-            inputs.update(verdict.inputs())
-            account_sets["odometer"] = reading.item()
-            extra["verification"] = verification(verdict)
-            if not verdict.verified:  # the day's check-in, worth nothing: counts toward the daily limit only
-                before = day_count(account, day, rule.code)
-                points, carbon_mg, inputs["counted_quantity"] = 0, 0, "0"
-                counted = DayCount(before.events + 1, before.points, before.quantity_milli, before.carbon_mg)
-        posting = Posting("earn", points, carbon_mg, "checkin", behavior=rule.code, rule=rule,
-                          inputs=inputs, day=day, day_count=counted)
-        return Plan([posting], respond=lambda entries, after: (201, {
-            "entry": entries[0], "points": int(after.points), "carbon_g": carbon_g(int(after.carbon_mg)),
-            **extra}), account_sets=account_sets)
-
-    return post(caller.user_id, plan, idem, request_id)
+                award = award_self_reported(rule, day_count(account, day, rule.code), quantity)
+            except CapReachedError as exc:
+                raise DailyLimitReachedError(cap=exc.cap, behavior=rule.code) from None
+            verdict = _parked(account, reading, rule) if reading else None
+            inputs = {**award.inputs, **({"evidence": evidence} if evidence else {}),
+                      **(verdict.inputs() if verdict else {})}
+            entry = Posting("earn", award.points, award.carbon_mg, "checkin", behavior=rule.code, rule=rule,
+                            inputs=inputs, day=day, day_count=award.day)
+            if verdict and not verdict.verified:  # the day's check-in, worth nothing: counts toward the limit only
+                entry = _unverified(entry, day_count(account, day, rule.code))
+            staged = posting.stage([entry], {"odometer": reading.item()} if reading else None)
+            posting.commit(CheckinResult(staged.lines[0].receipt(), staged.points, staged.carbon_mg,
+                                         verification(verdict) if verdict else None))
+    return posting.result
 
 
 def quantity_of(rule: Rule, raw: object) -> Decimal:
@@ -123,9 +114,8 @@ def _reading(evidence: dict, quantity: Decimal, day: date) -> odometer.Reading |
     return odometer.Reading(Decimal(evidence[odometer.EVIDENCE]), day)
 
 
-def verification(verdict: odometer.Verdict) -> dict:
-    """The 201 body's `verification` of a green parking check-in: whether the reading showed a parked day,
-    and a message the mini program can show as it is."""
+def verification(verdict: odometer.Verdict) -> Verification:
+    """Whether the reading showed a parked day, and a message the mini program can show as it is."""
     km = plain(verdict.reading.km)
     previous = verdict.previous
     if previous is None:
@@ -139,8 +129,21 @@ def verification(verdict: odometer.Verdict) -> dict:
     else:
         message = (f"里程表读数与上次（{plain(previous.km)} 公里）相差不超过 {plain(odometer.TOLERANCE_KM)} 公里，"
                    "停驶已确认")
-    return {"verified": verdict.verified, "reason": verdict.reason,
-            "odometer_km": float(verdict.reading.km),
-            "previous_km": float(previous.km) if previous else None,
-            "previous_day": previous.day.isoformat() if previous else None,
-            "tolerance_km": float(odometer.TOLERANCE_KM), "message": message}
+    return Verification(verified=verdict.verified, reason=verdict.reason, odometer_km=float(verdict.reading.km),
+                        previous_km=float(previous.km) if previous else None,
+                        previous_day=previous.day.isoformat() if previous else None,
+                        tolerance_km=float(odometer.TOLERANCE_KM), message=message)
+
+
+def _parked(account, reading: odometer.Reading, rule: Rule) -> odometer.Verdict:
+    try:
+        return odometer.check_parked(odometer.Reading.from_item(account.odometer), reading)
+    except odometer.SameDayError:  # one reading a day, whatever the catalog's cap says
+        raise DailyLimitReachedError(cap="daily_limit", behavior=rule.code) from None
+
+
+def _unverified(entry: Posting, before: DayCount) -> Posting:
+    entry.points, entry.carbon_mg = 0, 0
+    entry.inputs["counted_quantity"] = "0"
+    entry.day_count = DayCount(before.events + 1, before.points, before.quantity_milli, before.carbon_mg)
+    return entry

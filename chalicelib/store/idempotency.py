@@ -8,22 +8,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from ..domain import clock
-from ..errors import IdempotencyConflictError, ValidationError
-from .models import IdempotencyRecord
+from ..domain.ids import REQUEST_ID, parse_request_id  # noqa: F401 - where the services import it from
+from ..errors import IdempotencyConflictError
 
-REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+if TYPE_CHECKING:
+    from .models import IdempotencyRecord
+
 REMEMBER_FOR = timedelta(hours=48)
-
-
-def parse_request_id(raw: object) -> str:
-    if not isinstance(raw, str) or not REQUEST_ID.fullmatch(raw):
-        raise ValidationError("request_id 须为 8 到 64 位字母、数字、下划线或连字符", field="request_id")
-    return raw
 
 
 @dataclass(frozen=True)
@@ -50,22 +46,33 @@ class IdempotencyKey:
 
     def values(self, status: int, body: dict) -> dict:
         """The IdempotencyRecord's attribute values remembering this first response (store/items.py)."""
+        return self.record_values(status, json.dumps(body, ensure_ascii=False, separators=(",", ":")))
+
+    def record_values(self, status: int | None, body: str, format: str | None = None) -> dict:  # noqa: A002
+        """The record's values, `body` already serialised (store/results.py says how, by `format`)."""
         now = clock.now()
         return {"key": self.key, "route": self.route, "fingerprint": self.fingerprint, "status": status,
-                "body": json.dumps(body, ensure_ascii=False, separators=(",", ":")),
-                "created_at": clock.iso(now), "expires_at": now + REMEMBER_FOR}
+                "body": body, "format": format, "created_at": clock.iso(now), "expires_at": now + REMEMBER_FOR}
+
+    def check(self, record: IdempotencyRecord) -> None:
+        """409 when the request_id was used for another route or payload."""
+        if record.route != self.route or record.fingerprint != self.fingerprint:
+            raise IdempotencyConflictError(request_id=self.request_id)
 
     def replay(self, record: IdempotencyRecord) -> tuple[int, dict]:
         """The first response, or 409 when the request_id was used for another route or payload."""
-        if record.route != self.route or record.fingerprint != self.fingerprint:
-            raise IdempotencyConflictError(request_id=self.request_id)
+        self.check(record)
         return int(record.status), json.loads(record.body)
 
     def replay_raw(self, raw_item: dict) -> tuple[int, dict]:
+        from .models import IdempotencyRecord  # here: the key itself is plain values (unit tests build it)
+
         return self.replay(IdempotencyRecord.from_raw_data(raw_item))
 
     def find(self) -> tuple[int, dict] | None:
         """The remembered response, if this request already succeeded (one consistent read)."""
+        from .models import IdempotencyRecord
+
         try:
             record = IdempotencyRecord.get(self.key, consistent_read=True)
         except IdempotencyRecord.DoesNotExist:

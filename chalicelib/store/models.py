@@ -159,15 +159,19 @@ class LedgerEntry(Model):
 
 
 class IdempotencyRecord(Model):
-    """idempotency — pk `key` = "{scope}#{request_id}". Written in the transaction it guards; keeps
-    the first response (status and body) for replays; expires by TTL after 48 hours."""
+    """idempotency — pk `key` = "{scope}#{request_id}". Written in the transaction it guards; keeps the
+    first result for replays; expires by TTL after 48 hours. `format` names how `body` reads
+    (store/results.py: "checkin/1" ... a use case's result); without it (records of the services not yet
+    on the unit of work, and every record written before it existed) `body` is the HTTP body and
+    `status` its status."""
 
     Meta = table_meta("idempotency")
     key = UnicodeAttribute(hash_key=True)
     route = UnicodeAttribute()
     fingerprint = UnicodeAttribute()
-    status = NumberAttribute()
+    status = NumberAttribute(null=True)
     body = UnicodeAttribute()
+    format = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     expires_at = TTLAttribute()
 

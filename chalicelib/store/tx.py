@@ -9,15 +9,15 @@ store/items.py); either way the request goes to botocore as one TransactWriteIte
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.connection import Connection
 from pynamodb.models import Model
 
-from ..errors import ServiceUnavailableError
 from ..settings import get_settings
 from . import items
+from .failures import ConditionFailed, error_code, raise_unavailable
 from .models import DB_CONNECT_TIMEOUT, DB_READ_TIMEOUT, DB_RETRIES
 
 MAX_ACTIONS = 100  # DynamoDB's limit per transaction
@@ -40,22 +40,7 @@ def connection() -> Connection:
     return _connection
 
 
-def raise_unavailable(exc: BotoCoreError | ClientError) -> NoReturn:
-    """A DynamoDB call made with botocore failed after botocore's own retries: 503 SERVICE_UNAVAILABLE (the
-    connection dropped or timed out, throttling ...), except a ValidationException, a request we built wrong:
-    re-raised, a bug to see (500, api/web.py), not an outage."""
-    if isinstance(exc, ClientError) and (exc.response.get("Error") or {}).get("Code") == "ValidationException":
-        raise exc
-    raise ServiceUnavailableError() from exc
-
-
-class TxCancelledError(Exception):
-    """Some condition failed: `failed` maps each refusing label to the item it saw (or None)."""
-
-    def __init__(self, failed: dict[str, dict | None], conflict: bool) -> None:
-        super().__init__(", ".join(failed) or "conflict")
-        self.failed = failed
-        self.conflict = conflict  # a concurrent transaction or throttling: try again
+TxCancelledError = ConditionFailed  # transitional name, kept for the services not yet on the unit of work
 
 
 @dataclass
@@ -127,23 +112,23 @@ class Tx:
         self._items.append({kind: action})
 
     def commit(self) -> None:
-        """Writes everything or nothing; TxCancelledError names the conditions that refused."""
+        """Writes everything or nothing; ConditionFailed names the conditions that refused."""
         request: dict[str, Any] = {"TransactItems": self._items}
         if self.token:
             request["ClientRequestToken"] = self.token
         try:
             connection().client.transact_write_items(**request)
         except ClientError as exc:
-            code = (exc.response.get("Error") or {}).get("Code")
+            code = error_code(exc)
             if code == "TransactionCanceledException":
                 raise self._cancelled(exc.response.get("CancellationReasons") or []) from exc
             if code in _RETRYABLE_CALL:
-                raise TxCancelledError({}, conflict=True) from exc
+                raise ConditionFailed({}, conflict=True) from exc
             raise_unavailable(exc)
         except BotoCoreError as exc:
             raise_unavailable(exc)
 
-    def _cancelled(self, reasons: list[dict]) -> TxCancelledError:
+    def _cancelled(self, reasons: list[dict]) -> ConditionFailed:
         failed: dict[str, dict | None] = {}
         conflict = False
         for label, reason in zip(self._labels, reasons, strict=False):
@@ -152,4 +137,4 @@ class Tx:
                 failed[label] = reason.get("Item")
             elif code in _RETRYABLE:
                 conflict = True
-        return TxCancelledError(failed, conflict)
+        return ConditionFailed(failed, conflict)

@@ -69,14 +69,15 @@ def stock_left(goods_id: str) -> int:
 
 
 def race_redeem(user_id: str, goods_id: str, body: dict) -> tuple[int, str]:
-    """One redemption through the service layer; (status, error code or the redemption id)."""
+    """One redemption through the use case, as the route calls it; (status, error code or the redemption id)."""
+    from chalicelib import bootstrap
+    from chalicelib.api.market import redeem_command
     from chalicelib.errors import AppError
-    from chalicelib.services import redemptions
-    from chalicelib.services.tokens import Caller
+    from chalicelib.services import redeem
 
     try:
-        status, response = redemptions.redeem(Caller(user_id, ("user",)), goods_id, body)
-        return status, response["redemption"]["id"]
+        result = redeem.redeem_goods(redeem_command(user_id, goods_id, body), bootstrap.posting_uow())
+        return 201, result.redemption.redemption_id
     except AppError as error:
         return error.status, error.code
 

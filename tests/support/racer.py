@@ -32,13 +32,14 @@ def race(target: Callable, calls: list[tuple]) -> list[tuple[str, object]]:
 
 
 def checkin(user_id: str, body: dict) -> tuple[int, str]:
-    """One check-in through the service layer; (status, error code or "")."""
+    """One check-in through the use case, as the route calls it; (status, error code or "")."""
+    from chalicelib import bootstrap
+    from chalicelib.api.checkins import checkin_command
     from chalicelib.errors import AppError
     from chalicelib.services import checkins
-    from chalicelib.services.tokens import Caller
 
     try:
-        status, _ = checkins.checkin(Caller(user_id, ("user",)), body)
-        return status, ""
+        checkins.award_checkin(checkin_command(user_id, body), bootstrap.posting_uow())
+        return 201, ""
     except AppError as error:
         return error.status, error.code

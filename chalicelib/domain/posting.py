@@ -1,0 +1,163 @@
+"""Posting arithmetic: what a set of ledger entries does to an account, computed before anything is written.
+
+Pure: `stage` takes the account as read (any object with the Account attributes it names) and the postings
+a use case decided, and returns the ledger lines (entry ids, `balance_after`), the balance after, and the
+values to SET on the account. The unit of work (store/unit_of_work.py) writes them in one transaction.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
+
+from ..errors import InsufficientPointsError
+from . import clock, ids
+from . import lots as lot_rules
+from .caps import DayCount
+from .methodology import Rule
+
+KEEP_DAYS = clock.LATE_EVENT_DAYS + 2  # counters old enough that no late event can touch them are dropped
+EARNING_KINDS = ("earn", "accrual")
+
+
+@dataclass
+class Posting:
+    """One ledger entry to write: a signed amount of points and carbon, with where it came from."""
+
+    kind: str
+    points: int
+    carbon_mg: int
+    source: str
+    behavior: str | None = None
+    rule: Rule | None = None
+    inputs: dict | None = None
+    ref: str | None = None
+    reason: str | None = None
+    day: date | None = None
+    day_count: DayCount | None = None  # the behaviour's counters for `day` after this posting
+
+
+@dataclass(frozen=True)
+class LedgerLine:
+    """A ledger entry as written (store/models.py LedgerEntry): immutable, unique by (user_id, entry_id)."""
+
+    entry_id: str
+    at: str
+    kind: str
+    points: int
+    carbon_mg: int
+    balance_after: int
+    source: str
+    behavior: str | None = None
+    ref: str | None = None
+    methodology_id: str | None = None
+    methodology_version: str | None = None
+    user_id: str | None = None
+    day: str | None = None
+    inputs: dict | None = None
+    request_id: str | None = None
+    reason: str | None = None
+
+    def values(self) -> dict[str, Any]:
+        """The LedgerEntry's attribute values (store/items.py)."""
+        return {**vars(self), "user_kind": f"{self.user_id}#{self.kind}"}
+
+    def receipt(self) -> LedgerLine:
+        """The entry as a result shows it (api.md LedgerEntry): without its inputs and bookkeeping, which
+        stay in the ledger (an idempotency record that keeps results stays under 1 KB, half the cost)."""
+        return replace(self, user_id=None, day=None, inputs=None, request_id=None, reason=None)
+
+
+class AccountView(Protocol):
+    user_id: str
+    version: int
+    points: int
+    carbon_mg: int
+    points_earned: int
+    points_spent: int
+    daily: dict | None
+    lots: dict | None
+    updated_at: str | None
+    joined_at: str
+
+
+@dataclass(frozen=True)
+class Staged:
+    """The lines to append, the account's values to SET (version bumped), and each month's earning totals."""
+
+    lines: list[LedgerLine]
+    account: dict[str, Any]
+    summaries: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # "YYYY-MM#behavior": events, mg, points
+
+    @property
+    def points(self) -> int:
+        return self.account["points"]
+
+    @property
+    def carbon_mg(self) -> int:
+        return self.account["carbon_mg"]
+
+
+def day_count(account: AccountView, day: date, behavior: str) -> DayCount:
+    return DayCount.from_list((account.daily or {}).get(day.isoformat(), {}).get(behavior))
+
+
+def stage(account: AccountView, postings: list[Posting], request_id: str | None = None,
+          now: datetime | None = None) -> Staged:
+    """Applies the postings in order; InsufficientPointsError if the balance would go below zero."""
+    now = now or clock.now()
+    at, today = clock.iso(now), clock.business_day(now)
+    balance, carbon = int(account.points), int(account.carbon_mg)
+    earned, spent = int(account.points_earned), int(account.points_spent)
+    daily = {day: dict(counts) for day, counts in (account.daily or {}).items()
+             if date.fromisoformat(day) >= today - timedelta(days=KEEP_DAYS)}
+    lines = []
+    entry_ids = sorted(ids.sortable_id(clock.epoch_ms(now)) for _ in postings)
+    for posting, entry_id in zip(postings, entry_ids, strict=True):
+        balance += posting.points
+        carbon += posting.carbon_mg
+        if balance < 0:
+            raise InsufficientPointsError()
+        if posting.points > 0 and posting.kind in (*EARNING_KINDS, "adjust"):
+            earned += posting.points
+        else:
+            spent -= posting.points
+        if posting.day_count is not None and posting.day and posting.behavior:
+            daily.setdefault(posting.day.isoformat(), {})[posting.behavior] = posting.day_count.to_list()
+        lines.append(_line(account.user_id, entry_id, posting, balance, at, today, request_id))
+    changes = {"version": int(account.version) + 1, "points": balance, "carbon_mg": carbon, "points_earned": earned,
+               "points_spent": spent, "daily": daily, "updated_at": at}
+    lots = _lots_after(account, postings, today)  # points in by year, for expiry (domain/lots.py)
+    if lots != account.lots:
+        changes["lots"] = lots
+    return Staged(lines, changes, _summaries(postings, today))
+
+
+def _lots_after(account: AccountView, postings: list[Posting], today: date) -> dict[str, int]:
+    lots = account.lots
+    if lots is None:  # kept since points expiry exists; an older balance counts from its last change
+        changed = clock.business_day(clock.parse_iso(account.updated_at or account.joined_at)).year
+        lots = lot_rules.legacy_lots(int(account.points), changed)
+    return lot_rules.credit(lots, today.year, [posting.points for posting in postings])
+
+
+def _summaries(postings: list[Posting], today: date) -> dict[str, tuple[int, int, int]]:
+    """What the earning postings add to the person's per-month, per-behaviour totals."""
+    totals: dict[str, tuple[int, int, int]] = {}
+    for posting in postings:
+        if posting.behavior and posting.kind in EARNING_KINDS:
+            period = f"{(posting.day or today).isoformat()[:7]}#{posting.behavior}"
+            events, carbon, points = totals.get(period, (0, 0, 0))
+            totals[period] = (events + 1, carbon + posting.carbon_mg, points + posting.points)
+    return totals
+
+
+def _line(user_id: str, entry_id: str, posting: Posting, balance: int, at: str, today: date,
+          request_id: str | None) -> LedgerLine:
+    rule = posting.rule
+    return LedgerLine(
+        entry_id=entry_id, at=at, kind=posting.kind, points=posting.points, carbon_mg=posting.carbon_mg,
+        balance_after=balance, source=posting.source, behavior=posting.behavior, ref=posting.ref,
+        methodology_id=rule.methodology_id if rule else None, methodology_version=rule.version if rule else None,
+        user_id=user_id, day=(posting.day or today).isoformat(), inputs=posting.inputs, request_id=request_id,
+        reason=posting.reason)

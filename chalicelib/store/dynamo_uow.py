@@ -1,0 +1,42 @@
+"""The posting unit of work over DynamoDB: the staged posting, its guards and the idempotency record as one
+TransactWriteItems (store/tx.py), in the repositories' words (store/repositories.py)."""
+from __future__ import annotations
+
+from typing import Any
+
+from ..domain.guards import ClaimUnderLimit, Guard, RedemptionIssued, StockAvailable
+from . import repositories
+from .tx import Tx
+from .unit_of_work import IDEMPOTENCY, PostingUnitOfWork
+
+
+class DynamoPostingUnitOfWork(PostingUnitOfWork):
+    def __init__(self, catalog: Any = None) -> None:
+        self.catalog = catalog
+        self.accounts = repositories.Accounts()
+        self.ledger = repositories.Ledger()
+        self.idempotency = repositories.Idempotency()
+        self.stock = repositories.StockLeft()
+        self.claims = repositories.Claims()
+        self.redemptions = repositories.Redemptions()
+
+    def _write(self, result: Any) -> None:
+        account, staged = self.account, self.staged
+        tx = Tx(token=self.key.token(int(account.version)) if self.key else None)
+        if self.key:
+            self.idempotency.stage(tx, IDEMPOTENCY, self.key, result)
+        self.accounts.stage_posting(tx, "account", account.user_id, staged.account, int(account.version))
+        self.ledger.stage(tx, account.user_id, staged)
+        for label, guard in self.labelled_guards():
+            self._stage_guard(tx, label, guard)
+        tx.commit()
+
+    def _stage_guard(self, tx: Tx, label: str, guard: Guard) -> None:
+        if isinstance(guard, StockAvailable):
+            self.stock.stage_take(tx, label, guard.stock_key)
+        elif isinstance(guard, ClaimUnderLimit):
+            self.claims.stage_claim(tx, label, guard.user_id, guard.goods_id, guard.limit)
+        elif isinstance(guard, RedemptionIssued):
+            self.redemptions.stage_new(tx, label, guard.redemption)
+        else:
+            guard.stage(tx, label)  # a transitional guard stages itself (services/posting.py)

@@ -1,0 +1,106 @@
+"""The DynamoDB repositories of the posting path: each owns one aggregate's keys, items and conditions.
+
+Reads are one call each; writes are staged into the unit of work's one transaction (store/tx.py) from
+plain values (store/items.py: no PynamoDB model is built on the hot path, docs/performance.md).
+"""
+from __future__ import annotations
+
+import json
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ..domain.market import Redemption as IssuedRedemption
+from ..domain.posting import Staged
+from ..errors import AccountDeletedError, NotFoundError
+from ..sealing import seal
+from . import items, results
+from .failures import raise_unavailable
+from .idempotency import IdempotencyKey
+from .market import Counter, Redemption, RedemptionCode, claim_key, expiry_bucket
+from .models import Account, BehaviorMonth, IdempotencyRecord, LedgerEntry
+from .stock import Stock
+from .tx import Tx, connection
+
+
+class Accounts:
+    def get(self, user_id: str) -> Account:
+        """The account, read consistently: one GetItem, made with botocore directly (docs/performance.md)."""
+        try:
+            found = connection().client.get_item(
+                TableName=Account.Meta.table_name, Key={"user_id": {"S": user_id}}, ConsistentRead=True)
+        except (BotoCoreError, ClientError) as exc:
+            raise_unavailable(exc)
+        if "Item" not in found:
+            raise NotFoundError()
+        account = Account.from_raw_data(found["Item"])
+        if account.deleted_at:  # a deleted account earns, spends and changes nothing (services/erasure.py)
+            raise AccountDeletedError()
+        return account
+
+    def stage_posting(self, tx: Tx, label: str, user_id: str, changes: dict, version: int) -> None:
+        """The new balance and counters, provided the account is still at `version` (a lost race otherwise)."""
+        tx.update_values(label, Account, items.key(Account, user_id), set_=changes, expect={"version": version})
+
+
+class Ledger:
+    def stage(self, tx: Tx, user_id: str, staged: Staged) -> None:
+        """The entries (each new by its id) and what the earning ones add to their month's summary."""
+        for index, line in enumerate(staged.lines):
+            tx.put_new(f"entry:{index}", LedgerEntry, line.values())
+        for period, (events, carbon, points) in staged.summaries.items():
+            tx.update_values(f"summary:{period}", BehaviorMonth, items.key(BehaviorMonth, user_id, period),
+                             add={"events": events, "carbon_mg": carbon, "points": points})
+
+
+class Idempotency:
+    def stage(self, tx: Tx, label: str, key: IdempotencyKey, result: object) -> None:
+        """The record remembering `result`, refused (returning the old record) if one exists."""
+        tx.put_new(label, IdempotencyRecord, key.record_values(**results.encode(result)), return_old=True)
+
+    def replay(self, key: IdempotencyKey, raw_item: dict) -> object:
+        """The remembered result; IdempotencyConflictError for another route or payload."""
+        record = IdempotencyRecord.from_raw_data(raw_item)
+        key.check(record)
+        return results.decode(record.format, record.status, record.body, record.route, key.scope, key.request_id)
+
+    def find(self, key: IdempotencyKey) -> object | None:
+        """The remembered result, if the request already succeeded (one consistent GetItem)."""
+        try:
+            found = connection().client.get_item(TableName=IdempotencyRecord.Meta.table_name,
+                                                 Key=items.key(IdempotencyRecord, key.key), ConsistentRead=True)
+        except (BotoCoreError, ClientError) as exc:
+            raise_unavailable(exc)
+        return self.replay(key, found["Item"]) if "Item" in found else None
+
+
+class StockLeft:
+    def stage_take(self, tx: Tx, label: str, stock_key: str) -> None:
+        """One fewer left, provided one is left."""
+        tx.update(label, Stock(stock_key), actions=[Stock.left.add(-1)], condition=Stock.left > 0)
+
+
+class Claims:
+    def stage_claim(self, tx: Tx, label: str, user_id: str, goods_id: str, limit: int) -> None:
+        """One more code of the goods held by the user, provided fewer than `limit` are."""
+        tx.update(label, Counter(claim_key(user_id, goods_id)), actions=[Counter.count.add(1)],
+                  condition=Counter.count.does_not_exist() | (Counter.count < limit))
+
+
+class Redemptions:
+    def stage_new(self, tx: Tx, label: str, redemption: IssuedRedemption) -> None:
+        """The redemption and its code's pointer, both new: the code is unique across all redemptions."""
+        values = {name: value for name, value in vars(redemption).items() if name != "address"}
+        values["expiry_bucket"] = expiry_bucket()
+        if redemption.address:
+            values["address_sealed"] = seal(json.dumps(redemption.address, ensure_ascii=False),
+                                            address_context(redemption.redemption_id))
+        tx.put_new(f"{label}:redemption", Redemption, values)
+        tx.put_new(f"{label}:code", RedemptionCode, {
+            "code": redemption.code, "redemption_id": redemption.redemption_id, "merchant_id": redemption.merchant_id,
+            "goods_id": redemption.goods_id, "goods_name": redemption.goods_name,
+            "points_spent": redemption.points_spent, "expires_epoch": redemption.expires_epoch})
+
+
+def address_context(redemption_id: str) -> str:
+    """What a sealed address is bound to: copied onto another redemption, it does not open."""
+    return f"redemption#{redemption_id}"

@@ -1,0 +1,139 @@
+"""The posting unit of work: one consistent read of the account, then one transaction, retried on a lost race.
+
+A use case reads top to bottom; nothing here calls back into it:
+
+    with uow.posting(user_id, once=IdempotencyKeyFree(...), request_id=...) as posting:
+        for account in posting.attempts():        # a fresh consistent read each attempt
+            staged = posting.stage([Posting(...)])  # entries and balance after (domain/posting.py)
+            posting.guard(StockAvailable(...))      # more conditions of the same transaction
+            posting.commit(SomeResult(...))         # one TransactWriteItems with the idempotency record
+    return posting.result
+
+- The account's `version` conditions the transaction: a concurrent posting makes it fail, and `attempts`
+  reads again, at most MAX_ATTEMPTS times (then Unavailable, 503).
+- A refused guard raises `GuardFailed(guard)`; the use case says what it means to the user.
+- A retried request finds its first result: the idempotency record's condition returns it (no extra read);
+  a domain refusal raised while deciding (a cap reached by the first try itself ...) looks for it once.
+`DynamoPostingUnitOfWork` writes to DynamoDB; tests/unit/fakes.py has the in-memory one for use-case tests.
+"""
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import observability
+from ..domain import posting as posting_rules
+from ..domain.guards import Guard, GuardFailed, IdempotencyKeyFree
+from ..domain.posting import Posting, Staged
+from ..errors import AppError
+from .failures import ConditionFailed, Unavailable
+from .idempotency import IdempotencyKey
+
+MAX_ATTEMPTS = 12
+IDEMPOTENCY = "idempotency"
+
+
+class PostingUnitOfWork:
+    """The loop, the staging and the replay; a subclass reads, writes and finds records (`accounts`,
+    `idempotency`, `_write`). `catalog` gives the rules the use cases look up (behaviours, goods)."""
+
+    accounts: Any
+    idempotency: Any
+    catalog: Any
+
+    def posting(self, user_id: str, once: IdempotencyKeyFree | IdempotencyKey | None = None,
+                request_id: str | None = None, account: Any = None) -> PostingUnitOfWork:
+        """Starts a posting on `user_id`'s account. `account`: a consistent read the caller already made
+        (a batch read), used by the first attempt instead of reading again. `once` may be the store's own
+        IdempotencyKey (transitional: services/posting.post passes theirs, with their transaction tokens)."""
+        self.user_id, self.request_id, self._first = user_id, request_id, account
+        if isinstance(once, IdempotencyKeyFree):
+            once = IdempotencyKey(once.scope, once.request_id, once.operation, once.payload)
+        self.key = once
+        self.result: Any = None
+        self._deciding = False
+        return self
+
+    def __enter__(self) -> PostingUnitOfWork:
+        return self
+
+    def __exit__(self, kind: type | None, error: BaseException | None, trace: Any) -> bool:
+        """A refusal raised while deciding is the answer, unless this very request already succeeded."""
+        if self._deciding and self.key and isinstance(error, AppError):
+            remembered = self.idempotency.find(self.key)
+            if remembered is not None:
+                self.result = remembered
+                return True
+        return False
+
+    def attempts(self) -> Iterator[Any]:
+        """The account, read consistently, once per attempt until one commits or replays."""
+        for attempt in range(MAX_ATTEMPTS):
+            account = self._first if attempt == 0 and self._first is not None else self.accounts.get(self.user_id)
+            self.account, self.staged, self.guards = account, None, []
+            self._deciding = True
+            yield account
+            self._deciding = False
+            if self.result is not None:
+                return
+            time.sleep(random.uniform(0.005, 0.02) * (attempt + 1))
+        raise Unavailable()
+
+    def stage(self, postings: list[Posting], set_on_account: dict | None = None) -> Staged:
+        """The entries and the balance after them (InsufficientPointsError below zero); `set_on_account`:
+        more values the same write sets on the account (an odometer reading ...)."""
+        self.postings = postings
+        self.staged = posting_rules.stage(self.account, postings, self.request_id)
+        self.staged.account.update(set_on_account or {})
+        return self.staged
+
+    def guard(self, guard: Guard) -> None:
+        self.guards.append(guard)
+
+    def commit(self, result: Any) -> None:
+        """Writes the staged posting, the guards and `result`'s idempotency record as one transaction.
+        `self.result` is then `result`, or the first result of a retried request; still None after a
+        lost race (the next attempt reads again). GuardFailed when a refusing guard failed."""
+        self._deciding = False
+        try:
+            self._write(result)
+        except ConditionFailed as refused:
+            if self.key and refused.refused(IDEMPOTENCY):
+                raw = refused.failed[IDEMPOTENCY]
+                self.result = self.idempotency.replay(self.key, raw) if raw else self.idempotency.find(self.key)
+                if self.result is None:
+                    raise Unavailable() from None
+                return
+            for label, guard in self.labelled_guards():
+                for name in guard.labels() if isinstance(guard, TransitionalActions) else (label,):
+                    if guard.refuses and refused.refused(name):
+                        raise GuardFailed(guard, name) from None
+            return  # the account moved, a concurrent transaction, or a fresh id collided: try again
+        self.result = result
+        observability.record_postings(self.postings)
+
+    def labelled_guards(self) -> list[tuple[str, Guard]]:
+        return [(f"guard:{index}", guard) for index, guard in enumerate(self.guards)]
+
+    def _write(self, result: Any) -> None:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class TransitionalActions(Guard):
+    """Transitional, for the services still planning through services/posting.post: actions they add to
+    the transaction themselves (`extra`, labelled by them), and the error each refusing label means.
+    Goes away with the last of them; a new use case names its guards (domain/guards.py)."""
+
+    extra: Callable | None = None
+    refusals: dict[str, AppError] = field(default_factory=dict)
+
+    def labels(self) -> tuple[str, ...]:
+        return tuple(self.refusals)
+
+    def stage(self, tx: Any, label: str) -> None:
+        if self.extra:
+            self.extra(tx)

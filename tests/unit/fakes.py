@@ -1,0 +1,149 @@
+"""In-memory repositories and posting unit of work, for fast tests of the use cases only.
+
+They keep the same promises as store/dynamo_uow.py (one write per commit, all or nothing, a version
+conflict or a refused guard writes nothing, the idempotency record returns the first result through the
+real codec of store/results.py), so a use case is specified here in milliseconds. Whether DynamoDB keeps
+those promises (conditions, transactions, races) is tested against DynamoDB Local, never here.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import SimpleNamespace
+
+from chalicelib.domain.guards import ClaimUnderLimit, RedemptionIssued, StockAvailable
+from chalicelib.domain.market import Goods, goods_from_catalog
+from chalicelib.domain.methodology import Rule, rule_from_catalog
+from chalicelib.errors import AccountDeletedError, NotFoundError, UnknownBehaviorError
+from chalicelib.store import results
+from chalicelib.store.failures import ConditionFailed
+from chalicelib.store.idempotency import IdempotencyKey
+from chalicelib.store.unit_of_work import IDEMPOTENCY, PostingUnitOfWork
+
+DEMO_CATALOG = json.loads((Path(__file__).resolve().parents[2] / "admin" / "demo_catalog.json").read_text("utf-8"))
+
+
+@dataclass
+class FakeAccount:
+    """The Account attributes the use cases and the posting arithmetic read (store/models.py)."""
+
+    user_id: str
+    points: int = 0
+    version: int = 0
+    carbon_mg: int = 0
+    points_earned: int = 0
+    points_spent: int = 0
+    daily: dict = field(default_factory=dict)
+    lots: dict | None = None
+    frozen: bool = False
+    odometer: dict | None = None
+    deleted_at: str | None = None
+    joined_at: str = "2026-01-05T09:00:00.000+08:00"
+    updated_at: str | None = None
+
+
+class FakeCatalog:
+    def __init__(self) -> None:
+        self.rules: dict[str, Rule] = {b["code"]: rule_from_catalog(b) for b in DEMO_CATALOG["behaviors"]}
+        self.shelf: dict[str, Goods] = {g["id"]: goods_from_catalog(g) for g in DEMO_CATALOG["goods"]}
+
+    def behavior(self, code: object) -> Rule:
+        if code not in self.rules:
+            raise UnknownBehaviorError(behavior=code)
+        return self.rules[code]
+
+    def goods_on_sale(self, goods_id: str) -> Goods:
+        if goods_id not in self.shelf:
+            raise NotFoundError(goods_id=goods_id)
+        return self.shelf[goods_id]
+
+
+class InMemoryAccounts:
+    def __init__(self) -> None:
+        self.items: dict[str, FakeAccount] = {}
+        self.reads = 0
+
+    def add(self, account: FakeAccount) -> FakeAccount:
+        self.items[account.user_id] = account
+        return account
+
+    def get(self, user_id: str) -> FakeAccount:
+        self.reads += 1
+        account = self.items.get(user_id)
+        if account is None:
+            raise NotFoundError()
+        if account.deleted_at:
+            raise AccountDeletedError()
+        return replace(account, daily={day: dict(counts) for day, counts in account.daily.items()})
+
+
+class InMemoryIdempotency:
+    def __init__(self) -> None:
+        self.records: dict[str, dict] = {}
+
+    def replay(self, key: IdempotencyKey, record: dict) -> object:
+        key.check(SimpleNamespace(**record))
+        return results.decode(record["format"], record["status"], record["body"], record["route"], key.scope,
+                              key.request_id)
+
+    def find(self, key: IdempotencyKey) -> object | None:
+        record = self.records.get(key.key)
+        return self.replay(key, record) if record else None
+
+
+class InMemoryPostingUnitOfWork(PostingUnitOfWork):
+    """`before_write`: called before each commit's checks, to let a test land a concurrent change."""
+
+    def __init__(self) -> None:
+        self.catalog = FakeCatalog()
+        self.accounts = InMemoryAccounts()
+        self.idempotency = InMemoryIdempotency()
+        self.ledger: list = []
+        self.stock: dict[str, int] = {key: g.stock for g in self.catalog.shelf.values() for key in [g.stock_key]}
+        self.claims: dict[str, int] = {}
+        self.redemptions: dict[str, object] = {}
+        self.codes: set[str] = set()
+        self.commits = 0
+        self.before_write: Callable[[], None] | None = None
+
+    def _write(self, result: object) -> None:
+        if self.before_write:
+            self.before_write()
+        record = self.key.record_values(**results.encode(result)) if self.key else None
+        failed = {label: None for label, guard in self.labelled_guards() if not self._holds(guard)}
+        if record and record["key"] in self.idempotency.records:
+            failed[IDEMPOTENCY] = self.idempotency.records[record["key"]]
+        if self.accounts.items[self.user_id].version != self.account.version:
+            failed["account"] = None
+        if failed:
+            raise ConditionFailed(failed)
+        self._apply(record)
+
+    def _holds(self, guard: object) -> bool:
+        if isinstance(guard, StockAvailable):
+            return self.stock.get(guard.stock_key, 0) > 0
+        if isinstance(guard, ClaimUnderLimit):
+            return self.claims.get(f"{guard.user_id}#{guard.goods_id}", 0) < guard.limit
+        if isinstance(guard, RedemptionIssued):
+            return (guard.redemption.redemption_id not in self.redemptions
+                    and guard.redemption.code not in self.codes)
+        raise TypeError(f"no in-memory condition for {type(guard).__name__}")
+
+    def _apply(self, record: dict | None) -> None:
+        self.commits += 1
+        stored = self.accounts.items[self.user_id]
+        self.accounts.items[self.user_id] = replace(stored, **self.staged.account)
+        self.ledger.extend(self.staged.lines)
+        if record:
+            self.idempotency.records[record["key"]] = record
+        for guard in self.guards:
+            if isinstance(guard, StockAvailable):
+                self.stock[guard.stock_key] -= 1
+            elif isinstance(guard, ClaimUnderLimit):
+                claim = f"{guard.user_id}#{guard.goods_id}"
+                self.claims[claim] = self.claims.get(claim, 0) + 1
+            elif isinstance(guard, RedemptionIssued):
+                self.redemptions[guard.redemption.redemption_id] = guard.redemption
+                self.codes.add(guard.redemption.code)
