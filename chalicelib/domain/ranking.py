@@ -14,7 +14,11 @@ from datetime import date
 from .ids import stable_shard
 
 PERIODS = ("week", "month", "all")
-SHARDS = 16  # partitions of every board and counter: a user's items and counters live in shard_of(user)
+SHARDS = 64  # fold shards: a user's totals, board index partition and histogram part live in shard_of(user)
+# Parts of the counters a request reads in one BatchGetItem (the public stats, an org's totals and member
+# count): shard s adds to part s % PARTS, so GET /v1/stats and GET /v1/orgs/{id} stay one call of at most
+# 100 keys. Each part has SHARDS // PARTS writers, all with ADD (no read-modify-write).
+PARTS = 16
 ORG_BOARD_SHARDS = 4  # an org's members write far less than the whole platform: its board needs fewer
 TOP = 100  # entries of a materialized board
 BUCKETS_PER_DOUBLING = 8  # histogram resolution: a bucket spans about 9 % of a total
@@ -23,6 +27,11 @@ BUCKETS_PER_DOUBLING = 8  # histogram resolution: a bucket spans about 9 % of a 
 def shard_of(user_id: str) -> int:
     """A stable shard in [0, SHARDS) for a user (not Python's salted hash())."""
     return stable_shard(user_id, SHARDS)
+
+
+def counter_part(shard: int) -> int:
+    """The part of the shared counters (stats, active users, org totals and members) shard `shard` adds to."""
+    return shard % PARTS
 
 
 def board_shards(board: str) -> int:
