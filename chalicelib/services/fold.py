@@ -56,9 +56,9 @@ def fold_slice(shard: int, at: datetime, out_of_time: Callable[[], bool] = lambd
         return {"folded": 0, "busy": 1}
     try:
         while items:
-            applied = _fold_page(shard, items, today, dirty)
+            applied, done = _fold_page(shard, items, today, dirty)
             folded += applied
-            if not applied or out_of_time() or not lease.renew():
+            if not done or out_of_time() or not lease.renew():
                 break  # refused again and again, out of time, or the lease lost: the next run takes over
             items = _pending(shard)
     finally:
@@ -102,21 +102,23 @@ class Lease:
         return True
 
 
-def _fold_page(shard: int, items: list[InboxItem], today: date, dirty: set[tuple[str, str]]) -> int:
-    """Applies a page; after a refused transaction, waits a jittered, growing pause, re-reads what is still
-    pending and tries again. (An index read can lag a moment behind a fold: the consistent re-read drops what
-    is already done.)"""
-    keys = [item.key for item in items]
+def _fold_page(shard: int, items: list[InboxItem], today: date, dirty: set[tuple[str, str]]) -> tuple[int, bool]:
+    """Applies a page: (items this worker applied, whether none of the page is pending any more). After a
+    refused transaction, waits a jittered, growing pause, re-reads what is still pending and tries again.
+    (An index read can lag a moment behind a fold: the consistent re-read drops what is already done.)"""
+    keys, applied = [item.key for item in items], 0
     for attempt in range(ATTEMPTS):
+        fold = Fold(shard, today, dirty)
         try:
-            Fold(shard, today, dirty).apply(items)
-            return len(keys)
+            fold.apply(items)
+            return applied + fold.applied, True
         except TxCancelledError:
+            applied += fold.applied  # the transactions before the refused one are committed
             time.sleep(random.uniform(0, min(BACKOFF_CAP, BACKOFF_SECONDS * 2 ** attempt)))
             items = [item for item in InboxItem.batch_get(keys, consistent_read=True) if item.pending]
             if not items:
-                return len(keys)  # another fold applied them
-    return len(keys) - len(items)
+                return applied, True  # the rest was applied by another fold (a lease that ran out)
+    return applied, False
 
 
 def mark_dirty(shard: int, boards: set[tuple[str, str]]) -> None:
@@ -138,6 +140,7 @@ class Fold:
         self.state: dict[tuple, list] = {}  # (model, hash, range) -> [value, rev, exists]: as committed
         self.work: dict[tuple, object] = {}  # the same keys -> value with this page's changes so far
         self.dirty: set[tuple[str, str]] = set() if dirty is None else dirty  # boards changed: marked by the run
+        self.applied = 0  # inbox items committed by this fold
         self._staged_dirty: set[tuple[str, str]] = set()
         self.tx = _Pending()
 
@@ -282,6 +285,7 @@ class Fold:
         tx.commit()
         for key in self.tx.rewrites:
             self.state[key] = [self.work[key], self.state[key][1] + 1, True]
+        self.applied += len(self.tx.inbox)
         self.tx = _Pending()
         self.dirty |= self._staged_dirty  # committed: the run marks these boards when it ends
         self._staged_dirty = set()
