@@ -107,19 +107,30 @@ def merge_histograms(parts: Iterable[Mapping[str, int]]) -> dict[int, int]:
 
 def caller_rank(my_id: str, value: int, top: list[Ranked], histogram: Mapping[int, int],
                 limit: int = TOP) -> tuple[int, bool]:
-    """The caller's (rank, approximate) against a materialized top list and the board's histogram.
+    """The caller's (rank, approximate): `rank` is caller_rank_range's `rank_from`."""
+    rank_from, _, approximate = caller_rank_range(my_id, value, top, histogram, limit)
+    return rank_from, approximate
 
-    Exact when the top list decides it: the board holds fewer than `limit` entries (the list is the
-    whole board), or the caller's total reaches the list's last one (everyone above is listed).
-    Otherwise estimated from the histogram: everyone in higher buckets plus half the caller's own.
+
+def caller_rank_range(my_id: str, value: int, top: list[Ranked], histogram: Mapping[int, int],
+                      limit: int = TOP) -> tuple[int, int, bool]:
+    """The caller's competition rank (1 + how many have a higher total) as (rank_from, rank_to, approximate).
+
+    Exact (rank_from == rank_to) when the top list decides it: the board holds fewer than `limit` entries
+    (the list is the whole board), or the caller's total reaches the list's last one (everyone above is
+    listed). Otherwise bounded by the histogram: everyone in higher buckets is above the caller, and of the
+    others in the caller's own bucket anywhere from none to all may be. rank_from is the best bound, and the
+    exact rank whenever the caller's bucket-mates all have the caller's total (common: rewards are fixed and
+    capped, so many people tie); a total of zero is exact too (everyone counted on the board is above).
     """
     higher = sum(1 for row in top if row.value > value and row.id != my_id)
     if len(top) < limit or (top and value >= top[-1].value):
-        return higher + 1, False
+        return higher + 1, higher + 1, False
     mine = bucket(value)
     if mine is None:
         above = sum(histogram.values())
-    else:
-        above = sum(count for key, count in histogram.items() if key > mine)
-        above += max(histogram.get(mine, 0) - 1, 0) // 2
-    return max(above + 1, len(top) + 1), True
+        return above + 1, above + 1, True
+    above = sum(count for key, count in histogram.items() if key > mine)
+    others = max(histogram.get(mine, 0) - 1, 0)  # the caller is counted in their own bucket
+    rank_from = max(above + 1, len(top) + 1)  # not listed, so below everyone listed
+    return rank_from, max(rank_from, above + others + 1), True

@@ -24,7 +24,7 @@ from ..domain.ranking import (
     Ranked,
     board_shards,
     bucket,
-    caller_rank,
+    caller_rank_range,
     merge_histograms,
     period_key,
     rank,
@@ -111,8 +111,16 @@ def _me(caller: Caller, board: str, key: str, top: list[Ranked], histogram: dict
         if board != "users" and board[4:] not in {o["id"] for o in profile.account(caller.user_id).orgs or []}:
             return None  # not a member: no place on this org's board
         value = 0
-    position, approximate = caller_rank(caller.user_id, value, top, histogram)
-    return {"rank": position, "carbon_g": carbon_g(value), "approximate": approximate}
+    return {**_placed(*caller_rank_range(caller.user_id, value, top, histogram)), "carbon_g": carbon_g(value)}
+
+
+def _placed(rank_from: int, rank_to: int, approximate: bool) -> dict:
+    """`rank` and `approximate`; below the top also the range the competition rank lies in, and what `rank`
+    is: its best bound (rank_from)."""
+    placed = {"rank": rank_from, "approximate": approximate}
+    if approximate:
+        placed.update(rank_from=rank_from, rank_to=rank_to, rank_is="best_bound")
+    return placed
 
 
 def _my_org(caller: Caller, data: dict, key: str) -> dict | None:
@@ -130,12 +138,12 @@ def _my_org(caller: Caller, data: dict, key: str) -> dict | None:
     best = max(mine, key=lambda org_id: (values.get(org_id, 0), org_id in listed))
     value = values.get(best, 0)
     if best in listed:
-        position, approximate = listed[best][0], False
+        placed = _placed(listed[best][0], listed[best][0], False)
     else:
         top = [Ranked(row[0], row[1], row[3]) for row in rows]
-        position, approximate = caller_rank(best, value, top, merge_histograms([data.get("histogram", {})]))
+        placed = _placed(*caller_rank_range(best, value, top, merge_histograms([data.get("histogram", {})])))
     name = catalog.orgs().get(best, {}).get("name")
-    return {"rank": position, "carbon_g": carbon_g(value), "approximate": approximate, "id": best, "name": name}
+    return {**placed, "carbon_g": carbon_g(value), "id": best, "name": name}
 
 
 # ---- building (the materialize-boards job) -------------------------------------------------------
