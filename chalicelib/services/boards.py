@@ -1,9 +1,10 @@
 """Leaderboards: built by a job from the ranking index, read with one GetItem (cached per container).
 
-A board ("users", "orgs", "org-{id}") of one period is rebuilt when the fold has changed it: 16 (users)
+A board ("users", "orgs", "org-{id}") of one period is rebuilt when the fold has changed it: 64 (users)
 or 4 (an org) Queries of the ranking index, 100 items each, merged into the top 100, plus the rank
-histogram's 16 parts in one BatchGetItem. A reader gets the board with one GetItem (cached 30 s) and their own
-total with one more: their rank is exact inside the top 100 and estimated from the histogram below it.
+histogram's 64 parts in one BatchGetItem. A reader gets the board with one GetItem (cached 30 s) and their own
+total with one more: their rank is exact inside the top 100 and bounded by the histogram below it (the range
+`rank_from`..`rank_to`, `rank` its best bound). The orgs board keeps one row per org (`org#{id}`) beside it.
 """
 from __future__ import annotations
 
