@@ -12,9 +12,7 @@ import pytest
 from chalicelib.domain.ids import stable_shard
 from chalicelib.domain.ranking import PARTS, TOP
 from chalicelib.services import boards, catalog
-from chalicelib.services.tokens import Caller
 from chalicelib.store.aggregates import Board, Total, dirty_partition
-from chalicelib.store.models import Account
 from tests.support.api import DynamoDBCalls, call
 
 ORGS = 100_000
@@ -74,11 +72,11 @@ def test_both_boards_are_rebuilt_at_100000_orgs_and_the_orgs_board_stays_small(m
     row = Total.get("org#o-scale-000020", key)
     assert row.board_shard == f"orgrows#{key}#{stable_shard('o-scale-000020', PARTS):02d}"
     # an org of the caller's far below the top: its own total, ranked from the histogram, flagged approximate
-    user_id = f"u_scale_me{uuid.uuid4().hex[:6]}"
-    Account(user_id, orgs=[{"id": "o-scale-000100", "name": "规模组织100", "joined_at": "2026-01-01T00:00:00+08:00"}],
-            joined_at="2026-01-01T00:00:00+08:00").save()
     boards.forget()
-    me = boards._my_org(Caller(user_id, ("user",)), built, key)
+    with DynamoDBCalls() as calls:
+        data = boards._orgs_board_with_rows(key, ["o-scale-000100"])
+        me = boards._my_org(["o-scale-000100"], data, key)
+    assert calls.operations == ["BatchGetItem"]  # the board and the caller's org rows together
     assert (me["id"], me["carbon_g"], me["approximate"]) == ("o-scale-000100", 6.0, True)
     # 9,988 orgs have more; its bucket holds it and its tie: the competition rank 9,989 and the range
     assert (me["rank"], me["rank_from"], me["rank_to"], me["rank_is"]) == (9_989, 9_989, 9_990, "best_bound")
