@@ -14,7 +14,11 @@ from datetime import date
 from .ids import stable_shard
 
 PERIODS = ("week", "month", "all")
-SHARDS = 16  # partitions of every board and counter: a user's items and counters live in shard_of(user)
+SHARDS = 64  # fold shards: a user's totals, board index partition and histogram part live in shard_of(user)
+# Parts of the counters a request reads in one BatchGetItem (the public stats, an org's totals and member
+# count): shard s adds to part s % PARTS, so GET /v1/stats and GET /v1/orgs/{id} stay one call of at most
+# 100 keys. Each part has SHARDS // PARTS writers, all with ADD (no read-modify-write).
+PARTS = 16
 ORG_BOARD_SHARDS = 4  # an org's members write far less than the whole platform: its board needs fewer
 TOP = 100  # entries of a materialized board
 BUCKETS_PER_DOUBLING = 8  # histogram resolution: a bucket spans about 9 % of a total
@@ -23,6 +27,11 @@ BUCKETS_PER_DOUBLING = 8  # histogram resolution: a bucket spans about 9 % of a 
 def shard_of(user_id: str) -> int:
     """A stable shard in [0, SHARDS) for a user (not Python's salted hash())."""
     return stable_shard(user_id, SHARDS)
+
+
+def counter_part(shard: int) -> int:
+    """The part of the shared counters (stats, active users, org totals and members) shard `shard` adds to."""
+    return shard % PARTS
 
 
 def board_shards(board: str) -> int:
@@ -98,19 +107,30 @@ def merge_histograms(parts: Iterable[Mapping[str, int]]) -> dict[int, int]:
 
 def caller_rank(my_id: str, value: int, top: list[Ranked], histogram: Mapping[int, int],
                 limit: int = TOP) -> tuple[int, bool]:
-    """The caller's (rank, approximate) against a materialized top list and the board's histogram.
+    """The caller's (rank, approximate): `rank` is caller_rank_range's `rank_from`."""
+    rank_from, _, approximate = caller_rank_range(my_id, value, top, histogram, limit)
+    return rank_from, approximate
 
-    Exact when the top list decides it: the board holds fewer than `limit` entries (the list is the
-    whole board), or the caller's total reaches the list's last one (everyone above is listed).
-    Otherwise estimated from the histogram: everyone in higher buckets plus half the caller's own.
+
+def caller_rank_range(my_id: str, value: int, top: list[Ranked], histogram: Mapping[int, int],
+                      limit: int = TOP) -> tuple[int, int, bool]:
+    """The caller's competition rank (1 + how many have a higher total) as (rank_from, rank_to, approximate).
+
+    Exact (rank_from == rank_to) when the top list decides it: the board holds fewer than `limit` entries
+    (the list is the whole board), or the caller's total reaches the list's last one (everyone above is
+    listed). Otherwise bounded by the histogram: everyone in higher buckets is above the caller, and of the
+    others in the caller's own bucket anywhere from none to all may be. rank_from is the best bound, and the
+    exact rank whenever the caller's bucket-mates all have the caller's total (common: rewards are fixed and
+    capped, so many people tie); a total of zero is exact too (everyone counted on the board is above).
     """
     higher = sum(1 for row in top if row.value > value and row.id != my_id)
     if len(top) < limit or (top and value >= top[-1].value):
-        return higher + 1, False
+        return higher + 1, higher + 1, False
     mine = bucket(value)
     if mine is None:
         above = sum(histogram.values())
-    else:
-        above = sum(count for key, count in histogram.items() if key > mine)
-        above += max(histogram.get(mine, 0) - 1, 0) // 2
-    return max(above + 1, len(top) + 1), True
+        return above + 1, above + 1, True
+    above = sum(count for key, count in histogram.items() if key > mine)
+    others = max(histogram.get(mine, 0) - 1, 0)  # the caller is counted in their own bucket
+    rank_from = max(above + 1, len(top) + 1)  # not listed, so below everyone listed
+    return rank_from, max(rank_from, above + others + 1), True

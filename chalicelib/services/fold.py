@@ -1,24 +1,34 @@
 """The fold: applies the aggregation inbox to totals, rank histograms and the public counters.
 
-Runs as a job (every minute in AWS, `python -m admin run-jobs` locally), one shard at a time. A shard's
-inbox items are its users' entries and logins, and every item the fold writes for them (their period
-totals, their org-member totals, shard s of the org totals, of the histograms and of the counters) is
-written by that shard's fold alone. So the fold reads what it will change, computes the new values,
-and writes them together with the inbox items' `pending` removal in one transaction of up to 100
-actions, conditioned on each read-and-rewritten item's `rev`: every inbox item is applied exactly once,
-and a second fold running by mistake at the same time only makes one of the two retry.
+Runs as a job (every minute in AWS, `python -m admin run-jobs` locally), one shard at a time, and one
+worker per shard at a time: a worker first takes the shard's lease (`agg_counters` "lease#fold", "s07": a
+conditional update naming it the owner until `lease_until`, as the shared partner token's refresh lease
+does), renews it after every page and frees it at the end; a second worker on a held shard (an
+overlapping run) leaves at once. A shard's inbox items are its users' entries and logins, and the items
+the fold reads and rewrites for them (their period totals, their org-member totals, shard s of the rank
+histograms) are written by that shard's fold alone. The shared counters a request reads in one call (org
+totals and the platform counters, PARTS parts) are only added to. So the fold reads what it will change,
+computes the new values, and writes them together with the inbox items' `pending` removal in one
+transaction of up to 100 actions, conditioned on each read-and-rewritten item's `rev`: every inbox item is
+applied exactly once, even if a lease ran out under a slow worker. A refused transaction is retried after
+a jittered, growing pause. The boards a run changed are marked once, at the end of the run, in the
+shard's own marker partition (services/boards.py reads them).
 """
 from __future__ import annotations
 
+import random
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
+from pynamodb.exceptions import UpdateError
+
 from ..domain import clock
 from ..domain.orgs import counts_for_org
-from ..domain.ranking import board_partition, histogram_move, period_keys
-from ..store.aggregates import Board, Counter, InboxItem, Total
+from ..domain.ranking import board_partition, counter_part, histogram_move, period_keys
+from ..store.aggregates import Board, Counter, InboxItem, Total, dirty_partition
 from ..store.models import Account
 from ..store.tx import MAX_ACTIONS, Tx, TxCancelledError
 from . import stats
@@ -27,50 +37,111 @@ from .aggregate import ACTIVITY, issued_points
 PAGE = 200  # inbox items read per round
 UNIT = 10  # a person's items applied together at most: with 5 orgs and 5 periods, 10 + 90 actions fit
 ATTEMPTS = 5
+BACKOFF_SECONDS, BACKOFF_CAP = 0.05, 2.0  # after a refused transaction: random(0, min(cap, base * 2^n))
+LEASE_SECONDS = 120  # renewed after every page (a page takes seconds); a worker that died frees it after this
 ACTIVE_DAYS_KEPT = 3  # a person's active days remembered: today and the two before
 KEEP_FOLDED = timedelta(days=3)  # a folded inbox item is kept (streams keep records 24 h), then expires
 
 
 def fold_slice(shard: int, at: datetime, out_of_time: Callable[[], bool] = lambda: False) -> dict:
     """One shard's part of the fold job (chalicelib/jobs.py): page after page until its inbox is empty
-    or the time is up (the next run carries on)."""
-    today, folded = clock.business_day(at), 0
-    while not out_of_time():
-        items = list(InboxItem.by_shard.query(f"s{shard:02d}", limit=PAGE))
-        if not items:
-            break
-        applied = _fold_page(shard, items, today)
-        if not applied:
-            break  # refused again and again: the next run takes over
-        folded += applied
+    or the time is up (the next run carries on). An idle shard costs one Query; a shard another worker
+    holds costs one more call (`busy`: this worker left it alone)."""
+    today, folded, dirty = clock.business_day(at), 0, set()
+    items = [] if out_of_time() else _pending(shard)
+    if not items:
+        return {"folded": 0}
+    lease = Lease(shard)
+    if not lease.take():
+        return {"folded": 0, "busy": 1}
+    try:
+        while items:
+            applied, done = _fold_page(shard, items, today, dirty)
+            folded += applied
+            if not done or out_of_time() or not lease.renew():
+                break  # refused again and again, out of time, or the lease lost: the next run takes over
+            items = _pending(shard)
+    finally:
+        mark_dirty(shard, dirty)  # once per run, whatever happened after the commits
+        lease.release()
     if folded:
         stats.forget()  # this container's cached stats are out of date now
     return {"folded": folded}
 
 
-def _fold_page(shard: int, items: list[InboxItem], today: date) -> int:
-    """Applies a page; after a refused transaction, re-reads what is still pending and tries again.
-    (An index read can lag a moment behind a fold: the consistent re-read drops what is already done.)"""
-    keys = [item.key for item in items]
-    for _ in range(ATTEMPTS):
+def _pending(shard: int) -> list[InboxItem]:
+    return list(InboxItem.by_shard.query(f"s{shard:02d}", limit=PAGE))
+
+
+class Lease:
+    """The single-flight lease of one fold shard: an item in `agg_counters` taken, renewed and freed with
+    conditional updates (free when absent, expired, or already ours)."""
+
+    def __init__(self, shard: int, seconds: int = LEASE_SECONDS) -> None:
+        self.key, self.owner, self.seconds = ("lease#fold", f"s{shard:02d}"), uuid.uuid4().hex, seconds
+
+    def take(self) -> bool:
+        free = (Counter.name.does_not_exist() | (Counter.lease_until < int(time.time()))
+                | (Counter.owner == self.owner))
+        return self._set(int(time.time()) + self.seconds, free)
+
+    def renew(self) -> bool:
+        return self._set(int(time.time()) + self.seconds, Counter.owner == self.owner)
+
+    def release(self) -> None:
+        self._set(0, Counter.owner == self.owner)
+
+    def _set(self, until: int, condition) -> bool:
         try:
-            Fold(shard, today).apply(items)
-            return len(keys)
+            Counter(*self.key).update(actions=[Counter.owner.set(self.owner), Counter.lease_until.set(until)],
+                                      condition=condition)
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+
+def _fold_page(shard: int, items: list[InboxItem], today: date, dirty: set[tuple[str, str]]) -> tuple[int, bool]:
+    """Applies a page: (items this worker applied, whether none of the page is pending any more). After a
+    refused transaction, waits a jittered, growing pause, re-reads what is still pending and tries again.
+    (An index read can lag a moment behind a fold: the consistent re-read drops what is already done.)"""
+    keys, applied = [item.key for item in items], 0
+    for attempt in range(ATTEMPTS):
+        fold = Fold(shard, today, dirty)
+        try:
+            fold.apply(items)
+            return applied + fold.applied, True
         except TxCancelledError:
+            applied += fold.applied  # the transactions before the refused one are committed
+            time.sleep(random.uniform(0, min(BACKOFF_CAP, BACKOFF_SECONDS * 2 ** attempt)))
             items = [item for item in InboxItem.batch_get(keys, consistent_read=True) if item.pending]
             if not items:
-                return len(keys)  # another fold applied them
-    return len(keys) - len(items)
+                return applied, True  # the rest was applied by another fold (a lease that ran out)
+    return applied, False
+
+
+def mark_dirty(shard: int, boards: set[tuple[str, str]]) -> None:
+    """Tells the materializer which boards changed: one marker per board in the shard's own partition."""
+    if not boards:
+        return
+    marked = uuid.uuid4().hex
+    with Board.batch_write() as batch:
+        for board, period in boards:
+            batch.save(Board(dirty_partition(shard), f"{board}|{period}", marked=marked))
 
 
 class Fold:
     """One page of one shard: read the state it touches, then write it in as few transactions as fit."""
 
-    def __init__(self, shard: int, today: date) -> None:
+    def __init__(self, shard: int, today: date, dirty: set[tuple[str, str]] | None = None) -> None:
         self.shard, self.today, self.tag = shard, today, f"{shard:02d}"
+        self.part = f"{counter_part(shard):02d}"  # of the shared counters: org totals, stats, active users
         self.state: dict[tuple, list] = {}  # (model, hash, range) -> [value, rev, exists]: as committed
         self.work: dict[tuple, object] = {}  # the same keys -> value with this page's changes so far
-        self.dirty: set[tuple[str, str]] = set()
+        self.dirty: set[tuple[str, str]] = set() if dirty is None else dirty  # boards changed: marked by the run
+        self.applied = 0  # inbox items committed by this fold
+        self._staged_dirty: set[tuple[str, str]] = set()
         self.tx = _Pending()
 
     def apply(self, items: list[InboxItem]) -> None:
@@ -114,7 +185,7 @@ class Fold:
                 for org_id, joined_at in memberships:
                     if counts_for_org(item.at, item.day, joined_at):
                         plan[("total", f"m#{org_id}#{user}", period)] += carbon
-                        plan[("part", f"o#{org_id}#{self.tag}", period)] += carbon
+                        plan[("part", f"o#{org_id}#{self.part}", period)] += carbon
         return plan
 
     def _read(self, plan_keys: set[tuple]) -> None:
@@ -161,7 +232,7 @@ class Fold:
                 self._move_total(name, part, delta)
             elif kind == "part" and delta:
                 self.tx.parts[(name, part)] += delta
-                self.dirty.add(("orgs", part))
+                self._staged_dirty.add(("orgs", part))
             elif kind == "stat" and delta:
                 self.tx.stats[name] += delta
             elif kind == "day":
@@ -172,7 +243,7 @@ class Fold:
         before = int(self.work[key])
         self.work[key] = before + delta
         self.tx.rewrites.add(key)
-        self.dirty.add((board, period))
+        self._staged_dirty.add((board, period))
         moves = histogram_move(before, before + delta)
         if not moves:
             return
@@ -205,18 +276,19 @@ class Fold:
             self._stage_rewrite(tx, key)
         for (owner, period), delta in self.tx.parts.items():
             tx.update(f"part:{owner}:{period}", Total(owner, period),
-                      [Total.value.add(delta), Total.board_shard.set(f"orgparts#{period}#{self.tag}")])
+                      [Total.value.add(delta), Total.board_shard.set(f"orgparts#{period}#{self.part}")])
         stats = [getattr(Counter, field).add(delta) for field, delta in self.tx.stats.items() if delta]
         if stats:  # a shard's platform counters live on one item: one action for all of them
-            tx.update("stats", Counter("stats", f"s{self.tag}"), stats)
+            tx.update("stats", Counter("stats", f"s{self.part}"), stats)
         for day, users in self.tx.active.items():
-            tx.update(f"active:{day}", Counter(f"active#{day}", f"s{self.tag}"), [Counter.value.add(users)])
+            tx.update(f"active:{day}", Counter(f"active#{day}", f"s{self.part}"), [Counter.value.add(users)])
         tx.commit()
         for key in self.tx.rewrites:
             self.state[key] = [self.work[key], self.state[key][1] + 1, True]
+        self.applied += len(self.tx.inbox)
         self.tx = _Pending()
-        _mark_dirty(self.dirty)
-        self.dirty = set()
+        self.dirty |= self._staged_dirty  # committed: the run marks these boards when it ends
+        self._staged_dirty = set()
 
     def _stage_rewrite(self, tx: Tx, key: tuple) -> None:
         model, name, part = key
@@ -271,10 +343,3 @@ def _memberships(users: set[str]) -> dict[str, list[tuple[str, str]]]:
     """Each person's orgs and when they joined, from their accounts (one BatchGetItem per 100)."""
     found = Account.batch_get(users, consistent_read=True, attributes_to_get=["user_id", "orgs"])
     return {a.user_id: [(o["id"], o["joined_at"]) for o in (a.orgs or [])] for a in found}
-
-
-def _mark_dirty(boards: set[tuple[str, str]]) -> None:
-    """Tells the materializer which boards changed (outside the transactions: these items are shared)."""
-    with Board.batch_write() as batch:
-        for board, period in boards:
-            batch.save(Board("dirty", f"{board}|{period}", marked=uuid.uuid4().hex))

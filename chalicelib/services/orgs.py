@@ -7,12 +7,13 @@ neither exceed the limit nor lose each other. Invite codes are kept as digests a
 """
 from __future__ import annotations
 
+import heapq
 import uuid
 from datetime import datetime
 
 from ..domain import clock
 from ..domain.orgs import INVITE_MAX, MAX_ORGS, ORG_TYPES, invite_matches
-from ..domain.ranking import SHARDS, period_key, shard_of
+from ..domain.ranking import PARTS, counter_part, period_key, shard_of
 from ..errors import (
     AlreadyMemberError,
     InvalidInviteError,
@@ -22,7 +23,7 @@ from ..errors import (
     ValidationError,
 )
 from ..store import cursor as cursors
-from ..store.aggregates import Board, Total
+from ..store.aggregates import Board, Total, dirty_partition
 from ..store.models import Account
 from ..store.tx import Tx, TxCancelledError
 from . import attempts, boards, catalog
@@ -40,17 +41,20 @@ def org_json(org: dict, carbon_mg: int, members: int) -> dict:
 
 
 def list_orgs(query: dict) -> dict:
-    """GET /v1/orgs: by id, `type` filter, totals as last built by the boards job."""
+    """GET /v1/orgs: by id, `type` filter, a page of at most 100 orgs with the totals the orgs board job last
+    summed into their rows (one BatchGetItem, cached per container like the boards)."""
     kind = query.get("type")
     if kind is not None and kind not in ORG_TYPES:
         raise ValidationError("type 取值无效", field="type", allowed=list(ORG_TYPES))
     limit = parse_limit(query.get("limit"))
     context = f"orgs|{kind or ''}"
     after = (cursors.decode(query.get("cursor"), context) or {}).get("id", "")
-    orgs, totals = catalog.orgs(), boards.org_totals()
-    listed = sorted(o_id for o_id, org in orgs.items() if (not kind or org["type"] == kind) and o_id > after)
+    orgs = catalog.orgs()
+    listed = heapq.nsmallest(limit + 1, (o_id for o_id, org in orgs.items()
+                                         if (not kind or org["type"] == kind) and o_id > after))
     page, more = listed[:limit], len(listed) > limit
-    items = [org_json(orgs[o_id], *totals.get(o_id, [0, 0])) for o_id in page]
+    totals = boards.org_rows(page) if page else {}
+    items = [org_json(orgs[o_id], *totals[o_id]) for o_id in page]
     return {"items": items, "next_cursor": cursors.encode({"id": page[-1]}, context) if more else None}
 
 
@@ -60,7 +64,7 @@ def get_org(org_id: str) -> dict:
     org = _org(org_id)
     today = clock.business_day(clock.now())
     periods = {p: period_key(p, today) for p in ("week", "month", "all")}
-    keys = [(f"o#{org_id}#{s:02d}", part) for s in range(SHARDS) for part in (*periods.values(), "members")]
+    keys = [(f"o#{org_id}#{s:02d}", part) for s in range(PARTS) for part in (*periods.values(), "members")]
     sums: dict[str, int] = {}
     for item in Total.batch_get(keys):
         sums[item.period] = sums.get(item.period, 0) + int(item.value)
@@ -81,7 +85,7 @@ def join(caller: Caller, org_id: str, body: dict) -> dict:
     for _ in range(ATTEMPTS):
         account = load_account(caller.user_id)
         if _try_join(account, org, now):
-            _mark_orgs_changed()
+            _mark_orgs_changed(caller.user_id)
             return {"org": get_org(org_id)}
     raise ServiceUnavailableError()
 
@@ -98,7 +102,7 @@ def _try_join(account: Account, org: dict, now: datetime) -> bool:
     unchanged = Account.orgs == current
     if not current:
         unchanged = unchanged | Account.orgs.does_not_exist()
-    shard = shard_of(account.user_id)
+    shard = counter_part(shard_of(account.user_id))
     tx = Tx()
     tx.update("account", Account(account.user_id), [Account.orgs.set(joined)],
               condition=Account.user_id.exists() & unchanged)
@@ -121,6 +125,7 @@ def _org(org_id: str) -> dict:
     return org
 
 
-def _mark_orgs_changed() -> None:
-    """The orgs board lists member counts: rebuild it (a join is rare; this is one PutItem)."""
-    Board("dirty", "orgs|all", marked=uuid.uuid4().hex).save()
+def _mark_orgs_changed(user_id: str) -> None:
+    """The orgs board lists member counts: rebuild it (a join is rare; this is one PutItem, in the marker
+    partition of the member's shard)."""
+    Board(dirty_partition(shard_of(user_id)), "orgs|all", marked=uuid.uuid4().hex).save()

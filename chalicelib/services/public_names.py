@@ -13,8 +13,9 @@ from pynamodb.exceptions import UpdateError
 
 from ..domain import clock
 from ..domain.privacy import public_name
+from ..domain.ranking import shard_of
 from ..errors import NotFoundError, ServiceUnavailableError, ValidationError
-from ..store.aggregates import Board, Total
+from ..store.aggregates import Board, Total, dirty_partition
 from ..store.models import Account
 from . import catalog
 
@@ -35,13 +36,14 @@ def public_names(user_ids: list[str]) -> dict[str, str]:
 
 
 def mark_boards_of(user_id: str, org_ids: list[str]) -> int:
-    """Marks every board (every period) the person is counted on to be rebuilt; returns how many."""
+    """Marks every board (every period) the person is counted on to be rebuilt, in the marker partition of
+    the person's fold shard; returns how many."""
     boards = {("users", total.period) for total in Total.query(f"u#{user_id}")}
     for org_id in org_ids:
         boards |= {(f"org-{org_id}", total.period) for total in Total.query(f"m#{org_id}#{user_id}")}
     with Board.batch_write() as batch:
         for board, period in sorted(boards):
-            batch.save(Board("dirty", f"{board}|{period}", marked=uuid.uuid4().hex))
+            batch.save(Board(dirty_partition(shard_of(user_id)), f"{board}|{period}", marked=uuid.uuid4().hex))
     return len(boards)
 
 

@@ -1,7 +1,7 @@
 """The platform's public statistics (GET /v1/stats, `python -m admin stats`).
 
-Every figure is a sharded counter kept by the fold (services/fold.py): SHARDS items of platform
-totals and SHARDS items of the day's distinct active users, read together with one BatchGetItem and
+Every figure is a sharded counter kept by the fold (services/fold.py): PARTS (16) items of platform
+totals and PARTS items of the day's distinct active users, read together with one BatchGetItem and
 cached per container for 30 s. Exact once the jobs have drained: each inbox item is folded once.
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ import time
 from datetime import date, timedelta
 
 from ..domain import clock
-from ..domain.ranking import SHARDS
+from ..domain.ranking import PARTS
 from ..store.aggregates import Counter
 from . import catalog
 from .posting import carbon_g
@@ -45,7 +45,7 @@ def daily_actives(last: date, days: int) -> dict[str, int]:
 
 
 def _read(today: date, days: list[date]) -> tuple[dict[str, int], dict[str, int]]:
-    shards = [f"s{shard:02d}" for shard in range(SHARDS)]
+    shards = [f"s{shard:02d}" for shard in range(PARTS)]
     keys = [("stats", part) for part in shards] + [(f"active#{d.isoformat()}", part) for d in days for part in shards]
     totals = {"registered": 0, "points_issued": 0, "carbon_mg": 0, "adoptions": 0}
     active = {d.isoformat(): 0 for d in days}

@@ -64,8 +64,11 @@ class Total(Model):
 
     - "u#{user_id}"         a person's carbon (mg) in a period            board_shard "users#{period}#{s}"
     - "m#{org_id}#{user_id}" a member's carbon counted for the org        board_shard "org-{org_id}#{period}#{s % 4}"
-    - "o#{org_id}#{s:02d}"  shard s of an org's carbon in a period        board_shard "orgparts#{period}#{s}"
-    - "o#{org_id}#{s:02d}", "members": shard s of the org's member count   board_shard "orgmembers#{s}"
+    - "o#{org_id}#{p:02d}"  part p (shard % PARTS) of an org's carbon in a period board_shard "orgparts#{period}#{p}"
+    - "o#{org_id}#{p:02d}", "members": part p of the org's member count    board_shard "orgmembers#{p}"
+    - "org#{org_id}"        an org's carbon in a period, summed by the orgs board    board_shard "orgrows#{period}#{q}"
+                            job (on "all" also `members`); "members": its member count, "orgrowmembers#{q}"
+                            (q: stable_shard(org_id, PARTS))
     `rev` counts the fold's writes of an item; the fold writes on `rev` being what it read.
     """
 
@@ -75,6 +78,7 @@ class Total(Model):
     value = NumberAttribute(default=0)
     board_shard = UnicodeAttribute(null=True)
     rev = NumberAttribute(default=0)
+    members = NumberAttribute(null=True)
     ranking = RankingIndex()
 
 
@@ -86,6 +90,7 @@ class Counter(Model):
     - "hist#{board}#{period}", "s07" `counts`: {bucket: users} of shard 7's totals on that board
     - "days#{user_id}", "active"     `days`: the person's active days among the last three (the per-day marker)
     - "stream#{stream_arn}", shard id  `position`, `done`: how far `python -m admin run-jobs` read a local stream
+    - "lease#fold", "s07"            `owner`, `lease_until`: the fold worker that holds shard 7 (services/fold.py)
     """
 
     Meta = table_meta("agg_counters")
@@ -101,12 +106,16 @@ class Counter(Model):
     rev = NumberAttribute(default=0)
     position = UnicodeAttribute(null=True)
     done = BooleanAttribute(null=True)
+    owner = UnicodeAttribute(null=True)
+    lease_until = NumberAttribute(null=True)
 
 
 class Board(Model):
     """agg_boards — pk `board` ("users", "orgs", "org-{id}"), sk `period`: one materialized board, read with one
     GetItem: `data` = {"items": [[rank, id, name, mg]...], "histogram": {bucket: n}, "totals": ...}.
-    pk "dirty", sk "{board}|{period}": a board the fold changed since it was last built (`marked`)."""
+    pk "dirty#{shard:02d}", sk "{board}|{period}": a board shard `shard`'s fold (or a join of a user of that shard)
+    changed since it was last built (`marked`). One marker partition per fold shard, written once per fold run:
+    the materializer reads the SHARDS partitions with one Query each."""
 
     Meta = table_meta("agg_boards")
     board = UnicodeAttribute(hash_key=True)
@@ -114,6 +123,11 @@ class Board(Model):
     data = JSONAttribute(null=True)
     built_at = UnicodeAttribute(null=True)
     marked = UnicodeAttribute(null=True)
+
+
+def dirty_partition(shard: int) -> str:
+    """The marker partition of fold shard `shard` (Board: pk "dirty#07")."""
+    return f"dirty#{shard:02d}"
 
 
 AGGREGATE_MODELS = (InboxItem, Total, Counter, Board)

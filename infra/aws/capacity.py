@@ -43,7 +43,7 @@ AGGREGATION_WRITES = {
     "3 partial sums of the org (ADD), `ranking` key changes": 3 * (2 + 2),
     "6 rank histograms rewritten (users and org-{id}, 3 periods)": 6 * 2,
     "the shard's stats counter and active-day counter": 2 * 2,
-    "9 board markers under `dirty` (users, org-{id}, orgs x 3 periods; BatchWriteItem)": 9 * 1,
+    "9 board markers under `dirty#{shard}`, once per run (users, org-{id}, orgs x 3 periods; BatchWriteItem)": 9 * 1,
 }
 # Reads: the pending page (Query), the state (totals, histograms, counters: BatchGetItem, each item rounded
 # alone, consistent) and the person's orgs (a consistent BatchGetItem of the account).

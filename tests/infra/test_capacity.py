@@ -18,8 +18,9 @@ SHARED_BY_DESIGN = {
     "stock": "one item per goods or tree: a sale takes one (about 500 sales/s per item with transactions)",
     "adoptions/accruing": "the accrual shard (0..63) of a new adoption: adoptions are rare, spread over 64",
     "redemptions/due": "the expiry shard (0..7, random) of a new redemption",
-    "agg_boards": "the 'dirty' marker of a board to rebuild: once per org join, once a minute by the fold",
-    "agg_totals": "an organization's member count, one of 16 shards by user: joins are rare",
+    "agg_boards": "the 'dirty#{shard}' marker of a board to rebuild: an org join of a user of that shard, once a "
+                  "run by the shard's fold worker",
+    "agg_totals": "an organization's member count, one of 16 parts by user: joins are rare",
     "account_shards": "a new account's entry in the list of every account (shard 0..63 by user id): once per "
                       "registration, read by the yearly points expiry",
 }

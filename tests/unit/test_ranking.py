@@ -10,6 +10,7 @@ from chalicelib.domain.ranking import (
     board_partition,
     bucket,
     caller_rank,
+    caller_rank_range,
     histogram_move,
     merge_histograms,
     period_key,
@@ -94,3 +95,17 @@ def test_an_org_counts_reductions_made_after_the_member_joined():
     # recorded after the join but made days before (a late ride): not the org's
     assert not counts_for_org("2026-11-24T08:00:00+08:00", "2026-11-20", joined)
     assert counts_for_org("2026-11-23T03:00:00+00:00", "2026-11-23", joined)  # 11:00 in Shanghai
+
+
+def test_below_the_top_a_person_tied_with_many_gets_their_competition_rank_and_its_range():
+    # issue 19 item 10: fixed, capped rewards make ties common; 100 people above, then 10,000 tied at 50 g
+    rows = [(f"a{n:03d}", 1_000_000 + n) for n in range(100)] + [(f"t{n:05d}", 50_000) for n in range(10_000)]
+    top = rank(rows, limit=100)
+    histogram = merge_histograms([{str(bucket(v)): 1} for _, v in rows])
+    assert caller_rank_range("t09999", 50_000, top, histogram) == (101, 10_100, True)
+    assert caller_rank("t09999", 50_000, top, histogram) == (101, True)  # their competition rank, not ~5,100
+    # a bucket shared with different totals: the true rank lies in the range
+    rows += [("m1", 48_000), ("m2", 49_000)]
+    histogram = merge_histograms([{str(bucket(v)): 1} for _, v in rows])
+    rank_from, rank_to, approximate = caller_rank_range("m1", 48_000, top, histogram)
+    assert approximate and rank_from == 101 and rank_to == 10_102 and rank_from <= 10_102 <= rank_to
