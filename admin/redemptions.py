@@ -64,8 +64,8 @@ def expire(args, out) -> int:
 
 def show(args, out) -> int:
     from chalicelib.sealing import unseal
-    from chalicelib.store.repositories import address_context
     from chalicelib.store.market import Redemption
+    from chalicelib.store.repositories import address_context
 
     from .console import CommandError, audit
 

@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 from pynamodb.exceptions import UpdateError
 
 from chalicelib.sealing import key_id_of, seal, unseal
-from chalicelib.store.repositories import address_context
 from chalicelib.settings import get_settings
 from chalicelib.store.market import Redemption
 from chalicelib.store.models import Identity
 from chalicelib.store.partners import PartnerToken
+from chalicelib.store.repositories import address_context
 from chalicelib.store.shared_token import token_context
 
 from .console import CommandError
