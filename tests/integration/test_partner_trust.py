@@ -161,13 +161,24 @@ def test_https_bases_start_a_deployed_stage_and_the_local_stage_may_use_http():
     assert from_environ(local).bank_api_base == "http://open.bank.example.cn"
 
 
-def test_the_app_refuses_to_start_in_a_deployed_stage_with_an_http_partner_base():
+# A container's first invocation (importing app.py reads no setting: tests/integration/test_startup.py).
+FIRST_REQUEST = """
+import sys
+import app
+from chalice.test import Client
+with Client(app.app, stage_name="local") as client:
+    response = client.http.get("/v1/health")
+sys.exit(0 if response.status_code == 200 else f"first request answered {response.status_code}")
+"""
+
+
+def test_the_app_refuses_to_serve_in_a_deployed_stage_with_an_http_partner_base():
     env = {**os.environ, **DEPLOYED, "WECHAT_SECRET": "w", "TRANSIT_SECRET": "t", "BANK_CLIENT_SECRET": "b",
            "BANK_WEBHOOK_SECRET": "h", "BANK_API_BASE": "http://open.bank.example.cn"}
-    result = subprocess.run([sys.executable, "-c", "import app"], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run([sys.executable, "-c", FIRST_REQUEST], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=60)
     assert result.returncode != 0
-    assert "BANK_API_BASE must be an https:// URL in a deployed stage" in result.stderr
+    assert "BANK_API_BASE must be an https:// URL in a deployed stage" in result.stdout + result.stderr
 
 
 @pytest.mark.parametrize("partner", ["transit", "bank"])
