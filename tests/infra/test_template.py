@@ -158,7 +158,7 @@ def test_config_json_names_the_tables_secrets_and_policy_the_template_uses():
         variables = config["environment_variables"]
         assert variables["TABLE_PREFIX"] == table_prefix(stage)
         assert variables["SSM_PARAMETER_PATH"] == parameter_path(stage)
-        assert config["iam_policy_file"] == f"policy-{stage}.json"
+        assert config["lambda_functions"]["api_handler"] == {"iam_policy_file": f"policy-{stage}-api_handler.json"}
         assert not {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "JWT_SECRET", "DATA_KEY"} & set(variables)
         assert not [name for name in variables if name.endswith("SECRET")]
 
