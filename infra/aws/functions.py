@@ -49,8 +49,9 @@ entries = {"api_handler": [at(e.view_function) for r in a.routes.values() for e 
 for s in a.event_sources:
     stream = isinstance(s, DynamoDBEventConfig)
     entries[s.name] = [at(handler(s))] + middleware("dynamodb" if stream else "scheduled")
-    if not stream and jobs.job_named(s.name).run_slice is None:
-        entries[s.name].append(at(jobs.job_named(s.name).run))
+    job = None if stream else next((j for j in jobs.JOBS if j.name == s.name), None)
+    if job is not None and job.run_slice is None:
+        entries[s.name].append(at(job.run))
 for f in a.pure_lambda_functions:
     entries[f.name] = [at(handler(f))] + middleware("pure_lambda")
     if f.name == scheduling.WORKER:
