@@ -5,15 +5,18 @@ This is what makes the IAM policy per function (infra/aws/policy.py): the API ha
 reach, a job what its own `Job` of chalicelib/jobs.py reaches, the stream handlers what theirs do.
 
 The graph's nodes are the top-level symbols of each module (a function, a class with all its methods, a
-module-level variable with its value) plus each module's import-time code. An edge is any reference a
-symbol's body makes to another symbol, however it is reached: `from .posting import post`, `catalog.merchants`
-through `from . import catalog`, `lazy("chalicelib.services.erasure")` (chalicelib/lazy.py), an import inside a
-function, a function passed as a value. Nested functions and lambdas belong to the symbol that holds them, so
-a callback a caller passes (`Plan(extra=lambda tx: unwind(...))`) is the caller's. Reaching a symbol runs its
-module's import-time code, which follows only the calls made there (a decorator, `lazy(...)`, `Routes(...)`),
-never a function merely stored at import (the jobs of `JOBS.append(Job(..., run=...))`): a function's entry
-points are taken from the registries themselves (infra/aws/functions.py: the routes, middleware and jobs
-app.py registers), so a job reaches its own service and not its neighbours'.
+module-level variable with its value, and what is added to it at import: `HANDLERS["x"] = f`,
+`PLUGINS.append(g)`) plus each module's import-time code. An edge is any reference a symbol's body makes to
+another symbol, however it is reached: `from .posting import post`, `catalog.merchants` through
+`from . import catalog`, `lazy("chalicelib.services.erasure")` (chalicelib/lazy.py), an import inside a
+function, a function passed as a value. Nested functions and lambdas belong to the symbol that holds them,
+so a callback a caller passes (`Plan(extra=lambda tx: unwind(...))`) is the caller's. Reaching a symbol
+runs its module's import-time code, which follows only the calls made there (a decorator, `lazy(...)`,
+`Routes(...)`), never a function merely stored at import.
+
+The jobs registry is the exception (`REGISTRIES`): a function's entry points are taken from the registries
+themselves (infra/aws/functions.py: the routes, middleware and jobs app.py registers), so a job reaches its
+own service and not its neighbours', and the worker reaches the sharded jobs' slices, not every job.
 
 Over-approximating is the safe side (a permission too many), so a class brings all its methods and a bare
 module reference all its symbols. What cannot be told statically fails the build instead of being guessed:
@@ -37,8 +40,13 @@ from pathlib import Path
 from .usage import DEPLOYED, ROOT, _action, _receiver_name
 
 IMPORT = "<import>"  # the symbol name of a module's import-time code
+FILLED = "[]"  # suffix of the symbol holding what a module-level variable is filled with at import
 _BATCH = "batch_write"
 _MODEL_SOURCES = {"get", "query", "scan", "count", "batch_get", "from_raw_data"}
+_FILLING = {"append", "extend", "insert", "add", "update", "setdefault"}
+# Registries whose entries are entry points of their own (infra/aws/functions.py reads them at run time): a
+# function that looks one entry up reaches that entry only, not the whole registry.
+REGISTRIES = {"chalicelib.jobs:JOBS"}
 
 
 @dataclass(frozen=True, order=True)
@@ -96,6 +104,19 @@ def _lazy_target(value: ast.expr) -> str | None:
             and isinstance(value.args[0].value, str):
         return value.args[0].value
     return None
+
+
+def _filled(body: list[ast.stmt]):
+    """(name, value) of `NAME.append(value)`, `NAME.update(...)`, `NAME[key] = value` at module level."""
+    for stmt in _top_level(body):
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) \
+                and isinstance(stmt.value.func, ast.Attribute) and isinstance(stmt.value.func.value, ast.Name) \
+                and stmt.value.func.attr in _FILLING:
+            yield stmt.value.func.value.id, stmt.value
+        elif isinstance(stmt, ast.Assign):
+            for target in stmt.targets:
+                if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+                    yield target.value.id, stmt.value
 
 
 def _top_level(body: list[ast.stmt]):
@@ -231,6 +252,9 @@ class Program:
                                 module.namespace[name.id] = ("module", lazy)
             elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
                 imports.append(stmt)
+        for name, value in _filled(module.tree.body):  # a registry filled at import: its entries are its value
+            if name in module.symbols and f"{module.name}:{name}" not in REGISTRIES:
+                module.symbols.setdefault(name + FILLED, []).append(value)
         for stmt in imports:
             self._bind_import(module, stmt, module.namespace)
         module.symbols[IMPORT] = [s for s in module.tree.body]
@@ -324,6 +348,8 @@ class Program:
                 for kind, target in refs:
                     if kind == "symbol":
                         targets.add(target)
+                        if name != IMPORT:  # using a filled variable reaches its entries; filling it does not
+                            targets.add(target + FILLED)
                     elif kind == "module" and target in self.modules:
                         targets.update(f"{target}:{s}" for s in self.modules[target].symbols)
                     elif kind == "module-import" and target in self.modules:

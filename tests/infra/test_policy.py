@@ -361,11 +361,19 @@ JOBS = []
 JOBS.append(Job("sweep", run=lambda at: cleanup.sweep()))
 """,
     "chalicelib/api/__init__.py": "",
+    "chalicelib/services/hooks.py": """
+from ..store.models import Ledger
+HANDLERS = {}
+def _on_refund(user):
+    return Ledger.get(user)
+HANDLERS.update(refund=_on_refund)
+""",
     "chalicelib/api/shop_routes.py": """
 from ..lazy import lazy
+from ..services.hooks import HANDLERS
 shop = lazy("chalicelib.services.shop")
 def buy_route():
-    return shop.buy("u")
+    return shop.buy("u"), HANDLERS["refund"]("u")
 """,
 }
 
@@ -378,14 +386,16 @@ def test_each_function_reaches_its_own_calls_with_their_tables_and_no_other(tmp_
     program = Program(tmp_path, {m + "Account": {}, m + "Ledger": {}, m + "Redemption": {"by_user": "by-user"},
                                  m + "Counter": {}})
     job_line = next(i for i, line in enumerate(PROGRAM["chalicelib/jobs.py"].splitlines(), 1) if "lambda" in line)
-    entries = {"api_handler": [(str(tmp_path / "chalicelib/api/shop_routes.py"), 4)],
+    entries = {"api_handler": [(str(tmp_path / "chalicelib/api/shop_routes.py"), 5)],
                "sweep": [(str(tmp_path / "chalicelib/jobs.py"), job_line)]}
     per_function, unresolved = function_uses(entries, program)
 
     def row(name):
         return sorted((u.action, u.model.removeprefix(m), u.index) for u in per_function[name])
 
-    assert row("api_handler") == [("GetItem", "Account", ""), ("PutItem", "Counter", ""),  # marker(user) -> Counter
+    assert row("api_handler") == [("GetItem", "Account", ""),
+                                  ("GetItem", "Ledger", ""),  # a handler filled into a module's dict at import
+                                  ("PutItem", "Counter", ""),  # marker(user) -> Counter
                                   ("PutItem", "Ledger", ""), ("Query", "Redemption", "by_user"),  # via _mine(model)
                                   ("UpdateItem", "Counter", "")]  # the callback the route hands to post()
     assert row("sweep") == [("DeleteItem", "Account", ""), ("Query", "Account", "")]  # not the shop's calls
