@@ -6,8 +6,13 @@
 - API Gateway: a regional endpoint, stage throttling (stage-wide and for login), the GatewayResponses of
   infra/gateway_responses.json (API Gateway's own answers in the contract's error shape), and an
   optional custom domain on HTTPS (TLS 1.2) with an ACM certificate, as a WeChat mini program requires;
+- API Gateway's access log (one JSON line per request, no query string, header or body: ACCESS_LOG_FIELDS)
+  and, when a custom domain is given, the default execute-api endpoint turned off;
+- a WAF WebACL (REGIONAL) on the API's stage: rate-based rules per source IP, one scoped down to
+  POST /v1/auth/login, each limit a parameter;
 - every Lambda function Chalice makes (the API handler and one per job of chalicelib/jobs.py): a fixed
-  name, memory, timeout and a log group with a retention period;
+  name, memory, timeout, reserved concurrency and a log group with a retention period (each function's
+  own IAM role and policy: infra/aws/policy.py, .chalice/config.json);
 - the stream handlers' failure handling: bounded retries, a bisected batch, a maximum record age, and the
   batches given up on described in an SQS queue with an alarm (infra/aws/stream_failures.py).
 
@@ -42,6 +47,16 @@ class StageSettings:
     login_rate_limit: int  # POST /v1/auth/login also calls WeChat's code2session
     login_burst_limit: int
     log_retention_days: int
+    # Reserved concurrency: the API keeps its share whatever the jobs do, and a job, the worker or a stream
+    # handler cannot take more. Their sum must leave the account's unreserved pool at 100 or more (Lambda's
+    # rule): with the default quota of 1,000 per region, dev and prod together reserve at most 900.
+    api_concurrency: int
+    worker_concurrency: int  # the jobs' worker: one invocation per shard of the widest fan-out (64)
+    job_concurrency: int  # each scheduled function: one run at a time is all a schedule needs
+    stream_concurrency: int  # each stream handler: one invocation per stream shard
+    # WAF: requests per source IP in any 5 minutes (mobile carriers put many users behind one address)
+    waf_requests_per_ip: int
+    waf_logins_per_ip: int  # POST /v1/auth/login: each one calls WeChat's code2session
     api_memory_mb: int = 512
     api_timeout_s: int = 20  # under API Gateway's 29 s integration timeout
     job_memory_mb: int = 1024
@@ -50,11 +65,14 @@ class StageSettings:
 
 STAGE_SETTINGS = {
     "dev": StageSettings(rate_limit=50, burst_limit=100, login_rate_limit=10, login_burst_limit=20,
-                         log_retention_days=14),
+                         log_retention_days=14, api_concurrency=100, worker_concurrency=64, job_concurrency=1,
+                         stream_concurrency=4, waf_requests_per_ip=1000, waf_logins_per_ip=100),
     # 10,000 rps / 5,000 burst is the default API Gateway quota of an account and region: docs/capacity.md
     # says when to ask for more (the stage cannot pass the account's quota).
+    # 500 for the API is over three times the ~150 concurrent executions of docs/capacity.md's 40 M-user burst.
     "prod": StageSettings(rate_limit=10000, burst_limit=5000, login_rate_limit=2000, login_burst_limit=1000,
-                          log_retention_days=180),
+                          log_retention_days=180, api_concurrency=500, worker_concurrency=100, job_concurrency=2,
+                          stream_concurrency=40, waf_requests_per_ip=3000, waf_logins_per_ip=300),
 }
 
 
@@ -96,18 +114,123 @@ def gateway_responses() -> dict:
     return resources
 
 
+# One JSON line per request. Only what is safe to keep: no query string ($context.path and the request
+# line are left out, and with them any id or code a path or query carries: the route's pattern is
+# $context.resourcePath), no header (the token is in Authorization), no body, no caller identity beyond the
+# source address (what the WAF's per-IP limits count, kept as long as the stage's logs).
+ACCESS_LOG_FIELDS = {
+    "requestId": "$context.requestId",
+    "time": "$context.requestTimeEpoch",
+    "ip": "$context.identity.sourceIp",
+    "method": "$context.httpMethod",
+    "route": "$context.resourcePath",
+    "status": "$context.status",
+    "bytes": "$context.responseLength",
+    "latencyMs": "$context.responseLatency",
+    "integrationMs": "$context.integrationLatency",
+    "integrationStatus": "$context.integrationStatus",
+    "error": "$context.error.responseType",
+    "waf": "$context.waf.status",
+    "domain": "$context.domainName",
+    "protocol": "$context.protocol",
+}
+
+
+def access_log_format() -> str:
+    return json.dumps(ACCESS_LOG_FIELDS, separators=(",", ":"))
+
+
+def login_resource_path() -> str:
+    """A stage's method setting names its resource with each "/" as "~1", after a leading "/"."""
+    return "/" + LOGIN_PATH.replace("/", "~1")
+
+
 def _api(settings: StageSettings) -> dict:
     throttle = {"ThrottlingRateLimit": {"Ref": "ThrottleRateLimit"},
                 "ThrottlingBurstLimit": {"Ref": "ThrottleBurstLimit"}}
     login = {"ThrottlingRateLimit": {"Ref": "LoginRateLimit"}, "ThrottlingBurstLimit": {"Ref": "LoginBurstLimit"}}
-    return {"RestAPI": {"Properties": {
-        "EndpointConfiguration": "REGIONAL",  # edge-optimized APIs do not exist in the China regions
-        "MethodSettings": [
-            {"ResourcePath": "/*", "HttpMethod": "*", "MetricsEnabled": True, "DataTraceEnabled": False, **throttle},
-            {"ResourcePath": LOGIN_PATH.replace("/", "~1"), "HttpMethod": "POST", "MetricsEnabled": True,
-             "DataTraceEnabled": False, **login},
-        ],
-    }}}
+    return {
+        "RestAPI": {"DependsOn": ["ApiGatewayAccount"], "Properties": {
+            "EndpointConfiguration": "REGIONAL",  # edge-optimized APIs do not exist in the China regions
+            # With a custom domain, clients reach the API only through it (TLS 1.2, the WAF's stage): the
+            # default https://{id}.execute-api... address answers 403.
+            "DisableExecuteApiEndpoint": {"Fn::If": ["HasCustomDomain", True, False]},
+            "AccessLogSetting": {"DestinationArn": {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]},
+                                 "Format": access_log_format()},
+            "MethodSettings": [
+                {"ResourcePath": "/*", "HttpMethod": "*", "MetricsEnabled": True, "DataTraceEnabled": False,
+                 **throttle},
+                {"ResourcePath": login_resource_path(), "HttpMethod": "POST", "MetricsEnabled": True,
+                 "DataTraceEnabled": False, **login},
+            ],
+        }},
+        # API Gateway writes logs through one role per account and region (its account settings). Both
+        # stacks set it; the role is retained, so deleting one stack never breaks the other's logging.
+        "ApiGatewayLogsRole": {"Type": "AWS::IAM::Role", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+                               "Properties": {
+            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Service": "apigateway.amazonaws.com"}, "Action": "sts:AssumeRole"}]},
+            "ManagedPolicyArns": [{"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/"
+                                              "AmazonAPIGatewayPushToCloudWatchLogs"}]}},
+        "ApiGatewayAccount": {"Type": "AWS::ApiGateway::Account", "Properties": {
+            "CloudWatchRoleArn": {"Fn::GetAtt": ["ApiGatewayLogsRole", "Arn"]}}},
+    }
+
+
+def _access_logs(stage: str, settings: StageSettings) -> dict:
+    policy = "Retain" if stage == "prod" else "Delete"
+    return {"ApiAccessLogGroup": {
+        "Type": "AWS::Logs::LogGroup", "DeletionPolicy": policy, "UpdateReplacePolicy": policy,
+        "Properties": {"LogGroupName": f"/aws/apigateway/{APP_NAME}-{stage}/access",
+                       "RetentionInDays": settings.log_retention_days}}}
+
+
+def _path_ends_with(path: str) -> dict:
+    """The URI path ends with `path`, once URL-decoded and lower-cased: "/v1/auth/login" through the custom
+    domain, "/v1/v1/auth/login" through the stage's own address."""
+    return {"ByteMatchStatement": {"FieldToMatch": {"UriPath": {}}, "PositionalConstraint": "ENDS_WITH",
+                                   "SearchString": path.lower(),
+                                   "TextTransformations": [{"Priority": 0, "Type": "URL_DECODE"},
+                                                           {"Priority": 1, "Type": "LOWERCASE"}]}}
+
+
+def _waf(stage: str) -> dict:
+    """A REGIONAL WebACL on the API's stage: per source IP, at most WafLoginsPerIp logins and WafRequestsPerIp
+    requests in any 5 minutes; over it, 429 in the contract's shape (the THROTTLED answer of
+    infra/gateway_responses.json) until the address slows down."""
+    throttled = json.loads(GATEWAY_RESPONSES.read_text(encoding="utf-8"))["THROTTLED"]
+    body = json.dumps({"error": {"code": throttled["code"], "message": throttled["message"]}}, ensure_ascii=False,
+                      separators=(",", ":"))
+    block = {"Block": {"CustomResponse": {"ResponseCode": 429, "CustomResponseBodyKey": "RateLimited",
+                                          "ResponseHeaders": [{"Name": "Cache-Control", "Value": "no-store"}]}}}
+
+    def rule(name: str, priority: int, limit: str, scope: dict | None) -> dict:
+        statement = {"Limit": {"Ref": limit}, "AggregateKeyType": "IP"}
+        if scope:
+            statement["ScopeDownStatement"] = scope
+        return {"Name": name, "Priority": priority, "Action": block, "Statement": {"RateBasedStatement": statement},
+                "VisibilityConfig": {"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True,
+                                     "MetricName": f"{APP_NAME}-{stage}-{name}"}}
+
+    login = {"AndStatement": {"Statements": [
+        _path_ends_with(LOGIN_PATH),
+        {"ByteMatchStatement": {"FieldToMatch": {"Method": {}}, "PositionalConstraint": "EXACTLY",
+                                "SearchString": "POST", "TextTransformations": [{"Priority": 0, "Type": "NONE"}]}},
+    ]}}
+    return {
+        "ApiWebAcl": {"Type": "AWS::WAFv2::WebACL", "Properties": {
+            "Name": f"{APP_NAME}-{stage}-api", "Scope": "REGIONAL", "DefaultAction": {"Allow": {}},
+            "CustomResponseBodies": {"RateLimited": {"ContentType": "APPLICATION_JSON", "Content": body}},
+            "Rules": [rule("login-per-ip", 0, "WafLoginsPerIp", login),
+                      rule("requests-per-ip", 1, "WafRequestsPerIp", None)],
+            "VisibilityConfig": {"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True,
+                                 "MetricName": f"{APP_NAME}-{stage}-api"}}},
+        "ApiWebAclAssociation": {"Type": "AWS::WAFv2::WebACLAssociation", "Properties": {
+            "WebACLArn": {"Fn::GetAtt": ["ApiWebAcl", "Arn"]},
+            "ResourceArn": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":apigateway:", {"Ref": "AWS::Region"},
+                                              "::/restapis/", {"Ref": "RestAPI"}, "/stages/",
+                                              {"Ref": "RestAPI.Stage"}]]}}},
+    }
 
 
 def _domain() -> dict:
@@ -145,8 +268,17 @@ def stream_patches(stage: str, specs: list[TableSpec], functions: StageFunctions
     return patches
 
 
+def concurrency_parameter(name: str, workers: list[str] | tuple[str, ...], stream_handlers: list[str]) -> str:
+    """The template parameter holding a function's reserved concurrency."""
+    if name == "api_handler":
+        return "ApiReservedConcurrency"
+    if name in workers:
+        return "WorkerReservedConcurrency"
+    return "StreamReservedConcurrency" if name in stream_handlers else "JobReservedConcurrency"
+
+
 def _functions(stage: str, settings: StageSettings, names: list[str], streams: dict,
-               stream_handlers: list[str]) -> dict:
+               stream_handlers: list[str], workers: tuple[str, ...] = ()) -> dict:
     resources = {}
     policy = "Retain" if stage == "prod" else "Delete"
     for name in names:
@@ -162,6 +294,7 @@ def _functions(stage: str, settings: StageSettings, names: list[str], streams: d
             "FunctionName": function,
             "MemorySize": settings.api_memory_mb if api else settings.job_memory_mb,
             "Timeout": settings.api_timeout_s if api else settings.job_timeout_s,
+            "ReservedConcurrentExecutions": {"Ref": concurrency_parameter(name, workers, stream_handlers)},
             **streams.get(logical, {})}}
     return resources
 
@@ -179,6 +312,17 @@ def _parameters(settings: StageSettings) -> dict:
         "ThrottleBurstLimit": number(settings.burst_limit, "burst, whole API"),
         "LoginRateLimit": number(settings.login_rate_limit, "steady requests per second, POST /v1/auth/login"),
         "LoginBurstLimit": number(settings.login_burst_limit, "burst, POST /v1/auth/login"),
+        "ApiReservedConcurrency": number(settings.api_concurrency, "reserved concurrent executions, API handler"),
+        "WorkerReservedConcurrency": number(settings.worker_concurrency, "reserved concurrent executions, jobs' "
+                                            "worker"),
+        "JobReservedConcurrency": number(settings.job_concurrency, "reserved concurrent executions, each "
+                                         "scheduled job"),
+        "StreamReservedConcurrency": number(settings.stream_concurrency, "reserved concurrent executions, each "
+                                            "stream handler"),
+        "WafRequestsPerIp": {**number(settings.waf_requests_per_ip, "WAF: requests per source IP in 5 minutes, "
+                                      "then 429"), "MinValue": 100},
+        "WafLoginsPerIp": {**number(settings.waf_logins_per_ip, "WAF: POST /v1/auth/login per source IP in 5 "
+                                    "minutes, then 429"), "MinValue": 100},
         **stream_failures.parameters(),
     }
 
@@ -192,13 +336,18 @@ def build(stage: str, functions: list[str] | None = None) -> dict:
     resources = {spec.logical_id: table_resource(spec, stage) for spec in specs}
     resources.update(gateway_responses())
     resources.update(_api(settings))
+    resources.update(_access_logs(stage, settings))
+    resources.update(_waf(stage))
     resources.update(_domain())
     if functions is None:
         found = stage_functions(stage)
         functions, streams, handlers = list(found.names), stream_patches(stage, specs, found), sorted(found.streams)
+        workers = found.pure
     else:
-        streams, handlers = {}, []
-    resources.update(_functions(stage, settings, functions, streams, handlers))
+        from chalicelib.scheduling import WORKER
+
+        streams, handlers, workers = {}, [], tuple(n for n in functions if n == WORKER)
+    resources.update(_functions(stage, settings, functions, streams, handlers, workers))
     resources.update(stream_failures.resources(stage, handlers))
     outputs = {f"{spec.logical_id}Name": {"Value": {"Ref": spec.logical_id}} for spec in specs}
     outputs["SecretsParameterPath"] = {"Value": parameter_path(stage)}

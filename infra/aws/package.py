@@ -11,7 +11,8 @@ dummy credentials (only the package registry is reached, for the Lambda wheels).
 - the zip is proven importable: unpacked and imported by a bare interpreter that sees only the zip and the
   runtime's boto3/botocore, every function handler of the template resolves;
 - every resource of the merged template has a Type (a merge that missed a Chalice resource would not);
-- the stream handlers' roles are the ones allowed to send to the stream-failures queue (stream_failures.py).
+- the stream handlers' roles are the ones allowed to send to the stream-failures queue (stream_failures.py);
+- every function has a role of its own carrying exactly its own policy (infra/aws/policy.py).
 `make lint` runs cfn-lint on the resulting sam.json files.
 """
 from __future__ import annotations
@@ -163,6 +164,22 @@ def check_triggers(stage: str, template: dict) -> None:
         raise PackageError(f"the stream-failures queue's send permission misses the roles Chalice gave: {misplaced}")
 
 
+def check_roles(stage: str, template: dict) -> None:
+    """Every function runs under a role of its own whose policy is the function's own file
+    (.chalice/policy-STAGE-FUNCTION.json): a name config.json missed would give a function another policy."""
+    resources = template["Resources"]
+    seen: dict[str, str] = {}
+    wrong = []
+    for name in stage_functions(stage).names:
+        role = resources[cfn_name(name)]["Properties"].get("Role", {}).get("Fn::GetAtt", [None])[0]
+        documents = [p["PolicyDocument"] for p in resources.get(role, {}).get("Properties", {}).get("Policies", [])]
+        if role in seen or documents != [policy.policy(stage, name)]:
+            wrong.append(f"{name} (role {role}{', also ' + seen[role] + chr(39) + 's' if role in seen else ''})")
+        seen[role] = name
+    if wrong:
+        raise PackageError(f"functions without their own role and policy: {', '.join(wrong)}")
+
+
 def package(stage: str) -> dict:
     merge = build_template.write(stage, BUILD / f"merge-{stage}.json")
     out = BUILD / f"package-{stage}"
@@ -172,6 +189,7 @@ def package(stage: str) -> dict:
     template = json.loads(template_path.read_text(encoding="utf-8"))
     check_template(template)
     check_triggers(stage, template)
+    check_roles(stage, template)
     handlers = _handlers(template)
     prove_importable(zip_path, handlers, stage_variables(stage))
     with zipfile.ZipFile(zip_path) as archive:

@@ -1,13 +1,25 @@
-"""The Lambda functions' IAM policy, per stage, generated from the models and the code's DynamoDB calls.
+"""The IAM policy of each Lambda function, per stage, generated from the models and the code's DynamoDB calls.
 
-    python -m infra.aws.policy            # writes .chalice/policy-dev.json and policy-prod.json
+    python -m infra.aws.policy            # writes .chalice/policy-STAGE-FUNCTION.json and config.json's
+                                          # lambda_functions (which file each function's role gets)
     python -m infra.aws.policy --check    # exit 1 when a committed file differs from what the code needs
 
-config.json sets `autogen_policy: false` and points each stage at its file (Chalice cannot see PynamoDB
-calls). The policy allows exactly the DynamoDB actions the deployed code calls (infra/aws/usage.py) on
-exactly the stage's tables of ALL_MODELS (their indexes for Query, their streams where a model has one),
-its own log groups, and reading the stage's secrets from SSM Parameter Store. ARNs leave partition,
-region and account as `*` (as Chalice's own policies do), so one file serves `aws` and `aws-cn`.
+Every function has its own role (Chalice makes one per function when autogen_policy is off), and its own
+policy allows exactly what that function's code can do (infra/aws/reach.py follows the call graph from the
+function's entry points: the API handler's routes and middleware, a job's own `Job` of chalicelib/jobs.py,
+a stream handler's handler):
+- each DynamoDB action it calls on each table it calls it on, and Query on the indexes it queries;
+- a stream handler: reading its own table's stream, nothing else of streams;
+- its own log group; reading the stage's secrets from SSM Parameter Store (every function imports app.py,
+  which reads them);
+- a sharded job's scheduled function and the jobs' worker: invoking the worker (chalicelib/scheduling.py).
+
+On top, explicit denies that hold whatever an Allow says (`DENIED`): the catalog is read-only, the ledger and
+the audit trail are append-only, and the audit trail and the issuance register are no Lambda's at all (admin/
+writes them, with an operator's credentials). Code that would need one of those fails `make policy`.
+
+ARNs leave partition, region and account as `*` (as Chalice's own policies do), so one file serves `aws`
+and `aws-cn`.
 """
 from __future__ import annotations
 
@@ -18,14 +30,24 @@ from pathlib import Path
 
 from .build_template import function_name, parameter_path
 from .functions import stage_functions
-from .models import APP_NAME, STAGES, table_specs
-from .usage import lambda_invocations, used_actions
+from .models import APP_NAME, STAGES, TableSpec, table_specs
+from .reach import Program, TableUse, function_uses
 
 ROOT = Path(__file__).resolve().parents[2]
 CHALICE_DIR = ROOT / ".chalice"
-INDEX_ACTIONS = {"Query", "Scan"}
+CONFIG = CHALICE_DIR / "config.json"
 STREAM_ACTIONS = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator")
 NEVER_FROM_LAMBDA = {"CreateTable", "DeleteTable", "UpdateTable"}
+WRITES = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "PartiQLInsert", "PartiQLUpdate",
+          "PartiQLDelete")
+# Sid -> (tables, actions): denied to every Lambda function, whatever it is allowed.
+DENIED = {
+    "CatalogIsReadOnly": (("catalog",), WRITES),
+    "LedgerAndAuditAreAppendOnly": (("ledger", "audit"), ("UpdateItem", "DeleteItem", "BatchWriteItem",
+                                                           "PartiQLUpdate", "PartiQLDelete")),
+    "NoAuditNoIssuances": (("audit", "issuances"), ("*",)),
+}
+MAX_POLICY_CHARS = 10240  # IAM's limit for a role's inline policies, whitespace not counted
 
 
 class PolicyError(RuntimeError):
@@ -36,51 +58,76 @@ def table_arn(table_name: str) -> str:
     return f"arn:*:dynamodb:*:*:table/{table_name}"
 
 
-def policy_file(stage: str) -> Path:
-    return CHALICE_DIR / f"policy-{stage}.json"
+def policy_file(stage: str, function: str) -> Path:
+    return CHALICE_DIR / f"policy-{stage}-{function}.json"
 
 
-def policy(stage: str, actions: list[str] | None = None) -> dict:
-    """The policy document of one stage."""
-    actions = used_actions() if actions is None else actions
-    forbidden = NEVER_FROM_LAMBDA.intersection(actions)
-    if forbidden:
-        raise PolicyError(f"the deployed code calls {', '.join(sorted(forbidden))}: tables are made by CloudFormation "
-                          "(infra/aws), never by Lambda; move that call to admin/")
+def _sid(spec: TableSpec) -> str:
+    return spec.logical_id
+
+
+def denied(actions: set[str], table: str) -> list[str]:
+    """The statements of DENIED an action on a table (its name without prefix) falls under."""
+    return [sid for sid, (tables, verbs) in DENIED.items()
+            if table in tables and ("*" in verbs or actions.intersection(verbs))]
+
+
+def check_uses(function: str, uses: list[TableUse], specs: list[TableSpec]) -> None:
+    by_model = {f"{s.model.__module__}.{s.model.__name__}": s for s in specs}
+    for use in uses:
+        if use.action in NEVER_FROM_LAMBDA:
+            raise PolicyError(f"{use.where} calls {use.action}: tables are made by CloudFormation (infra/aws), "
+                              "never by Lambda; move that call to admin/")
+        spec = by_model[use.model]
+        refused = denied({use.action}, spec.name)
+        if refused:
+            raise PolicyError(f"{function} reaches {use.where}, a {use.action} on {spec.name}, which the "
+                              f"{', '.join(refused)} deny of infra/aws/policy.py refuses every Lambda function")
+
+
+def policy(stage: str, function: str, uses: list[TableUse] | None = None) -> dict:
+    """The policy document of one function of one stage."""
+    found = stage_functions(stage)
+    if uses is None:
+        uses = all_uses(stage)[function]
     specs = table_specs()
-    statements = [{
-        "Sid": "Tables",
-        "Effect": "Allow",
-        "Action": [f"dynamodb:{a}" for a in sorted(actions)],
-        "Resource": [table_arn(spec.table_name(stage)) for spec in specs],
-    }]
-    index_actions = sorted(INDEX_ACTIONS.intersection(actions))
-    indexed = [(spec, name) for spec in specs for name in spec.index_names]
-    if index_actions and indexed:
-        statements.append({
-            "Sid": "Indexes",
-            "Effect": "Allow",
-            "Action": [f"dynamodb:{a}" for a in index_actions],
-            "Resource": [f"{table_arn(spec.table_name(stage))}/index/{name}" for spec, name in indexed],
-        })
-    streamed = [spec for spec in specs if spec.stream_view_type]
-    if streamed:
-        statements.append({"Sid": "Streams", "Effect": "Allow", "Action": list(STREAM_ACTIONS),
-                           "Resource": [f"{table_arn(spec.table_name(stage))}/stream/*" for spec in streamed]})
+    check_uses(function, uses, specs)
+    by_model = {f"{s.model.__module__}.{s.model.__name__}": s for s in specs}
+    tables: dict[str, set[str]] = {}
+    indexes: set[str] = set()
+    for use in uses:
+        spec = by_model[use.model]
+        if not use.index:  # a Query on an index is allowed on the index alone
+            tables.setdefault(spec.name, set()).add(use.action)
+        else:
+            index = getattr(spec.model, use.index).Meta.index_name
+            indexes.add(f"{table_arn(spec.table_name(stage))}/index/{index}")
+    statements = []
+    for spec in specs:
+        if spec.name in tables:
+            statements.append({"Sid": _sid(spec), "Effect": "Allow",
+                               "Action": [f"dynamodb:{a}" for a in sorted(tables[spec.name])],
+                               "Resource": table_arn(spec.table_name(stage))})
+    if indexes:
+        statements.append({"Sid": "Indexes", "Effect": "Allow", "Action": ["dynamodb:Query"],
+                           "Resource": sorted(indexes)})
+    streamed = {spec.table_name(stage): spec for spec in specs if spec.stream_view_type}
+    if function in found.streams:
+        table = found.streams[function]
+        statements.append({"Sid": "Stream", "Effect": "Allow", "Action": list(STREAM_ACTIONS),
+                           "Resource": f"{table_arn(streamed[table].table_name(stage))}/stream/*"})
         statements.append({"Sid": "ListStreams", "Effect": "Allow", "Action": ["dynamodb:ListStreams"],
                            "Resource": "*"})
-    prefix = function_name(stage, "api_handler")
     statements.append({
         "Sid": "Logs",
         "Effect": "Allow",
         "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-        "Resource": [f"arn:*:logs:*:*:log-group:/aws/lambda/{prefix}:*",
-                     f"arn:*:logs:*:*:log-group:/aws/lambda/{prefix}-*:*"],
+        "Resource": f"arn:*:logs:*:*:log-group:/aws/lambda/{function_name(stage, function)}:*",
     })
-    invoked = [function_name(stage, name) for name in stage_functions(stage).pure]
-    if invoked and lambda_invocations():
+    if function in invokers(stage):
         statements.append({"Sid": "InvokeWorkers", "Effect": "Allow", "Action": ["lambda:InvokeFunction"],
-                           "Resource": [f"arn:*:lambda:*:*:function:{name}" for name in invoked]})
+                           "Resource": [f"arn:*:lambda:*:*:function:{function_name(stage, name)}"
+                                        for name in found.pure]})
     path = parameter_path(stage).rstrip("/")
     statements.append({
         "Sid": "Secrets",
@@ -88,39 +135,110 @@ def policy(stage: str, actions: list[str] | None = None) -> dict:
         "Action": ["ssm:GetParametersByPath"],
         "Resource": [f"arn:*:ssm:*:*:parameter{path}", f"arn:*:ssm:*:*:parameter{path}/*"],
     })
+    by_name = {spec.name: spec for spec in specs}
+    for sid, (names, verbs) in DENIED.items():
+        arns = []
+        for name in names:
+            arn = table_arn(by_name[name].table_name(stage))
+            arns += [arn, f"{arn}/index/*", f"{arn}/stream/*"] if "*" in verbs else [arn]
+        statements.append({"Sid": sid, "Effect": "Deny", "Action": [f"dynamodb:{v}" for v in verbs],
+                           "Resource": arns})
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def render(stage: str, actions: list[str] | None = None) -> str:
-    return json.dumps(policy(stage, actions), indent=2) + "\n"
+def invokers(stage: str) -> list[str]:
+    """The functions that invoke the jobs' worker: the scheduled function of each sharded job (it fans out,
+    chalicelib/jobs.py on_schedule) and the worker itself (a slice out of time continues in a new invocation)."""
+    from chalicelib import jobs
+
+    found = stage_functions(stage)
+    sharded = {job.name for job in jobs.JOBS if job.run_slice is not None}
+    return [name for name in found.names if name in sharded or name in found.pure]
 
 
-def stale_files(actions: list[str] | None = None) -> list[Path]:
-    """The committed policy files that differ from what the code needs now."""
-    actions = used_actions() if actions is None else actions
-    stale = []
+def allows(document: dict, action: str, resource: str) -> bool:
+    """IAM's answer for one request under one policy: an explicit Deny wins, else some Allow must match
+    (wildcards as IAM reads them; `arn:*:` stands for any partition)."""
+    from fnmatch import fnmatchcase
+
+    def matches(statement: dict) -> bool:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        return any(fnmatchcase(action, a) for a in actions) and any(fnmatchcase(resource, r) for r in resources)
+
+    statements = document["Statement"]
+    if any(s["Effect"] == "Deny" and matches(s) for s in statements):
+        return False
+    return any(s["Effect"] == "Allow" and matches(s) for s in statements)
+
+
+_USES: dict[str, dict[str, list[TableUse]]] = {}
+
+
+def all_uses(stage: str) -> dict[str, list[TableUse]]:
+    """Every function of the stage -> the DynamoDB calls it can make; refuses a call of unknown table."""
+    if stage not in _USES:
+        per_function, unresolved = function_uses(stage_functions(stage).entries, Program())
+        if unresolved:
+            sites = "; ".join(f"{u.where} {u.call}" for u in unresolved)
+            raise PolicyError(f"cannot tell which table these DynamoDB calls touch: {sites}. Give the variable "
+                              "a model annotation (`item: Account`) or build it from the model where it is used")
+        _USES[stage] = per_function
+    return _USES[stage]
+
+
+def render(stage: str, function: str, uses: list[TableUse] | None = None) -> str:
+    return json.dumps(policy(stage, function, uses), indent=2) + "\n"
+
+
+def rendered_config() -> str:
+    """config.json with each stage's `lambda_functions` naming every function's own policy file."""
+    config = json.loads(CONFIG.read_text(encoding="utf-8"))
     for stage in STAGES:
-        path = policy_file(stage)
-        if not path.exists() or path.read_text(encoding="utf-8") != render(stage, actions):
-            stale.append(path)
-    return stale
+        settings = config["stages"][stage]
+        settings.pop("iam_policy_file", None)
+        settings["lambda_functions"] = {name: {"iam_policy_file": policy_file(stage, name).name}
+                                        for name in stage_functions(stage).names}
+    return json.dumps(config, indent=2, ensure_ascii=False) + "\n"
+
+
+def wanted() -> dict[Path, str]:
+    """Every generated file and what it must hold."""
+    files = {policy_file(stage, name): render(stage, name) for stage in STAGES for name in stage_functions(stage).names}
+    for path, text in files.items():
+        size = len("".join(text.split()))
+        if size > MAX_POLICY_CHARS:
+            raise PolicyError(f"{path.name}: {size} characters, over IAM's {MAX_POLICY_CHARS} for a role's policies")
+    files[CONFIG] = rendered_config()
+    return files
+
+
+def stale_files() -> list[Path]:
+    """The committed files that differ from what the code needs now (or are left over from a function gone)."""
+    files = wanted()
+    stale = [path for path, text in files.items()
+             if not path.exists() or path.read_text(encoding="utf-8") != text]
+    return stale + sorted(p for p in CHALICE_DIR.glob("policy-*.json") if p not in files)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.aws.policy", description=__doc__.split("\n")[0])
     parser.add_argument("--check", action="store_true", help="only check; exit 1 when a file is out of date")
     args = parser.parse_args(argv)
-    actions = used_actions()
-    stale = stale_files(actions)
     if args.check:
+        stale = stale_files()
         for path in stale:
-            print(f"{path.relative_to(ROOT)} is out of date with the code's DynamoDB calls or ALL_MODELS: "
-                  f"run `make policy` (python -m infra.aws.policy) and commit it", file=sys.stderr)
+            print(f"{path.relative_to(ROOT)} is out of date with the code's DynamoDB calls, its functions or "
+                  f"ALL_MODELS: run `make policy` (python -m infra.aws.policy) and commit it", file=sys.stderr)
         return 1 if stale else 0
-    for stage in STAGES:
-        policy_file(stage).write_text(render(stage, actions), encoding="utf-8")
-    print(f"{APP_NAME}: wrote {', '.join(str(policy_file(s).relative_to(ROOT)) for s in STAGES)} "
-          f"({len(actions)} DynamoDB actions: {', '.join(actions)})")
+    files = wanted()
+    for path in CHALICE_DIR.glob("policy-*.json"):
+        if path not in files:
+            path.unlink()
+    for path, text in files.items():
+        path.write_text(text, encoding="utf-8")
+    print(f"{APP_NAME}: wrote {len(files) - 1} policies (.chalice/policy-STAGE-FUNCTION.json) and the "
+          f"lambda_functions of .chalice/config.json")
     return 0
 
 

@@ -1,8 +1,10 @@
 """Which DynamoDB actions the deployed code calls, found in its source (app.py and chalicelib/).
 
-Chalice cannot see PynamoDB calls (autogen_policy is off), so the IAM policy is built from what this scan
-finds: a feature that starts deleting items or batch-reading gets the permission when the policy files are
-regenerated, and CI fails until they are (tests/infra). `python -m infra.aws.usage` lists every finding.
+Chalice cannot see PynamoDB calls (autogen_policy is off), so the IAM policies are built from what this scan
+finds: infra/aws/reach.py takes each call it recognises, resolves the table it touches and the functions
+that reach it, and infra/aws/policy.py grants each function its own. A feature that starts deleting items
+or batch-reading gets the permission when the policy files are regenerated, and CI fails until they are
+(tests/infra). `python -m infra.aws.usage` lists every finding.
 
 What is recognised (PynamoDB 6 and the project's `Tx` wrapper):
 - a model class or one of its indexes: `Account.get` GetItem, `.query`/`.count` Query, `.scan` Scan,

@@ -81,3 +81,28 @@ def test_every_registered_function_is_packaged_with_its_trigger(monkeypatch):
     del template["Resources"]["JobsWorker"]
     with pytest.raises(package.PackageError, match="missing from the template: \\['jobs_worker'\\]"):
         package.check_triggers("dev", template)
+
+
+def test_packaging_fails_when_a_function_does_not_get_its_own_role_and_policy(monkeypatch):
+    from infra.aws.functions import StageFunctions
+
+    found = StageFunctions(names=("api_handler", "accrue-trees"), pure=(), streams={}, stream_variables={})
+    monkeypatch.setattr(package, "stage_functions", lambda stage: found)
+    monkeypatch.setattr(package.policy, "policy", lambda stage, name: {"Statement": [{"Sid": name}]})
+
+    def function(role):
+        return {"Properties": {"Role": {"Fn::GetAtt": [role, "Arn"]}}}
+
+    def role(name):
+        return {"Type": "AWS::IAM::Role", "Properties": {"Policies": [{"PolicyDocument": {"Statement": [
+            {"Sid": name}]}}]}}
+
+    template = {"Resources": {"APIHandler": function("ApiHandlerRole"), "AccrueTrees": function("AccrueTreesRole"),
+                              "ApiHandlerRole": role("api_handler"), "AccrueTreesRole": role("accrue-trees")}}
+    package.check_roles("dev", template)
+    template["Resources"]["AccrueTreesRole"] = role("api_handler")  # the API's policy on a job
+    with pytest.raises(package.PackageError, match="accrue-trees"):
+        package.check_roles("dev", template)
+    template["Resources"]["AccrueTrees"] = function("ApiHandlerRole")  # one role for both
+    with pytest.raises(package.PackageError, match="also api_handler's"):
+        package.check_roles("dev", template)

@@ -1,5 +1,8 @@
-"""The Lambda IAM policy allows exactly what the code does: the DynamoDB actions it calls, on the stage's
-tables of ALL_MODELS and their indexes and streams, and nothing else; the committed files are up to date."""
+"""Each Lambda function has its own IAM role, and its policy allows exactly what that function's code can do
+(the call graph of infra/aws/reach.py from the function's entry points): the DynamoDB actions it calls on the
+tables it calls them on, their indexes, its own stream, log group and the stage's secrets. The catalog is
+read-only, the ledger and the audit trail append-only, audit and issuances out of reach, whatever an Allow
+says. The committed files are up to date, and MATRIX below is the whole grant: a widening fails here."""
 from __future__ import annotations
 
 import json
@@ -7,64 +10,261 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.store import models  # its TABLE_PREFIX is read on first use, once the stack is up
-from chalicelib.store.tables import ALL_MODELS
+from infra.aws.functions import stage_functions
 from infra.aws.models import table_specs
-from infra.aws.policy import PolicyError, policy, policy_file, render, stale_files
-from infra.aws.usage import dynamodb_uses, scan_source, used_actions
+from infra.aws.policy import (
+    CONFIG,
+    DENIED,
+    MAX_POLICY_CHARS,
+    PolicyError,
+    allows,
+    invokers,
+    policy,
+    policy_file,
+    stale_files,
+)
+from infra.aws.reach import Program, TableUse, function_uses
+from infra.aws.usage import scan_source
 
 ROOT = Path(__file__).resolve().parents[2]
+STAGES = ("dev", "prod")
+LEDGER = "chalicelib.store.models.LedgerEntry"
+
+# function -> table -> the DynamoDB actions its role allows there ("indexes": the indexes it may Query).
+# Generated from the code; a change here is a change of who may do what to which table: review it as such.
+MATRIX = {
+    "api_handler": {
+        "account_shards": "PutItem",
+        "accounts": "BatchGetItem GetItem PutItem UpdateItem",
+        "adoptions": "BatchGetItem PutItem UpdateItem",
+        "agg_boards": "BatchWriteItem GetItem PutItem",
+        "agg_counters": "BatchGetItem",
+        "agg_totals": "BatchGetItem GetItem Query UpdateItem",
+        "catalog": "Query",
+        "consents": "BatchGetItem ConditionCheckItem GetItem PutItem Query UpdateItem",
+        "counters": "ConditionCheckItem UpdateItem",
+        "erasures": "GetItem PutItem UpdateItem",
+        "idempotency": "BatchWriteItem GetItem PutItem",
+        "identities": "BatchGetItem DeleteItem GetItem PutItem UpdateItem",
+        "ledger": "PutItem Query",
+        "member_codes": "GetItem PutItem UpdateItem",
+        "moderation": "DeleteItem PutItem",
+        "partner_events": "BatchGetItem PutItem",
+        "partner_links": "BatchGetItem GetItem UpdateItem",
+        "partner_tokens": "GetItem UpdateItem",
+        "redemption_codes": "GetItem PutItem",
+        "redemptions": "BatchGetItem GetItem PutItem UpdateItem",
+        "replay_guards": "DeleteItem PutItem",
+        "stock": "BatchGetItem UpdateItem",
+        "summaries": "Query UpdateItem",
+        "verifications": "GetItem PutItem Query UpdateItem",
+        "indexes": "adoptions/index/by_user ledger/index/by_kind redemptions/index/by_user",
+    },
+    "accrue-trees": {},  # a sharded job's scheduled function only fans out to the worker
+    "expire-points": {},
+    "fold-aggregates": {},
+    "expire-redemptions": {
+        "accounts": "GetItem UpdateItem",
+        "counters": "UpdateItem",
+        "idempotency": "GetItem PutItem",
+        "ledger": "PutItem",
+        "redemptions": "UpdateItem",
+        "stock": "UpdateItem",
+        "summaries": "UpdateItem",
+        "indexes": "redemptions/index/due",
+    },
+    "finish-erasures": {
+        "consents": "GetItem PutItem Query UpdateItem",
+        "erasures": "UpdateItem",
+        "partner_links": "GetItem UpdateItem",
+        "partner_tokens": "GetItem UpdateItem",
+        "indexes": "erasures/index/waiting",
+    },
+    "identity_stream": {"agg_inbox": "PutItem"},
+    "ledger_stream": {"agg_inbox": "PutItem"},
+    "jobs_worker": {
+        "account_shards": "BatchGetItem PutItem Query",
+        "accounts": "BatchGetItem GetItem UpdateItem",
+        "adoptions": "BatchGetItem UpdateItem",
+        "agg_boards": "BatchWriteItem",
+        "agg_counters": "BatchGetItem UpdateItem",
+        "agg_inbox": "BatchGetItem UpdateItem",
+        "agg_totals": "BatchGetItem UpdateItem",
+        "catalog": "Query",
+        "idempotency": "GetItem PutItem",
+        "ledger": "PutItem",
+        "summaries": "UpdateItem",
+        "indexes": "adoptions/index/accruing agg_inbox/index/pending",
+    },
+    "materialize-boards": {
+        "accounts": "BatchGetItem",
+        "agg_boards": "DeleteItem PutItem Query",
+        "agg_counters": "BatchGetItem",
+        "catalog": "Query",
+        "indexes": "agg_totals/index/ranking",
+    },
+    "recheck-nicknames": {
+        "accounts": "GetItem UpdateItem",
+        "moderation": "DeleteItem PutItem Query",
+    },
+    "retry-partner-revocations": {
+        "consents": "GetItem UpdateItem",
+        "partner_links": "GetItem",
+        "partner_tokens": "GetItem UpdateItem",
+        "indexes": "consents/index/pending_revocations",
+    },
+}
 
 
 def statements(document: dict) -> dict[str, dict]:
     return {s["Sid"]: s for s in document["Statement"]}
 
 
-def test_the_committed_policy_files_are_what_the_code_needs_now():
+def resources(statement: dict) -> list[str]:
+    return statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+
+
+def granted(stage: str, function: str) -> dict[str, str]:
+    """The matrix row of one function, read back from its policy document."""
+    row = {}
+    for statement in policy(stage, function)["Statement"]:
+        if statement["Effect"] == "Allow" and statement["Sid"].endswith("Table"):
+            (arn,) = resources(statement)
+            row[arn.split(f"greensprout-{stage}-", 1)[1]] = " ".join(a.removeprefix("dynamodb:")
+                                                                      for a in statement["Action"])
+    indexes = [r.split(f"greensprout-{stage}-", 1)[1] for r in resources(statements(policy(stage, function))
+                                                                         .get("Indexes", {"Resource": []}))]
+    if indexes:
+        row["indexes"] = " ".join(indexes)
+    return row
+
+
+def arn(stage: str, table: str, tail: str = "") -> str:
+    return f"arn:aws-cn:dynamodb:cn-north-1:123456789012:table/greensprout-{stage}-{table}{tail}"
+
+
+def test_the_committed_policy_files_and_config_are_what_the_code_needs_now():
     stale = [str(p.relative_to(ROOT)) for p in stale_files()]
     assert not stale, f"{stale} out of date: run `make policy` and commit the result"
-    for stage in ("dev", "prod"):
-        assert json.loads(policy_file(stage).read_text(encoding="utf-8")) == json.loads(render(stage))
 
 
-@pytest.mark.parametrize("stage", ["dev", "prod"])
-def test_the_policy_covers_every_table_and_index_and_nothing_else(stage):
-    found = statements(policy(stage))
-    expected = {f"arn:*:dynamodb:*:*:table/greensprout-{stage}-{m.Meta.table_name.removeprefix(models.TABLE_PREFIX)}"
-                for m in ALL_MODELS}
-    assert set(found["Tables"]["Resource"]) == expected
-    indexes = {f"{arn}/index/{name}" for spec in table_specs() for name in spec.index_names
-               for arn in [f"arn:*:dynamodb:*:*:table/{spec.table_name(stage)}"]}
-    assert set(found.get("Indexes", {}).get("Resource", [])) == indexes
-    assert found.get("Indexes", {"Action": ["dynamodb:Query"]})["Action"] == ["dynamodb:Query"]
-    streamed = {f"arn:*:dynamodb:*:*:table/{s.table_name(stage)}/stream/*" for s in table_specs() if s.stream_view_type}
-    assert set(found.get("Streams", {}).get("Resource", [])) == streamed
-    for statement in found.values():
-        assert statement["Effect"] == "Allow"
-        assert not any(a.endswith("*") for a in statement["Action"]), statement  # no wildcard actions
-        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-        assert statement["Sid"] == "ListStreams" or "*" not in resources
-        assert all(f"greensprout-{stage}" in r or f"/greensprout/{stage}" in r for r in resources if r != "*")
+@pytest.mark.parametrize("stage", STAGES)
+def test_every_function_has_its_own_role_policy_and_no_stage_wide_one(stage):
+    config = json.loads(CONFIG.read_text(encoding="utf-8"))
+    assert config["autogen_policy"] is False
+    settings = config["stages"][stage]
+    assert "iam_policy_file" not in settings  # no fallback a function could silently share
+    names = stage_functions(stage).names
+    assert settings["lambda_functions"] == {n: {"iam_policy_file": f"policy-{stage}-{n}.json"} for n in names}
+    for name in names:
+        assert json.loads(policy_file(stage, name).read_text(encoding="utf-8")) == policy(stage, name)
 
 
-def test_the_policy_allows_exactly_the_actions_the_code_calls():
-    actions = used_actions()
-    assert statements(policy("prod"))["Tables"]["Action"] == [f"dynamodb:{a}" for a in actions]
-    assert "Scan" not in actions, [u for u in dynamodb_uses() if u.action == "Scan"]  # no request path scans
-    assert {"GetItem", "PutItem", "UpdateItem", "Query"} <= set(actions)  # ledger posting and login at least
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_role_by_table_by_action_matrix_is_exactly_the_reviewed_one(stage):
+    """A new DynamoDB call, a job that starts touching another table, a route that starts deleting: each
+    changes a row here, and the change is reviewed as the permission it is."""
+    found = {name: granted(stage, name) for name in stage_functions(stage).names}
+    changed = {name: {table: (MATRIX.get(name, {}).get(table), row.get(table))
+                      for table in sorted(set(row) | set(MATRIX.get(name, {})))
+                      if MATRIX.get(name, {}).get(table) != row.get(table)}
+               for name, row in found.items() if row != MATRIX.get(name)}
+    assert found == MATRIX, f"grants changed (function: table: (reviewed, now)): {changed}"
 
 
-def test_the_secrets_and_logs_are_the_stage_s_own():
-    found = statements(policy("dev"))
-    assert found["Secrets"]["Action"] == ["ssm:GetParametersByPath"]
-    assert found["Secrets"]["Resource"] == ["arn:*:ssm:*:*:parameter/greensprout/dev",
-                                            "arn:*:ssm:*:*:parameter/greensprout/dev/*"]
-    assert all(":log-group:/aws/lambda/greensprout-dev" in r for r in found["Logs"]["Resource"])
+def test_the_api_reads_the_catalog_appends_to_the_ledger_and_never_sees_audit_or_issuances():
+    for stage in STAGES:
+        document = policy(stage, "api_handler")
+        for action in ("GetItem", "Query"):
+            assert allows(document, f"dynamodb:{action}", arn(stage, "catalog")) == (action == "Query")
+        for action in ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "PartiQLUpdate"):
+            assert not allows(document, f"dynamodb:{action}", arn(stage, "catalog")), action
+        assert allows(document, "dynamodb:PutItem", arn(stage, "ledger"))
+        for action in ("UpdateItem", "DeleteItem", "BatchWriteItem", "PartiQLDelete"):
+            assert not allows(document, f"dynamodb:{action}", arn(stage, "ledger")), action
+        for table in ("audit", "issuances"):
+            for action in ("GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "Scan"):
+                assert not allows(document, f"dynamodb:{action}", arn(stage, table)), (table, action)
 
 
-def test_a_lambda_that_would_create_tables_is_refused():
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_denies_are_explicit_in_every_role(stage):
+    """An explicit Deny holds even when someone widens an Allow by hand (or attaches a managed policy)."""
+    for name in stage_functions(stage).names:
+        found = statements(policy(stage, name))
+        ledger_audit = found["LedgerAndAuditAreAppendOnly"]
+        assert ledger_audit["Effect"] == "Deny"
+        assert {"dynamodb:UpdateItem", "dynamodb:DeleteItem"} <= set(ledger_audit["Action"])
+        assert set(resources(ledger_audit)) == {arn(stage, "ledger").replace("aws-cn:dynamodb:cn-north-1:123456789012",
+                                                                             "*:dynamodb:*:*"),
+                                                arn(stage, "audit").replace("aws-cn:dynamodb:cn-north-1:123456789012",
+                                                                            "*:dynamodb:*:*")}
+        widened = {**found["LedgerTable"], "Action": ["dynamodb:*"]} if "LedgerTable" in found else None
+        if widened:
+            document = {"Statement": [*found.values(), widened]}
+            assert not allows(document, "dynamodb:UpdateItem", arn(stage, "ledger"))
+        assert found["CatalogIsReadOnly"]["Effect"] == "Deny"
+        assert found["NoAuditNoIssuances"]["Action"] == ["dynamodb:*"]
+
+
+def test_code_that_would_need_a_denied_action_fails_make_policy():
+    bad = [TableUse("UpdateItem", LEDGER, "", "chalicelib/services/x.py:1", "chalicelib.services.x:f")]
+    with pytest.raises(PolicyError, match="LedgerAndAuditAreAppendOnly"):
+        policy("dev", "api_handler", bad)
+    audit = [TableUse("GetItem", "chalicelib.store.models.AuditRecord", "", "x.py:1", "x:f")]
+    with pytest.raises(PolicyError, match="NoAuditNoIssuances"):
+        policy("dev", "expire-redemptions", audit)
     with pytest.raises(PolicyError, match="CreateTable"):
-        policy("dev", ["GetItem", "CreateTable"])
+        policy("dev", "api_handler", [TableUse("CreateTable", LEDGER, "", "x.py:1", "x:f")])
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_only_a_stream_handler_reads_a_stream_and_only_its_own(stage):
+    found = stage_functions(stage)
+    streamed = {s.table_name(stage) for s in table_specs() if s.stream_view_type}
+    for name in found.names:
+        document = policy(stage, name)
+        for table in streamed:
+            own = found.streams.get(name) == table
+            assert allows(document, "dynamodb:GetRecords", arn(stage, table.split(f"greensprout-{stage}-")[1],
+                                                               "/stream/2026-01-01T00:00:00.000")) == own, name
+        assert ("ListStreams" in statements(document)) == (name in found.streams)
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_logs_secrets_and_invocations_are_each_function_s_own(stage):
+    found = stage_functions(stage)
+    for name in found.names:
+        own = statements(policy(stage, name))
+        function = f"greensprout-{stage}" + ("" if name == "api_handler" else f"-{name}")
+        assert own["Logs"]["Resource"] == f"arn:*:logs:*:*:log-group:/aws/lambda/{function}:*"
+        assert own["Secrets"]["Action"] == ["ssm:GetParametersByPath"]
+        assert own["Secrets"]["Resource"] == [f"arn:*:ssm:*:*:parameter/greensprout/{stage}",
+                                              f"arn:*:ssm:*:*:parameter/greensprout/{stage}/*"]
+        if name in invokers(stage):
+            assert own["InvokeWorkers"]["Resource"] == [f"arn:*:lambda:*:*:function:greensprout-{stage}-{w}"
+                                                        for w in found.pure]
+        else:
+            assert "InvokeWorkers" not in own
+    from chalicelib.jobs import JOBS
+
+    assert sorted(invokers(stage)) == sorted([j.name for j in JOBS if j.run_slice] + list(found.pure))
+    assert "api_handler" not in invokers(stage)
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_every_allow_is_narrow_and_every_policy_fits_iam_s_limit(stage):
+    for name in stage_functions(stage).names:
+        document = policy(stage, name)
+        for statement in document["Statement"]:
+            if statement["Effect"] == "Allow":
+                assert not any(a.endswith("*") for a in statement["Action"]), statement
+                assert statement["Sid"] == "ListStreams" or "*" not in resources(statement)
+                assert all(f"greensprout-{stage}" in r or f"/greensprout/{stage}" in r
+                           for r in resources(statement) if r != "*")
+        text = policy_file(stage, name).read_text(encoding="utf-8")
+        assert len("".join(text.split())) <= MAX_POLICY_CHARS
+        assert set(DENIED) <= set(statements(document))
 
 
 SAMPLE = '''
@@ -100,14 +300,103 @@ def test_the_scan_finds_pynamodb_calls_and_ignores_look_alikes(tmp_path):
             assert number not in lines, line
 
 
-def test_a_job_may_invoke_its_own_workers_and_no_other_function():
-    from infra.aws.functions import stage_functions
-    from infra.aws.usage import lambda_invocations
 
-    found = statements(policy("prod"))
-    workers = stage_functions("prod").pure
-    if not (workers and lambda_invocations()):
-        assert "InvokeWorkers" not in found
-        return
-    assert found["InvokeWorkers"]["Action"] == ["lambda:InvokeFunction"]
-    assert found["InvokeWorkers"]["Resource"] == [f"arn:*:lambda:*:*:function:greensprout-prod-{w}" for w in workers]
+def test_no_function_scans_a_table():
+    for stage in STAGES:
+        for name in stage_functions(stage).names:
+            assert not any("dynamodb:Scan" in s["Action"] for s in policy(stage, name)["Statement"]
+                           if s["Effect"] == "Allow"), name
+
+
+PROGRAM = {
+    "app.py": """
+from chalice import Chalice
+from chalicelib import jobs
+from chalicelib.api import shop_routes
+app = Chalice(app_name="x")
+""",
+    "chalicelib/__init__.py": "",
+    "chalicelib/lazy.py": "def lazy(name):\n    return name\n",
+    "chalicelib/store/__init__.py": "",
+    "chalicelib/store/models.py": """
+class Account: ...
+class Ledger: ...
+class Redemption: ...
+class Counter: ...
+def marker(user) -> Counter:
+    return Counter(user)
+""",
+    "chalicelib/services/__init__.py": "",
+    "chalicelib/services/posting.py": """
+from ..store.models import Account, Ledger
+def post(user_id, plan):
+    account = Account.get(user_id)
+    tx = Tx()
+    tx.put_new("entry", Ledger, {})
+    plan(tx)
+""",
+    "chalicelib/services/shop.py": """
+from ..store.models import Counter, Redemption, marker
+from .posting import post
+def _mine(model, user):
+    return list(model.by_user.query(user))
+def buy(user):
+    post(user, lambda tx: tx.update("claim", Counter("x"), actions=[]))
+    seen = marker(user)
+    seen.save()
+    return _mine(Redemption, user)
+""",
+    "chalicelib/services/cleanup.py": """
+from ..store.models import Account
+def sweep():
+    for account in Account.query("x"):
+        account.delete()
+def unknown(thing):
+    thing.save()
+""",
+    "chalicelib/jobs.py": """
+from .lazy import lazy
+cleanup = lazy("chalicelib.services.cleanup")
+JOBS = []
+JOBS.append(Job("sweep", run=lambda at: cleanup.sweep()))
+""",
+    "chalicelib/api/__init__.py": "",
+    "chalicelib/services/hooks.py": """
+from ..store.models import Ledger
+HANDLERS = {}
+def _on_refund(user):
+    return Ledger.get(user)
+HANDLERS.update(refund=_on_refund)
+""",
+    "chalicelib/api/shop_routes.py": """
+from ..lazy import lazy
+from ..services.hooks import HANDLERS
+shop = lazy("chalicelib.services.shop")
+def buy_route():
+    return shop.buy("u"), HANDLERS["refund"]("u")
+""",
+}
+
+
+def test_each_function_reaches_its_own_calls_with_their_tables_and_no_other(tmp_path):
+    for name, text in PROGRAM.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    m = "chalicelib.store.models."
+    program = Program(tmp_path, {m + "Account": {}, m + "Ledger": {}, m + "Redemption": {"by_user": "by-user"},
+                                 m + "Counter": {}})
+    job_line = next(i for i, line in enumerate(PROGRAM["chalicelib/jobs.py"].splitlines(), 1) if "lambda" in line)
+    entries = {"api_handler": [(str(tmp_path / "chalicelib/api/shop_routes.py"), 5)],
+               "sweep": [(str(tmp_path / "chalicelib/jobs.py"), job_line)]}
+    per_function, unresolved = function_uses(entries, program)
+
+    def row(name):
+        return sorted((u.action, u.model.removeprefix(m), u.index) for u in per_function[name])
+
+    assert row("api_handler") == [("GetItem", "Account", ""),
+                                  ("GetItem", "Ledger", ""),  # a handler filled into a module's dict at import
+                                  ("PutItem", "Counter", ""),  # marker(user) -> Counter
+                                  ("PutItem", "Ledger", ""), ("Query", "Redemption", "by_user"),  # via _mine(model)
+                                  ("UpdateItem", "Counter", "")]  # the callback the route hands to post()
+    assert row("sweep") == [("DeleteItem", "Account", ""), ("Query", "Account", "")]  # not the shop's calls
+    assert [(u.action, u.where) for u in unresolved] == [("PutItem", "chalicelib/services/cleanup.py:7")]

@@ -103,8 +103,9 @@ def test_only_the_stream_handlers_may_send_and_only_to_the_failures_queue(templa
     assert statement["Resource"] == {"Fn::GetAtt": [queue, "Arn"]}
     roles = [r["Ref"] for r in template["Resources"][name]["Properties"]["Roles"]]
     assert sorted(roles) == sorted(f"{cfn_name(h)}Role" for h in stage_functions(stage).streams)
-    # every function's own policy (.chalice/policy-STAGE.json) touches no queue
-    assert "sqs:" not in policy_file(stage).read_text(encoding="utf-8")
+    # every function's own policy (.chalice/policy-STAGE-FUNCTION.json) touches no queue
+    for function in stage_functions(stage).names:
+        assert "sqs:" not in policy_file(stage, function).read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("stage", STAGES)

@@ -12,7 +12,15 @@ from pynamodb.indexes import GlobalSecondaryIndex, Index, LocalSecondaryIndex
 
 from chalicelib.store import models  # its TABLE_PREFIX is read on first use, once the stack is up
 from chalicelib.store.tables import ALL_MODELS
-from infra.aws.build_template import LOGIN_PATH, build, cfn_name, function_name, gateway_responses, parameter_path
+from infra.aws.build_template import (
+    ACCESS_LOG_FIELDS,
+    STAGE_SETTINGS,
+    build,
+    cfn_name,
+    function_name,
+    gateway_responses,
+    parameter_path,
+)
 from infra.aws.models import table_prefix
 from infra.local.devserver import gateway_body
 
@@ -158,7 +166,7 @@ def test_config_json_names_the_tables_secrets_and_policy_the_template_uses():
         variables = config["environment_variables"]
         assert variables["TABLE_PREFIX"] == table_prefix(stage)
         assert variables["SSM_PARAMETER_PATH"] == parameter_path(stage)
-        assert config["iam_policy_file"] == f"policy-{stage}.json"
+        assert config["lambda_functions"]["api_handler"] == {"iam_policy_file": f"policy-{stage}-api_handler.json"}
         assert not {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "JWT_SECRET", "DATA_KEY"} & set(variables)
         assert not [name for name in variables if name.endswith("SECRET")]
 
@@ -182,7 +190,9 @@ def test_the_api_is_regional_throttled_and_served_on_https_under_a_custom_domain
         assert api["EndpointConfiguration"] == "REGIONAL"
         settings = {(m["ResourcePath"], m["HttpMethod"]): m for m in api["MethodSettings"]}
         assert settings[("/*", "*")]["ThrottlingRateLimit"] == {"Ref": "ThrottleRateLimit"}
-        assert settings[(LOGIN_PATH.replace("/", "~1"), "POST")]["ThrottlingBurstLimit"] == {"Ref": "LoginBurstLimit"}
+        # a stage's method setting names its resource "/~1v1~1auth~1login" (cfn-lint E3723 refuses it without
+        # the leading "/", and API Gateway would not apply the login throttle)
+        assert settings[("/~1v1~1auth~1login", "POST")]["ThrottlingBurstLimit"] == {"Ref": "LoginBurstLimit"}
         assert not any(m["DataTraceEnabled"] for m in api["MethodSettings"])  # bodies carry codes and tokens
         domain = template["Resources"]["ApiDomainName"]
         assert domain["Condition"] == "HasCustomDomain"
@@ -233,3 +243,103 @@ def test_stream_handlers_read_their_own_table_s_stream(templates):
             assert template["Resources"]["APIHandler"]["Properties"]["Environment"]["Variables"][variable] == \
                 {"Fn::GetAtt": [streamed[table], "StreamArn"]}
         assert STREAM_PLACEHOLDER not in json.dumps(template)
+
+
+def test_with_a_custom_domain_the_default_execute_api_endpoint_is_off(templates):
+    for template in templates.values():
+        api = template["Resources"]["RestAPI"]["Properties"]
+        assert api["DisableExecuteApiEndpoint"] == {"Fn::If": ["HasCustomDomain", True, False]}
+        assert template["Conditions"]["HasCustomDomain"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "DomainName"}, ""]}]}
+        assert template["Resources"]["ApiBasePathMapping"]["Condition"] == "HasCustomDomain"
+
+
+def test_the_access_log_is_one_json_line_without_query_strings_headers_or_bodies(templates):
+    for stage, template in templates.items():
+        resources = template["Resources"]
+        setting = resources["RestAPI"]["Properties"]["AccessLogSetting"]
+        assert setting["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]}
+        fields = json.loads(setting["Format"])
+        assert fields == ACCESS_LOG_FIELDS
+        assert {"requestId", "ip", "method", "route", "status", "latencyMs", "waf"} <= set(fields)
+        variables = " ".join(fields.values())
+        # the raw path holds ids and codes, a query string can hold anything, headers hold the token
+        for leak in ("$context.path", "$input", "$method.request", "querystring", "header", "$context.authorizer",
+                     "requestOverride", "responseOverride", "$context.identity.user", "caller", "apiKey"):
+            assert leak.lower() not in variables.lower(), leak
+        assert fields["route"] == "$context.resourcePath"  # "/v1/market/goods/{goods}/redeem", not the ids
+        group = resources["ApiAccessLogGroup"]["Properties"]
+        assert group["RetentionInDays"] == STAGE_SETTINGS[stage].log_retention_days
+        assert resources["ApiAccessLogGroup"]["DeletionPolicy"] == ("Retain" if stage == "prod" else "Delete")
+        # API Gateway needs its account's CloudWatch role before a stage with logs can exist
+        assert "ApiGatewayAccount" in resources["RestAPI"]["DependsOn"]
+        assert resources["ApiGatewayAccount"]["Properties"]["CloudWatchRoleArn"] == \
+            {"Fn::GetAtt": ["ApiGatewayLogsRole", "Arn"]}
+        assert resources["ApiGatewayLogsRole"]["DeletionPolicy"] == "Retain"  # the other stage's logs use it too
+
+
+def test_every_function_has_reserved_concurrency_and_the_api_keeps_its_share(templates):
+    from infra.aws.functions import stage_functions
+
+    reserved_by_default = 0
+    for stage, template in templates.items():
+        found = stage_functions(stage)
+        parameters = template["Parameters"]
+        for name in found.names:
+            props = template["Resources"][cfn_name(name)]["Properties"]
+            parameter = props["ReservedConcurrentExecutions"]["Ref"]
+            assert parameters[parameter]["Type"] == "Number" and parameters[parameter]["MinValue"] >= 1
+            reserved_by_default += parameters[parameter]["Default"]
+        assert template["Resources"]["APIHandler"]["Properties"]["ReservedConcurrentExecutions"] == \
+            {"Ref": "ApiReservedConcurrency"}
+        assert template["Resources"]["JobsWorker"]["Properties"]["ReservedConcurrentExecutions"] == \
+            {"Ref": "WorkerReservedConcurrency"}
+        defaults = {name: p["Default"] for name, p in parameters.items() if name.endswith("ReservedConcurrency")}
+        assert defaults["ApiReservedConcurrency"] == max(defaults.values())  # the API's share is the largest
+        assert defaults["WorkerReservedConcurrency"] >= 64  # tree accrual fans out to 64 shards at once
+    # Lambda keeps at least 100 of an account's 1,000 (the default quota) unreserved: both stages fit in one
+    assert reserved_by_default <= 900
+
+
+def _waf_path_matches(statement: dict, path: str) -> bool:
+    """What WAF does with a ByteMatchStatement on the URI path: transform, then compare."""
+    from urllib.parse import unquote
+
+    match = statement["ByteMatchStatement"]
+    for transformation in sorted(match["TextTransformations"], key=lambda t: t["Priority"]):
+        path = {"URL_DECODE": unquote, "LOWERCASE": str.lower, "NONE": str}[transformation["Type"]](path)
+    assert match["PositionalConstraint"] == "ENDS_WITH"
+    return path.endswith(match["SearchString"])
+
+
+def test_a_waf_rate_rule_limits_logins_and_requests_per_source_ip(templates):
+    for stage, template in templates.items():
+        resources = template["Resources"]
+        acl = resources["ApiWebAcl"]["Properties"]
+        assert acl["Scope"] == "REGIONAL" and acl["DefaultAction"] == {"Allow": {}}
+        rules = {rule["Name"]: rule for rule in acl["Rules"]}
+        login = rules["login-per-ip"]["Statement"]["RateBasedStatement"]
+        assert login["AggregateKeyType"] == "IP" and login["Limit"] == {"Ref": "WafLoginsPerIp"}
+        path, method = login["ScopeDownStatement"]["AndStatement"]["Statements"]
+        assert method["ByteMatchStatement"]["FieldToMatch"] == {"Method": {}}
+        assert method["ByteMatchStatement"]["SearchString"] == "POST"
+        assert path["ByteMatchStatement"]["FieldToMatch"] == {"UriPath": {}}
+        for seen in ("/v1/auth/login", "/v1/v1/auth/login", "/v1/auth/%6Cogin", "/V1/Auth/Login"):
+            assert _waf_path_matches(path, seen), seen  # the custom domain's path, the stage's own, encoded
+        for other in ("/v1/me", "/v1/auth/login/extra", "/v1/checkins"):
+            assert not _waf_path_matches(path, other), other
+        everything = rules["requests-per-ip"]["Statement"]["RateBasedStatement"]
+        assert everything == {"Limit": {"Ref": "WafRequestsPerIp"}, "AggregateKeyType": "IP"}
+        assert rules["login-per-ip"]["Priority"] < rules["requests-per-ip"]["Priority"]
+        parameters = template["Parameters"]
+        assert parameters["WafLoginsPerIp"]["Default"] == STAGE_SETTINGS[stage].waf_logins_per_ip
+        assert parameters["WafLoginsPerIp"]["Default"] < parameters["WafRequestsPerIp"]["Default"]
+        # over the limit: 429 in the contract's shape, as API Gateway's own throttling answers
+        for rule in rules.values():
+            response = rule["Action"]["Block"]["CustomResponse"]
+            assert response["ResponseCode"] == 429
+            body = json.loads(acl["CustomResponseBodies"][response["CustomResponseBodyKey"]]["Content"])
+            assert body == {"error": {"code": "RATE_LIMITED", "message": "操作太频繁，请稍后再试"}}
+        association = resources["ApiWebAclAssociation"]["Properties"]
+        assert association["WebACLArn"] == {"Fn::GetAtt": ["ApiWebAcl", "Arn"]}
+        arn = association["ResourceArn"]["Fn::Join"][1]
+        assert {"Ref": "RestAPI"} in arn and {"Ref": "RestAPI.Stage"} in arn and "/stages/" in arn
