@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 
 from admin.__main__ import main as admin
-from chalicelib.store.models import TABLE_PREFIX
+from chalicelib.store import models  # its TABLE_PREFIX is read on first use, once the stack is up
 from infra.aws import journey
 from infra.aws.measure import Recorder, touches
 from infra.aws.policy import allows, policy
@@ -83,7 +83,7 @@ def refused(function: str, made: list) -> list[tuple]:
     found = []
     for label, made_call in made:
         for touch in touches(made_call, {}):
-            table = f"greensprout-{STAGE}-" + touch.table.removeprefix(TABLE_PREFIX)
+            table = f"greensprout-{STAGE}-" + touch.table.removeprefix(models.TABLE_PREFIX)
             arn = f"arn:aws-cn:dynamodb:cn-northwest-1:123456789012:table/{table}"
             arn += f"/index/{touch.index}" if touch.index else ""
             if not allows(document, f"dynamodb:{touch.action}", arn):
