@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from .domain.market import Goods
 from .domain.methodology import Rule
-from .services import catalog, goods
+from .services import attempts, catalog, goods
+from .store.collection_uow import DynamoCollectionUnitOfWork
 from .store.dynamo_uow import DynamoPostingUnitOfWork
 
 
@@ -25,3 +26,17 @@ class ServedCatalog:
 
 def posting_uow() -> DynamoPostingUnitOfWork:
     return DynamoPostingUnitOfWork(ServedCatalog())
+
+
+class CollectionCatalog(ServedCatalog):
+    """The catalog with the merchants a collection point's staff credit for."""
+
+    @staticmethod
+    def merchant(merchant_id: str) -> dict | None:
+        return catalog.merchants().get(merchant_id)
+
+
+def collection_uow() -> DynamoCollectionUnitOfWork:
+    """Collection points' unit of work (services/collection.py); a wrong member code counts against the
+    staff member's failed scans (services/attempts.py)."""
+    return DynamoCollectionUnitOfWork(CollectionCatalog(), failed_scans=attempts)
