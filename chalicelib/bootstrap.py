@@ -5,11 +5,15 @@ container (store/tx.connection). Tests of use cases build tests/unit/fakes.py's 
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .domain.market import Goods
 from .domain.methodology import Rule
-from .services import attempts, catalog, goods
-from .store.collection_uow import DynamoCollectionUnitOfWork
+from .services import catalog, goods
 from .store.dynamo_uow import DynamoPostingUnitOfWork
+
+if TYPE_CHECKING:
+    from .store.collection_uow import DynamoCollectionUnitOfWork
 
 
 class ServedCatalog:
@@ -38,5 +42,8 @@ class CollectionCatalog(ServedCatalog):
 
 def collection_uow() -> DynamoCollectionUnitOfWork:
     """Collection points' unit of work (services/collection.py); a wrong member code counts against the
-    staff member's failed scans (services/attempts.py)."""
+    staff member's failed scans (services/attempts.py). Imported here: a check-in's cold start does not pay."""
+    from .services import attempts
+    from .store.collection_uow import DynamoCollectionUnitOfWork
+
     return DynamoCollectionUnitOfWork(CollectionCatalog(), failed_scans=attempts)
