@@ -4,15 +4,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
-from pynamodb.exceptions import UpdateError
-
-from chalicelib.domain import clock, ids
+from chalicelib.api.shapes_collection import adjustment_json
+from chalicelib.domain import ids
+from chalicelib.domain.commands_collection import AdjustPoints, SetFrozen
 from chalicelib.errors import AppError
-from chalicelib.services import revocations
-from chalicelib.services.posting import Plan, Posting, entry_json, post
-from chalicelib.store.idempotency import IdempotencyKey
+from chalicelib.services import corrections
+from chalicelib.services.posting import entry_json
+from chalicelib.store.dynamo_uow import DynamoPostingUnitOfWork
 from chalicelib.store.models import Account, Identity, LedgerEntry
-from chalicelib.store.tx import Tx, TxCancelledError
+from chalicelib.store.repositories_collection import Standing
 
 from .console import CommandError, UsageError, progress
 
@@ -51,34 +51,24 @@ def _credited_by(entry: LedgerEntry) -> dict:
 
 
 def set_frozen(user: str, frozen: bool, reason: str | None, dry_run: bool) -> dict:
-    """Freezing bumps the version, so a write planned before the freeze cannot land after it. The freeze is
-    written with the account's revocation, so staff routes refuse a frozen staff member within a minute in
-    every container (services/revocations.py); an unfreeze removes it after the account is unfrozen. A
-    deleted account stays frozen."""
+    """`user freeze` / `user unfreeze`: services/corrections.set_frozen (the flag, the version, and the
+    revocation the staff routes read, in one transaction)."""
     account = find_account(user)
     if account.deleted_at:
         raise CommandError(f"{account.user_id} is deleted: it stays frozen")
     if not dry_run:
-        actions = [Account.frozen.set(frozen), Account.frozen_reason.set(reason if frozen else None),
-                   Account.version.add(1), Account.updated_at.set(clock.iso(clock.now()))]
-        condition = Account.user_id.exists() & Account.deleted_at.does_not_exist()
         try:
-            if frozen:
-                tx = Tx()
-                tx.update("account", account, actions=actions, condition=condition)
-                revocations.put_frozen(tx, account.user_id)
-                tx.commit()
-                revocations.frozen(account.user_id)
-            else:
-                account.update(actions=actions, condition=condition)
-                revocations.unfrozen(account.user_id)
-        except (UpdateError, TxCancelledError) as exc:
-            raise CommandError(f"could not update {account.user_id}: {exc}") from exc
+            corrections.set_frozen(SetFrozen(account.user_id, frozen, reason), Standing())
+        except corrections.StaysFrozenError:
+            raise CommandError(f"{account.user_id} is deleted: it stays frozen") from None
+        except AppError as exc:
+            raise CommandError(f"could not update {account.user_id}: {exc.code}: {exc.message}") from exc
     return {"id": account.user_id, "frozen": frozen, "reason": reason, "dry_run": dry_run}
 
 
 def adjust(user: str, delta: int, reason: str, request_id: str | None, dry_run: bool) -> dict:
-    """An `adjust` entry with the operator's reason; the balance never goes below zero."""
+    """`points adjust`: services/corrections.adjust_points, an `adjust` entry with the operator's reason;
+    the balance never goes below zero."""
     if delta == 0:
         raise UsageError("DELTA must not be 0")
     account = find_account(user)
@@ -88,18 +78,12 @@ def adjust(user: str, delta: int, reason: str, request_id: str | None, dry_run: 
             raise CommandError(f"balance {account.points} cannot go below zero")
         return {"id": account.user_id, "points_before": int(account.points), "points_after": after, "dry_run": True}
     request_id = request_id or "adm_" + ids.random_code(20)
-    idem = IdempotencyKey("admin", request_id, "admin points adjust",
-                          {"user": account.user_id, "delta": delta, "reason": reason})
-
-    def plan(_: Account) -> Plan:
-        posting = Posting("adjust", delta, 0, "admin", reason=reason, ref=request_id)
-        return Plan([posting], respond=lambda entries, after: (201, {"entry": entries[0], "points": int(after.points)}))
-
     try:
-        _, body = post(account.user_id, plan, idem, request_id)
+        result = corrections.adjust_points(AdjustPoints(account.user_id, request_id, delta, reason),
+                                           DynamoPostingUnitOfWork())
     except AppError as exc:
         raise CommandError(f"{exc.code}: {exc.message}") from exc
-    return {"id": account.user_id, "request_id": request_id, **body}
+    return {"id": account.user_id, "request_id": request_id, **adjustment_json(result)}
 
 
 def _check_account(account: Account) -> dict | None:

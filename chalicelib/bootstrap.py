@@ -5,10 +5,15 @@ container (store/tx.connection). Tests of use cases build tests/unit/fakes.py's 
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .domain.market import Goods
 from .domain.methodology import Rule
 from .services import catalog, goods
 from .store.dynamo_uow import DynamoPostingUnitOfWork
+
+if TYPE_CHECKING:
+    from .store.collection_uow import DynamoCollectionUnitOfWork
 
 
 class ServedCatalog:
@@ -25,3 +30,20 @@ class ServedCatalog:
 
 def posting_uow() -> DynamoPostingUnitOfWork:
     return DynamoPostingUnitOfWork(ServedCatalog())
+
+
+class CollectionCatalog(ServedCatalog):
+    """The catalog with the merchants a collection point's staff credit for."""
+
+    @staticmethod
+    def merchant(merchant_id: str) -> dict | None:
+        return catalog.merchants().get(merchant_id)
+
+
+def collection_uow() -> DynamoCollectionUnitOfWork:
+    """Collection points' unit of work (services/collection.py); a wrong member code counts against the
+    staff member's failed scans (services/attempts.py). Imported here: a check-in's cold start does not pay."""
+    from .services import attempts
+    from .store.collection_uow import DynamoCollectionUnitOfWork
+
+    return DynamoCollectionUnitOfWork(CollectionCatalog(), failed_scans=attempts)

@@ -18,13 +18,14 @@ from datetime import date
 from decimal import Decimal
 
 from ..domain import clock, odometer
-from ..domain.caps import CapReachedError, DayCount, award_self_reported
+from ..domain.caps import DayCount
 from ..domain.commands import AwardCheckin
 from ..domain.guards import IdempotencyKeyFree
 from ..domain.methodology import Rule, RuleError, parse_quantity, plain
 from ..domain.posting import Posting, day_count
+from ..domain.refusals import award_within_caps, refuse_frozen
 from ..domain.results import CheckinResult, Verification
-from ..errors import AccountFrozenError, DailyLimitReachedError, NotSelfReportableError, ValidationError
+from ..errors import DailyLimitReachedError, NotSelfReportableError, ValidationError
 from ..store.unit_of_work import PostingUnitOfWork  # the port: store/dynamo_uow.py, tests/unit/fakes.py
 
 ROUTE = "POST /v1/checkins"  # the operation idempotency records name (kept: records of 48 hours replay)
@@ -43,12 +44,8 @@ def award_checkin(command: AwardCheckin, uow: PostingUnitOfWork) -> CheckinResul
                               {"behavior": rule.code, "quantity": str(quantity), "evidence": evidence})
     with uow.posting(command.user_id, once, command.request_id) as posting:
         for account in posting.attempts():
-            if account.frozen:
-                raise AccountFrozenError()
-            try:
-                award = award_self_reported(rule, day_count(account, day, rule.code), quantity)
-            except CapReachedError as exc:
-                raise DailyLimitReachedError(cap=exc.cap, behavior=rule.code) from None
+            refuse_frozen(account)
+            award = award_within_caps(rule, day_count(account, day, rule.code), quantity)
             verdict = _parked(account, reading, rule) if reading else None
             inputs = {**award.inputs, **({"evidence": evidence} if evidence else {}),
                       **(verdict.inputs() if verdict else {})}

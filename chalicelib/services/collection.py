@@ -1,27 +1,35 @@
 """Collection points (回收点): GET /v1/me/member-code and POST /v1/operator/credit.
 
+    route (api/merchant.py) -> credit_collection -> caps, ceilings (domain/) -> one posting
+    (store/collection_uow.py: a consistent GetItem of the member's account, one TransactWriteItems)
+
 A user shows a short-lived, single-use member code; staff of a merchant flagged `collection_point`
 credit a behaviour with the `operator` channel to that user (2.5 kg of old clothes). The credit is an
 ordinary posting on the user's account (same ledger, same caps: refused whole at any cap), remembered
-under the staff member's request_id, and it consumes the member code by a condition in its own
-transaction, so a code credits once even when two staff scan it together. Unknown member codes count
-against the staff member's window of failed scans (services/attempts.py), and the credit's transaction
-checks that window: after 10 wrong codes in 10 minutes, even a right code is 429 until the window ends.
+under the staff member's request_id, and its transaction holds the guards (domain/guards_collection.py):
+the member code consumed (`MemberCodeUnused`: a code credits once even when two staff scan it together),
+the staff member's failed-scan window (`ScansNotLimited`: after 10 wrong codes in 10 minutes, even a right
+code is 429 until the window ends; unknown codes count against it, services/attempts.py), and the staff
+member's and the merchant's day of this behaviour within their ceilings (`CreditUnderCeiling`).
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime, time, timedelta
+from datetime import date, datetime
 from decimal import Decimal
-
-from pynamodb.exceptions import PutError
+from typing import Any
 
 from ..domain import clock
 from ..domain import market as rules
-from ..domain.caps import CapReachedError, award_self_reported
+from ..domain.caps import DayCount
+from ..domain.commands_collection import CreditCollection
+from ..domain.guards import Guard, GuardFailed, IdempotencyKeyFree
+from ..domain.guards_collection import CreditUnderCeiling, MemberCodeUnused, ScansNotLimited
 from ..domain.methodology import Rule, to_milli
+from ..domain.posting import Posting, day_count
+from ..domain.refusals import award_within_caps, refuse_frozen
+from ..domain.results_collection import CollectionCredit, MemberCodeIssued
 from ..errors import (
-    AccountFrozenError,
+    AppError,
     CodeExpiredError,
     CodeNotFoundError,
     DailyLimitReachedError,
@@ -30,130 +38,101 @@ from ..errors import (
     ServiceUnavailableError,
     ValidationError,
 )
-from ..store.idempotency import IdempotencyKey, parse_request_id
-from ..store.market import Counter, MemberCode, credited_key
-from ..store.models import Account
-from ..store.tx import Tx
-from . import attempts, catalog, profile
+from . import attempts
 from .checkins import quantity_of
-from .posting import Plan, Posting, day_count, post
-from .staff import require_staff
-from .tokens import Caller
 
-CREDIT_ROUTE = "POST /v1/operator/credit"
+CREDIT_ROUTE = "POST /v1/operator/credit"  # the operation idempotency records name (kept: they replay)
 _USED_OR_EXPIRED = "会员码已使用或已过期，请让用户刷新后再出示"
 _CEILING_MESSAGES = {"staff": "你今日记录该行为的数量已达上限", "merchant": "本回收点今日记录该行为的数量已达上限"}
 
 
-def issue_member_code(caller: Caller) -> dict:
+def issue_member_code(user_id: str, uow: Any) -> MemberCodeIssued:
     """GET /v1/me/member-code: a fresh code each time, valid 5 minutes, for one credit."""
-    if profile.account(caller.user_id).frozen:
-        raise AccountFrozenError()
+    refuse_frozen(uow.members.get(user_id))
     now = clock.now()
     expires = now + rules.MEMBER_CODE_TTL
     for _ in range(3):
         code = rules.member_code()
-        item = MemberCode(code, user_id=caller.user_id, created_at=clock.iso(now),
-                          expires_epoch=int(expires.timestamp()), purge_at=expires + timedelta(days=1))
-        try:
-            item.save(condition=MemberCode.code.does_not_exist())
-        except PutError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                continue  # 60 random bits collided with a live code: draw again
-            raise ServiceUnavailableError() from exc
-        return {"member_code": code, "qr_payload": rules.MEMBER_QR_PREFIX + code, "expires_at": clock.iso(expires),
-                "expires_in": int(rules.MEMBER_CODE_TTL.total_seconds())}
+        if uow.member_codes.add(code, user_id, now, expires):  # else 60 random bits hit a live code: draw again
+            return MemberCodeIssued(code, clock.iso(expires), int(rules.MEMBER_CODE_TTL.total_seconds()))
     raise ServiceUnavailableError()
 
 
-def credit(caller: Caller, body: dict) -> tuple[int, dict]:
+def credit_collection(command: CreditCollection, uow: Any) -> CollectionCredit:
     """POST /v1/operator/credit by staff of a collection point, never to their own code."""
-    merchant_id = require_staff(caller)
-    merchant = catalog.merchants().get(merchant_id) or {}
+    merchant = uow.catalog.merchant(command.merchant_id) or {}
     if not merchant.get("collection_point"):
-        raise ForbiddenError("只有回收点的工作人员可以记录", merchant_id=merchant_id)
-    request_id = parse_request_id(body.get("request_id"))
-    rule = catalog.behavior(body.get("behavior"))
+        raise ForbiddenError("只有回收点的工作人员可以记录", merchant_id=command.merchant_id)
+    rule = uow.catalog.behavior(command.behavior)
     if "operator" not in rule.channels:
         raise NotOperatorCreditableError(behavior=rule.code)
-    quantity = quantity_of(rule, body.get("quantity"))
-    raw = body.get("member_code")
+    quantity = quantity_of(rule, command.quantity)
+    raw = command.member_code
     if not isinstance(raw, str) or not raw.strip():
         raise ValidationError("请扫描或输入会员码", field="member_code")
     code = rules.normalize_code(raw, rules.MEMBER_QR_PREFIX, rules.MEMBER_CODE_LENGTH)
-    idem = IdempotencyKey(caller.user_id, request_id, CREDIT_ROUTE,
-                          {"member_code": code or raw, "behavior": rule.code, "quantity": str(quantity)})
+    once = IdempotencyKeyFree(command.user_id, command.request_id, CREDIT_ROUTE,
+                              {"member_code": code or raw, "behavior": rule.code, "quantity": str(quantity)})
     now = clock.now()
-    member = _lookup(code)
+    member = uow.member_codes.get(code) if code else None
     if member is None or member.used_at or now.timestamp() >= int(member.expires_epoch):
-        remembered = idem.find()  # a retry of a credit that succeeded gets its first answer
-        if remembered:
+        remembered = uow.remembered(once)  # a retry of a credit that succeeded gets its first answer
+        if remembered is not None:
             return remembered
         if member is None:
-            attempts.refuse(caller.user_id, CodeNotFoundError("会员码不存在"), now)
+            uow.failed_scans.refuse(command.user_id, CodeNotFoundError("会员码不存在"), now)
         raise CodeExpiredError(_USED_OR_EXPIRED)
-    if member.user_id == caller.user_id:
+    if member.user_id == command.user_id:
         raise ForbiddenError("不能为自己的会员码记录")
+    ceilings = rules.credit_ceilings(merchant)
+    try:
+        with uow.posting(member.user_id, once, command.request_id) as posting:
+            for account in posting.attempts():
+                refuse_frozen(account)
+                at = clock.now()
+                day = clock.business_day(at)
+                entry = _entry(command, rule, quantity, ceilings, day, day_count(account, day, rule.code))
+                staged = posting.stage([entry])
+                for guard in _guards(command, member, rule.code, day, to_milli(quantity), ceilings, now, at):
+                    posting.guard(guard)
+                posting.commit(CollectionCredit(staged.lines[0].receipt(), account.nickname))
+    except GuardFailed as failed:
+        raise _refusal(failed.guard, now) from None
+    return posting.result
 
-    return post(member.user_id, _planner(caller.user_id, merchant_id, rules.credit_ceilings(merchant), rule,
-                                         quantity, member, now), idem, request_id)
+
+def _entry(command: CreditCollection, rule: Rule, quantity: Decimal, ceilings: dict[str, Decimal], day: date,
+           before: DayCount) -> Posting:
+    """The member's entry (it names the staff member, for operators), refused whole at a cap or a ceiling."""
+    award = award_within_caps(rule, before, quantity)
+    for cap, ceiling in ceilings.items():
+        if to_milli(quantity) > to_milli(ceiling):
+            raise _ceiling_reached(cap, rule.code)
+    inputs = {**award.inputs, "merchant_id": command.merchant_id, "staff_user_id": command.user_id}
+    return Posting("earn", award.points, award.carbon_mg, "operator", behavior=rule.code, rule=rule, inputs=inputs,
+                   day=day, day_count=award.day, ref=command.merchant_id)
 
 
-def _planner(staff_user_id: str, merchant_id: str, ceilings: dict[str, Decimal], rule: Rule, quantity: Decimal,
-             member: MemberCode, now: datetime) -> Callable[[Account], Plan]:
-    """The credit's plan: the member's entry (it names the staff member, for operators), and in the same
-    transaction the member code consumed, the staff member's failed-scan window checked, and the staff
-    member's and the merchant's day of this behaviour grown within their ceilings."""
+def _guards(command: CreditCollection, member: Any, behavior: str, day: date, taken: int,
+            ceilings: dict[str, Decimal], now: datetime, at: datetime) -> list[Guard]:
+    """In the credit's transaction, in the order their refusals answer: the staff member's failed-scan window
+    (as of the request), the member code consumed, the staff member's and the merchant's day of the behaviour
+    grown by `taken` (milli-units) within their ceilings."""
+    ceiling_guards = [CreditUnderCeiling(cap, owner, behavior, day, taken, to_milli(ceilings[cap]))
+                      for cap, owner in (("staff", command.user_id), ("merchant", command.merchant_id))]
+    return [ScansNotLimited(attempts.window_key(command.user_id, now), attempts.MAX_FAILURES),
+            MemberCodeUnused(member.code, member.user_id, clock.iso(at), command.user_id, int(at.timestamp())),
+            *ceiling_guards]
 
-    def plan(account: Account) -> Plan:
-        if account.frozen:
-            raise AccountFrozenError()
-        at = clock.now()
-        day = clock.business_day(at)
-        try:
-            award = award_self_reported(rule, day_count(account, day, rule.code), quantity)
-        except CapReachedError as exc:
-            raise DailyLimitReachedError(cap=exc.cap, behavior=rule.code) from None
-        taken = to_milli(quantity)
-        for cap, ceiling in ceilings.items():
-            if taken > to_milli(ceiling):
-                raise _ceiling_reached(cap, rule.code)
-        posting = Posting("earn", award.points, award.carbon_mg, "operator", behavior=rule.code, rule=rule,
-                          inputs={**award.inputs, "merchant_id": merchant_id, "staff_user_id": staff_user_id},
-                          day=day, day_count=award.day, ref=merchant_id)
-        purge = datetime.combine(day + timedelta(days=3), time(), clock.SHANGHAI)
 
-        def consume(tx: Tx) -> None:
-            tx.update("member_code", MemberCode(member.code), actions=[
-                MemberCode.used_at.set(clock.iso(at)), MemberCode.used_by.set(staff_user_id)],
-                condition=MemberCode.used_at.does_not_exist() & (MemberCode.expires_epoch > int(at.timestamp()))
-                & (MemberCode.user_id == member.user_id))
-            attempts.check(tx, staff_user_id, now)  # 10 wrong codes: even the right one is 429 (no oracle)
-            for cap, owner in (("staff", staff_user_id), ("merchant", merchant_id)):  # the day's ceilings
-                tx.update(cap, Counter(credited_key(cap, owner, rule.code, day)),
-                          actions=[Counter.count.add(taken), Counter.purge_at.set(purge)],
-                          condition=Counter.count.does_not_exist()
-                          | (Counter.count <= to_milli(ceilings[cap]) - taken))
-
-        return Plan([posting], respond=lambda entries, after: (201, {
-            "entry": entries[0], "member": {"nickname": account.nickname}}),
-            extra=consume, refusals={"attempts": attempts.limited(now),
-                                     "member_code": CodeExpiredError(_USED_OR_EXPIRED),
-                                     **{cap: _ceiling_reached(cap, rule.code) for cap in ceilings}})
-
-    return plan
+def _refusal(guard: Any, now: datetime) -> AppError:
+    if isinstance(guard, ScansNotLimited):
+        return attempts.limited(now)
+    if isinstance(guard, MemberCodeUnused):
+        return CodeExpiredError(_USED_OR_EXPIRED)
+    return _ceiling_reached(guard.cap, guard.behavior)
 
 
 def _ceiling_reached(cap: str, behavior: str) -> DailyLimitReachedError:
     """A collection point's own ceiling (`cap` "staff" or "merchant") would be passed: refused whole."""
     return DailyLimitReachedError(_CEILING_MESSAGES[cap], cap=cap, behavior=behavior)
-
-
-def _lookup(code: str | None) -> MemberCode | None:
-    """The member code's item (one consistent GetItem), or None when there is no such code."""
-    if code is None:
-        return None
-    try:
-        return MemberCode.get(code, consistent_read=True)
-    except MemberCode.DoesNotExist:
-        return None

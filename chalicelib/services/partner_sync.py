@@ -13,7 +13,7 @@ import time
 from pynamodb.exceptions import UpdateError
 
 from ..domain.partner_events import PARSERS
-from ..errors import AccountFrozenError
+from ..domain.refusals import refuse_frozen
 from ..store.partners import Consent
 from . import quotas
 from .ingest import Known, Outcome, ingest_user, seen_keys
@@ -31,8 +31,7 @@ def sync(caller: Caller, partner_id: str) -> dict:
     # NOT_BOUND or 429 RATE_LIMITED here, before the partner is asked
     consent = quotas.claim_sync(caller.user_id, spec.id)
     account = load_account(caller.user_id)
-    if account.frozen:
-        raise AccountFrozenError()
+    refuse_frozen(account)
     source, parse = client(spec.id), PARSERS[spec.id]
     outcome, cursor, more = Outcome(), consent.cursor, True
     deadline = time.monotonic() + BUDGET_SECONDS

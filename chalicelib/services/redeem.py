@@ -14,9 +14,9 @@ from ..domain import market as rules
 from ..domain.commands import RedeemGoods
 from ..domain.guards import ClaimUnderLimit, GuardFailed, IdempotencyKeyFree, RedemptionIssued, StockAvailable
 from ..domain.posting import Posting
+from ..domain.refusals import refuse_frozen
 from ..domain.results import RedemptionResult
 from ..errors import (
-    AccountFrozenError,
     InsufficientPointsError,
     OutOfStockError,
     PerUserLimitReachedError,
@@ -34,8 +34,7 @@ def redeem_goods(command: RedeemGoods, uow: PostingUnitOfWork) -> RedemptionResu
     try:
         with uow.posting(command.user_id, once, command.request_id) as posting:
             for account in posting.attempts():
-                if account.frozen:
-                    raise AccountFrozenError()
+                refuse_frozen(account)
                 if int(account.points) < goods.points_price:
                     raise InsufficientPointsError(points=int(account.points), points_price=goods.points_price)
                 redemption = rules.issue(command.user_id, goods, address, command.request_id, clock.now())

@@ -21,8 +21,6 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
-from pynamodb.exceptions import DeleteError
-
 from ..domain import clock
 from ..domain.ids import stable_shard
 from ..errors import AccountDeletedError, AccountFrozenError, ServiceUnavailableError
@@ -95,9 +93,9 @@ def deleted(user_id: str) -> None:
     _note(user_id, DELETED)
 
 
-def put_frozen(tx: Tx, user_id: str) -> None:
-    """Adds to the freeze's own transaction (admin/accounts.py): staff powers end with the freeze."""
-    tx.put("revocation", _item(user_id, FROZEN))
+def frozen_item(user_id: str) -> Revocation:
+    """Written by the freeze's own transaction (services/corrections.set_frozen): staff powers end with it."""
+    return _item(user_id, FROZEN)
 
 
 def frozen(user_id: str) -> None:
@@ -105,13 +103,8 @@ def frozen(user_id: str) -> None:
 
 
 def unfrozen(user_id: str) -> None:
-    """After the account's unfreeze: its item goes (a login racing with it finds the account unfrozen and
-    writes nothing: keep_frozen's condition)."""
-    try:
-        Revocation(shard_of(user_id), user_id).delete(condition=Revocation.kind == FROZEN)
-    except DeleteError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
-            raise  # else: no freeze item (expired, or never written)
+    """After the account's unfreeze and its item's removal (services/corrections.set_frozen; a login racing
+    with it finds the account unfrozen and writes nothing: keep_frozen's condition)."""
     _note(user_id, None)
 
 

@@ -15,7 +15,8 @@ from decimal import Decimal
 
 from ..domain import clock, numbers
 from ..domain.caps import award_day_total
-from ..errors import AccountFrozenError, InvalidWeRunDataError, SessionExpiredError, ValidationError
+from ..domain.refusals import refuse_frozen
+from ..errors import InvalidWeRunDataError, SessionExpiredError, ValidationError
 from ..partners.wechat_phone import UndecryptableError, decrypt_user_data
 from ..sealing import unseal
 from ..settings import get_settings
@@ -43,8 +44,7 @@ def sync(caller: Caller, body: dict) -> dict:
     except UndecryptableError:
         raise SessionExpiredError() from None
     steps = _recent_steps(data)
-    if account.frozen:
-        raise AccountFrozenError()
+    refuse_frozen(account)
     rule = catalog.behavior(BEHAVIOR)
     awarded: dict = {"points": 0, "carbon_mg": 0, "account": account}
 
@@ -55,8 +55,7 @@ def sync(caller: Caller, body: dict) -> dict:
             if award is not None:
                 postings.append(Posting("earn", award.points, award.carbon_mg, "werun", behavior=BEHAVIOR, rule=rule,
                                         inputs=award.inputs, day=day, day_count=award.day))
-        if current.frozen:
-            raise AccountFrozenError()
+        refuse_frozen(current)
         awarded.update(points=sum(p.points for p in postings), carbon_mg=sum(p.carbon_mg for p in postings),
                        account=current, postings=postings)
         if not postings:

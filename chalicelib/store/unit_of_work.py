@@ -57,6 +57,11 @@ class PostingUnitOfWork:
         self._deciding = False
         return self
 
+    def remembered(self, once: IdempotencyKeyFree) -> Any:
+        """The first result of `once`'s request if it already succeeded, else None (one consistent read):
+        for a refusal decided before any posting (a used member code) that a retry must not get."""
+        return self.idempotency.find(IdempotencyKey(once.scope, once.request_id, once.operation, once.payload))
+
     def __enter__(self) -> PostingUnitOfWork:
         return self
 

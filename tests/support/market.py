@@ -113,11 +113,14 @@ def race_scan_or_cancel(action: str, *args: str) -> tuple[str, int, str]:
 
 def race_credit(staff_token: str, body: dict) -> tuple[int, str, str | None]:
     """One operator credit through the service layer; (status, error code or "", details.cap)."""
+    from chalicelib import bootstrap
+    from chalicelib.api.merchant import credit_command
     from chalicelib.errors import AppError
     from chalicelib.services import collection, tokens
 
     try:
-        status, _ = collection.credit(tokens.verify(f"Bearer {staff_token}"), body)
-        return status, "", None
+        command = credit_command(tokens.verify(f"Bearer {staff_token}"), body)
+        collection.credit_collection(command, bootstrap.collection_uow())
+        return 201, "", None
     except AppError as error:
         return error.status, error.code, (error.details or {}).get("cap")
