@@ -9,6 +9,7 @@ from .domain.market import Goods
 from .domain.methodology import Rule
 from .services import catalog, goods
 from .store.dynamo_uow import DynamoPostingUnitOfWork
+from .store.dynamo_uow_partners import DynamoPartnerUnitOfWork
 
 
 class ServedCatalog:
@@ -25,3 +26,9 @@ class ServedCatalog:
 
 def posting_uow() -> DynamoPostingUnitOfWork:
     return DynamoPostingUnitOfWork(ServedCatalog())
+
+
+def partner_uow() -> DynamoPartnerUnitOfWork:
+    """Partner data coming in (ingest, pulls, pushes, WeChat Sports): the posting unit of work and the
+    partner repositories (store/repositories_partners.py)."""
+    return DynamoPartnerUnitOfWork(ServedCatalog())
