@@ -7,9 +7,8 @@ from .shapes import carbon_g
 
 
 def sync_json(result: SyncResult) -> dict:
-    outcome = result.outcome
-    return {"imported": outcome.imported, "duplicates": outcome.duplicates, "ignored": outcome.ignored,
-            "awarded": {"points": outcome.points, "carbon_g": carbon_g(outcome.carbon_mg)},
+    return {"imported": result.imported, "duplicates": result.duplicates, "ignored": result.ignored,
+            "awarded": {"points": result.points, "carbon_g": carbon_g(result.carbon_mg)},
             "has_more": result.has_more}
 
 

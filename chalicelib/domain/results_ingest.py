@@ -27,12 +27,11 @@ class Outcome:
         return self
 
 
-@dataclass(frozen=True)
-class SyncResult:
+@dataclass
+class SyncResult(Outcome):
     """A pull: the pages' outcome, and whether the partner has more after where it stopped."""
 
-    outcome: Outcome
-    has_more: bool
+    has_more: bool = False
 
 
 @dataclass(frozen=True)

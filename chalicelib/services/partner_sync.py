@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 from ..domain.partner_events import PARSERS
-from ..domain.results_ingest import Outcome, SyncResult
+from ..domain.results_ingest import SyncResult
 from ..errors import AccountFrozenError
 from . import quotas
 from .ingest import Known, ingest_user
@@ -40,7 +40,7 @@ def pull(user_id: str, partner_id: str, uow: Any) -> SyncResult:
     if account.frozen:
         raise AccountFrozenError()
     source, parse = client(spec.id), PARSERS[spec.id]
-    outcome, cursor, more = Outcome(), consent.cursor, True
+    outcome, cursor, more = SyncResult(), consent.cursor, True
     deadline = time.monotonic() + BUDGET_SECONDS
     for _ in range(MAX_PAGES):
         page = source.page(consent.partner_ref, cursor)
@@ -58,4 +58,5 @@ def pull(user_id: str, partner_id: str, uow: Any) -> SyncResult:
             break
         if result.imported:
             account = uow.accounts.get(user_id)  # the counters changed
-    return SyncResult(outcome, more)
+    outcome.has_more = more
+    return outcome

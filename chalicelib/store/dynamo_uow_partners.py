@@ -12,14 +12,13 @@ from .tx import Tx, connection
 
 
 class DynamoPartnerUnitOfWork(DynamoPostingUnitOfWork):
+    # the partner repositories hold no state: one of each serves every unit of work
+    links, consents, seen = partners.PartnerLinks(), partners.Consents(), partners.SeenEvents()
+    replay_guards, session_keys = partners.ReplayGuards(), partners.SessionKeys()
+
     def __init__(self, catalog: Any = None) -> None:
         super().__init__(catalog)
-        self.accounts = partners.BatchAccounts()
-        self.links = partners.PartnerLinks()
-        self.consents = partners.Consents()
-        self.seen = partners.SeenEvents()
-        self.replay_guards = partners.ReplayGuards()
-        self.session_keys = partners.SessionKeys()
+        self.accounts = partners.BatchAccounts()  # with `many`, the batch read of a webhook's users
 
     def prepare_threads(self) -> None:
         """Builds the shared clients once, before several threads post (each with its own unit of work)."""
