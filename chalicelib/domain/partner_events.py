@@ -6,12 +6,15 @@ days late; only while the user's consent covered that moment (api.md, Definition
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import TypeVar
 
 from . import clock, numbers
+
+T = TypeVar("T")
 
 ID_MAX = 128
 DISTANCE_MAX_M = 200_000  # a city bus or metro ride longer than 200 km is not a ride: malformed
@@ -110,16 +113,26 @@ def consented(periods: list, moment: datetime) -> bool:
     return False
 
 
-def chunks(events: Iterable[PartnerEvent], fits: Callable[[list[PartnerEvent]], bool]) -> list[list[PartnerEvent]]:
+def chunks(events: Sequence[T], fits: Callable[[list[T]], bool]) -> list[list[T]]:
     """Consecutive groups, each as long as `fits` (the unit of work's: what one transaction holds) allows;
-    an event that fits nowhere with others is a group of its own."""
-    groups: list[list[PartnerEvent]] = []
-    current: list[PartnerEvent] = []
-    for event in events:
-        if current and not fits([*current, event]):
-            groups.append(current)
-            current = []
-        current.append(event)
-    if current:
-        groups.append(current)
+    an event that fits nowhere with others is a group of its own. `fits` grows with a group (a longer group
+    never fits where a shorter one does not), so each group's length is found in a few calls: doubling,
+    then halving the gap."""
+    events = list(events)
+    groups: list[list[T]] = []
+    start = 0
+    while start < len(events):
+        fitting, size = 1, 2  # `fitting` events fit (one always goes), `size` is the next length tried
+        while start + fitting < len(events) and fits(events[start:start + min(size, len(events) - start)]):
+            fitting = min(size, len(events) - start)
+            size *= 2
+        failing = min(size, len(events) - start + 1)  # the shortest length known not to fit (or past the end)
+        while failing - fitting > 1:
+            middle = (fitting + failing) // 2
+            if fits(events[start:start + middle]):
+                fitting = middle
+            else:
+                failing = middle
+        groups.append(events[start:start + fitting])
+        start += fitting
     return groups

@@ -141,10 +141,6 @@ def _lots_after(account: AccountView, postings: list[Posting], today: date) -> d
     return lot_rules.credit(lots, today.year, [posting.points for posting in postings])
 
 
-def summaries(postings: list[Posting], today: date) -> dict[str, tuple[int, int, int]]:
-    return _summaries(postings, today)
-
-
 def _summaries(postings: list[Posting], today: date) -> dict[str, tuple[int, int, int]]:
     """What the earning postings add to the person's per-month, per-behaviour totals."""
     totals: dict[str, tuple[int, int, int]] = {}

@@ -118,11 +118,14 @@ def ingest_user(user_id: str, partner: str, events: list[PartnerEvent], known: K
 def transactions(uow: Any, user_id: str, partner: str, events: list[PartnerEvent]) -> list[list[PartnerEvent]]:
     """The events cut into consecutive groups, each as many as the unit of work says one transaction holds
     with their entries, month summaries and guards."""
-    def fits(group: list[PartnerEvent]) -> bool:
-        placeholders = [Posting("earn", 0, 0, e.partner, behavior=e.behavior, day=e.day) for e in group]
-        return uow.fits(placeholders, _guards(user_id, partner, group, None))
+    consent = ConsentStillBound(user_id, partner, None)
+    slots = [(e, Posting("earn", 0, 0, e.partner, behavior=e.behavior, day=e.day), EventUnseen(e.key, user_id, e.day))
+             for e in events]
 
-    return chunks(events, fits)
+    def fits(group: list[tuple]) -> bool:
+        return uow.fits([posting for _, posting, _ in group], [*(guard for _, _, guard in group), consent])
+
+    return [[event for event, _, _ in group] for group in chunks(slots, fits)]
 
 
 def _eligible(event: PartnerEvent, consent: Any, account: Any, rules: dict[str, Rule], now: datetime) -> bool:

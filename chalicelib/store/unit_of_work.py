@@ -104,7 +104,9 @@ class PostingUnitOfWork:
         """Whether one transaction holds these postings and guards: the account, an entry each, a month
         summary per (month, behaviour) earned, the guards' actions, and the idempotency record if `once`."""
         today = clock.business_day(clock.now())
-        actions = 1 + int(once) + len(postings) + len(posting_rules.summaries(postings, today)) + len(guards)
+        months = {((p.day or today).year, (p.day or today).month, p.behavior) for p in postings
+                  if p.behavior and p.kind in posting_rules.EARNING_KINDS}  # domain/posting.py's summaries
+        actions = 1 + int(once) + len(postings) + len(months) + len(guards)
         return actions + sum(1 for guard in guards if isinstance(guard, RedemptionIssued)) <= MAX_ACTIONS
 
     def commit(self, result: Any) -> None:
