@@ -11,6 +11,7 @@ from .domain.market import Goods
 from .domain.methodology import Rule
 from .services import catalog, goods
 from .store.dynamo_uow import DynamoPostingUnitOfWork
+from .store.dynamo_uow_partners import DynamoPartnerUnitOfWork
 
 if TYPE_CHECKING:
     from .store.collection_uow import DynamoCollectionUnitOfWork
@@ -47,3 +48,9 @@ def collection_uow() -> DynamoCollectionUnitOfWork:
     from .store.collection_uow import DynamoCollectionUnitOfWork
 
     return DynamoCollectionUnitOfWork(CollectionCatalog(), failed_scans=attempts)
+
+
+def partner_uow() -> DynamoPartnerUnitOfWork:
+    """Partner data coming in (ingest, pulls, pushes, WeChat Sports): the posting unit of work and the
+    partner repositories (store/repositories_partners.py)."""
+    return DynamoPartnerUnitOfWork(ServedCatalog())

@@ -1,10 +1,12 @@
 """Partners: consent (bind, revoke), pulls, and the partners' signed pushes."""
 from ..errors import UnknownPartnerError
 from ..lazy import lazy
+from . import shapes_partners
 from .fields import Field
 from .path_ids import path_id
 from .web import Routes, respond
 
+bootstrap = lazy("chalicelib.bootstrap")
 consent = lazy("chalicelib.services.consent")
 partner_sync = lazy("chalicelib.services.partner_sync")
 partners = lazy("chalicelib.services.partners")
@@ -33,12 +35,15 @@ def revoke_partner(partner_id):
 
 @routes.route("/v1/partners/{partner_id}/sync", methods=["POST"])
 def sync_partner(partner_id):
-    return respond(200, partner_sync.sync(routes.caller(), path_id(partner_id, UnknownPartnerError())))
+    user_id = routes.caller().user_id
+    result = partner_sync.pull(user_id, path_id(partner_id, UnknownPartnerError()), bootstrap.partner_uow())
+    return respond(200, shapes_partners.sync_json(result))
 
 
 @routes.route("/v1/webhooks/{partner_id}", methods=["POST"])
 def partner_webhook(partner_id):
     partner_id = path_id(partner_id, UnknownPartnerError())  # before its signature is even looked at
     request = routes.current_request
-    return respond(200, webhooks.receive(partner_id, dict(request.headers.items()), routes.query(),
-                                         request.raw_body or b""))
+    outcome = webhooks.push(partner_id, dict(request.headers.items()), routes.query(), request.raw_body or b"",
+                            bootstrap.partner_uow)
+    return respond(200, shapes_partners.webhook_json(outcome))

@@ -1,24 +1,24 @@
 """Events a partner verified (bus rides, bank green events): parsing, which ones still count, and how a
-user's events are cut into transactions. Pure functions.
+user's events are cut into groups (as large as the unit of work says one transaction holds). Pure functions.
 
 A ride counts on the business day of `boarded_at`, a bank event on that of `occurred_at`, up to 7
 days late; only while the user's consent covered that moment (api.md, Definitions).
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import TypeVar
 
 from . import clock, numbers
+
+T = TypeVar("T")
 
 ID_MAX = 128
 DISTANCE_MAX_M = 200_000  # a city bus or metro ride longer than 200 km is not a ride: malformed
 FUTURE_SKEW = timedelta(minutes=5)  # a partner clock slightly ahead of ours
-MAX_TX_ACTIONS = 100
-FIXED_ACTIONS = 2  # the account update and the consent check
-ACTIONS_PER_EVENT = 2  # the ledger entry and the seen-event item
 # A seen-event item (store/partners.py) is kept this long after it is written, then TTL deletes it. An event
 # can only be written while `timely` (at most LATE_EVENT_DAYS late), and `timely` is checked before the seen
 # item is looked for, so once the item may be gone the event is refused anyway: it can never count twice.
@@ -113,20 +113,26 @@ def consented(periods: list, moment: datetime) -> bool:
     return False
 
 
-def chunks(events: Iterable[PartnerEvent]) -> list[list[PartnerEvent]]:
-    """Consecutive groups whose postings fit one transaction: an entry and a seen-event item per event,
-    a summary update per (month, behaviour), the account update and the consent check."""
-    groups: list[list[PartnerEvent]] = []
-    current: list[PartnerEvent] = []
-    periods: set[tuple[str, str]] = set()
-    for event in events:
-        period = (event.day.isoformat()[:7], event.behavior)
-        grown = periods | {period}
-        if current and FIXED_ACTIONS + len(grown) + ACTIONS_PER_EVENT * (len(current) + 1) > MAX_TX_ACTIONS:
-            groups.append(current)
-            current, grown = [], {period}
-        current.append(event)
-        periods = grown
-    if current:
-        groups.append(current)
+def chunks(events: Sequence[T], fits: Callable[[list[T]], bool]) -> list[list[T]]:
+    """Consecutive groups, each as long as `fits` (the unit of work's: what one transaction holds) allows;
+    an event that fits nowhere with others is a group of its own. `fits` grows with a group (a longer group
+    never fits where a shorter one does not), so each group's length is found in a few calls: doubling,
+    then halving the gap."""
+    events = list(events)
+    groups: list[list[T]] = []
+    start = 0
+    while start < len(events):
+        fitting, size = 1, 2  # `fitting` events fit (one always goes), `size` is the next length tried
+        while start + fitting < len(events) and fits(events[start:start + min(size, len(events) - start)]):
+            fitting = min(size, len(events) - start)
+            size *= 2
+        failing = min(size, len(events) - start + 1)  # the shortest length known not to fit (or past the end)
+        while failing - fitting > 1:
+            middle = (fitting + failing) // 2
+            if fits(events[start:start + middle]):
+                fitting = middle
+            else:
+                failing = middle
+        groups.append(events[start:start + fitting])
+        start += fitting
     return groups

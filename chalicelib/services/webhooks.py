@@ -10,16 +10,14 @@ from __future__ import annotations
 import json
 import logging
 import time
-import uuid
-from datetime import UTC, datetime, timedelta
-
-from pynamodb.exceptions import PutError
+from datetime import timedelta
+from typing import Any
 
 from ..domain.partner_events import PARSERS
+from ..domain.results_ingest import Outcome
 from ..errors import BadSignatureError, InvalidJSONError, ReplayedError, ServiceUnavailableError, ValidationError
 from ..partners.signing import SignatureError, sorted_query, verify_bank, verify_transit
 from ..settings import get_settings
-from ..store.partners import ReplayGuard
 from .ingest import ingest_batch
 from .partners import partner
 
@@ -30,20 +28,32 @@ SIGNATURE_WINDOW = timedelta(minutes=10)  # bank: 300 s of replays, plus 300 s o
 
 
 def receive(partner_id: str, headers: dict[str, str], query: dict[str, str], body: bytes) -> dict:
+    """Transitional: the answer's JSON, for the callers of the service itself (tests racing from processes)."""
+    from ..api.shapes_partners import webhook_json
+    from ..bootstrap import partner_uow
+
+    return webhook_json(push(partner_id, headers, query, body, partner_uow))
+
+
+def push(partner_id: str, headers: dict[str, str], query: dict[str, str], body: bytes, new_uow: Any) -> Outcome:
+    """A signed delivery, claimed once, its events ingested; `new_uow()` builds a unit of work (one per
+    user written in parallel)."""
     spec = partner(partner_id)
     headers = {name.lower(): value for name, value in headers.items()}
     guard, window = _verify(spec.id, headers, query, body)
     raw_events = _events(body)
-    _claim(guard, window)
+    replay_guards = new_uow().replay_guards
+    if not replay_guards.claim(guard, window):
+        raise ReplayedError()
     try:
         parse = PARSERS[spec.id]
         events = [e for e in map(parse, raw_events) if e is not None]
-        outcome = ingest_batch(spec.id, events)
+        outcome = ingest_batch(spec.id, events, new_uow)
     except Exception:
-        _release(guard)  # the partner retries this delivery: let it through then
+        _release(replay_guards, guard)  # the partner retries this delivery: let it through then
         raise
     outcome.ignored += len(raw_events) - len(events)
-    return outcome.webhook_json()
+    return outcome
 
 
 def _verify(partner_id: str, headers: dict[str, str], query: dict[str, str], body: bytes) -> tuple[str, timedelta]:
@@ -76,19 +86,8 @@ def _events(body: bytes) -> list:
     return events
 
 
-def _claim(key: str, window: timedelta) -> None:
-    now, mine = datetime.now(UTC), uuid.uuid4().hex
+def _release(replay_guards: Any, key: str) -> None:
     try:
-        ReplayGuard(key, expires_at=now + window, claim=mine).save(
-            condition=ReplayGuard.key.does_not_exist() | (ReplayGuard.expires_at < now) | (ReplayGuard.claim == mine))
-    except PutError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            raise ReplayedError() from None
-        raise
-
-
-def _release(key: str) -> None:
-    try:
-        ReplayGuard(key).delete()
+        replay_guards.release(key)
     except Exception:  # noqa: BLE001 - best effort: the guard expires anyway
         log.warning("could not release replay guard")

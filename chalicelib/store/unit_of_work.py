@@ -25,8 +25,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import observability
+from ..domain import clock
 from ..domain import posting as posting_rules
-from ..domain.guards import Guard, GuardFailed, IdempotencyKeyFree
+from ..domain.guards import Guard, GuardFailed, IdempotencyKeyFree, RedemptionIssued
 from ..domain.posting import Posting, Staged
 from ..errors import AppError
 from .failures import ConditionFailed, Unavailable
@@ -34,6 +35,7 @@ from .idempotency import IdempotencyKey
 
 MAX_ATTEMPTS = 12
 IDEMPOTENCY = "idempotency"
+MAX_ACTIONS = 100  # DynamoDB's limit of one TransactWriteItems
 
 
 class PostingUnitOfWork:
@@ -97,6 +99,20 @@ class PostingUnitOfWork:
 
     def guard(self, guard: Guard) -> None:
         self.guards.append(guard)
+
+    def answer(self, result: Any) -> None:
+        """Ends the posting with `result` and writes nothing (what was read leaves nothing to post)."""
+        self._deciding = False
+        self.result = result
+
+    def fits(self, postings: list[Posting], guards: list[Guard], once: bool = False) -> bool:
+        """Whether one transaction holds these postings and guards: the account, an entry each, a month
+        summary per (month, behaviour) earned, the guards' actions, and the idempotency record if `once`."""
+        today = clock.business_day(clock.now())
+        months = {((p.day or today).year, (p.day or today).month, p.behavior) for p in postings
+                  if p.behavior and p.kind in posting_rules.EARNING_KINDS}  # domain/posting.py's summaries
+        actions = 1 + int(once) + len(postings) + len(months) + len(guards)
+        return actions + sum(1 for guard in guards if isinstance(guard, RedemptionIssued)) <= MAX_ACTIONS
 
     def commit(self, result: Any) -> None:
         """Writes the staged posting, the guards and `result`'s idempotency record as one transaction.

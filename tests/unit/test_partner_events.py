@@ -9,7 +9,6 @@ import pytest
 
 from chalicelib.domain import clock
 from chalicelib.domain.partner_events import (
-    MAX_TX_ACTIONS,
     PartnerEvent,
     chunks,
     consented,
@@ -17,6 +16,9 @@ from chalicelib.domain.partner_events import (
     parse_ride,
     timely,
 )
+from chalicelib.services.ingest import transactions
+from chalicelib.store.unit_of_work import MAX_ACTIONS
+from tests.unit.fakes_partners import InMemoryPartnerUnitOfWork
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=clock.SHANGHAI)
 
@@ -89,14 +91,22 @@ def _event(n: int, behavior: str = "bus_ride", day: int = 23) -> PartnerEvent:
 
 def test_chunks_keep_every_transaction_within_100_actions():
     events = [_event(n, ("bus_ride", "metro_ride")[n % 2], (1, 30)[n % 3 == 0]) for n in range(500)]
-    groups = chunks(events)
+    groups = transactions(InMemoryPartnerUnitOfWork(), "u_1", "transit", events)
     assert [e for g in groups for e in g] == events
     for group in groups:
         summaries = {(e.day.isoformat()[:7], e.behavior) for e in group}
-        assert 2 + len(summaries) + 2 * len(group) <= MAX_TX_ACTIONS
+        assert 2 + len(summaries) + 2 * len(group) <= MAX_ACTIONS
     assert len(groups) == 11
 
 
 def test_a_small_group_is_one_transaction():
-    assert chunks([_event(n) for n in range(48)]) == [[_event(n) for n in range(48)]]
-    assert chunks([]) == []
+    uow = InMemoryPartnerUnitOfWork()
+    assert transactions(uow, "u_1", "transit", [_event(n) for n in range(48)]) == [[_event(n) for n in range(48)]]
+    assert [len(g) for g in transactions(uow, "u_1", "transit", [_event(n) for n in range(49)])] == [48, 1]
+    assert transactions(uow, "u_1", "transit", []) == []
+
+
+def test_chunks_group_consecutive_events_as_far_as_they_fit():
+    events = [_event(n) for n in range(7)]
+    assert [len(g) for g in chunks(events, lambda group: len(group) <= 3)] == [3, 3, 1]
+    assert chunks(events[:2], lambda group: False) == [[events[0]], [events[1]]]

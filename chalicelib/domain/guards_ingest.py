@@ -1,0 +1,33 @@
+"""The guards of ingesting partner events (services/ingest.py): each event counts once, and only while the
+consent the events were checked against is still the bound one.
+
+Both are lost races, not answers: a refused one makes the unit of work read again (`refuses = False`),
+and the use case then finds the event seen, or the consent revoked, and counts it so.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import ClassVar
+
+from .guards import Guard
+
+
+@dataclass(frozen=True)
+class EventUnseen(Guard):
+    """The partner event `key` ("{partner}#{event_id}") is new; the same transaction marks it seen."""
+
+    key: str
+    user_id: str
+    day: date
+    refuses: ClassVar[bool] = False
+
+
+@dataclass(frozen=True)
+class ConsentStillBound(Guard):
+    """The user's consent to `partner` is still bound under `authorization_id` (not revoked, not bound anew)."""
+
+    user_id: str
+    partner: str
+    authorization_id: str | None
+    refuses: ClassVar[bool] = False

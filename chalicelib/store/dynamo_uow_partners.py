@@ -1,0 +1,33 @@
+"""The posting unit of work of partner data coming in: store/dynamo_uow.py's, with the partner repositories
+and the ingest guards (domain/guards_ingest.py) staged as the conditions they stand for."""
+from __future__ import annotations
+
+from typing import Any
+
+from ..domain.guards import Guard
+from ..domain.guards_ingest import ConsentStillBound, EventUnseen
+from . import repositories_partners as partners
+from .dynamo_uow import DynamoPostingUnitOfWork
+from .tx import Tx, connection
+
+
+class DynamoPartnerUnitOfWork(DynamoPostingUnitOfWork):
+    # the partner repositories hold no state: one of each serves every unit of work
+    links, consents, seen = partners.PartnerLinks(), partners.Consents(), partners.SeenEvents()
+    replay_guards, session_keys = partners.ReplayGuards(), partners.SessionKeys()
+
+    def __init__(self, catalog: Any = None) -> None:
+        super().__init__(catalog)
+        self.accounts = partners.BatchAccounts()  # with `many`, the batch read of a webhook's users
+
+    def prepare_threads(self) -> None:
+        """Builds the shared clients once, before several threads post (each with its own unit of work)."""
+        connection().client  # noqa: B018
+
+    def _stage_guard(self, tx: Tx, label: str, guard: Guard) -> None:
+        if isinstance(guard, EventUnseen):
+            self.seen.stage_new(tx, label, guard.key, guard.user_id, guard.day)
+        elif isinstance(guard, ConsentStillBound):
+            self.consents.stage_still_bound(tx, label, guard.user_id, guard.partner, guard.authorization_id)
+        else:
+            super()._stage_guard(tx, label, guard)
