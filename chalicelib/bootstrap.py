@@ -11,10 +11,10 @@ from .domain.market import Goods
 from .domain.methodology import Rule
 from .services import catalog, goods
 from .store.dynamo_uow import DynamoPostingUnitOfWork
-from .store.dynamo_uow_partners import DynamoPartnerUnitOfWork
 
 if TYPE_CHECKING:
     from .store.collection_uow import DynamoCollectionUnitOfWork
+    from .store.dynamo_uow_partners import DynamoPartnerUnitOfWork
 
 
 class ServedCatalog:
@@ -52,5 +52,7 @@ def collection_uow() -> DynamoCollectionUnitOfWork:
 
 def partner_uow() -> DynamoPartnerUnitOfWork:
     """Partner data coming in (ingest, pulls, pushes, WeChat Sports): the posting unit of work and the
-    partner repositories (store/repositories_partners.py)."""
+    partner repositories (store/repositories_partners.py). Imported here: a check-in's cold start does not pay."""
+    from .store.dynamo_uow_partners import DynamoPartnerUnitOfWork
+
     return DynamoPartnerUnitOfWork(ServedCatalog())
