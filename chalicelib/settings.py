@@ -42,7 +42,7 @@ class Settings:
     jwt_secret_previous: bytes | None = None  # still verifies tokens it signed (services/tokens.py)
     login_rate_per_minute: int = 30  # logins one source IP may make a minute, per container (ratelimit.py)
     exports_per_hour: int = 5  # GET /v1/me/export per user and clock hour (services/quotas.py)
-    partner_sync_interval_seconds: float = 60.0  # between two POST /v1/partners/{id}/sync of a user and partner
+    partner_sync_interval_seconds: float = 60.0  # between two POST /v1/partners/{id}/sync of a user and partner; 0: off
 
 
 def _derive_data_key(jwt_secret: bytes) -> bytes:
@@ -54,14 +54,14 @@ def _derive_data_key(jwt_secret: bytes) -> bytes:
                 info=b"DATA_KEY").derive(jwt_secret)
 
 
-def _number(env: dict, name: str, default: str, cast: type) -> int | float:
+def _number(env: dict, name: str, default: str, cast: type, zero_ok: bool = False) -> int | float:
     raw = env.get(name) or default
     try:
         value = cast(raw)
     except ValueError as exc:
         raise SettingsError(f"{name} must be a number, got {raw!r}") from exc
-    if value <= 0:
-        raise SettingsError(f"{name} must be positive, got {raw!r}")
+    if value < 0 or (value == 0 and not zero_ok) or value != value:
+        raise SettingsError(f"{name} must be {'zero or ' if zero_ok else ''}positive, got {raw!r}")
     return value
 
 
@@ -111,7 +111,7 @@ def from_environ(env: dict | os._Environ = os.environ) -> Settings:
         **keys,
         login_rate_per_minute=int(_number(env, "LOGIN_RATE_PER_MINUTE", "30", int)),
         exports_per_hour=int(_number(env, "EXPORTS_PER_HOUR", "5", int)),
-        partner_sync_interval_seconds=float(_number(env, "PARTNER_SYNC_INTERVAL_SECONDS", "60", float)),
+        partner_sync_interval_seconds=float(_number(env, "PARTNER_SYNC_INTERVAL_SECONDS", "60", float, zero_ok=True)),
     )
 
 

@@ -63,14 +63,14 @@ def export(user_id: str) -> None:
 def claim_sync(user_id: str, partner_id: str) -> Consent:
     """The user's bound consent with `partner_id`, read by the write that claims their next sync slot;
     NOT_BOUND without one, RATE_LIMITED while the last sync's interval runs."""
-    interval_ms = max(1, round(get_settings().partner_sync_interval_seconds * 1000))
+    interval_ms = round(get_settings().partner_sync_interval_seconds * 1000)  # 0: no interval (the test suite)
     for _ in range(ATTEMPTS):
         now_ms = clock.epoch_ms(_now())
         consent = Consent(user_id, partner_id)
+        free = Consent.next_sync_at.does_not_exist() | (Consent.next_sync_at <= now_ms)
         try:
             consent.update(actions=[Consent.next_sync_at.set(now_ms + interval_ms)],
-                           condition=(Consent.status == "bound") & (
-                               Consent.next_sync_at.does_not_exist() | (Consent.next_sync_at <= now_ms)))
+                           condition=(Consent.status == "bound") & free if interval_ms else Consent.status == "bound")
             return consent
         except UpdateError as exc:
             _refused(exc)

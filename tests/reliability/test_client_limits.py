@@ -151,7 +151,7 @@ def test_syncs_racing_from_separate_containers_pass_once(client, stack, user, de
     assert sorted(result for _, result in outcomes) == ["RATE_LIMITED"] * 3 + ["ok"], outcomes
 
 
-def test_the_limits_are_settings_refused_when_not_positive():
+def test_the_limits_are_settings_refused_when_not_positive_and_the_sync_interval_may_be_off():
     env = {"JWT_SECRET": "x" * 32}
     assert (DEFAULTS.login_rate_per_minute, DEFAULTS.exports_per_hour, DEFAULTS.partner_sync_interval_seconds) == (
         30, 5, 60.0)
@@ -160,6 +160,14 @@ def test_the_limits_are_settings_refused_when_not_positive():
     assert (tuned.login_rate_per_minute, tuned.exports_per_hour, tuned.partner_sync_interval_seconds) == (
         100, 2, 300.0)
     for name in LIMITS:
-        for bad in ("0", "-1", "many"):
+        for bad in ("-1", "many", "nan") + (() if name == "PARTNER_SYNC_INTERVAL_SECONDS" else ("0",)):
             with pytest.raises(SettingsError, match=name):
                 from_environ({**env, name: bad})
+    assert from_environ({**env, "PARTNER_SYNC_INTERVAL_SECONDS": "0"}).partner_sync_interval_seconds == 0  # off
+
+
+def test_with_the_sync_interval_off_syncs_racing_from_separate_containers_all_pass(client, stack, user, monkeypatch):
+    monkeypatch.setenv("PARTNER_SYNC_INTERVAL_SECONDS", "0")  # what the processes start with
+    bind(client, stack, user, "transit")
+    outcomes = race(_sync_in_another_container, [(user["id"],)] * 4)
+    assert sorted(result for _, result in outcomes) == ["ok"] * 4, outcomes

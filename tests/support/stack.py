@@ -47,7 +47,7 @@ class Stack:
             "PARTNER_TIMEOUT_SECONDS": "1",
             # The suite logs in thousands of users from one address (127.0.0.1) and syncs or exports one user
             # many times a minute; tests/reliability/test_client_limits.py runs these limits at their defaults.
-            "LOGIN_RATE_PER_MINUTE": "1000000", "EXPORTS_PER_HOUR": "1000000", "PARTNER_SYNC_INTERVAL_SECONDS": "0.001",
+            "LOGIN_RATE_PER_MINUTE": "1000000", "EXPORTS_PER_HOUR": "1000000", "PARTNER_SYNC_INTERVAL_SECONDS": "0",
             "TRANSIT_API_BASE": self.transit.base_url, "TRANSIT_APP_ID": TRANSIT_APP_ID,
             "TRANSIT_SECRET": TRANSIT_SECRET,
             "BANK_API_BASE": self.bank.base_url, "BANK_CLIENT_ID": BANK_CLIENT_ID,
