@@ -9,6 +9,8 @@ from .domain.market import Goods
 from .domain.methodology import Rule
 from .services import catalog, goods
 from .store.dynamo_uow import DynamoPostingUnitOfWork
+from .store.repositories_market import SoldRedemptions
+from .store.scans import Scans
 
 
 class ServedCatalog:
@@ -25,3 +27,11 @@ class ServedCatalog:
 
 def posting_uow() -> DynamoPostingUnitOfWork:
     return DynamoPostingUnitOfWork(ServedCatalog())
+
+
+def sold_redemptions() -> SoldRedemptions:
+    return SoldRedemptions()
+
+
+def scans() -> Scans:
+    return Scans()
