@@ -9,13 +9,12 @@ from datetime import date, datetime
 from ..domain import clock
 from ..domain.guards import Guard, GuardFailed
 from ..domain.guards_market import RedemptionUsed, ScanWindowOpen, VerificationRecorded
-from ..domain.market import Redemption
+from ..domain.market import Redemption as SoldRedemption
 from ..domain.market_after_sale import CodePointer, MerchantDay, VerifiedRow
 from . import attempts as windows
 from . import cursor as cursors
 from .failures import ConditionFailed
-from .market import TOTALS_SK, RedemptionCode, Verification, merchant_day
-from .market import Redemption as StoredRedemption
+from .market import TOTALS_SK, Redemption, RedemptionCode, Verification, merchant_day
 from .repositories_market import SoldRedemptions
 from .tx import Tx
 
@@ -30,7 +29,7 @@ class Scans:
         return CodePointer(found.code, found.redemption_id, found.merchant_id, found.goods_id, found.goods_name,
                            int(found.points_spent), int(found.expires_epoch))
 
-    def redemption(self, redemption_id: str) -> Redemption | None:
+    def redemption(self, redemption_id: str) -> SoldRedemption | None:
         return SoldRedemptions().get(redemption_id)
 
     def count_failure(self, window_key: str, limit: int, purge_at: datetime) -> bool:
@@ -81,11 +80,11 @@ class Scans:
 
 def _stage(tx: Tx, label: str, guard: Guard) -> None:
     if isinstance(guard, RedemptionUsed):
-        tx.update(label, StoredRedemption(guard.redemption_id), actions=[
-            StoredRedemption.status.set("used"), StoredRedemption.used_at.set(clock.iso(guard.at)),
-            StoredRedemption.used_by.set(guard.staff_user_id), StoredRedemption.expiry_bucket.remove(),
-        ], condition=(StoredRedemption.status == "issued")
-            & (StoredRedemption.expires_epoch > int(guard.at.timestamp())))
+        tx.update(label, Redemption(guard.redemption_id), actions=[
+            Redemption.status.set("used"), Redemption.used_at.set(clock.iso(guard.at)),
+            Redemption.used_by.set(guard.staff_user_id), Redemption.expiry_bucket.remove(),
+        ], condition=(Redemption.status == "issued")
+            & (Redemption.expires_epoch > int(guard.at.timestamp())))
     elif isinstance(guard, VerificationRecorded):
         pointer, day = guard.pointer, merchant_day(guard.pointer.merchant_id, clock.business_day(guard.at))
         row = Verification(day, "v#" + guard.row_id, redemption_id=pointer.redemption_id,
