@@ -5,12 +5,16 @@ container (store/tx.connection). Tests of use cases build tests/unit/fakes.py's 
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .domain.market import Goods
 from .domain.methodology import Rule
 from .services import catalog, goods
 from .store.dynamo_uow import DynamoPostingUnitOfWork
-from .store.repositories_market import SoldRedemptions
-from .store.scans import Scans
+
+if TYPE_CHECKING:
+    from .store.repositories_market import SoldRedemptions
+    from .store.scans import Scans
 
 
 class ServedCatalog:
@@ -30,8 +34,13 @@ def posting_uow() -> DynamoPostingUnitOfWork:
 
 
 def sold_redemptions() -> SoldRedemptions:
+    """Imported when first asked for, like the one below: a check-in's cold start does not load them."""
+    from .store.repositories_market import SoldRedemptions
+
     return SoldRedemptions()
 
 
 def scans() -> Scans:
+    from .store.scans import Scans
+
     return Scans()

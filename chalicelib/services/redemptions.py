@@ -75,9 +75,9 @@ def refund(redemption: Any, status: str, reason: str, now: datetime, uow: Postin
     try:
         with uow.posting(redemption.user_id) as posting:
             for _ in posting.attempts():
-                posting.stage([refund_posting(redemption, reason)])
+                staged = posting.stage([refund_posting(redemption, reason)])
                 posting.guard(settled(redemption, status, now))
-                posting.commit(True)
+                posting.commit(staged.lines[0])
     except GuardFailed:
         return False
     return True
