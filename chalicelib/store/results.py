@@ -16,7 +16,7 @@ from ..domain import clock
 from ..domain.market import Redemption
 from ..domain.posting import LedgerLine
 from ..domain.results import CheckinResult, RedemptionResult, Verification
-from ..domain.results_market import CancelResult
+from . import results_market
 
 # Left out of a record: the plain address (never stored), and what the record's key already says.
 _NOT_KEPT = ("address", "user_id", "request_id")
@@ -42,10 +42,8 @@ def encode(result: Any) -> dict[str, Any]:
         kept = {name: value for name, value in vars(result.redemption).items() if name not in _NOT_KEPT}
         data = {"redemption": _compact(kept), "points": result.points, "entry": _compact(vars(result.entry))}
         return {"status": None, "body": _dump(data), "format": "redemption/1"}
-    if isinstance(result, CancelResult):
-        kept = {name: value for name, value in vars(result.redemption).items() if name != "address"}
-        data = {"redemption": _compact(kept), "points": result.points, "entry": _compact(vars(result.entry))}
-        return {"status": None, "body": _dump(data), "format": "cancel/1"}
+    if more := results_market.encode(result, _compact):
+        return {"status": None, "body": _dump(more[1]), "format": more[0]}
     raise TypeError(f"no record format for {type(result).__name__}")
 
 
@@ -60,8 +58,8 @@ def decode(record_format: str | None, status: int | None, body: str, route: str,
     if record_format == "redemption/1":
         redemption = Redemption(**data["redemption"], user_id=scope, request_id=request_id)
         return RedemptionResult(redemption, data["points"], LedgerLine(**data["entry"]))
-    if record_format == "cancel/1":
-        return CancelResult(Redemption(**data["redemption"]), data["points"], LedgerLine(**data["entry"]))
+    if record_format is not None and (more := results_market.decode(record_format, data)) is not None:
+        return more
     if record_format is not None:
         raise ValueError(f"unknown idempotency record format {record_format!r}")
     legacy = LEGACY.get(route)
@@ -107,11 +105,6 @@ def _redemption_from_body(body: dict, scope: str, request_id: str | None) -> Red
     return RedemptionResult(redemption, body["points"], _entry_from_body(body["entry"]))
 
 
-def _cancel_from_body(body: dict, scope: str, request_id: str | None) -> CancelResult:
-    """A cancel's old body: a redemption's (`request_id` "cancel:{id}" is the record's, not the redemption's)."""
-    shown = _redemption_from_body(body, scope, None)
-    return CancelResult(shown.redemption, shown.points, shown.entry)
-
-
-LEGACY = {"POST /v1/checkins": _checkin_from_body, "POST /v1/market/goods/{id}/redeem": _redemption_from_body,
-          "POST /v1/me/redemptions/{id}/cancel": _cancel_from_body}
+LEGACY = {"POST /v1/checkins": _checkin_from_body, "POST /v1/market/goods/{id}/redeem": _redemption_from_body}
+LEGACY["POST /v1/me/redemptions/{id}/cancel"] = lambda body, scope, _: results_market.cancel_from_body(
+    body, scope, _redemption_from_body)
