@@ -15,6 +15,8 @@ from .store.dynamo_uow import DynamoPostingUnitOfWork
 if TYPE_CHECKING:
     from .store.collection_uow import DynamoCollectionUnitOfWork
     from .store.dynamo_uow_partners import DynamoPartnerUnitOfWork
+    from .store.repositories_market import SoldRedemptions
+    from .store.scans import Scans
 
 
 class ServedCatalog:
@@ -56,3 +58,16 @@ def partner_uow() -> DynamoPartnerUnitOfWork:
     from .store.dynamo_uow_partners import DynamoPartnerUnitOfWork
 
     return DynamoPartnerUnitOfWork(ServedCatalog())
+
+
+def sold_redemptions() -> SoldRedemptions:
+    """Imported when first asked for, like the one below: a check-in's cold start does not load them."""
+    from .store.repositories_market import SoldRedemptions
+
+    return SoldRedemptions()
+
+
+def scans() -> Scans:
+    from .store.scans import Scans
+
+    return Scans()

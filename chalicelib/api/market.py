@@ -1,14 +1,16 @@
 """The marketplace as users see it: goods, redeeming, and their own redemptions."""
 from ..domain.commands import RedeemGoods
+from ..domain.commands_market import CancelRedemption
 from ..domain.ids import parse_request_id
 from ..lazy import lazy
-from . import shapes
+from . import shapes, shapes_market
 from .fields import OBJECT, REQUEST_ID, Field
 from .path_ids import path_id
 from .web import Routes, respond
 
 bootstrap = lazy("chalicelib.bootstrap")
 goods = lazy("chalicelib.services.goods")
+ledger = lazy("chalicelib.services.ledger")
 redeem = lazy("chalicelib.services.redeem")
 redemptions = lazy("chalicelib.services.redemptions")
 
@@ -35,20 +37,21 @@ def redeem_command(user_id: str, goods_id: str, body: dict) -> RedeemGoods:
 
 @routes.route("/v1/me/redemptions", methods=["GET"])
 def my_redemptions():
-    caller = routes.caller()
-    return respond(200, redemptions.page(caller, routes.query()))
+    caller, query = routes.caller(), routes.query()
+    page = redemptions.page(caller.user_id, ledger.parse_limit(query.get("limit")), query.get("cursor"),
+                            bootstrap.sold_redemptions())
+    return respond(200, shapes_market.redemptions_page_json(page, goods.merchant_json))
 
 
 @routes.route("/v1/me/redemptions/{redemption_id}", methods=["GET"])
 def my_redemption(redemption_id):
     caller = routes.caller()
-    return respond(200, {"redemption": redemptions.one(caller, path_id(redemption_id))})
+    redemption = redemptions.one(caller.user_id, path_id(redemption_id), bootstrap.sold_redemptions())
+    return respond(200, {"redemption": shapes.redemption_json(redemption, goods.merchant_json(redemption.merchant_id))})
 
 
 @routes.route("/v1/me/redemptions/{redemption_id}/cancel", methods=["POST"])
 def cancel_redemption(redemption_id):
-    caller = routes.caller()
-    status, body = redemptions.cancel(caller, path_id(redemption_id))
-    return respond(status, body)
-
-
+    command = CancelRedemption(routes.caller().user_id, path_id(redemption_id))
+    result = redemptions.cancel_redemption(command, bootstrap.posting_uow(), bootstrap.sold_redemptions())
+    return respond(200, shapes.redemption_result_json(result, goods.merchant_json(result.redemption.merchant_id)))

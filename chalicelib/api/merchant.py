@@ -1,13 +1,19 @@
 """Merchant staff: scanning redemption codes, the day's reconciliation, and collection-point credits."""
+import re
+from datetime import date
+
 from ..domain.commands_collection import CreditCollection
+from ..domain.commands_market import VerifyCode
 from ..domain.ids import parse_request_id
+from ..errors import ValidationError
 from ..lazy import lazy
-from . import shapes_collection
+from . import shapes_collection, shapes_market
 from .fields import QUANTITY, REQUEST_ID, Field
 from .web import Routes, respond
 
 bootstrap = lazy("chalicelib.bootstrap")
 collection = lazy("chalicelib.services.collection")
+ledger = lazy("chalicelib.services.ledger")
 staff = lazy("chalicelib.services.staff")
 verification = lazy("chalicelib.services.verification")
 
@@ -18,18 +24,45 @@ CREDIT = (REQUEST_ID, Field("member_code", "请扫描或输入会员码", min_le
                             rule="member_code is required: the member code scanned or typed"),
           Field("behavior", "behavior 须为低碳行为代码（见 GET /v1/behaviors）"),
           QUANTITY)
+ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 @routes.route("/v1/merchant/verify", methods=["POST"])
 def verify_code():
-    caller = routes.caller()
-    return respond(200, verification.verify(caller, routes.body(*VERIFY)))
+    command = verify_command(routes.caller(), routes.body(*VERIFY))
+    return respond(200, shapes_market.scan_json(verification.verify_code(command, bootstrap.scans())))
+
+
+def verify_command(caller, body: dict) -> VerifyCode:
+    """Staff of a merchant only (services/staff.py); the code as scanned or typed."""
+    merchant_id = staff.require_staff(caller)
+    raw = body.get("code")
+    if not isinstance(raw, str) or not raw.strip():
+        raise ValidationError("请扫描或输入兑换码", field="code")
+    return VerifyCode(caller.user_id, merchant_id, raw)
 
 
 @routes.route("/v1/merchant/redemptions", methods=["GET"])
 def merchant_redemptions():
-    caller = routes.caller()
-    return respond(200, verification.merchant_redemptions(caller, routes.query()))
+    merchant_id = staff.require_staff(routes.caller())
+    query = routes.query()
+    day, limit = business_day(query.get("date")), ledger.parse_limit(query.get("limit"))
+    page = verification.merchant_day(merchant_id, day, limit, query.get("cursor"), bootstrap.scans())
+    return respond(200, shapes_market.merchant_day_json(page))
+
+
+def business_day(raw: str | None) -> date | None:
+    """`?date=`: a day as YYYY-MM-DD in ASCII digits; None (today) when absent."""
+    if not raw:
+        return None
+    try:
+        if not ISO_DAY.fullmatch(raw):  # ASCII digits only: fromisoformat also takes 20261123 and 2026-W48-1
+            raise ValueError(raw)
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ValidationError("date 须为 YYYY-MM-DD", field="date", reason="pattern", pattern=ISO_DAY.pattern,
+                              rule="date: a day as YYYY-MM-DD in ASCII digits (default: today, Asia/Shanghai)",
+                              ) from None
 
 
 @routes.route("/v1/me/member-code", methods=["GET"])

@@ -10,11 +10,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import NoReturn
 
-from pynamodb.exceptions import UpdateError
-
 from ..domain import clock
-from ..errors import AppError, RateLimitedError, ServiceUnavailableError
-from ..store.market import Counter
+from ..errors import AppError, RateLimitedError
+from ..store import attempts as windows
 from ..store.tx import Tx
 
 MAX_FAILURES = 10
@@ -34,25 +32,23 @@ def _retry_after(now: datetime) -> int:
     return WINDOW_SECONDS - int(now.timestamp()) % WINDOW_SECONDS
 
 
+def purge_at(now: datetime) -> datetime:
+    """When a window's counter may go: an hour after the window after `now`'s."""
+    purge = datetime.fromtimestamp((int(now.timestamp()) // WINDOW_SECONDS + 2) * WINDOW_SECONDS, clock.SHANGHAI)
+    return purge + timedelta(hours=1)
+
+
 def refuse(user_id: str, error: AppError, now: datetime | None = None, kind: str = "verify") -> NoReturn:
     """Counts a failed attempt, then raises `error`, or RATE_LIMITED once the window is full."""
     now = now or clock.now()
-    purge = datetime.fromtimestamp((int(now.timestamp()) // WINDOW_SECONDS + 2) * WINDOW_SECONDS, clock.SHANGHAI)
-    try:
-        Counter(window_key(user_id, now, kind)).update(
-            actions=[Counter.count.add(1), Counter.purge_at.set(purge + timedelta(hours=1))],
-            condition=Counter.count.does_not_exist() | (Counter.count < MAX_FAILURES))
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            raise RateLimitedError(retry_after_seconds=_retry_after(now)) from None
-        raise ServiceUnavailableError() from exc
+    if not windows.count_failure(window_key(user_id, now, kind), MAX_FAILURES, purge_at(now)):
+        raise RateLimitedError(retry_after_seconds=_retry_after(now))
     raise error
 
 
 def check(tx: Tx, user_id: str, now: datetime, kind: str = "verify") -> None:
     """Adds "this person's window is not full" to a transaction (label "attempts")."""
-    tx.check("attempts", Counter, window_key(user_id, now, kind), None,
-             condition=Counter.key.does_not_exist() | (Counter.count < MAX_FAILURES))
+    windows.stage_window_open(tx, "attempts", window_key(user_id, now, kind), MAX_FAILURES)
 
 
 def limited(now: datetime) -> RateLimitedError:

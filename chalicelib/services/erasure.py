@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 
 from pynamodb.exceptions import DeleteError, PutError, UpdateError
 
+from .. import bootstrap
 from ..domain import clock
 from ..domain.privacy import DELETED_NAME
 from ..errors import AppError, NotFoundError, ServiceUnavailableError
@@ -40,9 +41,8 @@ from ..store.partners import Consent
 from ..store.privacy import Erasure, ModerationItem
 from ..store.trees import Adoption
 from ..store.tx import Tx, TxCancelledError
-from . import catalog, consent, expiry, public_names, revocations
+from . import catalog, consent, expiry, public_names, redemptions, revocations
 from .posting import Plan, Posting, post
-from .redemptions import unwind
 
 log = logging.getLogger("greensprout.erasure")
 FROZEN_REASON = "account deletion"
@@ -168,18 +168,7 @@ def _settle_redemptions(user_id: str) -> dict:
 
 def _refund(redemption: Redemption, now: datetime) -> bool:
     """The user's cancel without its `cancellable` test: every unused code goes, refunded (then forfeited)."""
-    def plan(_: Account) -> Plan:
-        return Plan([Posting("refund", int(redemption.points_spent), 0, "market", ref=redemption.redemption_id,
-                             reason="account deletion")],
-                    respond=lambda entries, after: (200, {"entry": entries[0]}),
-                    extra=lambda tx: unwind(tx, redemption, "cancelled", now),
-                    refusals={"redemption": _Settled()})
-
-    try:
-        post(redemption.user_id, plan)
-    except _Settled:
-        return False
-    return True
+    return redemptions.refund(redemption, "cancelled", "account deletion", now, bootstrap.posting_uow())
 
 
 def _anonymize_adoptions(user_id: str) -> int:
@@ -234,7 +223,7 @@ def _forget_requests(user_id: str, now: datetime) -> int:
         if entry.request_id:
             keys.add(f"{user_id}#{entry.request_id}")
         if entry.kind == "refund" and entry.source == "market" and entry.ref:
-            keys.add(f"{user_id}#cancel:{entry.ref}")  # services/redemptions.cancel's record
+            keys.add(f"{user_id}#cancel:{entry.ref}")  # services/redemptions.cancel_redemption's record
         if entry.source == "operator" and entry.request_id and entry.ref:
             credits.append((entry.ref, entry.request_id))  # kept under the crediting staff member's id
     keys |= _staff_records(credits)

@@ -9,7 +9,7 @@ user's in order); when its time runs out a worker hands the page cursor over (sc
 
 Every change is conditioned on `status = issued`, so running twice, late, by two workers at once, or next
 to a merchant's scan or a user's cancel changes each redemption at most once. A refund is a posting
-(services/posting.py): the ledger entry, the balance and the redemption's move in one transaction.
+(services/redemptions.refund): the ledger entry, the balance and the redemption's move in one transaction.
 """
 from __future__ import annotations
 
@@ -22,13 +22,13 @@ from datetime import datetime
 from botocore.exceptions import BotoCoreError
 from pynamodb.exceptions import PynamoDBException, UpdateError
 
+from .. import bootstrap
 from ..domain import clock
 from ..errors import AppError, ServiceUnavailableError
 from ..store.market import EXPIRY_SHARDS, Redemption, expiry_bucket
 from ..store.models import Account
 from ..store.tx import connection
-from .posting import Plan, Posting, post
-from .redemptions import unwind
+from . import redemptions
 
 log = logging.getLogger("greensprout.expiry")
 PAGE_SIZE = 100  # redemptions read by one Query of a shard
@@ -160,12 +160,6 @@ def expire_one(redemption: Redemption, now: datetime) -> bool:
             raise ServiceUnavailableError() from exc
         return False
 
-    def plan(_account) -> Plan:
-        return Plan([Posting("refund", int(redemption.points_spent), 0, "market", ref=redemption.redemption_id,
-                             reason="expired")],
-                    respond=lambda entries, after: (200, {"entry": entries[0]}),
-                    extra=lambda tx: unwind(tx, redemption, "expired", now),
-                    refusals={"redemption": _Settled()})
-
-    post(redemption.user_id, plan)
+    if not redemptions.refund(redemption, "expired", "expired", now, bootstrap.posting_uow()):
+        raise _Settled()
     return True

@@ -14,13 +14,13 @@ partner's reference, never in the clear (it is never stored).
 """
 from __future__ import annotations
 
+from ..api.shapes import redemption_json  # transitional, like posting.entry_json: the export moves to api/ whole
 from ..domain import clock
 from ..store.market import Redemption
 from ..store.models import BehaviorMonth, Identity, LedgerEntry
 from ..store.trees import Adoption
-from . import catalog, partners, profile
+from . import catalog, goods, partners, profile
 from .posting import carbon_g, entry_json
-from .redemptions import redemption_json
 from .tokens import Caller
 from .trees import adoption_json
 
@@ -51,8 +51,8 @@ def export(caller: Caller) -> dict:
         "summaries": [{"month": row.period.partition("#")[0], "behavior": row.period.partition("#")[2],
                        "events": int(row.events), "carbon_g": carbon_g(int(row.carbon_mg)), "points": int(row.points)}
                       for row in BehaviorMonth.query(caller.user_id)],
-        "redemptions": [redemption_json(r, now) for r in Redemption.by_user.query(caller.user_id,
-                                                                                   scan_index_forward=False)],
+        "redemptions": [redemption_json(r, goods.merchant_json(r.merchant_id), now)
+                        for r in Redemption.by_user.query(caller.user_id, scan_index_forward=False)],
         "adoptions": [adoption_json(a) for a in Adoption.by_user.query(caller.user_id, scan_index_forward=False)],
         "orgs": [{"id": o["id"], "name": o["name"], "joined_at": o.get("joined_at")} for o in account.orgs or []],
     }

@@ -1,5 +1,5 @@
 """Transitional: `post`, the planner-callback form of the posting unit of work, for the services not yet
-migrated (trees, accrual, verification refunds, expiry, points expiry, erasure ...). New code and migrated
+migrated (trees, accrual, points expiry, the forfeit of an erased account ...). New code and migrated
 use cases use store/unit_of_work.py directly (services/checkins.py, collection.py, redeem.py, ingest.py, werun.py
 show how); this module goes away with its last caller.
 

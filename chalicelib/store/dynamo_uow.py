@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..domain.guards import ClaimUnderLimit, Guard, RedemptionIssued, StockAvailable
-from . import repositories
+from ..domain.guards_market import RedemptionSettled
+from . import repositories, repositories_market
 from .tx import Tx
 from .unit_of_work import IDEMPOTENCY, PostingUnitOfWork
 
@@ -38,5 +39,7 @@ class DynamoPostingUnitOfWork(PostingUnitOfWork):
             self.claims.stage_claim(tx, label, guard.user_id, guard.goods_id, guard.limit)
         elif isinstance(guard, RedemptionIssued):
             self.redemptions.stage_new(tx, label, guard.redemption)
+        elif isinstance(guard, RedemptionSettled):
+            repositories_market.stage_settle(tx, label, guard)
         else:
             guard.stage(tx, label)  # a transitional guard stages itself (services/posting.py)

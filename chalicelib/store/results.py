@@ -16,7 +16,7 @@ from ..domain import clock
 from ..domain.market import Redemption
 from ..domain.posting import LedgerLine
 from ..domain.results import CheckinResult, RedemptionResult, Verification
-from . import results_collection
+from . import results_collection, results_market
 
 # Left out of a record: the plain address (never stored), and what the record's key already says.
 _NOT_KEPT = ("address", "user_id", "request_id")
@@ -42,7 +42,7 @@ def encode(result: Any) -> dict[str, Any]:
         kept = {name: value for name, value in vars(result.redemption).items() if name not in _NOT_KEPT}
         data = {"redemption": _compact(kept), "points": result.points, "entry": _compact(vars(result.entry))}
         return {"status": None, "body": _dump(data), "format": "redemption/1"}
-    if more := results_collection.encode(result, _compact):
+    if more := results_collection.encode(result, _compact) or results_market.encode(result, _compact):
         return {"status": None, "body": _dump(more[1]), "format": more[0]}
     raise TypeError(f"no record format for {type(result).__name__}")
 
@@ -58,7 +58,8 @@ def decode(record_format: str | None, status: int | None, body: str, route: str,
     if record_format == "redemption/1":
         redemption = Redemption(**data["redemption"], user_id=scope, request_id=request_id)
         return RedemptionResult(redemption, data["points"], LedgerLine(**data["entry"]))
-    if record_format is not None and (more := results_collection.decode(record_format, data)) is not None:
+    if record_format is not None and (more := results_collection.decode(record_format, data)
+                                      or results_market.decode(record_format, data)) is not None:
         return more
     if record_format is not None:
         raise ValueError(f"unknown idempotency record format {record_format!r}")
@@ -108,3 +109,5 @@ def _redemption_from_body(body: dict, scope: str, request_id: str | None) -> Red
 LEGACY = {"POST /v1/checkins": _checkin_from_body, "POST /v1/market/goods/{id}/redeem": _redemption_from_body}
 LEGACY.update({"POST /v1/operator/credit": lambda body, *_: results_collection.credit_from_body(body, _entry_from_body),
                "admin points adjust": lambda body, *_: results_collection.adjustment_from_body(body, _entry_from_body)})
+LEGACY["POST /v1/me/redemptions/{id}/cancel"] = lambda body, scope, _: results_market.cancel_from_body(
+    body, scope, _redemption_from_body)

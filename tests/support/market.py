@@ -83,24 +83,29 @@ def race_redeem(user_id: str, goods_id: str, body: dict) -> tuple[int, str]:
 
 
 def race_verify(staff_token: str, code: str) -> tuple[int, str]:
+    from chalicelib import bootstrap
+    from chalicelib.api.merchant import verify_command
     from chalicelib.errors import AppError
     from chalicelib.services import tokens, verification
 
     try:
-        verification.verify(tokens.verify(f"Bearer {staff_token}"), {"code": code})
+        command = verify_command(tokens.verify(f"Bearer {staff_token}"), {"code": code})
+        verification.verify_code(command, bootstrap.scans())
         return 200, ""
     except AppError as error:
         return error.status, error.code
 
 
 def race_cancel(user_id: str, redemption_id: str) -> tuple[int, str]:
+    from chalicelib import bootstrap
+    from chalicelib.domain.commands_market import CancelRedemption
     from chalicelib.errors import AppError
     from chalicelib.services import redemptions
-    from chalicelib.services.tokens import Caller
 
     try:
-        status, _ = redemptions.cancel(Caller(user_id, ("user",)), redemption_id)
-        return status, ""
+        redemptions.cancel_redemption(CancelRedemption(user_id, redemption_id), bootstrap.posting_uow(),
+                                      bootstrap.sold_redemptions())
+        return 200, ""
     except AppError as error:
         return error.status, error.code
 

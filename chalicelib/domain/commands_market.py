@@ -1,0 +1,22 @@
+"""The marketplace's inputs after the sale, as the routes parse them (domain/commands.py: the others)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class CancelRedemption:
+    """POST /v1/me/redemptions/{id}/cancel. No request_id: a redemption is cancelled once, so a retry
+    finds the first answer by the redemption's id (services/redemptions.py)."""
+
+    user_id: str
+    redemption_id: str
+
+
+@dataclass(frozen=True)
+class VerifyCode:
+    """POST /v1/merchant/verify: `code` as scanned or typed, by a staff member of `merchant_id`."""
+
+    staff_user_id: str
+    merchant_id: str
+    code: str

@@ -1,0 +1,51 @@
+"""What the marketplace reads after the sale: a code's pointer, the merchant's verified rows, pages."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from .market import Redemption
+
+
+@dataclass(frozen=True)
+class CodePointer:
+    """A redemption code's immutable pointer (store/market.py RedemptionCode): what a scan checks first."""
+
+    code: str
+    redemption_id: str
+    merchant_id: str
+    goods_id: str
+    goods_name: str
+    points_spent: int
+    expires_epoch: int
+
+
+@dataclass(frozen=True)
+class VerifiedRow:
+    """One redemption a merchant's staff handed over (store/market.py Verification, "v#..." rows)."""
+
+    redemption_id: str
+    goods_id: str
+    goods_name: str
+    used_at: str
+    points_spent: int
+    staff_user_id: str
+
+
+@dataclass(frozen=True)
+class MerchantDay:
+    """A page of a merchant's business day, newest first, with the day's totals; `cursor`: the next page."""
+
+    day: date
+    rows: list[VerifiedRow]
+    count: int
+    points: int
+    cursor: str | None
+
+
+@dataclass(frozen=True)
+class RedemptionsPage:
+    """A page of a user's redemptions, newest first; `cursor`: the next page."""
+
+    items: list[Redemption]
+    cursor: str | None

@@ -1,0 +1,27 @@
+"""What the marketplace's use cases after the sale return (domain/results.py: the others)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .market import Redemption
+from .posting import LedgerLine
+
+
+@dataclass(frozen=True)
+class CancelResult:
+    """A cancelled redemption (refunded), the balance after, and the refund entry."""
+
+    redemption: Redemption
+    points: int
+    entry: LedgerLine
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """A code handed over: the redemption as the merchant's staff see it."""
+
+    redemption_id: str
+    goods_id: str
+    goods_name: str
+    used_at: str
+    points_spent: int

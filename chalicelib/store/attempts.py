@@ -1,0 +1,27 @@
+"""The windows of failed attempts (services/attempts.py decides keys and limits): counters in `counters`."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from pynamodb.exceptions import UpdateError
+
+from .failures import Unavailable
+from .market import Counter
+from .tx import Tx
+
+
+def count_failure(window_key: str, limit: int, purge_at: datetime) -> bool:
+    """One more failure in the window, provided it holds fewer than `limit`; False when it is full."""
+    try:
+        Counter(window_key).update(actions=[Counter.count.add(1), Counter.purge_at.set(purge_at)],
+                                   condition=Counter.count.does_not_exist() | (Counter.count < limit))
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise Unavailable() from exc
+    return True
+
+
+def stage_window_open(tx: Tx, label: str, window_key: str, limit: int) -> None:
+    """Adds "the window holds fewer than `limit` failures" to a transaction."""
+    tx.check(label, Counter, window_key, None, condition=Counter.key.does_not_exist() | (Counter.count < limit))

@@ -1,0 +1,99 @@
+"""A merchant's scans: the code's pointer, the hand-over's one transaction, the staff member's window of
+failed scans, and the merchant's day. No posting (no points move), so no posting unit of work: the
+guards (domain/guards_market.py) are staged here and a refused one comes back as `GuardFailed`.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from ..domain import clock
+from ..domain.guards import Guard, GuardFailed
+from ..domain.guards_market import RedemptionUsed, ScanWindowOpen, VerificationRecorded
+from ..domain.market import Redemption as SoldRedemption
+from ..domain.market_after_sale import CodePointer, MerchantDay, VerifiedRow
+from . import attempts as windows
+from . import cursor as cursors
+from .failures import ConditionFailed
+from .market import TOTALS_SK, Redemption, RedemptionCode, Verification, merchant_day
+from .repositories_market import SoldRedemptions
+from .tx import Tx
+
+
+class Scans:
+    def pointer(self, code: str) -> CodePointer | None:
+        """The code's pointer: one consistent GetItem."""
+        try:
+            found = RedemptionCode.get(code, consistent_read=True)
+        except RedemptionCode.DoesNotExist:
+            return None
+        return CodePointer(found.code, found.redemption_id, found.merchant_id, found.goods_id, found.goods_name,
+                           int(found.points_spent), int(found.expires_epoch))
+
+    def redemption(self, redemption_id: str) -> SoldRedemption | None:
+        return SoldRedemptions().get(redemption_id)
+
+    def count_failure(self, window_key: str, limit: int, purge_at: datetime) -> bool:
+        """One more failed scan in the window; False when it already holds `limit`."""
+        return windows.count_failure(window_key, limit, purge_at)
+
+    def commit(self, guards: list[Guard]) -> bool:
+        """The guards as one TransactWriteItems: True when written, False after a lost race (a concurrent
+        transaction, a row id collision: try again), GuardFailed when a refusing guard failed."""
+        tx = Tx()
+        labelled = [(f"guard:{index}", guard) for index, guard in enumerate(guards)]
+        for label, guard in labelled:
+            _stage(tx, label, guard)
+        try:
+            tx.commit()
+        except ConditionFailed as refused:
+            for label, guard in labelled:
+                if guard.refuses and refused.refused(label):
+                    raise GuardFailed(guard) from None
+            return False
+        return True
+
+    def merchant_day(self, merchant_id: str, day: date, limit: int, cursor: str | None) -> MerchantDay:
+        """Newest first with the day's totals: the first page is one Query (the totals item sorts first),
+        later pages add a GetItem."""
+        context = f"merchant-redemptions|{merchant_id}|{day.isoformat()}"
+        start = cursors.decode(cursor, context)
+        key = merchant_day(merchant_id, day)
+        totals = None
+        if start is None:
+            results = Verification.query(key, scan_index_forward=False, limit=limit + 1)
+            rows = list(results)
+            if rows and rows[0].sk == TOTALS_SK:
+                totals, rows = rows[0], rows[1:]
+        else:
+            results = Verification.query(key, Verification.sk.startswith("v#"), scan_index_forward=False,
+                                         limit=limit, last_evaluated_key=start)
+            rows = list(results)
+            try:
+                totals = Verification.get(key, TOTALS_SK)
+            except Verification.DoesNotExist:
+                totals = None
+        verified = [VerifiedRow(r.redemption_id, r.goods_id, r.goods_name, r.used_at, int(r.points),
+                                r.staff_user_id) for r in rows]
+        return MerchantDay(day, verified, int(totals.count) if totals else 0, int(totals.points) if totals else 0,
+                           cursors.encode(results.last_evaluated_key, context))
+
+
+def _stage(tx: Tx, label: str, guard: Guard) -> None:
+    if isinstance(guard, RedemptionUsed):
+        tx.update(label, Redemption(guard.redemption_id), actions=[
+            Redemption.status.set("used"), Redemption.used_at.set(clock.iso(guard.at)),
+            Redemption.used_by.set(guard.staff_user_id), Redemption.expiry_bucket.remove(),
+        ], condition=(Redemption.status == "issued")
+            & (Redemption.expires_epoch > int(guard.at.timestamp())))
+    elif isinstance(guard, VerificationRecorded):
+        pointer, day = guard.pointer, merchant_day(guard.pointer.merchant_id, clock.business_day(guard.at))
+        row = Verification(day, "v#" + guard.row_id, redemption_id=pointer.redemption_id,
+                           goods_id=pointer.goods_id, goods_name=pointer.goods_name, used_at=clock.iso(guard.at),
+                           staff_user_id=guard.staff_user_id, points=pointer.points_spent)
+        tx.put(label, row, condition=Verification.sk.does_not_exist())
+        tx.update(f"{label}:totals", Verification(day, TOTALS_SK),
+                  actions=[Verification.count.add(1), Verification.points.add(pointer.points_spent)])
+    elif isinstance(guard, ScanWindowOpen):
+        windows.stage_window_open(tx, label, guard.window_key, guard.limit)
+    else:
+        raise TypeError(f"no scan action for {type(guard).__name__}")
