@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from .domain.market import Goods
 from .domain.methodology import Rule
+from .domain.trees import Tree, tree_from_catalog
 from .services import catalog, goods
 from .store.dynamo_uow import DynamoPostingUnitOfWork
+from .store.uow_trees import DynamoTreesUnitOfWork
 
 
 class ServedCatalog:
@@ -22,6 +24,19 @@ class ServedCatalog:
     def goods_on_sale(goods_id: str) -> Goods:
         return goods.on_sale(goods_id)
 
+    @staticmethod
+    def tree(tree_id: object) -> Tree:
+        return tree_from_catalog(catalog.tree(tree_id))
+
+    @staticmethod
+    def trees() -> list[Tree]:
+        return [tree_from_catalog(data) for data in catalog.trees().values()]
+
 
 def posting_uow() -> DynamoPostingUnitOfWork:
     return DynamoPostingUnitOfWork(ServedCatalog())
+
+
+def trees_uow() -> DynamoTreesUnitOfWork:
+    """Adopting and accruing (services/trees.py, services/accrual.py): the adoptions and the trees' stock too."""
+    return DynamoTreesUnitOfWork(ServedCatalog())

@@ -14,6 +14,7 @@ partner's reference, never in the clear (it is never stored).
 """
 from __future__ import annotations
 
+from ..api.shapes_trees import adoption_json
 from ..domain import clock
 from ..store.market import Redemption
 from ..store.models import BehaviorMonth, Identity, LedgerEntry
@@ -22,7 +23,6 @@ from . import catalog, partners, profile
 from .posting import carbon_g, entry_json
 from .redemptions import redemption_json
 from .tokens import Caller
-from .trees import adoption_json
 
 FORMAT = "greensprout-export/1"
 
