@@ -13,21 +13,19 @@ COUNTS = ("adoptions", "credited_days", "credited_mg", "completed", "frozen", "n
 
 @dataclass(frozen=True)
 class AdoptionResult:
+    """POST /v1/trees/{id}/adopt: the adoption, the balance after, and the `spend` entry."""
+
     adoption: Adoption
-    points: int  # the balance after
+    points: int
     entry: LedgerLine
 
 
 @dataclass(frozen=True)
 class Offer:
+    """GET /v1/trees: a tree on offer and how many of it are left (never below 0)."""
+
     tree: Tree
     available: int
-
-
-@dataclass(frozen=True)
-class AdoptionsPage:
-    items: list[Adoption]
-    next_cursor: str | None
 
 
 @dataclass
@@ -39,3 +37,11 @@ class AccrualCounts:
 
     def as_dict(self) -> dict:
         return {key: int(self.counts.get(key, 0)) for key in COUNTS}
+
+
+@dataclass(frozen=True)
+class AdoptionsPage:
+    """GET /v1/me/trees: the caller's adoptions, newest first, and the cursor of the next page."""
+
+    items: list[Adoption]
+    next_cursor: str | None
