@@ -5,12 +5,15 @@ container (store/tx.connection). Tests of use cases build tests/unit/fakes.py's 
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .domain.market import Goods
 from .domain.methodology import Rule
-from .domain.trees import Tree, tree_from_catalog
 from .services import catalog, goods
 from .store.dynamo_uow import DynamoPostingUnitOfWork
-from .store.uow_trees import DynamoTreesUnitOfWork
+
+if TYPE_CHECKING:
+    from .domain.trees import Tree
 
 
 class ServedCatalog:
@@ -26,10 +29,14 @@ class ServedCatalog:
 
     @staticmethod
     def tree(tree_id: object) -> Tree:
+        from .domain.trees import tree_from_catalog  # here: a check-in's cold start does not load it
+
         return tree_from_catalog(catalog.tree(tree_id))
 
     @staticmethod
     def trees() -> list[Tree]:
+        from .domain.trees import tree_from_catalog
+
         return [tree_from_catalog(data) for data in catalog.trees().values()]
 
 
@@ -37,6 +44,9 @@ def posting_uow() -> DynamoPostingUnitOfWork:
     return DynamoPostingUnitOfWork(ServedCatalog())
 
 
-def trees_uow() -> DynamoTreesUnitOfWork:
-    """Adopting and accruing (services/trees.py, services/accrual.py): the adoptions and the trees' stock too."""
+def trees_uow() -> DynamoPostingUnitOfWork:
+    """Adopting and accruing (services/trees.py, services/accrual.py): the adoptions and the trees' stock too
+    (store/uow_trees.py, imported here: a check-in's cold start does not load it)."""
+    from .store.uow_trees import DynamoTreesUnitOfWork
+
     return DynamoTreesUnitOfWork(ServedCatalog())

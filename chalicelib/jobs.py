@@ -12,7 +12,6 @@ from datetime import datetime
 
 from . import scheduling
 from .domain import clock, ranking, shards
-from .domain.commands_trees import AccrueShard
 from .lazy import lazy
 from .scheduling import RunSlice, Slice, SliceResult
 
@@ -82,6 +81,8 @@ def on_worker(event: dict, remaining_ms: Callable[[], int], function_name: str) 
 # Tree accrual (services/accrual.py): at 00:00 Asia/Shanghai (16:00 UTC) credit the day that begins, and
 # any day a missed run left, to every adoption still in its year; idempotent per adoption and day.
 def _accrue_trees_slice(piece: Slice, out_of_time: Callable[[], bool]) -> SliceResult:
+    from .domain.commands_trees import AccrueShard  # here: the app's import does not load the saplings'
+
     command = AccrueShard(piece.shard, clock.business_day(piece.at), piece.cursor)
     result = accrual.accrue_slice(command, bootstrap.trees_uow, out_of_time)
     return SliceResult(result.as_dict(), result.cursor)

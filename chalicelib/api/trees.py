@@ -1,14 +1,13 @@
 """Trees to adopt, adopting one, and the caller's adoptions with their certificates."""
-from ..domain.commands_trees import AdoptTree
 from ..domain.ids import parse_request_id
 from ..errors import NotFoundError
 from ..lazy import lazy
-from . import shapes_trees
 from .fields import REQUEST_ID
 from .path_ids import path_id
 from .web import Routes, respond
 
 bootstrap = lazy("chalicelib.bootstrap")
+shapes_trees = lazy("chalicelib.api.shapes_trees")
 ledger = lazy("chalicelib.services.ledger")
 trees = lazy("chalicelib.services.trees")
 
@@ -30,7 +29,9 @@ def adopt_tree(tree_id):
     return respond(201, shapes_trees.adoption_result_json(result))
 
 
-def adopt_command(user_id: str, tree_id: str, body: dict) -> AdoptTree:
+def adopt_command(user_id: str, tree_id: str, body: dict):
+    from ..domain.commands_trees import AdoptTree  # here: importing the app stays as cheap as before
+
     return AdoptTree(user_id, parse_request_id(body.get("request_id")), tree_id)
 
 

@@ -4,14 +4,13 @@ Pure arithmetic over milligrams; GET /v1/me/summary shows it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 TREE_DAY_G = 49.3  # an 18 kg-a-year tree for one day (api.md definitions)
 CAR_KM_G = 200.0  # a petrol car at 0.2 kg/km
 
 
-@dataclass(frozen=True)
-class Equivalents:
+class Equivalents(NamedTuple):
     tree_days: float
     car_km: float
 

@@ -94,5 +94,5 @@ def summary(caller: Caller, period: str | None) -> dict:
             for code, v in sorted(by_behavior.items(), key=lambda kv: -kv[1][1])],
         "by_month": [{"month": month, "carbon_g": carbon_g(v[1]), "points": v[2]}
                      for month, v in sorted(by_month.items())],
-        "equivalents": vars(equivalents(total_mg)),
+        "equivalents": equivalents(total_mg)._asdict(),
     }

@@ -16,8 +16,6 @@ from ..domain import clock
 from ..domain.market import Redemption
 from ..domain.posting import LedgerLine
 from ..domain.results import CheckinResult, RedemptionResult, Verification
-from ..domain.results_trees import AdoptionResult
-from . import results_trees
 
 # Left out of a record: the plain address (never stored), and what the record's key already says.
 _NOT_KEPT = ("address", "user_id", "request_id")
@@ -43,7 +41,9 @@ def encode(result: Any) -> dict[str, Any]:
         kept = {name: value for name, value in vars(result.redemption).items() if name not in _NOT_KEPT}
         data = {"redemption": _compact(kept), "points": result.points, "entry": _compact(vars(result.entry))}
         return {"status": None, "body": _dump(data), "format": "redemption/1"}
-    if isinstance(result, AdoptionResult):
+    from . import results_trees  # here: the check-in path never loads the saplings' modules (cold start)
+
+    if isinstance(result, results_trees.AdoptionResult):
         return results_trees.encode(result)
     raise TypeError(f"no record format for {type(result).__name__}")
 
@@ -59,7 +59,9 @@ def decode(record_format: str | None, status: int | None, body: str, route: str,
     if record_format == "redemption/1":
         redemption = Redemption(**data["redemption"], user_id=scope, request_id=request_id)
         return RedemptionResult(redemption, data["points"], LedgerLine(**data["entry"]))
-    if record_format == results_trees.FORMAT:
+    if record_format == "adoption/1":
+        from . import results_trees
+
         return results_trees.decode(data, scope, request_id)
     if record_format is not None:
         raise ValueError(f"unknown idempotency record format {record_format!r}")
@@ -106,9 +108,11 @@ def _redemption_from_body(body: dict, scope: str, request_id: str | None) -> Red
     return RedemptionResult(redemption, body["points"], _entry_from_body(body["entry"]))
 
 
-def _adoption_from_body(body: dict, scope: str, request_id: str | None) -> AdoptionResult:
+def _adoption_from_body(body: dict, scope: str, request_id: str | None) -> Any:
+    from . import results_trees
+
     return results_trees.from_body(body, scope, request_id, _entry_from_body(body["entry"]))
 
 
 LEGACY = {"POST /v1/checkins": _checkin_from_body, "POST /v1/market/goods/{id}/redeem": _redemption_from_body,
-          results_trees.ROUTE: _adoption_from_body}
+          "POST /v1/trees/{id}/adopt": _adoption_from_body}
