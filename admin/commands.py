@@ -85,13 +85,15 @@ def _run_jobs(args, out: Output):
 
 
 def _accrue_trees(args, out: Output):
+    from chalicelib import bootstrap
     from chalicelib.services import accrual
 
     today = clock.business_day(clock.now())
     day = args.date or today
     if day > today:
         raise CommandError(f"{day} has not begun in Asia/Shanghai (today is {today}): nothing to credit yet")
-    result = accrual.accrue(day, dry_run=args.dry_run)
+    counts = accrual.accrue(day, bootstrap.trees_uow, dry_run=args.dry_run)
+    result = {"through": day.isoformat(), "dry_run": args.dry_run, **counts.as_dict()}
     if not args.dry_run:
         audit("accrue-trees", {"date": day.isoformat()}, outcome=result)
     out.result(result, f"through {day}: {result['credited_days']} tree-days, {result['credited_mg'] / 1000:.3f} g "

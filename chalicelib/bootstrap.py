@@ -13,6 +13,7 @@ from .services import catalog, goods
 from .store.dynamo_uow import DynamoPostingUnitOfWork
 
 if TYPE_CHECKING:
+    from .domain.trees import Tree
     from .store.collection_uow import DynamoCollectionUnitOfWork
     from .store.dynamo_uow_partners import DynamoPartnerUnitOfWork
     from .store.repositories_market import SoldRedemptions
@@ -29,6 +30,18 @@ class ServedCatalog:
     @staticmethod
     def goods_on_sale(goods_id: str) -> Goods:
         return goods.on_sale(goods_id)
+
+    @staticmethod
+    def tree(tree_id: object) -> Tree:
+        from .domain.trees import tree_from_catalog  # here: a check-in's cold start does not load it
+
+        return tree_from_catalog(catalog.tree(tree_id))
+
+    @staticmethod
+    def trees() -> list[Tree]:
+        from .domain.trees import tree_from_catalog
+
+        return [tree_from_catalog(data) for data in catalog.trees().values()]
 
 
 def posting_uow() -> DynamoPostingUnitOfWork:
@@ -71,3 +84,11 @@ def scans() -> Scans:
     from .store.scans import Scans
 
     return Scans()
+
+
+def trees_uow() -> DynamoPostingUnitOfWork:
+    """Adopting and accruing (services/trees.py, services/accrual.py): the adoptions and the trees' stock too
+    (store/uow_trees.py, imported here: a check-in's cold start does not load it)."""
+    from .store.uow_trees import DynamoTreesUnitOfWork
+
+    return DynamoTreesUnitOfWork(ServedCatalog())

@@ -18,6 +18,7 @@ from .scheduling import RunSlice, Slice, SliceResult
 # Each job's service is imported when the job runs (chalicelib/lazy.py): the API's cold start (app.py
 # registers every job) does without them, and a job's own function loads only its own.
 accrual = lazy("chalicelib.services.accrual")
+bootstrap = lazy("chalicelib.bootstrap")
 boards = lazy("chalicelib.services.boards")
 consent = lazy("chalicelib.services.consent")
 erasure = lazy("chalicelib.services.erasure")
@@ -80,8 +81,11 @@ def on_worker(event: dict, remaining_ms: Callable[[], int], function_name: str) 
 # Tree accrual (services/accrual.py): at 00:00 Asia/Shanghai (16:00 UTC) credit the day that begins, and
 # any day a missed run left, to every adoption still in its year; idempotent per adoption and day.
 def _accrue_trees_slice(piece: Slice, out_of_time: Callable[[], bool]) -> SliceResult:
-    counts, cursor = accrual.accrue_slice(piece.shard, clock.business_day(piece.at), piece.cursor, out_of_time)
-    return SliceResult(counts, cursor)
+    from .domain.commands_trees import AccrueShard  # here: the app's import does not load the saplings'
+
+    command = AccrueShard(piece.shard, clock.business_day(piece.at), piece.cursor)
+    result = accrual.accrue_slice(command, bootstrap.trees_uow, out_of_time)
+    return SliceResult(result.as_dict(), result.cursor)
 
 
 JOBS.append(sharded_job("accrue-trees", every_seconds=600, schedule="cron(0 16 * * ? *)", shards=shards.ADOPTIONS,

@@ -1,10 +1,14 @@
 """Trees to adopt, adopting one, and the caller's adoptions with their certificates."""
+from ..domain.ids import parse_request_id
 from ..errors import NotFoundError
 from ..lazy import lazy
 from .fields import REQUEST_ID
 from .path_ids import path_id
 from .web import Routes, respond
 
+bootstrap = lazy("chalicelib.bootstrap")
+shapes_trees = lazy("chalicelib.api.shapes_trees")
+ledger = lazy("chalicelib.services.ledger")
 trees = lazy("chalicelib.services.trees")
 
 routes = Routes(__name__)
@@ -12,18 +16,29 @@ routes = Routes(__name__)
 
 @routes.route("/v1/trees", methods=["GET"])
 def list_trees():
-    return respond(200, trees.offers())
+    uow = bootstrap.trees_uow()
+    offers = trees.offers(uow.catalog, uow.tree_stock)
+    return respond(200, {"items": [shapes_trees.offer_json(offer) for offer in offers], "next_cursor": None})
 
 
 @routes.route("/v1/trees/{tree_id}/adopt", methods=["POST"])
 def adopt_tree(tree_id):
-    caller = routes.caller()
-    tree_id = path_id(tree_id, NotFoundError("没有这种树苗"))
-    status, body = trees.adopt(caller, tree_id, routes.body(REQUEST_ID))
-    return respond(status, body)
+    command = adopt_command(routes.caller().user_id, path_id(tree_id, NotFoundError("没有这种树苗")),
+                            routes.body(REQUEST_ID))
+    result = trees.adopt_tree(command, bootstrap.trees_uow())
+    return respond(201, shapes_trees.adoption_result_json(result))
+
+
+def adopt_command(user_id: str, tree_id: str, body: dict):
+    from ..domain.commands_trees import AdoptTree  # here: importing the app stays as cheap as before
+
+    return AdoptTree(user_id, parse_request_id(body.get("request_id")), tree_id)
 
 
 @routes.route("/v1/me/trees", methods=["GET"])
 def my_trees():
-    caller = routes.caller()
-    return respond(200, trees.mine(caller, routes.query()))
+    caller, query = routes.caller(), routes.query()
+    page = trees.my_adoptions(caller.user_id, ledger.parse_limit(query.get("limit")), query.get("cursor"),
+                              bootstrap.trees_uow().adoptions)
+    return respond(200, {"items": [shapes_trees.adoption_json(a) for a in page.items],
+                         "next_cursor": page.next_cursor})

@@ -10,6 +10,13 @@ Work is split by shard (store/trees.py): a slice reads one page of one shard's a
 the sparse `accruing` index, reads them consistently in one BatchGetItem, and credits each user's due
 days in one posting (one account read, one transaction), users in parallel. A user's adoptions all
 live in one shard, so no two workers ever race on one account.
+
+    job (jobs.py) / console (admin/commands.py) -> accrue_slice(AccrueShard, new_uow) -> accrue_user
+    -> domain/adoptions.py + domain/accrual.py -> one posting per user (store/uow_trees.py), each adoption
+    advanced under `AdoptionAdvanced` (conditioned on the `accrued_through` read)
+
+`new_uow` makes a unit of work (bootstrap.trees_uow; tests/unit/fakes_trees.py in unit tests): one per
+user, since users are credited in parallel threads and a unit of work holds one posting.
 """
 from __future__ import annotations
 
@@ -18,136 +25,118 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
-from decimal import Decimal
+from typing import Any
 
-from botocore.exceptions import BotoCoreError
-from pynamodb.exceptions import PynamoDBException
-
+from ..domain import adoptions as rules
 from ..domain import clock
-from ..domain.accrual import YEAR_DAYS, AccrualDay, due_days, total_after
-from ..domain.methodology import Rule
+from ..domain.accrual import YEAR_DAYS, AccrualDay
+from ..domain.adoptions import BEHAVIOR, Adoption
+from ..domain.commands_trees import AccrueShard
+from ..domain.guards import GuardFailed
+from ..domain.guards_trees import AdoptionAdvanced
+from ..domain.posting import Posting
+from ..domain.results_trees import AccrualCounts
+from ..domain.shards import ADOPTIONS as SHARDS
 from ..errors import AccountDeletedError, AccountFrozenError, AppError, NotFoundError
-from ..store.models import Account
-from ..store.trees import SHARDS, Adoption
-from ..store.tx import connection
-from .posting import Plan, Posting, post
 
 log = logging.getLogger("greensprout.accrual")
-BEHAVIOR = "tree_uptake"  # the summaries' behaviour code of tree accrual ("认养树木固碳")
 PAGE_SIZE = 100
 ACTIONS_BUDGET = 80  # entries + adoption updates per transaction; with the account and month summaries < 100
 STALE_LIMIT = 3
 WORKERS = 8
 
 Work = list[tuple[Adoption, list[AccrualDay]]]
+NewUnitOfWork = Callable[[], Any]  # () -> a trees unit of work: bootstrap.trees_uow
 
 
 class StaleAdoptionError(AppError):
-    """An adoption moved on since it was read (another run credited it): read it again."""
+    """An adoption kept moving on since it was read (other runs credited it): the next run catches up."""
 
 
-def accrue(through: date, dry_run: bool = False, shards: range = range(SHARDS)) -> dict:
-    """Credits every adoption through `through`, every shard to the end (the console and run-jobs)."""
-    totals: Counter = Counter()
+def accrue(through: date, new_uow: NewUnitOfWork, dry_run: bool = False,
+           shards: range = range(SHARDS)) -> AccrualCounts:
+    """Credits every adoption through `through`, every shard to the end (the console)."""
+    totals = AccrualCounts()
     for shard in shards:
         cursor: dict | None = None
         while True:
-            counts, cursor = accrue_slice(shard, through, cursor, out_of_time=lambda: False, dry_run=dry_run)
-            totals.update(counts)
-            if cursor is None:
+            result = accrue_slice(AccrueShard(shard, through, cursor, dry_run), new_uow, out_of_time=lambda: False)
+            totals.counts.update(result.counts)
+            if (cursor := result.cursor) is None:
                 break
-    return {"through": through.isoformat(), "dry_run": dry_run, **_as_counts(totals)}
+    return totals
 
 
-def accrue_slice(shard: int, through: date, cursor: dict | None, out_of_time: Callable[[], bool],
-                 dry_run: bool = False) -> tuple[dict, dict | None]:
+def accrue_slice(command: AccrueShard, new_uow: NewUnitOfWork, out_of_time: Callable[[], bool]) -> AccrualCounts:
     """Pages through one shard until it ends (cursor None) or `out_of_time()` (the cursor to resume at)."""
+    adoptions = new_uow().adoptions
     totals: Counter = Counter()
+    cursor = command.cursor
     while True:
-        page = Adoption.accruing.query(shard, Adoption.adopted_day < through.isoformat(), limit=PAGE_SIZE,
-                                       last_evaluated_key=cursor)
-        adoption_ids = [item.adoption_id for item in page]
-        cursor = page.last_evaluated_key
+        adoption_ids, cursor = adoptions.accruing(command.shard, command.through.isoformat(), PAGE_SIZE, cursor)
         if adoption_ids:
-            totals.update(_accrue_page(adoption_ids, through, dry_run))
+            totals.update(_accrue_page(adoption_ids, command.through, command.dry_run, new_uow))
         if not cursor:
-            return _as_counts(totals), None
+            return AccrualCounts(totals, None)
         if out_of_time():
-            return _as_counts(totals), cursor
+            return AccrualCounts(totals, cursor)
 
 
-def _accrue_page(adoption_ids: list[str], through: date, dry_run: bool) -> Counter:
+def _accrue_page(adoption_ids: list[str], through: date, dry_run: bool, new_uow: NewUnitOfWork) -> Counter:
+    adoptions = new_uow().adoptions
     by_user: dict[str, list[Adoption]] = defaultdict(list)
-    for adoption in Adoption.batch_get(adoption_ids, consistent_read=True):
+    for adoption in adoptions.get_many(adoption_ids):
         by_user[adoption.user_id].append(adoption)
     groups = sorted(by_user.items())
     totals: Counter = Counter()
     if len(groups) == 1 or WORKERS == 1:
-        results = [_accrue_user_safely(user_id, adoptions, through, dry_run) for user_id, adoptions in groups]
+        results = [_accrue_user_safely(user_id, mine, through, new_uow(), dry_run) for user_id, mine in groups]
     else:
-        _warm_clients()
+        adoptions.warm()
         with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-            results = list(pool.map(lambda group: _accrue_user_safely(*group, through, dry_run), groups))
+            results = list(pool.map(lambda group: _accrue_user_safely(*group, through, new_uow(), dry_run), groups))
     for counts in results:
         totals.update(counts)
     return totals
 
 
-def _warm_clients() -> None:
-    """PynamoDB builds its botocore clients lazily without a lock: build them before threads use them."""
-    _ = Account._get_connection().connection.client, connection().client
-
-
-def _accrue_user_safely(user_id: str, adoptions: list[Adoption], through: date, dry_run: bool) -> Counter:
+def _accrue_user_safely(user_id: str, adoptions: list[Adoption], through: date, uow: Any, dry_run: bool) -> Counter:
     try:
-        return accrue_user(user_id, adoptions, through, dry_run)
-    except (AppError, PynamoDBException, BotoCoreError) as exc:
+        return accrue_user(user_id, adoptions, through, uow, dry_run)
+    except AppError as exc:
         log.warning("accrual of %s through %s failed (%s); the next run catches up", user_id, through, exc)
         return Counter(adoptions=len(adoptions), failed=len(adoptions))
 
 
-def accrue_user(user_id: str, adoptions: list[Adoption], through: date, dry_run: bool = False) -> Counter:
+def accrue_user(user_id: str, adoptions: list[Adoption], through: date, uow: Any, dry_run: bool = False) -> Counter:
     """Credits one user's adoptions through `through`: one posting per ACTIONS_BUDGET of work."""
     counts: Counter = Counter(adoptions=len(adoptions))
     if dry_run:
         for adoption in adoptions:
-            days = _due(adoption, through, limit=None)
+            days = rules.due(adoption, through)
             counts.update(credited_days=len(days), credited_mg=sum(d.carbon_mg for d in days),
                           completed=int(bool(days) and days[-1].n == YEAR_DAYS))
         return counts
     stale = 0
     while work := _next_work(adoptions, through):
         try:
-            post(user_id, _accrual_plan(work))
-        except StaleAdoptionError:
+            advanced = _credit(user_id, work, uow)
+        except GuardFailed:  # an adoption moved on since it was read: read them again
             stale += 1
             if stale > STALE_LIMIT:
-                raise
-            adoptions = list(Adoption.batch_get([a.adoption_id for a in adoptions], consistent_read=True))
+                raise StaleAdoptionError() from None
+            adoptions = uow.adoptions.get_many([a.adoption_id for a in adoptions])
             continue
         except AccountFrozenError:
             return counts + Counter(frozen=len(adoptions))  # credited once unfrozen: nothing is lost
         except (NotFoundError, AccountDeletedError):
-            _retire(adoptions)
+            uow.adoptions.retire([a.adoption_id for a in adoptions])
             return counts + Counter(no_account=len(adoptions))
-        for adoption, days in work:
-            adoption.accrued_through = days[-1].day.isoformat()
-            adoption.accrued_mg = total_after(int(adoption.annual_uptake_mg), days[-1].n)
+        adoptions = [advanced.get(adoption.adoption_id, adoption) for adoption in adoptions]
+        for _adoption, days in work:
             counts.update(credited_days=len(days), credited_mg=sum(d.carbon_mg for d in days),
                           completed=int(days[-1].n == YEAR_DAYS))
     return counts
-
-
-def _retire(adoptions: list[Adoption]) -> None:
-    """An erased account accrues nothing more: its adoptions leave the accruing index for good."""
-    for adoption in adoptions:
-        Adoption(adoption.adoption_id).update(actions=[Adoption.accrual_shard.remove()],
-                                              condition=Adoption.adoption_id.exists())
-
-
-def _due(adoption: Adoption, through: date, limit: int | None) -> list[AccrualDay]:
-    return due_days(date.fromisoformat(adoption.adopted_day), date.fromisoformat(adoption.accrued_through),
-                    through, int(adoption.annual_uptake_mg), limit=limit)
 
 
 def _next_work(adoptions: list[Adoption], through: date) -> Work:
@@ -157,53 +146,28 @@ def _next_work(adoptions: list[Adoption], through: date) -> Work:
     for adoption in adoptions:
         if room < 2:
             break
-        days = _due(adoption, through, limit=room - 1)
+        days = rules.due(adoption, through, limit=room - 1)
         if days:
             work.append((adoption, days))
             room -= len(days) + 1
     return work
 
 
-def _accrual_plan(work: Work) -> Callable[[Account], Plan]:
-    def plan(account: Account) -> Plan:
-        if account.frozen:
-            raise AccountFrozenError()
-        postings = [
-            Posting("accrual", 0, day.carbon_mg, "tree", behavior=BEHAVIOR, rule=_rule(adoption),
-                    ref=adoption.adoption_id, day=day.day,
-                    inputs={"annual_uptake_mg": int(adoption.annual_uptake_mg), "day_n": day.n,
-                            "tree_id": adoption.tree_id})
-            for adoption, days in work for day in days if day.carbon_mg > 0]
-        return Plan(postings, respond=lambda entries, after: (200, {"entries": len(entries)}), extra=_advance(work),
-                    refusals={f"adoption:{a.adoption_id}": StaleAdoptionError() for a, _ in work})
-
-    return plan
-
-
-def _advance(work: Work) -> Callable:
-    """The adoptions' new state, each conditioned on the state the days were planned from."""
-    def extra(tx) -> None:
-        at = clock.iso(clock.now())
-        for adoption, days in work:
-            last = days[-1]
-            actions = [Adoption.accrued_through.set(last.day.isoformat()), Adoption.updated_at.set(at),
-                       Adoption.accrued_mg.set(total_after(int(adoption.annual_uptake_mg), last.n))]
-            if last.n == YEAR_DAYS:
-                actions.append(Adoption.accrual_shard.remove())  # leaves the sparse `accruing` index
-            tx.update(f"adoption:{adoption.adoption_id}", Adoption(adoption.adoption_id), actions,
-                      condition=Adoption.accrued_through == adoption.accrued_through)
-
-    return extra
-
-
-def _rule(adoption: Adoption) -> Rule:
-    """The adoption's methodology as a rule: A mg per 365 days, no points (entries name its id and version)."""
-    return Rule(code=BEHAVIOR, name="认养树木固碳", category="tree", unit="day",
-                carbon_mg=int(adoption.annual_uptake_mg), carbon_per=Decimal(YEAR_DAYS), points=0,
-                points_per=Decimal(1), channels=(), methodology_id=adoption.methodology_id,
-                version=adoption.methodology_version, source="")
-
-
-def _as_counts(totals: Counter) -> dict:
-    keys = ("adoptions", "credited_days", "credited_mg", "completed", "frozen", "no_account", "failed")
-    return {key: int(totals.get(key, 0)) for key in keys}
+def _credit(user_id: str, work: Work, uow: Any) -> dict[str, Adoption]:
+    """One posting: an `accrual` entry per day with carbon, and each adoption advanced past its days."""
+    with uow.posting(user_id) as posting:
+        for account in posting.attempts():
+            if account.frozen:
+                raise AccountFrozenError()
+            posting.stage([
+                Posting("accrual", 0, day.carbon_mg, "tree", behavior=BEHAVIOR, rule=rules.accrual_rule(adoption),
+                        ref=adoption.adoption_id, day=day.day,
+                        inputs={"annual_uptake_mg": int(adoption.annual_uptake_mg), "day_n": day.n,
+                                "tree_id": adoption.tree_id})
+                for adoption, days in work for day in days if day.carbon_mg > 0])
+            at = clock.iso(clock.now())
+            advanced = {adoption.adoption_id: rules.after(adoption, days, at) for adoption, days in work}
+            for adoption, _days in work:
+                posting.guard(AdoptionAdvanced(adoption, advanced[adoption.adoption_id]))
+            posting.commit(advanced)
+    return posting.result

@@ -15,6 +15,7 @@ partner's reference, never in the clear (it is never stored).
 from __future__ import annotations
 
 from ..api.shapes import redemption_json  # transitional, like posting.entry_json: the export moves to api/ whole
+from ..api.shapes_trees import adoption_json
 from ..domain import clock
 from ..store.market import Redemption
 from ..store.models import BehaviorMonth, Identity, LedgerEntry
@@ -22,7 +23,6 @@ from ..store.trees import Adoption
 from . import catalog, goods, partners, profile
 from .posting import carbon_g, entry_json
 from .tokens import Caller
-from .trees import adoption_json
 
 FORMAT = "greensprout-export/1"
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..domain import clock, numbers
+from ..domain.equivalents import equivalents
 from ..errors import ValidationError
 from ..store import cursor as cursors
 from ..store.models import BehaviorMonth, LedgerEntry
@@ -11,8 +12,6 @@ from .tokens import Caller
 
 KINDS = ("earn", "spend", "refund", "adjust", "accrual", "expire")
 PERIODS = ("month", "year", "all")
-TREE_DAY_G = 49.3  # an 18 kg-a-year tree for one day (api.md definitions)
-CAR_KM_G = 200.0  # a petrol car at 0.2 kg/km
 NAMES = {"tree_uptake": "认养树木固碳"}  # summary codes that are not catalog behaviours (services/accrual.py)
 
 
@@ -95,5 +94,5 @@ def summary(caller: Caller, period: str | None) -> dict:
             for code, v in sorted(by_behavior.items(), key=lambda kv: -kv[1][1])],
         "by_month": [{"month": month, "carbon_g": carbon_g(v[1]), "points": v[2]}
                      for month, v in sorted(by_month.items())],
-        "equivalents": {"tree_days": round(total_g / TREE_DAY_G, 1), "car_km": round(total_g / CAR_KM_G, 1)},
+        "equivalents": equivalents(total_mg)._asdict(),
     }

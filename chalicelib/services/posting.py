@@ -1,7 +1,7 @@
 """Transitional: `post`, the planner-callback form of the posting unit of work, for the services not yet
-migrated (trees, accrual, points expiry, the forfeit of an erased account ...). New code and migrated
-use cases use store/unit_of_work.py directly (services/checkins.py, collection.py, redeem.py, ingest.py, werun.py
-show how); this module goes away with its last caller.
+migrated (points expiry, the forfeit of an erased account ...). New code and migrated use cases use
+store/unit_of_work.py directly (services/checkins.py, collection.py, redeem.py, trees.py, accrual.py, ingest.py,
+werun.py show how); this module goes away with its last caller.
 
 `post` reads the account once (consistently), lets the planner decide its ledger entries from what it
 read, and writes the entries, the new balance, the day's counters and the idempotency record in one

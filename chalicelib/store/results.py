@@ -42,6 +42,10 @@ def encode(result: Any) -> dict[str, Any]:
         kept = {name: value for name, value in vars(result.redemption).items() if name not in _NOT_KEPT}
         data = {"redemption": _compact(kept), "points": result.points, "entry": _compact(vars(result.entry))}
         return {"status": None, "body": _dump(data), "format": "redemption/1"}
+    from . import results_trees  # here: the check-in path never loads the saplings' modules (cold start)
+
+    if isinstance(result, results_trees.AdoptionResult):
+        return results_trees.encode(result)
     if more := results_collection.encode(result, _compact) or results_market.encode(result, _compact):
         return {"status": None, "body": _dump(more[1]), "format": more[0]}
     raise TypeError(f"no record format for {type(result).__name__}")
@@ -58,6 +62,10 @@ def decode(record_format: str | None, status: int | None, body: str, route: str,
     if record_format == "redemption/1":
         redemption = Redemption(**data["redemption"], user_id=scope, request_id=request_id)
         return RedemptionResult(redemption, data["points"], LedgerLine(**data["entry"]))
+    if record_format == "adoption/1":
+        from . import results_trees
+
+        return results_trees.decode(data, scope, request_id)
     if record_format is not None and (more := results_collection.decode(record_format, data)
                                       or results_market.decode(record_format, data)) is not None:
         return more
@@ -106,7 +114,14 @@ def _redemption_from_body(body: dict, scope: str, request_id: str | None) -> Red
     return RedemptionResult(redemption, body["points"], _entry_from_body(body["entry"]))
 
 
-LEGACY = {"POST /v1/checkins": _checkin_from_body, "POST /v1/market/goods/{id}/redeem": _redemption_from_body}
+def _adoption_from_body(body: dict, scope: str, request_id: str | None) -> Any:
+    from . import results_trees
+
+    return results_trees.from_body(body, scope, request_id, _entry_from_body(body["entry"]))
+
+
+LEGACY = {"POST /v1/checkins": _checkin_from_body, "POST /v1/market/goods/{id}/redeem": _redemption_from_body,
+          "POST /v1/trees/{id}/adopt": _adoption_from_body}
 LEGACY.update({"POST /v1/operator/credit": lambda body, *_: results_collection.credit_from_body(body, _entry_from_body),
                "admin points adjust": lambda body, *_: results_collection.adjustment_from_body(body, _entry_from_body)})
 LEGACY["POST /v1/me/redemptions/{id}/cancel"] = lambda body, scope, _: results_market.cancel_from_body(

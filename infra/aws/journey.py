@@ -133,17 +133,18 @@ def _tree_accrual(user_id: str | None, schema, read_back) -> Measured:
     adoption-day; the shard's page read (one Query and one BatchGetItem per 100 adoptions) is left out."""
     measured = Measured(TREE_ACCRUAL, None, skipped="no adoption to accrue")
     try:
+        from chalicelib import bootstrap
         from chalicelib.domain import clock
         from chalicelib.services.accrual import accrue_user
         from chalicelib.store.trees import Adoption
     except ImportError:
         return measured
-    adoptions = [Adoption.get(a.adoption_id, consistent_read=True) for a in Adoption.by_user.query(user_id)] \
-        if user_id else []
+    uow = bootstrap.trees_uow()
+    adoptions = uow.adoptions.get_many([a.adoption_id for a in Adoption.by_user.query(user_id)]) if user_id else []
     if not adoptions:
         return measured
     with Recorder() as recorder:
-        counts = accrue_user(user_id, adoptions, clock.business_day(clock.now()) + timedelta(days=1))
+        counts = accrue_user(user_id, adoptions, clock.business_day(clock.now()) + timedelta(days=1), uow)
     calls = recorder.take()
     measured.calls, measured.cost = calls, cost(calls, schema, read_back)
     measured.written = set().union(*(written_partitions(c, schema) for c in calls)) if calls else set()

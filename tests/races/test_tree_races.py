@@ -16,14 +16,15 @@ from tests.support.reconcile import reconciled
 
 
 def adopt(user_id: str, tree_id: str, request_id: str) -> tuple[int, str]:
-    """One adoption through the service layer; (status, certificate number or error code)."""
+    """One adoption through the use case, as the route calls it; (status, certificate number or error code)."""
+    from chalicelib import bootstrap
+    from chalicelib.api.trees import adopt_command
     from chalicelib.errors import AppError
     from chalicelib.services import trees
-    from chalicelib.services.tokens import Caller
 
     try:
-        status, body = trees.adopt(Caller(user_id, ("user",)), tree_id, {"request_id": request_id})
-        return status, body["adoption"]["certificate_no"]
+        result = trees.adopt_tree(adopt_command(user_id, tree_id, {"request_id": request_id}), bootstrap.trees_uow())
+        return 201, result.adoption.adoption_id
     except AppError as error:
         return error.status, error.code
 

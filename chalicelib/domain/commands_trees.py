@@ -1,0 +1,25 @@
+"""The saplings' commands (domain/commands.py says what a command is)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from .commands import UserCommand
+
+
+@dataclass(frozen=True)
+class AdoptTree(UserCommand):
+    """POST /v1/trees/{id}/adopt."""
+
+    tree_id: str
+
+
+@dataclass(frozen=True)
+class AccrueShard:
+    """One slice of the daily accrual job: credit shard `shard`'s adoptions through `through`, from
+    `cursor` (None: the shard's start) until the shard ends or the slice runs out of time."""
+
+    shard: int
+    through: date
+    cursor: dict | None = None
+    dry_run: bool = False
