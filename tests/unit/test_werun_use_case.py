@@ -18,6 +18,7 @@ from chalicelib.domain import clock
 from chalicelib.domain.commands_partners import SyncWeRun
 from chalicelib.errors import AccountFrozenError, SessionExpiredError
 from chalicelib.services.werun import sync_steps
+from chalicelib.settings import get_settings
 from tests.unit.fakes_partners import FakePartnerAccount, InMemoryPartnerUnitOfWork
 
 APPID = "wx_unit_test"
@@ -29,6 +30,9 @@ def settings(monkeypatch):
     monkeypatch.setenv("WECHAT_APPID", APPID)
     monkeypatch.setenv("JWT_SECRET", "x" * 32)
     monkeypatch.delenv("SSM_PARAMETER_PATH", raising=False)
+    get_settings.cache_clear()  # read with this appid, not with whatever an earlier test of the run read
+    yield
+    get_settings.cache_clear()  # and read again, with the run's own environment, once monkeypatch restores it
 
 
 @pytest.fixture
