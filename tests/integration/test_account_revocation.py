@@ -19,22 +19,11 @@ from chalicelib.settings import get_settings
 from chalicelib.store.revocations import Revocation
 from tests.support.api import DynamoDBCalls, call, login, request_id
 from tests.support.clock import monotonic_at
-from tests.support.market import give_points, new_goods, new_merchant, redeem, staff_login, verify
+from tests.support.market import issued, new_merchant, staff_login, status_of, verify
 
 CONFIRM = {"confirm": "DELETE"}
 READS = ["/v1/me", "/v1/me/ledger", "/v1/me/summary", "/v1/me/redemptions", "/v1/me/trees", "/v1/partners",
          "/v1/leaderboards/users", "/v1/me/export", "/v1/me/member-code"]
-
-
-def issued(client, user, merchant_id: str) -> dict:
-    give_points(user, 30)
-    status, body = redeem(client, user, new_goods(merchant_id)["id"])
-    assert status == 201, body
-    return body["redemption"]
-
-
-def status_of(client, user, redemption: dict) -> str:
-    return call(client, "GET", f"/v1/me/redemptions/{redemption['id']}", token=user["token"])[1]["redemption"]["status"]
 
 
 def member_code(client, user) -> str:

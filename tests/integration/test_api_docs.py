@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import threading
 from html import unescape
 
 import pytest
@@ -17,23 +16,9 @@ import requests
 import yaml
 
 from infra.local import apidocs
-from infra.local.dynamodb_local import free_port
 
 BROWSER = shutil.which("chromium") or shutil.which("chromium-browser")
 METHODS = ("get", "put", "post", "delete", "patch")
-
-
-@pytest.fixture(scope="module")
-def base_url(app_module):
-    from infra.local.devserver import create_server
-
-    port = free_port()
-    server = create_server("127.0.0.1", port, "local")
-    thread = threading.Thread(target=server.server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    server.shutdown()
-    server.server.server_close()
 
 
 def spec() -> dict:

@@ -1,25 +1,10 @@
 """The local server answers like API Gateway configured by infra/aws: contract errors for unknown routes."""
 from __future__ import annotations
 
-import threading
-
 import pytest
 import requests
 
 from infra.local.dynamodb_local import free_port
-
-
-@pytest.fixture(scope="module")
-def base_url(app_module):
-    from infra.local.devserver import create_server
-
-    port = free_port()
-    server = create_server("127.0.0.1", port, "local")
-    thread = threading.Thread(target=server.server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    server.shutdown()
-    server.server.server_close()
 
 
 def test_health_over_real_http(base_url):

@@ -16,24 +16,13 @@ from chalicelib.services import catalog, tokens
 from chalicelib.settings import get_settings
 from tests.support.api import DynamoDBCalls, call, login, request_id
 from tests.support.clock import monotonic_at
-from tests.support.market import give_points, load_catalog, new_goods, new_merchant, redeem, staff_login, verify
+from tests.support.market import issued, load_catalog, new_merchant, staff_login, status_of, verify
 
 
 def staff_of(merchant_id: str, openids: list[str], collection_point: bool = False) -> None:
     """The operator's reload of the merchant with this staff list."""
     load_catalog({"merchants": [{"id": merchant_id, "name": "测试商户", "staff_openids": openids,
                                  "collection_point": collection_point}]})
-
-
-def issued(client, user, merchant_id: str) -> dict:
-    give_points(user, 30)
-    status, body = redeem(client, user, new_goods(merchant_id)["id"])
-    assert status == 201, body
-    return body["redemption"]
-
-
-def status_of(client, user, redemption: dict) -> str:
-    return call(client, "GET", f"/v1/me/redemptions/{redemption['id']}", token=user["token"])[1]["redemption"]["status"]
 
 
 def roles_of(client, person: dict) -> list[str]:

@@ -55,6 +55,18 @@ def staff_login(client, openid: str) -> dict:
     return staff
 
 
+def issued(client, user, merchant_id: str) -> dict:
+    """A fresh coupon of a new goods of `merchant_id`, redeemed by `user` (given the points for it)."""
+    give_points(user, 30)
+    status, body = redeem(client, user, new_goods(merchant_id)["id"])
+    assert status == 201, body
+    return body["redemption"]
+
+
+def status_of(client, user, redemption: dict) -> str:
+    return call(client, "GET", f"/v1/me/redemptions/{redemption['id']}", token=user["token"])[1]["redemption"]["status"]
+
+
 def balance(client, user: dict) -> int:
     return call(client, "GET", "/v1/me", token=user["token"])[1]["points"]
 
