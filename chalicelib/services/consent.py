@@ -31,6 +31,8 @@ ATTEMPTS = 3
 
 
 def bind(command: BindPartner, consents: Any, apis: Any = None) -> ConsentState:
+    """Binds the partner account of the phone WeChat verified; binding again answers the same. A partner
+    account another user holds is PARTNER_ACCOUNT_TAKEN; a deleted account binds nothing."""
     spec, apis = partner(command.partner_id), apis or PartnerApis()
     code = command.phone_code
     if not isinstance(code, str) or not 1 <= len(code) <= 128:

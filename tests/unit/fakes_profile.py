@@ -37,7 +37,7 @@ class FakeProfileAccount:
 class InMemoryProfiles:
     def __init__(self) -> None:
         self.items: dict[str, FakeProfileAccount] = {}
-        self.queued: dict[tuple[str, str], str] = {}  # (queue, user_id) -> queued_at
+        self.held: dict[tuple[str, str], str] = {}  # (queue, user_id) -> queued_at
         self.reads = self.updates = 0
 
     def add(self, account: FakeProfileAccount) -> FakeProfileAccount:
@@ -54,7 +54,7 @@ class InMemoryProfiles:
         return replace(found)
 
     def hold(self, queue: str, user_id: str, at: str) -> None:
-        self.queued[(queue, user_id)] = at
+        self.held[(queue, user_id)] = at
 
     def update(self, user_id: str, change: ProfileChange, at: str) -> FakeProfileAccount:
         found = self.items.get(user_id)
@@ -72,3 +72,32 @@ class InMemoryProfiles:
         self.items[user_id] = after
         self.updates += 1
         return replace(after)
+
+
+class InMemoryNicknameReviews(InMemoryProfiles):
+    """The moderation queues as store/repositories_profile.NicknameReviews keeps them: a settlement is
+    written only while the pending nickname is still the one judged."""
+
+    def queued(self, queue: str, limit: int | None = None) -> list[tuple[str, str]]:
+        found = [(user, at) for (q, user), at in sorted(self.held.items()) if q == queue]
+        return found[:limit] if limit else found
+
+    def account(self, user_id: str) -> FakeProfileAccount | None:
+        found = self.items.get(user_id)
+        return replace(found) if found else None
+
+    def settle(self, user_id: str, pending: str, verdict: str, at: str) -> bool:
+        found = self.items.get(user_id)
+        if found is None or found.nickname_pending != pending:
+            return False
+        if verdict == "approve":
+            found.nickname, found.nickname_pending, found.nickname_check = pending, None, None
+        elif verdict == "reject":
+            found.nickname_pending, found.nickname_check = None, "rejected"
+        else:
+            found.nickname_check = "review"
+        found.updated_at = at
+        return True
+
+    def drop(self, queue: str, user_id: str) -> None:
+        self.held.pop((queue, user_id), None)

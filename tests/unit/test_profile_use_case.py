@@ -64,7 +64,7 @@ def test_an_avatar_of_null_removes_it(profiles):
 def test_a_bad_change_is_refused_before_anything_is_read_or_written(profiles, command):
     with pytest.raises(ValidationError):
         update(CALLER, command, profiles)
-    assert (profiles.reads, profiles.updates, profiles.queued) == (0, 0, {})
+    assert (profiles.reads, profiles.updates, profiles.held) == (0, 0, {})
 
 
 def test_a_nickname_wechat_could_not_check_is_held_back_in_the_unchecked_queue(profiles):
@@ -72,18 +72,18 @@ def test_a_nickname_wechat_could_not_check_is_held_back_in_the_unchecked_queue(p
 
     stored = profiles.items["u-0001"]
     assert (stored.nickname, stored.nickname_pending, stored.nickname_check) == ("绿芽用户0001", "小绿", "unchecked")
-    assert list(profiles.queued) == [("unchecked", "u-0001")]
+    assert list(profiles.held) == [("unchecked", "u-0001")]
     assert (profile.nickname, profile.nickname_status) == ("小绿", "pending")
 
 
 def test_the_unchanged_nickname_drops_a_pending_one_without_asking_again(profiles):
     update(CALLER, UpdateProfile(nickname="小绿", nickname_given=True), profiles)
-    profiles.queued.clear()
+    profiles.held.clear()
 
     profile = update(CALLER, UpdateProfile(nickname="绿芽用户0001", nickname_given=True), profiles)
 
     assert (profile.nickname, profile.nickname_status) == ("绿芽用户0001", "ok")
-    assert profiles.items["u-0001"].nickname_pending is None and profiles.queued == {}
+    assert profiles.items["u-0001"].nickname_pending is None and profiles.held == {}
 
 
 def test_a_deleted_account_changes_nothing(profiles):
