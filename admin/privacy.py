@@ -88,7 +88,7 @@ def minor(args, out) -> int:
     results = []
     for user_id in user_ids:
         try:
-            results.append(public_names.set_minor(user_id, args.org, minor=not args.off))
+            results.append(_marking_json(public_names.set_minor(user_id, args.org, minor=not args.off)))
         except AppError as exc:
             raise CommandError(f"{user_id}: {exc.code}: {exc.message} {exc.details or ''}") from exc
     audit("user minor", {"users": user_ids, "org": args.org, "minor": not args.off}, args.reason,
@@ -96,6 +96,12 @@ def minor(args, out) -> int:
     out.result(results, "\n".join(f"{r['id']}: {'minor' if r['minor'] else 'not a minor'}"
                                    + ("" if r["changed"] else " (unchanged)") for r in results))
     return 0
+
+
+def _marking_json(marking) -> dict:
+    shown = {"id": marking.user_id, "org": marking.org, "minor": marking.minor, "minor_orgs": marking.minor_orgs,
+             "changed": marking.changed}
+    return shown if marking.boards_marked is None else {**shown, "boards_marked": marking.boards_marked}
 
 
 def expire_points(args, out) -> int:
@@ -129,9 +135,11 @@ def expire_points(args, out) -> int:
 
 
 def nickname_list(args, out) -> int:
+    from dataclasses import asdict
+
     from chalicelib.services import nicknames
 
-    rows = nicknames.waiting_list(args.queue)
+    rows = [asdict(pending) for pending in nicknames.waiting_list(args.queue)]
     out.result(rows, "\n".join(f"{r['user_id']}  {r['nickname']}  (now: {r['current']}, since {r['queued_at']})"
                                for r in rows) or f"no nickname waits in {args.queue}")
     return 0
@@ -149,9 +157,10 @@ def nickname_decide(args, out, approve: bool) -> int:
         out.result({"id": user_id, "approve": approve, "dry_run": True}, f"{user_id}: dry run, nothing changed")
         return 0
     try:
-        result = nicknames.decide(user_id, approve)
+        decided = nicknames.decide(user_id, approve)
     except AppError as exc:
         raise CommandError(f"{exc.code}: {exc.message}") from exc
+    result = {"id": decided.user_id, "nickname": decided.nickname, "approved": decided.approved}
     audit(f"nickname {'approve' if approve else 'reject'}", {"user": user_id}, args.reason, {"approved": approve})
     out.result(result, f"{user_id}: {'approved' if approve else 'rejected'}")
     return 0

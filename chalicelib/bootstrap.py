@@ -16,7 +16,9 @@ if TYPE_CHECKING:
     from .domain.trees import Tree
     from .store.collection_uow import DynamoCollectionUnitOfWork
     from .store.dynamo_uow_partners import DynamoPartnerUnitOfWork
+    from .store.repositories_consent import Bindings
     from .store.repositories_market import SoldRedemptions
+    from .store.repositories_profile import Profiles
     from .store.scans import Scans
 
 
@@ -78,6 +80,20 @@ def sold_redemptions() -> SoldRedemptions:
     from .store.repositories_market import SoldRedemptions
 
     return SoldRedemptions()
+
+
+def profiles() -> Profiles:
+    """GET and PATCH /v1/me (services/profile.py): the account and the nickname moderation queue."""
+    from .store.repositories_profile import Profiles
+
+    return Profiles()
+
+
+def consents() -> Bindings:
+    """Binding, revoking and listing partners (services/consent.py, partners.py)."""
+    from .store.repositories_consent import Bindings
+
+    return Bindings()
 
 
 def scans() -> Scans:

@@ -1,8 +1,11 @@
 """The caller's own account: profile, ledger, summary."""
+from ..domain.profile import UpdateProfile
 from ..lazy import lazy
 from .fields import NULL, STRING, Field
+from .shapes_profile import profile_json
 from .web import Routes, respond
 
+bootstrap = lazy("chalicelib.bootstrap")
 ledger = lazy("chalicelib.services.ledger")
 profile = lazy("chalicelib.services.profile")
 
@@ -13,13 +16,15 @@ PROFILE = (Field("nickname", "昵称须为文字", required=False),
 
 @routes.route("/v1/me", methods=["GET"])
 def get_me():
-    return respond(200, profile.me(routes.caller()))
+    return respond(200, profile_json(profile.me(routes.caller(), bootstrap.profiles())))
 
 
 @routes.route("/v1/me", methods=["PATCH"])
 def patch_me():
     caller = routes.caller()
-    return respond(200, profile.update(caller, routes.body(*PROFILE)))
+    body = routes.body(*PROFILE)
+    command = UpdateProfile(body.get("nickname"), "nickname" in body, body.get("avatar_url"), "avatar_url" in body)
+    return respond(200, profile_json(profile.update(caller, command, bootstrap.profiles())))
 
 
 @routes.route("/v1/me/ledger", methods=["GET"])

@@ -1,7 +1,8 @@
 """Partners: consent (bind, revoke), pulls, and the partners' signed pushes."""
+from ..domain.consents import BindPartner
 from ..errors import UnknownPartnerError
 from ..lazy import lazy
-from . import shapes_partners
+from . import shapes_consent, shapes_partners
 from .fields import Field
 from .path_ids import path_id
 from .web import Routes, respond
@@ -19,18 +20,23 @@ CONSENT = (Field("phone_code", "phone_code 须为手机号按钮返回的 code",
 
 @routes.route("/v1/partners", methods=["GET"])
 def list_partners():
-    return respond(200, partners.list_partners(routes.caller().user_id))
+    listed = partners.list_partners(routes.caller().user_id, bootstrap.consents())
+    return respond(200, shapes_consent.partners_json(listed))
 
 
 @routes.route("/v1/partners/{partner_id}/consent", methods=["PUT"])
 def bind_partner(partner_id):
     caller = routes.caller()
-    return respond(200, consent.bind(caller, path_id(partner_id, UnknownPartnerError()), routes.body(*CONSENT)))
+    partner_id = path_id(partner_id, UnknownPartnerError())
+    command = BindPartner(caller.user_id, partner_id, routes.body(*CONSENT)["phone_code"])
+    return respond(200, shapes_consent.consent_state_json(consent.bind(command, bootstrap.consents())))
 
 
 @routes.route("/v1/partners/{partner_id}/consent", methods=["DELETE"])
 def revoke_partner(partner_id):
-    return respond(200, consent.revoke(routes.caller(), path_id(partner_id, UnknownPartnerError())))
+    caller = routes.caller()
+    state = consent.revoke(caller.user_id, path_id(partner_id, UnknownPartnerError()), bootstrap.consents())
+    return respond(200, shapes_consent.consent_state_json(state))
 
 
 @routes.route("/v1/partners/{partner_id}/sync", methods=["POST"])

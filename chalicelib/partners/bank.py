@@ -13,8 +13,8 @@ from urllib.parse import urlencode
 
 from ..errors import PartnerRejectedError, PartnerUnavailableError
 from ..settings import get_settings
-from . import partner_http
-from .partner_http import CURSOR_MAX, bounded, in_path, json_of, unexpected
+from . import partner_requests
+from .partner_requests import CURSOR_MAX, bounded, in_path, json_of, unexpected
 from .signing import sorted_query
 from .transit import Binding, Page
 
@@ -38,9 +38,9 @@ class BankClient:
         """POST /oauth/token (client credentials): (access_token, expires_in seconds)."""
         form = urlencode({"grant_type": "client_credentials", "client_id": self.client_id,
                           "client_secret": self.client_secret}).encode()
-        request = partner_http.outgoing("POST", self.base, "/oauth/token", body=form,
+        request = partner_requests.outgoing("POST", self.base, "/oauth/token", body=form,
                                         content_type="application/x-www-form-urlencoded")
-        response = partner_http.send(PARTNER, request, lambda _: {})
+        response = partner_requests.send(PARTNER, request, lambda _: {})
         data = json_of(response)
         if response.status_code != 200 or not isinstance(data.get("access_token"), str):
             raise unexpected(PARTNER, response)
@@ -78,11 +78,11 @@ class BankClient:
         if self.tokens is None:
             raise RuntimeError("BankClient needs a token source for API calls")
         raw = json.dumps(body, ensure_ascii=False).encode() if body is not None else b""
-        request = partner_http.outgoing(method, self.base, path, sorted_query(query), raw,
+        request = partner_requests.outgoing(method, self.base, path, sorted_query(query), raw,
                                         "application/json" if body is not None else None)
         token = self.tokens.get()
         for refreshed in (False, True):
-            response = partner_http.send(PARTNER, request, lambda _, t=token: {"Authorization": f"Bearer {t}"})
+            response = partner_requests.send(PARTNER, request, lambda _, t=token: {"Authorization": f"Bearer {t}"})
             if response.status_code != 401:
                 return response
             if refreshed:

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from ..errors import PartnerRejectedError, PartnerUnavailableError
 from ..settings import get_settings
-from . import partner_http
-from .partner_http import CURSOR_MAX, Outgoing, bounded, in_path, json_of, unexpected
+from . import partner_requests
+from .partner_requests import CURSOR_MAX, Outgoing, bounded, in_path, json_of, unexpected
 from .signing import sorted_query, transit_headers
 
 log = logging.getLogger(__name__)
@@ -72,9 +72,9 @@ class TransitClient:
 
     def _request(self, method: str, path: str, query: dict | None = None, body: dict | None = None):
         raw = json.dumps(body, ensure_ascii=False).encode() if body is not None else b""
-        request = partner_http.outgoing(method, self.base, path, sorted_query(query), raw,
+        request = partner_requests.outgoing(method, self.base, path, sorted_query(query), raw,
                                         "application/json" if body is not None else None)
-        response = partner_http.send(PARTNER, request, self._sign)
+        response = partner_requests.send(PARTNER, request, self._sign)
         if response.status_code == 401:  # our signature or clock is wrong: nothing a retry fixes
             log.error("transit refused our signature: %s", json_of(response).get("code"))
             raise PartnerUnavailableError(partner=PARTNER)

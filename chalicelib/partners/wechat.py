@@ -13,7 +13,7 @@ import requests
 
 from ..errors import InvalidCodeError, RateLimitedError, RiskyUserError, WeChatUnavailableError
 from ..settings import get_settings
-from .http import session
+from .http_session import session
 
 log = logging.getLogger(__name__)
 _BUSY = -1

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from ..errors import InvalidPhoneCodeError, NotMainlandPhoneError, OtherAppPhoneError, WeChatUnavailableError
 from ..settings import get_settings
-from .http import session
+from .http_session import session
 
 log = logging.getLogger(__name__)
 TOKEN_MARGIN_SECONDS = 300

@@ -20,7 +20,7 @@ from .partners import client, partner
 from .tokens import Caller
 
 MAX_PAGES = 20
-BUDGET_SECONDS = 12.0  # plus one page call (at most partner_http.BUDGET_SECONDS): inside 29 s
+BUDGET_SECONDS = 12.0  # plus one page call (at most partner_requests.BUDGET_SECONDS): inside 29 s
 
 
 def sync(caller: Caller, partner_id: str) -> dict:

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
+from ..domain.consents import REVOKED, UNBOUND, PartnerConsent
 from ..errors import UnknownPartnerError
-from ..partners import bank, transit
+from ..partners import bank, transit, wechat_phone
 from ..partners.transit import Binding, Page
-from ..store.partners import Consent
 from ..store.shared_token import SharedToken
 
 
@@ -58,27 +58,33 @@ def bank_tokens() -> SharedToken | None:
     return _bank_tokens
 
 
-def consent_of(user_id: str, partner_id: str) -> Consent | None:
-    try:
-        return Consent.get(user_id, partner_id, consistent_read=True)
-    except Consent.DoesNotExist:
-        return None
+class PartnerApis:
+    """The partners' clients and WeChat's verified phone number, over HTTP (tests/unit pass fakes)."""
+
+    @staticmethod
+    def client(partner_id: str) -> PartnerClient:
+        return client(partner_id)
+
+    @staticmethod
+    def phone_number(code: str) -> str:
+        return wechat_phone.phone_number(code)
 
 
-def list_partners(user_id: str) -> dict:
+def list_partners(user_id: str, consents: Any) -> list[PartnerConsent]:
     """GET /v1/partners: every partner with the caller's consent status (one Query)."""
-    consents = {c.partner: c for c in Consent.query(user_id)}
-    items = []
+    found = {c.partner: c for c in consents.of_user(user_id)}
+    listed = []
     for spec in PARTNERS.values():
-        consent = consents.get(spec.id)
-        status = consent.status if consent else "unbound"
-        items.append({"id": spec.id, "name": spec.name, "scopes": list(spec.scopes), "status": status,
-                      "bound_at": consent.bound_at if consent else None,
-                      "revoked_at": consent.revoked_at if consent and status == "revoked" else None})
-    return {"items": items, "next_cursor": None}
+        consent = found.get(spec.id)
+        status = consent.status if consent else UNBOUND
+        listed.append(PartnerConsent(spec.id, spec.name, spec.scopes, status, consent.bound_at if consent else None,
+                                     consent.revoked_at if consent and status == REVOKED else None))
+    return listed
 
 
 def export(user_id: str) -> list[dict]:
-    """The caller's consents and their history, for GET /v1/me/export."""
-    return [{"id": c.partner, "status": c.status, "bound_at": c.bound_at, "revoked_at": c.revoked_at,
-             "history": list(c.history or [])} for c in Consent.query(user_id)]
+    """Transitional, for services/export.py (migrated separately): the caller's consents and their history."""
+    from ..api.shapes_consent import consents_export_json
+    from ..bootstrap import consents
+
+    return consents_export_json(consents().of_user(user_id))

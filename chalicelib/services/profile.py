@@ -1,18 +1,19 @@
-"""The caller's own account as they see it: GET and PATCH /v1/me."""
+"""The caller's own account as they see it: GET and PATCH /v1/me, over the profile repository
+(store/repositories_profile.Profiles; tests/unit/fakes_profile.py in unit tests)."""
 from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import date
+from typing import Any
 from urllib.parse import urlsplit
 
-from pynamodb.exceptions import UpdateError
-
 from ..domain import clock
+from ..domain import lots as lot_rules
 from ..domain.privacy import nickname_status
-from ..errors import AccountDeletedError, NotFoundError, ServiceUnavailableError, ValidationError
-from ..store.models import Account
+from ..domain.profile import Org, Profile, ProfileChange, UpdateProfile
+from ..errors import ValidationError
 from . import nicknames, points_expiry, staff
-from .posting import carbon_g
 from .tokens import Caller
 
 NICKNAME_MAX = 20
@@ -24,53 +25,57 @@ def default_nickname(user_id: str) -> str:
     return "绿芽用户" + user_id[-4:]
 
 
-def account(user_id: str) -> Account:
-    try:
-        found = Account.get(user_id)
-    except Account.DoesNotExist as exc:
-        raise NotFoundError() from exc
-    if found.deleted_at:  # the token outlived its account (services/erasure.py): log in again, as a new user
-        raise AccountDeletedError()
-    return found
+def account(user_id: str) -> Any:
+    """The account (one GetItem); NOT_FOUND, or ACCOUNT_DELETED for a token that outlived it. Transitional:
+    services/auth.py, boards.py and export.py read the account here."""
+    from ..store.repositories_profile import OwnAccounts
+
+    return OwnAccounts().get(user_id)
 
 
-def me(caller: Caller) -> dict:
-    return profile_json(account(caller.user_id), caller)
+def me(caller: Caller, store: Any) -> Profile:
+    """GET /v1/me: one read of the account."""
+    return profile_of(store.get(caller.user_id), caller)
 
 
-def profile_json(acct: Account, caller: Caller) -> dict:
-    return {
-        "id": acct.user_id, "nickname": acct.nickname_pending or acct.nickname, "avatar_url": acct.avatar_url,
-        "points": int(acct.points), "carbon_g": carbon_g(int(acct.carbon_mg)),
-        "points_earned": int(acct.points_earned), "points_spent": int(acct.points_spent),
-        "joined_at": acct.joined_at, "roles": list(staff.current_roles(caller)), "frozen": bool(acct.frozen),
-        "orgs": [{"id": org["id"], "name": org["name"]} for org in (acct.orgs or [])],
-        # Privacy and expiry: whether others may see the nickname yet, what expires when (services/nicknames.py,
-        # services/points_expiry.py).
-        "nickname_status": nickname_status(acct.nickname_pending, acct.nickname_check),
-        "points_expiring": points_expiry.expiring_json(acct, clock.business_day(clock.now())),
-    }
-
-
-def update(caller: Caller, body: dict) -> dict:
-    """PATCH /v1/me: nickname and avatar URL, checked; nothing else is taken from the client."""
-    actions = []
-    nickname = clean_nickname(body["nickname"]) if "nickname" in body else None
-    if "avatar_url" in body:
-        actions.append(Account.avatar_url.set(clean_avatar_url(body["avatar_url"])))
-    if nickname is None and not actions:
+def update(caller: Caller, command: UpdateProfile, store: Any) -> Profile:
+    """PATCH /v1/me: nickname and avatar URL, checked; nothing else is taken from the client. The account is
+    read only when a nickname is sent (WeChat's content check first: 422 for a risky one, held back when
+    unsure), then written by one conditioned update whose answer is shown back."""
+    nickname = clean_nickname(command.nickname) if command.nickname_given else None
+    avatar = clean_avatar_url(command.avatar_url) if command.avatar_given else None
+    if nickname is None and not command.avatar_given:
         raise ValidationError("请提供 nickname 或 avatar_url", field="nickname")
-    if nickname is not None:  # WeChat's content check first: 422 for a risky one, held back when unsure
-        actions += nicknames.screen(account(caller.user_id), nickname)
-    acct = Account(caller.user_id)
-    try:
-        acct.update(actions=[*actions, Account.updated_at.set(clock.iso(clock.now()))],
-                    condition=Account.user_id.exists() & Account.deleted_at.does_not_exist())
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            raise AccountDeletedError() from exc  # accounts are never removed: it was deleted
-        raise ServiceUnavailableError() from exc
-    return profile_json(acct, caller)
+    screened = nicknames.screen(store.get(caller.user_id), nickname, store) if nickname is not None else None
+    change = ProfileChange(screened, command.avatar_given, avatar)
+    return profile_of(store.update(caller.user_id, change, clock.iso(clock.now())), caller)
+
+
+def profile_of(acct: Any, caller: Caller) -> Profile:
+    """The account as its owner sees it, with the roles to show and the points expiring this year."""
+    points = int(acct.points)
+    expiring, on = _expiring(acct, points, clock.business_day(clock.now()))
+    return Profile(
+        user_id=acct.user_id, nickname=acct.nickname_pending or acct.nickname,
+        nickname_status=nickname_status(acct.nickname_pending, acct.nickname_check), avatar_url=acct.avatar_url,
+        points=points, carbon_mg=int(acct.carbon_mg), points_earned=int(acct.points_earned),
+        points_spent=int(acct.points_spent), joined_at=acct.joined_at, roles=tuple(staff.current_roles(caller)),
+        frozen=bool(acct.frozen), orgs=tuple(Org(org["id"], org["name"]) for org in (acct.orgs or [])),
+        expiring_points=expiring, expiring_on=on)
+
+
+def _expiring(acct: Any, points: int, today: date) -> tuple[int, date | None]:
+    """Without points nothing can expire: the policy (a cached catalog read) is not even looked at."""
+    if points <= 0:
+        return 0, None
+    return lot_rules.next_expiry(points, points_expiry.lots_of(acct), today, points_expiry.after_years())
+
+
+def profile_json(acct: Any, caller: Caller) -> dict:
+    """Transitional, for services/export.py (migrated separately): GET /v1/me's JSON of an account."""
+    from ..api.shapes_profile import profile_json as shaped
+
+    return shaped(profile_of(acct, caller))
 
 
 def clean_nickname(raw: object) -> str:

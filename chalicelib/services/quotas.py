@@ -17,15 +17,11 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
-
-from pynamodb.exceptions import UpdateError
+from typing import Any
 
 from ..domain import clock
 from ..errors import NotBoundError, RateLimitedError, ServiceUnavailableError
 from ..settings import get_settings
-from ..store.market import Counter
-from ..store.partners import Consent
-from .partners import consent_of
 
 HOUR = 3600
 ATTEMPTS = 2
@@ -35,46 +31,43 @@ def _now() -> datetime:
     return clock.now()
 
 
-def _refused(exc: UpdateError) -> bool:
-    if exc.cause_response_code == "ConditionalCheckFailedException":
-        return True
-    raise exc  # the web edge answers 503 SERVICE_UNAVAILABLE
+def quotas() -> Any:
+    from ..store.repositories_quotas import Quotas
+
+    return Quotas()
 
 
-def take(kind: str, subject: str, limit: int, window_seconds: int) -> None:
+def sync_slots() -> Any:
+    from ..store.repositories_quotas import SyncSlots
+
+    return SyncSlots()
+
+
+def take(kind: str, subject: str, limit: int, window_seconds: int, store: Any = None) -> None:
     """Counts one use of `kind` by `subject` in the current window; RATE_LIMITED when `limit` were made."""
     epoch = int(_now().timestamp())
     window = epoch // window_seconds
     purge = datetime.fromtimestamp((window + 1) * window_seconds, clock.SHANGHAI) + timedelta(hours=1)
-    try:
-        Counter(f"quota#{kind}#{subject}#{window}").update(
-            actions=[Counter.count.add(1), Counter.purge_at.set(purge)],
-            condition=Counter.count.does_not_exist() | (Counter.count < limit))
-    except UpdateError as exc:
-        if _refused(exc):
-            raise RateLimitedError(retry_after_seconds=max(1, (window + 1) * window_seconds - epoch)) from None
+    if not (store or quotas()).take(f"quota#{kind}#{subject}#{window}", limit, purge):
+        raise RateLimitedError(retry_after_seconds=max(1, (window + 1) * window_seconds - epoch))
 
 
-def export(user_id: str) -> None:
+def export(user_id: str, store: Any = None) -> None:
     """One of the user's EXPORTS_PER_HOUR exports, or RATE_LIMITED."""
-    take("export", user_id, get_settings().exports_per_hour, HOUR)
+    take("export", user_id, get_settings().exports_per_hour, HOUR, store)
 
 
-def claim_sync(user_id: str, partner_id: str) -> Consent:
+def claim_sync(user_id: str, partner_id: str, slots: Any = None) -> Any:
     """The user's bound consent with `partner_id`, read by the write that claims their next sync slot;
     NOT_BOUND without one, RATE_LIMITED while the last sync's interval runs."""
+    slots = slots or sync_slots()
     interval_ms = round(get_settings().partner_sync_interval_seconds * 1000)  # 0: no interval (the test suite)
     for _ in range(ATTEMPTS):
         now_ms = clock.epoch_ms(_now())
-        consent = Consent(user_id, partner_id)
-        free = Consent.next_sync_at.does_not_exist() | (Consent.next_sync_at <= now_ms)
-        try:
-            consent.update(actions=[Consent.next_sync_at.set(now_ms + interval_ms)],
-                           condition=(Consent.status == "bound") & free if interval_ms else Consent.status == "bound")
+        consent = slots.claim(user_id, partner_id, now_ms, interval_ms)
+        if consent is not None:
             return consent
-        except UpdateError as exc:
-            _refused(exc)
-        current = consent_of(user_id, partner_id)
+        current = slots.current(user_id, partner_id)
         if current is None or current.status != "bound":
             raise NotBoundError(partner=partner_id)
         if current.next_sync_at is not None and int(current.next_sync_at) > now_ms:

@@ -6,7 +6,7 @@ and refused connections are retried with jittered exponential back-off, all insi
 leaves room in API Gateway's 29 s; what still fails becomes 503 PARTNER_UNAVAILABLE. A Retry-After is
 the partner's word, so it is bounded: one that is not a finite number of seconds >= 0 ("nan", "-3",
 "inf", a date) is ignored for the back-off; one longer than MAX_RETRY_AFTER_SECONDS or than what is left
-of the budget gives up at once. Redirects are never followed (`http.session`). Nothing here logs a body,
+of the budget gives up at once. Redirects are never followed (`http_session.session`). Nothing here logs a body,
 a query string or a header: they can hold phone numbers and tokens.
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ import requests
 
 from ..errors import PartnerUnavailableError
 from ..settings import get_settings
-from .http import session
+from .http_session import session
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""The one HTTP session partner clients share per container (connection reuse across invocations).
+"""The one HTTP session every outside call shares per container (partners and WeChat: connection reuse).
 
 It never follows a redirect: a partner (or anyone between us and it) answering 307 would otherwise make
 requests send the same request, phone number, app secret or token included, to the address it names. A

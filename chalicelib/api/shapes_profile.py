@@ -1,0 +1,20 @@
+"""The JSON of the caller's own account (api.md: GET and PATCH /v1/me), from services/profile.py's Profile."""
+from __future__ import annotations
+
+from ..domain.profile import Profile
+from .shapes import carbon_g
+
+
+def profile_json(profile: Profile) -> dict:
+    return {
+        "id": profile.user_id, "nickname": profile.nickname, "avatar_url": profile.avatar_url,
+        "points": profile.points, "carbon_g": carbon_g(profile.carbon_mg),
+        "points_earned": profile.points_earned, "points_spent": profile.points_spent,
+        "joined_at": profile.joined_at, "roles": list(profile.roles), "frozen": profile.frozen,
+        "orgs": [{"id": org.id, "name": org.name} for org in profile.orgs],
+        # Privacy and expiry: whether others may see the nickname yet, what expires when (services/nicknames.py,
+        # services/points_expiry.py).
+        "nickname_status": profile.nickname_status,
+        "points_expiring": {"points": profile.expiring_points,
+                            "on": profile.expiring_on.isoformat() if profile.expiring_on else None},
+    }

@@ -1,0 +1,130 @@
+"""The DynamoDB repositories of consents as the user binds and revokes them (services/consent.py, partners.py).
+
+The consent item (store/partners.Consent) is read and written as domain/consents.Consent. Binding puts the
+new version of the consent (conditioned on the version read) and claims the partner account's link
+(`PartnerLink`, conditioned on it being free or ours) in one TransactWriteItems, so two users can never
+hold one partner account; revoking does the same and frees the link.
+
+Split by who uses what, because each Lambda function is granted what the classes it reaches can do
+(infra/aws/reach.py): the `retry-partner-revocations` job reaches `PendingRevocations`, account deletion
+`Consents`, the routes `Bindings`.
+"""
+from __future__ import annotations
+
+from ..domain import consents
+from ..domain.consents import BOUND, CHANGED, TAKEN
+from .failures import ConditionFailed
+from .partners import Consent, PartnerLink
+from .repositories import Accounts
+from .single_writes import written
+from .tx import Tx
+
+
+def consent_from(item: Consent) -> consents.Consent:
+    return consents.Consent(
+        item.user_id, item.partner, status=item.status, partner_ref=item.partner_ref,
+        authorization_id=item.authorization_id, bound_at=item.bound_at, revoked_at=item.revoked_at,
+        cursor=item.cursor, periods=tuple(item.periods or ()), history=tuple(item.history or ()),
+        revocation_pending=item.revocation_pending, pending_authorization_id=item.pending_authorization_id,
+        version=int(item.version or 0))
+
+
+def item_of(consent: consents.Consent) -> Consent:
+    """The whole item of a consent as it is put (a put replaces the item: `next_sync_at` starts afresh)."""
+    return Consent(
+        consent.user_id, consent.partner, status=consent.status, partner_ref=consent.partner_ref,
+        authorization_id=consent.authorization_id, bound_at=consent.bound_at, revoked_at=consent.revoked_at,
+        cursor=consent.cursor, periods=list(consent.periods), history=list(consent.history),
+        revocation_pending=consent.revocation_pending, pending_authorization_id=consent.pending_authorization_id,
+        version=consent.version)
+
+
+def _link_key(partner: str, partner_ref: str | None) -> str:
+    return f"{partner}#{partner_ref}"
+
+
+class ConsentRecords:
+    """What telling a partner about a revocation needs (the job and the routes alike)."""
+
+    def get(self, user_id: str, partner: str) -> consents.Consent | None:
+        """One consistent GetItem."""
+        try:
+            return consent_from(Consent.get(user_id, partner, consistent_read=True))
+        except Consent.DoesNotExist:
+            return None
+
+    def holder(self, partner: str, partner_ref: str | None) -> str | None:
+        """The user the partner account is bound to now (one consistent GetItem of its link), or None."""
+        try:
+            return PartnerLink.get(_link_key(partner, partner_ref), consistent_read=True).user_id
+        except PartnerLink.DoesNotExist:
+            return None
+
+    def mark_told(self, before: consents.Consent, after: consents.Consent) -> bool:
+        """Clears the pending revocation (one UpdateItem), unless the consent changed since `before` (False)."""
+        item = Consent(before.user_id, before.partner)
+        return written(lambda: item.update(actions=[
+            Consent.revocation_pending.remove(), Consent.pending_authorization_id.remove(),
+            Consent.history.set(list(after.history)), Consent.version.set(after.version)],
+            condition=Consent.version == before.version))
+
+
+class PendingRevocations(ConsentRecords):
+    def pending(self, partner: str) -> list[consents.Consent]:
+        """The consents revoked here whose revocation `partner` has not confirmed (a sparse index: no scan)."""
+        return [consent_from(item) for item in Consent.pending_revocations.query(partner)]
+
+
+class Consents(ConsentRecords):
+    def of_user(self, user_id: str) -> list[consents.Consent]:
+        """Every consent of the user (one Query)."""
+        return [consent_from(item) for item in Consent.query(user_id)]
+
+    def revoke(self, before: consents.Consent, after: consents.Consent) -> bool:
+        """Writes the revoked consent and frees its partner account's link in one transaction; False when the
+        consent changed since `before` was read (read it again). A link already free is left alone."""
+        try:
+            self._commit(before, after, link_actions=[PartnerLink.user_id.remove(),
+                                                      PartnerLink.released_at.set(after.revoked_at)],
+                         link_condition=PartnerLink.user_id == before.user_id)
+        except ConditionFailed as refused:
+            if set(refused.failed) != {"link"}:
+                return False
+            try:  # the link was already free: revoke the consent alone
+                self._commit(before, after)
+            except ConditionFailed:
+                return False
+        return True
+
+    @staticmethod
+    def _commit(before: consents.Consent | None, after: consents.Consent, link_actions: list | None = None,
+                link_condition: object = None) -> None:
+        item = item_of(after)
+        tx = Tx()
+        tx.put("consent", item, condition=Consent.user_id.does_not_exist() if before is None
+               else Consent.version == before.version)
+        if link_actions:
+            tx.update("link", PartnerLink(_link_key(after.partner, after.partner_ref)), actions=link_actions,
+                      condition=link_condition)
+        tx.commit()
+
+
+class Bindings(Consents):
+    """Every consent use case of the routes: binding too."""
+
+    def refuse_deleted(self, user_id: str) -> None:
+        """NOT_FOUND or ACCOUNT_DELETED unless the account lives (one consistent GetItem): a token that
+        outlived its deleted account binds nothing (services/erasure.py)."""
+        Accounts().get(user_id)
+
+    def bind(self, before: consents.Consent | None, after: consents.Consent) -> str:
+        """Writes the bound consent and claims its partner account's link in one transaction: BOUND; TAKEN
+        when another user holds that partner account; CHANGED when the consent changed since `before`."""
+        try:
+            self._commit(before, after, link_actions=[PartnerLink.user_id.set(after.user_id),
+                                                      PartnerLink.bound_at.set(after.bound_at),
+                                                      PartnerLink.released_at.remove()],
+                         link_condition=PartnerLink.user_id.does_not_exist() | (PartnerLink.user_id == after.user_id))
+        except ConditionFailed as refused:
+            return TAKEN if refused.refused("link") else CHANGED
+        return BOUND

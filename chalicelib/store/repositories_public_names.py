@@ -1,0 +1,54 @@
+"""The DynamoDB repositories of public names (services/public_names.py): what may be shown of people on boards,
+the schools' minor marks on accounts, and the markers that make boards be rebuilt.
+
+Split by who uses what (infra/aws/reach.py grants each Lambda function what the classes it reaches can do):
+the boards read `ShownNames` only.
+"""
+from __future__ import annotations
+
+import uuid
+
+from .aggregates import Board, Total, dirty_partition
+from .models import Account
+from .single_writes import written
+
+
+class ShownNames:
+    def accounts(self, user_ids: list[str]) -> dict[str, Account]:
+        """The accounts found, with only what a public name needs (one BatchGetItem per 100)."""
+        fields = ["user_id", "nickname", "minor_orgs", "deleted_at"]
+        return {a.user_id: a for a in Account.batch_get(user_ids, attributes_to_get=fields)} if user_ids else {}
+
+
+class MinorMarks:
+    def get(self, user_id: str) -> Account | None:
+        """The account read consistently; None when there is none."""
+        try:
+            return Account.get(user_id, consistent_read=True)
+        except Account.DoesNotExist:
+            return None
+
+    def set(self, user_id: str, current: list[str] | None, wanted: list[str], at: str) -> bool:
+        """The schools that marked the account a minor become `wanted`, provided they are still `current`
+        (None: never marked) and the account exists; False when another school changed them meanwhile."""
+        unchanged = Account.minor_orgs.does_not_exist() if current is None else Account.minor_orgs == current
+        account = Account(user_id)
+        return written(lambda: account.update(
+            actions=[Account.minor_orgs.set(wanted) if wanted else Account.minor_orgs.remove(),
+                     Account.updated_at.set(at)],
+            condition=Account.user_id.exists() & unchanged))
+
+
+class BoardMarks:
+    def boards_of(self, user_id: str, org_ids: list[str]) -> set[tuple[str, str]]:
+        """(board, period) of every board the person is counted on, from their own totals (one Query each)."""
+        boards = {("users", total.period) for total in Total.query(f"u#{user_id}")}
+        for org_id in org_ids:
+            boards |= {(f"org-{org_id}", total.period) for total in Total.query(f"m#{org_id}#{user_id}")}
+        return boards
+
+    def mark(self, shard: int, boards: set[tuple[str, str]]) -> None:
+        """Marks the boards to be rebuilt, in the marker partition of `shard` (BatchWriteItem)."""
+        with Board.batch_write() as batch:
+            for board, period in sorted(boards):
+                batch.save(Board(dirty_partition(shard), f"{board}|{period}", marked=uuid.uuid4().hex))
