@@ -110,33 +110,34 @@ def plan_merchants(entries: list) -> Planned:
 
 @dataclass
 class StockTotal:
-    """A planned write of a catalog item's offered stock (store/stock.py keeps what was already sold).
-    `label` names the item for the operator ("goods g-coffee", "tree t-camphor-2026")."""
+    """A planned write of a catalog item's offered stock (store/stock.py keeps what was already sold), over
+    its `shards` sub-items. `label` names the item for the operator ("goods g-coffee", "tree t-camphor-2026")."""
 
     key: str
     total: int
     label: str = ""
     taken_as: str = "sold"
+    shards: int = 1
 
     def save(self) -> None:
         try:
-            stock.set_total(self.key, self.total)
+            stock.set_total(self.key, self.total, self.shards)
         except stock.StockError as exc:  # a sale or adoption landed after the plan read the stock
-            planned_stock(self.key, self.total, self.label, self.taken_as)  # the planner's refusal, read again
+            planned_stock(self.key, self.total, self.label, self.taken_as, self.shards)  # the refusal, read again
             raise CommandError(f"{self.label or self.key}: {exc}") from exc
 
 
-def planned_stock(key: str, total: int, label: str = "", taken_as: str = "sold") -> StockTotal | None:
-    """The stock write a new total needs, or None; refuses a total below what was already sold."""
-    try:
-        current = stock.Stock.get(key, consistent_read=True)
-    except stock.Stock.DoesNotExist:
-        return StockTotal(key, total, label, taken_as)
-    sold = int(current.total) - int(current.left)
+def planned_stock(key: str, total: int, label: str = "", taken_as: str = "sold",
+                  shards: int = 1) -> StockTotal | None:
+    """The stock write a new total (or a new number of shards) needs, or None; refuses a total below what
+    was already sold, summed over the shards."""
+    current = stock.read_shards(key, shards)
+    sold = stock.taken(current)
     if total < sold:
         raise CommandError(f"{label or key}: stock {total} is below the {sold} already taken ({taken_as}); "
                            f"offer at least {sold}")
-    return None if int(current.total) == total else StockTotal(key, total, label, taken_as)
+    unchanged = len(current) == shards and sum(int(item.total) for item in current.values()) == total
+    return None if unchanged else StockTotal(key, total, label, taken_as, shards)
 
 
 def plan_trees(entries: list) -> Planned:

@@ -2,8 +2,10 @@
 
 Each entry is checked by the same rules the request paths use (chalicelib/domain/market.py) and must
 name a merchant that is stored or listed in the same file. The definition goes to the catalog partition
-"goods"; the offered stock to store/stock.py ("goods#{id}"), moved by the difference so codes already
-issued stay counted, and refused when it would be less than what was already taken.
+"goods"; the offered stock to store/stock.py ("goods#{id}", and "goods#{id}#{n}" for each further of its
+`stock_shards`), moved by the difference so codes already issued stay counted, and refused when it would be
+less than what was already taken. `stock_shards` may grow (what is left is spread over the new shards), never
+shrink: a refund gives its unit back to the shard it came from.
 """
 from __future__ import annotations
 
@@ -33,7 +35,11 @@ def plan_goods(entries: list):
         seen.add(goods.id)
         if goods.merchant_id not in merchants:
             raise CommandError(f"goods {goods.id}: unknown merchant {goods.merchant_id!r}")
-        stock_write = planned_stock(goods.stock_key, goods.stock, f"goods {goods.id}")
+        shards_before = current[goods.id].get("stock_shards", 1) if goods.id in current else 1
+        if goods.stock_shards < shards_before:
+            raise CommandError(f"goods {goods.id}: stock_shards cannot go down from {shards_before} to "
+                               f"{goods.stock_shards} (codes sold from a shard give their unit back to it)")
+        stock_write = planned_stock(goods.stock_key, goods.stock, f"goods {goods.id}", shards=goods.stock_shards)
         if stock_write:
             report["stock_changed"].append(goods.id)
             writes.append(stock_write)

@@ -106,6 +106,10 @@ def print_table(results: dict) -> None:
     for users, row in results.get("webhook_500_rides", {}).items():
         print(f"webhook of 500 rides over {users.split('_')[0]} rider(s): {row['ms']} ms, "
               f"{row['ddb_calls']} DynamoDB calls")
+    if "flash_sale" in results:
+        from bench.flash import print_row
+
+        print_row(results["flash_sale"])
     hook = results["webhook_500"]
     print(f"webhook_500 ({hook['riders']} riders): {hook['seconds']} s, {hook['ddb_calls']} DynamoDB calls, raw "
           f"{hook['raw_seconds']} s in {hook['raw_ddb_calls']} calls, ratio {hook['ratio']}")
@@ -128,6 +132,9 @@ def main() -> int:
 
         results["webhook_500"] = measure_webhook_500(stack)
         results["webhook_500_rides"] = measure_webhook(stack)
+        from bench.flash import measure_flash_sale
+
+        results["flash_sale"] = measure_flash_sale()
         from bench.cold import cold_import, first_request
 
         me, checkin = first_request(token, "me"), first_request(token, "checkin")

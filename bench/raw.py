@@ -87,7 +87,25 @@ class Raw:
                                 ReturnValues="ALL_NEW")
         self.client.get_item(TableName=self.table("accounts"), Key={"user_id": {"S": user_id}})
 
-    def redeem(self, user_id: str, rid: str, goods_id: str, price: int) -> None:
+    def flash_redeem(self, user_id: str, rid: str, goods_id: str, shard: int) -> int:
+        """A redemption of one unit from stock shard `shard` of a goods without a per-user limit (six actions),
+        tried again on a conflicting transaction as the app's unit of work does: 201, or 0 once refused."""
+        from botocore.exceptions import ClientError
+
+        stock_item = f"goods#{goods_id}" if not shard else f"goods#{goods_id}#{shard}"
+        for attempt in range(12):
+            try:
+                self.redeem(user_id, rid, goods_id, 1, stock_item=stock_item, claim=False)
+                return 201
+            except ClientError as exc:
+                reasons = exc.response.get("CancellationReasons") or []
+                if any((reason or {}).get("Code") == "ConditionalCheckFailed" for reason in reasons):
+                    return 0
+                time.sleep(0.005 * (attempt + 1))
+        return 0
+
+    def redeem(self, user_id: str, rid: str, goods_id: str, price: int, stock_item: str | None = None,
+               claim: bool = True) -> None:
         """GetItem of the account, then the redemption's transaction of seven actions like the app's."""
         account = self.client.get_item(TableName=self.table("accounts"), Key={"user_id": {"S": user_id}},
                                        ConsistentRead=True)["Item"]
@@ -124,15 +142,16 @@ class Raw:
                               "request_id": {"S": rid}, **common}}},
             {"Put": {"TableName": self.table("redemption_codes"), "ConditionExpression": "attribute_not_exists(code)",
                      "Item": {"code": {"S": code}, "redemption_id": {"S": redemption_id}, **common}}},
-            {"Update": {"TableName": self.table("stock"), "Key": {"item": {"S": f"goods#{goods_id}"}},
+            {"Update": {"TableName": self.table("stock"), "Key": {"item": {"S": stock_item or f"goods#{goods_id}"}},
                         "UpdateExpression": "ADD #l :minus", "ConditionExpression": "#l > :zero",
                         "ExpressionAttributeNames": {"#l": "left"},
                         "ExpressionAttributeValues": {":minus": {"N": "-1"}, ":zero": {"N": "0"}}}},
-            {"Update": {"TableName": self.table("counters"), "Key": {"key": {"S": f"claim#{user_id}#{goods_id}"}},
-                        "UpdateExpression": "ADD #c :one",
-                        "ConditionExpression": "attribute_not_exists(#c) OR #c < :limit",
-                        "ExpressionAttributeNames": {"#c": "count"},
-                        "ExpressionAttributeValues": {":one": {"N": "1"}, ":limit": {"N": "1000"}}}},
+            *([{"Update": {"TableName": self.table("counters"),
+                           "Key": {"key": {"S": f"claim#{user_id}#{goods_id}"}}, "UpdateExpression": "ADD #c :one",
+                           "ConditionExpression": "attribute_not_exists(#c) OR #c < :limit",
+                           "ExpressionAttributeNames": {"#c": "count"},
+                           "ExpressionAttributeValues": {":one": {"N": "1"}, ":limit": {"N": "1000"}}}}]
+              if claim else []),
             {"Update": {"TableName": self.table("accounts"), "Key": {"user_id": {"S": user_id}},
                         "ConditionExpression": "attribute_exists(user_id) AND version = :v",
                         "UpdateExpression": "SET version = :nv, points = :p, points_spent = points_spent + :price, "

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from .domain.market import Goods
 from .domain.methodology import Rule
-from .services import catalog, goods
+from .services import catalog, goods, stock_memory
 from .store.dynamo_uow import DynamoPostingUnitOfWork
 
 if TYPE_CHECKING:
@@ -23,7 +23,10 @@ if TYPE_CHECKING:
 
 
 class ServedCatalog:
-    """The catalog as the use cases read it: the per-container caches of services/catalog.py and goods.py."""
+    """The catalog as the use cases read it: the per-container caches of services/catalog.py and goods.py,
+    and the container's memory of sold-out stock shards (services/stock_memory.py)."""
+
+    sold_out = stock_memory.CONTAINER
 
     @staticmethod
     def behavior(code: object) -> Rule:

@@ -5,6 +5,7 @@ item that reaches a request was valid when it was loaded.
 """
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ GOODS_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 CATEGORY = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 MAX_PRICE = 10_000_000
 MAX_STOCK = 100_000_000
+MAX_STOCK_SHARDS = 32  # sub-items of one goods' stock (store/stock.py); 8 carry 2,000 redemptions a second
 MAX_VALID_DAYS = 3650
 
 REDEMPTION_CODE_LENGTH = 16  # 80 random bits (api.md: at least 12 characters and 60 bits)
@@ -55,22 +57,44 @@ class Goods:
     category: str = "other"
     description: str = ""
     active: bool = True
+    stock_shards: int = 1
 
     @property
     def stock_key(self) -> str:
+        """The stock item of shard 0, the only one of a goods with one shard."""
         return stock_key(self.id)
 
+    @property
+    def stock_keys(self) -> list[str]:
+        """Every stock sub-item of the goods, shard 0 first."""
+        return [stock_key(self.id, shard) for shard in range(self.stock_shards)]
+
     def to_catalog(self) -> dict:
-        return {"id": self.id, "name": self.name, "kind": self.kind, "merchant_id": self.merchant_id,
+        data = {"id": self.id, "name": self.name, "kind": self.kind, "merchant_id": self.merchant_id,
                 "points_price": self.points_price, "stock": self.stock, "valid_days": self.valid_days,
                 "per_user_limit": self.per_user_limit, "cancellable": self.cancellable,
                 "refund_on_expiry": self.refund_on_expiry, "category": self.category,
                 "description": self.description, "active": self.active}
+        if self.stock_shards != 1:  # one shard is the default: such goods are stored as they always were
+            data["stock_shards"] = self.stock_shards
+        return data
 
 
-def stock_key(goods_id: str) -> str:
-    """The goods' item in store/stock.py."""
-    return f"goods#{goods_id}"
+def stock_key(goods_id: str, shard: int | None = 0) -> str:
+    """The goods' stock item of `shard` in store/stock.py: shard 0 (or None: a redemption of goods with one
+    shard) is "goods#{id}", the item every goods has; shard n > 0 is "goods#{id}#{n}"."""
+    return f"goods#{goods_id}" if not shard else f"goods#{goods_id}#{shard}"
+
+
+def shard_order(goods: Goods, user_id: str, request_id: str) -> list[int]:
+    """The order in which one request tries the goods' stock shards: it starts at a shard fixed by the
+    caller and the request_id (a retry of the request goes where the first try went; people spread evenly
+    over the shards) and goes round."""
+    count = goods.stock_shards
+    if count == 1:
+        return [0]
+    start = int.from_bytes(hashlib.sha256(f"{user_id}#{request_id}".encode()).digest()[:8], "big") % count
+    return [(start + step) % count for step in range(count)]
 
 
 def goods_from_catalog(entry: object) -> Goods:
@@ -100,6 +124,7 @@ def goods_from_catalog(entry: object) -> Goods:
         category=category,
         description=_text(entry.get("description", ""), label, "description", 0, 500),
         active=_flag(entry, "active", True, label),
+        stock_shards=_integer(entry.get("stock_shards", 1), label, "stock_shards", 1, MAX_STOCK_SHARDS),
     )
 
 
@@ -253,6 +278,7 @@ class Redemption:
     cancelled_at: str | None = None
     expired_at: str | None = None
     refunded: bool = False
+    stock_shard: int | None = None  # the stock sub-item the unit came from; None: the goods had one shard
 
 
 def effective_status(redemption: Redemption, now: datetime) -> str:
@@ -263,8 +289,10 @@ def effective_status(redemption: Redemption, now: datetime) -> str:
     return redemption.status
 
 
-def issue(user_id: str, goods: Goods, address: dict | None, request_id: str, now: datetime) -> Redemption:
-    """A new redemption of `goods`, with a fresh id and code, valid `goods.valid_days` business days."""
+def issue(user_id: str, goods: Goods, address: dict | None, request_id: str, now: datetime,
+          stock_shard: int = 0) -> Redemption:
+    """A new redemption of `goods`, with a fresh id and code, valid `goods.valid_days` business days, of one
+    unit taken from `stock_shard` (recorded when the goods has more than one: a refund gives it back there)."""
     expires = expires_at(now, goods.valid_days)
     return Redemption(
         ids.sortable_id(clock.epoch_ms(now)), user_id=user_id, goods_id=goods.id, goods_name=goods.name,
@@ -272,4 +300,5 @@ def issue(user_id: str, goods: Goods, address: dict | None, request_id: str, now
         points_spent=goods.points_price, created_at=clock.iso(now), expires_at=clock.iso(expires),
         expires_epoch=int(expires.timestamp()), cancellable=goods.cancellable,
         refund_on_expiry=goods.refund_on_expiry, per_user_limit=goods.per_user_limit, request_id=request_id,
-        address=address, address_masked=mask_address(address) if address else None)
+        address=address, address_masked=mask_address(address) if address else None,
+        stock_shard=stock_shard if goods.stock_shards > 1 else None)

@@ -31,9 +31,12 @@ def _partition(kind: str) -> dict[str, dict]:
 
 
 def forget() -> None:
-    """Drops the container's cache (the admin console after a load; tests)."""
+    """Drops the container's cache (the admin console after a load; tests), the stock figures included."""
+    from . import stock_memory
+
     _cache.clear()
     _staff_ids.clear()
+    stock_memory.forget()
 
 
 def behaviors() -> dict[str, Rule]:

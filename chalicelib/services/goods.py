@@ -1,7 +1,9 @@
 """The marketplace's shelf: GET /v1/market/goods, and the goods a redemption sells.
 
 Goods definitions come from the catalog partition "goods", cached per container; a page of the
-listing reads only its own stock items, with one BatchGetItem. No scan, and no write to anything shared.
+listing reads only its own stock items (every shard of each goods, summed), with one BatchGetItem, and the
+container keeps those figures SHELF_SECONDS (services/stock_memory.py): a shelf refreshed by a crowd costs
+one read per container and window. No scan, and no write to anything shared.
 """
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from ..domain.market import KINDS, Goods, GoodsError, goods_from_catalog
 from ..errors import InvalidCursorError, NotFoundError, ValidationError
 from ..store import cursor as cursors
 from ..store.stock import Stock
-from . import catalog
+from . import catalog, stock_memory
 from .ledger import parse_limit
 
 
@@ -58,15 +60,24 @@ def listing(query: dict) -> dict:
              and (kind is None or g.kind == kind) and (after is None or g.id > after)]
     page = shelf[:limit]
     left = stock_left(page)
-    items = [goods_json(g, left.get(g.stock_key, 0)) for g in page]
+    items = [goods_json(g, left.get(g.id, 0)) for g in page]
     more = len(shelf) > limit
     return {"items": items, "next_cursor": cursors.encode({"after": page[-1].id}, context) if more else None}
 
 
 def stock_left(page: list[Goods]) -> dict[str, int]:
-    if not page:
-        return {}
-    return {item.item: max(int(item.left), 0) for item in Stock.batch_get([g.stock_key for g in page])}
+    """Units left by goods id: what the container read less than SHELF_SECONDS ago, the rest in one read."""
+    memory = stock_memory.CONTAINER
+    left = memory.shelf_left(g.id for g in page)
+    missing = [g for g in page if g.id not in left]
+    if missing:
+        shard_of = {key: g.id for g in missing for key in g.stock_keys}
+        read = dict.fromkeys((g.id for g in missing), 0)
+        for item in Stock.batch_get(list(shard_of)):
+            read[shard_of[item.item]] += max(int(item.left), 0)
+        memory.remember_shelf(read)
+        left.update(read)
+    return left
 
 
 def goods_json(goods: Goods, left: int) -> dict:

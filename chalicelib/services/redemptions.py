@@ -51,6 +51,7 @@ def cancel_redemption(command: CancelRedemption, uow: PostingUnitOfWork, sold: A
         raise NotFoundError()
     once = IdempotencyKeyFree(command.user_id, f"cancel:{redemption.redemption_id}", CANCEL_ROUTE,
                               {"redemption_id": redemption.redemption_id})
+    done = None
     try:
         with uow.posting(command.user_id, once, account=account) as posting:
             for current in posting.attempts():
@@ -63,9 +64,12 @@ def cancel_redemption(command: CancelRedemption, uow: PostingUnitOfWork, sold: A
                 staged = posting.stage([refund_posting(redemption)])
                 posting.guard(settled(redemption, "cancelled", now))
                 cancelled = replace(redemption, status="cancelled", cancelled_at=clock.iso(now), refunded=True)
-                posting.commit(CancelResult(cancelled, staged.points, staged.lines[0].receipt()))
+                done = CancelResult(cancelled, staged.points, staged.lines[0].receipt())
+                posting.commit(done)
     except GuardFailed:
         raise NotCancellableError() from None
+    if posting.result is done:  # this cancel gave the unit back, not a replayed one
+        stock_returned(uow, redemption)
     return posting.result
 
 
@@ -80,6 +84,7 @@ def refund(redemption: Any, status: str, reason: str, now: datetime, uow: Postin
                 posting.commit(staged.lines[0])
     except GuardFailed:
         return False
+    stock_returned(uow, redemption)
     return True
 
 
@@ -88,9 +93,19 @@ def refund_posting(redemption: Any, reason: str | None = None) -> Posting:
 
 
 def settled(redemption: Any, status: str, now: datetime) -> RedemptionSettled:
-    limit = redemption.per_user_limit
+    limit, shard = redemption.per_user_limit, redemption.stock_shard
     return RedemptionSettled(redemption.redemption_id, redemption.user_id, redemption.goods_id,
-                             None if limit is None else int(limit), status, now)
+                             None if limit is None else int(limit), status, now,
+                             None if shard is None else int(shard))
+
+
+def stock_returned(uow: PostingUnitOfWork, redemption: Any) -> None:
+    """The unit given back sells again at once in this container, even if it had found the goods sold out
+    (services/stock_memory.py; other containers see it within SOLD_OUT_SECONDS)."""
+    memory = getattr(uow.catalog, "sold_out", None)
+    if memory is not None:
+        shard = redemption.stock_shard
+        memory.returned(redemption.goods_id, None if shard is None else int(shard))
 
 
 def could_exist(redemption_id: str) -> bool:

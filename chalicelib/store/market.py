@@ -83,6 +83,7 @@ class Redemption(Model):
     address_sealed = UnicodeAttribute(null=True)
     address_masked = JSONAttribute(null=True)
     request_id = UnicodeAttribute(null=True)
+    stock_shard = NumberAttribute(null=True)  # the stock sub-item the unit came from (store/stock.py), if several
     by_user = RedemptionsByUser()
     due = RedemptionsDue()
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 import json
 
 from botocore.exceptions import BotoCoreError, ClientError
+from pynamodb.exceptions import PynamoDBException
 
 from ..domain.market import Redemption as IssuedRedemption
 from ..domain.posting import Staged
 from ..errors import AccountDeletedError, NotFoundError
 from ..sealing import seal
 from . import items, results
-from .failures import raise_unavailable
+from .failures import Unavailable, raise_unavailable
 from .idempotency import IdempotencyKey
 from .market import Counter, Redemption, RedemptionCode, claim_key, expiry_bucket
 from .models import Account, BehaviorMonth, IdempotencyRecord, LedgerEntry
@@ -77,6 +78,14 @@ class StockLeft:
     def stage_take(self, tx: Tx, label: str, stock_key: str) -> None:
         """One fewer left, provided one is left."""
         tx.update(label, Stock(stock_key), actions=[Stock.left.add(-1)], condition=Stock.left > 0)
+
+    def left(self, stock_keys: list[str]) -> dict[str, int]:
+        """Units left of each stock item (a goods' shards), read consistently: one BatchGetItem (at most
+        100 keys, domain/market.MAX_STOCK_SHARDS). A missing item has none left."""
+        try:
+            return {item.item: int(item.left) for item in Stock.batch_get(stock_keys, consistent_read=True)}
+        except PynamoDBException as exc:
+            raise Unavailable() from exc
 
 
 class Claims:

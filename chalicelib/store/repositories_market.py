@@ -25,7 +25,7 @@ _FIELDS = tuple(f.name for f in fields(SoldRedemption) if f.name != "address")  
 def redemption(stored: Redemption) -> SoldRedemption:
     """The stored redemption as the domain's (its sealed address stays in the store)."""
     values = {name: getattr(stored, name) for name in _FIELDS}
-    for name in ("points_spent", "expires_epoch", "per_user_limit"):
+    for name in ("points_spent", "expires_epoch", "per_user_limit", "stock_shard"):
         if values[name] is not None:
             values[name] = int(values[name])
     return SoldRedemption(**values)
@@ -57,7 +57,7 @@ class SoldRedemptions:
 
 def stage_settle(tx: Tx, label: str, guard: RedemptionSettled) -> None:
     """Out of `issued` (refused under `label` unless still issued and on the right side of its expiry),
-    one unit back to stock, the user's claim on the goods released."""
+    one unit back to the stock shard it came from, the user's claim on the goods released."""
     epoch = int(guard.at.timestamp())
     cancelled = guard.status == "cancelled"
     stamp = Redemption.cancelled_at if cancelled else Redemption.expired_at
@@ -66,6 +66,6 @@ def stage_settle(tx: Tx, label: str, guard: RedemptionSettled) -> None:
         Redemption.status.set(guard.status), stamp.set(clock.iso(guard.at)), Redemption.refunded.set(True),
         Redemption.expiry_bucket.remove(),
     ], condition=(Redemption.status == "issued") & in_time)
-    give_back_one(tx, stock_key(guard.goods_id), f"{label}:stock")
+    give_back_one(tx, stock_key(guard.goods_id, guard.stock_shard), f"{label}:stock")
     if guard.per_user_limit is not None:
         tx.update(f"{label}:claim", Counter(claim_key(guard.user_id, guard.goods_id)), actions=[Counter.count.add(-1)])

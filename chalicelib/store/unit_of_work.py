@@ -100,6 +100,11 @@ class PostingUnitOfWork:
     def guard(self, guard: Guard) -> None:
         self.guards.append(guard)
 
+    def again(self) -> None:
+        """Drops what this attempt staged, to stage it anew on the same read of the account: after a refused
+        guard the use case can satisfy otherwise (an empty stock shard: services/redeem.py tries another)."""
+        self.staged, self.guards = None, []
+
     def answer(self, result: Any) -> None:
         """Ends the posting with `result` and writes nothing (what was read leaves nothing to post)."""
         self._deciding = False

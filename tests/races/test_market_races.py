@@ -16,11 +16,13 @@ from tests.support.market import (
     new_merchant,
     race_credit,
     race_redeem,
+    race_redeem_many,
     race_scan_or_cancel,
     race_verify,
     redeem,
     staff_login,
     stock_left,
+    stock_shards,
 )
 from tests.support.racer import race
 from tests.support.reconcile import reconciled
@@ -41,6 +43,29 @@ def test_twelve_users_racing_for_five_in_stock_get_exactly_five_codes(client, op
     codes = {Redemption.get(rid, consistent_read=True).code for rid in winners}
     assert len(codes) == 5
     assert sorted(balance(client, u) for u in users) == [70] * 5 + [100] * 7
+    assert reconciled(*users)["clean"]
+
+
+def test_a_flash_sale_of_twelve_processes_on_eight_stock_shards_sells_exactly_the_stock(client, openid):
+    """Issue 19 item 4: 12 processes (containers) tap "redeem" four times each on one goods of 20 units split
+    over 8 stock shards (3,3,3,3,2,2,2,2): exactly 20 codes, each unit from the shard its redemption records."""
+    goods = new_goods(stock=20, stock_shards=8, per_user_limit=None)
+    users = [login(client, f"{openid}-{n}") for n in range(12)]
+    for person in users:
+        give_points(person, 120)
+    outcomes = race(race_redeem_many, [(u["id"], goods["id"], 4) for u in users])
+    assert [kind for kind, _ in outcomes] == ["ok"] * 12, outcomes
+    results = [result for _, many in outcomes for result in many]
+    winners = [rid for status, rid in results if status == 201]
+    assert len(winners) == 20 and len(set(winners)) == 20, Counter(status for status, _ in results)
+    assert Counter(results)[(409, "OUT_OF_STOCK")] == 28, results
+    shards = stock_shards(goods["id"], 8)
+    assert [left for left, _ in shards.values()] == [0] * 8 and sum(total for _, total in shards.values()) == 20
+    sold = [Redemption.get(rid, consistent_read=True) for rid in winners]
+    from_shard = Counter(int(r.stock_shard) for r in sold)
+    assert {shard: total for shard, (_, total) in shards.items()} == dict(from_shard)  # sold per shard == codes
+    assert {r.status for r in sold} == {"issued"} and len({r.code for r in sold}) == 20
+    assert sum(balance(client, u) for u in users) == 12 * 120 - 20 * 30
     assert reconciled(*users)["clean"]
 
 

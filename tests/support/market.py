@@ -71,10 +71,24 @@ def balance(client, user: dict) -> int:
     return call(client, "GET", "/v1/me", token=user["token"])[1]["points"]
 
 
-def stock_left(goods_id: str) -> int:
+def stock_left(goods_id: str, shards: int = 1) -> int:
+    """Units left of the goods, over its `shards` stock items."""
+    return sum(left for left, _ in stock_shards(goods_id, shards).values())
+
+
+def stock_shards(goods_id: str, shards: int) -> dict[int, tuple[int, int]]:
+    """{shard: (left, total)} of the goods' stock items, read consistently; a missing item is absent."""
+    from chalicelib.domain.market import stock_key
     from chalicelib.store.stock import Stock
 
-    return int(Stock.get(f"goods#{goods_id}", consistent_read=True).left)
+    found = {}
+    for shard in range(shards):
+        try:
+            item = Stock.get(stock_key(goods_id, shard), consistent_read=True)
+        except Stock.DoesNotExist:
+            continue
+        found[shard] = (int(item.left), int(item.total))
+    return found
 
 
 # --- racing callers (tests/support/racer.race runs each in its own process) ---------------------------
@@ -92,6 +106,11 @@ def race_redeem(user_id: str, goods_id: str, body: dict) -> tuple[int, str]:
         return 201, result.redemption.redemption_id
     except AppError as error:
         return error.status, error.code
+
+
+def race_redeem_many(user_id: str, goods_id: str, times: int) -> list[tuple[int, str]]:
+    """`times` redemptions one after another (a person tapping "redeem" in a flash sale), each its own request."""
+    return [race_redeem(user_id, goods_id, {"request_id": request_id()}) for _ in range(times)]
 
 
 def race_verify(staff_token: str, code: str) -> tuple[int, str]:

@@ -17,6 +17,7 @@ from chalicelib.domain.guards import ClaimUnderLimit, RedemptionIssued, StockAva
 from chalicelib.domain.market import Goods, goods_from_catalog
 from chalicelib.domain.methodology import Rule, rule_from_catalog
 from chalicelib.errors import AccountDeletedError, NotFoundError, UnknownBehaviorError
+from chalicelib.services.stock_memory import StockMemory
 from chalicelib.store import results
 from chalicelib.store.failures import ConditionFailed
 from chalicelib.store.idempotency import IdempotencyKey
@@ -48,6 +49,7 @@ class FakeCatalog:
     def __init__(self) -> None:
         self.rules: dict[str, Rule] = {b["code"]: rule_from_catalog(b) for b in DEMO_CATALOG["behaviors"]}
         self.shelf: dict[str, Goods] = {g["id"]: goods_from_catalog(g) for g in DEMO_CATALOG["goods"]}
+        self.sold_out = StockMemory()  # a container's memory of its own (services/stock_memory.py)
 
     def behavior(self, code: object) -> Rule:
         if code not in self.rules:
@@ -93,6 +95,18 @@ class InMemoryIdempotency:
         return self.replay(key, record) if record else None
 
 
+class InMemoryStock(dict):
+    """Units left by stock key (a goods' shards: "goods#{id}", "goods#{id}#{n}"), and the read the use case makes."""
+
+    def __init__(self, *args) -> None:
+        super().__init__(*args)
+        self.reads = 0
+
+    def left(self, stock_keys: list[str]) -> dict[str, int]:
+        self.reads += 1
+        return {key: self[key] for key in stock_keys if key in self}
+
+
 class InMemoryPostingUnitOfWork(PostingUnitOfWork):
     """`before_write`: called before each commit's checks, to let a test land a concurrent change."""
 
@@ -101,7 +115,7 @@ class InMemoryPostingUnitOfWork(PostingUnitOfWork):
         self.accounts = InMemoryAccounts()
         self.idempotency = InMemoryIdempotency()
         self.ledger: list = []
-        self.stock: dict[str, int] = {key: g.stock for g in self.catalog.shelf.values() for key in [g.stock_key]}
+        self.stock = InMemoryStock({key: g.stock for g in self.catalog.shelf.values() for key in [g.stock_key]})
         self.claims: dict[str, int] = {}
         self.redemptions: dict[str, object] = {}
         self.codes: set[str] = set()

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from chalicelib.domain import clock
 from chalicelib.domain.guards import Guard, GuardFailed
 from chalicelib.domain.guards_market import RedemptionSettled, RedemptionUsed, ScanWindowOpen, VerificationRecorded
-from chalicelib.domain.market import Redemption
+from chalicelib.domain.market import Redemption, stock_key
 from chalicelib.domain.market_after_sale import CodePointer, MerchantDay, RedemptionsPage, VerifiedRow
 from tests.unit.fakes import InMemoryPostingUnitOfWork
 
@@ -33,7 +33,7 @@ class InMemoryMarketUnitOfWork(InMemoryPostingUnitOfWork):
                 found = self.redemptions[guard.redemption_id]
                 self.redemptions[guard.redemption_id] = replace(found, status=guard.status, refunded=True,
                                                                 **{stamp: clock.iso(guard.at)})
-                self.stock[f"goods#{guard.goods_id}"] += 1
+                self.stock[stock_key(guard.goods_id, guard.stock_shard)] += 1
                 if guard.per_user_limit is not None:
                     self.claims[f"{guard.user_id}#{guard.goods_id}"] -= 1
 

@@ -102,3 +102,59 @@ def test_a_remembered_redemption_stays_under_one_kilobyte_so_its_write_costs_two
     key = IdempotencyKey(user_id, request_id, ROUTE, {"goods_id": COFFEE, "address": None})
     record = key.record_values(**results.encode(result))
     assert sum(len(name) + len(str(value).encode()) for name, value in record.items()) < 1000
+
+
+# --- a goods whose stock is split into shards (issue 19, item 4) ----------------------------------------------
+
+FLASH = "g-flash"
+
+
+def flash_goods(uow, left_by_shard: list[int]) -> rules.Goods:
+    """A goods of 4 stock shards holding `left_by_shard` units, added to the fake catalog."""
+    goods = rules.goods_from_catalog({"id": FLASH, "name": "秒杀", "kind": "coupon", "merchant_id": "m-cafe",
+                                      "points_price": 10, "stock": sum(left_by_shard), "valid_days": 30,
+                                      "stock_shards": len(left_by_shard)})
+    uow.catalog.shelf[FLASH] = goods
+    uow.stock.update({rules.stock_key(FLASH, shard): left for shard, left in enumerate(left_by_shard)})
+    return goods
+
+
+def request_starting_at(goods: rules.Goods, shard: int, user_id: str = "u_1") -> str:
+    return next(rid for n in range(1000) if rules.shard_order(goods, user_id, rid := f"req_flash_{n:04d}")[0] == shard)
+
+
+def test_shard_order_is_fixed_by_the_request_and_spreads_people_over_every_shard():
+    goods = rules.goods_from_catalog({"id": FLASH, "name": "秒杀", "kind": "coupon", "merchant_id": "m-cafe",
+                                      "points_price": 10, "stock": 80, "valid_days": 30, "stock_shards": 8})
+    order = rules.shard_order(goods, "u_1", "req_0001")
+    assert order == rules.shard_order(goods, "u_1", "req_0001") and sorted(order) == list(range(8))
+    starts = [rules.shard_order(goods, f"u_{n}", "req_0001")[0] for n in range(800)]
+    assert all(60 <= starts.count(shard) <= 140 for shard in range(8)), starts
+    assert rules.shard_order(rules.goods_from_catalog({**goods.to_catalog(), "stock_shards": 1}), "u_1", "r") == [0]
+    assert rules.stock_key(FLASH, 0) == rules.stock_key(FLASH, None) == "goods#g-flash"
+    assert rules.stock_key(FLASH, 3) == "goods#g-flash#3"
+
+
+def test_an_empty_shard_makes_the_same_read_of_the_account_take_the_unit_from_another(uow):
+    goods = flash_goods(uow, [0, 0, 1, 0])
+    result = redeem(uow, request_id=request_starting_at(goods, 0), goods_id=FLASH)
+    assert result.redemption.stock_shard == 2 and uow.stock[rules.stock_key(FLASH, 2)] == 0
+    assert (uow.accounts.reads, uow.stock.reads, uow.commits) == (1, 1, 1)
+
+
+def test_a_goods_found_sold_out_is_refused_without_reading_the_account_and_a_success_still_replays(uow):
+    goods = flash_goods(uow, [1, 0, 0, 0])
+    won = redeem(uow, request_id="req_won1", goods_id=FLASH)
+    with pytest.raises(OutOfStockError):
+        redeem(uow, request_id=request_starting_at(goods, 1), goods_id=FLASH)  # reads all shards: all empty
+    assert uow.catalog.sold_out.sold_out(FLASH, 4)
+    reads = uow.accounts.reads, uow.stock.reads
+    with pytest.raises(OutOfStockError):
+        redeem(uow, request_id="req_late", goods_id=FLASH)
+    assert redeem(uow, request_id="req_won1", goods_id=FLASH) == won
+    assert (uow.accounts.reads, uow.stock.reads) == reads and uow.commits == 1
+
+
+def test_a_goods_with_one_shard_takes_from_its_one_stock_item_and_records_no_shard(uow):
+    result = redeem(uow)
+    assert result.redemption.stock_shard is None and rules.stock_key(COFFEE) in uow.stock
