@@ -1,6 +1,7 @@
 """The caller's own account: profile, ledger, summary."""
 from ..lazy import lazy
 from .fields import NULL, STRING, Field
+from .platform import platform_json
 from .web import Routes, respond
 
 ledger = lazy("chalicelib.services.ledger")
@@ -13,7 +14,8 @@ PROFILE = (Field("nickname", "昵称须为文字", required=False),
 
 @routes.route("/v1/me", methods=["GET"])
 def get_me():
-    return respond(200, profile.me(routes.caller()))
+    caller = routes.caller()
+    return respond(200, {**profile.me(caller), "platform": platform_json(caller.platform)})
 
 
 @routes.route("/v1/me", methods=["PATCH"])
