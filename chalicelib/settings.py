@@ -48,8 +48,11 @@ class Settings:
     wechat_platform_secrets: tuple[tuple[str, str], ...] = ()
 
     def wechat_secret_of(self, platform_id: str) -> str | None:
-        from .domain.platforms import secret_name
+        """The AppSecret of a platform's mini program (`default`'s: WECHAT_SECRET); None when it is not set."""
+        from .domain.platforms import DEFAULT, secret_name
 
+        if platform_id == DEFAULT:
+            return self.wechat_secret
         return dict(self.wechat_platform_secrets).get(secret_name(platform_id))
 
 

@@ -38,6 +38,5 @@ def wechat_credentials(platform_id: str) -> tuple[str | None, str | None]:
     """The platform's mini program: (appid, AppSecret). `default`'s are WECHAT_APPID and WECHAT_SECRET;
     another's appid is its catalog entry's, its secret WECHAT_SECRET__<ID> (None when unset)."""
     settings = get_settings()
-    if platform_id == DEFAULT:
-        return settings.wechat_appid, settings.wechat_secret
-    return platform(platform_id).wechat_appid, settings.wechat_secret_of(platform_id)
+    appid = settings.wechat_appid if platform_id == DEFAULT else platform(platform_id).wechat_appid
+    return appid, settings.wechat_secret_of(platform_id)

@@ -199,6 +199,17 @@ def test_loading_a_platform_onboards_it(client, tmp_path):
     assert (status, body["behaviors"], body["partners"]) == (200, ["clean_plate"], ["bank"])
 
 
+def test_a_platform_loaded_without_its_secret_cannot_log_in_yet_and_wechat_is_not_asked(client, openid, stack,
+                                                                                          tmp_path):
+    pid = "t-" + uuid.uuid4().hex[:8]  # no WECHAT_SECRET__T_... in this stack's environment
+    assert _load(tmp_path, {"platforms": [_platform(pid)]}) == 0
+    catalog.forget()
+    calls = stack.wechat.calls().get("/sns/jscode2session", 0)
+    status, body = _login_on(client, openid, platform=pid)
+    assert (status, body["error"]["code"]) == (503, "WECHAT_UNAVAILABLE")
+    assert stack.wechat.calls().get("/sns/jscode2session", 0) == calls
+
+
 @pytest.mark.parametrize("change, message", [
     ({"behaviors": [{"code": "no_such_behaviour"}]}, "'no_such_behaviour' is not a behaviour of the catalog"),
     ({"behaviors": [{"code": "clean_plate", "daily_limit": 4}]}, "daily_limit 4 is above the deployment's 3"),
