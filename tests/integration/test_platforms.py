@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import jwt
@@ -16,7 +17,7 @@ from chalicelib.services import catalog
 from chalicelib.settings import get_settings
 from chalicelib.store.models import Account, CatalogItem, Identity
 from tests.support.aggregates import drain
-from tests.support.api import call, login
+from tests.support.api import DynamoDBCalls, call, login
 from tests.support.stack import DEMO_PLATFORM, DEMO_PLATFORM_APPID
 
 DEMO_NAME = "蓝途员工碳账户"  # admin/demo_catalog.json
@@ -72,6 +73,33 @@ def test_me_says_the_platform_of_the_caller(client, user, openid):
     assert (status, me["platform"], me["points"]) == (200, {"id": DEMO_PLATFORM, "name": DEMO_NAME}, 0)
     status, me = call(client, "GET", "/v1/me", token=token, headers={"X-Platform": DEMO_PLATFORM})
     assert (status, me["platform"]["id"]) == (200, DEMO_PLATFORM)
+
+
+def test_simultaneous_first_logins_on_the_second_platform_make_one_user(client, openid):
+    from chalicelib.services import auth
+
+    auth.login(f"wx:o-warm-{uuid.uuid4().hex[:8]}", DEMO_PLATFORM)  # warm the clients before threads share them
+    codes = [f"wx:{openid}:{n}" for n in range(6)]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(lambda code: auth.login(code, DEMO_PLATFORM), codes))
+    assert len({result.user_id for result in results}) == 1
+    assert sum(result.new_user for result in results) == 1
+    assert {result.platform_id for result in results} == {DEMO_PLATFORM}
+
+
+def test_the_platform_costs_no_dynamodb_call_on_a_warm_request(client, user, openid):
+    """`default` reads nothing to know itself; another platform is read from the catalog at most once a minute."""
+    demo_token = _login_on(client, openid)[1]["token"]
+    asks = [({}, user["token"]), ({"X-Platform": "default"}, user["token"]),
+            ({}, demo_token), ({"X-Platform": DEMO_PLATFORM}, demo_token)]
+    for headers, token in asks:
+        assert call(client, "GET", "/v1/me", token=token, headers=headers)[0] == 200  # warm the caches
+        with DynamoDBCalls() as calls:
+            assert call(client, "GET", "/v1/me", token=token, headers=headers)[0] == 200
+        assert calls.operations == ["GetItem"], (headers, calls.operations)  # the account, as before
+    with DynamoDBCalls() as calls:
+        assert call(client, "GET", "/v1/platform", headers={"X-Platform": DEMO_PLATFORM})[0] == 200
+    assert calls.operations == []
 
 
 @pytest.mark.parametrize("platform", ["nope-nope", "NOPE", "x", "a" * 33, ""])
