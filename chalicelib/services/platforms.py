@@ -9,12 +9,13 @@ from ..domain.platforms import DEFAULT, Platform, default_platform, is_platform_
 from ..errors import UnknownPlatformError
 from ..settings import get_settings
 from . import catalog
-from .partners import PARTNERS
 
 
 def platform(platform_id: object) -> Platform:
     """The platform of that id; 404 UNKNOWN_PLATFORM for anything else."""
     if platform_id == DEFAULT:
+        from .partners import PARTNERS  # here: a login's cold start need not import the partners' clients
+
         return default_platform(sorted(catalog.behaviors()), tuple(PARTNERS))
     data = catalog.platforms().get(platform_id) if is_platform_id(platform_id) else None
     if data is None:
