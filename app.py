@@ -9,7 +9,20 @@ from chalice import Chalice, Rate, Response
 from chalice.app import Request
 
 from chalicelib import jobs, observability, scheduling
-from chalicelib.api import auth, checkins, leaderboards, market, me, merchant, orgs, partners, privacy, trees, werun
+from chalicelib.api import (
+    auth,
+    checkins,
+    leaderboards,
+    market,
+    me,
+    merchant,
+    orgs,
+    partners,
+    platform,
+    privacy,
+    trees,
+    werun,
+)
 from chalicelib.errors import (
     AppError,
     InternalError,
@@ -25,7 +38,8 @@ app.log.setLevel(logging.INFO)
 app.api.cors = False
 for blueprint in (auth.routes, me.routes, checkins.routes, market.routes, merchant.routes, trees.routes,
                   orgs.routes, leaderboards.routes, werun.routes, partners.routes,
-                  privacy.routes):  # GET /v1/me/export, DELETE /v1/me
+                  privacy.routes,  # GET /v1/me/export, DELETE /v1/me
+                  platform.routes):  # GET /v1/platform
     app.register_blueprint(blueprint)
 
 
@@ -72,6 +86,11 @@ def contract_errors(event, get_response):
     headers = {k: v for k, v in response.headers.items() if k.lower() == "allow"}
     headers["Content-Type"] = "application/json; charset=utf-8"
     return Response(body=json.dumps(error.body(), ensure_ascii=False), status_code=error.status, headers=headers)
+
+
+# The platform of each request (shared/contract/platforms.md): UNKNOWN_PLATFORM, PLATFORM_MISMATCH, and another
+# platform than `default` only on the routes that serve platforms (chalicelib/api/platform.py).
+app.register_middleware(platform.platform_edge, "http")
 
 
 def _is_contract_error(body) -> bool:

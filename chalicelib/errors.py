@@ -42,6 +42,9 @@ AccountFrozenError = _error("AccountFrozenError", 403, "ACCOUNT_FROZEN", "账户
 RiskyUserError = _error("RiskyUserError", 403, "RISKY_USER", "该微信账号存在风险，暂不能登录")
 NotFoundError = _error("NotFoundError", 404, "NOT_FOUND", "对象不存在")
 RouteNotFoundError = _error("RouteNotFoundError", 404, "NOT_FOUND", "接口不存在")
+UnknownPlatformError = _error("UnknownPlatformError", 404, "UNKNOWN_PLATFORM", "没有这个平台")
+PlatformMismatchError = _error("PlatformMismatchError", 403, "PLATFORM_MISMATCH",
+                               "登录凭证不属于该平台，请在本平台重新登录")
 UnknownBehaviorError = _error("UnknownBehaviorError", 404, "UNKNOWN_BEHAVIOR", "没有这种低碳行为")
 MethodNotAllowedError = _error("MethodNotAllowedError", 405, "METHOD_NOT_ALLOWED", "不支持该请求方法")
 IdempotencyConflictError = _error("IdempotencyConflictError", 409, "IDEMPOTENCY_CONFLICT",

@@ -43,6 +43,17 @@ class Settings:
     login_rate_per_minute: int = 30  # logins one source IP may make a minute, per container (ratelimit.py)
     exports_per_hour: int = 5  # GET /v1/me/export per user and clock hour (services/quotas.py)
     partner_sync_interval_seconds: float = 60.0  # between two POST /v1/partners/{id}/sync of a user and partner; 0: off
+    # The AppSecret of each platform's mini program but `default`'s (WECHAT_SECRET): WECHAT_SECRET__<ID>
+    # (chalicelib/domain/platforms.secret_name), as (setting name, secret) pairs.
+    wechat_platform_secrets: tuple[tuple[str, str], ...] = ()
+
+    def wechat_secret_of(self, platform_id: str) -> str | None:
+        """The AppSecret of a platform's mini program (`default`'s: WECHAT_SECRET); None when it is not set."""
+        from .domain.platforms import DEFAULT, secret_name
+
+        if platform_id == DEFAULT:
+            return self.wechat_secret
+        return dict(self.wechat_platform_secrets).get(secret_name(platform_id))
 
 
 def _derive_data_key(jwt_secret: bytes) -> bytes:
@@ -112,6 +123,8 @@ def from_environ(env: dict | os._Environ = os.environ) -> Settings:
         login_rate_per_minute=int(_number(env, "LOGIN_RATE_PER_MINUTE", "30", int)),
         exports_per_hour=int(_number(env, "EXPORTS_PER_HOUR", "5", int)),
         partner_sync_interval_seconds=float(_number(env, "PARTNER_SYNC_INTERVAL_SECONDS", "60", float, zero_ok=True)),
+        wechat_platform_secrets=tuple(sorted((name, value) for name, value in env.items()
+                                             if name.startswith(PLATFORM_SECRET_PREFIX) and value)),
     )
 
 
@@ -175,6 +188,7 @@ def _keys(env: dict | os._Environ, secret: bytes) -> dict:
 SECRET_NAMES = ("JWT_SECRET", "DATA_KEY", "WECHAT_SECRET", "TRANSIT_SECRET", "BANK_CLIENT_SECRET",
                 "BANK_WEBHOOK_SECRET")
 ROTATION_SECRET_NAMES = ("DATA_KEYS", "JWT_SECRET_PREVIOUS")  # set only during a rotation (docs/deploy.md)
+PLATFORM_SECRET_PREFIX = "WECHAT_SECRET__"  # a platform's AppSecret, WECHAT_SECRET__<ID> (docs/platforms.md)
 
 
 def with_parameter_store(env: dict | os._Environ) -> dict | os._Environ:
@@ -199,7 +213,8 @@ def with_parameter_store(env: dict | os._Environ) -> dict | os._Environ:
     except (BotoCoreError, ClientError) as exc:
         raise SettingsError(f"cannot read the secrets under {path} from SSM Parameter Store: {exc}") from exc
     names = SECRET_NAMES + ROTATION_SECRET_NAMES
-    return {**{name: stored[name] for name in names if name in stored}, **{k: v for k, v in env.items() if v}}
+    wanted = [name for name in stored if name in names or name.startswith(PLATFORM_SECRET_PREFIX)]
+    return {**{name: stored[name] for name in wanted}, **{k: v for k, v in env.items() if v}}
 
 
 def stream_arns(env: dict | os._Environ = os.environ) -> tuple[str | None, str | None]:

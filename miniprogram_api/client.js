@@ -49,6 +49,7 @@ export const ROUTES = Object.freeze({
   joinOrg: ['POST', '/v1/orgs/{id}/join'],
   leaderboard: ['GET', '/v1/leaderboards/{board}'],
   stats: ['GET', '/v1/stats'],
+  platform: ['GET', '/v1/platform'],
 });
 
 const REQUEST_ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-'; // 64
@@ -105,11 +106,13 @@ function parseBody(data) {
 }
 
 /**
- * @param {{baseUrl: string, wx?: object, storage?: {get, set, remove}, timeout?: number,
+ * @param {{baseUrl: string, platform?: string, wx?: object, storage?: {get, set, remove}, timeout?: number,
  *          now?: () => number, requestId?: () => string}} options
+ *   `platform`: the id of the platform this mini program is (docs/platforms.md); sent as `X-Platform` on every
+ *   call and as `platform` on login. Without it the server takes `default`.
  *   `wx` defaults to the mini program's global `wx` (inject a fake one in tests); `storage` to wx storage.
  */
-export function createClient({ baseUrl, wx = globalThis.wx, storage, timeout = 10000, now = Date.now,
+export function createClient({ baseUrl, platform, wx = globalThis.wx, storage, timeout = 10000, now = Date.now,
   requestId = newRequestId } = {}) {
   if (!baseUrl) throw new TypeError('createClient: baseUrl is required');
   if (!wx) throw new TypeError('createClient: no wx object (pass {wx} outside the mini program)');
@@ -124,6 +127,7 @@ export function createClient({ baseUrl, wx = globalThis.wx, storage, timeout = 1
 
   function send(method, path, body, token) {
     const header = { 'Content-Type': 'application/json' };
+    if (platform) header['X-Platform'] = platform;
     if (token) header.Authorization = `Bearer ${token}`;
     return new Promise((resolve, reject) => {
       wx.request({
@@ -141,7 +145,7 @@ export function createClient({ baseUrl, wx = globalThis.wx, storage, timeout = 1
     if (!loggingIn) {
       loggingIn = (async () => {
         const { code } = await wxCall(wx, 'login');
-        const { status, data } = await send('POST', ROUTES.login[1], { code });
+        const { status, data } = await send('POST', ROUTES.login[1], platform ? { code, platform } : { code });
         if (status >= 400) throw errorFromResponse(status, data);
         await store.set(SESSION_KEY, { token: data.token, expiresAt: now() + data.expires_in * 1000, user: data.user });
         return data;
@@ -227,6 +231,7 @@ export function createClient({ baseUrl, wx = globalThis.wx, storage, timeout = 1
     orgs: ({ type } = {}) => call('orgs', { auth: false, query: { type } }),
     org: (orgId) => call('org', { auth: false, params: { id: orgId } }),
     stats: () => call('stats', { auth: false }),
+    platform: () => call('platform', { auth: false }),
     // me
     me: () => call('me'),
     updateMe: (changes) => call('updateMe', { body: changes }),

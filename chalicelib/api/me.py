@@ -2,6 +2,7 @@
 from ..domain.profile import UpdateProfile
 from ..lazy import lazy
 from .fields import NULL, STRING, Field
+from .platform import platform_json
 from .shapes_profile import profile_json
 from .web import Routes, respond
 
@@ -16,7 +17,9 @@ PROFILE = (Field("nickname", "昵称须为文字", required=False),
 
 @routes.route("/v1/me", methods=["GET"])
 def get_me():
-    return respond(200, profile_json(profile.me(routes.caller(), bootstrap.profiles())))
+    caller = routes.caller()
+    return respond(200, {**profile_json(profile.me(caller, bootstrap.profiles())),
+                         "platform": platform_json(caller.platform)})
 
 
 @routes.route("/v1/me", methods=["PATCH"])

@@ -26,14 +26,15 @@ class WeChatSession:
     unionid: str | None
 
 
-def code_to_session(code: str) -> WeChatSession:
-    """jscode2session: the wx.login code for the user's openid and session_key.
+def code_to_session(code: str, appid: str | None = None, secret: str | None = None) -> WeChatSession:
+    """jscode2session: the wx.login code for the user's openid and session_key, with the mini program's
+    appid and AppSecret (a platform's own; WECHAT_APPID and WECHAT_SECRET when not given).
 
     40029/40163 -> INVALID_CODE, 45011 -> RATE_LIMITED, 40226 -> RISKY_USER; -1, HTTP failures and
     timeouts are retried once, then WECHAT_UNAVAILABLE.
     """
     settings = get_settings()
-    params = {"appid": settings.wechat_appid, "secret": settings.wechat_secret,
+    params = {"appid": appid or settings.wechat_appid, "secret": secret or settings.wechat_secret,
               "js_code": code, "grant_type": "authorization_code"}
     for attempt in range(2):
         data = _get_json("/sns/jscode2session", params)

@@ -44,6 +44,8 @@ def accept_identities(records: list[dict]) -> int:
         if record.get("eventName") not in ("INSERT", "MODIFY") or not image:
             continue
         identity = Identity.from_raw_data(image)
+        if identity.platform:  # another platform's user: not in `default`'s stats (docs/platforms.md, "Plan")
+            continue
         if record["eventName"] == "INSERT":
             day = clock.business_day(clock.parse_iso(identity.created_at)).isoformat()
             accepted += _file(InboxItem(f"r#{identity.user_id}", what="register", user_id=identity.user_id,

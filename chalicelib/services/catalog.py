@@ -107,3 +107,8 @@ def policies() -> dict[str, dict]:
 def orgs() -> dict[str, dict]:
     """Organizations (the `org` partition): id, name, type and the SHA-256 of the invite code, never the code."""
     return _partition("org")
+
+
+def platforms() -> dict[str, dict]:
+    """The platforms besides `default` (the `platform` partition, admin/platforms_load.py), by id."""
+    return _partition("platform")

@@ -4,6 +4,11 @@ A staff token also carries `sid`, the staff member's id: a keyed digest of their
 openid itself, which the token's readable payload must not show). Staff routes look it up in the catalog on
 every request (services/staff.py), so someone removed from a merchant's `staff_openids` loses the role within
 the catalog cache's minute, not when their token expires.
+
+Every token names its platform in `plt` (shared/contract/platforms.md: a token is for one user on one
+platform). A token without `plt` was issued before platforms existed, when every user was the `default`
+platform's: it is read as `default`'s (no user was logged out by the change); a `plt` that is not a platform id
+makes the token malformed. The claims of REQUIRED stay required whatever `plt` says.
 """
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ from functools import lru_cache
 
 import jwt
 
+from ..domain.platforms import DEFAULT, is_platform_id
 from ..errors import UnauthenticatedError
 from ..settings import get_settings
 
@@ -36,6 +42,7 @@ class Caller:
     roles: tuple[str, ...]
     merchant_id: str | None = None
     staff_id: str | None = None  # `sid`: staff_id(openid), set on staff tokens only
+    platform: str = DEFAULT  # `plt`: the platform the user is a user of
 
     @property
     def is_staff(self) -> bool:
@@ -66,13 +73,15 @@ MAX_VERIFIED = 10_000
 
 
 def issue(user_id: str, roles: tuple[str, ...], merchant_id: str | None = None,
-          sid: str | None = None) -> tuple[str, int]:
+          sid: str | None = None, platform: str = DEFAULT) -> tuple[str, int]:
     """A fresh token and its lifetime in seconds; a staff token needs `sid`, the staff_id of the openid."""
+    if not is_platform_id(platform):
+        raise ValueError("a token names its platform")
     settings = get_settings()
     now = int(time.time())
     claims = {"sub": user_id, "iss": settings.jwt_issuer, "aud": settings.jwt_audience, "iat": now,
               "exp": now + settings.jwt_ttl_seconds, "jti": secrets.token_urlsafe(12), "roles": list(roles),
-              "mid": merchant_id}
+              "mid": merchant_id, "plt": platform}
     if "merchant_staff" in roles:
         if not (merchant_id and sid and STAFF_ID.fullmatch(sid)):
             raise ValueError("a staff token needs its merchant and staff id")
@@ -120,7 +129,10 @@ def verify(authorization: str | None) -> Caller:
         raise UnauthenticatedError()
     if ("merchant_staff" in roles) != (merchant_id is not None):
         raise UnauthenticatedError()
-    caller = _caller(claims["sub"], roles, merchant_id, claims.get("sid", ...))
+    platform = claims.get("plt", DEFAULT)  # none: issued before platforms, to a `default` user
+    if not is_platform_id(platform):
+        raise UnauthenticatedError()
+    caller = _caller(claims["sub"], roles, merchant_id, claims.get("sid", ...), platform)
     if len(_VERIFIED) >= MAX_VERIFIED:
         _VERIFIED.clear()
     _VERIFIED[token] = (under, int(claims["exp"]), caller)
@@ -141,16 +153,16 @@ def _decode(token: str, settings) -> dict:
     raise UnauthenticatedError()
 
 
-def _caller(user_id: str, roles: list, merchant_id: str | None, sid: object) -> Caller:
+def _caller(user_id: str, roles: list, merchant_id: str | None, sid: object, platform: str) -> Caller:
     """A staff token is honoured as staff only with its `sid`. One issued before staff ids existed (it has
     none) is still a user's token: staff routes refuse it with 403 FORBIDDEN until its holder logs in again.
     A `sid` we never issue (on a user's token, or not of its form) makes the token malformed."""
     if "merchant_staff" not in roles:
         if sid is not ...:
             raise UnauthenticatedError()
-        return Caller(user_id, tuple(roles))
+        return Caller(user_id, tuple(roles), platform=platform)
     if sid is ...:
-        return Caller(user_id, ("user",))
+        return Caller(user_id, ("user",), platform=platform)
     if not isinstance(sid, str) or not STAFF_ID.fullmatch(sid):
         raise UnauthenticatedError()
-    return Caller(user_id, tuple(roles), merchant_id, sid)
+    return Caller(user_id, tuple(roles), merchant_id, sid, platform)

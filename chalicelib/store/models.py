@@ -103,10 +103,12 @@ class Account(Model):
     # The latest odometer reading of a parked-car check-in, {"odometer_km": "12034.5", "day": "2026-11-23"}
     # (domain/odometer.py): set by services/checkins.py in the check-in's own transaction; erasure removes it.
     odometer = JSONAttribute(null=True)
+    platform = UnicodeAttribute(null=True)  # the platform of a user of another platform than `default` (absent)
 
 
 class Identity(Model):
-    """identities — pk `key` = "wx#{openid}". Maps a WeChat account to one user, created by a
+    """identities — pk `key` = "wx#{openid}" (`default`'s mini program) or "wx#{platform}#{openid}" (another
+    platform's, store/logins.py). Maps a WeChat account to one user, created by a
     conditional put so two simultaneous first logins make one user. Holds the latest WeChat
     session_key, sealed with DATA_KEY."""
 
@@ -117,6 +119,7 @@ class Identity(Model):
     unionid_sealed = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     last_login_at = UnicodeAttribute(null=True)
+    platform = UnicodeAttribute(null=True)  # set for another platform than `default`, as the key says
 
 
 class LedgerByKind(GlobalSecondaryIndex):

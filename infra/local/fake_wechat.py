@@ -1,8 +1,14 @@
 """A fake of WeChat's server API (shared/partners/wechat.md) that `make run` and the tests point
 `WECHAT_API_BASE` at. It answers like the real one, errors included (HTTP 200 with `errcode`).
 
+It serves one mini program (appid, secret) and any more added with `add_app` (`POST /__fake__/apps`
+{"appid", "secret"}, `--app APPID:SECRET`): the mini programs of several platforms bound to one Open Platform
+account. Every call must carry a known appid (else 40013) and that appid's secret (else 40125).
+
 Login codes (`js_code`) it understands, all single use once they succeed (then 40163):
-  `wx:<openid>[:<anything>]`    logs in as <openid> (unionid "un-<openid>", a fresh session_key each time)
+  `wx:<openid>[:<anything>]`    logs in as <openid> (unionid "un-<openid>", a fresh session_key each time); with
+                                another appid than the first, as "<openid>@<appid>" (an openid is per mini
+                                program) with the same unionid "un-<openid>" (one person across them)
   codes registered through `POST /__fake__/codes`
   `err-<N>[-<anything>]`        answers errcode N (40029, 45011, 40226, -1 ...); never consumed
   `slow-<seconds>[-<anything>]` sleeps, then logs in as "o-slow"
@@ -15,7 +21,7 @@ Content checks (`/wxa/msg_sec_check`, v2): text containing "违禁" is `risky`, 
 `pass`. WeChat outages: `faults` (infra/local/fake_faults.py, `POST /__fake__/faults`) fail chosen API paths.
 Tests and `make run` drive it through the control API under `/__fake__/` (or the same methods in-process).
 
-CLI: `python -m infra.local.fake_wechat --port 8010 --appid A --secret S`.
+CLI: `python -m infra.local.fake_wechat --port 8010 --appid A --secret S [--app B:SB ...]`.
 """
 
 from __future__ import annotations
@@ -105,10 +111,11 @@ class FakeWeChat(FakeHTTPServer):
 
     name = "fake-wechat"
 
-    def __init__(self, appid: str, secret: str, port: int = 0) -> None:
+    def __init__(self, appid: str, secret: str, port: int = 0, apps: dict[str, str] | None = None) -> None:
         super().__init__(port)
         self.appid = appid
         self.secret = secret
+        self._apps = {appid: secret, **(apps or {})}  # every mini program it serves: appid -> secret
         self._lock = threading.Lock()
         self.faults = Faults()  # outages of chosen WeChat API paths (the control API is never failed)
         self.reset()
@@ -121,6 +128,7 @@ class FakeWeChat(FakeHTTPServer):
             ("POST", "/__fake__/faults"): lambda r: (self.faults.add_from(r.json()), OK)[1],
             ("POST", "/__fake__/faults/clear"): _ok_after(self.faults.clear),
             ("POST", "/__fake__/codes"): self._post_code,
+            ("POST", "/__fake__/apps"): lambda r: (self.add_app(*_required(r.json(), "appid", "secret")), OK)[1],
             ("GET", "/__fake__/session_key"): self._get_session_key,
             ("POST", "/__fake__/werun"): self._post_werun,
             ("POST", "/__fake__/phone_codes"): self._post_phone_code,
@@ -137,13 +145,21 @@ class FakeWeChat(FakeHTTPServer):
             self._codes: dict[str, str] = {}
             self._used_codes: set[str] = set()
             self._session_keys: dict[str, str] = {}
-            self._token: str | None = None
-            self._token_expires_at = 0.0
+            self._tokens: dict[str, tuple[str, float]] = {}  # appid -> (access token, expires at)
             self._phone_codes: dict[str, tuple[str, str, str | None]] = {}  # code -> (phone, country, appid)
             self._calls: Counter[str] = Counter()
             self._messages: list[dict[str, Any]] = []
             self._checked: list[dict[str, Any]] = []
         self.faults.clear()
+
+    def add_app(self, appid: str, secret: str) -> None:
+        """Serve another mini program too (another platform's), bound to the same Open Platform account."""
+        with self._lock:
+            self._apps[appid] = secret
+
+    def apps(self) -> dict[str, str]:
+        with self._lock:
+            return dict(self._apps)
 
     def register_code(self, code: str, openid: str) -> None:
         """Make `code` a (single-use) login code for `openid`."""
@@ -175,9 +191,9 @@ class FakeWeChat(FakeHTTPServer):
             self._phone_codes[code] = (phone, str(country_code), appid)
 
     def invalidate_token(self) -> None:
-        """The current access token answers 40001 from now on; stable_token then issues a new one."""
+        """The current access tokens answer 40001 from now on; stable_token then issues new ones."""
         with self._lock:
-            self._token = None
+            self._tokens.clear()
 
     def calls(self) -> dict[str, int]:
         """How many times each WeChat API path was called (the control API is not counted)."""
@@ -204,12 +220,18 @@ class FakeWeChat(FakeHTTPServer):
                 return faulty
         return super().handle(request)
 
+    def _known_app(self, appid: object, secret: object) -> Response | None:
+        """40013 for an appid it does not serve, 40125 for another secret than that appid's, else None."""
+        with self._lock:
+            expected = self._apps.get(appid) if isinstance(appid, str) else None
+        if expected is None:
+            return wechat_error(40013)
+        return None if secret == expected else wechat_error(40125)
+
     def _code2session(self, request: Request) -> Response:
         query = request.query
-        if query.get("appid") != self.appid:
-            return wechat_error(40013)
-        if query.get("secret") != self.secret:
-            return wechat_error(40125)
+        if refused := self._known_app(query.get("appid"), query.get("secret")):
+            return refused
         if query.get("grant_type") != "authorization_code":
             return wechat_error(40002)
         code = query.get("js_code", "")
@@ -222,20 +244,21 @@ class FakeWeChat(FakeHTTPServer):
             return wechat_error(int(match[1]))
         if match := _SLOW_CODE.fullmatch(code):
             time.sleep(float(match[1]))
-        return self._login(code)
+        return self._login(code, query["appid"])
 
-    def _login(self, code: str) -> Response:
-        """Consume a login code and start a new session for its openid."""
+    def _login(self, code: str, appid: str | None = None) -> Response:
+        """Consume a login code and start a new session for its openid (in that mini program)."""
         with self._lock:
             if code in self._used_codes:
                 return wechat_error(40163)
-            openid = self._openid_for(code)
-            if not openid:
+            person = self._openid_for(code)
+            if not person:
                 return wechat_error(40029)
             self._used_codes.add(code)
+            openid = person if appid in (None, self.appid) else f"{person}@{appid}"
             session_key = base64.b64encode(os.urandom(16)).decode()
             self._session_keys[openid] = session_key
-        return Response({"openid": openid, "session_key": session_key, "unionid": f"un-{openid}"})
+        return Response({"openid": openid, "session_key": session_key, "unionid": f"un-{person}"})
 
     def _openid_for(self, code: str) -> str | None:
         if code in self._codes:
@@ -252,24 +275,24 @@ class FakeWeChat(FakeHTTPServer):
             return wechat_error(47001)
         if body.get("grant_type") != "client_credential":
             return wechat_error(40002)
-        if body.get("appid") != self.appid:
-            return wechat_error(40013)
-        if body.get("secret") != self.secret:
-            return wechat_error(40125)
+        if refused := self._known_app(body.get("appid"), body.get("secret")):
+            return refused
         with self._lock:
             now = time.time()
-            if body.get("force_refresh") or self._token is None or now >= self._token_expires_at:
-                self._token = secrets.token_urlsafe(48)
-                self._token_expires_at = now + TOKEN_TTL_SECONDS
-            token, expires_in = self._token, math.ceil(self._token_expires_at - now)
-        return Response({"access_token": token, "expires_in": expires_in})
+            token, expires_at = self._tokens.get(body["appid"], (None, 0.0))
+            if body.get("force_refresh") or token is None or now >= expires_at:
+                token, expires_at = secrets.token_urlsafe(48), now + TOKEN_TTL_SECONDS
+                self._tokens[body["appid"]] = (token, expires_at)
+        return Response({"access_token": token, "expires_in": math.ceil(expires_at - now)})
 
     def _token_error(self, request: Request) -> Response | None:
         """40001 for an unknown or invalidated access token, 42001 for an expired one, else None."""
         with self._lock:
-            if not self._token or request.query.get("access_token") != self._token:
+            given = request.query.get("access_token")
+            expires_at = next((at for token, at in self._tokens.values() if given and token == given), None)
+            if expires_at is None:
                 return wechat_error(40001)
-            if time.time() >= self._token_expires_at:
+            if time.time() >= expires_at:
                 return wechat_error(42001)
         return None
 
@@ -371,8 +394,11 @@ def main(argv: list[str] | None = None) -> int:
         env = f"WECHAT_{name.upper()}"
         parser.add_argument(f"--{name}", default=os.environ.get(env), required=env not in os.environ,
                             help=f"default: ${env}")
+    parser.add_argument("--app", action="append", default=[], metavar="APPID:SECRET",
+                        help="another mini program it serves (another platform's); repeatable")
     args = parser.parse_args(argv)
-    with FakeWeChat(args.appid, args.secret, port=args.port) as fake:
+    apps = dict(app.split(":", 1) for app in args.app)
+    with FakeWeChat(args.appid, args.secret, port=args.port, apps=apps) as fake:
         print(f"fake WeChat API at {fake.base_url} (appid {fake.appid}); Ctrl-C to stop", flush=True)
         block_until_interrupted()
     return 0

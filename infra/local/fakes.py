@@ -58,10 +58,11 @@ class LocalFakes:
 
 
 def start_fakes(wechat_port: int, appid: str, secret: str, partners: dict[str, str] | None = None,
-                transit_port: int = 0, bank_port: int = 0) -> LocalFakes:
+                transit_port: int = 0, bank_port: int = 0, apps: dict[str, str] | None = None) -> LocalFakes:
     """Start every fake partner on 127.0.0.1 (port 0: any free port). `partners` holds TRANSIT_APP_ID,
-    TRANSIT_SECRET, BANK_CLIENT_ID, BANK_CLIENT_SECRET and BANK_WEBHOOK_SECRET; without it only WeChat runs."""
-    fakes = LocalFakes(wechat=FakeWeChat(appid, secret, port=wechat_port).start())
+    TRANSIT_SECRET, BANK_CLIENT_ID, BANK_CLIENT_SECRET and BANK_WEBHOOK_SECRET; without it only WeChat runs.
+    `apps`: the other platforms' mini programs (appid -> secret) the fake WeChat serves too."""
+    fakes = LocalFakes(wechat=FakeWeChat(appid, secret, port=wechat_port, apps=apps).start())
     if partners:
         fakes.transit = FakeTransit(partners["TRANSIT_APP_ID"], partners["TRANSIT_SECRET"], port=transit_port).start()
         fakes.bank = FakeBank(partners["BANK_CLIENT_ID"], partners["BANK_CLIENT_SECRET"],

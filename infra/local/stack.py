@@ -42,6 +42,10 @@ DEMO_CATALOG = ROOT / "admin" / "demo_catalog.json"
 DYNAMODB_PORT, WECHAT_PORT = API_PORT + 1, API_PORT + 10
 TRANSIT_PORT, BANK_PORT = API_PORT + 20, API_PORT + 30
 WECHAT_APPID = "wx-local-demo"
+# The demo catalog's second platform (admin/demo_catalog.json: its id and its mini program's appid); its AppSecret
+# is a development secret of .local/dev.env, as the default platform's.
+DEMO_PLATFORM = "company-demo"
+DEMO_PLATFORM_SECRET = "WECHAT_SECRET__COMPANY_DEMO"
 PARTNER_IDS = {"TRANSIT_APP_ID": "gs-local", "BANK_CLIENT_ID": "gs-local"}
 HEALTH_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 10.0
@@ -76,7 +80,8 @@ def load_dev_env(path: Path = DEV_ENV_FILE) -> dict[str, str]:
             name, sep, value = line.partition("=")
             if sep and not name.lstrip().startswith("#"):
                 values[name.strip()] = value.strip()
-    wanted = {"JWT_SECRET": lambda: secrets.token_urlsafe(48), "WECHAT_SECRET": lambda: secrets.token_hex(16)}
+    wanted = {"JWT_SECRET": lambda: secrets.token_urlsafe(48), "WECHAT_SECRET": lambda: secrets.token_hex(16),
+              DEMO_PLATFORM_SECRET: lambda: secrets.token_hex(16)}
     wanted.update({name: lambda: secrets.token_hex(16)
                    for name in ("TRANSIT_SECRET", "BANK_CLIENT_SECRET", "BANK_WEBHOOK_SECRET")})
     missing = {name: make() for name, make in wanted.items() if not values.get(name)}
@@ -103,6 +108,7 @@ def stack_settings(dynamodb_endpoint: str, fakes: LocalFakes, dev_env: dict[str,
         "JWT_SECRET": dev_env["JWT_SECRET"],
         "WECHAT_APPID": WECHAT_APPID,
         "WECHAT_SECRET": dev_env["WECHAT_SECRET"],
+        DEMO_PLATFORM_SECRET: dev_env[DEMO_PLATFORM_SECRET],
         **fakes.env(),
         "GREENSPROUT_API_URL": f"http://{API_HOST}:{API_PORT}",  # for the console's demo commands
     }
@@ -193,6 +199,12 @@ def demo_staff() -> tuple[dict, dict]:
             next(m for m in staffed if m.get("collection_point")))
 
 
+def demo_platform_appid() -> str:
+    """The mini program of the demo catalog's second platform."""
+    platforms = json.loads(DEMO_CATALOG.read_text(encoding="utf-8"))["platforms"]
+    return next(p["wechat_appid"] for p in platforms if p["id"] == DEMO_PLATFORM)
+
+
 def try_it(api: str) -> list[str]:
     """Commands to paste in order into bash from the repo (tests/infra/test_local_stack.py runs them)."""
     merchant, collection = demo_staff()
@@ -223,6 +235,12 @@ def try_it(api: str) -> list[str]:
         f"# the console finds this stack by itself ({STACK_ENV_FILE.name} in {LOCAL_DIR}): the ledger sums to "
         "every balance",
         ".venv/bin/python -m admin reconcile",
+        f"# the second platform, {DEMO_PLATFORM} (its own mini program): the same WeChat user logs in there as "
+        "another user; the mini program draws itself from GET /v1/platform",
+        f"DEMO_TOKEN=$(curl -s -X POST {api}/v1/auth/login {as_json} -d '{{\"code\":\"wx:o-demo:{unique}\","
+        f"\"platform\":\"{DEMO_PLATFORM}\"}}' | {field.format('token')})",
+        f"curl -s -w '\\n' {api}/v1/platform {auth.format('DEMO_TOKEN')}",
+        f"curl -s -w '\\n' {api}/v1/me {auth.format('DEMO_TOKEN')}",
     ]
 
 
@@ -266,7 +284,8 @@ def run() -> None:
         print(f"==> DynamoDB Local on port {dynamodb.port}", flush=True)
         dynamodb.start()
         fakes = start_fakes(port_or_free(WECHAT_PORT), WECHAT_APPID, dev_env["WECHAT_SECRET"],
-                            {**PARTNER_IDS, **dev_env}, port_or_free(TRANSIT_PORT), port_or_free(BANK_PORT))
+                            {**PARTNER_IDS, **dev_env}, port_or_free(TRANSIT_PORT), port_or_free(BANK_PORT),
+                            apps={demo_platform_appid(): dev_env[DEMO_PLATFORM_SECRET]})
         settings = stack_settings(dynamodb.endpoint, fakes, dev_env)
         env = stack_env(settings)
         run_admin("init-db", env)

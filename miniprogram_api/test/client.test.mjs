@@ -280,6 +280,26 @@ test('routes fill their path parameters (encoded) and query strings, and omit wh
   assert.match(credit.data.request_id, REQUEST_ID);
 });
 
+test('a client of a platform sends X-Platform on every call and the platform on login', async () => {
+  const wx = fakeWx(server(() => ok({ id: 'company-demo' })));
+  const api = createClient({ baseUrl: BASE, wx, platform: 'company-demo' });
+  assert.deepEqual(await api.platform(), { id: 'company-demo' });
+  await api.me();
+  const [platform, login, me] = wx.requests;
+  assert.equal(platform.path, '/v1/platform');
+  assert.equal(bearer(platform), undefined);
+  assert.deepEqual(login.data, { code: 'code-1', platform: 'company-demo' });
+  assert.ok([platform, login, me].every((r) => r.header['X-Platform'] === 'company-demo'));
+});
+
+test('a client without a platform sends neither the header nor the field (the default platform)', async () => {
+  const wx = fakeWx(server(() => ok({})));
+  const api = createClient({ baseUrl: BASE, wx });
+  await api.me();
+  assert.deepEqual(wx.requests[0].data, { code: 'code-1' });
+  assert.ok(wx.requests.every((r) => !('X-Platform' in r.header)));
+});
+
 test('deleting the account and logging out forget the token', async () => {
   const wx = fakeWx(server(() => ok({ deleted: true })));
   const api = createClient({ baseUrl: BASE, wx });

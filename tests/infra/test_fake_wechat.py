@@ -209,3 +209,30 @@ def test_a_phone_code_can_carry_another_country_or_another_mini_program(fake: Fa
     assert us["watermark"]["appid"] == APPID
     other = post(fake, "/wxa/business/getuserphonenumber", {"code": "ph-other"}, token)["phone_info"]
     assert (other["countryCode"], other["watermark"]["appid"]) == ("86", "wx-another-app")
+
+
+# --- a second mini program (another platform's, shared/contract/platforms.md) -------------------------------
+
+def test_a_second_mini_program_logs_in_with_its_own_appid_openid_and_the_same_unionid() -> None:
+    with FakeWeChat(APPID, SECRET, apps={"wx-second-app": "second-secret"}) as two:
+        first = login(two, "wx:o-person:1").json()
+        second = login(two, "wx:o-person:2", appid="wx-second-app", secret="second-secret").json()
+        assert (first["openid"], second["openid"]) == ("o-person", "o-person@wx-second-app")
+        assert first["unionid"] == second["unionid"] == "un-o-person"  # one person across the mini programs
+        assert two.session_key("o-person@wx-second-app") == second["session_key"]
+        assert login(two, "wx:o-person:3", appid="wx-second-app", secret=SECRET).json()["errcode"] == 40125
+        assert login(two, "wx:o-person:4", appid="wx-third-app", secret="second-secret").json()["errcode"] == 40013
+
+
+def test_a_mini_program_added_over_http_gets_its_own_access_token(fake: FakeWeChat) -> None:
+    assert login(fake, "wx:o-late:1", appid="wx-late-app", secret="late-secret").json()["errcode"] == 40013
+    assert requests.post(f"{fake.base_url}/__fake__/apps", json={"appid": "wx-late-app", "secret": "late-secret"},
+                         timeout=5).status_code == 200
+    assert login(fake, "wx:o-late:2", appid="wx-late-app", secret="late-secret").json()["openid"] \
+        == "o-late@wx-late-app"
+    body = {"grant_type": "client_credential", "appid": "wx-late-app", "secret": "late-secret"}
+    late = post(fake, "/cgi-bin/stable_token", body)["access_token"]
+    assert late != access_token(fake)
+    assert post(fake, "/wxa/msg_sec_check", {"content": "你好", "version": 2, "scene": 1, "openid": "o"},
+                token=late)["result"]["suggest"] == "pass"
+    assert post(fake, "/cgi-bin/stable_token", {**body, "secret": SECRET})["errcode"] == 40125

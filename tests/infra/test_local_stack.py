@@ -185,6 +185,8 @@ def test_the_banners_commands_work_pasted_in_order(make_run):
     credit = _answers(by_route["/v1/operator/credit"])[0]
     assert (credit["entry"]["behavior"], credit["entry"]["source"]) == ("old_clothes", "operator")
     assert "mismatches: 0" in by_route["admin reconcile"]
+    platform = next(_answers(output)[0] for command, _, output in outcomes if "/v1/platform" in command)
+    assert (platform["id"], platform["partners"]) == ("company-demo", ["transit"])  # the second demo platform
 
 
 def _admin(env: dict[str, str], *argv: str) -> subprocess.CompletedProcess:

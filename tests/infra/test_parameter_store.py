@@ -101,3 +101,12 @@ def test_a_stage_whose_store_has_no_data_key_refuses_to_start(ssm):
     del ssm.parameters[PATH + "DATA_KEY"]
     with pytest.raises(SettingsError, match="DATA_KEY must be set in a deployed stage .*/greensprout/prod/"):
         from_environ(with_parameter_store(stage_env(ssm)))
+
+
+def test_each_platforms_wechat_secret_comes_from_the_store_too(ssm):
+    """Onboarding a platform is a catalog load plus its secret, WECHAT_SECRET__<ID> (docs/platforms.md)."""
+    ssm.put(PATH + "WECHAT_SECRET__COMPANY_DEMO", "company-secret")
+    settings = from_environ(with_parameter_store(stage_env(ssm)))
+    assert settings.wechat_secret_of("company-demo") == "company-secret"
+    assert settings.wechat_secret_of("default") == settings.wechat_secret == "wx-secret"
+    assert settings.wechat_secret_of("other-platform") is None

@@ -104,9 +104,9 @@ def test_simultaneous_first_logins_of_one_openid_make_one_user(client, openid):
     auth.login(f"wx:o-warm-{uuid.uuid4().hex[:8]}")  # warm the lazily built clients before threads share them
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(auth.login, codes))
-    user_ids = {result["user"]["id"] for result in results}
+    user_ids = {result.user_id for result in results}
     assert len(user_ids) == 1
-    assert sum(result["new_user"] for result in results) == 1
+    assert sum(result.new_user for result in results) == 1
     assert Identity.get(f"wx#{openid}").user_id in user_ids
     assert Account.get(user_ids.pop()).identity_key == f"wx#{openid}"
 

@@ -230,6 +230,7 @@ ROWS: dict[tuple[str, str], Row] = {
         f"/v1/orgs/{w.org['id']}/join", {"invite_code": w.org["invite_code"]}, {})),
     ("GET", "/v1/leaderboards/{board}"): Row(_users(200), plain("/v1/leaderboards/users?period=week"), public=True),
     ("GET", "/v1/stats"): Row(_all(200), plain("/v1/stats"), public=True),
+    ("GET", "/v1/platform"): Row(_all(200), plain("/v1/platform"), public=True),
 }
 
 

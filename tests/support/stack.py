@@ -16,6 +16,8 @@ from infra.local.fake_wechat import FakeWeChat
 
 APPID = "wx-test-appid"
 WECHAT_SECRET = "test-wechat-secret"
+# The demo catalog's second platform (admin/demo_catalog.json) and its mini program, served by the same fake.
+DEMO_PLATFORM, DEMO_PLATFORM_APPID, DEMO_PLATFORM_SECRET = "company-demo", "wx-demo-company", "test-company-secret"
 TRANSIT_APP_ID, TRANSIT_SECRET = "gs-test", "test-transit-secret"
 BANK_CLIENT_ID, BANK_CLIENT_SECRET, BANK_WEBHOOK_SECRET = "gs-test", "test-bank-secret", "test-bank-webhook-secret"
 
@@ -23,7 +25,7 @@ BANK_CLIENT_ID, BANK_CLIENT_SECRET, BANK_WEBHOOK_SECRET = "gs-test", "test-bank-
 class Stack:
     def __init__(self) -> None:
         self.dynamodb = DynamoDBLocal()
-        self.wechat = FakeWeChat(APPID, WECHAT_SECRET)
+        self.wechat = FakeWeChat(APPID, WECHAT_SECRET, apps={DEMO_PLATFORM_APPID: DEMO_PLATFORM_SECRET})
         self.transit = FakeTransit(TRANSIT_APP_ID, TRANSIT_SECRET)
         self.bank = FakeBank(BANK_CLIENT_ID, BANK_CLIENT_SECRET, BANK_WEBHOOK_SECRET)
 
@@ -44,6 +46,7 @@ class Stack:
             "TABLE_PREFIX": "gs-test-",
             "JWT_SECRET": os.environ.get("JWT_SECRET") or secrets.token_urlsafe(48),
             "WECHAT_API_BASE": self.wechat.base_url, "WECHAT_APPID": APPID, "WECHAT_SECRET": WECHAT_SECRET,
+            "WECHAT_SECRET__COMPANY_DEMO": DEMO_PLATFORM_SECRET,
             "PARTNER_TIMEOUT_SECONDS": "1",
             # The suite logs in thousands of users from one address (127.0.0.1) and syncs or exports one user
             # many times a minute; tests/reliability/test_client_limits.py runs these limits at their defaults.

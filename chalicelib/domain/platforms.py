@@ -1,0 +1,164 @@
+"""Platforms (shared/contract/platforms.md): the tenants of one deployment, as plain rules (no I/O).
+
+A platform is loaded from the catalog file's `platforms` section (admin/platforms_load.py) into the catalog's
+`platform` partition; `default` is the top level of the catalog and is never stored: its name and branding are
+the constants below, its WeChat mini program is WECHAT_APPID / WECHAT_SECRET, and its behaviours are the
+top-level ones. A platform's behaviours refer to the deployment's rules by `code` and may set only `points`,
+a lower `daily_limit` and `daily_points_max`: a platform never changes grams (contract rule 4).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+DEFAULT = "default"
+ID = re.compile(r"[a-z0-9-]{2,32}")
+COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
+DEFAULT_NAME = "绿芽"
+DEFAULT_BRANDING = {"name": "绿芽", "slogan": "每一次低碳行动都算数", "primary_color": "#2E7D32", "logo_url": None}
+BRANDING_FIELDS = ("name", "slogan", "primary_color", "logo_url")
+BEHAVIOR_FIELDS = {"code", "points", "daily_limit", "daily_points_max"}
+# Keys of a platform entry this version loads. The contract's per-platform merchants, goods, trees and orgs are
+# refused until they are isolated per platform (docs/platforms.md, "Plan"): stored but not served, they would lie.
+ENTRY_FIELDS = {"id", "name", "wechat_appid", "branding", "behaviors", "partners"}
+NOT_YET = ("merchants", "goods", "trees", "orgs")
+
+
+class PlatformError(ValueError):
+    """A platform entry of the catalog file that cannot be loaded; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Platform:
+    id: str
+    name: str
+    branding: dict
+    wechat_appid: str | None = None  # None: the default platform's, WECHAT_APPID
+    behaviors: dict = field(default_factory=dict)  # code -> {"points"?, "daily_limit"?, "daily_points_max"?}
+    partners: tuple[str, ...] = ()
+
+    @property
+    def is_default(self) -> bool:
+        return self.id == DEFAULT
+
+
+def is_platform_id(value: object) -> bool:
+    return isinstance(value, str) and ID.fullmatch(value) is not None
+
+
+def secret_name(platform_id: str) -> str:
+    """The setting holding a platform's WeChat AppSecret: `WECHAT_SECRET__<ID>`, upper-cased, `-` as `_`
+    (ids are `[a-z0-9-]`, so two ids never share a name). The default platform's is WECHAT_SECRET."""
+    return "WECHAT_SECRET" if platform_id == DEFAULT else "WECHAT_SECRET__" + platform_id.upper().replace("-", "_")
+
+
+def default_platform(behavior_codes: list[str], partners: tuple[str, ...]) -> Platform:
+    return Platform(DEFAULT, DEFAULT_NAME, dict(DEFAULT_BRANDING), None, {code: {} for code in behavior_codes},
+                    partners)
+
+
+def platform_from_catalog(entry: dict) -> Platform:
+    """A stored (already checked) platform entry as a Platform."""
+    return Platform(entry["id"], entry["name"], dict(entry["branding"]), entry["wechat_appid"],
+                    {b["code"]: {k: v for k, v in b.items() if k != "code"} for b in entry.get("behaviors", [])},
+                    tuple(entry.get("partners", [])))
+
+
+def check_entry(entry: object, rules: dict[str, dict], partners: tuple[str, ...]) -> dict:
+    """Checks one entry of the `platforms` section against the deployment's behaviour rules (`rules`: code ->
+    the top-level catalog entry) and partners; returns the entry to store. Raises PlatformError."""
+    if not isinstance(entry, dict):
+        raise PlatformError(f"a platform is a JSON object, got {entry!r}")
+    pid = entry.get("id")
+    if not is_platform_id(pid):
+        raise PlatformError(f"platform id {pid!r}: 2 to 32 of a-z, 0-9 and '-'")
+    if pid == DEFAULT:
+        raise PlatformError("platform 'default' is the top level of the catalog: it is not listed in 'platforms'")
+    where = f"platform {pid}"
+    present = [key for key in NOT_YET if entry.get(key)]
+    if present:
+        raise PlatformError(f"{where}: {', '.join(present)} of a platform are not loaded by this version yet "
+                            "(docs/platforms.md); load the platform without them")
+    unknown = sorted(set(entry) - ENTRY_FIELDS - set(NOT_YET))
+    if unknown:
+        raise PlatformError(f"{where}: unknown fields {', '.join(unknown)}")
+    name, appid = entry.get("name"), entry.get("wechat_appid")
+    if not isinstance(name, str) or not 1 <= len(name) <= 40:
+        raise PlatformError(f"{where}: name must be text of 1 to 40 characters")
+    if not isinstance(appid, str) or not re.fullmatch(r"[A-Za-z0-9_-]{2,64}", appid):
+        raise PlatformError(f"{where}: wechat_appid must be the mini program's AppID")
+    behaviors = [_checked_behavior(where, b, rules) for b in _list(where, entry, "behaviors")]
+    codes = [b["code"] for b in behaviors]
+    if len(set(codes)) != len(codes):
+        raise PlatformError(f"{where}: a behaviour is listed twice")
+    chosen = _list(where, entry, "partners")
+    if any(p not in partners for p in chosen) or len(set(chosen)) != len(chosen):
+        raise PlatformError(f"{where}: partners must be distinct ids among {', '.join(partners)}, got {chosen!r}")
+    return {"id": pid, "name": name, "wechat_appid": appid, "branding": _branding(where, entry.get("branding")),
+            "behaviors": behaviors, "partners": list(chosen)}
+
+
+def _list(where: str, entry: dict, key: str) -> list:
+    value = entry.get(key, [])
+    if not isinstance(value, list):
+        raise PlatformError(f"{where}: {key} must be a list")
+    return value
+
+
+def _branding(where: str, branding: object) -> dict:
+    if not isinstance(branding, dict):
+        raise PlatformError(f"{where}: branding must be an object {{{', '.join(BRANDING_FIELDS)}}}")
+    unknown = sorted(set(branding) - set(BRANDING_FIELDS))
+    if unknown:
+        raise PlatformError(f"{where}: branding has unknown fields {', '.join(unknown)}")
+    for key in ("name", "slogan"):
+        if not isinstance(branding.get(key), str) or not 1 <= len(branding[key]) <= 60:
+            raise PlatformError(f"{where}: branding.{key} must be text of 1 to 60 characters")
+    if not isinstance(branding.get("primary_color"), str) or not COLOR.fullmatch(branding["primary_color"]):
+        raise PlatformError(f"{where}: branding.primary_color must be #RRGGBB")
+    logo = branding.get("logo_url")
+    if logo is not None and not (isinstance(logo, str) and logo.startswith("https://") and len(logo) <= 512):
+        raise PlatformError(f"{where}: branding.logo_url must be an https URL or null")
+    return {key: branding.get(key) for key in BRANDING_FIELDS}
+
+
+def _whole(where: str, name: str, value: object, positive: bool = True) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < (1 if positive else 0):
+        raise PlatformError(f"{where}: {name} must be a whole number{' above 0' if positive else ' >= 0'}")
+    return value
+
+
+def _checked_behavior(where: str, behavior: object, rules: dict[str, dict]) -> dict:
+    """A platform's choice of a deployment behaviour: its points and caps, never its carbon rule."""
+    if not isinstance(behavior, dict) or not isinstance(behavior.get("code"), str):
+        raise PlatformError(f"{where}: each behaviour is {{\"code\", \"points\"?, \"daily_limit\"?, "
+                            f"\"daily_points_max\"?}}, got {behavior!r}")
+    code = behavior["code"]
+    rule = rules.get(code)
+    if rule is None:
+        raise PlatformError(f"{where}: behaviour {code!r} is not a behaviour of the catalog's top level")
+    extra = sorted(set(behavior) - BEHAVIOR_FIELDS)
+    if extra:
+        raise PlatformError(f"{where}: behaviour {code}: a platform sets only points, daily_limit and "
+                            f"daily_points_max (the carbon rule is the deployment's), not {', '.join(extra)}")
+    checked: dict = {"code": code}
+    if "points" in behavior:
+        points = behavior["points"]
+        if not isinstance(points, dict) or set(points) - {"points", "per"} or "points" not in points:
+            raise PlatformError(f"{where}: behaviour {code}: points is {{\"points\", \"per\"?}}")
+        per = points.get("per", 1)
+        if isinstance(per, bool) or not isinstance(per, (int, float)) or not 0 < per < 1e9:
+            raise PlatformError(f"{where}: behaviour {code}: points.per must be a number above 0")
+        checked["points"] = {"points": _whole(where, f"behaviour {code}: points.points", points["points"], False),
+                             "per": per}
+    if behavior.get("daily_limit") is not None:
+        limit = _whole(where, f"behaviour {code}: daily_limit", behavior["daily_limit"])
+        ceiling = rule.get("daily_limit")
+        if ceiling is not None and limit > ceiling:
+            raise PlatformError(f"{where}: behaviour {code}: daily_limit {limit} is above the deployment's "
+                                f"{ceiling}; a platform may only lower it")
+        checked["daily_limit"] = limit
+    if behavior.get("daily_points_max") is not None:
+        checked["daily_points_max"] = _whole(where, f"behaviour {code}: daily_points_max",
+                                             behavior["daily_points_max"])
+    return checked
