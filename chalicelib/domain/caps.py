@@ -9,7 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from .clock import LATE_EVENT_DAYS
 from .methodology import Rule, from_milli, to_milli
+
+SELF_REPORTED = frozenset({"checkin", "operator"})  # channels whose events are of the day they are made
+DAY_TOTAL = frozenset({"werun"})  # channels awarding a day total: today's and yesterday's (award_day_total)
 
 
 class CapReachedError(Exception):
@@ -31,10 +35,37 @@ class DayCount:
 
     @classmethod
     def from_list(cls, raw: list | None) -> DayCount:
-        return cls(*(int(v) for v in raw)) if raw else cls()
+        return cls(*(int(v) for v in raw[:4])) if raw else cls()
 
     def to_list(self) -> list[int]:
         return [self.events, self.points, self.quantity_milli, self.carbon_mg]
+
+
+def counter_days(rule: Rule) -> int | None:
+    """How many days after its day a behaviour's day counter can still be read, so must be kept on the
+    account: None when nothing reads it (no cap, not a day total), 0 for self-reported behaviours (only
+    today's events count), 1 for a day total (today's and yesterday's steps), LATE_EVENT_DAYS + 1 for
+    partner events (up to 7 days late, and a day for the midnight between the check and the write)."""
+    channels = set(rule.channels)
+    if channels & DAY_TOTAL:
+        return 1
+    if rule.daily_limit is None and rule.daily_points_max is None and rule.daily_quantity_max is None:
+        return None
+    return 0 if channels <= SELF_REPORTED else LATE_EVENT_DAYS + 1
+
+
+def kept_counts(rule: Rule, day: DayCount) -> list[int] | None:
+    """The counter as the account keeps it: [events, points, quantity_milli, carbon_mg] with only the numbers
+    a cap (or the day total) reads, the others 0, then the days it is kept when more than 0; None: not kept."""
+    days = counter_days(rule)
+    if days is None:
+        return None
+    total = bool(set(rule.channels) & DAY_TOTAL)
+    counts = [day.events if rule.daily_limit is not None or total else 0,
+              day.points if rule.daily_points_max is not None or total else 0,
+              day.quantity_milli if rule.daily_quantity_max is not None or total else 0,
+              day.carbon_mg if total else 0]
+    return counts + [days] if days else counts
 
 
 @dataclass(frozen=True)

@@ -7,16 +7,17 @@ values to SET on the account. The unit of work (store/unit_of_work.py) writes th
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from ..errors import InsufficientPointsError
 from . import clock, ids
 from . import lots as lot_rules
-from .caps import DayCount
+from .caps import DayCount, kept_counts
 from .methodology import Rule
 
-KEEP_DAYS = clock.LATE_EVENT_DAYS + 2  # counters old enough that no late event can touch them are dropped
+KEEP_DAYS = clock.LATE_EVENT_DAYS + 2  # no counter is older than this: no late event can touch it
+LEGACY_DAYS = KEEP_DAYS  # how long a counter written before counters said their own days is kept (as then)
 EARNING_KINDS = ("earn", "accrual")
 
 
@@ -109,8 +110,7 @@ def stage(account: AccountView, postings: list[Posting], request_id: str | None 
     at, today = clock.iso(now), clock.business_day(now)
     balance, carbon = int(account.points), int(account.carbon_mg)
     earned, spent = int(account.points_earned), int(account.points_spent)
-    daily = {day: dict(counts) for day, counts in (account.daily or {}).items()
-             if date.fromisoformat(day) >= today - timedelta(days=KEEP_DAYS)}
+    daily = _kept_counters(account.daily, min([today, *(p.day for p in postings if p.day)]))
     lines = []
     entry_ids = sorted(ids.sortable_id(clock.epoch_ms(now)) for _ in postings)
     for posting, entry_id in zip(postings, entry_ids, strict=True):
@@ -123,7 +123,9 @@ def stage(account: AccountView, postings: list[Posting], request_id: str | None 
         else:
             spent -= posting.points
         if posting.day_count is not None and posting.day and posting.behavior:
-            daily.setdefault(posting.day.isoformat(), {})[posting.behavior] = posting.day_count.to_list()
+            counts = kept_counts(posting.rule, posting.day_count) if posting.rule else posting.day_count.to_list()
+            if counts is not None:
+                daily.setdefault(posting.day.isoformat(), {})[posting.behavior] = counts
         lines.append(_line(account.user_id, entry_id, posting, balance, at, today, request_id))
     changes = {"version": int(account.version) + 1, "points": balance, "carbon_mg": carbon, "points_earned": earned,
                "points_spent": spent, "daily": daily, "updated_at": at}
@@ -131,6 +133,18 @@ def stage(account: AccountView, postings: list[Posting], request_id: str | None 
     if lots != account.lots:
         changes["lots"] = lots
     return Staged(lines, changes, _summaries(postings, today))
+
+
+def _kept_counters(daily: dict | None, oldest: date) -> dict:
+    """The day counters still needed on `oldest` (today, or an earlier day a posting counts for): each is
+    kept the days its behaviour says (its fifth number, domain/caps.kept_counts), never past KEEP_DAYS."""
+    kept: dict[str, dict] = {}
+    for day, counters in (daily or {}).items():
+        age = (oldest - date.fromisoformat(day)).days
+        for behavior, counts in counters.items():
+            if age <= min(counts[4] if len(counts) > 4 else 0, KEEP_DAYS):
+                kept.setdefault(day, {})[behavior] = list(counts)
+    return kept
 
 
 def _lots_after(account: AccountView, postings: list[Posting], today: date) -> dict[str, int]:

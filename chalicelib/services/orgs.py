@@ -8,6 +8,7 @@ neither exceed the limit nor lose each other. Invite codes are kept as digests a
 from __future__ import annotations
 
 import heapq
+import time
 import uuid
 from datetime import datetime
 
@@ -24,6 +25,7 @@ from ..errors import (
 )
 from ..store import cursor as cursors
 from ..store.aggregates import Board, Total, dirty_partition
+from ..store.failures import conflict_pause
 from ..store.models import Account
 from ..store.tx import Tx, TxCancelledError
 from . import attempts, boards, catalog
@@ -82,7 +84,9 @@ def join(caller: Caller, org_id: str, body: dict) -> dict:
     now = clock.now()
     if not invite_matches(code, org["invite_sha256"]):  # counted: 10 wrong codes in 10 minutes, then 429
         attempts.refuse(caller.user_id, InvalidInviteError(), now, kind="invite")
-    for _ in range(ATTEMPTS):
+    for attempt in range(ATTEMPTS):
+        if attempt:  # the org's member count is shared by every joiner: a conflict backs off, jittered
+            time.sleep(conflict_pause(attempt - 1))
         account = load_account(caller.user_id)
         if _try_join(account, org, now):
             _mark_orgs_changed(caller.user_id)

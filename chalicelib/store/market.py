@@ -23,6 +23,7 @@ from .tx import connection
 
 EXPIRY_SHARDS = shards.REDEMPTIONS_DUE  # issued redemptions over 8 index partitions: a flash sale never heats one
 TOTALS_SK = "~totals"  # sorts after every "v#..." row, so a newest-first Query returns it first
+TOTALS_SHARDS = 8  # "~totals#{0..7}", one chosen by each scan: no single item takes a busy merchant's day
 
 
 class RedemptionsByUser(GlobalSecondaryIndex):
@@ -119,8 +120,10 @@ class Counter(Model):
 
 class Verification(Model):
     """verifications — pk `merchant_day` = "{merchant_id}#{YYYY-MM-DD}" (the business day of the scan),
-    sk `sk` = "v#{time-sortable id}" for each verified redemption, or "~totals" for the day's
-    count and points (ADDed in the scan's transaction). Append-only: the merchant's reconciliation."""
+    sk `sk` = "v#{time-sortable id}" for each verified redemption, or "~totals#{shard}" for a part of the
+    day's count and points (ADDed in the scan's transaction to a shard it picks, of TOTALS_SHARDS; days
+    written before the shards hold one "~totals", still counted). All totals sort after every row: a
+    newest-first Query returns them first. Append-only: the merchant's reconciliation."""
 
     Meta = table_meta("verifications")
     merchant_day = UnicodeAttribute(hash_key=True)

@@ -17,6 +17,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from ..settings import get_settings
+from .day_counters import DayCountersAttribute
 
 # botocore's "standard" retry mode (PynamoDB's default): 1 + DB_RETRIES attempts with jittered back-off, each
 # bounded by the timeouts, so the worst case (3 x 4 s + back-off) stays well inside API Gateway's 29 s.
@@ -74,7 +75,9 @@ class Account(Model):
     The balance, lifetime carbon and the per-day counters of the last days live on this one item,
     so one consistent read gives everything a write needs, and every write conditions on `version`
     (bumped by each write, freezing included): `balance_after` is exact and no update is lost.
-    `daily` is {"YYYY-MM-DD": {behaviour: [events, points, quantity_milli, carbon_mg]}}.
+    `daily` is {"YYYY-MM-DD": {behaviour: [events, points, quantity_milli, carbon_mg(, days kept)]}}, only
+    the counters a cap reads, for the days they can be read (domain/caps.py), stored as a short string
+    (store/day_counters.py).
     """
 
     Meta = table_meta("accounts")
@@ -84,7 +87,7 @@ class Account(Model):
     carbon_mg = NumberAttribute(default=0)
     points_earned = NumberAttribute(default=0)
     points_spent = NumberAttribute(default=0)
-    daily = JSONAttribute(default=dict)
+    daily = DayCountersAttribute(default=dict)
     frozen = BooleanAttribute(default=False)
     frozen_reason = UnicodeAttribute(null=True)
     nickname = UnicodeAttribute(null=True)

@@ -4,6 +4,7 @@ guards (domain/guards_market.py) are staged here and a refused one comes back as
 """
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 
 from ..domain import clock
@@ -14,7 +15,7 @@ from ..domain.market_after_sale import CodePointer, MerchantDay, VerifiedRow
 from . import attempts as windows
 from . import cursor as cursors
 from .failures import ConditionFailed
-from .market import TOTALS_SK, Redemption, RedemptionCode, Verification, merchant_day
+from .market import TOTALS_SHARDS, TOTALS_SK, Redemption, RedemptionCode, Verification, merchant_day
 from .repositories_market import SoldRedemptions
 from .tx import Tx
 
@@ -53,29 +54,29 @@ class Scans:
         return True
 
     def merchant_day(self, merchant_id: str, day: date, limit: int, cursor: str | None) -> MerchantDay:
-        """Newest first with the day's totals: the first page is one Query (the totals item sorts first),
-        later pages add a GetItem."""
+        """Newest first with the day's totals, summed over their shards: the first page is one Query (the
+        totals sort first), later pages add a Query of the totals alone."""
         context = f"merchant-redemptions|{merchant_id}|{day.isoformat()}"
         start = cursors.decode(cursor, context)
         key = merchant_day(merchant_id, day)
-        totals = None
         if start is None:
-            results = Verification.query(key, scan_index_forward=False, limit=limit + 1)
-            rows = list(results)
-            if rows and rows[0].sk == TOTALS_SK:
-                totals, rows = rows[0], rows[1:]
+            results = Verification.query(key, scan_index_forward=False, limit=limit + TOTALS_SHARDS + 1)
+            found = list(results)
+            totals = [r for r in found if r.sk.startswith(TOTALS_SK)]
+            rows = [r for r in found if not r.sk.startswith(TOTALS_SK)]
+            last = results.last_evaluated_key
+            if len(rows) > limit:  # fewer totals shards than the Query made room for: a page ends at `limit`
+                rows = rows[:limit]
+                last = {"merchant_day": {"S": key}, "sk": {"S": rows[-1].sk}}
         else:
             results = Verification.query(key, Verification.sk.startswith("v#"), scan_index_forward=False,
                                          limit=limit, last_evaluated_key=start)
-            rows = list(results)
-            try:
-                totals = Verification.get(key, TOTALS_SK)
-            except Verification.DoesNotExist:
-                totals = None
+            rows, last = list(results), results.last_evaluated_key
+            totals = list(Verification.query(key, Verification.sk.startswith(TOTALS_SK)))
         verified = [VerifiedRow(r.redemption_id, r.goods_id, r.goods_name, r.used_at, int(r.points),
                                 r.staff_user_id) for r in rows]
-        return MerchantDay(day, verified, int(totals.count) if totals else 0, int(totals.points) if totals else 0,
-                           cursors.encode(results.last_evaluated_key, context))
+        return MerchantDay(day, verified, sum(int(t.count) for t in totals), sum(int(t.points) for t in totals),
+                           cursors.encode(last, context))
 
 
 def _stage(tx: Tx, label: str, guard: Guard) -> None:
@@ -91,7 +92,7 @@ def _stage(tx: Tx, label: str, guard: Guard) -> None:
                            goods_id=pointer.goods_id, goods_name=pointer.goods_name, used_at=clock.iso(guard.at),
                            staff_user_id=guard.staff_user_id, points=pointer.points_spent)
         tx.put(label, row, condition=Verification.sk.does_not_exist())
-        tx.update(f"{label}:totals", Verification(day, TOTALS_SK),
+        tx.update(f"{label}:totals", Verification(day, f"{TOTALS_SK}#{secrets.randbelow(TOTALS_SHARDS)}"),
                   actions=[Verification.count.add(1), Verification.points.add(pointer.points_spent)])
     elif isinstance(guard, ScanWindowOpen):
         windows.stage_window_open(tx, label, guard.window_key, guard.limit)

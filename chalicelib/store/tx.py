@@ -17,15 +17,10 @@ from pynamodb.models import Model
 
 from ..settings import get_settings
 from . import items
-from .failures import ConditionFailed, error_code, raise_unavailable
+from .failures import ConditionFailed, call_failed, cancelled, error_code, raise_unavailable
 from .models import DB_CONNECT_TIMEOUT, DB_READ_TIMEOUT, DB_RETRIES
 
 MAX_ACTIONS = 100  # DynamoDB's limit per transaction
-# Cancellation reasons, and whole-call errors, that say "not now" rather than "no": worth another try.
-_RETRYABLE = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"}
-_RETRYABLE_CALL = {"TransactionConflictException", "TransactionInProgressException", "ThrottlingException",
-                   "ProvisionedThroughputExceededException", "RequestLimitExceeded", "InternalServerError",
-                   "IdempotentParameterMismatchException"}
 _connection: Connection | None = None
 
 
@@ -112,7 +107,8 @@ class Tx:
         self._items.append({kind: action})
 
     def commit(self) -> None:
-        """Writes everything or nothing; ConditionFailed names the conditions that refused."""
+        """Writes everything or nothing. ConditionFailed names the conditions that refused (or says a concurrent
+        transaction was in the way); Throttled, Unavailable or WriteRejected otherwise (store/failures.py)."""
         request: dict[str, Any] = {"TransactItems": self._items}
         if self.token:
             request["ClientRequestToken"] = self.token
@@ -121,20 +117,10 @@ class Tx:
         except ClientError as exc:
             code = error_code(exc)
             if code == "TransactionCanceledException":
-                raise self._cancelled(exc.response.get("CancellationReasons") or []) from exc
-            if code in _RETRYABLE_CALL:
-                raise ConditionFailed({}, conflict=True) from exc
+                raise cancelled(self._labels, exc.response.get("CancellationReasons") or []) from exc
+            failed = call_failed(code)
+            if failed is not None:
+                raise failed from exc
             raise_unavailable(exc)
         except BotoCoreError as exc:
             raise_unavailable(exc)
-
-    def _cancelled(self, reasons: list[dict]) -> ConditionFailed:
-        failed: dict[str, dict | None] = {}
-        conflict = False
-        for label, reason in zip(self._labels, reasons, strict=False):
-            code = (reason or {}).get("Code")
-            if code == "ConditionalCheckFailed":
-                failed[label] = reason.get("Item")
-            elif code in _RETRYABLE:
-                conflict = True
-        return ConditionFailed(failed, conflict)

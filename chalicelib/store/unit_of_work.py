@@ -10,7 +10,9 @@ A use case reads top to bottom; nothing here calls back into it:
     return posting.result
 
 - The account's `version` conditions the transaction: a concurrent posting makes it fail, and `attempts`
-  reads again, at most MAX_ATTEMPTS times (then Unavailable, 503).
+  reads again after a jittered pause that doubles each time, at most MAX_ATTEMPTS times (then Unavailable,
+  503). A throttled transaction (botocore already retried it) is tried once more after a longer pause, then
+  503; a transaction refused for a reason no retry changes (store/failures.WriteRejected) is not retried.
 - A refused guard raises `GuardFailed(guard)`; the use case says what it means to the user.
 - A retried request finds its first result: the idempotency record's condition returns it (no extra read);
   a domain refusal raised while deciding (a cap reached by the first try itself ...) looks for it once.
@@ -18,7 +20,6 @@ A use case reads top to bottom; nothing here calls back into it:
 """
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from ..domain import posting as posting_rules
 from ..domain.guards import Guard, GuardFailed, IdempotencyKeyFree, RedemptionIssued
 from ..domain.posting import Posting, Staged
 from ..errors import AppError
-from .failures import ConditionFailed, Unavailable
+from .failures import THROTTLED_ATTEMPTS, ConditionFailed, Throttled, Unavailable, conflict_pause, throttled_pause
 from .idempotency import IdempotencyKey
 
 MAX_ATTEMPTS = 12
@@ -57,6 +58,7 @@ class PostingUnitOfWork:
         self.key = once
         self.result: Any = None
         self._deciding = False
+        self._throttled = 0
         return self
 
     def remembered(self, once: IdempotencyKeyFree) -> Any:
@@ -81,12 +83,13 @@ class PostingUnitOfWork:
         for attempt in range(MAX_ATTEMPTS):
             account = self._first if attempt == 0 and self._first is not None else self.accounts.get(self.user_id)
             self.account, self.staged, self.guards = account, None, []
+            self._pause = conflict_pause(attempt)
             self._deciding = True
             yield account
             self._deciding = False
             if self.result is not None:
                 return
-            time.sleep(random.uniform(0.005, 0.02) * (attempt + 1))
+            time.sleep(self._pause)
         raise Unavailable()
 
     def stage(self, postings: list[Posting], set_on_account: dict | None = None) -> Staged:
@@ -126,6 +129,12 @@ class PostingUnitOfWork:
         self._deciding = False
         try:
             self._write(result)
+        except Throttled:
+            self._throttled += 1
+            if self._throttled >= THROTTLED_ATTEMPTS:
+                raise
+            self._pause = throttled_pause()  # once more, after a longer pause (attempts)
+            return
         except ConditionFailed as refused:
             if self.key and refused.refused(IDEMPOTENCY):
                 raw = refused.failed[IDEMPOTENCY]

@@ -4,14 +4,20 @@ Each chunk a client sends (with botocore, one HTTP request) is given a fate draw
 generator: pass, delay, reset before forwarding (the request never reached DynamoDB), or cut the
 response after the request was forwarded (DynamoDB applied it, the client never hears). The last is the
 case that matters: only idempotency makes the client's retry harmless.
+
+DynamoDB Local never throttles nor cancels a transaction for a conflict: `answer` makes the proxy reply to
+chosen requests itself, with the HTTP error DynamoDB would send (`dynamodb_error`), so botocore parses and
+retries it as it would AWS's. `seen` lists every request's (time, operation) as it arrived.
 """
 from __future__ import annotations
 
+import json
 import random
 import socket
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -48,6 +54,8 @@ class FaultProxy:
         self.port = self._server.getsockname()[1]
         self._stopping = False
         self.enabled = True
+        self.answer: Callable[[str, bytes], bytes | None] | None = None  # (operation, request) -> a reply or None
+        self.seen: list[tuple[float, str]] = []
 
     @property
     def endpoint(self) -> str:
@@ -76,6 +84,12 @@ class FaultProxy:
                 request = self._message(client)
                 if not request:
                     return
+                operation = _operation(request)
+                self.seen.append((time.monotonic(), operation))
+                reply = self.answer(operation, request) if self.answer else None
+                if reply is not None:
+                    client.sendall(reply)
+                    continue
                 fate = self.faults.fate() if self.enabled else "pass"
                 if fate == "reset":
                     return
@@ -115,3 +129,25 @@ class FaultProxy:
                 raise OSError("upstream closed")
             body += chunk
         return head + b"\r\n\r\n" + body
+
+
+def _operation(request: bytes) -> str:
+    """The DynamoDB operation of a request, from its X-Amz-Target header ("DynamoDB_20120810.GetItem")."""
+    for line in request.partition(b"\r\n\r\n")[0].split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"x-amz-target":
+            return value.strip().decode().rpartition(".")[2]
+    return ""
+
+
+def dynamodb_error(code: str, message: str = "injected by the fault proxy", reasons: list[str] | None = None,
+                   status: int = 400) -> bytes:
+    """An HTTP reply as DynamoDB sends an error: `{"__type": "...#Code", "message": ...}`, with the
+    cancellation reasons of a TransactionCanceledException."""
+    body: dict = {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message}
+    if reasons is not None:
+        body["CancellationReasons"] = [{"Code": reason, "Message": reason} for reason in reasons]
+    raw = json.dumps(body).encode()
+    head = (f"HTTP/1.1 {status} Bad Request\r\nContent-Type: application/x-amz-json-1.0\r\n"
+            f"x-amzn-RequestId: fault-proxy\r\nContent-Length: {len(raw)}\r\n\r\n")
+    return head.encode() + raw

@@ -38,5 +38,5 @@ def test_keys_and_single_values_take_the_models_attribute_types():
     assert items.key(LedgerEntry, "u_1", "01M8") == {"user_id": {"S": "u_1"}, "entry_id": {"S": "01M8"}}
     assert items.key(Account, "u_1") == {"user_id": {"S": "u_1"}}
     assert items.value(Account, "daily", {"2026-11-24": {"walk": [1, 5, 1000, 2000]}}) == {
-        "S": '{"2026-11-24": {"walk": [1, 5, 1000, 2000]}}'}
+        "S": "20261124 walk=1,5,1000,2000"}  # the short form of store/day_counters.py (issue 19 item 6)
     assert items.value(Account, "frozen", False) == {"BOOL": False}
