@@ -8,15 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .adoptions import Adoption
-from .guards import Guard, IdempotencyKeyFree
-
-
-@dataclass(frozen=True)
-class CertificateKeyFree(IdempotencyKeyFree):
-    """IdempotencyKeyFree for an adoption drawn under `certificate_no`: the transaction's token names the
-    number too, so a new number after a collision is a new transaction, never a mismatched retry of the old."""
-
-    certificate_no: str = ""
+from .guards import Guard
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from ..domain import adoptions, clock
 from ..domain.commands_trees import AdoptTree
-from ..domain.guards import GuardFailed, StockAvailable
-from ..domain.guards_trees import AdoptionRecorded, CertificateKeyFree
+from ..domain.guards import GuardFailed, IdempotencyKeyFree, StockAvailable
+from ..domain.guards_trees import AdoptionRecorded
 from ..domain.ids import stable_shard
 from ..domain.posting import Posting
 from ..domain.results_trees import AdoptionResult, AdoptionsPage, Offer
@@ -32,7 +32,7 @@ def adopt_tree(command: AdoptTree, uow) -> AdoptionResult:
     now = clock.now()
     for _ in range(CERTIFICATE_ATTEMPTS):
         number = certificate_number(clock.business_day(now).year)
-        once = CertificateKeyFree(command.user_id, command.request_id, ROUTE, {"tree_id": tree.id}, number)
+        once = IdempotencyKeyFree(command.user_id, command.request_id, ROUTE, {"tree_id": tree.id})
         try:
             with uow.posting(command.user_id, once, command.request_id) as posting:
                 for account in posting.attempts():

@@ -23,7 +23,7 @@ class DynamoPostingUnitOfWork(PostingUnitOfWork):
 
     def _write(self, result: Any) -> None:
         account, staged = self.account, self.staged
-        tx = Tx(token=self.key.token(int(account.version)) if self.key else None)
+        tx = Tx()
         if self.key:
             self.idempotency.stage(tx, IDEMPOTENCY, self.key, result)
         self.accounts.stage_posting(tx, "account", account.user_id, staged.account, int(account.version))

@@ -40,10 +40,6 @@ class IdempotencyKey:
         canonical = json.dumps(self.payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
         return hashlib.sha256(canonical.encode()).hexdigest()
 
-    def token(self, version: int) -> str:
-        """ClientRequestToken for the transaction made from account version `version` (36 chars at most)."""
-        return hashlib.sha256(f"{self.key}|{version}".encode()).hexdigest()[:36]
-
     def values(self, status: int, body: dict) -> dict:
         """The IdempotencyRecord's attribute values remembering this first response (store/items.py)."""
         return self.record_values(status, json.dumps(body, ensure_ascii=False, separators=(",", ":")))

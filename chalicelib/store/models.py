@@ -21,7 +21,7 @@ from .day_counters import DayCountersAttribute
 
 # botocore's "standard" retry mode (PynamoDB's default): 1 + DB_RETRIES attempts with jittered back-off, each
 # bounded by the timeouts, so the worst case (3 x 4 s + back-off) stays well inside API Gateway's 29 s.
-# A retried TransactWriteItems carries the same ClientRequestToken, so DynamoDB applies it once.
+# botocore resends a retried TransactWriteItems with its ClientRequestToken, so DynamoDB applies it once (store/tx.py).
 DB_CONNECT_TIMEOUT = 1
 DB_READ_TIMEOUT = 3
 DB_RETRIES = 2

@@ -5,10 +5,9 @@ The writes of a posting are staged into its one transaction (store/dynamo_uow.py
 """
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, fields
 
 from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import PynamoDBException
@@ -16,24 +15,12 @@ from pynamodb.exceptions import PynamoDBException
 from ..domain import adoptions as domain
 from . import cursor as cursors
 from .failures import Unavailable, raise_unavailable
-from .idempotency import IdempotencyKey
 from .models import Account
 from .stock import Stock
 from .trees import Adoption
 from .tx import Tx, connection
 
 _NUMBERS = ("points_price", "annual_uptake_mg", "accrued_mg", "accrual_shard")
-
-
-@dataclass(frozen=True)
-class AdoptionKey(IdempotencyKey):
-    """The request's idempotency key; its transaction token also names the certificate number, so a new
-    number after a collision is a new transaction, never a mismatched retry of the old one."""
-
-    certificate_no: str = ""
-
-    def token(self, version: int) -> str:
-        return hashlib.sha256(f"{self.key}|{version}|{self.certificate_no}".encode()).hexdigest()[:36]
 
 
 @contextmanager

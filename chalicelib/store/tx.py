@@ -8,6 +8,7 @@ store/items.py); either way the request goes to botocore as one TransactWriteIte
 """
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,7 +43,6 @@ TxCancelledError = ConditionFailed  # transitional name, kept for the services n
 class Tx:
     """Collects labelled actions, then commits them as one TransactWriteItems call."""
 
-    token: str | None = None
     _labels: list[str] = field(default_factory=list)
     _items: list[dict] = field(default_factory=list)
 
@@ -110,8 +110,7 @@ class Tx:
         """Writes everything or nothing. ConditionFailed names the conditions that refused (or says a concurrent
         transaction was in the way); Throttled, Unavailable or WriteRejected otherwise (store/failures.py)."""
         request: dict[str, Any] = {"TransactItems": self._items}
-        if self.token:
-            request["ClientRequestToken"] = self.token
+        request["ClientRequestToken"] = transaction_token()
         try:
             connection().client.transact_write_items(**request)
         except ClientError as exc:
@@ -124,3 +123,13 @@ class Tx:
             raise_unavailable(exc)
         except BotoCoreError as exc:
             raise_unavailable(exc)
+
+
+def transaction_token() -> str:
+    """A ClientRequestToken of its own for each transaction this code builds. botocore resends the same
+    request (and so the same token) when it retries a call, which DynamoDB then applies once; a new attempt
+    (after a lost race, another stock shard, a new certificate number, or the client's retry of a request
+    whose first attempt failed) is a new request with new contents, and reusing a token with other contents
+    within ten minutes is refused by DynamoDB (IdempotentParameterMismatch). A retried request finds its
+    first result through the idempotency record's condition, never through the token."""
+    return secrets.token_hex(18)

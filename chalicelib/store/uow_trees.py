@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from ..domain.guards import Guard
-from ..domain.guards_trees import AdoptionAdvanced, AdoptionRecorded, CertificateKeyFree
+from ..domain.guards_trees import AdoptionAdvanced, AdoptionRecorded
 from .dynamo_uow import DynamoPostingUnitOfWork
-from .repositories_trees import AdoptionKey, Adoptions, TreeStock
+from .repositories_trees import Adoptions, TreeStock
 from .tx import Tx
 
 
@@ -16,13 +16,6 @@ class DynamoTreesUnitOfWork(DynamoPostingUnitOfWork):
         super().__init__(catalog)
         self.adoptions = Adoptions()
         self.tree_stock = TreeStock()
-
-    def posting(self, user_id: str, once: Any = None, request_id: str | None = None,
-                account: Any = None) -> DynamoTreesUnitOfWork:
-        if isinstance(once, CertificateKeyFree):  # the token names the certificate number (AdoptionKey)
-            once = AdoptionKey(once.scope, once.request_id, once.operation, once.payload, once.certificate_no)
-        super().posting(user_id, once, request_id, account)
-        return self
 
     def _stage_guard(self, tx: Tx, label: str, guard: Guard) -> None:
         if isinstance(guard, AdoptionRecorded):

@@ -143,6 +143,25 @@ def test_an_empty_shard_makes_the_same_attempt_take_the_unit_from_another_and_a_
     assert balance(client, user) == 100 and reconciled(user)["clean"]
 
 
+def test_each_transaction_of_an_attempt_carries_its_own_request_token(client, user):
+    """DynamoDB refuses a ClientRequestToken reused with other contents within ten minutes
+    (IdempotentParameterMismatch; DynamoDB Local does not check it): the second shard's transaction, made on
+    the same read of the account, must not reuse the first one's token, nor may a replayed request."""
+    give_points(user, 100)
+    goods = new_goods(stock=1, stock_shards=4)  # the one unit is in shard 0
+    redeem(client, new_user(client, 100), new_goods()["id"])  # warms the catalog cache
+    rid = request_starting_at(goods, user, 2)
+    tokens: list[str] = []
+
+    def remember(params, **_):
+        tokens.append(params.get("ClientRequestToken"))
+
+    with hooked("provide-client-params.dynamodb.TransactWriteItems", remember):
+        assert redeem(client, user, goods["id"], rid)[0] == 201
+        assert redeem(client, user, goods["id"], rid)[0] == 201  # replayed: its transaction is refused
+    assert len(tokens) == 3 and all(tokens) and len(set(tokens)) == 3, tokens
+
+
 # --- the sold-out memory ----------------------------------------------------------------------------------------
 
 def new_user(client, points: int) -> dict:

@@ -8,13 +8,11 @@ import pytest
 
 from chalicelib.api.shapes_trees import adoption_result_json
 from chalicelib.domain.commands_trees import AdoptTree
-from chalicelib.domain.guards_trees import CertificateKeyFree
 from chalicelib.domain.results_trees import AdoptionResult
 from chalicelib.errors import AccountFrozenError, InsufficientPointsError, SoldOutError
 from chalicelib.services import trees
 from chalicelib.store import results
 from chalicelib.store.idempotency import IdempotencyKey
-from chalicelib.store.uow_trees import DynamoTreesUnitOfWork
 from tests.unit.fakes_trees import InMemoryTreesUnitOfWork, TreeAccount
 
 REDWOOD = "t-dawn-redwood-2026"  # admin/demo_catalog.json
@@ -97,17 +95,6 @@ def test_a_remembered_adoption_replays_from_its_record_and_stays_under_one_kilob
     assert record["format"] == "adoption/1"
     assert results.decode(record["format"], None, record["body"], record["route"], user_id, request_id) == result
     assert sum(len(name) + len(str(value).encode()) for name, value in record.items()) < 1000
-
-
-def test_the_transaction_token_names_the_certificate_number():
-    """A new number after a collision is a new transaction, never a mismatched retry of the old one."""
-    tokens = set()
-    for number in ("GS-2026-AAAAAAAA", "GS-2026-BBBBBBBB"):
-        once = CertificateKeyFree("u_1", "req_0001", trees.ROUTE, {"tree_id": REDWOOD}, number)
-        posting = DynamoTreesUnitOfWork().posting("u_1", once, "req_0001")
-        assert posting.key.key == "u_1#req_0001"
-        tokens.add(posting.key.token(7))
-    assert len(tokens) == 2
 
 
 def _other() -> InMemoryTreesUnitOfWork:
