@@ -46,6 +46,8 @@ def accept_identities(records: list[dict], inbox=None) -> int:
         if record.get("eventName") not in ("INSERT", "MODIFY") or not image:
             continue
         identity = inbox.identity(image)
+        if identity.platform:  # another platform's user: not in `default`'s stats (docs/platforms.md, "Plan")
+            continue
         if record["eventName"] == "INSERT":
             day = clock.business_day(clock.parse_iso(identity.created_at)).isoformat()
             accepted += inbox.file(Filed(f"r#{identity.user_id}", "register", identity.user_id,

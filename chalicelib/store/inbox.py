@@ -28,11 +28,13 @@ class EntryImage:
 
 @dataclass(frozen=True)
 class IdentityImage:
-    """An identity as a stream record shows it: when it was created and last logged in."""
+    """An identity as a stream record shows it: when it was created and last logged in, and its platform (None:
+    `default`)."""
 
     user_id: str
     created_at: str
     last_login_at: str | None
+    platform: str | None = None
 
 
 class DynamoInbox:
@@ -47,7 +49,9 @@ class DynamoInbox:
     @staticmethod
     def identity(image: dict) -> IdentityImage:
         identity = Identity.from_raw_data(image)
-        return IdentityImage(identity.user_id, identity.created_at, identity.last_login_at)
+        # `platform` comes with issue 20's Identity (main): until this branch has it, every identity is default's
+        return IdentityImage(identity.user_id, identity.created_at, identity.last_login_at,
+                             getattr(identity, "platform", None))
 
     @staticmethod
     def file(item: Filed) -> bool:

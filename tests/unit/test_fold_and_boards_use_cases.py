@@ -12,10 +12,11 @@ from chalicelib.api.shapes_boards import leaderboard_json
 from chalicelib.domain import clock
 from chalicelib.domain.aggregation import Filed
 from chalicelib.domain.ranking import counter_part, period_keys, shard_of
-from chalicelib.services import boards, fold
+from chalicelib.services import aggregate, boards, fold
 from chalicelib.services.boards import BoardBuilding, BoardReading
 from chalicelib.services.tokens import Caller
 from chalicelib.store.failures import ConditionFailed
+from chalicelib.store.inbox import IdentityImage
 from tests.unit.fakes_aggregation import InMemoryAggregates
 
 ORG = {"o-green": {"id": "o-green", "name": "绿色学校"}}
@@ -131,3 +132,23 @@ def test_a_marker_set_again_while_its_board_was_built_stays_for_the_next_run():
     tables.save_board = folded_meanwhile
     boards.materialize_dirty(clock.now(), sources)
     assert list(tables.markers[shard]) == ["users|all"]
+
+
+class ImagesAsTheyAre(InMemoryAggregates):
+    """The stream's images handed over already read (store/inbox.DynamoInbox reads DynamoDB's raw images)."""
+
+    @staticmethod
+    def identity(image: dict) -> IdentityImage:
+        return IdentityImage(**image)
+
+
+def test_a_first_login_files_the_registration_and_the_login_day_once_and_another_platforms_nothing():
+    inbox = ImagesAsTheyAre()
+    at = "2026-11-23T09:00:00.000+08:00"
+    first = {"eventName": "INSERT", "dynamodb": {"NewImage": {"user_id": "u_new", "created_at": at,
+                                                              "last_login_at": at}}}
+    elsewhere = {"eventName": "INSERT", "dynamodb": {"NewImage": {"user_id": "u_p2", "created_at": at,
+                                                                  "last_login_at": at, "platform": "p2"}}}
+    assert aggregate.accept_identities([first, elsewhere], inbox) == 2
+    assert sorted(inbox.inbox) == ["l#u_new#2026-11-23", "r#u_new"]
+    assert aggregate.accept_identities([first], inbox) == 0  # a record delivered again is filed once
