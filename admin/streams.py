@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib.services import aggregate
 from chalicelib.settings import get_settings
-from chalicelib.store.aggregates import Counter
+from chalicelib.store.aggregates import ShardedCounter
 from chalicelib.store.models import Identity, LedgerEntry
 
 BATCH = 1000
@@ -52,9 +52,9 @@ class _ShardReader:
     def __init__(self, arn: str, shard_id: str) -> None:
         self.arn, self.shard_id, self.iterator = arn, shard_id, None
         try:
-            self.position = Counter.get(f"stream#{arn}", shard_id, consistent_read=True)
-        except Counter.DoesNotExist:
-            self.position = Counter(f"stream#{arn}", shard_id)
+            self.position = ShardedCounter.get(f"stream#{arn}", shard_id, consistent_read=True)
+        except ShardedCounter.DoesNotExist:
+            self.position = ShardedCounter(f"stream#{arn}", shard_id)
 
     def drain(self, handler) -> int:
         read, self.iterator = 0, None  # DynamoDB Local refuses an iterator kept past an empty read

@@ -14,8 +14,12 @@ from .store.dynamo_uow import DynamoPostingUnitOfWork
 
 if TYPE_CHECKING:
     from .domain.trees import Tree
+    from .services.boards import BoardBuilding, BoardReading
     from .store.collection_uow import DynamoCollectionUnitOfWork
     from .store.dynamo_uow_partners import DynamoPartnerUnitOfWork
+    from .store.fold_store import DynamoFoldStore
+    from .store.inbox import DynamoInbox
+    from .store.repositories_boards import DynamoPlatformCounts
     from .store.repositories_consent import Bindings
     from .store.repositories_market import SoldRedemptions
     from .store.repositories_profile import Profiles
@@ -111,3 +115,44 @@ def trees_uow() -> DynamoPostingUnitOfWork:
     from .store.uow_trees import DynamoTreesUnitOfWork
 
     return DynamoTreesUnitOfWork(ServedCatalog())
+
+
+def fold_store() -> DynamoFoldStore:
+    """The fold's reads and writes (services/fold.py); imported here: a check-in's cold start does not load it."""
+    from .store.fold_store import DynamoFoldStore
+
+    return DynamoFoldStore()
+
+
+def inbox() -> DynamoInbox:
+    """The aggregation inbox the stream handlers file into (services/aggregate.py)."""
+    from .store.inbox import DynamoInbox
+
+    return DynamoInbox()
+
+
+def board_reading() -> BoardReading:
+    """Reading the leaderboards (services/boards.py): the boards' reads (store/repositories_boards.py), the
+    catalog's orgs and a person's orgs. Imported here: a check-in's cold start does not pay."""
+    from .services import profile
+    from .services.boards import BoardReading
+    from .store.repositories_boards import DynamoBoardReads
+
+    return BoardReading(DynamoBoardReads(), catalog.orgs,
+                        lambda user_id: [o["id"] for o in profile.account(user_id).orgs or []])
+
+
+def board_building() -> BoardBuilding:
+    """The materialize-boards job (services/boards.py): the boards' builds, the catalog's orgs, public names."""
+    from .services import public_names
+    from .services.boards import BoardBuilding
+    from .store.repositories_boards import DynamoBoardBuilds
+
+    return BoardBuilding(DynamoBoardBuilds(), catalog.orgs, public_names.public_names)
+
+
+def platform_counts() -> DynamoPlatformCounts:
+    """The public statistics' counters (services/stats.py)."""
+    from .store.repositories_boards import DynamoPlatformCounts
+
+    return DynamoPlatformCounts()

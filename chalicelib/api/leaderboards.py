@@ -2,6 +2,7 @@
 from ..errors import NotFoundError
 from ..lazy import lazy
 from .path_ids import path_id
+from .shapes_boards import leaderboard_json, stats_json
 from .web import Routes, respond
 
 boards = lazy("chalicelib.services.boards")
@@ -14,9 +15,9 @@ routes = Routes(__name__)
 def leaderboard(board):
     caller = routes.caller()
     path_id(board.removeprefix("org-"), NotFoundError("没有这个排行榜"))  # users, orgs or org-{org id}
-    return respond(200, boards.leaderboard(caller, board, routes.query().get("period")))
+    return respond(200, leaderboard_json(boards.leaderboard(caller, board, routes.query().get("period"))))
 
 
 @routes.route("/v1/stats", methods=["GET"])
 def public_stats():
-    return respond(200, stats.public_stats())
+    return respond(200, stats_json(stats.public_stats()))

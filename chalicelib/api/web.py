@@ -7,9 +7,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
 from chalice import Blueprint, Response
-from pynamodb.exceptions import PynamoDBException
 
 from .. import observability, ratelimit
 from ..errors import (
@@ -17,12 +15,12 @@ from ..errors import (
     InternalError,
     InvalidJSONError,
     RequestTooLargeError,
-    ServiceUnavailableError,
     ValidationError,
 )
 from ..lazy import lazy
 from ..services import tokens
 from ..services.tokens import Caller
+from ..store.failures import Malformed, of_database
 from .fields import Field, parse
 
 revocations = lazy("chalicelib.services.revocations")
@@ -41,11 +39,17 @@ def error_response(error: AppError) -> Response:
     return respond(error.status, error.body())
 
 
-def _refused_as_malformed(exc: Exception) -> bool:
-    """DynamoDB's ValidationException: the request itself is invalid, so retrying cannot help (not an outage)."""
-    code = (exc.cause_response_code if isinstance(exc, PynamoDBException)
-            else (getattr(exc, "response", None) or {}).get("Error", {}).get("Code"))
-    return code == "ValidationException"
+def _unexpected(path: str, exc: Exception) -> AppError:
+    """What a failure no view turned into an AppError answers: a DynamoDB failure as store/failures.py types it
+    (503, or 500 for a request we built wrong), anything else 500; logged, without a stack trace to the client."""
+    failure = of_database(exc)
+    if isinstance(failure, Malformed):  # a request we built wrong (a key too long ...): our bug
+        log.exception("DynamoDB refused a request as malformed on %s", path)
+    elif failure:
+        log.warning("database unavailable on %s: %s", path, type(exc).__name__)
+    else:
+        log.exception("unhandled error on %s", path)
+    return failure or InternalError()
 
 
 class Routes(Blueprint):
@@ -62,15 +66,8 @@ class Routes(Blueprint):
                     return view(*args, **kw)
                 except AppError as error:
                     return error_response(error)
-                except (PynamoDBException, BotoCoreError, ClientError) as exc:
-                    if _refused_as_malformed(exc):  # a request we built wrong (a key too long ...): our bug
-                        log.exception("DynamoDB refused a request as malformed on %s", path)
-                        return error_response(InternalError())
-                    log.warning("database unavailable on %s: %s", path, type(exc).__name__)
-                    return error_response(ServiceUnavailableError())
-                except Exception:
-                    log.exception("unhandled error on %s", path)
-                    return error_response(InternalError())
+                except Exception as exc:  # noqa: BLE001 - every failure answers the contract's JSON
+                    return error_response(_unexpected(path, exc))
 
             return register(guarded)
 

@@ -5,6 +5,10 @@ or 4 (an org) Queries of the ranking index, 100 items each, merged into the top 
 histogram's 64 parts in one BatchGetItem. A reader gets the board with one GetItem (cached 30 s) and their own
 total with one more: their rank is exact inside the top 100 and bounded by the histogram below it (the range
 `rank_from`..`rank_to`, `rank` its best bound). The orgs board keeps one row per org (`org#{id}`) beside it.
+
+The use cases read through `BoardReading` and build through `BoardBuilding` (`bootstrap.board_reading()`,
+`bootstrap.board_building()`: store/repositories_boards.py, the catalog's orgs, the public names;
+tests/unit/fakes_aggregation.py's in memory); api/shapes_boards.py writes the JSON.
 """
 from __future__ import annotations
 
@@ -12,16 +16,15 @@ import heapq
 import logging
 import time
 from collections import defaultdict
-
-from botocore.exceptions import BotoCoreError, ClientError
-from pynamodb.exceptions import DeleteError
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from ..domain import clock
 from ..domain.ids import stable_shard
 from ..domain.ranking import (
     PARTS,
     PERIODS,
-    SHARDS,
     TOP,
     Ranked,
     board_shards,
@@ -31,17 +34,45 @@ from ..domain.ranking import (
     period_key,
     rank,
 )
+from ..domain.results_boards import BoardRow, Leaderboard, OrgPlace, Place
 from ..errors import NotFoundError, ValidationError
-from ..store.aggregates import Board, Counter, Total, dirty_partition
-from ..store.tx import connection, raise_unavailable
-from . import catalog, profile, public_names
-from .posting import carbon_g
 from .tokens import Caller
 
 log = logging.getLogger(__name__)
 CACHE_SECONDS = 30.0
 _cache: dict[tuple[str, str], tuple[float, dict]] = {}
 _row_cache: dict[tuple[str, str], tuple[float, tuple[int, int]]] = {}  # (org_id, period) -> (at, (mg, members))
+
+
+@dataclass(frozen=True)
+class BoardReading:
+    """What reading a board needs: the boards' reads, the catalog's orgs and the ids of a person's orgs."""
+
+    store: Any  # store/repositories_boards.DynamoBoardReads, or an in-memory one in tests/unit
+    orgs: Callable[[], dict[str, dict]]
+    member_orgs: Callable[[str], list[str]]
+
+
+@dataclass(frozen=True)
+class BoardBuilding:
+    """What building the boards needs: the boards' builds, the catalog's orgs and people's public names (adults'
+    checked nicknames; services/public_names.py)."""
+
+    store: Any  # store/repositories_boards.DynamoBoardBuilds, or an in-memory one in tests/unit
+    orgs: Callable[[], dict[str, dict]]
+    names: Callable[[list[str]], dict[str, str]]
+
+
+def _reading(sources: BoardReading | None) -> BoardReading:
+    from ..bootstrap import board_reading  # here: importing the module builds nothing
+
+    return sources or board_reading()
+
+
+def _building(sources: BoardBuilding | None) -> BoardBuilding:
+    from ..bootstrap import board_building
+
+    return sources or board_building()
 
 
 def forget() -> None:
@@ -52,72 +83,51 @@ def forget() -> None:
 
 # ---- reading -------------------------------------------------------------------------------------
 
-def leaderboard(caller: Caller, board: str, period: str | None) -> dict:
+def leaderboard(caller: Caller, board: str, period: str | None, sources: BoardReading | None = None) -> Leaderboard:
     """GET /v1/leaderboards/{board}?period=week|month|all."""
+    src = _reading(sources)
     period = period or "week"
     if period not in PERIODS:
         raise ValidationError("period 须为 week、month 或 all", field="period")
-    if board not in ("users", "orgs") and not (board.startswith("org-") and board[4:] in catalog.orgs()):
+    if board not in ("users", "orgs") and not (board.startswith("org-") and board[4:] in src.orgs()):
         raise NotFoundError("没有这个排行榜", board=board)
     key = period_key(period, clock.business_day(clock.now()))
-    mine = [o["id"] for o in profile.account(caller.user_id).orgs or []] if board == "orgs" else []
-    data = _orgs_board_with_rows(key, mine) if board == "orgs" else built(board, key)
-    top = [Ranked(row[0], row[1], row[3]) for row in data.get("items", [])]
-    items = [{"rank": r, "id": i, "name": name, "carbon_g": carbon_g(mg)} for r, i, name, mg in data.get("items", [])]
+    mine = src.member_orgs(caller.user_id) if board == "orgs" else []
+    data = _orgs_board_with_rows(key, mine, src) if board == "orgs" else built(board, key, src)
+    rows = [BoardRow(*row) for row in data.get("items", [])]
     if board == "orgs":
-        me = _my_org(mine, data, key)
+        me = _my_org(mine, data, key, src)
     else:
-        me = _me(caller, board, key, top, merge_histograms([data.get("histogram", {})]))
-    return {"board": board, "period": period, "period_key": key, "items": items, "me": me,
-            "built_at": data.get("built_at")}
+        top = [Ranked(row.rank, row.id, row.carbon_mg) for row in rows]
+        me = _me(caller, board, key, top, merge_histograms([data.get("histogram", {})]), src)
+    return Leaderboard(board, period, key, rows, me, data.get("built_at"))
 
 
-def built(board: str, key: str) -> dict:
+def built(board: str, key: str, sources: BoardReading | None = None) -> dict:
     """The materialized board (empty when nothing has been counted on it yet), cached CACHE_SECONDS."""
     hit = _cache.get((board, key))
     if hit and time.monotonic() - hit[0] < CACHE_SECONDS:
         return hit[1]
-    try:
-        item = Board.get(board, key)
-        data = {**(item.data or {}), "built_at": item.built_at}
-    except Board.DoesNotExist:
-        data = {}
+    data = _reading(sources).store.board(board, key)
     _cache[(board, key)] = (time.monotonic(), data)
     return data
 
 
-def _orgs_board_with_rows(key: str, org_ids: list[str]) -> dict:
+def _orgs_board_with_rows(key: str, org_ids: list[str], sources: BoardReading | None = None) -> dict:
     """The orgs board of `key`; when it is not cached, read in one BatchGetItem across both tables together
     with the rows of the caller's orgs (cached too), so the caller's place costs no call of its own."""
     hit = _cache.get(("orgs", key))
     if hit and time.monotonic() - hit[0] < CACHE_SECONDS:
         return hit[1]
-    request = {Board.Meta.table_name: {"Keys": [{"board": {"S": "orgs"}, "period": {"S": key}}]}}
-    if org_ids:
-        request[Total.Meta.table_name] = {"Keys": [{"owner": {"S": f"org#{o}"}, "period": {"S": key}}
-                                                   for o in dict.fromkeys(org_ids)]}
-    found: dict[str, list[dict]] = defaultdict(list)
-    while request:
-        try:
-            answer = connection().client.batch_get_item(RequestItems=request)
-        except (BotoCoreError, ClientError) as exc:
-            raise_unavailable(exc)
-        for table, raw in answer.get("Responses", {}).items():
-            found[table] += raw
-        request = answer.get("UnprocessedKeys") or {}
-    now, data = time.monotonic(), {}
-    for raw in found[Board.Meta.table_name]:
-        item = Board.from_raw_data(raw)
-        data = {**(item.data or {}), "built_at": item.built_at}
+    data, rows = _reading(sources).store.orgs_board_with_rows(key, org_ids)
+    now = time.monotonic()
     _cache[("orgs", key)] = (now, data)
-    rows = {item.owner[4:]: item for item in map(Total.from_raw_data, found[Total.Meta.table_name])}
     for org_id in org_ids:
-        row = rows.get(org_id)
-        _row_cache[(org_id, key)] = (now, (int(row.value), int(row.members or 0)) if row else (0, 0))
+        _row_cache[(org_id, key)] = (now, rows.get(org_id, (0, 0)))
     return data
 
 
-def org_rows(org_ids: list[str], key: str = "all") -> dict[str, tuple[int, int]]:
+def org_rows(org_ids: list[str], key: str = "all", sources: BoardReading | None = None) -> dict[str, tuple[int, int]]:
     """{org_id: (carbon_mg, members)} of these orgs in period `key`, as the orgs board job last summed them
     (GET /v1/orgs, an org of the caller's below the top): one BatchGetItem (at most 100 orgs) for the rows
     not cached in this container in the last CACHE_SECONDS; an org without a row has (0, 0)."""
@@ -130,118 +140,102 @@ def org_rows(org_ids: list[str], key: str = "all") -> dict[str, tuple[int, int]]
         else:
             missing.append(org_id)
     if missing:
-        fetched = {item.owner[4:]: (int(item.value), int(item.members or 0))
-                   for item in Total.batch_get([(f"org#{org_id}", key) for org_id in missing])}
+        fetched = _reading(sources).store.org_rows(missing, key)
         for org_id in missing:
             found[org_id] = fetched.get(org_id, (0, 0))
             _row_cache[(org_id, key)] = (now, found[org_id])
     return found
 
 
-def _me(caller: Caller, board: str, key: str, top: list[Ranked], histogram: dict[int, int]) -> dict | None:
+def _me(caller: Caller, board: str, key: str, top: list[Ranked], histogram: dict[int, int],
+        sources: BoardReading) -> Place | None:
     owner = f"u#{caller.user_id}" if board == "users" else f"m#{board[4:]}#{caller.user_id}"
-    try:
-        value = int(Total.get(owner, key).value)
-    except Total.DoesNotExist:
-        if board != "users" and board[4:] not in {o["id"] for o in profile.account(caller.user_id).orgs or []}:
+    value = sources.store.total(owner, key)
+    if value is None:
+        if board != "users" and board[4:] not in sources.member_orgs(caller.user_id):
             return None  # not a member: no place on this org's board
         value = 0
-    return {**_placed(*caller_rank_range(caller.user_id, value, top, histogram)), "carbon_g": carbon_g(value)}
+    return Place(*caller_rank_range(caller.user_id, value, top, histogram), value)
 
 
-def _placed(rank_from: int, rank_to: int, approximate: bool) -> dict:
-    """`rank` and `approximate`; below the top also the range the competition rank lies in, and what `rank`
-    is: its best bound (rank_from)."""
-    placed = {"rank": rank_from, "approximate": approximate}
-    if approximate:
-        placed.update(rank_from=rank_from, rank_to=rank_to, rank_is="best_bound")
-    return placed
-
-
-def _my_org(mine: list[str], data: dict, key: str) -> dict | None:
+def _my_org(mine: list[str], data: dict, key: str, sources: BoardReading | None = None) -> OrgPlace | None:
     """On the orgs board, the caller's best-placed org among `mine`: exact in the top list, else its row's
     total (cached like the board) ranked like a person's, against the board's histogram of org totals."""
     if not mine:
         return None
+    src = _reading(sources)
     rows = data.get("items", [])
     listed = {row[1]: (row[0], row[3]) for row in rows}
     values = {org_id: listed[org_id][1] for org_id in mine if org_id in listed}
     unlisted = [org_id for org_id in mine if org_id not in listed]
     if unlisted:
-        values.update({org_id: carbon for org_id, (carbon, _) in org_rows(unlisted, key).items()})
+        values.update({org_id: carbon for org_id, (carbon, _) in org_rows(unlisted, key, src).items()})
     best = max(mine, key=lambda org_id: (values.get(org_id, 0), org_id in listed))
     value = values.get(best, 0)
     if best in listed:
-        placed = _placed(listed[best][0], listed[best][0], False)
+        rank_from, rank_to, approximate = listed[best][0], listed[best][0], False
     else:
         top = [Ranked(row[0], row[1], row[3]) for row in rows]
-        placed = _placed(*caller_rank_range(best, value, top, merge_histograms([data.get("histogram", {})])))
-    name = catalog.orgs().get(best, {}).get("name")
-    return {**placed, "carbon_g": carbon_g(value), "id": best, "name": name}
+        histogram = merge_histograms([data.get("histogram", {})])
+        rank_from, rank_to, approximate = caller_rank_range(best, value, top, histogram)
+    return OrgPlace(rank_from, rank_to, approximate, value, best, src.orgs().get(best, {}).get("name"))
 
 
 # ---- building (the materialize-boards job) -------------------------------------------------------
 
-def materialize_dirty(now) -> dict:
+def materialize_dirty(now, sources: BoardBuilding | None = None) -> dict:
     """The job: rebuilds every board the fold marked, then clears its marks unless they were marked again.
 
     The marks are read with one Query per fold shard's marker partition (SHARDS Queries, paged; no scan).
     A board that fails to build is logged and keeps its marks (the next run tries it again); the other
     boards are built all the same."""
-    marks: dict[tuple[str, str], list[Board]] = defaultdict(list)
-    for shard in range(SHARDS):
-        for marker in Board.query(dirty_partition(shard)):
-            board, _, key = marker.period.partition("|")
-            marks[(board, key)].append(marker)
+    src = _building(sources)
     rebuilt, failed = 0, 0
-    for (board, key), markers in sorted(marks.items()):
+    for (board, key), marks in sorted(src.store.marks().items()):
         try:
-            build(board, key)
+            build(board, key, src)
         except Exception:  # noqa: BLE001 - one board's failure must not stop the others
             log.exception("board %s %s could not be built; kept marked for the next run", board, key)
             failed += 1
             continue
         rebuilt += 1
-        for marker in markers:
-            try:
-                marker.delete(condition=Board.marked == marker.marked)
-            except DeleteError as exc:
-                if exc.cause_response_code != "ConditionalCheckFailedException":
-                    raise
+        for shard, marked in marks:
+            src.store.clear_mark(shard, board, key, marked)
     forget()
     return {"rebuilt": rebuilt, "failed": failed} if failed else {"rebuilt": rebuilt}
 
 
-def build(board: str, key: str) -> None:
-    data = _build_orgs(key) if board == "orgs" else _build_people(board, key)
-    Board(board, key, data=data, built_at=clock.iso(clock.now())).save()
+def build(board: str, key: str, sources: BoardBuilding | None = None) -> None:
+    src = _building(sources)
+    data = _build_orgs(key, src) if board == "orgs" else _build_people(board, key, src)
+    src.store.save_board(board, key, data, clock.iso(clock.now()))
 
 
-def _build_people(board: str, key: str) -> dict:
+def _build_people(board: str, key: str, sources: BoardBuilding) -> dict:
     rows = []
     for shard in range(board_shards(board)):
-        for item in Total.ranking.query(f"{board}#{key}#{shard:02d}", scan_index_forward=False, limit=TOP):
-            if int(item.value) > 0:
-                rows.append((item.owner.rsplit("#", 1)[-1], int(item.value)))
+        for owner, value in sources.store.ranked(f"{board}#{key}#{shard:02d}", limit=TOP):
+            if value > 0:
+                rows.append((owner.rsplit("#", 1)[-1], value))
     top = rank(rows)
-    names = _nicknames([row.id for row in top])
-    parts = Counter.batch_get([(f"hist#{board}#{key}", f"s{shard:02d}") for shard in range(SHARDS)])
-    histogram = merge_histograms(part.counts or {} for part in parts)
+    names = sources.names([row.id for row in top])
+    histogram = merge_histograms(sources.store.histogram_parts(board, key))
     return {"items": [[row.rank, row.id, names.get(row.id), row.value] for row in top],
             "histogram": {str(bucket): count for bucket, count in histogram.items()},
             "count": sum(histogram.values())}
 
 
-def _build_orgs(key: str) -> dict:
+def _build_orgs(key: str, sources: BoardBuilding | None = None) -> dict:
     """The orgs board of a period, at any number of orgs: each org's total is summed from its parts (PARTS
     Queries of the keys-only ranking index; only orgs with carbon or members have parts) and kept as one
     row per org (agg_totals "org#{id}", written only when it changed: the rows are read back the same way);
     the board item holds the top TOP (orgs without carbon fill it while fewer are counted) and the histogram
     of the orgs' totals, for the rank of an org below the top."""
-    orgs = catalog.orgs()
-    values = {o: v for o, v in _summed(f"orgparts#{key}").items() if o in orgs}
-    members = {o: v for o, v in _summed("orgmembers").items() if o in orgs} if key == "all" else None
-    _write_rows(key, values, members)
+    src = _building(sources)
+    orgs = src.orgs()
+    values = {o: v for o, v in _summed(f"orgparts#{key}", src).items() if o in orgs}
+    members = {o: v for o, v in _summed("orgmembers", src).items() if o in orgs} if key == "all" else None
+    _write_rows(key, values, members, src)
     counted = sorted(values.items(), key=lambda row: (-row[1], row[0]))[:TOP]
     if len(counted) < TOP:  # fewer orgs have carbon than the board shows: the first others, at 0
         counted += [(o, 0) for o in heapq.nsmallest(TOP, (o for o in orgs if o not in values))]
@@ -254,33 +248,29 @@ def _build_orgs(key: str) -> dict:
             "histogram": {str(b): n for b, n in histogram.items()}, "count": len(orgs)}
 
 
-def _summed(partition: str) -> dict[str, int]:
+def _summed(partition: str, sources: BoardBuilding) -> dict[str, int]:
     """{org_id: value} summed over the PARTS index partitions "{partition}#{p}" (org parts or org rows)."""
     sums: dict[str, int] = defaultdict(int)
     for part in range(PARTS):
-        for item in Total.ranking.query(f"{partition}#{part:02d}"):
-            sums[item.owner.split("#")[1]] += int(item.value)
+        for owner, value in sources.store.ranked(f"{partition}#{part:02d}"):
+            sums[owner.split("#")[1]] += value
     return sums
 
 
-def _write_rows(key: str, values: dict[str, int], members: dict[str, int] | None) -> None:
+def _write_rows(key: str, values: dict[str, int], members: dict[str, int] | None, sources: BoardBuilding) -> None:
     """Writes the org rows that changed: carbon in period `key` (on "all" with the member count, which also
     has a row of its own, "members", to compare against)."""
-    old = _summed(f"orgrows#{key}")
-    old_members = _summed("orgrowmembers") if members is not None else {}
+    old = _summed(f"orgrows#{key}", sources)
+    old_members = _summed("orgrowmembers", sources) if members is not None else {}
     members = members or {}
-    with Total.batch_write() as batch:
-        for org_id in sorted(set(values) | set(old) | set(members) | set(old_members)):
-            part = f"{stable_shard(org_id, PARTS):02d}"
-            carbon, count = values.get(org_id, 0), members.get(org_id, 0)
-            members_changed = count != old_members.get(org_id, 0)
-            if carbon != old.get(org_id, 0) or members_changed:
-                batch.save(Total(f"org#{org_id}", key, value=carbon, members=count if key == "all" else None,
-                                 board_shard=f"orgrows#{key}#{part}"))
-            if members_changed:
-                batch.save(Total(f"org#{org_id}", "members", value=count, board_shard=f"orgrowmembers#{part}"))
-
-
-def _nicknames(user_ids: list[str]) -> dict[str, str]:
-    """Checked nicknames of adults; minors and deleted accounts get a neutral name (services/public_names.py)."""
-    return public_names.public_names(user_ids)
+    rows = []
+    for org_id in sorted(set(values) | set(old) | set(members) | set(old_members)):
+        part = f"{stable_shard(org_id, PARTS):02d}"
+        carbon, count = values.get(org_id, 0), members.get(org_id, 0)
+        members_changed = count != old_members.get(org_id, 0)
+        if carbon != old.get(org_id, 0) or members_changed:
+            rows.append((f"org#{org_id}", key, carbon, count if key == "all" else None, f"orgrows#{key}#{part}"))
+        if members_changed:
+            rows.append((f"org#{org_id}", "members", count, None, f"orgrowmembers#{part}"))
+    if rows:
+        sources.store.save_org_rows(rows)

@@ -82,15 +82,18 @@ class Total(Model):
     ranking = RankingIndex()
 
 
-class Counter(Model):
-    """agg_counters — pk `name`, sk `part`: small sharded counters, each summed on read with one BatchGetItem.
+class ShardedCounter(Model):
+    """agg_counters — pk `name`, sk `part`: what the fold keeps per shard. The counters and histograms are kept in
+    parts, one per shard, summed on read with one BatchGetItem; the per-shard bookkeeping lives beside them. Each
+    kind is read and written through a named operation of store/fold_store.py or store/repositories_boards.py
+    (the stream positions: admin/streams.py, the local stream reader):
 
     - "stats", "s07"                 registered, points_issued, carbon_mg, adoptions of shard 7's users
     - "active#2026-11-23", "s07"     `value`: shard 7's distinct active users that day
     - "hist#{board}#{period}", "s07" `counts`: {bucket: users} of shard 7's totals on that board
     - "days#{user_id}", "active"     `days`: the person's active days among the last three (the per-day marker)
     - "stream#{stream_arn}", shard id  `position`, `done`: how far `python -m admin run-jobs` read a local stream
-    - "lease#fold", "s07"            `owner`, `lease_until`: the fold worker that holds shard 7 (services/fold.py)
+    - "lease#fold", "s07"            `owner`, `lease_until`: the fold worker that holds shard 7 (store/fold_store.Lease)
     """
 
     Meta = table_meta("agg_counters")
@@ -130,4 +133,4 @@ def dirty_partition(shard: int) -> str:
     return f"dirty#{shard:02d}"
 
 
-AGGREGATE_MODELS = (InboxItem, Total, Counter, Board)
+AGGREGATE_MODELS = (InboxItem, Total, ShardedCounter, Board)

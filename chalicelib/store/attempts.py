@@ -6,15 +6,15 @@ from datetime import datetime
 from pynamodb.exceptions import UpdateError
 
 from .failures import Unavailable
-from .market import Counter
+from .market import LimitCounter
 from .tx import Tx
 
 
 def count_failure(window_key: str, limit: int, purge_at: datetime) -> bool:
     """One more failure in the window, provided it holds fewer than `limit`; False when it is full."""
     try:
-        Counter(window_key).update(actions=[Counter.count.add(1), Counter.purge_at.set(purge_at)],
-                                   condition=Counter.count.does_not_exist() | (Counter.count < limit))
+        LimitCounter(window_key).update(actions=[LimitCounter.count.add(1), LimitCounter.purge_at.set(purge_at)],
+                                        condition=LimitCounter.count.does_not_exist() | (LimitCounter.count < limit))
     except UpdateError as exc:
         if exc.cause_response_code == "ConditionalCheckFailedException":
             return False
@@ -24,4 +24,5 @@ def count_failure(window_key: str, limit: int, purge_at: datetime) -> bool:
 
 def stage_window_open(tx: Tx, label: str, window_key: str, limit: int) -> None:
     """Adds "the window holds fewer than `limit` failures" to a transaction."""
-    tx.check(label, Counter, window_key, None, condition=Counter.key.does_not_exist() | (Counter.count < limit))
+    tx.check(label, LimitCounter, window_key, None,
+             condition=LimitCounter.key.does_not_exist() | (LimitCounter.count < limit))

@@ -9,6 +9,8 @@
 - `WriteRejected`: a transaction cancelled for a reason no retry changes (a ValidationError reason: a request
   we built wrong; ItemCollectionSizeLimitExceeded; a reason we do not know): our bug to see, a 500, never retried.
 - A ValidationException is a request we built wrong: re-raised as it is, a bug to see (500, api/web.py).
+- `of_database(exc)`: what reached the edge untranslated, as `Unavailable` or `Malformed` (500): api/web.py
+  answers with it and never names botocore or PynamoDB.
 """
 from __future__ import annotations
 
@@ -16,8 +18,9 @@ import random
 from typing import NoReturn
 
 from botocore.exceptions import BotoCoreError, ClientError
+from pynamodb.exceptions import PynamoDBException
 
-from ..errors import ServiceUnavailableError
+from ..errors import AppError, InternalError, ServiceUnavailableError
 
 # A transaction's cancellation reasons, by what they mean (DynamoDB's TransactWriteItems reference).
 REFUSED = "ConditionalCheckFailed"
@@ -108,3 +111,18 @@ def conflict_pause(attempt: int) -> float:
 
 def throttled_pause() -> float:
     return random.uniform(*THROTTLED_PAUSE)
+
+
+class Malformed(InternalError):
+    """DynamoDB refused a request as malformed (ValidationException, a key too long ...): a request we built
+    wrong, so retrying cannot help. Our bug: 500, logged with its stack (api/web.py)."""
+
+
+def of_database(exc: BaseException) -> AppError | None:
+    """A DynamoDB failure that reached the edge untranslated, as the typed one the edge answers with:
+    `Malformed` for a ValidationException (500), `Unavailable` for anything else from PynamoDB or botocore (a
+    throttle or a dropped connection, anywhere: 503); None when `exc` is not DynamoDB's."""
+    if not isinstance(exc, (PynamoDBException, BotoCoreError, ClientError)):
+        return None
+    cause = exc.cause if isinstance(exc, PynamoDBException) else exc
+    return Malformed() if error_code(cause) == "ValidationException" else Unavailable()

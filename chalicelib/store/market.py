@@ -104,18 +104,22 @@ class RedemptionCode(Model):
     expires_epoch = NumberAttribute()
 
 
-class Counter(Model):
-    """counters — pk `key`. Small counters changed by conditioned ADDs inside other writes:
+class LimitCounter(Model):
+    """counters — pk `key`. What one person, staff member or merchant has used of a limit, ADDed in the write
+    that uses it, on the condition that the limit holds:
     "claim#{user_id}#{goods_id}" (codes a user holds of one goods, `< per_user_limit`) and
     "verify-failures#{staff user id}#{window}" (failed scans in a 10-minute window, purged by TTL), and
     "credited#staff#{staff user id}#{behaviour}#{day}" / "credited#merchant#{merchant id}#{behaviour}#{day}"
     (thousandths of the quantity a collection point's staff member / the merchant credited that business day,
-    `<= ceiling` in the credit's transaction, purged by TTL)."""
+    `<= ceiling` in the credit's transaction, purged by TTL), and "quota#{kind}#{subject}#{window}" (a user's
+    exports in a fixed window, services/quotas.py, purged by TTL)."""
 
     Meta = table_meta("counters")
     key = UnicodeAttribute(hash_key=True)
     count = NumberAttribute(default=0)
     purge_at = TTLAttribute(null=True)
+
+
 
 
 class Verification(Model):
@@ -152,7 +156,7 @@ class MemberCode(Model):
     purge_at = TTLAttribute(null=True)
 
 
-MARKET_MODELS: tuple[type[Model], ...] = (Redemption, RedemptionCode, Counter, Verification, MemberCode)
+MARKET_MODELS: tuple[type[Model], ...] = (Redemption, RedemptionCode, LimitCounter, Verification, MemberCode)
 
 
 def claim_key(user_id: str, goods_id: str) -> str:

@@ -17,7 +17,7 @@ from ..sealing import seal
 from . import items, results
 from .failures import Unavailable, raise_unavailable
 from .idempotency import IdempotencyKey
-from .market import Counter, Redemption, RedemptionCode, claim_key, expiry_bucket
+from .market import LimitCounter, Redemption, RedemptionCode, claim_key, expiry_bucket
 from .models import Account, BehaviorMonth, IdempotencyRecord, LedgerEntry
 from .stock import Stock
 from .tx import Tx, connection
@@ -91,8 +91,8 @@ class StockLeft:
 class Claims:
     def stage_claim(self, tx: Tx, label: str, user_id: str, goods_id: str, limit: int) -> None:
         """One more code of the goods held by the user, provided fewer than `limit` are."""
-        tx.update(label, Counter(claim_key(user_id, goods_id)), actions=[Counter.count.add(1)],
-                  condition=Counter.count.does_not_exist() | (Counter.count < limit))
+        tx.update(label, LimitCounter(claim_key(user_id, goods_id)), actions=[LimitCounter.count.add(1)],
+                  condition=LimitCounter.count.does_not_exist() | (LimitCounter.count < limit))
 
 
 class Redemptions:

@@ -10,7 +10,7 @@ from ..domain import clock
 from ..domain.guards_collection import CreditUnderCeiling, MemberCodeUnused, ScansNotLimited
 from ..errors import AccountDeletedError, NotFoundError
 from .failures import Unavailable
-from .market import Counter, MemberCode, credited_key
+from .market import LimitCounter, MemberCode, credited_key
 from .models import Account
 from .revocations import Revocation
 from .tx import Tx
@@ -68,16 +68,16 @@ class MemberCodes:
 
 class CollectionCounters:
     def stage_window_check(self, tx: Tx, label: str, guard: ScansNotLimited) -> None:
-        tx.check(label, Counter, guard.window, None,
-                 condition=Counter.key.does_not_exist() | (Counter.count < guard.limit))
+        tx.check(label, LimitCounter, guard.window, None,
+                 condition=LimitCounter.key.does_not_exist() | (LimitCounter.count < guard.limit))
 
     def stage_credit(self, tx: Tx, label: str, guard: CreditUnderCeiling) -> None:
         """The day's credited total grows, within the ceiling; the counter goes 3 days after its day."""
         purge = datetime.combine(guard.day + timedelta(days=3), time(), clock.SHANGHAI)
-        tx.update(label, Counter(credited_key(guard.cap, guard.owner, guard.behavior, guard.day)),
-                  actions=[Counter.count.add(guard.taken_milli), Counter.purge_at.set(purge)],
-                  condition=Counter.count.does_not_exist()
-                  | (Counter.count <= guard.ceiling_milli - guard.taken_milli))
+        tx.update(label, LimitCounter(credited_key(guard.cap, guard.owner, guard.behavior, guard.day)),
+                  actions=[LimitCounter.count.add(guard.taken_milli), LimitCounter.purge_at.set(purge)],
+                  condition=LimitCounter.count.does_not_exist()
+                  | (LimitCounter.count <= guard.ceiling_milli - guard.taken_milli))
 
 
 class Standing:

@@ -13,7 +13,7 @@ from ..domain.market import Redemption as SoldRedemption
 from ..domain.market import stock_key
 from ..domain.market_after_sale import RedemptionsPage
 from . import cursor as cursors
-from .market import Counter, Redemption, claim_key
+from .market import LimitCounter, Redemption, claim_key
 from .market import account_and_redemption as read_both
 from .models import Account
 from .stock import give_back_one
@@ -68,4 +68,5 @@ def stage_settle(tx: Tx, label: str, guard: RedemptionSettled) -> None:
     ], condition=(Redemption.status == "issued") & in_time)
     give_back_one(tx, stock_key(guard.goods_id, guard.stock_shard), f"{label}:stock")
     if guard.per_user_limit is not None:
-        tx.update(f"{label}:claim", Counter(claim_key(guard.user_id, guard.goods_id)), actions=[Counter.count.add(-1)])
+        tx.update(f"{label}:claim", LimitCounter(claim_key(guard.user_id, guard.goods_id)),
+                  actions=[LimitCounter.count.add(-1)])

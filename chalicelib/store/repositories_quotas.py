@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .market import Counter
+from .market import LimitCounter
 from .partners import Consent
 from .single_writes import written
 
@@ -13,9 +13,9 @@ from .single_writes import written
 class Quotas:
     def take(self, key: str, limit: int, purge_at: datetime) -> bool:
         """One more use counted on `key`, provided fewer than `limit` were (one UpdateItem); False otherwise."""
-        counter = Counter(key)
-        return written(lambda: counter.update(actions=[Counter.count.add(1), Counter.purge_at.set(purge_at)],
-                                              condition=Counter.count.does_not_exist() | (Counter.count < limit)))
+        counter = LimitCounter(key)
+        return written(lambda: counter.update(actions=[LimitCounter.count.add(1), LimitCounter.purge_at.set(purge_at)],
+                                              condition=LimitCounter.count.does_not_exist() | (LimitCounter.count < limit)))
 
 
 class SyncSlots:

@@ -401,10 +401,21 @@ class Program:
                 for m in load_models()}
         return self._models
 
-    def _model_key(self, target: tuple[str, str] | None) -> str | None:
+    def _model_key(self, target: tuple[str, str] | None, depth: int = 0) -> str | None:
         if target and target[0] == "symbol":
             key = target[1].replace(":", ".")
-            return key if key in self.models else None
+            if key in self.models:
+                return key
+            return self._model_key(self._alias_of(target[1]), depth + 1) if depth < 3 else None
+        return None
+
+    def _alias_of(self, symbol: str) -> tuple[str, str] | None:
+        """What a module-level alias of another name names (`Counter = LimitCounter`), else None."""
+        module_name, _, name = symbol.partition(":")
+        module = self.modules.get(module_name)
+        nodes = module.symbols.get(name, []) if module else []
+        if len(nodes) == 1 and isinstance(nodes[0], ast.Name):  # a variable's symbol holds its value
+            return self._lookup(module_name, nodes[0].id)
         return None
 
     def uses(self) -> tuple[list[TableUse], list[Unresolved]]:

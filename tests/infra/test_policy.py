@@ -421,3 +421,23 @@ def test_each_function_reaches_its_own_calls_with_their_tables_and_no_other(tmp_
                                   ("UpdateItem", "Counter", "")]  # the callback the route hands to post()
     assert row("sweep") == [("DeleteItem", "Account", ""), ("Query", "Account", "")]  # not the shop's calls
     assert [(u.action, u.where) for u in unresolved] == [("PutItem", "chalicelib/services/cleanup.py:7")]
+
+
+def test_a_models_alias_touches_the_models_table(tmp_path):
+    """`Counter = LimitCounter` (a renamed model whose old name another module still imports): the alias's calls
+    are the model's, never an unresolved call that fails the build."""
+    program_files = {
+        "app.py": "from chalicelib.api import routes\n",
+        "chalicelib/__init__.py": "", "chalicelib/store/__init__.py": "", "chalicelib/api/__init__.py": "",
+        "chalicelib/store/models.py": "class LimitCounter: ...\nCounter = LimitCounter\n",
+        "chalicelib/api/routes.py": ("from ..store.models import Counter\n"
+                                     "def count():\n    Counter('k').update(actions=[])\n"),
+    }
+    for name, text in program_files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    m = "chalicelib.store.models."
+    program = Program(tmp_path, {m + "LimitCounter": {}})
+    per_function, unresolved = function_uses({"api": [(str(tmp_path / "chalicelib/api/routes.py"), 3)]}, program)
+    assert [(u.action, u.model) for u in per_function["api"]] == [("UpdateItem", m + "LimitCounter")]
+    assert unresolved == []

@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 
+from chalicelib.api.shapes_boards import place_json
 from chalicelib.domain.ids import stable_shard
 from chalicelib.domain.ranking import PARTS, TOP
 from chalicelib.services import boards, catalog
@@ -75,7 +76,7 @@ def test_both_boards_are_rebuilt_at_100000_orgs_and_the_orgs_board_stays_small(m
     boards.forget()
     with DynamoDBCalls() as calls:
         data = boards._orgs_board_with_rows(key, ["o-scale-000100"])
-        me = boards._my_org(["o-scale-000100"], data, key)
+        me = place_json(boards._my_org(["o-scale-000100"], data, key))  # the JSON GET /v1/leaderboards/orgs shows
     assert calls.operations == ["BatchGetItem"]  # the board and the caller's org rows together
     assert (me["id"], me["carbon_g"], me["approximate"]) == ("o-scale-000100", 6.0, True)
     # 9,988 orgs have more; its bucket holds it and its tie: the competition rank 9,989 and the range

@@ -1,0 +1,104 @@
+"""What the aggregation files and folds, as plain values: an inbox item, what a person's items add, and what
+one transaction of the fold writes. Pure: services/aggregate.py and services/fold.py decide with these,
+store/inbox.py and store/fold_store.py write them.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from . import clock
+from .orgs import counts_for_org
+from .ranking import period_keys
+
+# Entries of these (kind, source) are a person acting that day (api.md: checked in, synced, redeemed, adopted).
+ACTIVITY = {("earn", "checkin"), ("earn", "werun"), ("earn", "operator"), ("spend", "market"), ("spend", "tree")}
+TOTAL, COUNTER = "total", "counter"  # the two kinds of item the fold reads and rewrites on their `rev`
+
+
+@dataclass(frozen=True)
+class Filed:
+    """An inbox item: a ledger entry ("e#{user}#{entry}"), a login day ("l#{user}#{day}") or a first login
+    ("r#{user}"), as the stream handlers file it and the fold reads it."""
+
+    key: str
+    what: str  # "entry" | "login" | "register"
+    user_id: str
+    at: str
+    day: str
+    kind: str | None = None
+    source: str | None = None
+    points: int = 0
+    carbon_mg: int = 0
+
+
+def matters(kind: str, source: str, points: int, carbon_mg: int) -> bool:
+    """Whether an entry changes a board, a counter or the day's actives (refunds and expiries do not)."""
+    return carbon_mg != 0 or issued_points(kind, points) > 0 or (kind, source) in ACTIVITY
+
+
+def issued_points(kind: str, points: int) -> int:
+    """api.md: points issued are `earn` and `adjust` above zero; refunds are not issued again."""
+    return points if kind in ("earn", "adjust") and points > 0 else 0
+
+
+def board_of(owner: str) -> str:
+    """The board a total ranks on: "u#{user}" on "users", "m#{org}#{user}" on "org-{org}"."""
+    return "users" if owner.startswith("u#") else f"org-{owner.split('#')[1]}"
+
+
+def plan_items(unit: list, memberships: list[tuple[str, str]], part: str) -> dict[tuple, int]:
+    """What one person's inbox items add: {(kind, name, part): delta} for their totals ("total"), the org parts
+    of counter part `part` ("part"), the platform counters ("stat") and their active days ("day")."""
+    plan: dict[tuple, int] = defaultdict(int)
+    user = unit[0].user_id
+    for item in unit:
+        if item.what == "register":
+            plan[("stat", "registered", "")] += 1
+        if item.what in ("login", "register") or (item.kind, item.source) in ACTIVITY:
+            plan[("day", f"days#{user}", clock.business_day(clock.parse_iso(item.at)).isoformat())] += 1
+        if item.what != "entry":
+            continue
+        plan[("stat", "points_issued", "")] += issued_points(item.kind, int(item.points))
+        plan[("stat", "adoptions", "")] += (item.kind, item.source) == ("spend", "tree")
+        carbon = int(item.carbon_mg)
+        if not carbon:
+            continue
+        plan[("stat", "carbon_mg", "")] += carbon
+        for period in period_keys(date.fromisoformat(item.day)):
+            plan[("total", f"u#{user}", period)] += carbon
+            for org_id, joined_at in memberships:
+                if counts_for_org(item.at, item.day, joined_at):
+                    plan[("total", f"m#{org_id}#{user}", period)] += carbon
+                    plan[("part", f"o#{org_id}#{part}", period)] += carbon
+    return plan
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """An item the fold read and writes back whole, on its `rev` being what it read (or its absence): a total
+    (`value`, its ranking partition `board_shard`), a histogram part (`value` {bucket: people}) or a person's
+    active days (`value` [days])."""
+
+    kind: str  # TOTAL | COUNTER
+    name: str
+    part: str
+    value: object
+    rev: int
+    exists: bool
+    board_shard: str | None = None
+
+
+@dataclass
+class FoldWrite:
+    """One transaction of the fold: the inbox items it applies (their `pending` removed), the items rewritten
+    on their `rev`, and the ADDs to the shared parts of counter part `part`: org parts {(owner, period): mg},
+    the platform counters {field: n} and the day's new active users {day: n}."""
+
+    part: str
+    inbox: list[str] = field(default_factory=list)
+    rewrites: list[Rewrite] = field(default_factory=list)
+    parts: dict[tuple[str, str], int] = field(default_factory=dict)
+    stats: dict[str, int] = field(default_factory=dict)
+    active: dict[str, int] = field(default_factory=dict)

@@ -1,0 +1,52 @@
+"""What the leaderboard and statistics use cases return (api/shapes_boards.py writes their JSON)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Place:
+    """A caller's place on a board: exact inside the top (`approximate` False), else the range the competition
+    rank lies in, read from the rank histogram (`rank_from` its best bound)."""
+
+    rank_from: int
+    rank_to: int
+    approximate: bool
+    carbon_mg: int
+
+
+@dataclass(frozen=True)
+class OrgPlace(Place):
+    """On the orgs board: the caller's best-placed org."""
+
+    id: str = ""
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    rank: int
+    id: str
+    name: str | None
+    carbon_mg: int
+
+
+@dataclass(frozen=True)
+class Leaderboard:
+    board: str
+    period: str
+    period_key: str
+    rows: list[BoardRow]
+    me: Place | None
+    built_at: str | None
+
+
+@dataclass(frozen=True)
+class PublicStats:
+    registered_users: int
+    active_users_today: int
+    points_issued: int
+    carbon_mg: int
+    organizations: int
+    adoptions: int
+    day: str

@@ -1,0 +1,134 @@
+"""The fold's DynamoDB side (services/fold.py decides, this reads and writes): a shard's pending inbox page,
+the totals and counters it rewrites, one transaction per `FoldWrite`, the shard's dirty-board markers and the
+shard's single-flight lease. Every key layout is store/aggregates.py's.
+"""
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import timedelta
+
+from pynamodb.exceptions import UpdateError
+
+from ..domain import clock
+from ..domain.aggregation import COUNTER, TOTAL, Filed, FoldWrite, Rewrite
+from .aggregates import Board, InboxItem, ShardedCounter, Total, dirty_partition
+from .models import Account
+from .tx import Tx
+
+KEEP_FOLDED = timedelta(days=3)  # a folded inbox item is kept (streams keep records 24 h), then expires
+_CONDITION_FAILED = "ConditionalCheckFailedException"
+
+
+def filed(item: InboxItem) -> Filed:
+    return Filed(item.key, item.what, item.user_id, item.at, item.day, item.kind, item.source, int(item.points),
+                 int(item.carbon_mg))
+
+
+class Lease:
+    """The single-flight lease of one fold shard: an item in `agg_counters` ("lease#fold", "s07") taken, renewed
+    and freed with conditional updates (free when absent, expired, or already ours)."""
+
+    def __init__(self, shard: int, seconds: int) -> None:
+        self.key, self.owner, self.seconds = ("lease#fold", f"s{shard:02d}"), uuid.uuid4().hex, seconds
+
+    def take(self) -> bool:
+        free = (ShardedCounter.name.does_not_exist() | (ShardedCounter.lease_until < int(time.time()))
+                | (ShardedCounter.owner == self.owner))
+        return self._set(int(time.time()) + self.seconds, free)
+
+    def renew(self) -> bool:
+        return self._set(int(time.time()) + self.seconds, ShardedCounter.owner == self.owner)
+
+    def release(self) -> None:
+        self._set(0, ShardedCounter.owner == self.owner)
+
+    def _set(self, until: int, condition) -> bool:
+        try:
+            ShardedCounter(*self.key).update(
+                actions=[ShardedCounter.owner.set(self.owner), ShardedCounter.lease_until.set(until)],
+                condition=condition)
+        except UpdateError as exc:
+            if exc.cause_response_code == _CONDITION_FAILED:
+                return False
+            raise
+        return True
+
+
+class DynamoFoldStore:
+    """The fold's repository over DynamoDB (tests/unit/fakes_aggregation.py keeps the same promises in memory).
+    A refused transaction raises store/failures.ConditionFailed and writes nothing."""
+
+    @staticmethod
+    def lease(shard: int, seconds: int) -> Lease:
+        return Lease(shard, seconds)
+
+    @staticmethod
+    def pending(shard: int, limit: int) -> list[Filed]:
+        """A page of the shard's inbox items not folded yet (the sparse `pending` index: one Query)."""
+        return [filed(item) for item in InboxItem.by_shard.query(f"s{shard:02d}", limit=limit)]
+
+    @staticmethod
+    def still_pending(keys: list[str]) -> list[Filed]:
+        """Those of `keys` still pending, read consistently (an index read can lag a moment behind a fold)."""
+        return [filed(item) for item in InboxItem.batch_get(keys, consistent_read=True) if item.pending]
+
+    @staticmethod
+    def memberships(users: set[str]) -> dict[str, list[tuple[str, str]]]:
+        """Each person's orgs and when they joined, from their accounts (one BatchGetItem per 100)."""
+        found = Account.batch_get(users, consistent_read=True, attributes_to_get=["user_id", "orgs"])
+        return {a.user_id: [(o["id"], o["joined_at"]) for o in (a.orgs or [])] for a in found}
+
+    @staticmethod
+    def read(totals: set[tuple[str, str]], counters: set[tuple[str, str]]) -> dict[tuple, tuple[object, int]]:
+        """{(TOTAL | COUNTER, name, part): (value, rev)} of those that exist, read consistently: a total's value,
+        a histogram part's counts, a person's active days."""
+        found: dict[tuple, tuple[object, int]] = {}
+        for item in Total.batch_get(totals, consistent_read=True):
+            found[(TOTAL, item.owner, item.period)] = (int(item.value), int(item.rev))
+        for item in ShardedCounter.batch_get(counters, consistent_read=True):
+            value = item.counts if item.name.startswith("hist#") else item.days
+            found[(COUNTER, item.name, item.part)] = (value, int(item.rev))
+        return found
+
+    @staticmethod
+    def commit(write: FoldWrite) -> None:
+        """One TransactWriteItems: the inbox items' `pending` removed (on its being there), the rewrites on their
+        `rev`, and the ADDs to the shared parts."""
+        tx, expires = Tx(), clock.now() + KEEP_FOLDED
+        for key in write.inbox:
+            tx.update(f"inbox:{key}", InboxItem(key), [InboxItem.pending.remove(), InboxItem.expires_at.set(expires)],
+                      InboxItem.pending.exists())
+        for rewrite in write.rewrites:
+            _stage_rewrite(tx, rewrite)
+        for (owner, period), delta in write.parts.items():
+            tx.update(f"part:{owner}:{period}", Total(owner, period),
+                      [Total.value.add(delta), Total.board_shard.set(f"orgparts#{period}#{write.part}")])
+        stats = [getattr(ShardedCounter, name).add(delta) for name, delta in write.stats.items() if delta]
+        if stats:  # a shard's platform counters live on one item: one action for all of them
+            tx.update("stats", ShardedCounter("stats", f"s{write.part}"), stats)
+        for day, users in write.active.items():
+            tx.update(f"active:{day}", ShardedCounter(f"active#{day}", f"s{write.part}"),
+                      [ShardedCounter.value.add(users)])
+        tx.commit()
+
+    @staticmethod
+    def mark_dirty(shard: int, boards: set[tuple[str, str]]) -> None:
+        """One marker per changed (board, period) in the shard's own partition, with one mark for the run."""
+        marked = uuid.uuid4().hex
+        with Board.batch_write() as batch:
+            for board, period in boards:
+                batch.save(Board(dirty_partition(shard), f"{board}|{period}", marked=marked))
+
+
+def _stage_rewrite(tx: Tx, rewrite: Rewrite) -> None:
+    name, part, rev = rewrite.name, rewrite.part, rewrite.rev
+    if rewrite.kind == TOTAL:
+        actions = [Total.value.set(rewrite.value), Total.board_shard.set(rewrite.board_shard), Total.rev.set(rev + 1)]
+        condition = (Total.rev == rev) if rewrite.exists else Total.owner.does_not_exist()
+        tx.update(f"total:{name}:{part}", Total(name, part), actions, condition)
+        return
+    attribute = ShardedCounter.counts if name.startswith("hist#") else ShardedCounter.days
+    condition = (ShardedCounter.rev == rev) if rewrite.exists else ShardedCounter.name.does_not_exist()
+    tx.update(f"counter:{name}:{part}", ShardedCounter(name, part),
+              [attribute.set(rewrite.value), ShardedCounter.rev.set(rev + 1)], condition)

@@ -1,0 +1,145 @@
+"""The boards' and the public statistics' DynamoDB side (services/boards.py and services/stats.py decide): the
+materialized boards, the org rows beside them, the ranking index, the rank histograms, the dirty-board markers
+and the platform counters. Key layouts: store/aggregates.py. A failed call reaches the caller as
+store/failures.py's `Unavailable` (503) where it is translated here, or at the edge (api/web.py).
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+
+from botocore.exceptions import BotoCoreError, ClientError
+from pynamodb.exceptions import DeleteError
+
+from ..domain.ranking import PARTS, SHARDS
+from .aggregates import Board, ShardedCounter, Total, dirty_partition
+from .tx import connection, raise_unavailable
+
+
+def _row(item: Total) -> tuple[int, int]:
+    return int(item.value), int(item.members or 0)
+
+
+def _board_data(item: Board) -> dict:
+    """A materialized board as it is stored: {"items": [[rank, id, name, mg]...], "histogram", "count"} and
+    when it was built."""
+    return {**(item.data or {}), "built_at": item.built_at}
+
+
+class DynamoBoardReads:
+    """What a request reads of the boards: agg_boards and the org rows and totals of agg_totals (each Lambda
+    function is allowed only what it calls: the building side is DynamoBoardBuilds). tests/unit/
+    fakes_aggregation.py keeps both in memory."""
+
+    @staticmethod
+    def board(board: str, key: str) -> dict:
+        """The materialized board ({} when nothing has been counted on it yet): one GetItem."""
+        try:
+            return _board_data(Board.get(board, key))
+        except Board.DoesNotExist:
+            return {}
+
+    @staticmethod
+    def orgs_board_with_rows(key: str, org_ids: list[str]) -> tuple[dict, dict[str, tuple[int, int]]]:
+        """The orgs board of `key` and {org_id: (carbon_mg, members)} of `org_ids` that have a row, read in one
+        BatchGetItem across both tables."""
+        request = {Board.Meta.table_name: {"Keys": [{"board": {"S": "orgs"}, "period": {"S": key}}]}}
+        if org_ids:
+            request[Total.Meta.table_name] = {"Keys": [{"owner": {"S": f"org#{o}"}, "period": {"S": key}}
+                                                       for o in dict.fromkeys(org_ids)]}
+        found: dict[str, list[dict]] = defaultdict(list)
+        while request:
+            try:
+                answer = connection().client.batch_get_item(RequestItems=request)
+            except (BotoCoreError, ClientError) as exc:
+                raise_unavailable(exc)
+            for table, raw in answer.get("Responses", {}).items():
+                found[table] += raw
+            request = answer.get("UnprocessedKeys") or {}
+        data = {}
+        for raw in found[Board.Meta.table_name]:
+            data = _board_data(Board.from_raw_data(raw))
+        rows = {item.owner[4:]: _row(item) for item in map(Total.from_raw_data, found[Total.Meta.table_name])}
+        return data, rows
+
+    @staticmethod
+    def org_rows(org_ids: list[str], key: str) -> dict[str, tuple[int, int]]:
+        """{org_id: (carbon_mg, members)} of those of `org_ids` (at most 100) that have a row: one BatchGetItem."""
+        return {item.owner[4:]: _row(item) for item in Total.batch_get([(f"org#{o}", key) for o in org_ids])}
+
+    @staticmethod
+    def total(owner: str, key: str) -> int | None:
+        """A person's total on a board (None: nothing counted): one GetItem."""
+        try:
+            return int(Total.get(owner, key).value)
+        except Total.DoesNotExist:
+            return None
+
+
+
+class DynamoBoardBuilds:
+    """What the materialize-boards job reads and writes: the markers, the ranking index, the histograms, the
+    boards and the org rows."""
+
+    @staticmethod
+    def marks() -> dict[tuple[str, str], list[tuple[int, str]]]:
+        """{(board, period): [(fold shard, mark)]} of every board a fold changed since it was last built: one
+        Query per fold shard's marker partition (SHARDS Queries, paged; no scan)."""
+        marks: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
+        for shard in range(SHARDS):
+            for marker in Board.query(dirty_partition(shard)):
+                board, _, key = marker.period.partition("|")
+                marks[(board, key)].append((shard, marker.marked))
+        return marks
+
+    @staticmethod
+    def clear_mark(shard: int, board: str, key: str, marked: str) -> None:
+        """Deletes a marker unless a fold marked the board again since (its mark changed)."""
+        try:
+            Board(dirty_partition(shard), f"{board}|{key}").delete(condition=Board.marked == marked)
+        except DeleteError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
+
+    @staticmethod
+    def save_board(board: str, key: str, data: dict, built_at: str) -> None:
+        Board(board, key, data=data, built_at=built_at).save()
+
+    @staticmethod
+    def ranked(partition: str, limit: int | None = None) -> list[tuple[str, int]]:
+        """[(owner, value)] of one ranking index partition ("users#all#07", "orgparts#all#03"), highest first."""
+        return [(item.owner, int(item.value))
+                for item in Total.ranking.query(partition, scan_index_forward=False, limit=limit)]
+
+    @staticmethod
+    def histogram_parts(board: str, key: str) -> list[dict]:
+        """The SHARDS parts of a board's rank histogram ({bucket: people}), in one BatchGetItem."""
+        parts = ShardedCounter.batch_get([(f"hist#{board}#{key}", f"s{shard:02d}") for shard in range(SHARDS)])
+        return [part.counts or {} for part in parts]
+
+    @staticmethod
+    def save_org_rows(rows: list[tuple[str, str, int, int | None, str]]) -> None:
+        """Writes org rows (owner, period, value, members, ranking partition) with BatchWriteItem."""
+        with Total.batch_write() as batch:
+            for owner, period, value, members, board_shard in rows:
+                batch.save(Total(owner, period, value=value, members=members, board_shard=board_shard))
+
+
+class DynamoPlatformCounts:
+    """The platform counters' PARTS parts in agg_counters (the fold ADDs to them)."""
+
+    @staticmethod
+    def read(days: list[date]) -> tuple[dict[str, int], dict[str, int]]:
+        """({"registered", "points_issued", "carbon_mg", "adoptions"}, {day: distinct active users}) summed over
+        the parts, in one BatchGetItem."""
+        shards = [f"s{shard:02d}" for shard in range(PARTS)]
+        keys = [("stats", p) for p in shards] + [(f"active#{d.isoformat()}", p) for d in days for p in shards]
+        totals = {"registered": 0, "points_issued": 0, "carbon_mg": 0, "adoptions": 0}
+        active = {d.isoformat(): 0 for d in days}
+        for item in ShardedCounter.batch_get(keys):
+            if item.name == "stats":
+                for name in totals:
+                    totals[name] += int(getattr(item, name) or 0)
+            else:
+                active[item.name.split("#", 1)[1]] += int(item.value or 0)
+        return totals, active

@@ -1,0 +1,167 @@
+"""The aggregation's tables in memory, for fast tests of the fold and board use cases only.
+
+`InMemoryAggregates` is the fold's store (store/fold_store.DynamoFoldStore), the stream handlers' inbox
+(store/inbox.DynamoInbox) and the boards' repository (store/repositories_boards.DynamoBoards) at once, over
+the same dicts, with the same promises: an item is filed once, a fold transaction writes everything or
+nothing and is refused when an inbox item is no longer pending or a rewritten item's `rev` moved, a marker is
+cleared only if not marked again. Whether DynamoDB keeps those promises (conditions, leases, races, call
+counts) is tested against DynamoDB Local: tests/integration/test_aggregation_jobs.py, tests/races.
+"""
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from dataclasses import dataclass
+
+from chalicelib.domain.aggregation import COUNTER, TOTAL, Filed, FoldWrite
+from chalicelib.domain.ranking import SHARDS, shard_of
+from chalicelib.store.failures import ConditionFailed
+
+
+@dataclass
+class Row:
+    """An agg_totals item: value, rev, its ranking partition, members (org rows)."""
+
+    value: int = 0
+    rev: int = 0
+    board_shard: str | None = None
+    members: int | None = None
+
+
+class FakeLease:
+    def __init__(self, held: set[str], shard: int) -> None:
+        self.held, self.key = held, f"s{shard:02d}"
+
+    def take(self) -> bool:
+        if self.key in self.held:
+            return False
+        self.held.add(self.key)
+        return True
+
+    def renew(self) -> bool:
+        return self.key in self.held
+
+    def release(self) -> None:
+        self.held.discard(self.key)
+
+
+class InMemoryAggregates:
+    def __init__(self) -> None:
+        self.inbox: dict[str, Filed] = {}
+        self.pending_in: dict[str, str] = {}  # inbox key -> "s07" while not folded
+        self.orgs_of: dict[str, list[tuple[str, str]]] = {}  # user -> [(org_id, joined_at)]
+        self.totals: dict[tuple[str, str], Row] = {}
+        self.counters: dict[tuple[str, str], tuple[object, int]] = {}  # hist#/days# -> (value, rev)
+        self.stats: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))  # part -> field -> n
+        self.active: dict[tuple[str, str], int] = defaultdict(int)  # (day, part) -> users
+        self.boards: dict[tuple[str, str], dict] = {}
+        self.markers: dict[int, dict[str, str]] = defaultdict(dict)  # shard -> {"board|period": mark}
+        self.held: set[str] = set()
+        self.commits = 0
+        self._marks = itertools.count()
+
+    # ---- the inbox (store/inbox.py) ------------------------------------------------------------------
+    def file(self, item: Filed) -> bool:
+        if item.key in self.inbox:
+            return False
+        self.inbox[item.key] = item
+        self.pending_in[item.key] = f"s{shard_of(item.user_id):02d}"
+        return True
+
+    # ---- the fold (store/fold_store.py) --------------------------------------------------------------
+    def lease(self, shard: int, seconds: int) -> FakeLease:
+        return FakeLease(self.held, shard)
+
+    def pending(self, shard: int, limit: int) -> list[Filed]:
+        keys = sorted(k for k, s in self.pending_in.items() if s == f"s{shard:02d}")[:limit]
+        return [self.inbox[k] for k in keys]
+
+    def still_pending(self, keys: list[str]) -> list[Filed]:
+        return [self.inbox[k] for k in keys if k in self.pending_in]
+
+    def memberships(self, users: set[str]) -> dict[str, list[tuple[str, str]]]:
+        return {user: self.orgs_of.get(user, []) for user in users}
+
+    def read(self, totals: set, counters: set) -> dict[tuple, tuple[object, int]]:
+        found: dict[tuple, tuple[object, int]] = {}
+        for key in totals:
+            if key in self.totals:
+                found[(TOTAL, *key)] = (self.totals[key].value, self.totals[key].rev)
+        for key in counters:
+            if key in self.counters:
+                found[(COUNTER, *key)] = self.counters[key]
+        return found
+
+    def commit(self, write: FoldWrite) -> None:
+        refused = {f"inbox:{k}": None for k in write.inbox if k not in self.pending_in}
+        for r in write.rewrites:
+            current = self.totals.get((r.name, r.part)) if r.kind == TOTAL else self.counters.get((r.name, r.part))
+            rev = None if current is None else (current.rev if r.kind == TOTAL else current[1])
+            if (rev != r.rev) if r.exists else (rev is not None):
+                refused[f"{r.kind}:{r.name}:{r.part}"] = None
+        if refused:
+            raise ConditionFailed(refused)
+        for key in write.inbox:
+            del self.pending_in[key]
+        for r in write.rewrites:
+            if r.kind == TOTAL:
+                row = self.totals.setdefault((r.name, r.part), Row())
+                row.value, row.rev, row.board_shard = r.value, r.rev + 1, r.board_shard
+            else:
+                self.counters[(r.name, r.part)] = (r.value, r.rev + 1)
+        for (owner, period), delta in write.parts.items():
+            row = self.totals.setdefault((owner, period), Row())
+            row.value, row.board_shard = row.value + delta, f"orgparts#{period}#{write.part}"
+        for name, delta in write.stats.items():
+            self.stats[write.part][name] += delta
+        for day, users in write.active.items():
+            self.active[(day, write.part)] += users
+        self.commits += 1
+
+    def mark_dirty(self, shard: int, boards: set[tuple[str, str]]) -> None:
+        mark = str(next(self._marks))
+        for board, period in boards:
+            self.markers[shard][f"{board}|{period}"] = mark
+
+    # ---- the boards (store/repositories_boards.py) ---------------------------------------------------
+    def board(self, board: str, key: str) -> dict:
+        return dict(self.boards.get((board, key), {}))
+
+    def orgs_board_with_rows(self, key: str, org_ids: list[str]) -> tuple[dict, dict[str, tuple[int, int]]]:
+        return self.board("orgs", key), self.org_rows(org_ids, key)
+
+    def org_rows(self, org_ids: list[str], key: str) -> dict[str, tuple[int, int]]:
+        rows = {o: self.totals.get((f"org#{o}", key)) for o in org_ids}
+        return {o: (row.value, row.members or 0) for o, row in rows.items() if row}
+
+    def total(self, owner: str, key: str) -> int | None:
+        row = self.totals.get((owner, key))
+        return None if row is None else row.value
+
+    def marks(self) -> dict[tuple[str, str], list[tuple[int, str]]]:
+        marks: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
+        for shard in range(SHARDS):
+            for name, mark in self.markers[shard].items():
+                board, _, key = name.partition("|")
+                marks[(board, key)].append((shard, mark))
+        return marks
+
+    def clear_mark(self, shard: int, board: str, key: str, marked: str) -> None:
+        if self.markers[shard].get(f"{board}|{key}") == marked:
+            del self.markers[shard][f"{board}|{key}"]
+
+    def save_board(self, board: str, key: str, data: dict, built_at: str) -> None:
+        self.boards[(board, key)] = {**data, "built_at": built_at}
+
+    def ranked(self, partition: str, limit: int | None = None) -> list[tuple[str, int]]:
+        rows = sorted(((owner, row.value) for (owner, _), row in self.totals.items() if row.board_shard == partition),
+                      key=lambda row: -row[1])
+        return rows[:limit] if limit else rows
+
+    def histogram_parts(self, board: str, key: str) -> list[dict]:
+        parts = [self.counters.get((f"hist#{board}#{key}", f"s{shard:02d}")) for shard in range(SHARDS)]
+        return [part[0] for part in parts if part]
+
+    def save_org_rows(self, rows: list[tuple[str, str, int, int | None, str]]) -> None:
+        for owner, period, value, members, board_shard in rows:
+            self.totals[(owner, period)] = Row(value, 0, board_shard, members)

@@ -1,0 +1,154 @@
+"""The fold and the board rebuild over the in-memory aggregation tables (tests/unit/fakes_aggregation.py): no
+Java, no endpoint. Against DynamoDB Local (the lease, the 64 shards' markers, races, call counts):
+tests/integration/test_aggregation_jobs.py, test_leaderboards.py, test_orgs_at_scale.py, tests/races.
+"""
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from chalicelib.api.shapes_boards import leaderboard_json
+from chalicelib.domain import clock
+from chalicelib.domain.aggregation import Filed
+from chalicelib.domain.ranking import counter_part, period_keys, shard_of
+from chalicelib.services import aggregate, boards, fold
+from chalicelib.services.boards import BoardBuilding, BoardReading
+from chalicelib.services.tokens import Caller
+from chalicelib.store.failures import ConditionFailed
+from chalicelib.store.inbox import IdentityImage
+from tests.unit.fakes_aggregation import InMemoryAggregates
+
+ORG = {"o-green": {"id": "o-green", "name": "绿色学校"}}
+JOINED = "2020-01-01T00:00:00.000+08:00"
+
+
+@pytest.fixture(autouse=True)
+def _no_cached_boards():
+    boards.forget()
+    yield
+    boards.forget()
+
+
+def neighbours() -> tuple[str, str, int]:
+    """Two people of one fold shard."""
+    first = "u_ann"
+    second = next(f"u_bob{n}" for n in itertools.count() if shard_of(f"u_bob{n}") == shard_of(first))
+    return first, second, shard_of(first)
+
+
+def filed(tables: InMemoryAggregates, user: str, n: int, carbon_mg: int, points: int = 10) -> None:
+    now = clock.now()
+    tables.file(Filed(f"e#{user}#{n:03d}", "entry", user, clock.iso(now), clock.business_day(now).isoformat(),
+                      "earn", "checkin", points, carbon_mg))
+
+
+def test_a_fold_page_turns_inbox_items_into_totals_histograms_and_counters():
+    tables = InMemoryAggregates()
+    ann, bob, shard = neighbours()
+    tables.orgs_of[ann] = [("o-green", JOINED)]
+    now = clock.now()
+    tables.file(Filed(f"r#{ann}", "register", ann, clock.iso(now), clock.business_day(now).isoformat()))
+    filed(tables, ann, 1, 144_000)
+    filed(tables, ann, 2, 56_000)
+    filed(tables, bob, 1, 80_000, points=0)
+
+    assert fold.fold_slice(shard, now, store=tables) == {"folded": 4}
+
+    week, month, _ = period_keys(clock.business_day(now))
+    part = f"{counter_part(shard):02d}"
+    for period in (week, month, "all"):
+        assert tables.total(f"u#{ann}", period) == 200_000 and tables.total(f"u#{bob}", period) == 80_000
+        assert tables.total(f"m#o-green#{ann}", period) == 200_000  # counted for the org she belongs to
+        assert tables.total(f"o#o-green#{part}", period) == 200_000
+        assert tables.total(f"m#o-green#{bob}", period) is None
+    histogram, _ = tables.counters[("hist#users#all", f"s{shard:02d}")]
+    assert sum(histogram.values()) == 2  # two people on the users board
+    assert dict(tables.stats[part]) == {"registered": 1, "points_issued": 20, "carbon_mg": 280_000}
+    assert tables.active[(clock.business_day(now).isoformat(), part)] == 2  # each person once, however many items
+    assert tables.pending(shard, 200) == [] and tables.commits == 1
+    assert {"users|all", f"users|{week}", "org-o-green|all", "orgs|all"} <= set(tables.markers[shard])
+    assert fold.fold_slice(shard, now, store=tables) == {"folded": 0}  # every item applied once
+
+
+def test_a_refused_transaction_is_read_again_and_nothing_is_applied_twice(monkeypatch):
+    tables = InMemoryAggregates()
+    ann, _, shard = neighbours()
+    filed(tables, ann, 1, 144_000)
+    real, refusals = tables.commit, []
+
+    def another_fold_first(write):  # another worker applied the item under a lease that ran out
+        if not refusals:
+            refusals.append(write)
+            real(write)
+            raise ConditionFailed({}, conflict=True)
+        real(write)
+
+    monkeypatch.setattr(tables, "commit", another_fold_first)
+    monkeypatch.setattr(fold, "BACKOFF_SECONDS", 0.0)
+    assert fold.fold_slice(shard, clock.now(), store=tables) == {"folded": 0}  # this worker applied nothing
+    assert tables.total(f"u#{ann}", "all") == 144_000 and tables.commits == 1
+
+
+def test_a_board_rebuild_ranks_the_folded_totals_and_clears_its_marks():
+    tables = InMemoryAggregates()
+    ann, bob, shard = neighbours()
+    tables.orgs_of[ann] = [("o-green", JOINED)]
+    filed(tables, ann, 1, 144_000)
+    filed(tables, bob, 1, 432_000)
+    fold.fold_slice(shard, clock.now(), store=tables)
+    building = BoardBuilding(tables, orgs=lambda: ORG, names=lambda ids: {bob: "小绿"})
+    reading = BoardReading(tables, orgs=lambda: ORG, member_orgs=lambda u: [o for o, _ in tables.orgs_of.get(u, ())])
+
+    result = boards.materialize_dirty(clock.now(), building)
+
+    assert result == {"rebuilt": 9}  # the users, org-o-green and orgs boards of the week, the month and all time
+    built = tables.board("users", "all")
+    assert built["items"] == [[1, bob, "小绿", 432_000], [2, ann, None, 144_000]] and built["count"] == 2
+    assert tables.board("orgs", "all")["items"] == [[1, "o-green", "绿色学校", 144_000]]
+    assert tables.org_rows(["o-green"], "all") == {"o-green": (144_000, 0)}
+    assert all(not marks for marks in tables.markers.values())  # built, so cleared
+    board = boards.leaderboard(Caller(ann, ("user",)), "users", "all", reading)
+    body = leaderboard_json(board)
+    assert body["me"] == {"rank": 2, "approximate": False, "carbon_g": 144.0}
+    assert [row["carbon_g"] for row in body["items"]] == [432.0, 144.0]
+    mine = leaderboard_json(boards.leaderboard(Caller(ann, ("user",)), "orgs", "all", reading))["me"]
+    assert mine == {"rank": 1, "approximate": False, "carbon_g": 144.0, "id": "o-green", "name": "绿色学校"}
+
+
+def test_a_marker_set_again_while_its_board_was_built_stays_for_the_next_run():
+    tables = InMemoryAggregates()
+    ann, _, shard = neighbours()
+    filed(tables, ann, 1, 144_000)
+    fold.fold_slice(shard, clock.now(), store=tables)
+    sources = BoardBuilding(tables, orgs=dict, names=lambda ids: {})
+    real_save = tables.save_board
+
+    def folded_meanwhile(board, key, data, built_at):
+        real_save(board, key, data, built_at)
+        if (board, key) == ("users", "all"):
+            tables.mark_dirty(shard, {("users", "all")})
+
+    tables.save_board = folded_meanwhile
+    boards.materialize_dirty(clock.now(), sources)
+    assert list(tables.markers[shard]) == ["users|all"]
+
+
+class ImagesAsTheyAre(InMemoryAggregates):
+    """The stream's images handed over already read (store/inbox.DynamoInbox reads DynamoDB's raw images)."""
+
+    @staticmethod
+    def identity(image: dict) -> IdentityImage:
+        return IdentityImage(**image)
+
+
+def test_a_first_login_files_the_registration_and_the_login_day_once_and_another_platforms_nothing():
+    inbox = ImagesAsTheyAre()
+    at = "2026-11-23T09:00:00.000+08:00"
+    first = {"eventName": "INSERT", "dynamodb": {"NewImage": {"user_id": "u_new", "created_at": at,
+                                                              "last_login_at": at}}}
+    elsewhere = {"eventName": "INSERT", "dynamodb": {"NewImage": {"user_id": "u_p2", "created_at": at,
+                                                                  "last_login_at": at, "platform": "p2"}}}
+    assert aggregate.accept_identities([first, elsewhere], inbox) == 2
+    assert sorted(inbox.inbox) == ["l#u_new#2026-11-23", "r#u_new"]
+    assert aggregate.accept_identities([first], inbox) == 0  # a record delivered again is filed once
