@@ -13,9 +13,9 @@ from .single_writes import written
 class Quotas:
     def take(self, key: str, limit: int, purge_at: datetime) -> bool:
         """One more use counted on `key`, provided fewer than `limit` were (one UpdateItem); False otherwise."""
-        counter = LimitCounter(key)
-        return written(lambda: counter.update(actions=[LimitCounter.count.add(1), LimitCounter.purge_at.set(purge_at)],
-                                              condition=LimitCounter.count.does_not_exist() | (LimitCounter.count < limit)))
+        counter, count = LimitCounter(key), LimitCounter.count
+        return written(lambda: counter.update(actions=[count.add(1), LimitCounter.purge_at.set(purge_at)],
+                                              condition=count.does_not_exist() | (count < limit)))
 
 
 class SyncSlots:
