@@ -94,7 +94,7 @@ def test_a_board_that_fails_to_build_does_not_stop_the_others(client, monkeypatc
     assert fold.fold_slice(shard, clock.now())["folded"] >= 1
     Board(dirty_partition(shard), "orgs|all", marked="x").save()  # sorts before every users board
 
-    def broken(key):
+    def broken(key, sources=None):  # the orgs board's builder, failing the way a bad build would
         raise RuntimeError("this board cannot be built")
 
     people_before = Board.get("users", "all").data["count"]
