@@ -12,13 +12,11 @@ header, else `default`. `platform_edge` (an HTTP middleware, app.py) decides it 
 """
 from __future__ import annotations
 
-from botocore.exceptions import BotoCoreError, ClientError
-from pynamodb.exceptions import PynamoDBException
-
 from ..domain.platforms import DEFAULT
-from ..errors import AppError, PlatformMismatchError, RouteNotFoundError, ServiceUnavailableError
+from ..errors import AppError, PlatformMismatchError, RouteNotFoundError
 from ..lazy import lazy
 from ..services import tokens
+from ..store.failures import of_database
 from .web import Routes, error_response, respond
 
 platforms = lazy("chalicelib.services.platforms")
@@ -69,8 +67,11 @@ def platform_edge(event, get_response):
             raise RouteNotFoundError()
     except AppError as error:
         return error_response(error)
-    except (PynamoDBException, BotoCoreError, ClientError):  # the catalog could not be read
-        return error_response(ServiceUnavailableError())
+    except Exception as exc:  # the catalog could not be read: typed as the edge types it (store/failures.py)
+        typed = of_database(exc)
+        if typed is None:
+            raise
+        return error_response(typed)
     return get_response(event)
 
 
