@@ -32,7 +32,10 @@ from pynamodb.exceptions import DeleteError, PutError, UpdateError
 
 from .. import bootstrap
 from ..domain import clock
+from ..domain.commands_expiry import ForfeitBalance
+from ..domain.posting import Posting
 from ..domain.privacy import DELETED_NAME
+from ..domain.results_expiry import PointsForfeited
 from ..errors import AppError, NotFoundError, ServiceUnavailableError
 from ..store.idempotency import REMEMBER_FOR
 from ..store.market import Redemption
@@ -41,17 +44,13 @@ from ..store.partners import Consent
 from ..store.privacy import Erasure, ModerationItem
 from ..store.trees import Adoption
 from ..store.tx import Tx, TxCancelledError
+from ..store.unit_of_work import PostingUnitOfWork
 from . import catalog, consent, expiry, public_names, redemptions, revocations
-from .posting import Plan, Posting, post
 
 log = logging.getLogger("greensprout.erasure")
 FROZEN_REASON = "account deletion"
 RECENT = timedelta(minutes=10)  # far beyond how long a GSI lags behind its table
 WAITING = "partners"
-
-
-class _Settled(AppError):
-    """Nothing to post: the redemption left `issued` meanwhile, or no balance is left to forfeit."""
 
 
 def delete_account(user_id: str, channel: str, operator: str | None = None, reason: str | None = None) -> dict:
@@ -198,19 +197,21 @@ def _mine(model, key: str, user_id: str, source: str) -> list:
 
 
 def _forfeit(user_id: str) -> int:
-    """The balance left (refunds included) leaves by one `expire` entry: the account ends at zero."""
-    def plan(account: Account) -> Plan:
-        if int(account.points) <= 0:
-            raise _Settled()
-        return Plan([Posting("expire", -int(account.points), 0, "admin", ref="account-deletion",
-                             reason="account deleted: points forfeited")],
-                    respond=lambda entries, after: (200, {"entry": entries[0]}))
+    return forfeit_balance(ForfeitBalance(user_id), bootstrap.posting_uow()).points
 
-    try:
-        _, body = post(user_id, plan)
-    except _Settled:
-        return 0
-    return -int(body["entry"]["points"])
+
+def forfeit_balance(command: ForfeitBalance, uow: PostingUnitOfWork) -> PointsForfeited:
+    """The balance left (refunds included) leaves by one `expire` entry: the account ends at zero. A retry
+    finds nothing left, so it writes nothing (no request record is needed)."""
+    with uow.posting(command.user_id) as posting:
+        for account in posting.attempts():
+            if int(account.points) <= 0:
+                posting.answer(PointsForfeited(0, None))
+                continue
+            staged = posting.stage([Posting("expire", -int(account.points), 0, "admin", ref="account-deletion",
+                                            reason="account deleted: points forfeited")])
+            posting.commit(PointsForfeited(int(account.points), staged.lines[0].receipt()))
+    return posting.result
 
 
 def _forget_requests(user_id: str, now: datetime) -> int:

@@ -23,22 +23,22 @@ from datetime import date, datetime
 from botocore.exceptions import BotoCoreError
 from pynamodb.exceptions import PynamoDBException
 
+from .. import bootstrap
 from ..domain import clock
 from ..domain import lots as rules
+from ..domain.commands_expiry import ExpirePoints
+from ..domain.posting import Posting
+from ..domain.results_expiry import PointsExpired
 from ..errors import AppError
 from ..store.models import Account
 from ..store.privacy import SHARDS, USER_PREFIX, AccountShard, expiry_marker
 from ..store.tx import connection
+from ..store.unit_of_work import PostingUnitOfWork
 from . import catalog
-from .posting import Plan, Posting, post
 
 log = logging.getLogger("greensprout.expiry")
 PAGE = 1000  # account keys read per Query page; accounts are then read 100 at a time
 WORKERS = 8
-
-
-class _NothingDue(AppError):
-    """The account read by the posting has nothing to expire for this year (already done, or spent)."""
 
 
 def after_years() -> int | None:
@@ -68,22 +68,26 @@ def due_year(at: datetime) -> int | None:
     return rules.expired_through(clock.business_day(at), after_years())
 
 
-def expire_account(user_id: str, year: int) -> int:
-    """Expires what the account still holds from lots of `year` and before; the points expired (0: none)."""
-    def plan(account: Account) -> Plan:
-        held = rules.held_through(int(account.points), lots_of(account), year)
-        if held <= 0 or int(account.expired_through or 0) >= year:
-            raise _NothingDue()
-        posting = Posting("expire", -held, 0, "admin", ref=f"points-expiry#{year}",
-                          reason=f"points from {year} and before expired", inputs={"lots_through": year})
-        return Plan([posting], respond=lambda entries, after: (200, {"entry": entries[0]}),
-                    account_sets={"expired_through": year})
+def expire_points(command: ExpirePoints, uow: PostingUnitOfWork) -> PointsExpired:
+    """One `expire` entry for what the account still holds from lots of `command.year` and before, written
+    only if its `expired_through` is below the year in the very read the posting is conditioned on."""
+    year = command.year
+    with uow.posting(command.user_id) as posting:
+        for account in posting.attempts():
+            held = rules.held_through(int(account.points), lots_of(account), year)
+            if held <= 0 or int(account.expired_through or 0) >= year:
+                posting.answer(PointsExpired(0, None, int(account.points)))  # done already, or spent
+                continue
+            staged = posting.stage([Posting("expire", -held, 0, "admin", ref=f"points-expiry#{year}",
+                                            reason=f"points from {year} and before expired",
+                                            inputs={"lots_through": year})], {"expired_through": year})
+            posting.commit(PointsExpired(held, staged.lines[0].receipt(), staged.points))
+    return posting.result
 
-    try:
-        _, body = post(user_id, plan)
-    except _NothingDue:
-        return 0
-    return -int(body["entry"]["points"])
+
+def expire_account(user_id: str, year: int) -> int:
+    """The job's and the console's: the points expired from one account (0: none)."""
+    return expire_points(ExpirePoints(user_id, year), bootstrap.posting_uow()).points
 
 
 def run(at: datetime, year: int | None = None, force: bool = False, dry_run: bool = False) -> dict:
