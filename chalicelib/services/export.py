@@ -14,14 +14,15 @@ partner's reference, never in the clear (it is never stored).
 """
 from __future__ import annotations
 
-from ..api.shapes import redemption_json  # transitional, like posting.entry_json: the export moves to api/ whole
+from ..api.shapes import entry_json, redemption_json  # transitional: the export moves to api/ whole
 from ..api.shapes_trees import adoption_json
 from ..domain import clock
 from ..store.market import Redemption
 from ..store.models import BehaviorMonth, Identity, LedgerEntry
+from ..store.repositories_ledger import line
 from ..store.trees import Adoption
 from . import catalog, goods, partners, profile
-from .posting import carbon_g, entry_json
+from .posting import carbon_g
 from .tokens import Caller
 
 FORMAT = "greensprout-export/1"
@@ -46,7 +47,7 @@ def export(caller: Caller) -> dict:
     return {
         "format": FORMAT, "exported_at": clock.iso(now), "profile": me,
         "consents": partners.export(caller.user_id),
-        "ledger": [entry_json(entry) | _detail(entry) for entry in LedgerEntry.query(caller.user_id,
+        "ledger": [entry_json(line(entry)) | _detail(entry) for entry in LedgerEntry.query(caller.user_id,
                                                                                      scan_index_forward=False)],
         "summaries": [{"month": row.period.partition("#")[0], "behavior": row.period.partition("#")[2],
                        "events": int(row.events), "carbon_g": carbon_g(int(row.carbon_mg)), "points": int(row.points)}
