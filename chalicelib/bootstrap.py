@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from .domain.trees import Tree
     from .store.collection_uow import DynamoCollectionUnitOfWork
     from .store.dynamo_uow_partners import DynamoPartnerUnitOfWork
+    from .store.repositories_ledger import LedgerReads
     from .store.repositories_market import SoldRedemptions
     from .store.scans import Scans
 
@@ -92,3 +93,10 @@ def trees_uow() -> DynamoPostingUnitOfWork:
     from .store.uow_trees import DynamoTreesUnitOfWork
 
     return DynamoTreesUnitOfWork(ServedCatalog())
+
+
+def ledger_reads() -> LedgerReads:
+    """One's own ledger and totals (services/ledger.py). Imported here: a check-in's cold start does not pay."""
+    from .store.repositories_ledger import LedgerReads
+
+    return LedgerReads()
