@@ -2,6 +2,7 @@
 results; an entry is api/shapes.entry_json."""
 from __future__ import annotations
 
+from ..domain.results_expiry import PointsExpiring
 from ..domain.results_ledger import LedgerPage, Summary
 from .shapes import carbon_g, entry_json
 
@@ -21,3 +22,8 @@ def summary_json(summary: Summary) -> dict:
                      for row in summary.by_month],
         "equivalents": summary.equivalents._asdict(),
     }
+
+
+def expiring_json(expiring: PointsExpiring) -> dict:
+    """GET /v1/me's `points_expiring`: {"points": N, "on": "2026-12-31"} (on: the last day they can be used)."""
+    return {"points": expiring.points, "on": expiring.on.isoformat() if expiring.on else None}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from .posting import LedgerLine
 
@@ -22,3 +23,11 @@ class PointsForfeited:
     points: int
     entry: LedgerLine | None
 
+
+
+@dataclass(frozen=True)
+class PointsExpiring:
+    """What GET /v1/me shows: the next `points` to expire and `on`, the last day they can be used."""
+
+    points: int
+    on: date | None
