@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from .domain.trees import Tree
     from .store.collection_uow import DynamoCollectionUnitOfWork
     from .store.dynamo_uow_partners import DynamoPartnerUnitOfWork
+    from .store.repositories_export import HeldReads
     from .store.repositories_ledger import LedgerReads
     from .store.repositories_market import SoldRedemptions
     from .store.scans import Scans
@@ -100,3 +101,10 @@ def ledger_reads() -> LedgerReads:
     from .store.repositories_ledger import LedgerReads
 
     return LedgerReads()
+
+
+def held_reads() -> HeldReads:
+    """What an export reads (services/export.py)."""
+    from .store.repositories_export import HeldReads
+
+    return HeldReads()
