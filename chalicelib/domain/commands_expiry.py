@@ -11,7 +11,7 @@ class ExpirePoints:
     """What `user_id` still holds from the lots of `year` and before expires (the yearly run, the console)."""
 
     user_id: str
-    year: int
+    year: int  # the latest lot year due (domain/lots.expired_through)
 
 
 @dataclass(frozen=True)

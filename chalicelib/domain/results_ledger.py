@@ -27,6 +27,8 @@ class MonthRow:
 
 @dataclass(frozen=True)
 class BehaviorTotals:
+    """One behaviour's share of the period (`name`: the catalog's, or the code's own for accrual)."""
+
     behavior: str
     name: str
     events: int
@@ -36,6 +38,8 @@ class BehaviorTotals:
 
 @dataclass(frozen=True)
 class MonthTotals:
+    """One month of the period, every behaviour together."""
+
     month: str
     carbon_mg: int
     points: int
@@ -43,6 +47,8 @@ class MonthTotals:
 
 @dataclass(frozen=True)
 class Summary:
+    """GET /v1/me/summary's figures: totals, their split, and what they mean to a person."""
+
     period: str  # month | year | all
     carbon_mg: int
     points: int
