@@ -4,15 +4,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
+from chalicelib.api.shapes import entry_json
 from chalicelib.api.shapes_collection import adjustment_json
 from chalicelib.domain import ids
 from chalicelib.domain.commands_collection import AdjustPoints, SetFrozen
 from chalicelib.errors import AppError
 from chalicelib.services import corrections
-from chalicelib.services.posting import entry_json
 from chalicelib.store.dynamo_uow import DynamoPostingUnitOfWork
 from chalicelib.store.models import Account, Identity, LedgerEntry
 from chalicelib.store.repositories_collection import Standing
+from chalicelib.store.repositories_ledger import line
 
 from .console import CommandError, UsageError, progress
 
@@ -33,7 +34,7 @@ def find_account(user: str) -> Account:
 
 def show(user: str) -> dict:
     account = find_account(user)
-    recent = [entry_json(e) | _credited_by(e)
+    recent = [entry_json(line(e)) | _credited_by(e)
               for e in LedgerEntry.query(account.user_id, scan_index_forward=False, limit=10)]
     return {"id": account.user_id, "nickname": account.nickname, "joined_at": account.joined_at,
             "points": int(account.points), "carbon_mg": int(account.carbon_mg),

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from .store.inbox import DynamoInbox
     from .store.repositories_boards import DynamoPlatformCounts
     from .store.repositories_consent import Bindings
+    from .store.repositories_export import HeldReads
+    from .store.repositories_ledger import LedgerReads
     from .store.repositories_market import SoldRedemptions
     from .store.repositories_profile import Profiles
     from .store.scans import Scans
@@ -156,3 +158,17 @@ def platform_counts() -> DynamoPlatformCounts:
     from .store.repositories_boards import DynamoPlatformCounts
 
     return DynamoPlatformCounts()
+
+
+def ledger_reads() -> LedgerReads:
+    """One's own ledger and totals (services/ledger.py). Imported here: a check-in's cold start does not pay."""
+    from .store.repositories_ledger import LedgerReads
+
+    return LedgerReads()
+
+
+def held_reads() -> HeldReads:
+    """What an export reads (services/export.py)."""
+    from .store.repositories_export import HeldReads
+
+    return HeldReads()

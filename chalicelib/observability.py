@@ -135,7 +135,7 @@ def count(name: str, value: float = 1, **dimensions: str) -> None:
 
 
 def record_postings(postings) -> None:
-    """The metrics of one committed posting (services/posting.post): awards, redemptions, refunds."""
+    """The metrics of one committed posting (store/unit_of_work.py): awards, redemptions, refunds."""
     for posting in postings:
         if posting.kind in ("earn", "accrual") and (posting.points > 0 or posting.carbon_mg > 0):
             count("Awards", source=posting.source)

@@ -5,12 +5,12 @@ from ..domain.ids import parse_request_id
 from ..lazy import lazy
 from . import shapes, shapes_market
 from .fields import OBJECT, REQUEST_ID, Field
+from .paging import parse_limit
 from .path_ids import path_id
 from .web import Routes, respond
 
 bootstrap = lazy("chalicelib.bootstrap")
 goods = lazy("chalicelib.services.goods")
-ledger = lazy("chalicelib.services.ledger")
 redeem = lazy("chalicelib.services.redeem")
 redemptions = lazy("chalicelib.services.redemptions")
 
@@ -38,7 +38,7 @@ def redeem_command(user_id: str, goods_id: str, body: dict) -> RedeemGoods:
 @routes.route("/v1/me/redemptions", methods=["GET"])
 def my_redemptions():
     caller, query = routes.caller(), routes.query()
-    page = redemptions.page(caller.user_id, ledger.parse_limit(query.get("limit")), query.get("cursor"),
+    page = redemptions.page(caller.user_id, parse_limit(query.get("limit")), query.get("cursor"),
                             bootstrap.sold_redemptions())
     return respond(200, shapes_market.redemptions_page_json(page, goods.merchant_json))
 

@@ -2,12 +2,14 @@
 from ..domain.profile import UpdateProfile
 from ..lazy import lazy
 from .fields import NULL, STRING, Field
+from .paging import one_of, parse_limit
 from .platform import platform_json
 from .shapes_profile import profile_json
 from .web import Routes, respond
 
 bootstrap = lazy("chalicelib.bootstrap")
 ledger = lazy("chalicelib.services.ledger")
+shapes_ledger = lazy("chalicelib.api.shapes_ledger")
 profile = lazy("chalicelib.services.profile")
 
 routes = Routes(__name__)
@@ -30,13 +32,22 @@ def patch_me():
     return respond(200, profile_json(profile.update(caller, command, bootstrap.profiles())))
 
 
+KINDS = ("earn", "spend", "refund", "adjust", "accrual", "expire")
+PERIODS = ("month", "year", "all")
+
+
 @routes.route("/v1/me/ledger", methods=["GET"])
 def my_ledger():
     caller = routes.caller()
-    return respond(200, ledger.page(caller, routes.query()))
+    query = routes.query()
+    limit = parse_limit(query.get("limit"))
+    kind = one_of(query.get("kind"), KINDS, "kind", "kind 取值无效", allowed=list(KINDS))
+    page = ledger.page(caller.user_id, kind, limit, query.get("cursor"), bootstrap.ledger_reads())
+    return respond(200, shapes_ledger.ledger_page_json(page))
 
 
 @routes.route("/v1/me/summary", methods=["GET"])
 def my_summary():
     caller = routes.caller()
-    return respond(200, ledger.summary(caller, routes.query().get("period")))
+    period = one_of(routes.query().get("period") or "month", PERIODS, "period", "period 须为 month、year 或 all")
+    return respond(200, shapes_ledger.summary_json(ledger.summary(caller.user_id, period, bootstrap.ledger_reads())))

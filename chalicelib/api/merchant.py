@@ -9,11 +9,11 @@ from ..errors import ValidationError
 from ..lazy import lazy
 from . import shapes_collection, shapes_market
 from .fields import QUANTITY, REQUEST_ID, Field
+from .paging import parse_limit
 from .web import Routes, respond
 
 bootstrap = lazy("chalicelib.bootstrap")
 collection = lazy("chalicelib.services.collection")
-ledger = lazy("chalicelib.services.ledger")
 staff = lazy("chalicelib.services.staff")
 verification = lazy("chalicelib.services.verification")
 
@@ -46,7 +46,7 @@ def verify_command(caller, body: dict) -> VerifyCode:
 def merchant_redemptions():
     merchant_id = staff.require_staff(routes.caller())
     query = routes.query()
-    day, limit = business_day(query.get("date")), ledger.parse_limit(query.get("limit"))
+    day, limit = business_day(query.get("date")), parse_limit(query.get("limit"))
     page = verification.merchant_day(merchant_id, day, limit, query.get("cursor"), bootstrap.scans())
     return respond(200, shapes_market.merchant_day_json(page))
 

@@ -3,8 +3,10 @@ from ..lazy import lazy
 from .fields import Field
 from .web import Routes, respond
 
+bootstrap = lazy("chalicelib.bootstrap")
 erasure = lazy("chalicelib.services.erasure")
 export = lazy("chalicelib.services.export")
+shapes_export = lazy("chalicelib.api.shapes_export")
 quotas = lazy("chalicelib.services.quotas")
 
 routes = Routes(__name__)
@@ -16,7 +18,8 @@ DELETE_ME = (Field("confirm", CONFIRM_MESSAGE, rule='confirm is required: the st
 def export_me():
     caller = routes.caller()
     quotas.export(caller.user_id)  # EXPORTS_PER_HOUR per user, across containers: 429 RATE_LIMITED beyond
-    return respond(200, export.export(caller))
+    held = export.export(caller.user_id, bootstrap.held_reads())
+    return respond(200, shapes_export.export_json(held, caller))
 
 
 @routes.route("/v1/me", methods=["DELETE"])

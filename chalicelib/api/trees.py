@@ -3,12 +3,12 @@ from ..domain.ids import parse_request_id
 from ..errors import NotFoundError
 from ..lazy import lazy
 from .fields import REQUEST_ID
+from .paging import parse_limit
 from .path_ids import path_id
 from .web import Routes, respond
 
 bootstrap = lazy("chalicelib.bootstrap")
 shapes_trees = lazy("chalicelib.api.shapes_trees")
-ledger = lazy("chalicelib.services.ledger")
 trees = lazy("chalicelib.services.trees")
 
 routes = Routes(__name__)
@@ -38,7 +38,7 @@ def adopt_command(user_id: str, tree_id: str, body: dict):
 @routes.route("/v1/me/trees", methods=["GET"])
 def my_trees():
     caller, query = routes.caller(), routes.query()
-    page = trees.my_adoptions(caller.user_id, ledger.parse_limit(query.get("limit")), query.get("cursor"),
+    page = trees.my_adoptions(caller.user_id, parse_limit(query.get("limit")), query.get("cursor"),
                               bootstrap.trees_uow().adoptions)
     return respond(200, {"items": [shapes_trees.adoption_json(a) for a in page.items],
                          "next_cursor": page.next_cursor})

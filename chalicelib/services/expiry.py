@@ -18,16 +18,13 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-
-from botocore.exceptions import BotoCoreError
-from pynamodb.exceptions import PynamoDBException, UpdateError
+from typing import Any
 
 from .. import bootstrap
 from ..domain import clock
 from ..errors import AppError, ServiceUnavailableError
-from ..store.market import EXPIRY_SHARDS, Redemption, expiry_bucket
-from ..store.models import Account
-from ..store.tx import connection
+from ..store import repositories_expiry as due_items
+from ..store.market import EXPIRY_SHARDS
 from . import redemptions
 
 log = logging.getLogger("greensprout.expiry")
@@ -65,13 +62,8 @@ def preview(now: datetime) -> dict:
     due = to_refund = 0
     ids: list[str] = []
     for shard in range(EXPIRY_SHARDS):
-        bucket = expiry_bucket(shard)
-        due += Redemption.due.count(bucket, Redemption.expires_epoch <= epoch)
-        to_refund += Redemption.due.count(bucket, Redemption.expires_epoch <= epoch,
-                                          filter_condition=Redemption.refund_on_expiry == True)  # noqa: E712
-        if len(ids) < PREVIEW_IDS:
-            ids += [r.redemption_id for r in Redemption.due.query(bucket, Redemption.expires_epoch <= epoch,
-                                                                 limit=PREVIEW_IDS - len(ids))]
+        shard_due, shard_to_refund, shard_ids = due_items.due_counts(shard, epoch, PREVIEW_IDS - len(ids))
+        due, to_refund, ids = due + shard_due, to_refund + shard_to_refund, ids + shard_ids
     return {"due": due, "to_refund": to_refund, "redemptions": ids}
 
 
@@ -82,10 +74,7 @@ def expire_slice(shard: int, now: datetime, cursor: dict | None, out_of_time: Ca
     epoch = int(now.timestamp())
     totals: Counter = Counter()
     while True:
-        page = Redemption.due.query(expiry_bucket(shard), Redemption.expires_epoch <= epoch, limit=PAGE_SIZE,
-                                    last_evaluated_key=cursor)
-        redemptions = list(page)
-        cursor = page.last_evaluated_key
+        redemptions, cursor = due_items.due_page(shard, epoch, cursor, PAGE_SIZE)
         if redemptions:
             totals.update(_expire_page(redemptions, now, failed))
         if not cursor:
@@ -94,15 +83,15 @@ def expire_slice(shard: int, now: datetime, cursor: dict | None, out_of_time: Ca
             return {name: totals[name] for name in COUNTS}, cursor
 
 
-def _expire_page(redemptions: list[Redemption], now: datetime, failed: list[dict] | None) -> Counter:
-    by_user: dict[str, list[Redemption]] = defaultdict(list)
+def _expire_page(redemptions: list[Any], now: datetime, failed: list[dict] | None) -> Counter:
+    by_user: dict[str, list[Any]] = defaultdict(list)
     for redemption in redemptions:
         by_user[redemption.user_id].append(redemption)
     groups = list(by_user.values())
     if len(groups) == 1 or WORKERS == 1:
         results = [_expire_user(group, now) for group in groups]
     else:
-        _warm_clients()
+        due_items.warm_clients()
         with ThreadPoolExecutor(max_workers=min(WORKERS, len(groups))) as pool:
             results = list(pool.map(lambda group: _expire_user(group, now), groups))
     totals: Counter = Counter()
@@ -113,13 +102,7 @@ def _expire_page(redemptions: list[Redemption], now: datetime, failed: list[dict
     return totals
 
 
-def _warm_clients() -> None:
-    """PynamoDB builds its botocore clients lazily without a lock: build them before threads use them."""
-    _ = Account._get_connection().connection.client, Redemption._get_connection().connection.client
-    _ = connection().client
-
-
-def _expire_user(redemptions: list[Redemption], now: datetime) -> tuple[Counter, list[dict]]:
+def _expire_user(redemptions: list[Any], now: datetime) -> tuple[Counter, list[dict]]:
     """One user's due redemptions, in order (their refunds post to one account)."""
     counts: Counter = Counter()
     failures: list[dict] = []
@@ -131,13 +114,11 @@ def _expire_user(redemptions: list[Redemption], now: datetime) -> tuple[Counter,
         except _Settled:
             counts.update(skipped=1)
             continue
-        except AppError as exc:  # e.g. the account was deleted: report, keep going
+        except AppError as exc:  # the account was deleted, DynamoDB unavailable ...: report, keep going
+            if isinstance(exc, ServiceUnavailableError):
+                log.warning("expiring %s failed (%r); the next run tries again", redemption.redemption_id,
+                            exc.__cause__ or exc)
             failures.append({"id": redemption.redemption_id, "error": exc.code})
-            counts.update(failed=1)
-            continue
-        except (PynamoDBException, BotoCoreError) as exc:
-            log.warning("expiring %s failed (%s); the next run tries again", redemption.redemption_id, exc)
-            failures.append({"id": redemption.redemption_id, "error": ServiceUnavailableError.code})
             counts.update(failed=1)
             continue
         counts.update(expired=1)
@@ -146,20 +127,13 @@ def _expire_user(redemptions: list[Redemption], now: datetime) -> tuple[Counter,
     return counts, failures
 
 
-def expire_one(redemption: Redemption, now: datetime) -> bool:
-    """Expires one redemption; True when it was refunded. _Settled when it is no longer issued."""
+def expire_one(redemption: Any, now: datetime) -> bool:
+    """Expires one issued redemption (the stored one, or the domain's); True when it was refunded.
+    _Settled when it is no longer issued."""
     if not redemption.refund_on_expiry:
-        try:
-            Redemption(redemption.redemption_id).update(actions=[
-                Redemption.status.set("expired"), Redemption.expired_at.set(clock.iso(now)),
-                Redemption.expiry_bucket.remove(),
-            ], condition=(Redemption.status == "issued") & (Redemption.expires_epoch <= int(now.timestamp())))
-        except UpdateError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                raise _Settled() from None
-            raise ServiceUnavailableError() from exc
+        if not due_items.expire_unrefunded(redemption.redemption_id, now):
+            raise _Settled()
         return False
-
     if not redemptions.refund(redemption, "expired", "expired", now, bootstrap.posting_uow()):
         raise _Settled()
     return True

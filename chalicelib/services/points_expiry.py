@@ -19,26 +19,23 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
+from typing import Any
 
-from botocore.exceptions import BotoCoreError
-from pynamodb.exceptions import PynamoDBException
-
+from .. import bootstrap
 from ..domain import clock
 from ..domain import lots as rules
+from ..domain.commands_expiry import ExpirePoints
+from ..domain.posting import Posting
+from ..domain.results_expiry import PointsExpired, PointsExpiring
 from ..errors import AppError
-from ..store.models import Account
-from ..store.privacy import SHARDS, USER_PREFIX, AccountShard, expiry_marker
-from ..store.tx import connection
+from ..store import repositories_expiry as listed
+from ..store.privacy import SHARDS
+from ..store.unit_of_work import PostingUnitOfWork
 from . import catalog
-from .posting import Plan, Posting, post
 
 log = logging.getLogger("greensprout.expiry")
 PAGE = 1000  # account keys read per Query page; accounts are then read 100 at a time
 WORKERS = 8
-
-
-class _NothingDue(AppError):
-    """The account read by the posting has nothing to expire for this year (already done, or spent)."""
 
 
 def after_years() -> int | None:
@@ -47,20 +44,27 @@ def after_years() -> int | None:
     return policy["expire_after_years"] if "expire_after_years" in policy else rules.DEFAULT_AFTER_YEARS
 
 
-def lots_of(account: Account) -> dict[str, int]:
+def lots_of(account: Any) -> dict[str, int]:
     if account.lots is not None:
         return dict(account.lots)
     changed = clock.business_day(clock.parse_iso(account.updated_at or account.joined_at)).year
     return rules.legacy_lots(int(account.points), changed)
 
 
-def expiring_json(account: Account, today: date) -> dict:
-    """GET /v1/me's `points_expiring`: {"points": N, "on": "2026-12-31"} (on: the last day they can be used).
-    Without points nothing can expire: the policy (a cached catalog read) is not even looked at."""
+def expiring(account: Any, today: date) -> PointsExpiring:
+    """The next points to expire and their last day. Without points nothing can expire: the policy (a cached
+    catalog read) is not even looked at."""
     if int(account.points) <= 0:
-        return {"points": 0, "on": None}
-    points, on = rules.next_expiry(int(account.points), lots_of(account), today, after_years())
-    return {"points": points, "on": on.isoformat() if on else None}
+        return PointsExpiring(0, None)
+    return PointsExpiring(*rules.next_expiry(int(account.points), lots_of(account), today, after_years()))
+
+
+def expiring_json(account: Any, today: date) -> dict:
+    """Transitional, for services/profile.py (not this change's): GET /v1/me's `points_expiring` is
+    api/shapes_ledger.expiring_json(expiring(...))."""
+    from ..api.shapes_ledger import expiring_json as shaped
+
+    return shaped(expiring(account, today))
 
 
 def due_year(at: datetime) -> int | None:
@@ -68,22 +72,26 @@ def due_year(at: datetime) -> int | None:
     return rules.expired_through(clock.business_day(at), after_years())
 
 
-def expire_account(user_id: str, year: int) -> int:
-    """Expires what the account still holds from lots of `year` and before; the points expired (0: none)."""
-    def plan(account: Account) -> Plan:
-        held = rules.held_through(int(account.points), lots_of(account), year)
-        if held <= 0 or int(account.expired_through or 0) >= year:
-            raise _NothingDue()
-        posting = Posting("expire", -held, 0, "admin", ref=f"points-expiry#{year}",
-                          reason=f"points from {year} and before expired", inputs={"lots_through": year})
-        return Plan([posting], respond=lambda entries, after: (200, {"entry": entries[0]}),
-                    account_sets={"expired_through": year})
+def expire_points(command: ExpirePoints, uow: PostingUnitOfWork) -> PointsExpired:
+    """One `expire` entry for what the account still holds from lots of `command.year` and before, written
+    only if its `expired_through` is below the year in the very read the posting is conditioned on."""
+    year = command.year
+    with uow.posting(command.user_id) as posting:
+        for account in posting.attempts():
+            held = rules.held_through(int(account.points), lots_of(account), year)
+            if held <= 0 or int(account.expired_through or 0) >= year:
+                posting.answer(PointsExpired(0, None, int(account.points)))  # done already, or spent
+                continue
+            staged = posting.stage([Posting("expire", -held, 0, "admin", ref=f"points-expiry#{year}",
+                                            reason=f"points from {year} and before expired",
+                                            inputs={"lots_through": year})], {"expired_through": year})
+            posting.commit(PointsExpired(held, staged.lines[0].receipt(), staged.points))
+    return posting.result
 
-    try:
-        _, body = post(user_id, plan)
-    except _NothingDue:
-        return 0
-    return -int(body["entry"]["points"])
+
+def expire_account(user_id: str, year: int) -> int:
+    """The job's and the console's: the points expired from one account (0: none)."""
+    return expire_points(ExpirePoints(user_id, year), bootstrap.posting_uow()).points
 
 
 def run(at: datetime, year: int | None = None, force: bool = False, dry_run: bool = False) -> dict:
@@ -92,7 +100,7 @@ def run(at: datetime, year: int | None = None, force: bool = False, dry_run: boo
     year = due_year(at) if year is None else year
     if year is None:
         return {"year": None, "policy": "never", "dry_run": dry_run}
-    done = set() if force or dry_run else _done_shards(year)
+    done = set() if force or dry_run else listed.expired_shards(year)
     totals: Counter = Counter(shards_skipped=len(done))
     for shard in range(SHARDS):
         if shard in done:
@@ -118,23 +126,18 @@ def due_slice(shard: int, at: datetime, cursor: dict | None,
 def expire_slice(shard: int, year: int, cursor: dict | None, out_of_time: Callable[[], bool],
                  dry_run: bool = False, check_marker: bool = True) -> tuple[dict, dict | None]:
     """Pages through one shard from `cursor` ({"key", "failed"}); marks the shard done when it ends clean."""
-    if cursor is None and check_marker and not dry_run and _done_shards(year, [shard]):
+    if cursor is None and check_marker and not dry_run and listed.expired_shards(year, [shard]):
         return {"shards_skipped": 1}, None
     key, failed_before = (cursor or {}).get("key"), int((cursor or {}).get("failed", 0))
     totals: Counter = Counter()
     while True:
-        page = AccountShard.query(shard, AccountShard.user_id.startswith(USER_PREFIX), limit=PAGE,
-                                  last_evaluated_key=key)
-        user_ids = [item.user_id for item in page]
-        key = page.last_evaluated_key
+        user_ids, key = listed.listed_page(shard, key, PAGE)
         if user_ids:
             totals.update(_expire_page(user_ids, year, dry_run))
         if not key:
             failed = failed_before + totals["failed"]
             if not dry_run and not failed:
-                marker = expiry_marker(shard, year)
-                marker.listed_at, marker.outcome = clock.iso(clock.now()), _counts(totals)
-                marker.save()
+                listed.mark_expired(shard, year, clock.now(), _counts(totals))
             return _counts(totals), None
         if out_of_time():
             return _counts(totals), {"key": key, "failed": failed_before + totals["failed"]}
@@ -143,7 +146,7 @@ def expire_slice(shard: int, year: int, cursor: dict | None, out_of_time: Callab
 def _expire_page(user_ids: list[str], year: int, dry_run: bool) -> Counter:
     counts: Counter = Counter(accounts=len(user_ids))
     due = []
-    for account in Account.batch_get(user_ids):  # eventually consistent is enough to choose; posts re-read
+    for account in listed.accounts(user_ids):  # eventually consistent is enough to choose; posts re-read
         held = rules.held_through(int(account.points), lots_of(account), year)
         if held > 0 and not account.deleted_at and int(account.expired_through or 0) < year:
             due.append((account.user_id, held))
@@ -151,7 +154,7 @@ def _expire_page(user_ids: list[str], year: int, dry_run: bool) -> Counter:
     if dry_run or not due:
         counts.update(points=sum(held for _, held in due))
         return counts
-    _ = Account._get_connection().connection.client, connection().client  # built before threads share them
+    listed.warm_clients()
     users = [user_id for user_id, _ in due]
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         for expired in pool.map(lambda user_id: _expire_safely(user_id, year), users):
@@ -165,14 +168,9 @@ def _expire_page(user_ids: list[str], year: int, dry_run: bool) -> Counter:
 def _expire_safely(user_id: str, year: int) -> int | None:
     try:
         return expire_account(user_id, year)
-    except (AppError, PynamoDBException, BotoCoreError) as exc:
+    except AppError as exc:  # a deleted account, DynamoDB unavailable (store/failures.py) ...
         log.warning("points expiry of %s failed (%s); the next run retries", user_id, type(exc).__name__)
         return None
-
-
-def _done_shards(year: int, shards: list[int] | None = None) -> set[int]:
-    keys = [(shard, f"#expired#{year}") for shard in (range(SHARDS) if shards is None else shards)]
-    return {int(item.shard) for item in AccountShard.batch_get(keys)}
 
 
 def _counts(totals: Counter) -> dict:

@@ -84,9 +84,9 @@ def _item(user_id: str, kind: str) -> Revocation:
                       expires_at=datetime.fromtimestamp(expires, tz=UTC))
 
 
-def put_deleted(tx: Tx, user_id: str) -> None:
-    """Adds to the deletion's own transaction (services/erasure.py): every token of the account is refused."""
-    tx.put("revocation", _item(user_id, DELETED))
+def deleted_item(user_id: str) -> Revocation:
+    """Written by the deletion's own transaction (services/erasure.py): every token of the account is refused."""
+    return _item(user_id, DELETED)
 
 
 def deleted(user_id: str) -> None:

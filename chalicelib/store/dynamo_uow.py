@@ -42,4 +42,4 @@ class DynamoPostingUnitOfWork(PostingUnitOfWork):
         elif isinstance(guard, RedemptionSettled):
             repositories_market.stage_settle(tx, label, guard)
         else:
-            guard.stage(tx, label)  # a transitional guard stages itself (services/posting.py)
+            raise TypeError(f"no DynamoDB action for {type(guard).__name__}")

@@ -24,7 +24,7 @@ _NOT_KEPT = ("address", "user_id", "request_id")
 
 @dataclass(frozen=True)
 class Response:
-    """Transitional: the (status, body) a service not yet on the unit of work remembers (services/posting.py)."""
+    """The (status, body) of an old record whose route has no reader in LEGACY (written before the results)."""
 
     status: int
     body: dict

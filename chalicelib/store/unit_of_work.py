@@ -21,8 +21,7 @@ A use case reads top to bottom; nothing here calls back into it:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from typing import Any
 
 from .. import observability
@@ -51,7 +50,7 @@ class PostingUnitOfWork:
                 request_id: str | None = None, account: Any = None) -> PostingUnitOfWork:
         """Starts a posting on `user_id`'s account. `account`: a consistent read the caller already made
         (a batch read), used by the first attempt instead of reading again. `once` may be the store's own
-        IdempotencyKey (transitional: services/posting.post passes theirs, with their transaction tokens)."""
+        IdempotencyKey."""
         self.user_id, self.request_id, self._first = user_id, request_id, account
         if isinstance(once, IdempotencyKeyFree):
             once = IdempotencyKey(once.scope, once.request_id, once.operation, once.payload)
@@ -143,9 +142,8 @@ class PostingUnitOfWork:
                     raise Unavailable() from None
                 return
             for label, guard in self.labelled_guards():
-                for name in guard.labels() if isinstance(guard, TransitionalActions) else (label,):
-                    if guard.refuses and refused.refused(name):
-                        raise GuardFailed(guard, name) from None
+                if guard.refuses and refused.refused(label):
+                    raise GuardFailed(guard, label) from None
             return  # the account moved, a concurrent transaction, or a fresh id collided: try again
         self.result = result
         observability.record_postings(self.postings)
@@ -156,19 +154,3 @@ class PostingUnitOfWork:
     def _write(self, result: Any) -> None:
         raise NotImplementedError
 
-
-@dataclass(frozen=True)
-class TransitionalActions(Guard):
-    """Transitional, for the services still planning through services/posting.post: actions they add to
-    the transaction themselves (`extra`, labelled by them), and the error each refusing label means.
-    Goes away with the last of them; a new use case names its guards (domain/guards.py)."""
-
-    extra: Callable | None = None
-    refusals: dict[str, AppError] = field(default_factory=dict)
-
-    def labels(self) -> tuple[str, ...]:
-        return tuple(self.refusals)
-
-    def stage(self, tx: Any, label: str) -> None:
-        if self.extra:
-            self.extra(tx)

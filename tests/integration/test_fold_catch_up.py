@@ -5,9 +5,9 @@ from datetime import timedelta
 
 from chalicelib.domain import clock
 from chalicelib.domain.ranking import period_keys
-from chalicelib.services.posting import Plan, Posting, post
 from chalicelib.store.aggregates import Total
 from tests.support.aggregates import drain
+from tests.support.posting import Plan, Posting, post
 
 
 def test_one_persons_entries_over_many_weeks_and_months_are_all_folded(user):

@@ -8,12 +8,12 @@ from datetime import timedelta
 from chalicelib.domain import clock
 from chalicelib.domain.ranking import period_key
 from chalicelib.services import aggregate
-from chalicelib.services.posting import Plan, Posting, post
 from chalicelib.store.models import Identity, LedgerEntry
 from chalicelib.store.tables import ALL_MODELS
 from chalicelib.store.tx import connection
 from tests.support.aggregates import checkin, drain, join, make_orgs
 from tests.support.api import DynamoDBCalls, call, login, request_id
+from tests.support.posting import Plan, Posting, post
 
 
 def _person(client):

@@ -110,11 +110,12 @@ def test_behaviours_list_shows_rules_and_methodologies(client):
 
 def test_the_ledger_page_shows_each_entry_exactly_as_it_was_written(client, user):
     from admin.__main__ import main as admin
-    from chalicelib.services.posting import entry_json
+    from chalicelib.api.shapes import entry_json
+    from chalicelib.store.repositories_ledger import line
 
     _earn(client, user)
     assert admin(["points", "adjust", user["id"], "2", "--reason", "test"]) == 0
     page = call(client, "GET", "/v1/me/ledger", token=user["token"])[1]["items"]
-    stored = [entry_json(e) for e in LedgerEntry.query(user["id"], scan_index_forward=False)]
+    stored = [entry_json(line(e)) for e in LedgerEntry.query(user["id"], scan_index_forward=False)]
     assert page == stored
     assert page[0]["methodology"] is None and page[1]["methodology"]["id"] == "ACEF-031-clean-plate"

@@ -129,8 +129,8 @@ def test_a_big_batch_from_a_member_of_five_orgs_is_counted_exactly(client, user)
     from datetime import timedelta
 
     from chalicelib.domain import clock
-    from chalicelib.services.posting import Plan, Posting, post
     from tests.support.api import request_id
+    from tests.support.posting import Plan, Posting, post
 
     orgs = make_orgs("school", "enterprise", "group", "group", "group")
     for org in orgs:

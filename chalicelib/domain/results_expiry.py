@@ -1,0 +1,33 @@
+"""What the postings that take points out by rule return (domain/results.py: the others)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from .posting import LedgerLine
+
+
+@dataclass(frozen=True)
+class PointsExpired:
+    """`points` expired by `entry` (None and 0: nothing was due, nothing written); `balance` after."""
+
+    points: int
+    entry: LedgerLine | None
+    balance: int
+
+
+@dataclass(frozen=True)
+class PointsForfeited:
+    """The balance a deleted account lost by `entry` (None and 0: nothing was left, nothing written)."""
+
+    points: int
+    entry: LedgerLine | None
+
+
+
+@dataclass(frozen=True)
+class PointsExpiring:
+    """What GET /v1/me shows: the next `points` to expire and `on`, the last day they can be used."""
+
+    points: int
+    on: date | None

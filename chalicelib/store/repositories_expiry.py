@@ -1,0 +1,83 @@
+"""What the expiry jobs read and mark: the redemptions due in one shard of the `due` index (services/expiry.py)
+and the accounts listed in one account shard (services/points_expiry.py), page by page from an opaque
+DynamoDB key the jobs hand over (chalicelib/scheduling.py). The postings themselves go through the unit of
+work (store/dynamo_uow.py); a redemption expired without a refund is one conditioned UpdateItem here.
+
+Module-level functions, not a class: each Lambda function's policy is derived from what it reaches
+(infra/aws/reach.py), and the API reaches `expire_unrefunded` (an account deletion) but no job's Query.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from pynamodb.exceptions import UpdateError
+
+from ..domain import clock
+from ..errors import ServiceUnavailableError
+from .market import Redemption, expiry_bucket
+from .models import Account
+from .privacy import SHARDS, USER_PREFIX, AccountShard, expiry_marker
+from .tx import connection
+
+
+def due_page(shard: int, epoch: int, key: dict | None, limit: int) -> tuple[list[Redemption], dict | None]:
+    """Up to `limit` issued redemptions of `shard` due at `epoch` from `key`, and the key to go on from."""
+    page = Redemption.due.query(expiry_bucket(shard), Redemption.expires_epoch <= epoch, limit=limit,
+                                last_evaluated_key=key)
+    return list(page), page.last_evaluated_key
+
+
+def due_counts(shard: int, epoch: int, ids_wanted: int) -> tuple[int, int, list[str]]:
+    """A dry run's look at one shard: due, to refund (two counting Queries), and the first ids."""
+    bucket = expiry_bucket(shard)
+    due = Redemption.due.count(bucket, Redemption.expires_epoch <= epoch)
+    to_refund = Redemption.due.count(bucket, Redemption.expires_epoch <= epoch,
+                                     filter_condition=Redemption.refund_on_expiry == True)  # noqa: E712
+    ids = [r.redemption_id for r in Redemption.due.query(bucket, Redemption.expires_epoch <= epoch,
+                                                         limit=ids_wanted)] if ids_wanted > 0 else []
+    return due, to_refund, ids
+
+
+def expire_unrefunded(redemption_id: str, now: datetime) -> bool:
+    """`issued` -> `expired` for goods that refund nothing; False when it had left `issued` (or is not due)."""
+    try:
+        Redemption(redemption_id).update(actions=[
+            Redemption.status.set("expired"), Redemption.expired_at.set(clock.iso(now)),
+            Redemption.expiry_bucket.remove(),
+        ], condition=(Redemption.status == "issued") & (Redemption.expires_epoch <= int(now.timestamp())))
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise ServiceUnavailableError() from exc
+    return True
+
+
+def warm_clients() -> None:
+    """PynamoDB builds its botocore clients lazily without a lock: built before threads share them."""
+    _ = Account._get_connection().connection.client, Redemption._get_connection().connection.client
+    _ = connection().client
+
+
+def listed_page(shard: int, key: dict | None, limit: int) -> tuple[list[str], dict | None]:
+    """Up to `limit` user ids listed in account shard `shard` from `key`, and the key to go on from."""
+    page = AccountShard.query(shard, AccountShard.user_id.startswith(USER_PREFIX), limit=limit,
+                              last_evaluated_key=key)
+    user_ids = [item.user_id for item in page]
+    return user_ids, page.last_evaluated_key
+
+
+def accounts(user_ids: list[str]) -> list[Account]:
+    """Eventually consistent (BatchGetItem): enough to choose; each posting reads its account again."""
+    return list(Account.batch_get(user_ids))
+
+
+def expired_shards(year: int, shards: list[int] | None = None) -> set[int]:
+    """The account shards already marked done for `year` (one BatchGetItem)."""
+    keys = [(shard, f"#expired#{year}") for shard in (range(SHARDS) if shards is None else shards)]
+    return {int(item.shard) for item in AccountShard.batch_get(keys)}
+
+
+def mark_expired(shard: int, year: int, at: datetime, outcome: dict) -> None:
+    marker = expiry_marker(shard, year)
+    marker.listed_at, marker.outcome = clock.iso(at), outcome
+    marker.save()
