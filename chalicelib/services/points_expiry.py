@@ -59,14 +59,6 @@ def expiring(account: Any, today: date) -> PointsExpiring:
     return PointsExpiring(*rules.next_expiry(int(account.points), lots_of(account), today, after_years()))
 
 
-def expiring_json(account: Any, today: date) -> dict:
-    """Transitional, for services/profile.py (not this change's): GET /v1/me's `points_expiring` is
-    api/shapes_ledger.expiring_json(expiring(...))."""
-    from ..api.shapes_ledger import expiring_json as shaped
-
-    return shaped(expiring(account, today))
-
-
 def due_year(at: datetime) -> int | None:
     """The latest lot year that has expired at `at`; None when the policy says points never expire."""
     return rules.expired_through(clock.business_day(at), after_years())
