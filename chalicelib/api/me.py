@@ -1,10 +1,7 @@
 """The caller's own account: profile, ledger, summary."""
-from ..lazy import lazy
+from ..services import ledger, profile
 from .fields import NULL, STRING, Field
 from .web import Routes, respond
-
-ledger = lazy("chalicelib.services.ledger")
-profile = lazy("chalicelib.services.profile")
 
 routes = Routes(__name__)
 PROFILE = (Field("nickname", "昵称须为文字", required=False),

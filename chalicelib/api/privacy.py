@@ -1,11 +1,7 @@
 """The caller's rights over their data: export everything (GET /v1/me/export), delete the account (DELETE /v1/me)."""
-from ..lazy import lazy
+from ..services import erasure, export, quotas
 from .fields import Field
 from .web import Routes, respond
-
-erasure = lazy("chalicelib.services.erasure")
-export = lazy("chalicelib.services.export")
-quotas = lazy("chalicelib.services.quotas")
 
 routes = Routes(__name__)
 CONFIRM_MESSAGE = "请确认注销：confirm 须为 \"DELETE\""

@@ -20,12 +20,9 @@ from ..errors import (
     ServiceUnavailableError,
     ValidationError,
 )
-from ..lazy import lazy
-from ..services import tokens
+from ..services import revocations, tokens
 from ..services.tokens import Caller
 from .fields import Field, parse
-
-revocations = lazy("chalicelib.services.revocations")
 
 log = logging.getLogger("greensprout.api")
 JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store"}
