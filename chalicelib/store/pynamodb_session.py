@@ -9,10 +9,14 @@ store/models.py), so a container builds one client and opens one pool of connect
 Creating clients is not thread-safe in botocore (the reason PynamoDB kept sessions per thread), so the
 session creates them one at a time; a client, once made, is safe to share.
 
-The session only ever makes DynamoDB clients, so its data loader looks only at DynamoDB's directory of
-botocore's data (`_DynamoDBLoader`): botocore's own loader lists every one of the 400-odd services' directories
-to learn that `dynamodb` exists, once per kind of file (about 10 ms each on a cold container), and parses
-the JSON into OrderedDicts (a plain dict keeps the order; endpoints.json, 1.2 MB, parses 2.5 times faster).
+The session only ever makes DynamoDB clients, so its data loader (`_DynamoDBLoader`) reads only DynamoDB's
+part of botocore's data. botocore's own loader lists every one of the 400-odd services' directories to
+learn that `dynamodb` exists, once per kind of file (about 10 ms each on a cold container); parses the JSON
+into OrderedDicts (a plain dict keeps the order, and parses 2.5 times faster); and reads endpoints.json
+(1.2 MB, every service's endpoints: 14 ms) where a DynamoDB client needs DynamoDB's entries and the
+partitions: those are `dynamodb_endpoints.json` beside this module, botocore's file cut down by
+`dynamodb_endpoints` (tests/unit/test_pynamodb_patches.py fails when the installed botocore's differs, and
+says how to write it again). The client's address still comes from botocore's endpoint rules, as before.
 
 PynamoDB 6.1 (pinned in requirements.txt) gets each Connection's session from `get_session` as
 pynamodb/connection/base.py imported it, which is what is replaced here; tests/unit/test_pynamodb_patches.py
@@ -30,6 +34,14 @@ import botocore.session
 from pynamodb.connection import base
 
 _SERVICES = ["dynamodb"]  # the clients this session makes
+ENDPOINTS = os.path.join(os.path.dirname(__file__), "dynamodb_endpoints.json")
+
+
+def dynamodb_endpoints(endpoints: dict) -> dict:
+    """botocore's endpoints.json with only the services this session makes clients for."""
+    return {**endpoints, "partitions": [
+        {**partition, "services": {name: partition["services"][name] for name in _SERVICES
+                                   if name in partition["services"]}} for partition in endpoints["partitions"]]}
 
 
 class _JSONFiles(botocore.loaders.JSONFileLoader):
@@ -46,6 +58,15 @@ class _DynamoDBLoader(botocore.loaders.Loader):
 
     def list_available_services(self, type_name):
         return list(_SERVICES)
+
+    def load_data_with_path(self, name):
+        if name != "endpoints":
+            return super().load_data_with_path(name)
+        with open(ENDPOINTS, "rb") as handle:
+            data = json.loads(handle.read().decode("utf-8"))
+        # botocore's own data, cut down: given as from botocore's path, so the endpoint rules still choose
+        # the address (botocore hands a custom endpoints.json's answer to the rules instead)
+        return data, os.path.join(self.BUILTIN_DATA_PATH, "endpoints")
 
 
 class _SharedSession(botocore.session.Session):

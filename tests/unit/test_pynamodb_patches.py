@@ -4,6 +4,7 @@ working, or (the error fields) makes it unnecessary."""
 from __future__ import annotations
 
 import inspect
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,7 @@ from botocore.exceptions import ClientError, ConnectionClosedError, ReadTimeoutE
 from pynamodb.exceptions import PutError, PynamoDBException, TransactWriteError
 
 import chalicelib.store  # noqa: F401 - the package applies both patches
-from chalicelib.store import pynamodb_errors
+from chalicelib.store import pynamodb_errors, pynamodb_session
 
 ROOT = Path(__file__).resolve().parents[2]
 DROPPED = [ReadTimeoutError(endpoint_url="http://dynamodb"), ConnectionClosedError(endpoint_url="http://dynamodb")]
@@ -72,7 +73,8 @@ import botocore.session
 from chalicelib.store.pynamodb_session import shared_session
 loader = shared_session().get_component("data_loader")
 assert loader.list_available_services("service-2") == ["dynamodb"]  # no walk of every service's directory
-for region in ("cn-north-1", "eu-west-3"):
+assert loader.load_data("endpoints")["partitions"][0]["services"].keys() == {"dynamodb"}  # not 1.2 MB of them
+for region in ("cn-north-1", "eu-west-3", "us-gov-west-1"):
     ours = shared_session().create_client("dynamodb", region_name=region)
     botocores = botocore.session.Session().create_client("dynamodb", region_name=region)
     assert ours.meta.endpoint_url == botocores.meta.endpoint_url, (ours.meta.endpoint_url, region)
@@ -90,3 +92,17 @@ def test_the_shared_session_loads_only_dynamodb_s_data_and_builds_the_same_clien
     result = subprocess.run([sys.executable, "-c", LOADER], cwd=ROOT, env=env, capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+WRITE_AGAIN = """chalicelib/store/dynamodb_endpoints.json is not the installed botocore's; write it again:
+.venv/bin/python -c 'import json, os, botocore.loaders; from chalicelib.store.pynamodb_session import *; \
+full = json.load(open(os.path.join(botocore.loaders.Loader.BUILTIN_DATA_PATH, "endpoints.json"))); \
+open(ENDPOINTS, "w").write(json.dumps(dynamodb_endpoints(full), indent=1, sort_keys=True) + "\\n")'"""
+
+
+def test_the_shipped_dynamodb_endpoints_are_the_installed_botocore_s_cut_down():
+    import botocore.loaders
+
+    full = json.loads(Path(botocore.loaders.Loader.BUILTIN_DATA_PATH, "endpoints.json").read_text(encoding="utf-8"))
+    shipped = json.loads(Path(pynamodb_session.ENDPOINTS).read_text(encoding="utf-8"))
+    assert shipped == pynamodb_session.dynamodb_endpoints(full), WRITE_AGAIN
