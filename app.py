@@ -103,32 +103,65 @@ def _is_contract_error(body) -> bool:
 
 
 # What `python -m admin run-jobs` runs locally, AWS runs on a schedule: one Lambda function per job of
-# chalicelib/jobs.py (infra/aws sizes it), named after the job, whose handler is `app.job_<name>` (hence
-# the module global). A sharded job's function only fans out, one `jobs_worker` invocation per shard
-# (chalicelib/scheduling.py). Jobs are idempotent per their natural key: a late or repeated run changes
-# nothing more.
-def _schedule_of(job: jobs.Job):
-    """The job's own EventBridge expression (UTC, e.g. tree accrual's "cron(0 16 * * ? *)" = 00:00
-    Asia/Shanghai), else every `every_seconds` (whole days or hours when it divides, else minutes)."""
-    if job.schedule:
-        return job.schedule
-    for unit, size in ((Rate.DAYS, 86400), (Rate.HOURS, 3600)):
-        if job.every_seconds % size == 0:
-            return Rate(job.every_seconds // size, unit=unit)
-    return Rate(max(1, job.every_seconds // 60), unit=Rate.MINUTES)
+# chalicelib/jobs.py (infra/aws sizes it), named after the job, whose handler is `app.job_<name>` below, one
+# per job (tests/infra/test_template.py fails if a job has none). A sharded job's function only fans out, one
+# `jobs_worker` invocation per shard (chalicelib/scheduling.py). Jobs are idempotent per their natural key:
+# a late or repeated run changes nothing more.
+def _job(name: str):
+    """`app.schedule` for the job `name` of jobs.JOBS: its own EventBridge expression (UTC, e.g. tree
+    accrual's "cron(0 16 * * ? *)" = 00:00 Asia/Shanghai), else every `every_seconds` (whole days or hours
+    when it divides, else minutes)."""
+    job = jobs.job_named(name)
+    schedule = job.schedule
+    if not schedule:
+        unit, size = next(((unit, size) for unit, size in ((Rate.DAYS, 86400), (Rate.HOURS, 3600))
+                           if job.every_seconds % size == 0), (Rate.MINUTES, 60))
+        schedule = Rate(max(1, job.every_seconds // size), unit=unit)
+    return app.schedule(schedule, name=name)
 
 
-def _scheduled(job: jobs.Job):
-    def run(event):
-        return jobs.on_schedule(job, event.time, getattr(event.context, "function_name", None))
-
-    run.__name__ = "job_" + "".join(ch if ch.isalnum() else "_" for ch in job.name)
-    return run
+def _run_job(name: str, event):
+    return jobs.on_schedule(jobs.job_named(name), event.time, getattr(event.context, "function_name", None))
 
 
-for _job in jobs.JOBS:
-    _handler = _scheduled(_job)
-    globals()[_handler.__name__] = app.schedule(_schedule_of(_job), name=_job.name)(_handler)
+@_job("accrue-trees")
+def job_accrue_trees(event):
+    return _run_job("accrue-trees", event)
+
+
+@_job("expire-redemptions")
+def job_expire_redemptions(event):
+    return _run_job("expire-redemptions", event)
+
+
+@_job("fold-aggregates")
+def job_fold_aggregates(event):
+    return _run_job("fold-aggregates", event)
+
+
+@_job("materialize-boards")
+def job_materialize_boards(event):
+    return _run_job("materialize-boards", event)
+
+
+@_job("retry-partner-revocations")
+def job_retry_partner_revocations(event):
+    return _run_job("retry-partner-revocations", event)
+
+
+@_job("expire-points")
+def job_expire_points(event):
+    return _run_job("expire-points", event)
+
+
+@_job("recheck-nicknames")
+def job_recheck_nicknames(event):
+    return _run_job("recheck-nicknames", event)
+
+
+@_job("finish-erasures")
+def job_finish_erasures(event):
+    return _run_job("finish-erasures", event)
 
 
 @app.lambda_function(name=scheduling.WORKER)

@@ -12,20 +12,12 @@ from datetime import datetime
 
 from . import scheduling
 from .domain import clock, ranking, shards
-from .lazy import lazy
 from .scheduling import RunSlice, Slice, SliceResult
 
-# Each job's service is imported when the job runs (chalicelib/lazy.py): the API's cold start (app.py
-# registers every job) does without them, and a job's own function loads only its own.
-accrual = lazy("chalicelib.services.accrual")
-bootstrap = lazy("chalicelib.bootstrap")
-boards = lazy("chalicelib.services.boards")
-consent = lazy("chalicelib.services.consent")
-erasure = lazy("chalicelib.services.erasure")
-expiry = lazy("chalicelib.services.expiry")
-fold = lazy("chalicelib.services.fold")
-nicknames = lazy("chalicelib.services.nicknames")
-points_expiry = lazy("chalicelib.services.points_expiry")
+# Each job imports its service inside its own function, below. app.py registers every job, so the API's
+# Lambda imports this module on every cold start: a job's service (accrual, expiry, the fold, the boards,
+# points expiry, nicknames, erasure: ~60 modules with their models and partner clients) would be paid by
+# every API container that never runs it, and a job's own function would load its neighbours' services.
 
 
 @dataclass(frozen=True)
@@ -81,7 +73,9 @@ def on_worker(event: dict, remaining_ms: Callable[[], int], function_name: str) 
 # Tree accrual (services/accrual.py): at 00:00 Asia/Shanghai (16:00 UTC) credit the day that begins, and
 # any day a missed run left, to every adoption still in its year; idempotent per adoption and day.
 def _accrue_trees_slice(piece: Slice, out_of_time: Callable[[], bool]) -> SliceResult:
-    from .domain.commands_trees import AccrueShard  # here: the app's import does not load the saplings'
+    from . import bootstrap
+    from .domain.commands_trees import AccrueShard
+    from .services import accrual
 
     command = AccrueShard(piece.shard, clock.business_day(piece.at), piece.cursor)
     result = accrual.accrue_slice(command, bootstrap.trees_uow, out_of_time)
@@ -95,6 +89,8 @@ JOBS.append(sharded_job("accrue-trees", every_seconds=600, schedule="cron(0 16 *
 # per shard of the sparse `due` index expires what fell due, and a missed run is caught up by the next.
 # Idempotent per redemption (`status = issued` in every write), so overlapping runs change nothing twice.
 def _expire_redemptions_slice(piece: Slice, out_of_time: Callable[[], bool]) -> SliceResult:
+    from .services import expiry
+
     return SliceResult(*expiry.expire_slice(piece.shard, piece.at, piece.cursor, out_of_time))
 
 
@@ -106,30 +102,67 @@ JOBS.append(sharded_job("expire-redemptions", every_seconds=3600, schedule=None,
 # ledger and identities streams by services/aggregate.py), one worker per shard; then rebuild the boards
 # the fold changed (services/boards.py). Both idempotent: an inbox item is applied once, a board rebuilt.
 def _fold_slice(piece: Slice, out_of_time: Callable[[], bool]) -> SliceResult:
+    from .services import fold
+
     return SliceResult(fold.fold_slice(piece.shard, piece.at, out_of_time))
+
+
+def _materialize_boards(at: datetime) -> dict:
+    from .services import boards
+
+    return boards.materialize_dirty(at)
 
 
 JOBS.append(sharded_job("fold-aggregates", every_seconds=60, schedule=None, shards=ranking.SHARDS,
                         run_slice=_fold_slice))
-JOBS.append(Job("materialize-boards", every_seconds=60, run=lambda at: boards.materialize_dirty(at)))
+JOBS.append(Job("materialize-boards", every_seconds=60, run=_materialize_boards))
+
 
 # Partner revocations a partner missed while it was down (services/consent.py): told again every 5 minutes.
-JOBS.append(Job("retry-partner-revocations", every_seconds=300, run=lambda at: consent.retry_revocations(at)))
+def _retry_partner_revocations(at: datetime) -> dict:
+    from .services import consent
+
+    return consent.retry_revocations(at)
+
+
+JOBS.append(Job("retry-partner-revocations", every_seconds=300, run=_retry_partner_revocations))
 
 
 # Points expiry (services/points_expiry.py): at 00:00 Asia/Shanghai every day, one worker per account shard.
 # Only on 1 January is anything due; on the other days each shard reads its "done" marker for the year and
 # stops, and a run that failed or was missed is caught up the next day. Idempotent per account and year.
 def _expire_points_slice(piece: Slice, out_of_time: Callable[[], bool]) -> SliceResult:
+    from .services import points_expiry
+
     return SliceResult(*points_expiry.due_slice(piece.shard, piece.at, piece.cursor, out_of_time))
 
 
-JOBS.append(Job("expire-points", every_seconds=86400, run=lambda at: points_expiry.run(at),
+def _expire_points(at: datetime) -> dict:
+    from .services import points_expiry
+
+    return points_expiry.run(at)
+
+
+JOBS.append(Job("expire-points", every_seconds=86400, run=_expire_points,
                 schedule="cron(0 16 * * ? *)", shards=shards.ACCOUNTS, run_slice=_expire_points_slice))
 
+
 # Nicknames WeChat could not check when they were set (services/nicknames.py): asked again every 10 minutes.
-JOBS.append(Job("recheck-nicknames", every_seconds=600, run=lambda at: nicknames.recheck(at)))
+def _recheck_nicknames(at: datetime) -> dict:
+    from .services import nicknames
+
+    return nicknames.recheck(at)
+
+
+JOBS.append(Job("recheck-nicknames", every_seconds=600, run=_recheck_nicknames))
+
 
 # Deleted accounts whose partner revocations were still unconfirmed (services/erasure.py): once the partner
 # has confirmed (the retry job above), the consent loses the partner's reference. Every 5 minutes, after it.
-JOBS.append(Job("finish-erasures", every_seconds=300, run=lambda at: erasure.finish_waiting(at)))
+def _finish_erasures(at: datetime) -> dict:
+    from .services import erasure
+
+    return erasure.finish_waiting(at)
+
+
+JOBS.append(Job("finish-erasures", every_seconds=300, run=_finish_erasures))

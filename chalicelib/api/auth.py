@@ -1,11 +1,9 @@
 """POST /v1/auth/login and GET /v1/health."""
 from .. import ratelimit
-from ..lazy import lazy
+from ..services import auth
 from .fields import Field
 from .platform import request_platform
 from .web import Routes, respond
-
-auth = lazy("chalicelib.services.auth")
 
 routes = Routes(__name__)
 LOGIN = (Field("code", "code 须为 wx.login 返回的字符串", min_length=1, max_length=128,

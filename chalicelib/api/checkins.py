@@ -1,16 +1,13 @@
 """Behaviours and self-reported check-ins."""
 from decimal import Decimal
 
+from .. import bootstrap
 from ..domain.commands import AwardCheckin
 from ..domain.ids import parse_request_id
-from ..lazy import lazy
+from ..services import catalog, checkins
 from . import shapes
 from .fields import OBJECT, QUANTITY, REQUEST_ID, Field
 from .web import Routes, respond
-
-bootstrap = lazy("chalicelib.bootstrap")
-catalog = lazy("chalicelib.services.catalog")
-checkins = lazy("chalicelib.services.checkins")
 
 routes = Routes(__name__)
 CHECKIN = (REQUEST_ID, Field("behavior", "behavior 须为低碳行为代码（见 GET /v1/behaviors）"),

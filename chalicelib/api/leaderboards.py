@@ -1,12 +1,9 @@
 """Leaderboards and the platform's public statistics."""
 from ..errors import NotFoundError
-from ..lazy import lazy
+from ..services import boards, stats
 from .path_ids import path_id
 from .shapes_boards import leaderboard_json, stats_json
 from .web import Routes, respond
-
-boards = lazy("chalicelib.services.boards")
-stats = lazy("chalicelib.services.stats")
 
 routes = Routes(__name__)
 

@@ -1,18 +1,14 @@
 """The marketplace as users see it: goods, redeeming, and their own redemptions."""
+from .. import bootstrap
 from ..domain.commands import RedeemGoods
 from ..domain.commands_market import CancelRedemption
 from ..domain.ids import parse_request_id
-from ..lazy import lazy
+from ..services import goods, redeem, redemptions
 from . import shapes, shapes_market
 from .fields import OBJECT, REQUEST_ID, Field
 from .paging import parse_limit
 from .path_ids import path_id
 from .web import Routes, respond
-
-bootstrap = lazy("chalicelib.bootstrap")
-goods = lazy("chalicelib.services.goods")
-redeem = lazy("chalicelib.services.redeem")
-redemptions = lazy("chalicelib.services.redemptions")
 
 routes = Routes(__name__)
 REDEEM = (REQUEST_ID, Field("address", "收货地址须为对象：name、phone、region、detail", types=(OBJECT,), required=False,

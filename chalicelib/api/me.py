@@ -1,16 +1,13 @@
 """The caller's own account: profile, ledger, summary."""
+from .. import bootstrap
 from ..domain.profile import UpdateProfile
-from ..lazy import lazy
+from ..services import ledger, profile
+from . import shapes_ledger
 from .fields import NULL, STRING, Field
 from .paging import one_of, parse_limit
 from .platform import platform_json
 from .shapes_profile import profile_json
 from .web import Routes, respond
-
-bootstrap = lazy("chalicelib.bootstrap")
-ledger = lazy("chalicelib.services.ledger")
-shapes_ledger = lazy("chalicelib.api.shapes_ledger")
-profile = lazy("chalicelib.services.profile")
 
 routes = Routes(__name__)
 PROFILE = (Field("nickname", "昵称须为文字", required=False),

@@ -2,20 +2,16 @@
 import re
 from datetime import date
 
+from .. import bootstrap
 from ..domain.commands_collection import CreditCollection
 from ..domain.commands_market import VerifyCode
 from ..domain.ids import parse_request_id
 from ..errors import ValidationError
-from ..lazy import lazy
+from ..services import collection, staff, verification
 from . import shapes_collection, shapes_market
 from .fields import QUANTITY, REQUEST_ID, Field
 from .paging import parse_limit
 from .web import Routes, respond
-
-bootstrap = lazy("chalicelib.bootstrap")
-collection = lazy("chalicelib.services.collection")
-staff = lazy("chalicelib.services.staff")
-verification = lazy("chalicelib.services.verification")
 
 routes = Routes(__name__)
 VERIFY = (Field("code", "请扫描或输入兑换码", min_length=1,

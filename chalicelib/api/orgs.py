@@ -1,12 +1,10 @@
 """Organizations: list, detail, join."""
 from ..domain.orgs import INVITE_MAX
 from ..errors import NotFoundError
-from ..lazy import lazy
+from ..services import orgs
 from .fields import Field
 from .path_ids import path_id
 from .web import Routes, respond
-
-orgs = lazy("chalicelib.services.orgs")
 
 routes = Routes(__name__)
 JOIN = (Field("invite_code", "请填写邀请码", min_length=1, max_length=INVITE_MAX,

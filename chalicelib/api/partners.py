@@ -1,17 +1,12 @@
 """Partners: consent (bind, revoke), pulls, and the partners' signed pushes."""
+from .. import bootstrap
 from ..domain.consents import BindPartner
 from ..errors import UnknownPartnerError
-from ..lazy import lazy
+from ..services import consent, partner_sync, partners, webhooks
 from . import shapes_consent, shapes_partners
 from .fields import Field
 from .path_ids import path_id
 from .web import Routes, respond
-
-bootstrap = lazy("chalicelib.bootstrap")
-consent = lazy("chalicelib.services.consent")
-partner_sync = lazy("chalicelib.services.partner_sync")
-partners = lazy("chalicelib.services.partners")
-webhooks = lazy("chalicelib.services.webhooks")
 
 routes = Routes(__name__)
 CONSENT = (Field("phone_code", "phone_code 须为手机号按钮返回的 code", min_length=1, max_length=128,

@@ -14,12 +14,9 @@ from __future__ import annotations
 
 from ..domain.platforms import DEFAULT
 from ..errors import AppError, PlatformMismatchError, RouteNotFoundError
-from ..lazy import lazy
-from ..services import tokens
+from ..services import platforms, tokens
 from ..store.failures import of_database
 from .web import Routes, error_response, respond
-
-platforms = lazy("chalicelib.services.platforms")
 
 routes = Routes(__name__)
 HEADER = "x-platform"

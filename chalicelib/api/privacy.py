@@ -1,13 +1,9 @@
 """The caller's rights over their data: export everything (GET /v1/me/export), delete the account (DELETE /v1/me)."""
-from ..lazy import lazy
+from .. import bootstrap
+from ..services import erasure, export, quotas
+from . import shapes_export
 from .fields import Field
 from .web import Routes, respond
-
-bootstrap = lazy("chalicelib.bootstrap")
-erasure = lazy("chalicelib.services.erasure")
-export = lazy("chalicelib.services.export")
-shapes_export = lazy("chalicelib.api.shapes_export")
-quotas = lazy("chalicelib.services.quotas")
 
 routes = Routes(__name__)
 CONFIRM_MESSAGE = "请确认注销：confirm 须为 \"DELETE\""

@@ -6,11 +6,10 @@ from typing import Any
 from ..domain import clock
 from ..domain.posting import LedgerLine
 from ..domain.results_export import HeldData
-from ..lazy import lazy
+from ..services.profile import profile_of
 from .shapes import carbon_g, entry_json, redemption_json
+from .shapes_profile import profile_json
 from .shapes_trees import adoption_json
-
-profile = lazy("chalicelib.services.profile")
 
 FORMAT = "greensprout-export/1"
 
@@ -32,7 +31,7 @@ def export_json(held: HeldData, caller: Any) -> dict:
 
 def _profile(held: HeldData, caller: Any) -> dict:
     account, login = held.account, held.login
-    me = profile.profile_json(account, caller)
+    me = profile_json(profile_of(account, caller))
     me.update({
         "avatar_url": account.avatar_url, "joined_at": account.joined_at, "updated_at": account.updated_at,
         "frozen_reason": account.frozen_reason if account.frozen else None,

@@ -1,15 +1,13 @@
 """Trees to adopt, adopting one, and the caller's adoptions with their certificates."""
+from .. import bootstrap
 from ..domain.ids import parse_request_id
 from ..errors import NotFoundError
-from ..lazy import lazy
+from ..services import trees
+from . import shapes_trees
 from .fields import REQUEST_ID
 from .paging import parse_limit
 from .path_ids import path_id
 from .web import Routes, respond
-
-bootstrap = lazy("chalicelib.bootstrap")
-shapes_trees = lazy("chalicelib.api.shapes_trees")
-trees = lazy("chalicelib.services.trees")
 
 routes = Routes(__name__)
 

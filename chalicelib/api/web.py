@@ -17,13 +17,10 @@ from ..errors import (
     RequestTooLargeError,
     ValidationError,
 )
-from ..lazy import lazy
-from ..services import tokens
+from ..services import revocations, tokens
 from ..services.tokens import Caller
 from ..store.failures import Malformed, of_database
 from .fields import Field, parse
-
-revocations = lazy("chalicelib.services.revocations")
 
 log = logging.getLogger("greensprout.api")
 JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store"}

@@ -2,15 +2,13 @@
 import base64
 import binascii
 
+from .. import bootstrap
 from ..domain.commands_partners import SyncWeRun
 from ..errors import ValidationError
-from ..lazy import lazy
+from ..services import werun
 from . import shapes_partners
 from .fields import Field
 from .web import Routes, respond
-
-bootstrap = lazy("chalicelib.bootstrap")
-werun = lazy("chalicelib.services.werun")
 
 routes = Routes(__name__)
 MAX_FIELD = 16384

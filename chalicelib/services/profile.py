@@ -71,13 +71,6 @@ def _expiring(acct: Any, points: int, today: date) -> tuple[int, date | None]:
     return lot_rules.next_expiry(points, points_expiry.lots_of(acct), today, points_expiry.after_years())
 
 
-def profile_json(acct: Any, caller: Caller) -> dict:
-    """Transitional, for services/export.py (migrated separately): GET /v1/me's JSON of an account."""
-    from ..api.shapes_profile import profile_json as shaped
-
-    return shaped(profile_of(acct, caller))
-
-
 def clean_nickname(raw: object) -> str:
     if not isinstance(raw, str):
         raise ValidationError("昵称须为文字", field="nickname")

@@ -8,10 +8,10 @@ The graph's nodes are the top-level symbols of each module (a function, a class 
 module-level variable with its value, and what is added to it at import: `HANDLERS["x"] = f`,
 `PLUGINS.append(g)`) plus each module's import-time code. An edge is any reference a symbol's body makes to
 another symbol, however it is reached: `from .posting import post`, `catalog.merchants` through
-`from . import catalog`, `lazy("chalicelib.services.erasure")` (chalicelib/lazy.py), an import inside a
-function, a function passed as a value. Nested functions and lambdas belong to the symbol that holds them,
+`from . import catalog`, an import inside a function (a job's service: chalicelib/jobs.py), a function
+passed as a value. Nested functions and lambdas belong to the symbol that holds them,
 so a callback a caller passes (`Plan(extra=lambda tx: unwind(...))`) is the caller's. Reaching a symbol
-runs its module's import-time code, which follows only the calls made there (a decorator, `lazy(...)`,
+runs its module's import-time code, which follows only the calls made there (a decorator,
 `Routes(...)`), never a function merely stored at import.
 
 The jobs registry is the exception (`REGISTRIES`): a function's entry points are taken from the registries
@@ -95,15 +95,6 @@ def _absolute(module: Module, node: ast.ImportFrom) -> str:
     if node.level > 1:
         base = base[: len(base) - node.level + 1]
     return ".".join(base + ([node.module] if node.module else []))
-
-
-def _lazy_target(value: ast.expr) -> str | None:
-    """`lazy("chalicelib.services.erasure")` -> the module it stands for."""
-    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "lazy" \
-            and len(value.args) == 1 and isinstance(value.args[0], ast.Constant) \
-            and isinstance(value.args[0].value, str):
-        return value.args[0].value
-    return None
 
 
 def _filled(body: list[ast.stmt]):
@@ -247,9 +238,6 @@ class Program:
                     for name in ast.walk(target):
                         if isinstance(name, ast.Name):
                             module.symbols.setdefault(name.id, []).append(stmt.value)
-                            lazy = _lazy_target(stmt.value)
-                            if lazy:
-                                module.namespace[name.id] = ("module", lazy)
             elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
                 imports.append(stmt)
         for name, value in _filled(module.tree.body):  # a registry filled at import: its entries are its value

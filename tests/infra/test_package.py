@@ -3,6 +3,8 @@ in `make lint`, where cfn-lint then reads it)."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import zipfile
 
 import pytest
@@ -27,6 +29,24 @@ def test_the_runtime_s_own_packages_leave_the_zip_and_ours_stay(tmp_path):
                                                         "s3transfer"]
     assert sorted(zipfile.ZipFile(zip_path).namelist()) == ["app.py", "botocore_extras/x.py",
                                                             "chalicelib/__init__.py", "pynamodb/__init__.py"]
+
+
+def test_the_zip_carries_the_bytecode_lambda_imports_instead_of_compiling_each_cold_start(tmp_path):
+    zip_path = make_zip(tmp_path / "deployment.zip", {"app.py": "WHICH = 'compiled'\n",
+                                                      "chalicelib/__init__.py": "", "chalicelib/x.py": "X = 1\n",
+                                                      "lib/old.py": "print 'python 2'\n", "lib/data.json": "{}"})
+    assert package.add_bytecode(zip_path) == 3  # not old.py, which this Python cannot compile
+    names = set(zipfile.ZipFile(zip_path).namelist())
+    tag = sys.implementation.cache_tag
+    assert {f"__pycache__/app.{tag}.pyc", f"chalicelib/__pycache__/x.{tag}.pyc",
+            f"chalicelib/__pycache__/__init__.{tag}.pyc"} < names and "lib/data.json" in names
+    task = tmp_path / "task"
+    zipfile.ZipFile(zip_path).extractall(task)
+    (task / "app.py").write_text("WHICH = 'source'\n", encoding="utf-8")  # the bytecode, unchecked, is what runs
+    result = subprocess.run([sys.executable, "-c", "import app, chalicelib.x; print(app.WHICH, chalicelib.x.X)"],
+                            cwd=task, env={"PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1"},
+                            capture_output=True, text=True, timeout=60)
+    assert result.stdout.split() == ["compiled", "1"], result.stderr
 
 
 def test_the_packaged_app_must_import_with_only_the_zip_and_the_runtime(tmp_path):

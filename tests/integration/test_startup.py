@@ -59,3 +59,16 @@ def test_cold_import_of_the_app_loads_nothing_admin_test_or_fake():
     assert "chalicelib" in modules and "chalice" in modules
     forbidden = {"admin", "infra", "tests", "miniprogram_api", "pytest", "matplotlib", "boto3"}
     assert not modules & forbidden, modules & forbidden
+
+
+def test_cold_import_of_the_app_leaves_the_jobs_services_to_the_jobs():
+    """app.py registers every job, so the API's Lambda imports chalicelib/jobs.py on each cold start: a job's
+    service is imported inside the job's own function, and importing the app loads none of the job-only ones
+    (they and their models would be paid by every API container that never runs a job)."""
+    code = "import sys, app; print(' '.join(sorted(m for m in sys.modules if m.startswith('chalicelib.'))))"
+    result = _run(code, dict(os.environ))
+    assert result.returncode == 0, result.stderr
+    loaded = set(result.stdout.split())
+    assert "chalicelib.api.checkins" in loaded and "chalicelib.services.checkins" in loaded  # routes import plainly
+    job_only = {"chalicelib.services.accrual", "chalicelib.services.fold", "chalicelib.services.aggregate"}
+    assert not loaded & job_only, loaded & job_only

@@ -4,6 +4,7 @@ working, or (the error fields) makes it unnecessary."""
 from __future__ import annotations
 
 import inspect
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,7 @@ from botocore.exceptions import ClientError, ConnectionClosedError, ReadTimeoutE
 from pynamodb.exceptions import PutError, PynamoDBException, TransactWriteError
 
 import chalicelib.store  # noqa: F401 - the package applies both patches
-from chalicelib.store import pynamodb_errors
+from chalicelib.store import pynamodb_errors, pynamodb_session
 
 ROOT = Path(__file__).resolve().parents[2]
 DROPPED = [ReadTimeoutError(endpoint_url="http://dynamodb"), ConnectionClosedError(endpoint_url="http://dynamodb")]
@@ -53,12 +54,55 @@ thread = threading.Thread(target=lambda: in_thread.append(connections[0].session
 thread.start(); thread.join()
 sessions = {id(c.session) for c in connections} | {id(s) for s in in_thread}
 assert sessions == {id(shared_session())}, "each PynamoDB connection made its own botocore session"
+clients = {id(c.client) for c in connections}
+assert len(clients) == 1, "a container built one DynamoDB client per model (and one for transactions)"
 """
 
 
-def test_every_pynamodb_connection_in_every_thread_uses_the_one_shared_session():
+def test_every_pynamodb_connection_in_every_thread_uses_the_one_shared_session_and_client():
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "JWT_SECRET": "s" * 40, "AWS_REGION": "eu-west-3",
-           "AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:9"}  # connections are made, never used
+           "AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:9",  # connections are made, never used
+           "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y"}  # (a client without credentials is rebuilt)
     result = subprocess.run([sys.executable, "-c", SHARED_SESSION], cwd=ROOT, env=env, capture_output=True,
                             text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+LOADER = """
+import botocore.session
+from chalicelib.store.pynamodb_session import shared_session
+loader = shared_session().get_component("data_loader")
+assert loader.list_available_services("service-2") == ["dynamodb"]  # no walk of every service's directory
+assert loader.load_data("endpoints")["partitions"][0]["services"].keys() == {"dynamodb"}  # not 1.2 MB of them
+for region in ("cn-north-1", "eu-west-3", "us-gov-west-1"):
+    ours = shared_session().create_client("dynamodb", region_name=region)
+    botocores = botocore.session.Session().create_client("dynamodb", region_name=region)
+    assert ours.meta.endpoint_url == botocores.meta.endpoint_url, (ours.meta.endpoint_url, region)
+    assert ours.meta.service_model.operation_names == botocores.meta.service_model.operation_names
+    for name in ("TransactWriteItems", "Query"):
+        a, b = ours.meta.service_model.operation_model(name), botocores.meta.service_model.operation_model(name)
+        assert a.input_shape.members.keys() == b.input_shape.members.keys(), name
+"""
+
+
+def test_the_shared_session_loads_only_dynamodb_s_data_and_builds_the_same_client_as_botocore():
+    """The session's loader skips botocore's walk of every service's data and its OrderedDict parsing (cold
+    start: chalicelib/store/pynamodb_session.py); what it builds must not differ from botocore's own client."""
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y"}
+    result = subprocess.run([sys.executable, "-c", LOADER], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+
+
+WRITE_AGAIN = """chalicelib/store/dynamodb_endpoints.json is not the installed botocore's; write it again:
+.venv/bin/python -c 'import json, os, botocore.loaders; from chalicelib.store.pynamodb_session import *; \
+full = json.load(open(os.path.join(botocore.loaders.Loader.BUILTIN_DATA_PATH, "endpoints.json"))); \
+open(ENDPOINTS, "w").write(json.dumps(dynamodb_endpoints(full), indent=1, sort_keys=True) + "\\n")'"""
+
+
+def test_the_shipped_dynamodb_endpoints_are_the_installed_botocore_s_cut_down():
+    import botocore.loaders
+
+    full = json.loads(Path(botocore.loaders.Loader.BUILTIN_DATA_PATH, "endpoints.json").read_text(encoding="utf-8"))
+    shipped = json.loads(Path(pynamodb_session.ENDPOINTS).read_text(encoding="utf-8"))
+    assert shipped == pynamodb_session.dynamodb_endpoints(full), WRITE_AGAIN
