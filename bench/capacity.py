@@ -38,9 +38,9 @@ def markdown(measured: dict, scales: list[float], price_factor: float = 1.0) -> 
             "| operation | DynamoDB calls of the request | RRU | WRU busy | WRU alone | of which the request | "
             "per day at 1 M |", "|---|---|---:|---:|---:|---:|---:|"]
     for op in sorted(plans[0]["operations"], key=lambda o: o.name):
-        calls = ", ".join(f"{n:g} {k}" for k, n in sorted(op.request_operations.items())) or "none (cached)"
-        out.append(f"| {op.name} | {calls} | {op.read_units:g} | {op.write_units:.1f} | {op.alone_write_units:g} | "
-                   f"{op.request_write_units:g} | {_fmt(op.per_day)} |")
+        calls = ", ".join(f"{n:.3g} {k}" for k, n in sorted(op.request_operations.items())) or "none (cached)"
+        out.append(f"| {op.name} | {calls} | {op.read_units:.1f} | {op.write_units:.1f} | {op.alone_write_units:.1f} | "
+                   f"{op.request_write_units:.1f} | {_fmt(op.per_day)} |")
     heads = " | ".join(f"{p['users'] / 1e6:g} M people" for p in plans)
     out += ["", "### The plan", "", f"| | {heads} |", "|---|" + "---:|" * len(plans)]
 

@@ -133,8 +133,9 @@ def operations(measured: dict, users: float) -> list[Operation]:
 
 def _posting(name: str, r: dict, per_day: float, shared_w: float, shared_r: float) -> Operation:
     request, items = r["request"], r["items_filed"]
+    busy = request["write_units"] + r["own_aggregation_units"] + shared_w * items
     return Operation(name, per_day, request["read_units"] + r["filed"]["read_units"] + shared_r * items,
-                     request["write_units"] + r["own_aggregation_units"] + shared_w * items, r["write_units"],
+                     min(busy, r["write_units"]), r["write_units"],
                      request["write_units"], request["operations"], r["items_written"], r["new_bytes"],
                      r["expiring_bytes"], items, key_writes=r.get("key_writes", {}))
 

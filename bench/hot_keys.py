@@ -77,9 +77,11 @@ def hot_keys(measured: dict, plan: dict) -> list[tuple[str, float, str]]:
     _fold(measured, plan, add_fold)
     _boards(measured, folded, add)
     tables = {key.split(":")[0] for key in both}
-    for r in measured["postings"]:
-        if r.get("kind") == "job" and r.get("job") in measured["jobs"]:
-            _job(r, measured["jobs"][r["job"]], tables, add)
+    job_runs = [r for r in measured["postings"] if r.get("kind") == "job" and r.get("job") in measured["jobs"]]
+    per_run = {(r["job"], _family(key)) for r in job_runs if r["items"] >= 2
+               for key, n in r.get("request", r)["key_writes"].items() if n < r["items"]}
+    for r in job_runs:
+        _job(r, measured["jobs"][r["job"]], tables, per_run, add)
     return sorted(((k, v, ", ".join(sorted(sources[k]))) for k, v in found.items()), key=lambda t: -t[1])
 
 
@@ -124,10 +126,10 @@ def _boards(measured: dict, folded: dict[str, float], add) -> None:
             add(key, folded[key] if key in folded else n / 60, "board rebuild")
 
 
-def _job(r: dict, job: dict, shared_tables: set[str], add) -> None:
-    """A key the job writes for each item is hot if it names the run's shard (a marker, an index shard) or is
-    of a table whose partitions two people's requests share (a goods' stock): then every shard writes it.
-    Keys of one item (an adoption, a redemption) are not."""
+def _job(r: dict, job: dict, shared_tables: set[str], per_run: set[tuple[str, str]], add) -> None:
+    """A key the job writes for each item is hot if it names the run's shard (an index shard; not a marker,
+    written once in a run of several items) or is of a table whose partitions two people's requests share (a
+    goods' stock): then every shard writes it. Keys of one item (an adoption, a redemption) are not."""
     items = max(1, r["items"])
     item_s = _item_ms(r, job) / 1000
     per_shard_items_s = job["workers"] / item_s if item_s else 0
@@ -135,7 +137,7 @@ def _job(r: dict, job: dict, shared_tables: set[str], add) -> None:
         if not _shared(key) or n < items / 2:
             continue
         named = re.search(rf"(^|[#:_/]){r.get('shard')}$", key) is not None
-        if named or key.split(":")[0] in shared_tables:
+        if (named and (r["job"], _family(key)) not in per_run) or key.split(":")[0] in shared_tables:
             add(key, n / items * per_shard_items_s * (1 if named else job["shards"]), r["job"])
 
 

@@ -51,7 +51,7 @@ def posting_row(name: str, parts: steady.Parts, user_id: str, **extra) -> dict:
     extra.setdefault("kind", "posting")
     return row(name, parts.request + parts.filed + parts.folded, request=row("request", parts.request),
                filed=row("inbox", parts.filed), folded=row("fold run", parts.folded), own_aggregation_units=own,
-               items_filed=sum(c.operation == "PutItem" for c in parts.filed), **extra)
+               items_filed=sum(c.operation == "PutItem" and not c.failed for c in parts.filed), **extra)
 
 
 def _answered(name: str, parts: steady.Parts) -> steady.Parts:
