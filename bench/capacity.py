@@ -78,7 +78,9 @@ def markdown(measured: dict, scales: list[float], price_factor: float = 1.0) -> 
 def goals(measured: dict, top: dict) -> list[str]:
     checkin = next(o for o in top["operations"] if o.name == model.ONE_ORG_CHECKIN)
     key, rate, source = top["hot_keys"][0]
-    slowest = max(top["nightly"].items(), key=lambda kv: kv[1]["minutes"])
+    nightly = {name: f for name, f in top["nightly"].items() if "every minute" not in name}
+    slowest = max(nightly.items(), key=lambda kv: kv[1]["minutes"])
+    rebuild = [(name, f) for name, f in top["nightly"].items() if "every minute" in name]
     verdict = {True: "**met**", False: "**not met**"}
     return [
         f"A check-in at steady state with one org, all writes including aggregation: {checkin.write_units:.1f} WRU "
@@ -87,7 +89,9 @@ def goals(measured: dict, top: dict) -> list[str]:
         f"most 300: {verdict[rate <= 300]}.",
         f"The slowest nightly job at {top['users'] / 1e6:g} M people: {slowest[0]}, {slowest[1]['minutes']:.1f} "
         f"minutes; goal at most 30: {verdict[slowest[1]['minutes'] <= 30]}.",
-    ]
+    ] + [f"Not a nightly job but every minute: the {name.split(' (')[0]} of a minute's boards takes "
+         f"{f['minutes']:.1f} minutes at {top['users'] / 1e6:g} M people; it must take under 1: "
+         f"{verdict[f['minutes'] <= 1]}." for name, f in rebuild]
 
 
 def write_doc(text: str, path: Path = DOC) -> None:
