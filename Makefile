@@ -28,6 +28,7 @@ help:
 	echo "make package    the deployable CloudFormation template and zip of dev and prod (build/package-*)"
 	echo "make policy     regenerate .chalice/policy-*.json from the models and the code's DynamoDB calls"
 	echo "make bench      speed, DynamoDB calls and cold start against raw baselines (.bench/latest.json)"
+	echo "make capacity   measure every operation and job at steady state, rewrite docs/capacity.md's tables"
 	echo "make soak       10 minutes of mixed load with DynamoDB faults, then the invariants (SOAK_SECONDS=60 to shorten)"
 	echo "make bootstrap  install what is missing (venv, Python packages, DynamoDB Local, Swagger UI, Java, a CJK font)"
 	echo "make clean      forget local data (.local/)"
@@ -96,6 +97,11 @@ test: bootstrap chromium
 
 bench: bootstrap package  # package_mb is the size of the zip `make package` builds
 	@$(PYTHON) -m bench
+
+# The capacity plan: measures on its own DynamoDB Local (several minutes), then rewrites docs/capacity.md's tables.
+.PHONY: capacity
+capacity: bootstrap
+	@$(PYTHON) -m bench.capacity --write-doc
 
 # Not part of `make test`: several processes of mixed writes through the real server with DynamoDB faults, then
 # the invariants (ledger, stock and codes, rides) and the server's memory (bench/soak.py, docs/reliability.md).

@@ -1,28 +1,39 @@
-"""What requests cost DynamoDB, measured through the whole app (infra/aws/journey.py), and the hot-spot
-rule of docs/capacity.md: no request writes a partition that another user's requests write."""
+"""What operations cost DynamoDB, measured through the whole app (bench/journey.py, bench/operations.py), and
+the hot-key rule of docs/capacity.md: no partition is written for two different people, by a request or by a
+job (the fold, the boards' rebuild, their markers, the nightly jobs), unless its key is listed below."""
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
 
 from admin.__main__ import main as admin
+from bench import capacity, capacity_model, journey, operations
+from bench.measure import Call, Index, TableKeys, cost, item_size, touches
 from chalicelib.store import models  # its TABLE_PREFIX is read on first use, once the stack is up
-from infra.aws import capacity, journey
-from infra.aws.measure import item_size, touches
 from infra.aws.policy import allows, policy
 
-# Partitions many users write by design, each with the reason it stays cool (docs/capacity.md).
+# Partitions written for many people by design, by key (never a whole table), each with why it stays cool.
 SHARED_BY_DESIGN = {
-    "stock": "one item per goods or tree: a sale takes one (about 500 sales/s per item with transactions)",
-    "adoptions/accruing": "the accrual shard (0..63) of a new adoption: adoptions are rare, spread over 64",
-    "redemptions/due": "the expiry shard (0..7, random) of a new redemption",
-    "agg_boards": "the 'dirty#{shard}' marker of a board to rebuild: an org join of a user of that shard, once a "
-                  "run by the shard's fold worker",
-    "agg_totals": "an organization's member count, one of 16 parts by user: joins are rare",
-    "account_shards": "a new account's entry in the list of every account (shard 0..63 by user id): once per "
-                      "registration, read by the yearly points expiry",
+    r"stock:(goods|tree)#[^#]+": "one item per goods or tree: a sale, an adoption or an expiry's refund takes one",
+    r"redemptions/due:due#\d+": "a redemption's expiry shard (random): its sale, the expiry worker of the shard",
+    r"adoptions/accruing:\d+": "the accrual shard (0..63) of a new adoption: adoptions are rare, spread over 64",
+    r"account_shards:\d+": "a new account's entry in its shard (0..63); the points expiry's marker",
+    r"agg_boards:dirty#\d+": "a fold shard's board markers: its worker once a run, its joiners, the rebuild",
+    r"agg_boards:(users|orgs|org-[^#]+)": "a board, rebuilt by the one materialize job at most once a minute",
+    r"agg_counters:lease#fold": "the fold shards' leases (sort key s00..s63): taken, renewed a page, freed",
+    r"agg_counters:stats": "the platform counters (sort key: 16 parts), added to once a commit by 4 fold shards each",
+    r"agg_counters:active#\d{4}-\d\d-\d\d": "the day's active people (16 parts), added to by the fold",
+    r"agg_counters:hist#(users|org-[^#]+)#[^#]+": "a board's rank histogram (sort key: the fold shard): one writer",
+    r"agg_inbox/pending:s\d+": "the inbox index of a fold shard: the stream handler's puts, the fold's removals",
+    r"agg_totals:o#[^#]+#\d+": "an organization's part (16): the fold's ADDs, once a commit, and its joiners' counts",
+    r"agg_totals:org#[^#]+": "an organization's row, written by the materialize job when its sum changed",
+    r"agg_totals/ranking:(users|org-[^#]+|orgparts|orgrows)#[^#]+#\d+": "a shard of a board's ranking index",
+    r"agg_totals/ranking:(orgmembers|orgrowmembers)#\d+": "a shard of the organizations' member-count index",
 }
+# Keys of one person, or of one item of theirs (an adoption certificate, a redemption id): never shared.
+OWN = re.compile(r"u_[0-9A-Z]{8,}|GS-\d{4}-[0-9A-Z]{8}$|:[0-9A-Z]{26}$")
 
 
 @pytest.fixture(scope="module")
@@ -65,12 +76,52 @@ def test_a_returning_login_is_one_read_and_one_write(journeys):
     assert sorted(c.operation for c in login.calls) == ["GetItem", "UpdateItem"]
 
 
-def test_no_request_writes_a_partition_another_user_writes(journeys):
-    """A hot key is a partition every user writes (a global counter, a shared list): none on request paths."""
-    first, second = ({p for m in j.values() for p in m.written} for j in journeys)
-    shared = {(table.removeprefix(models.TABLE_PREFIX), key) for table, key in first & second}
-    unexpected = {(t, k) for t, k in shared if t not in SHARED_BY_DESIGN}
-    assert not unexpected, f"partitions written by two different users: {sorted(unexpected)}"
+@pytest.fixture(scope="module")
+def sample(app_module, stack):
+    """The plan's measurements on a small sample: 2 days of history, 12 people over the fold shards; no expiry
+    runs (they would expire other tests' points and coupons)."""
+    from chalice.test import Client
+
+    with Client(app_module.app, stage_name="local") as client:
+        return operations.measure(client, app_module.app, stack, days=2, spread_users=12, expiries=False)
+
+
+def shared_partitions(sample) -> dict[str, set[str]]:
+    """Every partition written for two people or more -> what wrote it: requests (of two people), the
+    stream handler, the fold of every shard, the boards' rebuild and the nightly jobs (outside one person's)."""
+    found: dict[str, set[str]] = {}
+    for name, people in sample["spread"]["requests"].items():
+        for key in {k for keys in people for k in keys}:
+            if sum(key in keys for keys in people) >= 2:
+                found.setdefault(key, set()).add(name)
+    for key in sample["journey_written_by_both"]:
+        found.setdefault(key, set()).add("a new person's day")
+    runs = [("stream handler", sample["spread"]["filing"]), ("board rebuild", sample["spread"]["materialize"])]
+    runs += [("fold job", r) for r in sample["spread"]["fold_runs"]]
+    runs += [(r["job"], r.get("request", r)) for r in sample["postings"] if r.get("kind") == "job"]
+    for source, r in runs:
+        for key in r["key_writes"]:
+            if not OWN.search(key):
+                found.setdefault(key, set()).add(source)
+    return found
+
+
+def test_no_partition_is_written_for_two_people_unless_its_key_is_listed(sample):
+    """A hot key is a partition many people's work writes (a global counter, a shared list): requests and jobs
+    alike may write one only if this file lists its key (docs/capacity.md gives its writes per second)."""
+    shared = shared_partitions(sample)
+    unexpected = {key: sorted(by) for key, by in shared.items()
+                  if not any(re.fullmatch(pattern, key) for pattern in SHARED_BY_DESIGN)}
+    assert not unexpected, f"partitions written for two different people: {unexpected}"
+    sources = {source for by in shared.values() for source in by}
+    assert {"fold job", "board rebuild", "stream handler"} <= sources, sources  # the jobs are covered
+    assert any(key.startswith("agg_boards:dirty#") for key in shared)  # and so are the board markers
+
+
+def test_no_table_is_listed_whole():
+    for pattern in SHARED_BY_DESIGN:
+        table, _, key = pattern.partition(":")
+        assert key and key not in (".*", ".+") and not re.fullmatch(pattern, f"{table}:u_0000000000000000"), pattern
 
 
 def test_every_call_of_the_journey_is_allowed_by_the_api_s_own_policy(journeys):
@@ -84,13 +135,44 @@ def test_every_call_of_the_journey_is_allowed_by_the_api_s_own_policy(journeys):
                 assert allows(document, f"dynamodb:{touch.action}", arn), (measured_step.step, touch.action, arn)
 
 
-def test_the_capacity_plan_scales_with_users_and_names_every_assumption(journeys):
-    rows = journey.as_rows(list(journeys[0].values()))
-    small, large = (capacity.plan(rows, users) for users in (1e6, 4e7))
+def test_the_plan_states_units_money_hot_keys_and_nightly_jobs_at_each_scale(sample):
+    small, large = (capacity_model.plan(sample, users) for users in (1e6, 4e7))
     assert large["requests_per_day"] == pytest.approx(small["requests_per_day"] * 40)
+    assert large["burst_wru_s"] > small["burst_wru_s"] * 20 and large["burst_rru_s"] > small["burst_rru_s"] * 20
     assert large["cost_month"] > small["cost_month"] * 20  # API Gateway's volume tiers make it a little less
-    table = capacity.markdown(rows, [1e6, 1e7, 4e7])
-    assert "| check-in | 1 GetItem, 1 TransactWriteItems |" in table
+    assert {"DynamoDB requests", "Lambda", "API Gateway"} <= set(large["costs"])
+    key, rate, source = large["hot_keys"][0]
+    assert rate > 0 and rate >= large["hot_keys"][-1][1]
+    assert any("fold job" in s for _, _, s in large["hot_keys"])
+    jobs = large["nightly"]
+    assert {"tree accrual", "aggregation catch-up after the midnight accrual"} <= set(jobs)
+    assert all(figures["minutes"] > small["nightly"][name]["minutes"] > 0 for name, figures in jobs.items())
+    table = capacity.markdown(sample, [1e6, 1e7, 4e7])
+    assert "### Goals (issue 19)" in table and "| check-in (steady state, 1 org) | 1 GetItem" in table
+
+
+def test_a_steady_state_check_in_counts_its_aggregation_measured_by_the_fold(sample):
+    checkin = next(r for r in sample["postings"] if r["step"] == capacity_model.ONE_ORG_CHECKIN)
+    assert checkin["items_filed"] == 1  # the stream handler filed its entry ...
+    assert checkin["folded"]["operations"].get("TransactWriteItems")  # ... and the fold applied it
+    assert checkin["write_units"] == pytest.approx(
+        checkin["request"]["write_units"] + checkin["filed"]["write_units"] + checkin["folded"]["write_units"])
+    assert checkin["folded"]["write_units"] > checkin["request"]["write_units"]
+
+
+def test_an_index_key_change_is_a_delete_and_a_put_and_an_absent_batch_key_still_costs():
+    keys = {"t": TableKeys("owner", None, {"ranking": Index("board", "value", "KEYS_ONLY")})}
+    before = {"owner": {"S": "a"}, "board": {"S": "b#1"}, "value": {"N": "5"}}
+    after = {**before, "value": {"N": "6"}}
+    update = Call("UpdateItem", {"TableName": "t", "Key": {"owner": {"S": "a"}}}, {},
+                  before={("t", (("owner", "a"),)): before})
+    assert cost([update], keys, lambda touch: after).write_units == 1 + 2  # the item, then the index: delete + put
+    unchanged = Call("UpdateItem", {"TableName": "t", "Key": {"owner": {"S": "a"}}}, {},
+                     before={("t", (("owner", "a"),)): after})
+    assert cost([unchanged], keys, lambda touch: after).write_units == 1  # the index holds nothing new
+    batch = Call("BatchGetItem", {"RequestItems": {"t": {"Keys": [{"owner": {"S": "a"}}, {"owner": {"S": "z"}}],
+                                                         "ConsistentRead": True}}}, {"Responses": {"t": [after]}})
+    assert cost([batch], keys, lambda touch: None).read_units == 2  # the absent key costs the minimum too
 
 
 def test_item_sizes_follow_dynamodb_s_rules():

@@ -11,9 +11,9 @@ from datetime import timedelta
 import pytest
 
 from admin.__main__ import main as admin
+from bench import journey
+from bench.measure import Recorder, touches
 from chalicelib.store import models  # its TABLE_PREFIX is read on first use, once the stack is up
-from infra.aws import journey
-from infra.aws.measure import Recorder, touches
 from infra.aws.policy import allows, policy
 from tests.support.api import call, login
 

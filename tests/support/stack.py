@@ -1,18 +1,20 @@
-"""The test stack: an in-memory DynamoDB Local on a free port and the fake partners (WeChat, the bus
-company, the bank) over HTTP.
+"""The stack of the tests and the bench: an in-memory DynamoDB Local on a free port and the fake partners
+(WeChat, the bus company, the bank) over HTTP, started by the same `start_fakes` as `make run`
+(infra/local/fakes.py).
 
-Started once per test process before the app is imported (PynamoDB reads its endpoint and table
-names when the models are defined), and stopped at the end of the session.
+The tests start it once per process (tests/conftest.py: `stack`, then `database` makes the tables and the
+demo catalog); the bench and the capacity plan use `running()`, which does both.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import sys
+from collections.abc import Iterator
 
 from infra.local.dynamodb_local import DynamoDBLocal
-from infra.local.fake_bank import FakeBank
-from infra.local.fake_transit import FakeTransit
-from infra.local.fake_wechat import FakeWeChat
+from infra.local.fakes import start_fakes
 
 APPID = "wx-test-appid"
 WECHAT_SECRET = "test-wechat-secret"
@@ -25,15 +27,15 @@ BANK_CLIENT_ID, BANK_CLIENT_SECRET, BANK_WEBHOOK_SECRET = "gs-test", "test-bank-
 class Stack:
     def __init__(self) -> None:
         self.dynamodb = DynamoDBLocal()
-        self.wechat = FakeWeChat(APPID, WECHAT_SECRET, apps={DEMO_PLATFORM_APPID: DEMO_PLATFORM_SECRET})
-        self.transit = FakeTransit(TRANSIT_APP_ID, TRANSIT_SECRET)
-        self.bank = FakeBank(BANK_CLIENT_ID, BANK_CLIENT_SECRET, BANK_WEBHOOK_SECRET)
+        self.fakes = None
 
     def start(self) -> Stack:
         self.dynamodb.start()
-        self.wechat.start()
-        self.transit.start()
-        self.bank.start()
+        self.fakes = start_fakes(0, APPID, WECHAT_SECRET, {
+            "TRANSIT_APP_ID": TRANSIT_APP_ID, "TRANSIT_SECRET": TRANSIT_SECRET, "BANK_CLIENT_ID": BANK_CLIENT_ID,
+            "BANK_CLIENT_SECRET": BANK_CLIENT_SECRET, "BANK_WEBHOOK_SECRET": BANK_WEBHOOK_SECRET},
+            apps={DEMO_PLATFORM_APPID: DEMO_PLATFORM_SECRET})
+        self.wechat, self.transit, self.bank = self.fakes.wechat, self.fakes.transit, self.fakes.bank
         os.environ.update(self.environment())
         return self
 
@@ -45,20 +47,34 @@ class Stack:
             "AWS_EC2_METADATA_DISABLED": "true",
             "TABLE_PREFIX": "gs-test-",
             "JWT_SECRET": os.environ.get("JWT_SECRET") or secrets.token_urlsafe(48),
-            "WECHAT_API_BASE": self.wechat.base_url, "WECHAT_APPID": APPID, "WECHAT_SECRET": WECHAT_SECRET,
+            "WECHAT_APPID": APPID, "WECHAT_SECRET": WECHAT_SECRET, **self.fakes.env(),
             "WECHAT_SECRET__COMPANY_DEMO": DEMO_PLATFORM_SECRET,
             "PARTNER_TIMEOUT_SECONDS": "1",
             # The suite logs in thousands of users from one address (127.0.0.1) and syncs or exports one user
             # many times a minute; tests/reliability/test_client_limits.py runs these limits at their defaults.
             "LOGIN_RATE_PER_MINUTE": "1000000", "EXPORTS_PER_HOUR": "1000000", "PARTNER_SYNC_INTERVAL_SECONDS": "0",
-            "TRANSIT_API_BASE": self.transit.base_url, "TRANSIT_APP_ID": TRANSIT_APP_ID,
-            "TRANSIT_SECRET": TRANSIT_SECRET,
-            "BANK_API_BASE": self.bank.base_url, "BANK_CLIENT_ID": BANK_CLIENT_ID,
-            "BANK_CLIENT_SECRET": BANK_CLIENT_SECRET, "BANK_WEBHOOK_SECRET": BANK_WEBHOOK_SECRET,
         }
 
     def stop(self) -> None:
-        self.bank.stop()
-        self.transit.stop()
-        self.wechat.stop()
+        if self.fakes is not None:
+            self.fakes.stop()
         self.dynamodb.stop()
+
+
+@contextlib.contextmanager
+def running(**settings: str) -> Iterator[Stack]:
+    """The stack with the tables and the demo catalog made by the console (as tests/conftest.py's `database`),
+    `settings` added to the environment; everything stops on exit. The console's output goes to stderr."""
+    stack = Stack().start()
+    os.environ.update(settings)
+    try:
+        from admin.__main__ import main as admin
+        from chalicelib.settings import get_settings
+
+        get_settings.cache_clear()
+        with contextlib.redirect_stdout(sys.stderr):
+            if admin(["init-db"]) != 0 or admin(["seed-demo"]) != 0:
+                raise RuntimeError("init-db or seed-demo failed")
+        yield stack
+    finally:
+        stack.stop()

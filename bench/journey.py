@@ -1,6 +1,6 @@
 """A day of one user, request by request, measured: the DynamoDB calls and capacity of each API operation.
 
-    python -m infra.aws.journey        # starts DynamoDB Local and the fake WeChat, prints the table as JSON
+    python -m bench.journey        # starts the stack (tests/support/stack.py), prints the steps as JSON
 
 Each step goes through the whole app (chalice.test.Client: routing, middleware, services, PynamoDB) against
 DynamoDB Local. Steps of features whose routes are not registered yet are left out (and say so). The
@@ -35,7 +35,7 @@ def _rid(_: dict) -> dict:
     return {"request_id": "cap_" + uuid.uuid4().hex}
 
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 CHECKIN_RID = "cap_checkin_" + uuid.uuid4().hex[:12]
 STORED_PER_USER = "stored per user (account, identity)"
 TREE_ACCRUAL = "tree accrual (scheduled)"
@@ -92,9 +92,7 @@ def registered(app, step: Step) -> bool:
 def run(client, app, openid: str, grant_points: Callable[[str], None] | None = None) -> list[Measured]:
     """Every step, in order, for one new user; `grant_points(user_id)` gives the user enough points to
     adopt and redeem (an operator's adjustment, not measured)."""
-    from chalicelib.store.tx import connection
-
-    schema, read_back = table_keys(), reader(connection().client)
+    schema, read_back = table_keys(), reader()
     context = {"openid": openid, "rid": CHECKIN_RID + openid[-6:], "token": None, **demo_catalog_ids()}
     client.http.get("/v1/behaviors")  # a warm container: the catalog is in its cache ...
     from chalicelib.services import revocations
@@ -111,7 +109,7 @@ def run(client, app, openid: str, grant_points: Callable[[str], None] | None = N
         if context["token"]:
             headers["Authorization"] = f"Bearer {context['token']}"
         body = json.dumps(step.body(context), ensure_ascii=False) if step.body else None
-        with Recorder() as recorder:
+        with Recorder(schema) as recorder:
             response = getattr(client.http, step.method.lower())(step.path.format(**context), headers=headers,
                                                                  body=body)
         calls = recorder.take()
@@ -143,7 +141,7 @@ def _tree_accrual(user_id: str | None, schema, read_back) -> Measured:
     adoptions = uow.adoptions.get_many([a.adoption_id for a in Adoption.by_user.query(user_id)]) if user_id else []
     if not adoptions:
         return measured
-    with Recorder() as recorder:
+    with Recorder(schema) as recorder:
         counts = accrue_user(user_id, adoptions, clock.business_day(clock.now()) + timedelta(days=1), uow)
     calls = recorder.take()
     measured.calls, measured.cost = calls, cost(calls, schema, read_back)
@@ -169,18 +167,40 @@ def _stored_per_user(user_id: str | None, read_back) -> Measured:
 
 
 def as_rows(results: list[Measured]) -> list[dict]:
+    from chalicelib.store.models import TABLE_PREFIX
+
     return [{"step": m.step, "status": m.status, "skipped": m.skipped, "calls": m.cost.calls,
              "operations": m.cost.operations, "read_units": m.cost.read_units, "write_units": m.cost.write_units,
              "items_written": m.cost.items_written, "new_bytes": m.cost.new_bytes,
              "expiring_bytes": m.cost.expiring_bytes,
-             "written": sorted(f"{t}:{k}" for t, k in m.written)} for m in results]
+             "written": sorted(f"{t}:{k}" for t, k in m.written),
+             "key_writes": {f"{t.removeprefix(TABLE_PREFIX)}:{k}": n for (t, k), n in m.cost.key_writes.items()}}
+            for m in results]
+
+
+def granter() -> Callable[[str], None]:
+    """grant_points for `run`: an operator's adjustment through the console (not measured)."""
+    import contextlib
+
+    from admin.__main__ import main as admin
+
+    def grant_points(user_id: str) -> None:
+        with contextlib.redirect_stdout(sys.stderr):
+            admin(["points", "adjust", user_id, "1000", "--reason", "capacity measurement"])
+
+    return grant_points
 
 
 def main() -> int:
-    from .local_stack import measuring_stack
+    from chalice.test import Client
 
-    with measuring_stack() as (client, app, grant):
-        rows = as_rows(run(client, app, "o-capacity-" + uuid.uuid4().hex[:8], grant))
+    from tests.support.stack import running
+
+    with running():
+        import app
+
+        with Client(app.app, stage_name="local") as client:
+            rows = as_rows(run(client, app.app, "o-capacity-" + uuid.uuid4().hex[:8], granter()))
     print(json.dumps(rows, ensure_ascii=False, indent=1, default=str))
     return 0
 

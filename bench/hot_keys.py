@@ -1,0 +1,182 @@
+"""The hottest keys and the nightly jobs' durations at a scale, from the measured runs (bench/operations.py).
+
+Writes per second of a partition, at the burst of a scale, counted from every measured write:
+- requests: of the spread sample's people (a first login, a join, a check-in each), a partition written for
+  two people or more is shared: its rate is the operation's rate x the writes per person measured. Of the two
+  new people's whole days, a partition both wrote (a goods' stock) is counted as if every such operation of
+  the platform were on it (a flash sale).
+- the stream handler and the fold job: a partition written exactly once per item in every run that writes
+  it, and once for one item folded alone (an inbox index partition), is written at the speed its shards'
+  workers fold; any other (a histogram, a counter, the lease, the board markers) as often per page as in
+  the measured run, each shard's worker running a page a minute or, when more items wait, a page per PAGE
+  items. Catching up (flat out), a worker runs a page per PAGE x the measured time per item; the larger
+  of the two rates counts.
+- the boards' rebuild: a marker is deleted as often as the fold writes it; a board or an org's row once a
+  minute.
+- the nightly jobs: a partition written once per item (outside the person's own) is written at the job's
+  speed per shard, by every shard unless its key names the run's shard (a campaign's goods, refunded by
+  the expiry of every shard, are one partition).
+Partitions of one person (their id in the key) are left out: one person's rate is tiny.
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+
+from .capacity_model import (
+    ADOPTING,
+    BURST,
+    COUPONS_AT_ONCE,
+    PAGE_READS,
+    PEAK_HOUR,
+    PLAN_CHECKIN,
+    POINTS_DUE_SHARE,
+    latency,
+    shared_per_item,
+)
+
+PERSONAL = re.compile(r"u_[0-9A-Z]{8,}")
+
+
+def _shared(key: str) -> bool:
+    return not PERSONAL.search(key)
+
+
+def hot_keys(measured: dict, plan: dict) -> list[tuple[str, float, str]]:
+    burst = PEAK_HOUR * BURST
+    rate = {op.name: op.per_day / 86400 * burst for op in plan["operations"]}
+    rate["check-in"] = rate[PLAN_CHECKIN]
+    found: dict[str, float] = defaultdict(float)
+    sources: dict[str, set] = defaultdict(set)
+
+    def add(key: str, per_s: float, source: str) -> None:
+        found[key] += per_s
+        sources[key].add(source)
+
+    spread = measured["spread"]
+    for name, people in spread["requests"].items():
+        writers, writes = Counter(), Counter()
+        for keys in people:
+            writers.update(keys.keys())
+            writes.update(keys)
+        for key, n in writes.items():
+            if writers[key] >= 2:
+                add(key, rate[name] * n / spread["users"], name)
+    both = set(measured["journey_written_by_both"])
+    for r in measured["journey"]:
+        for key, n in r.get("key_writes", {}).items():
+            if key in both and r["step"] in rate and key not in found:
+                add(key, rate[r["step"]] * n, f"{r['step']} (all on one item)")
+    folded: dict[str, float] = defaultdict(float)
+
+    def add_fold(key: str, per_s: float, source: str) -> None:
+        folded[key] += per_s
+        add(key, per_s, source)
+
+    _fold(measured, plan, add_fold)
+    _boards(measured, folded, add)
+    tables = {key.split(":")[0] for key in both}
+    job_runs = [r for r in measured["postings"] if r.get("kind") == "job" and r.get("job") in measured["jobs"]]
+    per_run = {(r["job"], _family(key)) for r in job_runs if r["items"] >= 2
+               for key, n in r.get("request", r)["key_writes"].items() if n < r["items"]}
+    for r in job_runs:
+        _job(r, measured["jobs"][r["job"]], tables, per_run, add)
+    return sorted(((k, v, ", ".join(sorted(sources[k]))) for k, v in found.items()), key=lambda t: -t[1])
+
+
+def _fold(measured: dict, plan: dict, add) -> None:
+    runs, fold = measured["spread"]["fold_runs"], measured["jobs"]["fold-aggregates"]
+    shards, page = fold["shards"], fold["page"]
+    _, _, item_ms, _ = shared_per_item(measured)
+    items_s, items = plan["items_per_s_burst"], sum(r["folded"] for r in runs) or 1
+    pages_s = max(1 / 60, items_s / shards / page)
+    catch_up_items_s, catch_up_pages_s = shards * 1000 / item_ms, 1000 / (page * item_ms)
+    once = {_family(key) for r in measured["postings"] if r.get("kind") == "posting" and r["items_filed"] == 1
+            for key, n in r["folded"]["key_writes"].items() if n == 1}  # one item folded alone: once for it
+    per_key: dict[str, list[tuple[float, int]]] = defaultdict(list)
+    for r in runs:
+        for key, n in r["key_writes"].items():
+            if _shared(key):
+                per_key[key].append((n, r["folded"]))
+    for key, written in per_key.items():
+        total, their_items = sum(n for n, _ in written), sum(i for _, i in written)
+        if all(n == i for n, i in written) and _family(key) in once:  # once per item: at its shards' speed
+            add(key, total / max(1, their_items) * len(written) * max(items_s / shards, catch_up_items_s / shards),
+                "fold job")
+        else:
+            add(key, total * max(pages_s, catch_up_pages_s), "fold job")
+    filing = measured["spread"]["filing"]
+    for key, n in filing["key_writes"].items():
+        if _shared(key):
+            add(key, n / items * items_s, "stream handler")
+
+
+def _family(key: str) -> str:
+    """The partition without its shard number ("agg_inbox/pending:s" for "agg_inbox/pending:s07")."""
+    return re.sub(r"\d+$", "", key)
+
+
+def _boards(measured: dict, folded: dict[str, float], add) -> None:
+    """A marker the fold wrote is deleted once by the rebuild (as often as the fold writes it); anything else
+    the rebuild writes (a board, an org's row), once a run: a run a minute."""
+    r = measured["spread"]["materialize"]
+    for key, n in r["key_writes"].items():
+        if _shared(key):
+            add(key, folded[key] if key in folded else n / 60, "board rebuild")
+
+
+def _job(r: dict, job: dict, shared_tables: set[str], per_run: set[tuple[str, str]], add) -> None:
+    """A key the job writes for each item is hot if it names the run's shard (an index shard; not a marker,
+    written once in a run of several items) or is of a table whose partitions two people's requests share (a
+    goods' stock): then every shard writes it. Keys of one item (an adoption, a redemption) are not."""
+    items = max(1, r["items"])
+    item_s = _item_ms(r, job) / 1000
+    per_shard_items_s = job["workers"] / item_s if item_s else 0
+    for key, n in r.get("request", r)["key_writes"].items():  # the job's own writes (its fold is counted above)
+        if not _shared(key) or n < items / 2:
+            continue
+        named = re.search(rf"(^|[#:_/]){r.get('shard')}$", key) is not None
+        if (named and (r["job"], _family(key)) not in per_run) or key.split(":")[0] in shared_tables:
+            add(key, n / items * per_shard_items_s * (1 if named else job["shards"]), r["job"])
+
+
+def _item_ms(r: dict, job: dict) -> float:
+    """Modelled time of one item's work, without the page reads (a due one, for points expiry)."""
+    calls = r.get("request", r)["operations"]
+    work = {op: n for op, n in calls.items() if op not in PAGE_READS}
+    return latency(work) / max(1, r.get("due", r["items"]))
+
+
+def nightly(measured: dict, plan: dict) -> dict:
+    users, jobs = plan["users"], measured["jobs"]
+    rows = {r["job"]: r for r in measured["postings"] if r.get("kind") == "job"}
+    found = {}
+    for name, job_name, items, due in (
+            ("tree accrual", "accrue-trees", users * ADOPTING, 1.0),
+            ("points expiry (1 January)", "expire-points", users, POINTS_DUE_SHARE),
+            ("redemption expiry (a campaign)", "expire-redemptions", users * COUPONS_AT_ONCE, 1.0)):
+        job, r = jobs[job_name], rows.get(job_name)
+        if r is None:
+            continue
+        per_shard = items / job["shards"]
+        reads = r.get("request", r)["operations"]
+        pages = math.ceil(per_shard / job["page"])
+        batches = math.ceil(per_shard / job.get("batch", job["page"])) if reads.get("BatchGetItem") else 0
+        item_ms = _item_ms(r, job)
+        ms = pages * latency({"Query": 1}) + batches * latency({"BatchGetItem": 1}) \
+            + per_shard * due * item_ms / job["workers"]
+        found[name] = {"items": items, "parallel": f"{job['shards']} x {job['workers']}", "item_ms": item_ms,
+                       "minutes": ms / 60000}
+    fold = jobs["fold-aggregates"]
+    _, _, item_ms, _ = shared_per_item(measured)
+    entries = users * ADOPTING  # the accrual's entries, all filed at midnight
+    found["aggregation catch-up after the midnight accrual"] = {
+        "items": entries, "parallel": f"{fold['shards']} x 1", "item_ms": item_ms,
+        "minutes": entries / fold["shards"] * item_ms / 60000}
+    rebuild = next(o for o in plan["operations"] if o.name.startswith("board rebuild"))
+    board_ms = latency(rebuild.request_operations)
+    found["board rebuild (every minute; one worker)"] = {
+        "items": rebuild.per_day / 1440, "parallel": "1 x 1", "item_ms": board_ms,
+        "minutes": rebuild.per_day / 1440 * board_ms / 60000}
+    return found
