@@ -8,6 +8,7 @@ import json
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from bench.measure import Recorder, cost, item_size, reader, table_keys
 from chalicelib.domain import clock
 from chalicelib.domain import posting as posting_rules
 from chalicelib.domain.caps import award_day_total, award_self_reported, award_verified_event
@@ -15,7 +16,6 @@ from chalicelib.domain.posting import Posting, day_count
 from chalicelib.services import catalog
 from chalicelib.store.models import Account, LedgerEntry
 from chalicelib.store.tx import connection
-from infra.aws.measure import Recorder, cost, item_size, reader, table_keys
 from tests.support.api import call, request_id
 
 HISTORY_DAYS = 30
