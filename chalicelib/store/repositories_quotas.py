@@ -13,7 +13,8 @@ from .single_writes import written
 class Quotas:
     def take(self, key: str, limit: int, purge_at: datetime) -> bool:
         """One more use counted on `key`, provided fewer than `limit` were (one UpdateItem); False otherwise."""
-        counter, count = LimitCounter(key), LimitCounter.count
+        counter = LimitCounter(key)
+        count = LimitCounter.count
         return written(lambda: counter.update(actions=[count.add(1), LimitCounter.purge_at.set(purge_at)],
                                               condition=count.does_not_exist() | (count < limit)))
 
