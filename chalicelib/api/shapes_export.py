@@ -47,7 +47,7 @@ def _profile(held: HeldData, caller: Any) -> dict:
 
 
 def _merchant(merchant_id: str, names: dict) -> dict:
-    """As services/goods.merchant_json shows a merchant."""
+    """As api/shapes_goods.merchant_json shows a merchant."""
     return {"id": merchant_id, "name": names.get(merchant_id)}
 
 

@@ -1,0 +1,28 @@
+"""What reading the marketplace's shelf returns (GET /v1/market/goods): goods on sale with the units left and
+their merchant; api/shapes_goods.py writes the JSON."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .market import Goods
+
+
+@dataclass(frozen=True)
+class Merchant:
+    """A merchant as a buyer sees it; `name` None when the catalog no longer lists the id."""
+
+    id: str
+    name: str | None
+
+
+@dataclass(frozen=True)
+class Shelved:
+    goods: Goods
+    left: int  # units left now (every stock shard summed), at most SHELF_SECONDS old
+    merchant: Merchant
+
+
+@dataclass(frozen=True)
+class ShelfPage:
+    items: list[Shelved]  # by goods id
+    next_cursor: str | None  # opaque (store/cursor.py), bound to the filters
