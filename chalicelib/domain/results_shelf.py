@@ -9,10 +9,8 @@ from .market import Goods
 
 @dataclass(frozen=True)
 class Merchant:
-    """A merchant as a buyer sees it; `name` None when the catalog no longer lists the id."""
-
     id: str
-    name: str | None
+    name: str | None  # as the catalog names it; None when the catalog no longer lists the id
 
 
 @dataclass(frozen=True)
