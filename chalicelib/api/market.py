@@ -3,10 +3,11 @@ from .. import bootstrap
 from ..domain.commands import RedeemGoods
 from ..domain.commands_market import CancelRedemption
 from ..domain.ids import parse_request_id
+from ..domain.market import KINDS
 from ..services import goods, redeem, redemptions
-from . import shapes, shapes_market
+from . import shapes, shapes_goods, shapes_market
 from .fields import OBJECT, REQUEST_ID, Field
-from .paging import parse_limit
+from .paging import one_of, parse_limit
 from .path_ids import path_id
 from .web import Routes, respond
 
@@ -17,14 +18,22 @@ REDEEM = (REQUEST_ID, Field("address", "收货地址须为对象：name、phone�
 
 @routes.route("/v1/market/goods", methods=["GET"])
 def list_goods():
-    return respond(200, goods.listing(routes.query()))
+    query = routes.query()
+    limit = parse_limit(query.get("limit"))
+    kind = one_of(query.get("kind") or None, KINDS, "kind", "kind 取值无效", allowed=list(KINDS))
+    page = goods.listing(limit, query.get("category") or None, kind, query.get("cursor"))
+    return respond(200, shapes_goods.shelf_json(page))
+
+
+def merchant_json(merchant_id: str) -> dict:
+    return shapes_goods.merchant_json(goods.merchant(merchant_id))
 
 
 @routes.route("/v1/market/goods/{goods_id}/redeem", methods=["POST"])
 def redeem_goods(goods_id):
     command = redeem_command(routes.caller().user_id, path_id(goods_id), routes.body(*REDEEM))
     result = redeem.redeem_goods(command, bootstrap.posting_uow())
-    return respond(201, shapes.redemption_result_json(result, goods.merchant_json(result.redemption.merchant_id)))
+    return respond(201, shapes.redemption_result_json(result, merchant_json(result.redemption.merchant_id)))
 
 
 def redeem_command(user_id: str, goods_id: str, body: dict) -> RedeemGoods:
@@ -36,18 +45,18 @@ def my_redemptions():
     caller, query = routes.caller(), routes.query()
     page = redemptions.page(caller.user_id, parse_limit(query.get("limit")), query.get("cursor"),
                             bootstrap.sold_redemptions())
-    return respond(200, shapes_market.redemptions_page_json(page, goods.merchant_json))
+    return respond(200, shapes_market.redemptions_page_json(page, merchant_json))
 
 
 @routes.route("/v1/me/redemptions/{redemption_id}", methods=["GET"])
 def my_redemption(redemption_id):
     caller = routes.caller()
     redemption = redemptions.one(caller.user_id, path_id(redemption_id), bootstrap.sold_redemptions())
-    return respond(200, {"redemption": shapes.redemption_json(redemption, goods.merchant_json(redemption.merchant_id))})
+    return respond(200, {"redemption": shapes.redemption_json(redemption, merchant_json(redemption.merchant_id))})
 
 
 @routes.route("/v1/me/redemptions/{redemption_id}/cancel", methods=["POST"])
 def cancel_redemption(redemption_id):
     command = CancelRedemption(routes.caller().user_id, path_id(redemption_id))
     result = redemptions.cancel_redemption(command, bootstrap.posting_uow(), bootstrap.sold_redemptions())
-    return respond(200, shapes.redemption_result_json(result, goods.merchant_json(result.redemption.merchant_id)))
+    return respond(200, shapes.redemption_result_json(result, merchant_json(result.redemption.merchant_id)))

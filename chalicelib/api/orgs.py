@@ -1,9 +1,12 @@
 """Organizations: list, detail, join."""
-from ..domain.orgs import INVITE_MAX
+from ..domain.commands_orgs import JoinOrg
+from ..domain.orgs import INVITE_MAX, ORG_TYPES
 from ..errors import NotFoundError
 from ..services import orgs
 from .fields import Field
+from .paging import one_of, parse_limit
 from .path_ids import path_id
+from .shapes_orgs import org_detail_json, orgs_page_json
 from .web import Routes, respond
 
 routes = Routes(__name__)
@@ -13,16 +16,20 @@ JOIN = (Field("invite_code", "请填写邀请码", min_length=1, max_length=INVI
 
 @routes.route("/v1/orgs", methods=["GET"])
 def list_orgs():
-    return respond(200, orgs.list_orgs(routes.query()))
+    query = routes.query()
+    kind = one_of(query.get("type"), ORG_TYPES, "type", "type 取值无效", allowed=list(ORG_TYPES))
+    page = orgs.list_orgs(parse_limit(query.get("limit")), kind, query.get("cursor"))
+    return respond(200, orgs_page_json(page))
 
 
 @routes.route("/v1/orgs/{org_id}", methods=["GET"])
 def get_org(org_id):
-    return respond(200, orgs.get_org(path_id(org_id, NotFoundError("没有这个组织"))))
+    return respond(200, org_detail_json(orgs.get_org(path_id(org_id, NotFoundError("没有这个组织")))))
 
 
 @routes.route("/v1/orgs/{org_id}/join", methods=["POST"])
 def join_org(org_id):
     caller = routes.caller()
     org_id = path_id(org_id, NotFoundError("没有这个组织"))
-    return respond(200, orgs.join(caller, org_id, routes.body(*JOIN)))
+    body = routes.body(*JOIN)
+    return respond(200, {"org": org_detail_json(orgs.join(JoinOrg(caller.user_id, org_id, body.get("invite_code"))))})

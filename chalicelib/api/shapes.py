@@ -35,7 +35,7 @@ def checkin_json(result: CheckinResult) -> dict:
 
 
 def redemption_result_json(result: RedemptionResult, merchant: dict) -> dict:
-    """201 of POST /v1/market/goods/{id}/redeem; `merchant` as services/goods.merchant_json shows it."""
+    """201 of POST /v1/market/goods/{id}/redeem; `merchant` as api/shapes_goods.merchant_json shows it."""
     return {"redemption": redemption_json(result.redemption, merchant), "points": result.points,
             "entry": entry_json(result.entry)}
 

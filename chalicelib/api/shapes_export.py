@@ -8,6 +8,7 @@ from ..domain.posting import LedgerLine
 from ..domain.results_export import HeldData
 from ..services.profile import profile_of
 from .shapes import carbon_g, entry_json, redemption_json
+from .shapes_consent import consents_export_json
 from .shapes_profile import profile_json
 from .shapes_trees import adoption_json
 
@@ -18,7 +19,7 @@ def export_json(held: HeldData, caller: Any) -> dict:
     account = held.account
     return {
         "format": FORMAT, "exported_at": clock.iso(held.at), "profile": _profile(held, caller),
-        "consents": held.consents,
+        "consents": consents_export_json(held.consents),
         "ledger": [entry_json(line) | _detail(line, held.merchant_names) for line in held.ledger],
         "summaries": [{"month": row.month, "behavior": row.behavior, "events": row.events,
                        "carbon_g": carbon_g(row.carbon_mg), "points": row.points} for row in held.months],
@@ -47,7 +48,7 @@ def _profile(held: HeldData, caller: Any) -> dict:
 
 
 def _merchant(merchant_id: str, names: dict) -> dict:
-    """As services/goods.merchant_json shows a merchant."""
+    """As api/shapes_goods.merchant_json shows a merchant."""
     return {"id": merchant_id, "name": names.get(merchant_id)}
 
 

@@ -25,7 +25,7 @@ def merchant_day_json(page: MerchantDay) -> dict:
 
 
 def redemptions_page_json(page: RedemptionsPage, merchant: Callable[[str], dict]) -> dict:
-    """200 of GET /v1/me/redemptions; `merchant(id)` as services/goods.merchant_json shows it."""
+    """200 of GET /v1/me/redemptions; `merchant(id)` as api/shapes_goods.merchant_json shows it."""
     now = clock.now()
     return {"items": [redemption_json(r, merchant(r.merchant_id), now) for r in page.items],
             "next_cursor": page.cursor}

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from .adoptions import Adoption
+from .consents import Consent
 from .market import Redemption
 from .posting import LedgerLine
 from .results_ledger import MonthRow
@@ -25,7 +26,7 @@ class Login:
 class HeldData:
     account: Any  # the account as read (store/models.Account)
     login: Login | None  # None: no identity (deleted, or never linked)
-    consents: list[dict]  # services/partners.export's
+    consents: list[Consent]  # services/partners.export's
     ledger: list[LedgerLine]  # newest first, with inputs, day and reason
     months: list[MonthRow]
     redemptions: list[Redemption]  # newest first

@@ -7,12 +7,12 @@ one read per container and window. No scan, and no write to anything shared.
 """
 from __future__ import annotations
 
-from ..domain.market import KINDS, Goods, GoodsError, goods_from_catalog
-from ..errors import InvalidCursorError, NotFoundError, ValidationError
+from ..domain.market import Goods, GoodsError, goods_from_catalog
+from ..domain.results_shelf import Merchant, ShelfPage, Shelved
+from ..errors import InvalidCursorError, NotFoundError
 from ..store import cursor as cursors
 from ..store.stock import Stock
 from . import catalog, stock_memory
-from .ledger import parse_limit
 
 
 def active_goods() -> list[Goods]:
@@ -40,19 +40,16 @@ def on_sale(goods_id: str) -> Goods:
     return goods
 
 
-def merchant_json(merchant_id: str) -> dict:
-    merchant = catalog.merchants().get(merchant_id) or {}
-    return {"id": merchant_id, "name": merchant.get("name")}
+def merchant(merchant_id: str) -> Merchant:
+    """The merchant of a goods item or a redemption, from the catalog (cached per container)."""
+    return Merchant(merchant_id, (catalog.merchants().get(merchant_id) or {}).get("name"))
 
 
-def listing(query: dict) -> dict:
-    """A page of goods on sale, optionally of one `category` (or `kind`), with the stock left now."""
-    limit = parse_limit(query.get("limit"))
-    category, kind = query.get("category") or None, query.get("kind") or None
-    if kind is not None and kind not in KINDS:
-        raise ValidationError("kind 取值无效", field="kind", allowed=list(KINDS))
+def listing(limit: int, category: str | None, kind: str | None, cursor: str | None) -> ShelfPage:
+    """A page of goods on sale, optionally of one `category` (or `kind`, one of domain/market.KINDS, checked by
+    the route), with the stock left now."""
     context = f"goods|{category or ''}|{kind or ''}"
-    start = cursors.decode(query.get("cursor"), context)
+    start = cursors.decode(cursor, context)
     after = start.get("after") if start else None
     if start is not None and not isinstance(after, str):
         raise InvalidCursorError()
@@ -60,9 +57,9 @@ def listing(query: dict) -> dict:
              and (kind is None or g.kind == kind) and (after is None or g.id > after)]
     page = shelf[:limit]
     left = stock_left(page)
-    items = [goods_json(g, left.get(g.id, 0)) for g in page]
+    items = [Shelved(g, left.get(g.id, 0), merchant(g.merchant_id)) for g in page]
     more = len(shelf) > limit
-    return {"items": items, "next_cursor": cursors.encode({"after": page[-1].id}, context) if more else None}
+    return ShelfPage(items, cursors.encode({"after": page[-1].id}, context) if more else None)
 
 
 def stock_left(page: list[Goods]) -> dict[str, int]:
@@ -78,13 +75,3 @@ def stock_left(page: list[Goods]) -> dict[str, int]:
         memory.remember_shelf(read)
         left.update(read)
     return left
-
-
-def goods_json(goods: Goods, left: int) -> dict:
-    return {
-        "id": goods.id, "name": goods.name, "kind": goods.kind, "category": goods.category,
-        "description": goods.description, "points_price": goods.points_price, "stock_left": left,
-        "per_user_limit": goods.per_user_limit, "merchant": merchant_json(goods.merchant_id),
-        "valid_days": goods.valid_days, "cancellable": goods.cancellable,
-        "refund_on_expiry": goods.refund_on_expiry,
-    }

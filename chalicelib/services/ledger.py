@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..api.paging import parse_limit  # noqa: F401 - transitional: services/goods.py and orgs.py import it here
 from ..domain import clock
 from ..domain.equivalents import equivalents
 from ..domain.results_ledger import BehaviorTotals, LedgerPage, MonthTotals, Summary

@@ -13,8 +13,10 @@ import uuid
 from datetime import datetime
 
 from ..domain import clock
-from ..domain.orgs import INVITE_MAX, MAX_ORGS, ORG_TYPES, invite_matches
+from ..domain.commands_orgs import JoinOrg
+from ..domain.orgs import INVITE_MAX, MAX_ORGS, invite_matches
 from ..domain.ranking import PARTS, counter_part, period_key, shard_of
+from ..domain.results_orgs import OrgDetail, OrgsPage, OrgView
 from ..errors import (
     AlreadyMemberError,
     InvalidInviteError,
@@ -27,40 +29,34 @@ from ..store import cursor as cursors
 from ..store.aggregates import Board, Total, dirty_partition
 from ..store.failures import conflict_pause
 from ..store.models import Account
+from ..store.repositories import Accounts
 from ..store.tx import Tx, TxCancelledError
 from . import attempts, boards, catalog
-from .ledger import parse_limit
-from .posting import carbon_g, load_account
-from .tokens import Caller
 
 ATTEMPTS = 5
 
 
-def org_json(org: dict, carbon_mg: int, members: int) -> dict:
+def org_view(org: dict, carbon_mg: int, members: int) -> OrgView:
     """What anyone may see of an org: never its invite code."""
-    return {"id": org["id"], "name": org["name"], "type": org["type"], "members": members,
-            "carbon_g": carbon_g(carbon_mg)}
+    return OrgView(org["id"], org["name"], org["type"], members, carbon_mg)
 
 
-def list_orgs(query: dict) -> dict:
-    """GET /v1/orgs: by id, `type` filter, a page of at most 100 orgs with the totals the orgs board job last
-    summed into their rows (one BatchGetItem, cached per container like the boards)."""
-    kind = query.get("type")
-    if kind is not None and kind not in ORG_TYPES:
-        raise ValidationError("type 取值无效", field="type", allowed=list(ORG_TYPES))
-    limit = parse_limit(query.get("limit"))
+def list_orgs(limit: int, kind: str | None, cursor: str | None) -> OrgsPage:
+    """GET /v1/orgs: by id, `type` filter (one of domain/orgs.ORG_TYPES, checked by the route), a page of at most
+    100 orgs with the totals the orgs board job last summed into their rows (one BatchGetItem, cached per
+    container like the boards)."""
     context = f"orgs|{kind or ''}"
-    after = (cursors.decode(query.get("cursor"), context) or {}).get("id", "")
+    after = (cursors.decode(cursor, context) or {}).get("id", "")
     orgs = catalog.orgs()
     listed = heapq.nsmallest(limit + 1, (o_id for o_id, org in orgs.items()
                                          if (not kind or org["type"] == kind) and o_id > after))
     page, more = listed[:limit], len(listed) > limit
     totals = boards.org_rows(page) if page else {}
-    items = [org_json(orgs[o_id], *totals[o_id]) for o_id in page]
-    return {"items": items, "next_cursor": cursors.encode({"id": page[-1]}, context) if more else None}
+    items = [org_view(orgs[o_id], *totals[o_id]) for o_id in page]
+    return OrgsPage(items, cursors.encode({"id": page[-1]}, context) if more else None)
 
 
-def get_org(org_id: str) -> dict:
+def get_org(org_id: str) -> OrgDetail:
     """GET /v1/orgs/{id}: members and carbon this week, this month and in all, summed from the shards
     (one BatchGetItem), so a join or a counted reduction shows at once once the fold has run."""
     org = _org(org_id)
@@ -70,27 +66,27 @@ def get_org(org_id: str) -> dict:
     sums: dict[str, int] = {}
     for item in Total.batch_get(keys):
         sums[item.period] = sums.get(item.period, 0) + int(item.value)
-    body = org_json(org, sums.get("all", 0), sums.get("members", 0))
-    body["carbon_g_by_period"] = {p: carbon_g(sums.get(key, 0)) for p, key in periods.items()}
-    return body
+    return OrgDetail(org["id"], org["name"], org["type"], sums.get("members", 0), sums.get("all", 0),
+                     {p: sums.get(key, 0) for p, key in periods.items()})
 
 
-def join(caller: Caller, org_id: str, body: dict) -> dict:
-    """POST /v1/orgs/{id}/join."""
-    org = _org(org_id)
-    code = body.get("invite_code")
+def join(command: JoinOrg, accounts: Accounts | None = None) -> OrgDetail:
+    """POST /v1/orgs/{id}/join: the org as it is once joined."""
+    org = _org(command.org_id)
+    code = command.invite_code
     if not isinstance(code, str) or not 1 <= len(code) <= INVITE_MAX:
         raise ValidationError("请填写邀请码", field="invite_code")
+    accounts = accounts or Accounts()
     now = clock.now()
     if not invite_matches(code, org["invite_sha256"]):  # counted: 10 wrong codes in 10 minutes, then 429
-        attempts.refuse(caller.user_id, InvalidInviteError(), now, kind="invite")
+        attempts.refuse(command.user_id, InvalidInviteError(), now, kind="invite")
     for attempt in range(ATTEMPTS):
         if attempt:  # the org's member count is shared by every joiner: a conflict backs off, jittered
             time.sleep(conflict_pause(attempt - 1))
-        account = load_account(caller.user_id)
+        account = accounts.get(command.user_id)
         if _try_join(account, org, now):
-            _mark_orgs_changed(caller.user_id)
-            return {"org": get_org(org_id)}
+            _mark_orgs_changed(command.user_id)
+            return get_org(command.org_id)
     raise ServiceUnavailableError()
 
 

@@ -17,18 +17,9 @@ from ..domain.results_ingest import SyncResult
 from . import quotas
 from .ingest import Known, ingest_user
 from .partners import client, partner
-from .tokens import Caller
 
 MAX_PAGES = 20
 BUDGET_SECONDS = 12.0  # plus one page call (at most partner_requests.BUDGET_SECONDS): inside 29 s
-
-
-def sync(caller: Caller, partner_id: str) -> dict:
-    """Transitional: the answer's JSON, for the callers of the service itself (tests racing from processes)."""
-    from ..api.shapes_partners import sync_json
-    from ..bootstrap import partner_uow
-
-    return sync_json(pull(caller.user_id, partner_id, partner_uow()))
 
 
 def pull(user_id: str, partner_id: str, uow: Any) -> SyncResult:

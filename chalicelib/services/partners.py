@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ..domain.consents import REVOKED, UNBOUND, PartnerConsent
+from ..domain.consents import REVOKED, UNBOUND, Consent, PartnerConsent
 from ..errors import UnknownPartnerError
 from ..partners import bank, transit, wechat_phone
 from ..partners.transit import Binding, Page
@@ -82,9 +82,8 @@ def list_partners(user_id: str, consents: Any) -> list[PartnerConsent]:
     return listed
 
 
-def export(user_id: str) -> list[dict]:
-    """Transitional, for services/export.py (migrated separately): the caller's consents and their history."""
-    from ..api.shapes_consent import consents_export_json
+def export(user_id: str) -> list[Consent]:
+    """For services/export.py: the caller's consents and their history (api/shapes_consent.py's JSON)."""
     from ..bootstrap import consents
 
-    return consents_export_json(consents().of_user(user_id))
+    return consents().of_user(user_id)

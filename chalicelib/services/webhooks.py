@@ -27,14 +27,6 @@ NONCE_WINDOW = timedelta(minutes=10)  # transit: a nonce is never reused within 
 SIGNATURE_WINDOW = timedelta(minutes=10)  # bank: 300 s of replays, plus 300 s of clock skew
 
 
-def receive(partner_id: str, headers: dict[str, str], query: dict[str, str], body: bytes) -> dict:
-    """Transitional: the answer's JSON, for the callers of the service itself (tests racing from processes)."""
-    from ..api.shapes_partners import webhook_json
-    from ..bootstrap import partner_uow
-
-    return webhook_json(push(partner_id, headers, query, body, partner_uow))
-
-
 def push(partner_id: str, headers: dict[str, str], query: dict[str, str], body: bytes, new_uow: Any) -> Outcome:
     """A signed delivery, claimed once, its events ingested; `new_uow()` builds a unit of work (one per
     user written in parallel)."""

@@ -12,12 +12,12 @@ from tests.support.racer import race
 
 
 def join_org(user_id: str, org_id: str, code: str) -> tuple[int, str]:
+    from chalicelib.domain.commands_orgs import JoinOrg
     from chalicelib.errors import AppError
     from chalicelib.services import orgs
-    from chalicelib.services.tokens import Caller
 
     try:
-        orgs.join(Caller(user_id, ("user",)), org_id, {"invite_code": code})
+        orgs.join(JoinOrg(user_id, org_id, code))
         return 200, ""
     except AppError as error:
         return error.status, error.code

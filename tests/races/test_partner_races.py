@@ -8,22 +8,23 @@ from tests.support.racer import race
 
 
 def pull(user_id: str) -> tuple[str, int]:
+    from chalicelib.bootstrap import partner_uow
     from chalicelib.errors import AppError
     from chalicelib.services import partner_sync
-    from chalicelib.services.tokens import Caller
 
     try:
-        return "ok", partner_sync.sync(Caller(user_id, ("user",)), "transit")["imported"]
+        return "ok", partner_sync.pull(user_id, "transit", partner_uow()).imported
     except AppError as error:
         return error.code, 0
 
 
 def deliver(path: str, headers: dict, body: bytes) -> tuple[str, int]:
+    from chalicelib.bootstrap import partner_uow
     from chalicelib.errors import AppError
     from chalicelib.services import webhooks
 
     try:
-        return "ok", webhooks.receive(path.rsplit("/", 1)[1], headers, {}, body)["accepted"]
+        return "ok", webhooks.push(path.rsplit("/", 1)[1], headers, {}, body, partner_uow).imported
     except AppError as error:
         return error.code, 0
 

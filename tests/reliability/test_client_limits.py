@@ -134,12 +134,12 @@ def test_a_sync_of_an_unbound_partner_is_still_not_bound(client, user, defaults)
 
 
 def _sync_in_another_container(user_id: str) -> str:
+    from chalicelib.bootstrap import partner_uow
     from chalicelib.errors import AppError
     from chalicelib.services import partner_sync
-    from chalicelib.services.tokens import Caller
 
     try:
-        partner_sync.sync(Caller(user_id, ("user",)), "transit")
+        partner_sync.pull(user_id, "transit", partner_uow())
         return "ok"
     except AppError as error:
         return error.code
