@@ -15,8 +15,9 @@ from chalicelib.domain.caps import award_day_total, award_self_reported, award_v
 from chalicelib.domain.posting import Posting, day_count
 from chalicelib.services import catalog
 from chalicelib.store.models import Account, LedgerEntry
-from chalicelib.store.tx import connection
+from chalicelib.store.tx import Tx, connection
 from tests.support.api import call, request_id
+from tests.support.reconcile import reconciled
 
 HISTORY_DAYS = 30
 
@@ -28,7 +29,8 @@ def _raw_account(user_id: str) -> dict:
 
 def _steady_state(user_id: str) -> None:
     """30 days before today, each with 2 check-ins (clean_plate, no_cutlery), 2 bus rides and a step total,
-    staged by the posting arithmetic every use case uses, then saved as the account (2 orgs joined)."""
+    staged by the posting arithmetic every use case uses, their entries written to the ledger, then saved as
+    the account (2 orgs joined): an account that reconciles, as one a month of use makes."""
     account = Account.get(user_id, consistent_read=True)
     account.orgs = [{"id": f"org-steady-{n}", "name": f"稳态测试单位{n}", "joined_at": clock.iso(clock.now())}
                     for n in range(2)]
@@ -59,6 +61,10 @@ def _apply(account: Account, awards: list, day, moment: datetime) -> None:
                                      now=moment)
         for name, value in staged.account.items():
             setattr(account, name, value)
+        tx = Tx()
+        for index, line in enumerate(staged.lines):
+            tx.put_new(f"entry:{index}", LedgerEntry, line.values())
+        tx.commit()
 
 
 def test_a_checkin_at_steady_state_costs_9_write_units_and_the_account_stays_under_1_kb(client, user):
@@ -79,6 +85,7 @@ def test_a_checkin_at_steady_state_costs_9_write_units_and_the_account_stays_und
     assert before <= 1024 and after <= 1024  # an update costs by the larger of the two
     assert [c.operation for c in calls] == ["GetItem", "TransactWriteItems"]
     assert measured.write_units == 9
+    assert reconciled(user)["clean"]
 
 
 def _legacy_account(user_id: str, daily: dict) -> None:
