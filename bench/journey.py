@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from .measure import Call, Cost, Recorder, cost, reader, table_keys, written_partitions
+from .measure import Call, Recorder, table_keys, written_partitions
+from .units import Cost, cost, reader
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,8 @@ def _stored_per_user(user_id: str | None, read_back) -> Measured:
     """What one person keeps whatever they do: their account and identity items (sizes as measured)."""
     from chalicelib.store.models import Account, Identity
 
-    from .measure import Touch, item_size
+    from .measure import Touch
+    from .units import item_size
 
     measured = Measured(STORED_PER_USER, None)
     if user_id:

@@ -22,7 +22,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from . import journey, steady
-from .measure import Call, Cost, Recorder, table_keys
+from .measure import Call, Recorder, table_keys
+from .units import Cost
 
 ROOT = Path(__file__).resolve().parents[1]
 

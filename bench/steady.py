@@ -20,7 +20,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
-from .measure import Call, Cost, Recorder, cost, reader, table_keys
+from .measure import Call, Recorder, table_keys
+from .units import Cost, cost, reader
 
 HISTORY_DAYS = 30
 CHECKINS_A_DAY = ("clean_plate", "no_cutlery", "garbage_sorting")  # and one steps sync: 4 behaviours a day

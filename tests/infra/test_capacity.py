@@ -10,7 +10,8 @@ import pytest
 
 from admin.__main__ import main as admin
 from bench import capacity, capacity_model, journey, operations
-from bench.measure import Call, Index, TableKeys, cost, item_size, touches
+from bench.measure import Call, Index, TableKeys, touches
+from bench.units import cost, item_size
 from chalicelib.store import models  # its TABLE_PREFIX is read on first use, once the stack is up
 from infra.aws.policy import allows, policy
 

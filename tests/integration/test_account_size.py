@@ -8,7 +8,8 @@ import json
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from bench.measure import Recorder, cost, item_size, reader, table_keys
+from bench.measure import Recorder, table_keys
+from bench.units import cost, item_size, reader
 from chalicelib.domain import clock
 from chalicelib.domain import posting as posting_rules
 from chalicelib.domain.caps import award_day_total, award_self_reported, award_verified_event
