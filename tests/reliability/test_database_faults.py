@@ -9,23 +9,16 @@ taken equals codes issued, no code is used twice, every ride counts once.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
 import uuid
-from pathlib import Path
 
 import pytest
 import requests
 
 from admin.__main__ import main as admin
 from chalicelib.store.models import Account, LedgerEntry
-from infra.local.dynamodb_local import free_port
-from tests.support.faultproxy import FaultProxy, Faults
+from tests.support.faultproxy import FaultProxy, Faults, api_through
 from tests.support.reconcile import reconciled
 
-ROOT = Path(__file__).resolve().parents[2]
 BEHAVIOR = {"code": "fault_test_plate", "name": "故障测试", "category": "test", "unit": "event",
             "carbon": {"mg": 1000, "per": 1}, "points": {"points": 1, "per": 1}, "daily_limit": 500,
             "channels": ["checkin"], "methodology": {"id": "TEST-fault", "version": "1", "source": "test"}}
@@ -46,20 +39,8 @@ def faulty_api(stack, tmp_path_factory):
     assert admin(["load", str(catalog)]) == 0
     faults = Faults(reset=0.08, cut_response=0.12, delay=0.05, seed=11)
     proxy = FaultProxy(stack.dynamodb.port, faults).start()
-    port = free_port()
-    env = {**os.environ, "AWS_ENDPOINT_URL_DYNAMODB": proxy.endpoint}
-    server = subprocess.Popen([sys.executable, "-m", "infra.local.devserver", "--port", str(port)], cwd=ROOT,
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            if requests.get(base + "/v1/health", timeout=1).status_code == 200:
-                break
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    yield base, proxy
-    server.terminate()
-    server.wait(timeout=10)
+    with api_through(proxy) as base:
+        yield base, proxy
     proxy.stop()
 
 

@@ -8,12 +8,7 @@ growing pause; a throttled write is tried once more, then 503; a reason no retry
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
 import uuid
-from pathlib import Path
 
 import pytest
 import requests
@@ -21,10 +16,8 @@ import requests
 from admin.__main__ import main as admin
 from chalicelib.store import failures
 from chalicelib.store.models import DB_RETRIES, Account, LedgerEntry
-from infra.local.dynamodb_local import free_port
-from tests.support.faultproxy import FaultProxy, Faults, dynamodb_error
+from tests.support.faultproxy import FaultProxy, Faults, api_through, dynamodb_error
 
-ROOT = Path(__file__).resolve().parents[2]
 BEHAVIOR = {"code": "retry_test_plate", "name": "重试测试", "category": "test", "unit": "event",
             "carbon": {"mg": 1000, "per": 1}, "points": {"points": 1, "per": 1}, "daily_limit": 500,
             "channels": ["checkin"], "methodology": {"id": "TEST-retry", "version": "1", "source": "test"}}
@@ -40,20 +33,8 @@ def proxied(stack, tmp_path_factory):
     catalog.write_text(json.dumps({"behaviors": [BEHAVIOR], "orgs": [ORG]}, ensure_ascii=False), encoding="utf-8")
     assert admin(["load", str(catalog)]) == 0  # before the server starts: it caches the catalog for 60 s
     proxy = FaultProxy(stack.dynamodb.port, Faults()).start()
-    port = free_port()
-    env = {**os.environ, "AWS_ENDPOINT_URL_DYNAMODB": proxy.endpoint}
-    server = subprocess.Popen([sys.executable, "-m", "infra.local.devserver", "--port", str(port)], cwd=ROOT,
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            if requests.get(base + "/v1/health", timeout=1).status_code == 200:
-                break
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    yield base, proxy
-    server.terminate()
-    server.wait(timeout=10)
+    with api_through(proxy) as base:
+        yield base, proxy
     proxy.stop()
 
 

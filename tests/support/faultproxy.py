@@ -12,13 +12,24 @@ retries it as it would AWS's. `seen` lists every request's (time, operation) as 
 from __future__ import annotations
 
 import json
+import os
 import random
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from infra.local.dynamodb_local import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass
@@ -151,3 +162,25 @@ def dynamodb_error(code: str, message: str = "injected by the fault proxy", reas
     head = (f"HTTP/1.1 {status} Bad Request\r\nContent-Type: application/x-amz-json-1.0\r\n"
             f"x-amzn-RequestId: fault-proxy\r\nContent-Length: {len(raw)}\r\n\r\n")
     return head.encode() + raw
+
+
+@contextmanager
+def api_through(proxy: FaultProxy) -> Iterator[str]:
+    """The API as a real server (`infra.local.devserver`, what `make run` serves) on a free port, reaching
+    DynamoDB only through `proxy`; yields its base URL once /v1/health answers, and stops it after."""
+    port = free_port()
+    env = {**os.environ, "AWS_ENDPOINT_URL_DYNAMODB": proxy.endpoint}
+    server = subprocess.Popen([sys.executable, "-m", "infra.local.devserver", "--port", str(port)], cwd=ROOT,
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            if requests.get(base + "/v1/health", timeout=1).status_code == 200:
+                break
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    try:
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
