@@ -79,13 +79,16 @@ def bound(before: Consent | None, user_id: str, partner: str, partner_ref: str, 
 
 
 def revoked(consent: Consent, now: str) -> Consent:
-    """Revoked here at `now`: its open period closes, and the partner still has to hear of it."""
+    """Revoked here at `now`: its open period closes, and the partner still has to hear of it. The cursor is
+    kept: `bound` hands it on when the same partner account is bound again (events are pulled after it; those
+    of the revoked gap are refused by the periods)."""
     periods = [list(p) for p in consent.periods]
     if periods and periods[-1][1] is None:
         periods[-1][1] = now
     return Consent(consent.user_id, consent.partner, status=REVOKED, partner_ref=consent.partner_ref,
                    authorization_id=consent.authorization_id, bound_at=consent.bound_at, revoked_at=now,
-                   periods=tuple(periods), history=(*consent.history, {"at": now, "event": "revoked"}),
+                   cursor=consent.cursor, periods=tuple(periods),
+                   history=(*consent.history, {"at": now, "event": "revoked"}),
                    revocation_pending=consent.partner, pending_authorization_id=consent.authorization_id,
                    version=consent.version + 1)
 

@@ -36,11 +36,51 @@ class DynamoDBLocalError(RuntimeError):
     """DynamoDB Local is not installed, or did not start."""
 
 
+class PortTakenError(DynamoDBLocalError):
+    """Another process took the port between `free_port()` and the server's start."""
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that was free a moment ago (the OS picks it)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def listening_inodes(port: int) -> set[str] | None:
+    """The socket inodes listening on `port` (IPv4 and IPv6), from /proc; None where there is no /proc."""
+    found, readable = set(), False
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        readable = True
+        for line in lines:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":  # 0A: LISTEN
+                found.add(fields[9])
+    return found if readable else None
+
+
+def owns_listener(pid: int, port: int) -> bool:
+    """Whether process `pid` holds the socket listening on `port`. True where /proc cannot tell (not Linux)."""
+    inodes = listening_inodes(port)
+    if inodes is None:
+        return True
+    try:
+        fds = list(Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return True
+    held = set()
+    for fd in fds:
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            held.add(target[len("socket:["):-1])
+    return bool(inodes & held)
 
 
 def find_jar_dir() -> Path:
@@ -68,6 +108,7 @@ class DynamoDBLocal:
 
     def __init__(self, port: int | None = None, db_path: str | None = None) -> None:
         self.port = port if port is not None else free_port()
+        self._port_chosen_here = port is None
         self.db_path = str(Path(db_path).resolve()) if db_path is not None else None
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path: Path | None = None
@@ -90,7 +131,20 @@ class DynamoDBLocal:
         ]
 
     def start(self) -> DynamoDBLocal:
-        """Launch the server (output goes to a log file) and return once it answers ListTables."""
+        """Launch the server (output goes to a log file) and return once it answers ListTables on its own
+        socket. A free port can be taken by another process before java binds it (several suites on one
+        machine): then another server would answer our ListTables, and a suite would share its tables. So
+        the answer counts only from a socket our process holds, and a port taken meanwhile is chosen again."""
+        for attempt in range(5):
+            try:
+                return self._start_once()
+            except PortTakenError:
+                if not self._port_chosen_here or attempt == 4:
+                    raise
+                self.port = free_port()
+        raise AssertionError("unreachable")
+
+    def _start_once(self) -> DynamoDBLocal:
         if self.process is not None:
             raise DynamoDBLocalError("DynamoDB Local is already started")
         command = self.command()
@@ -123,19 +177,29 @@ class DynamoDBLocal:
         assert self.process is not None
         while True:
             if self.process.poll() is not None:
+                if "Address already in use" in self.log_tail():
+                    raise PortTakenError(f"port {self.port} was taken by another process")
                 raise DynamoDBLocalError(
                     f"DynamoDB Local exited with status {self.process.returncode} on port {self.port}:\n"
                     + self.log_tail()
                 )
-            try:
-                client.list_tables(Limit=1)
+            if self._answers(client):
                 return
-            except Exception:  # not listening yet
-                if time.monotonic() > deadline:
-                    raise DynamoDBLocalError(
-                        f"DynamoDB Local did not answer in {START_TIMEOUT_SECONDS:.0f} s:\n{self.log_tail()}"
-                    ) from None
-                time.sleep(0.1)
+            if time.monotonic() > deadline:
+                raise DynamoDBLocalError(
+                    f"DynamoDB Local did not answer in {START_TIMEOUT_SECONDS:.0f} s:\n{self.log_tail()}"
+                )
+            time.sleep(0.1)
+
+    def _answers(self, client) -> bool:
+        """Our server answers ListTables: another process answering on the port does not count (ours will
+        fail to bind it and exit, and the port is chosen again)."""
+        try:
+            client.list_tables(Limit=1)
+        except Exception:  # not listening yet
+            return False
+        assert self.process is not None
+        return owns_listener(self.process.pid, self.port)
 
     def log_tail(self, lines: int = 30) -> str:
         """The last lines the server printed, to explain a failure."""

@@ -2,13 +2,14 @@
 through DynamoDB, refreshed once when the bank refuses it, events pulled after the last one seen."""
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
 
 from chalicelib.services import partners
 from chalicelib.store.partners import PartnerToken
-from tests.support.partners import bind, ledger, me, now, push, sync
+from tests.support.partners import bind, call, ledger, me, now, push, sync
 
 
 @pytest.fixture
@@ -122,3 +123,23 @@ def test_a_bank_down_answers_503_and_changes_nothing(client, stack, customer):
     assert (status, body["error"]["code"]) == (503, "PARTNER_UNAVAILABLE")
     assert me(client, user)["points"] == 0
     assert sync(client, user, "bank")[1]["imported"] == 1
+
+
+def test_binding_the_same_customer_again_pulls_after_the_last_event_seen_and_ignores_the_revoked_gap(
+        client, stack, user):
+    from tests.support.partners import phone
+
+    number = phone()
+    ref = bind(client, stack, user, "bank", number)
+    stack.bank.add_event(ref)
+    assert sync(client, user, "bank")[1]["imported"] == 1
+    assert call(client, "DELETE", "/v1/partners/bank/consent", token=user["token"])[0] == 200
+    time.sleep(1.2)
+    stack.bank.add_event(ref, occurred_at=now())  # while revoked, a whole second from both ends: earns nothing
+    time.sleep(1.2)
+    assert bind(client, stack, user, "bank", number) == ref
+    stack.bank.add_event(ref)
+
+    body = sync(client, user, "bank")[1]
+    assert (body["imported"], body["duplicates"], body["ignored"]) == (1, 0, 1)  # the first event is not re-read
+    assert me(client, user)["points"] == 4

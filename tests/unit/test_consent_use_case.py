@@ -145,14 +145,14 @@ def test_binding_keeps_a_bank_cursor_for_the_same_account_and_a_bus_cursor_never
     assert kept.version == 4
 
 
-def test_a_revocation_keeps_no_cursor(consents, apis):
+def test_a_revocation_keeps_the_bank_cursor_for_the_same_account_bound_again(consents, apis):
     bind(BindPartner("u1", "bank", "code-1"), consents, apis)
     consents.items[("u1", "bank")] = replace(consents.get("u1", "bank"), cursor="c-9")
     revoke("u1", "bank", consents, apis)
 
-    assert consents.get("u1", "bank").cursor is None  # as the item put by the revocation always was
+    assert consents.get("u1", "bank").cursor == "c-9"
     bind(BindPartner("u1", "bank", "code-1"), consents, apis)
-    assert consents.get("u1", "bank").cursor is None and len(consents.get("u1", "bank").periods) == 2
+    assert consents.get("u1", "bank").cursor == "c-9" and len(consents.get("u1", "bank").periods) == 2
 
 
 def test_deleting_an_account_revokes_every_bound_consent(consents, apis, monkeypatch):
