@@ -65,3 +65,23 @@ def test_every_piece_a_lambda_function_names_declares_something():
     for piece in named:
         assert list(touches(piece)), piece
     assert all(job.touches for job in jobs.JOBS), "a job that names nothing would get no table at all"
+
+
+def test_every_repository_and_unit_of_work_class_declares_what_it_touches():
+    """A new repository (store/repositories*.py) or unit of work (*uow*.py) is where a feature's new table goes:
+    one that declares nothing would be granted nothing, so it is refused here before any flow runs."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import chalicelib.store as store
+
+    found = []
+    for module in pkgutil.iter_modules(store.__path__):
+        if module.name.startswith("repositories") or "uow" in module.name:
+            loaded = importlib.import_module(f"{store.__name__}.{module.name}")
+            found += [(module.name, name, any("ACCESS" in vars(k) for k in value.__mro__))
+                      for name, value in vars(loaded).items()
+                      if inspect.isclass(value) and value.__module__ == loaded.__name__]
+    assert len(found) > 30
+    assert [(module, name) for module, name, declared in found if not declared] == []
