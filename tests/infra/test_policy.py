@@ -223,6 +223,19 @@ def test_a_declaration_that_would_need_a_denied_action_fails_make_policy():
         policy("dev", "api_handler", [Use("CreateTable", LEDGER, "", "chalicelib.store.x:f")])
 
 
+def test_a_function_naming_nothing_or_a_piece_that_declares_nothing_fails_make_policy(monkeypatch):
+    """Nothing is guessed: a stream handler without its list, or a list naming code that declares no ACCESS
+    (chalicelib/store/access.py), stops `make policy` instead of granting that function nothing."""
+    from chalicelib import bootstrap
+
+    monkeypatch.setattr(bootstrap, "STREAM_TOUCHES", {"ledger_stream": ("chalicelib.store.tx:Tx",)})
+    with pytest.raises(PolicyError, match="Tx declares no ACCESS"):
+        policy("dev", "ledger_stream")
+    monkeypatch.setattr(bootstrap, "STREAM_TOUCHES", {})
+    with pytest.raises(PolicyError, match="STREAM_TOUCHES"):
+        policy("dev", "ledger_stream")
+
+
 @pytest.mark.parametrize("stage", STAGES)
 def test_only_a_stream_handler_reads_a_stream_and_only_its_own(stage):
     found = stage_functions(stage)
