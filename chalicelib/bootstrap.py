@@ -172,3 +172,44 @@ def held_reads() -> HeldReads:
     from .store.repositories_export import HeldReads
 
     return HeldReads()
+
+
+# What each Lambda function besides the jobs touches in DynamoDB (a job's is its `Job.touches`, jobs.py): the
+# store pieces its use cases are wired to above or import, and the few services that read a table themselves,
+# named "module:attribute" (importing this module imports none of them). Each declares its tables and actions
+# (store/access.py); infra/aws/policy.py grants the function exactly their union, and
+# tests/infra/test_roles_in_use.py fails on a call they do not cover. A feature adds its pieces here.
+_STORE = "chalicelib.store."
+API_TOUCHES = (
+    _STORE + "dynamo_uow:DynamoPostingUnitOfWork",  # check-ins, redemptions, cancels, corrections
+    _STORE + "collection_uow:DynamoCollectionUnitOfWork",
+    _STORE + "dynamo_uow_partners:DynamoPartnerUnitOfWork",  # ingest, pulls, pushes, WeChat Sports
+    _STORE + "uow_trees:DynamoTreesUnitOfWork",
+    _STORE + "attempts",  # failed-scan windows (services/attempts.py)
+    _STORE + "logins",
+    _STORE + "repositories_boards:DynamoBoardReads",
+    _STORE + "repositories_boards:DynamoPlatformCounts",
+    _STORE + "repositories_consent:Bindings",
+    _STORE + "repositories_export:HeldReads",
+    _STORE + "repositories_ledger:LedgerReads",
+    _STORE + "repositories_market:SoldRedemptions",
+    _STORE + "repositories_profile:Profiles",
+    _STORE + "repositories_public_names:BoardMarks",
+    _STORE + "repositories_quotas:Quotas",
+    _STORE + "repositories_quotas:SyncSlots",
+    _STORE + "scans:Scans",
+    _STORE + "shared_token:SharedToken",
+    _STORE + "repositories_expiry:expire_unrefunded",  # an account deletion's issued redemptions
+    *(_STORE + f"repositories_erasure:{name}" for name in (  # DELETE /v1/me (services/erasure.py)
+        "account", "erasure", "record", "freeze", "redemptions_of", "adoptions_of", "remove_address",
+        "anonymize_adoption", "recent_requests", "user_ids_of", "forget_requests", "remove_identity",
+        "scrub_account", "leave_moderation", "scrub_consents", "finish")),
+    "chalicelib.services.catalog",
+    "chalicelib.services.goods",
+    "chalicelib.services.orgs",
+    "chalicelib.services.revocations",  # every authenticated route
+)
+STREAM_TOUCHES = {  # app.py's stream handlers (services/aggregate.py files each record into the inbox)
+    "ledger_stream": (_STORE + "inbox:DynamoInbox",),
+    "identity_stream": (_STORE + "inbox:DynamoInbox",),
+}

@@ -32,13 +32,23 @@ class Job:
     schedule: str | None = None
     shards: int = 1
     run_slice: RunSlice | None = None
+    # What the job touches in DynamoDB: the store pieces (and the few services that read a table themselves)
+    # its use cases run, named "module:attribute" (nothing is imported here). Each declares its tables and
+    # actions (store/access.py); infra/aws/policy.py grants the job's function (a sharded job's: the worker's)
+    # exactly those, and tests/infra/test_roles_in_use.py fails on a call they do not cover.
+    touches: tuple[str, ...] = ()
 
 
-def sharded_job(name: str, every_seconds: int, schedule: str | None, shards: int, run_slice: RunSlice) -> Job:
+def sharded_job(name: str, every_seconds: int, schedule: str | None, shards: int, run_slice: RunSlice,
+                touches: tuple[str, ...] = ()) -> Job:
     def run(at: datetime) -> dict:
         return scheduling.run_to_completion(name, run_slice, shards, at)
 
-    return Job(name, every_seconds, run, schedule=schedule, shards=shards, run_slice=run_slice)
+    return Job(name, every_seconds, run, schedule=schedule, shards=shards, run_slice=run_slice, touches=touches)
+
+
+CATALOG = "chalicelib.services.catalog"
+POSTING = "chalicelib.store.dynamo_uow:DynamoPostingUnitOfWork"
 
 
 JOBS: list[Job] = []
@@ -83,7 +93,8 @@ def _accrue_trees_slice(piece: Slice, out_of_time: Callable[[], bool]) -> SliceR
 
 
 JOBS.append(sharded_job("accrue-trees", every_seconds=600, schedule="cron(0 16 * * ? *)", shards=shards.ADOPTIONS,
-                        run_slice=_accrue_trees_slice))
+                        run_slice=_accrue_trees_slice,
+                        touches=("chalicelib.store.uow_trees:DynamoTreesUnitOfWork", CATALOG)))
 
 # Redemption expiry (services/expiry.py): codes expire at 00:00 Asia/Shanghai (16:00 UTC); every hour one worker
 # per shard of the sparse `due` index expires what fell due, and a missed run is caught up by the next.
@@ -95,7 +106,9 @@ def _expire_redemptions_slice(piece: Slice, out_of_time: Callable[[], bool]) -> 
 
 
 JOBS.append(sharded_job("expire-redemptions", every_seconds=3600, schedule=None, shards=shards.REDEMPTIONS_DUE,
-                        run_slice=_expire_redemptions_slice))
+                        run_slice=_expire_redemptions_slice,
+                        touches=("chalicelib.store.repositories_expiry:due_page",
+                                 "chalicelib.store.repositories_expiry:expire_unrefunded", POSTING, CATALOG)))
 
 
 # Leaderboards, org totals and public stats: every minute, fold the aggregation inbox (filled from the
@@ -114,8 +127,10 @@ def _materialize_boards(at: datetime) -> dict:
 
 
 JOBS.append(sharded_job("fold-aggregates", every_seconds=60, schedule=None, shards=ranking.SHARDS,
-                        run_slice=_fold_slice))
-JOBS.append(Job("materialize-boards", every_seconds=60, run=_materialize_boards))
+                        run_slice=_fold_slice, touches=("chalicelib.store.fold_store:DynamoFoldStore",)))
+JOBS.append(Job("materialize-boards", every_seconds=60, run=_materialize_boards,
+                touches=("chalicelib.store.repositories_boards:DynamoBoardBuilds",
+                         "chalicelib.store.repositories_public_names:ShownNames", CATALOG)))
 
 
 # Partner revocations a partner missed while it was down (services/consent.py): told again every 5 minutes.
@@ -125,7 +140,9 @@ def _retry_partner_revocations(at: datetime) -> dict:
     return consent.retry_revocations(at)
 
 
-JOBS.append(Job("retry-partner-revocations", every_seconds=300, run=_retry_partner_revocations))
+JOBS.append(Job("retry-partner-revocations", every_seconds=300, run=_retry_partner_revocations,
+                touches=("chalicelib.store.repositories_consent:PendingRevocations",
+                         "chalicelib.store.shared_token:SharedToken")))
 
 
 # Points expiry (services/points_expiry.py): at 00:00 Asia/Shanghai every day, one worker per account shard.
@@ -144,7 +161,9 @@ def _expire_points(at: datetime) -> dict:
 
 
 JOBS.append(Job("expire-points", every_seconds=86400, run=_expire_points,
-                schedule="cron(0 16 * * ? *)", shards=shards.ACCOUNTS, run_slice=_expire_points_slice))
+                schedule="cron(0 16 * * ? *)", shards=shards.ACCOUNTS, run_slice=_expire_points_slice,
+                touches=tuple(f"chalicelib.store.repositories_expiry:{name}" for name in (
+                    "listed_page", "expired_shards", "mark_expired", "accounts")) + (POSTING, CATALOG)))
 
 
 # Nicknames WeChat could not check when they were set (services/nicknames.py): asked again every 10 minutes.
@@ -154,7 +173,8 @@ def _recheck_nicknames(at: datetime) -> dict:
     return nicknames.recheck(at)
 
 
-JOBS.append(Job("recheck-nicknames", every_seconds=600, run=_recheck_nicknames))
+JOBS.append(Job("recheck-nicknames", every_seconds=600, run=_recheck_nicknames,
+                touches=("chalicelib.store.repositories_profile:NicknameReviews",)))
 
 
 # Deleted accounts whose partner revocations were still unconfirmed (services/erasure.py): once the partner
@@ -165,4 +185,7 @@ def _finish_erasures(at: datetime) -> dict:
     return erasure.finish_waiting(at)
 
 
-JOBS.append(Job("finish-erasures", every_seconds=300, run=_finish_erasures))
+JOBS.append(Job("finish-erasures", every_seconds=300, run=_finish_erasures,
+                touches=tuple(f"chalicelib.store.repositories_erasure:{name}" for name in (
+                    "waiting_users", "scrub_consents", "finished")) + (
+                    "chalicelib.store.repositories_consent:Consents", "chalicelib.store.shared_token:SharedToken")))

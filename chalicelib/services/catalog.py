@@ -12,6 +12,7 @@ import time
 from ..domain.methodology import Rule, rule_from_catalog
 from ..errors import NotFoundError, UnknownBehaviorError
 from ..settings import get_settings
+from ..store.access import access, on
 from ..store.models import CatalogItem
 from . import tokens
 
@@ -21,6 +22,7 @@ _versions: dict[tuple[str, str], Rule] = {}
 _staff_ids: list[tuple[dict, bytes, dict[str, str]]] = []  # [(staff partition as loaded, JWT secret, sid -> mid)]
 
 
+@access(on(CatalogItem, "Query"))
 def _partition(kind: str) -> dict[str, dict]:
     hit = _cache.get(kind)
     if hit and time.monotonic() - hit[0] < CACHE_SECONDS:
@@ -50,6 +52,7 @@ def behavior(code: object) -> Rule:
     return rule_from_catalog(data)
 
 
+@access(on(CatalogItem, "GetItem"))
 def rule_version(code: str, version: str) -> Rule:
     """The rule exactly as it was at `version`: what recomputing an old entry needs."""
     key = (code, version)
@@ -112,3 +115,7 @@ def orgs() -> dict[str, dict]:
 def platforms() -> dict[str, dict]:
     """The platforms besides `default` (the `platform` partition, admin/platforms_load.py), by id."""
     return _partition("platform")
+
+
+# What serving the catalog touches (store/access.py); `rule_version` is the console's (admin/issuance.py).
+ACCESS = (_partition,)

@@ -11,6 +11,7 @@ from ..domain.market import Goods, GoodsError, goods_from_catalog
 from ..domain.results_shelf import Merchant, ShelfPage, Shelved
 from ..errors import InvalidCursorError, NotFoundError
 from ..store import cursor as cursors
+from ..store.access import access, on
 from ..store.stock import Stock
 from . import catalog, stock_memory
 
@@ -62,6 +63,7 @@ def listing(limit: int, category: str | None, kind: str | None, cursor: str | No
     return ShelfPage(items, cursors.encode({"after": page[-1].id}, context) if more else None)
 
 
+@access(on(Stock, "BatchGetItem"))
 def stock_left(page: list[Goods]) -> dict[str, int]:
     """Units left by goods id: what the container read less than SHELF_SECONDS ago, the rest in one read."""
     memory = stock_memory.CONTAINER
@@ -75,3 +77,5 @@ def stock_left(page: list[Goods]) -> dict[str, int]:
         memory.remember_shelf(read)
         left.update(read)
     return left
+
+ACCESS = (stock_left,)  # what the shelf touches (store/access.py)

@@ -26,6 +26,7 @@ from ..errors import (
     ValidationError,
 )
 from ..store import cursor as cursors
+from ..store.access import access, on
 from ..store.aggregates import Board, Total, dirty_partition
 from ..store.failures import conflict_pause
 from ..store.models import Account
@@ -56,6 +57,7 @@ def list_orgs(limit: int, kind: str | None, cursor: str | None) -> OrgsPage:
     return OrgsPage(items, cursors.encode({"id": page[-1]}, context) if more else None)
 
 
+@access(on(Total, "BatchGetItem"))
 def get_org(org_id: str) -> OrgDetail:
     """GET /v1/orgs/{id}: members and carbon this week, this month and in all, summed from the shards
     (one BatchGetItem), so a join or a counted reduction shows at once once the fold has run."""
@@ -90,6 +92,7 @@ def join(command: JoinOrg, accounts: Accounts | None = None) -> OrgDetail:
     raise ServiceUnavailableError()
 
 
+@access(on(Account, "UpdateItem"), on(Total, "UpdateItem"))
 def _try_join(account: Account, org: dict, now: datetime) -> bool:
     """One attempt: False when the account's org list changed since it was read (read again). Refused while
     the person's window of wrong invite codes is full, so the right code is no oracle for a guesser."""
@@ -125,7 +128,10 @@ def _org(org_id: str) -> dict:
     return org
 
 
+@access(on(Board, "PutItem"))
 def _mark_orgs_changed(user_id: str) -> None:
     """The orgs board lists member counts: rebuild it (a join is rare; this is one PutItem, in the marker
     partition of the member's shard)."""
     Board(dirty_partition(shard_of(user_id)), "orgs|all", marked=uuid.uuid4().hex).save()
+
+ACCESS = (get_org, _try_join, _mark_orgs_changed)  # what the orgs' use cases touch (store/access.py)

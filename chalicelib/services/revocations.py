@@ -25,6 +25,7 @@ from ..domain import clock
 from ..domain.ids import stable_shard
 from ..errors import AccountDeletedError, AccountFrozenError, ServiceUnavailableError
 from ..settings import get_settings
+from ..store.access import access, on
 from ..store.models import Account
 from ..store.revocations import Revocation
 from ..store.tx import Tx, TxCancelledError
@@ -42,6 +43,7 @@ def shard_of(user_id: str) -> int:
     return stable_shard(user_id, SHARDS)
 
 
+@access(on(Revocation, "Query"))
 def revoked() -> dict[str, str]:
     hit = _cache.get("revoked")
     if hit and time.monotonic() - hit[0] < CACHE_SECONDS:
@@ -108,6 +110,7 @@ def unfrozen(user_id: str) -> None:
     _note(user_id, None)
 
 
+@access(on(Account, "ConditionCheckItem"), on(Revocation, "PutItem"))
 def keep_frozen(user_id: str) -> None:
     """A frozen staff member logs in (services/auth.py): the freeze stays known as long as the new token lives,
     provided the account is still frozen when the item is written (an unfreeze meanwhile wins)."""
@@ -121,3 +124,5 @@ def keep_frozen(user_id: str) -> None:
         if "account" in cancelled.failed and not cancelled.conflict:
             return  # unfrozen meanwhile: nothing to keep
         raise ServiceUnavailableError() from None
+
+ACCESS = (revoked, keep_frozen)  # what refusing revoked tokens touches (store/access.py)

@@ -5,11 +5,13 @@ from datetime import datetime
 
 from pynamodb.exceptions import UpdateError
 
+from .access import access, on
 from .failures import Unavailable
 from .market import LimitCounter
 from .tx import Tx
 
 
+@access(on(LimitCounter, "UpdateItem"))
 def count_failure(window_key: str, limit: int, purge_at: datetime) -> bool:
     """One more failure in the window, provided it holds fewer than `limit`; False when it is full."""
     try:
@@ -22,7 +24,11 @@ def count_failure(window_key: str, limit: int, purge_at: datetime) -> bool:
     return True
 
 
+@access(on(LimitCounter, "ConditionCheckItem"))
 def stage_window_open(tx: Tx, label: str, window_key: str, limit: int) -> None:
     """Adds "the window holds fewer than `limit` failures" to a transaction."""
     tx.check(label, LimitCounter, window_key, None,
              condition=LimitCounter.key.does_not_exist() | (LimitCounter.count < limit))
+
+
+ACCESS = (count_failure, stage_window_open)  # store/access.py

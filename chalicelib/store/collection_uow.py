@@ -15,6 +15,8 @@ from .tx import Tx
 class DynamoCollectionUnitOfWork(DynamoPostingUnitOfWork):
     """`failed_scans`: counts a wrong code against the staff member's window (services/attempts.py `refuse`)."""
 
+    ACCESS = (Members, MemberCodes, CollectionCounters)
+
     def __init__(self, catalog: Any, failed_scans: Any) -> None:
         super().__init__(catalog)
         self.members = Members()

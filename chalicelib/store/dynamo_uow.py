@@ -12,6 +12,16 @@ from .unit_of_work import IDEMPOTENCY, PostingUnitOfWork
 
 
 class DynamoPostingUnitOfWork(PostingUnitOfWork):
+    ACCESS = (
+        repositories.Accounts,
+        repositories.Ledger,
+        repositories.Idempotency,
+        repositories.StockLeft,
+        repositories.Claims,
+        repositories.Redemptions,
+        repositories_market.stage_settle,
+    )
+
     def __init__(self, catalog: Any = None) -> None:
         self.catalog = catalog
         self.accounts = repositories.Accounts()

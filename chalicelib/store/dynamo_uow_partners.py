@@ -12,6 +12,15 @@ from .tx import Tx, connection
 
 
 class DynamoPartnerUnitOfWork(DynamoPostingUnitOfWork):
+    ACCESS = (
+        partners.PartnerLinks,
+        partners.Consents,
+        partners.SeenEvents,
+        partners.ReplayGuards,
+        partners.SessionKeys,
+        partners.BatchAccounts,
+    )
+
     # the partner repositories hold no state: one of each serves every unit of work
     links, consents, seen = partners.PartnerLinks(), partners.Consents(), partners.SeenEvents()
     replay_guards, session_keys = partners.ReplayGuards(), partners.SessionKeys()

@@ -12,6 +12,7 @@ from pynamodb.exceptions import UpdateError
 
 from ..domain import clock
 from ..domain.aggregation import COUNTER, TOTAL, Filed, FoldWrite, Rewrite
+from .access import on
 from .aggregates import Board, InboxItem, ShardedCounter, Total, dirty_partition
 from .models import Account
 from .tx import Tx
@@ -28,6 +29,8 @@ def filed(item: InboxItem) -> Filed:
 class Lease:
     """The single-flight lease of one fold shard: an item in `agg_counters` ("lease#fold", "s07") taken, renewed
     and freed with conditional updates (free when absent, expired, or already ours)."""
+
+    ACCESS = (on(ShardedCounter, "UpdateItem"),)
 
     def __init__(self, shard: int, seconds: int) -> None:
         self.key, self.owner, self.seconds = ("lease#fold", f"s{shard:02d}"), uuid.uuid4().hex, seconds
@@ -58,6 +61,16 @@ class Lease:
 class DynamoFoldStore:
     """The fold's repository over DynamoDB (tests/unit/fakes_aggregation.py keeps the same promises in memory).
     A refused transaction raises store/failures.ConditionFailed and writes nothing."""
+
+    ACCESS = (
+        on(Account, "BatchGetItem"),
+        on(Board, "BatchWriteItem"),
+        on(InboxItem, "BatchGetItem", "UpdateItem"),
+        on(InboxItem, "Query", index="by_shard"),
+        on(ShardedCounter, "BatchGetItem", "UpdateItem"),
+        on(Total, "BatchGetItem", "UpdateItem"),
+        Lease,
+    )
 
     @staticmethod
     def lease(shard: int, seconds: int) -> Lease:

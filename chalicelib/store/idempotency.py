@@ -54,23 +54,3 @@ class IdempotencyKey:
         """409 when the request_id was used for another route or payload."""
         if record.route != self.route or record.fingerprint != self.fingerprint:
             raise IdempotencyConflictError(request_id=self.request_id)
-
-    def replay(self, record: IdempotencyRecord) -> tuple[int, dict]:
-        """The first response, or 409 when the request_id was used for another route or payload."""
-        self.check(record)
-        return int(record.status), json.loads(record.body)
-
-    def replay_raw(self, raw_item: dict) -> tuple[int, dict]:
-        from .models import IdempotencyRecord  # here: the key itself is plain values (unit tests build it)
-
-        return self.replay(IdempotencyRecord.from_raw_data(raw_item))
-
-    def find(self) -> tuple[int, dict] | None:
-        """The remembered response, if this request already succeeded (one consistent read)."""
-        from .models import IdempotencyRecord
-
-        try:
-            record = IdempotencyRecord.get(self.key, consistent_read=True)
-        except IdempotencyRecord.DoesNotExist:
-            return None
-        return self.replay(record)

@@ -8,6 +8,7 @@ from pynamodb.exceptions import PutError
 
 from ..domain.aggregation import Filed
 from ..domain.ranking import shard_of
+from .access import on
 from .aggregates import InboxItem
 from .models import Identity, LedgerEntry
 
@@ -39,6 +40,8 @@ class IdentityImage:
 
 class DynamoInbox:
     """agg_inbox (store/aggregates.InboxItem); tests/unit/fakes_aggregation.py keeps it in memory."""
+
+    ACCESS = (on(InboxItem, "PutItem"),)
 
     @staticmethod
     def entry(image: dict) -> EntryImage:

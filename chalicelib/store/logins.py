@@ -13,6 +13,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import UpdateError
 
 from ..domain.platforms import DEFAULT
+from .access import access, on
 from .failures import Unavailable, raise_unavailable
 from .models import Account, Identity
 from .privacy import AccountShard, shard_of
@@ -36,6 +37,7 @@ class NewUser:
     platform: str = DEFAULT
 
 
+@access(on(Identity, "UpdateItem"))
 def returning(key: str, session_key_sealed: str, at: str) -> str | None:
     """Stores the fresh (sealed) session_key on an existing identity: its user id; None when it is new."""
     identity = Identity(key)
@@ -50,6 +52,7 @@ def returning(key: str, session_key_sealed: str, at: str) -> str | None:
     return identity.user_id
 
 
+@access(on(Account, "PutItem"), on(AccountShard, "PutItem"), on(Identity, "PutItem"))
 def create(new: NewUser) -> bool:
     """Writes the identity, its account and the account's listing in one transaction: True; False when the
     identity exists already (another login of the same openid won a race a moment ago)."""
@@ -70,3 +73,6 @@ def create(new: NewUser) -> bool:
         return False
     except (BotoCoreError, ClientError) as exc:
         raise_unavailable(exc)
+
+
+ACCESS = (returning, create)  # what a login touches (store/access.py)

@@ -18,6 +18,7 @@ from pynamodb.models import Model
 
 from ..domain import shards
 from ..errors import ServiceUnavailableError
+from .access import access, on
 from .models import Account, table_meta
 from .tx import connection
 
@@ -176,6 +177,7 @@ def expiry_bucket(shard: int | None = None) -> str:
     return f"due#{secrets.randbelow(EXPIRY_SHARDS) if shard is None else shard}"
 
 
+@access(on(Account, "BatchGetItem"), on(Redemption, "BatchGetItem"))
 def account_and_redemption(user_id: str, redemption_id: str) -> tuple[Account | None, Redemption | None]:
     """Both items by one consistent BatchGetItem: a cancel costs one read and one transaction."""
     pending = {

@@ -15,6 +15,7 @@ from ..domain.posting import Staged
 from ..errors import AccountDeletedError, NotFoundError
 from ..sealing import seal
 from . import items, results
+from .access import on
 from .failures import Unavailable, raise_unavailable
 from .idempotency import IdempotencyKey
 from .market import LimitCounter, Redemption, RedemptionCode, claim_key, expiry_bucket
@@ -24,6 +25,8 @@ from .tx import Tx, connection
 
 
 class Accounts:
+    ACCESS = (on(Account, "GetItem", "UpdateItem"),)
+
     def get(self, user_id: str) -> Account:
         """The account, read consistently: one GetItem, made with botocore directly (docs/performance.md)."""
         try:
@@ -44,6 +47,8 @@ class Accounts:
 
 
 class Ledger:
+    ACCESS = (on(BehaviorMonth, "UpdateItem"), on(LedgerEntry, "PutItem"))
+
     def stage(self, tx: Tx, user_id: str, staged: Staged) -> None:
         """The entries (each new by its id) and what the earning ones add to their month's summary."""
         for index, line in enumerate(staged.lines):
@@ -54,6 +59,8 @@ class Ledger:
 
 
 class Idempotency:
+    ACCESS = (on(IdempotencyRecord, "GetItem", "PutItem"),)
+
     def stage(self, tx: Tx, label: str, key: IdempotencyKey, result: object) -> None:
         """The record remembering `result`, refused (returning the old record) if one exists."""
         tx.put_new(label, IdempotencyRecord, key.record_values(**results.encode(result)), return_old=True)
@@ -75,6 +82,8 @@ class Idempotency:
 
 
 class StockLeft:
+    ACCESS = (on(Stock, "BatchGetItem", "UpdateItem"),)
+
     def stage_take(self, tx: Tx, label: str, stock_key: str) -> None:
         """One fewer left, provided one is left."""
         tx.update(label, Stock(stock_key), actions=[Stock.left.add(-1)], condition=Stock.left > 0)
@@ -89,6 +98,8 @@ class StockLeft:
 
 
 class Claims:
+    ACCESS = (on(LimitCounter, "UpdateItem"),)
+
     def stage_claim(self, tx: Tx, label: str, user_id: str, goods_id: str, limit: int) -> None:
         """One more code of the goods held by the user, provided fewer than `limit` are."""
         tx.update(label, LimitCounter(claim_key(user_id, goods_id)), actions=[LimitCounter.count.add(1)],
@@ -96,6 +107,8 @@ class Claims:
 
 
 class Redemptions:
+    ACCESS = (on(Redemption, "PutItem"), on(RedemptionCode, "PutItem"))
+
     def stage_new(self, tx: Tx, label: str, redemption: IssuedRedemption) -> None:
         """The redemption and its code's pointer, both new: the code is unique across all redemptions."""
         values = {name: value for name, value in vars(redemption).items() if name != "address"}

@@ -12,6 +12,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import DeleteError
 
 from ..domain.ranking import PARTS, SHARDS
+from .access import on
 from .aggregates import Board, ShardedCounter, Total, dirty_partition
 from .tx import connection, raise_unavailable
 
@@ -30,6 +31,8 @@ class DynamoBoardReads:
     """What a request reads of the boards: agg_boards and the org rows and totals of agg_totals (each Lambda
     function is allowed only what it calls: the building side is DynamoBoardBuilds). tests/unit/
     fakes_aggregation.py keeps both in memory."""
+
+    ACCESS = (on(Board, "BatchGetItem", "GetItem"), on(Total, "BatchGetItem", "GetItem"))
 
     @staticmethod
     def board(board: str, key: str) -> dict:
@@ -81,6 +84,13 @@ class DynamoBoardBuilds:
     """What the materialize-boards job reads and writes: the markers, the ranking index, the histograms, the
     boards and the org rows."""
 
+    ACCESS = (
+        on(Board, "DeleteItem", "PutItem", "Query"),
+        on(ShardedCounter, "BatchGetItem"),
+        on(Total, "BatchWriteItem"),
+        on(Total, "Query", index="ranking"),
+    )
+
     @staticmethod
     def marks() -> dict[tuple[str, str], list[tuple[int, str]]]:
         """{(board, period): [(fold shard, mark)]} of every board a fold changed since it was last built: one
@@ -127,6 +137,8 @@ class DynamoBoardBuilds:
 
 class DynamoPlatformCounts:
     """The platform counters' PARTS parts in agg_counters (the fold ADDs to them)."""
+
+    ACCESS = (on(ShardedCounter, "BatchGetItem"),)
 
     @staticmethod
     def read(days: list[date]) -> tuple[dict[str, int], dict[str, int]]:

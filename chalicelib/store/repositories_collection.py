@@ -9,6 +9,7 @@ from pynamodb.exceptions import PynamoDBException
 from ..domain import clock
 from ..domain.guards_collection import CreditUnderCeiling, MemberCodeUnused, ScansNotLimited
 from ..errors import AccountDeletedError, NotFoundError
+from .access import on
 from .failures import Unavailable
 from .market import LimitCounter, MemberCode, credited_key
 from .models import Account
@@ -24,6 +25,8 @@ def _unavailable(exc: PynamoDBException) -> Unavailable:
 
 
 class Members:
+    ACCESS = (on(Account, "GetItem"),)
+
     def get(self, user_id: str) -> Account:
         """The account as its owner reads it (one GetItem, eventually consistent, as services/profile.py)."""
         try:
@@ -38,6 +41,8 @@ class Members:
 
 
 class MemberCodes:
+    ACCESS = (on(MemberCode, "GetItem", "PutItem", "UpdateItem"),)
+
     def get(self, code: str) -> MemberCode | None:
         """The member code's item (one consistent GetItem), or None when there is no such code."""
         try:
@@ -67,6 +72,8 @@ class MemberCodes:
 
 
 class CollectionCounters:
+    ACCESS = (on(LimitCounter, "ConditionCheckItem", "UpdateItem"),)
+
     def stage_window_check(self, tx: Tx, label: str, guard: ScansNotLimited) -> None:
         tx.check(label, LimitCounter, guard.window, None,
                  condition=LimitCounter.key.does_not_exist() | (LimitCounter.count < guard.limit))
@@ -83,6 +90,8 @@ class CollectionCounters:
 class Standing:
     """Freezing: the account's flag, its version bumped (a write planned before cannot land after), and the
     revocation item the staff routes read (services/revocations.py), in one transaction."""
+
+    ACCESS = (on(Account, "GetItem", "UpdateItem"), on(Revocation, "DeleteItem", "PutItem"))
 
     def get(self, user_id: str) -> Account:
         try:

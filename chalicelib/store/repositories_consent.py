@@ -5,14 +5,15 @@ new version of the consent (conditioned on the version read) and claims the part
 (`PartnerLink`, conditioned on it being free or ours) in one TransactWriteItems, so two users can never
 hold one partner account; revoking does the same and frees the link.
 
-Split by who uses what, because each Lambda function is granted what the classes it reaches can do
-(infra/aws/reach.py): the `retry-partner-revocations` job reaches `PendingRevocations`, account deletion
-`Consents`, the routes `Bindings`.
+Split by who uses what, because each Lambda function is granted what the classes it names declare (`ACCESS`,
+store/access.py; a subclass adds to its bases'): the `retry-partner-revocations` job names `PendingRevocations`,
+the `finish-erasures` job `Consents`, the routes `Bindings`.
 """
 from __future__ import annotations
 
 from ..domain import consents
 from ..domain.consents import BOUND, CHANGED, TAKEN
+from .access import on
 from .failures import ConditionFailed
 from .partners import Consent, PartnerLink
 from .repositories import Accounts
@@ -46,6 +47,8 @@ def _link_key(partner: str, partner_ref: str | None) -> str:
 class ConsentRecords:
     """What telling a partner about a revocation needs (the job and the routes alike)."""
 
+    ACCESS = (on(Consent, "GetItem", "UpdateItem"), on(PartnerLink, "GetItem"))
+
     def get(self, user_id: str, partner: str) -> consents.Consent | None:
         """One consistent GetItem."""
         try:
@@ -70,12 +73,16 @@ class ConsentRecords:
 
 
 class PendingRevocations(ConsentRecords):
+    ACCESS = (on(Consent, "Query", index="pending_revocations"),)
+
     def pending(self, partner: str) -> list[consents.Consent]:
         """The consents revoked here whose revocation `partner` has not confirmed (a sparse index: no scan)."""
         return [consent_from(item) for item in Consent.pending_revocations.query(partner)]
 
 
 class Consents(ConsentRecords):
+    ACCESS = (on(Consent, "PutItem", "Query"), on(PartnerLink, "UpdateItem"))
+
     def of_user(self, user_id: str) -> list[consents.Consent]:
         """Every consent of the user (one Query)."""
         return [consent_from(item) for item in Consent.query(user_id)]
@@ -111,6 +118,8 @@ class Consents(ConsentRecords):
 
 class Bindings(Consents):
     """Every consent use case of the routes: binding too."""
+
+    ACCESS = (Accounts,)
 
     def refuse_deleted(self, user_id: str) -> None:
         """NOT_FOUND or ACCOUNT_DELETED unless the account lives (one consistent GetItem): a token that

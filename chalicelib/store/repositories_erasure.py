@@ -1,7 +1,8 @@
 """What an account deletion reads and changes (services/erasure.py), each step idempotent; PynamoDB stays here.
 
-Module-level functions, not a class: each Lambda function's policy is derived from what it reaches
-(infra/aws/reach.py), and the `finish-erasures` job reaches only the consents' scrub and the erasure record.
+Module-level functions, not a class, each declaring what it touches (`@access`, store/access.py): each Lambda
+function is granted what the functions it names declare, and the `finish-erasures` job names only the consents'
+scrub and the erasure record's (chalicelib/jobs.py).
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pynamodb.exceptions import DeleteError, PutError, UpdateError
 
 from ..domain import clock
 from ..errors import NotFoundError, ServiceUnavailableError
+from .access import access, on
 from .market import Redemption
 from .models import Account, IdempotencyRecord, Identity, LedgerEntry
 from .partners import Consent
@@ -23,6 +25,7 @@ from .tx import Tx, TxCancelledError
 WAITING = "partners"  # the sparse `waiting` index's key: erasures whose partners have not confirmed yet
 
 
+@access(on(Account, "GetItem"))
 def account(user_id: str) -> Account:
     """Read consistently, deleted or not; NotFoundError when there is none."""
     try:
@@ -31,6 +34,7 @@ def account(user_id: str) -> Account:
         raise NotFoundError() from None
 
 
+@access(on(Erasure, "GetItem"))
 def erasure(user_id: str) -> Erasure | None:
     try:
         return Erasure.get(user_id, consistent_read=True)
@@ -38,6 +42,7 @@ def erasure(user_id: str) -> Erasure | None:
         return None
 
 
+@access(on(Erasure, "PutItem"))
 def record(user_id: str, channel: str, operator: str | None, reason: str | None, now: datetime) -> None:
     """The request, once: a retry of an unfinished deletion keeps the first."""
     try:
@@ -48,6 +53,7 @@ def record(user_id: str, channel: str, operator: str | None, reason: str | None,
             raise ServiceUnavailableError() from exc
 
 
+@access(on(Account, "UpdateItem"))
 def freeze(user_id: str, reason: str, now: datetime) -> None:
     """Frozen with its version bumped, so a posting decided before cannot land after it."""
     Account(user_id).update(actions=[Account.frozen.set(True), Account.frozen_reason.set(reason),
@@ -55,6 +61,7 @@ def freeze(user_id: str, reason: str, now: datetime) -> None:
                             condition=Account.user_id.exists())
 
 
+@access(on(Adoption, "Query", index="by_user"), on(Consent, "Query"), on(Redemption, "Query", index="by_user"))
 def issued_preview(user_id: str) -> tuple[list[str], list[str], int]:
     """A dry run: the issued redemptions' ids, the bound partners, and the number of adoptions."""
     issued = [r.redemption_id for r in Redemption.by_user.query(user_id) if r.status == "issued"]
@@ -62,14 +69,23 @@ def issued_preview(user_id: str) -> tuple[list[str], list[str], int]:
     return issued, bound, sum(1 for _ in Adoption.by_user.query(user_id))
 
 
+@access(on(Redemption, "BatchGetItem"), on(Redemption, "Query", index="by_user"), on(LedgerEntry, "Query"))
 def redemptions_of(user_id: str, since: str) -> list[Redemption]:
     return _mine(Redemption, "redemption_id", user_id, "market", since)
 
 
+@access(on(Adoption, "BatchGetItem"), on(Adoption, "Query", index="by_user"), on(LedgerEntry, "Query"))
 def adoptions_of(user_id: str, since: str) -> list[Adoption]:
     return _mine(Adoption, "adoption_id", user_id, "tree", since)
 
 
+@access(
+    on(Adoption, "BatchGetItem"),
+    on(Adoption, "Query", index="by_user"),
+    on(LedgerEntry, "Query"),
+    on(Redemption, "BatchGetItem"),
+    on(Redemption, "Query", index="by_user"),
+)
 def _mine(model, key: str, user_id: str, source: str, since: str) -> list:
     """The user's items from their `by_user` index, plus any made since `since` that the index (eventually
     consistent) may not show yet, found by their `spend` entries (a consistent read)."""
@@ -84,6 +100,7 @@ def _mine(model, key: str, user_id: str, source: str, since: str) -> list:
     return list(found.values())
 
 
+@access(on(Redemption, "UpdateItem"))
 def remove_address(redemption: Redemption) -> bool:
     """The delivery address (sealed and masked) goes; False when the redemption had none."""
     if not (redemption.address_sealed or redemption.address_masked):
@@ -94,12 +111,14 @@ def remove_address(redemption: Redemption) -> bool:
     return True
 
 
+@access(on(Adoption, "UpdateItem"))
 def anonymize_adoption(adoption_id: str, adopter_name: str) -> None:
     """The certificate's adopter name replaced; the tree leaves the `accruing` index."""
     Adoption(adoption_id).update(actions=[Adoption.adopter_name.set(adopter_name), Adoption.accrual_shard.remove()],
                                  condition=Adoption.adoption_id.exists())
 
 
+@access(on(LedgerEntry, "Query"))
 def recent_requests(user_id: str, since: str) -> tuple[set[str], list[tuple[str, str]]]:
     """The request records' keys the user's entries since `since` name, and (merchant id, request id) of
     the collection points' credits, remembered under the crediting staff member's id (services/collection.py)."""
@@ -116,18 +135,21 @@ def recent_requests(user_id: str, since: str) -> tuple[set[str], list[tuple[str,
     return keys, credits
 
 
+@access(on(Identity, "BatchGetItem"))
 def user_ids_of(openids: list[str]) -> dict[str, str]:
     """openid -> user id of the WeChat identities that exist (one BatchGetItem)."""
     return {identity.key.removeprefix("wx#"): identity.user_id
             for identity in Identity.batch_get([f"wx#{openid}" for openid in openids])}
 
 
+@access(on(IdempotencyRecord, "BatchWriteItem"))
 def forget_requests(keys: set[str]) -> None:
     with IdempotencyRecord.batch_write() as batch:
         for key in sorted(keys):
             batch.delete(IdempotencyRecord(key))
 
 
+@access(on(Identity, "DeleteItem"))
 def remove_identity(identity_key: str, user_id: str) -> None:
     """The WeChat identity goes, unless it already belongs to a newer account (a login after deletion)."""
     try:
@@ -137,6 +159,7 @@ def remove_identity(identity_key: str, user_id: str) -> None:
             raise ServiceUnavailableError() from exc
 
 
+@access(on(Account, "UpdateItem"), on(Revocation, "PutItem"))
 def scrub_account(user_id: str, deleted_at: str, revocation: Revocation) -> None:
     """Every personal attribute of the account goes and it gets `deleted_at`, in one transaction with its
     `revocation`."""
@@ -155,12 +178,14 @@ def scrub_account(user_id: str, deleted_at: str, revocation: Revocation) -> None
         raise ServiceUnavailableError() from None  # the account exists (read at step 0): a conflict, retry
 
 
+@access(on(ModerationItem, "DeleteItem"))
 def leave_moderation(user_id: str) -> None:
     """Out of the nickname moderation queues."""
     for queue in ("unchecked", "review"):
         ModerationItem(queue, user_id).delete()
 
 
+@access(on(Consent, "Query", "UpdateItem"))
 def scrub_consents(user_id: str) -> list[str]:
     """Removes the partner's reference from consents whose revocation the partner confirmed; returns the
     partners still to confirm (their reference is what the retry needs)."""
@@ -184,6 +209,7 @@ def scrub_consents(user_id: str) -> list[str]:
     return waiting
 
 
+@access(on(Erasure, "UpdateItem"))
 def finish(user_id: str, outcome: dict, waiting: list[str], now: datetime) -> None:
     actions = [Erasure.outcome.set(outcome)]
     if waiting:
@@ -193,11 +219,13 @@ def finish(user_id: str, outcome: dict, waiting: list[str], now: datetime) -> No
     Erasure(user_id).update(actions=actions)
 
 
+@access(on(Erasure, "Query", index="waiting_index"))
 def waiting_users() -> Iterator[str]:
     """The users whose erasure waits for partners to confirm their revocations."""
     for item in Erasure.waiting_index.query(WAITING):
         yield item.user_id
 
 
+@access(on(Erasure, "UpdateItem"))
 def finished(user_id: str, now: datetime) -> None:
     Erasure(user_id).update(actions=[Erasure.waiting.remove(), Erasure.finished_at.set(clock.iso(now))])

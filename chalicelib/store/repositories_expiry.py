@@ -3,8 +3,8 @@ and the accounts listed in one account shard (services/points_expiry.py), page b
 DynamoDB key the jobs hand over (chalicelib/scheduling.py). The postings themselves go through the unit of
 work (store/dynamo_uow.py); a redemption expired without a refund is one conditioned UpdateItem here.
 
-Module-level functions, not a class: each Lambda function's policy is derived from what it reaches
-(infra/aws/reach.py), and the API reaches `expire_unrefunded` (an account deletion) but no job's Query.
+Module-level functions, not a class, each declaring what it touches (`@access`, store/access.py): the API
+names `expire_unrefunded` (an account deletion) but no job's Query (chalicelib/bootstrap.py).
 """
 from __future__ import annotations
 
@@ -14,12 +14,14 @@ from pynamodb.exceptions import UpdateError
 
 from ..domain import clock
 from ..errors import ServiceUnavailableError
+from .access import access, on
 from .market import Redemption, expiry_bucket
 from .models import Account
 from .privacy import SHARDS, USER_PREFIX, AccountShard, expiry_marker
 from .tx import connection
 
 
+@access(on(Redemption, "Query", index="due"))
 def due_page(shard: int, epoch: int, key: dict | None, limit: int) -> tuple[list[Redemption], dict | None]:
     """Up to `limit` issued redemptions of `shard` due at `epoch` from `key`, and the key to go on from."""
     page = Redemption.due.query(expiry_bucket(shard), Redemption.expires_epoch <= epoch, limit=limit,
@@ -27,6 +29,7 @@ def due_page(shard: int, epoch: int, key: dict | None, limit: int) -> tuple[list
     return list(page), page.last_evaluated_key
 
 
+@access(on(Redemption, "Query", index="due"))
 def due_counts(shard: int, epoch: int, ids_wanted: int) -> tuple[int, int, list[str]]:
     """A dry run's look at one shard: due, to refund (two counting Queries), and the first ids."""
     bucket = expiry_bucket(shard)
@@ -38,6 +41,7 @@ def due_counts(shard: int, epoch: int, ids_wanted: int) -> tuple[int, int, list[
     return due, to_refund, ids
 
 
+@access(on(Redemption, "UpdateItem"))
 def expire_unrefunded(redemption_id: str, now: datetime) -> bool:
     """`issued` -> `expired` for goods that refund nothing; False when it had left `issued` (or is not due)."""
     try:
@@ -58,6 +62,7 @@ def warm_clients() -> None:
     _ = connection().client
 
 
+@access(on(AccountShard, "Query"))
 def listed_page(shard: int, key: dict | None, limit: int) -> tuple[list[str], dict | None]:
     """Up to `limit` user ids listed in account shard `shard` from `key`, and the key to go on from."""
     page = AccountShard.query(shard, AccountShard.user_id.startswith(USER_PREFIX), limit=limit,
@@ -66,17 +71,20 @@ def listed_page(shard: int, key: dict | None, limit: int) -> tuple[list[str], di
     return user_ids, page.last_evaluated_key
 
 
+@access(on(Account, "BatchGetItem"))
 def accounts(user_ids: list[str]) -> list[Account]:
     """Eventually consistent (BatchGetItem): enough to choose; each posting reads its account again."""
     return list(Account.batch_get(user_ids))
 
 
+@access(on(AccountShard, "BatchGetItem"))
 def expired_shards(year: int, shards: list[int] | None = None) -> set[int]:
     """The account shards already marked done for `year` (one BatchGetItem)."""
     keys = [(shard, f"#expired#{year}") for shard in (range(SHARDS) if shards is None else shards)]
     return {int(item.shard) for item in AccountShard.batch_get(keys)}
 
 
+@access(on(AccountShard, "PutItem"))
 def mark_expired(shard: int, year: int, at: datetime, outcome: dict) -> None:
     marker = expiry_marker(shard, year)
     marker.listed_at, marker.outcome = clock.iso(at), outcome

@@ -8,6 +8,7 @@ from ..domain.market import Redemption as HeldRedemption
 from ..domain.posting import LedgerLine
 from ..domain.results_export import Login
 from ..domain.results_ledger import MonthRow
+from .access import on
 from .market import Redemption
 from .models import Identity, LedgerEntry
 from .repositories_ledger import LedgerReads, line
@@ -17,6 +18,14 @@ from .trees import Adoption
 
 
 class HeldReads:
+    ACCESS = (
+        on(Adoption, "Query", index="by_user"),
+        on(Identity, "GetItem"),
+        on(LedgerEntry, "Query"),
+        on(Redemption, "Query", index="by_user"),
+        LedgerReads,
+    )
+
     def login(self, identity_key: str | None) -> Login | None:
         if not identity_key:
             return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..domain.posting import LedgerLine
 from ..domain.results_ledger import LedgerPage, MonthRow
 from . import cursor as cursors
+from .access import on
 from .models import BehaviorMonth, LedgerEntry
 
 _FIELDS = tuple(LedgerLine.__dataclass_fields__)
@@ -29,6 +30,8 @@ def raw_line(item: dict) -> LedgerLine:
 
 
 class LedgerReads:
+    ACCESS = (on(BehaviorMonth, "Query"), on(LedgerEntry, "Query"), on(LedgerEntry, "Query", index="by_kind"))
+
     def page(self, user_id: str, kind: str | None, limit: int, cursor: str | None) -> LedgerPage:
         """Newest first, one Query (the `by_kind` index for a kind); `cursor`: the opaque one a page gave."""
         context = f"ledger|{user_id}|{kind or ''}"

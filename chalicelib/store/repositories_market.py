@@ -13,6 +13,7 @@ from ..domain.market import Redemption as SoldRedemption
 from ..domain.market import stock_key
 from ..domain.market_after_sale import RedemptionsPage
 from . import cursor as cursors
+from .access import access, on
 from .market import LimitCounter, Redemption, claim_key
 from .market import account_and_redemption as read_both
 from .models import Account
@@ -33,6 +34,8 @@ def redemption(stored: Redemption) -> SoldRedemption:
 
 class SoldRedemptions:
     """The users' redemptions (table `redemptions`, index `by_user`)."""
+
+    ACCESS = (on(Redemption, "GetItem"), on(Redemption, "Query", index="by_user"), read_both)
 
     def get(self, redemption_id: str) -> SoldRedemption | None:
         """One consistent GetItem."""
@@ -55,6 +58,7 @@ class SoldRedemptions:
         return RedemptionsPage(items, cursors.encode(results.last_evaluated_key, context))
 
 
+@access(on(LimitCounter, "UpdateItem"), on(Redemption, "UpdateItem"), give_back_one)
 def stage_settle(tx: Tx, label: str, guard: RedemptionSettled) -> None:
     """Out of `issued` (refused under `label` unless still issued and on the right side of its expiry),
     one unit back to the stock shard it came from, the user's claim on the goods released."""

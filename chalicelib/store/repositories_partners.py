@@ -15,6 +15,7 @@ from pynamodb.exceptions import PutError, UpdateError
 from ..domain import clock
 from ..domain.partner_events import SEEN_TTL
 from ..sealing import unseal
+from .access import on
 from .models import Account, Identity
 from .partners import Consent, PartnerLink, ReplayGuard, SeenEvent
 from .repositories import Accounts
@@ -24,12 +25,16 @@ CONDITION_FAILED = "ConditionalCheckFailedException"
 
 
 class BatchAccounts(Accounts):
+    ACCESS = (on(Account, "BatchGetItem"),)
+
     def many(self, user_ids: list[str]) -> dict[str, Account]:
         """The accounts found, read consistently in batches (a webhook's users)."""
         return {a.user_id: a for a in Account.batch_get(user_ids, consistent_read=True)}
 
 
 class PartnerLinks:
+    ACCESS = (on(PartnerLink, "BatchGetItem"),)
+
     def users(self, partner: str, refs: Iterable[str]) -> dict[str, str]:
         """partner_ref -> user_id of the partner accounts bound to a user now."""
         keys = {f"{partner}#{ref}" for ref in refs}
@@ -38,6 +43,8 @@ class PartnerLinks:
 
 
 class Consents:
+    ACCESS = (on(Consent, "BatchGetItem", "ConditionCheckItem", "GetItem", "UpdateItem"),)
+
     def get(self, user_id: str, partner: str) -> Consent | None:
         try:
             return Consent.get(user_id, partner, consistent_read=True)
@@ -65,6 +72,8 @@ class Consents:
 
 
 class SeenEvents:
+    ACCESS = (on(SeenEvent, "BatchGetItem", "PutItem"),)
+
     def seen(self, keys: Iterable[str]) -> set[str]:
         """Which of the event keys are already counted (consistent batch read)."""
         keys = set(keys)
@@ -79,6 +88,8 @@ class SeenEvents:
 
 
 class ReplayGuards:
+    ACCESS = (on(ReplayGuard, "DeleteItem", "PutItem"),)
+
     def claim(self, key: str, window: timedelta) -> bool:
         """Claims a webhook delivery for `window`; False when it was claimed within it (a replay)."""
         now, mine = datetime.now(UTC), uuid.uuid4().hex
@@ -97,6 +108,8 @@ class ReplayGuards:
 
 
 class SessionKeys:
+    ACCESS = (on(Identity, "GetItem"),)
+
     def session_key(self, identity_key: str | None) -> str | None:
         """The WeChat session_key of the user's latest login, or None when there is none to use (none
         stored, or sealed under another DATA_KEY)."""

@@ -13,6 +13,7 @@ from pynamodb.exceptions import DeleteError
 
 from ..domain.profile import APPROVE, HOLD, REJECT, REJECTED, REVIEW, SET, NicknameChange, ProfileChange
 from ..errors import AccountDeletedError, NotFoundError
+from .access import on
 from .models import Account
 from .privacy import ModerationItem
 from .single_writes import written
@@ -21,12 +22,16 @@ log = logging.getLogger(__name__)
 
 
 class ModerationQueue:
+    ACCESS = (on(ModerationItem, "PutItem"),)
+
     def hold(self, queue: str, user_id: str, at: str) -> None:
         """Lists the user's pending nickname in `queue` (written before the account: a stale item is harmless)."""
         ModerationItem(queue, user_id, queued_at=at).save()
 
 
 class OwnAccounts:
+    ACCESS = (on(Account, "GetItem"),)
+
     def get(self, user_id: str) -> Account:
         """The account (one GetItem); NOT_FOUND, or ACCOUNT_DELETED for a token that outlived its account."""
         try:
@@ -40,6 +45,8 @@ class OwnAccounts:
 
 class Profiles(OwnAccounts, ModerationQueue):
     """GET and PATCH /v1/me."""
+
+    ACCESS = (on(Account, "UpdateItem"),)
 
     def update(self, user_id: str, change: ProfileChange, at: str) -> Account:
         """Writes `change` (one UpdateItem) and returns the account as it is now; ACCOUNT_DELETED when the
@@ -63,6 +70,8 @@ def _nickname_actions(change: NicknameChange) -> list:
 
 class NicknameReviews(ModerationQueue):
     """The moderation queues as the `recheck-nicknames` job and the console's moderators read them."""
+
+    ACCESS = (on(Account, "GetItem", "UpdateItem"), on(ModerationItem, "DeleteItem", "Query"))
 
     def queued(self, queue: str, limit: int | None = None) -> list[tuple[str, str]]:
         """(user_id, queued_at) of the items in `queue` (one Query)."""

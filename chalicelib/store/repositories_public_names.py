@@ -1,19 +1,22 @@
 """The DynamoDB repositories of public names (services/public_names.py): what may be shown of people on boards,
 the schools' minor marks on accounts, and the markers that make boards be rebuilt.
 
-Split by who uses what (infra/aws/reach.py grants each Lambda function what the classes it reaches can do):
+Split by who uses what (each Lambda function is granted what the classes it names declare, store/access.py):
 the boards read `ShownNames` only.
 """
 from __future__ import annotations
 
 import uuid
 
+from .access import on
 from .aggregates import Board, Total, dirty_partition
 from .models import Account
 from .single_writes import written
 
 
 class ShownNames:
+    ACCESS = (on(Account, "BatchGetItem"),)
+
     def accounts(self, user_ids: list[str]) -> dict[str, Account]:
         """The accounts found, with only what a public name needs (one BatchGetItem per 100)."""
         fields = ["user_id", "nickname", "minor_orgs", "deleted_at"]
@@ -21,6 +24,8 @@ class ShownNames:
 
 
 class MinorMarks:
+    ACCESS = (on(Account, "GetItem", "UpdateItem"),)
+
     def get(self, user_id: str) -> Account | None:
         """The account read consistently; None when there is none."""
         try:
@@ -40,6 +45,8 @@ class MinorMarks:
 
 
 class BoardMarks:
+    ACCESS = (on(Board, "BatchWriteItem"), on(Total, "Query"))
+
     def boards_of(self, user_id: str, org_ids: list[str]) -> set[tuple[str, str]]:
         """(board, period) of every board the person is counted on, from their own totals (one Query each)."""
         boards = {("users", total.period) for total in Total.query(f"u#{user_id}")}

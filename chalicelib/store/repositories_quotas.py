@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from .access import on
 from .market import LimitCounter
 from .partners import Consent
 from .single_writes import written
 
 
 class Quotas:
+    ACCESS = (on(LimitCounter, "UpdateItem"),)
+
     def take(self, key: str, limit: int, purge_at: datetime) -> bool:
         """One more use counted on `key`, provided fewer than `limit` were (one UpdateItem); False otherwise."""
         counter = LimitCounter(key)
@@ -20,6 +23,8 @@ class Quotas:
 
 
 class SyncSlots:
+    ACCESS = (on(Consent, "GetItem", "UpdateItem"),)
+
     def claim(self, user_id: str, partner_id: str, now_ms: int, interval_ms: int) -> Consent | None:
         """The bound consent, read by the UpdateItem that moves its next sync slot `interval_ms` on from
         `now_ms` (ALL_NEW); None when it is not bound, or its slot is not free yet (0: no interval)."""

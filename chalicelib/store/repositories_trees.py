@@ -14,6 +14,7 @@ from pynamodb.exceptions import PynamoDBException
 
 from ..domain import adoptions as domain
 from . import cursor as cursors
+from .access import on
 from .failures import Unavailable, raise_unavailable
 from .models import Account
 from .stock import Stock
@@ -44,6 +45,12 @@ def adoption_of(item: Adoption) -> domain.Adoption:
 
 
 class Adoptions:
+    ACCESS = (
+        on(Adoption, "BatchGetItem", "PutItem", "UpdateItem"),
+        on(Adoption, "Query", index="accruing"),
+        on(Adoption, "Query", index="by_user"),
+    )
+
     def stage_new(self, tx: Tx, label: str, adoption: domain.Adoption) -> None:
         """The adoption under its certificate number, refused if the number is taken."""
         tx.put(label, Adoption(**asdict(adoption)), condition=Adoption.adoption_id.does_not_exist())
@@ -94,6 +101,8 @@ class Adoptions:
 
 
 class TreeStock:
+    ACCESS = (on(Stock, "BatchGetItem"),)
+
     def left(self, stock_keys: list[str]) -> dict[str, int]:
         """How many of each are left (one BatchGetItem)."""
         if not stock_keys:

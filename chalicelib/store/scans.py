@@ -14,6 +14,7 @@ from ..domain.market import Redemption as SoldRedemption
 from ..domain.market_after_sale import CodePointer, MerchantDay, VerifiedRow
 from . import attempts as windows
 from . import cursor as cursors
+from .access import on
 from .failures import ConditionFailed
 from .market import TOTALS_SHARDS, TOTALS_SK, Redemption, RedemptionCode, Verification, merchant_day
 from .repositories_market import SoldRedemptions
@@ -21,6 +22,16 @@ from .tx import Tx
 
 
 class Scans:
+    ACCESS = (
+        on(RedemptionCode, "GetItem"),
+        on(Verification, "Query"),
+        SoldRedemptions,
+        windows.count_failure,
+        on(Redemption, "UpdateItem"),  # what `_stage` below stages into a verification's transaction
+        on(Verification, "PutItem", "UpdateItem"),
+        windows.stage_window_open,
+    )
+
     def pointer(self, code: str) -> CodePointer | None:
         """The code's pointer: one consistent GetItem."""
         try:

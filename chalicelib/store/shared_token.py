@@ -16,6 +16,7 @@ from pynamodb.exceptions import UpdateError
 
 from ..errors import AppError, PartnerUnavailableError
 from ..sealing import seal, unseal
+from .access import on
 from .partners import PartnerToken
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,8 @@ class _Cached:
 
 class SharedToken:
     """`get()` a valid token; `refresh(failed)` after the partner refused `failed`."""
+
+    ACCESS = (on(PartnerToken, "GetItem", "UpdateItem"),)
 
     def __init__(self, partner: str, fetch: Callable[[], tuple[str, int]]) -> None:
         self.partner = partner

@@ -15,6 +15,7 @@ from __future__ import annotations
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
+from .access import access, on
 from .failures import ConditionFailed
 from .models import table_meta
 
@@ -26,11 +27,13 @@ class Stock(Model):
     left = NumberAttribute(default=0)
 
 
+@access(on(Stock, "UpdateItem"))
 def take_one(tx, key: str, label: str = "stock") -> None:
     """Adds "one fewer left, provided one is left" to a transaction."""
     tx.update(label, Stock(key), actions=[Stock.left.add(-1)], condition=Stock.left > 0)
 
 
+@access(on(Stock, "UpdateItem"))
 def give_back_one(tx, key: str, label: str = "stock") -> None:
     tx.update(label, Stock(key), actions=[Stock.left.add(1)], condition=Stock.item.exists())
 
@@ -44,6 +47,7 @@ def shard_keys(key: str, shards: int = 1) -> list[str]:
     return [key] + [f"{key}#{shard}" for shard in range(1, shards)]
 
 
+@access(on(Stock, "BatchGetItem"))
 def read_shards(key: str, shards: int = 1) -> dict[str, Stock]:
     """The existing stock items among the shards, read consistently (one BatchGetItem)."""
     return {item.item: item for item in Stock.batch_get(shard_keys(key, shards), consistent_read=True)}
@@ -54,6 +58,7 @@ def taken(items: dict[str, Stock]) -> int:
     return sum(int(item.total) - int(item.left) for item in items.values())
 
 
+@access(on(Stock, "GetItem", "PutItem", "UpdateItem"), read_shards)
 def set_total(key: str, total: int, shards: int = 1) -> dict:
     """Makes the catalog's total the offered amount without losing what was sold (admin load): one
     transaction over the `shards` items, each keeping what it sold, what is left spread evenly over them.

@@ -12,6 +12,8 @@ from .tx import Tx
 
 
 class DynamoTreesUnitOfWork(DynamoPostingUnitOfWork):
+    ACCESS = (Adoptions, TreeStock)
+
     def __init__(self, catalog: Any = None) -> None:
         super().__init__(catalog)
         self.adoptions = Adoptions()

@@ -16,7 +16,7 @@ import os
 import re
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,40 +27,15 @@ STREAM_PLACEHOLDER = "set-at-deploy-by-infra-aws"
 _STREAM_ARN = re.compile(r":table/(?P<table>[^/]+)/stream/")
 
 _PROBE = """
-import inspect, json
+import json
 import app
 from chalice.app import DynamoDBEventConfig
-from chalicelib import jobs, scheduling
 a = app.app
 
-def at(f):
-    while not hasattr(f, "__code__"):  # Chalice's wrappers: EventSourceHandler, PureLambdaWrapper
-        f = getattr(f, "func", None) or getattr(f, "_original_func")
-    f = inspect.unwrap(f)
-    return [f.__code__.co_filename, f.__code__.co_firstlineno]
-
-def handler(h):
-    return getattr(app, h.handler_string.split(".", 1)[1])
-
-def middleware(kind):
-    return [at(f) for f, k in a.middleware_handlers if k in (kind, "all")]
-
-entries = {"api_handler": [at(e.view_function) for r in a.routes.values() for e in r.values()] + middleware("http")}
-for s in a.event_sources:
-    stream = isinstance(s, DynamoDBEventConfig)
-    entries[s.name] = [at(handler(s))] + middleware("dynamodb" if stream else "scheduled")
-    job = None if stream else next((j for j in jobs.JOBS if j.name == s.name), None)
-    if job is not None and job.run_slice is None:
-        entries[s.name].append(at(job.run))
-for f in a.pure_lambda_functions:
-    entries[f.name] = [at(handler(f))] + middleware("pure_lambda")
-    if f.name == scheduling.WORKER:
-        entries[f.name] += [at(j.run_slice) for j in jobs.JOBS if j.run_slice is not None]
 print(json.dumps({
     "sources": [s.name for s in a.event_sources],
     "pure": [f.name for f in a.pure_lambda_functions],
     "streams": {s.name: s.stream_arn for s in a.event_sources if isinstance(s, DynamoDBEventConfig)},
-    "entries": entries,
 }))
 """
 
@@ -71,11 +46,6 @@ class StageFunctions:
     pure: tuple[str, ...]  # `@app.lambda_function`s (invoked by other functions)
     streams: dict  # stream handler name -> the table name its ARN names
     stream_variables: dict  # config.json variable -> the table name its placeholder names
-    # function name -> [(file, first line)] of the code Lambda enters it by: for the API handler every route
-    # and HTTP middleware; for a job its handler, its middleware and its Job's `run` (a sharded job's
-    # scheduled function only fans out: chalicelib/jobs.py on_schedule); for the jobs' worker its handler
-    # and every sharded job's `run_slice`; for a stream handler its handler. infra/aws/reach.py follows them.
-    entries: dict = field(default_factory=dict)
 
 
 def stage_variables(stage: str) -> dict[str, str]:
@@ -108,5 +78,4 @@ def stage_functions(stage: str) -> StageFunctions:
         streams={name: stream_table(arn) for name, arn in found["streams"].items()},
         stream_variables={name: stream_table(value) for name, value in variables.items()
                           if STREAM_PLACEHOLDER in value and (stream_table(value) or "").startswith(prefix)},
-        entries={name: [tuple(place) for place in places] for name, places in found["entries"].items()},
     )

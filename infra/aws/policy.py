@@ -1,14 +1,18 @@
-"""The IAM policy of each Lambda function, per stage, generated from the models and the code's DynamoDB calls.
+"""The IAM policy of each Lambda function, per stage, composed from what the store declares each function touches.
 
     python -m infra.aws.policy            # writes .chalice/policy-STAGE-FUNCTION.json and config.json's
                                           # lambda_functions (which file each function's role gets)
     python -m infra.aws.policy --check    # exit 1 when a committed file differs from what the code needs
 
 Every function has its own role (Chalice makes one per function when autogen_policy is off), and its own
-policy allows exactly what that function's code can do (infra/aws/reach.py follows the call graph from the
-function's entry points: the API handler's routes and middleware, a job's own `Job` of chalicelib/jobs.py,
-a stream handler's handler):
-- each DynamoDB action it calls on each table it calls it on, and Query on the indexes it queries;
+policy allows exactly what the store pieces it names declare (chalicelib/store/access.py: each repository,
+unit of work or store function declares the tables, indexes and actions it uses, as data beside its code).
+Which pieces each function names is said where it is wired: the API's and the stream handlers' in
+chalicelib/bootstrap.py (`API_TOUCHES`, `STREAM_TOUCHES`), each job's in chalicelib/jobs.py (`Job.touches`;
+the worker runs the sharded jobs' slices, so it gets theirs, and a sharded job's scheduled function, which
+only fans out, none). No code is parsed: tests/infra/test_roles_in_use.py runs the flows and fails on a call
+the declarations do not cover. So a function gets:
+- each DynamoDB action declared on each table, and Query on the indexes declared;
 - a stream handler: reading its own table's stream, nothing else of streams;
 - its own log group; reading the stage's secrets from SSM Parameter Store (every function imports app.py,
   which reads them);
@@ -16,7 +20,7 @@ a stream handler's handler):
 
 On top, explicit denies that hold whatever an Allow says (`DENIED`): the catalog is read-only, the ledger and
 the audit trail are append-only, and the audit trail and the issuance register are no Lambda's at all (admin/
-writes them, with an operator's credentials). Code that would need one of those fails `make policy`.
+writes them, with an operator's credentials). A declaration that would need one of those fails `make policy`.
 
 ARNs leave partition, region and account as `*` (as Chalice's own policies do), so one file serves `aws`
 and `aws-cn`.
@@ -26,12 +30,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from .build_template import function_name, parameter_path
 from .functions import stage_functions
-from .models import APP_NAME, STAGES, TableSpec, table_specs
-from .reach import Program, TableUse, function_uses
+from .models import APP_NAME, STAGES, TableSpec, load_models, table_specs
 
 ROOT = Path(__file__).resolve().parents[2]
 CHALICE_DIR = ROOT / ".chalice"
@@ -72,24 +76,36 @@ def denied(actions: set[str], table: str) -> list[str]:
             if table in tables and ("*" in verbs or actions.intersection(verbs))]
 
 
-def check_uses(function: str, uses: list[TableUse], specs: list[TableSpec]) -> None:
+@dataclass(frozen=True, order=True)
+class Use:
+    """One (table, action, index) a function is granted, and the declared piece that asks for it."""
+
+    action: str  # IAM action without "dynamodb:"
+    model: str  # "chalicelib.store.models.LedgerEntry"
+    index: str  # the model's index attribute for a Query on it ("by_user"), else ""
+    where: str  # the piece the function names: "chalicelib.store.repositories_erasure:finish"
+
+
+def check_uses(function: str, uses: list[Use], specs: list[TableSpec]) -> None:
     by_model = {f"{s.model.__module__}.{s.model.__name__}": s for s in specs}
     for use in uses:
         if use.action in NEVER_FROM_LAMBDA:
-            raise PolicyError(f"{use.where} calls {use.action}: tables are made by CloudFormation (infra/aws), "
+            raise PolicyError(f"{use.where} declares {use.action}: tables are made by CloudFormation (infra/aws), "
                               "never by Lambda; move that call to admin/")
+        if use.model not in by_model:
+            raise PolicyError(f"{use.where} declares {use.action} on {use.model}, which is not in ALL_MODELS")
         spec = by_model[use.model]
         refused = denied({use.action}, spec.name)
         if refused:
-            raise PolicyError(f"{function} reaches {use.where}, a {use.action} on {spec.name}, which the "
+            raise PolicyError(f"{function} names {use.where}, which declares {use.action} on {spec.name}: the "
                               f"{', '.join(refused)} deny of infra/aws/policy.py refuses every Lambda function")
 
 
-def policy(stage: str, function: str, uses: list[TableUse] | None = None) -> dict:
+def policy(stage: str, function: str, uses: list[Use] | None = None) -> dict:
     """The policy document of one function of one stage."""
     found = stage_functions(stage)
     if uses is None:
-        uses = all_uses(stage)[function]
+        uses = function_uses(stage, function)
     specs = table_specs()
     check_uses(function, uses, specs)
     by_model = {f"{s.model.__module__}.{s.model.__name__}": s for s in specs}
@@ -172,22 +188,41 @@ def allows(document: dict, action: str, resource: str) -> bool:
     return any(s["Effect"] == "Allow" and matches(s) for s in statements)
 
 
-_USES: dict[str, dict[str, list[TableUse]]] = {}
+def declared_pieces(stage: str, function: str) -> tuple[str, ...]:
+    """The store pieces a function names where it is wired (chalicelib/bootstrap.py, chalicelib/jobs.py)."""
+    from chalicelib import bootstrap, jobs
+
+    found = stage_functions(stage)
+    if function == "api_handler":
+        return bootstrap.API_TOUCHES
+    if function in found.streams:
+        if function not in bootstrap.STREAM_TOUCHES:
+            raise PolicyError(f"stream handler {function} names nothing it touches: add it to "
+                              "chalicelib/bootstrap.py's STREAM_TOUCHES")
+        return bootstrap.STREAM_TOUCHES[function]
+    sharded = [job for job in jobs.JOBS if job.run_slice is not None]
+    if function in found.pure:  # the jobs' worker runs every sharded job's slices
+        return tuple(piece for job in sharded for piece in job.touches)
+    job = next((job for job in jobs.JOBS if job.name == function), None)
+    if job is None:
+        raise PolicyError(f"{function} is neither the API, a stream handler, the worker nor a job of "
+                          "chalicelib/jobs.py: say what it touches where it is wired")
+    return () if job.run_slice is not None else job.touches  # a sharded job's function only fans out
 
 
-def all_uses(stage: str) -> dict[str, list[TableUse]]:
-    """Every function of the stage -> the DynamoDB calls it can make; refuses a call of unknown table."""
-    if stage not in _USES:
-        per_function, unresolved = function_uses(stage_functions(stage).entries, Program())
-        if unresolved:
-            sites = "; ".join(f"{u.where} {u.call}" for u in unresolved)
-            raise PolicyError(f"cannot tell which table these DynamoDB calls touch: {sites}. Give the variable "
-                              "a model annotation (`item: Account`) or build it from the model where it is used")
-        _USES[stage] = per_function
-    return _USES[stage]
+def function_uses(stage: str, function: str) -> list[Use]:
+    """What the pieces a function names declare (chalicelib/store/access.py), each with the piece it came from."""
+    load_models()  # the settings a model's import needs, before the pieces import them
+    from chalicelib.store.access import touches
+
+    try:
+        return sorted({Use(t.action, t.model, t.index, piece) for piece in declared_pieces(stage, function)
+                       for t in touches(piece)})
+    except (ImportError, AttributeError, TypeError) as exc:
+        raise PolicyError(f"{function}: {exc}") from exc
 
 
-def render(stage: str, function: str, uses: list[TableUse] | None = None) -> str:
+def render(stage: str, function: str, uses: list[Use] | None = None) -> str:
     return json.dumps(policy(stage, function, uses), indent=2) + "\n"
 
 
@@ -228,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         stale = stale_files()
         for path in stale:
-            print(f"{path.relative_to(ROOT)} is out of date with the code's DynamoDB calls, its functions or "
+            print(f"{path.relative_to(ROOT)} is out of date with the store's declarations, the functions or "
                   f"ALL_MODELS: run `make policy` (python -m infra.aws.policy) and commit it", file=sys.stderr)
         return 1 if stale else 0
     files = wanted()

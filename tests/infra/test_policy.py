@@ -1,6 +1,6 @@
-"""Each Lambda function has its own IAM role, and its policy allows exactly what that function's code can do
-(the call graph of infra/aws/reach.py from the function's entry points): the DynamoDB actions it calls on the
-tables it calls them on, their indexes, its own stream, log group and the stage's secrets. The catalog is
+"""Each Lambda function has its own IAM role, and its policy allows exactly what the store pieces it names declare
+(chalicelib/store/access.py; the API's and the streams' in bootstrap.py, each job's in jobs.py): the DynamoDB
+actions on the tables declared, their indexes, its own stream, log group and the stage's secrets. The catalog is
 read-only, the ledger and the audit trail append-only, audit and issuances out of reach, whatever an Allow
 says. The committed files are up to date, and MATRIX below is the whole grant: a widening fails here."""
 from __future__ import annotations
@@ -17,14 +17,13 @@ from infra.aws.policy import (
     DENIED,
     MAX_POLICY_CHARS,
     PolicyError,
+    Use,
     allows,
     invokers,
     policy,
     policy_file,
     stale_files,
 )
-from infra.aws.reach import Program, TableUse, function_uses
-from infra.aws.usage import scan_source
 
 ROOT = Path(__file__).resolve().parents[2]
 STAGES = ("dev", "prod")
@@ -33,9 +32,9 @@ LEDGER = "chalicelib.store.models.LedgerEntry"
 # function -> table -> the DynamoDB actions its role allows there ("indexes": the indexes it may Query).
 # Generated from the code; a change here is a change of who may do what to which table: review it as such.
 MATRIX = {
-    # infra/aws/reach.py reaches a class whole: a repository class some route uses brings all its methods'
-    # grants (the API's Query of adoptions/accruing, the worker's PutItem on adoptions and redemptions).
-    # Reviewed as over-grants; deriving the policy from what store/ declares per use case removes them.
+    # A repository class declares what all its methods touch: naming it brings them all (the API's Query of
+    # adoptions/accruing, the worker's PutItem on adoptions and redemptions). Reviewed as over-grants; a
+    # repository split by use case (store/repositories_consent.py's way) would remove them.
     "api_handler": {
         "account_shards": "PutItem",
         "accounts": "BatchGetItem ConditionCheckItem GetItem PutItem UpdateItem",
@@ -64,31 +63,21 @@ MATRIX = {
         "summaries": "Query UpdateItem",
         "verifications": "PutItem Query UpdateItem",  # the later pages read the totals parts by Query
     },
-    # A sharded job's scheduled function only fans out to the worker; its Query of `revocations` comes from
-    # app.py's import reaching api/web.Routes, whose caller() reads the revocations (a class is reached whole).
-    "accrue-trees": {
-        "revocations": "Query",
-    },
-    "expire-points": {
-        "revocations": "Query",
-    },
-    "expire-redemptions": {
-        "revocations": "Query",
-    },
+    # A sharded job's scheduled function only fans out to the worker: no table. No job and no stream handler
+    # reads `revocations` (only the API checks tokens, services/revocations.py).
+    "accrue-trees": {},
+    "expire-points": {},
+    "expire-redemptions": {},
     "finish-erasures": {
         "consents": "GetItem PutItem Query UpdateItem",
         "erasures": "UpdateItem",
         "indexes": "erasures/index/waiting",
         "partner_links": "GetItem UpdateItem",
         "partner_tokens": "GetItem UpdateItem",
-        "revocations": "Query",
     },
-    "fold-aggregates": {
-        "revocations": "Query",
-    },
+    "fold-aggregates": {},
     "identity_stream": {
         "agg_inbox": "PutItem",
-        "revocations": "Query",
     },
     "jobs_worker": {
         "account_shards": "BatchGetItem PutItem Query",
@@ -105,13 +94,11 @@ MATRIX = {
         "ledger": "PutItem",
         "redemption_codes": "PutItem",
         "redemptions": "PutItem UpdateItem",
-        "revocations": "Query",
         "stock": "BatchGetItem UpdateItem",
         "summaries": "UpdateItem",
     },
     "ledger_stream": {
         "agg_inbox": "PutItem",
-        "revocations": "Query",
     },
     "materialize-boards": {
         "accounts": "BatchGetItem",
@@ -120,19 +107,16 @@ MATRIX = {
         "agg_totals": "BatchWriteItem",
         "catalog": "Query",
         "indexes": "agg_totals/index/ranking",
-        "revocations": "Query",
     },
     "recheck-nicknames": {
         "accounts": "GetItem UpdateItem",
         "moderation": "DeleteItem PutItem Query",
-        "revocations": "Query",
     },
     "retry-partner-revocations": {
         "consents": "GetItem UpdateItem",
         "indexes": "consents/index/pending_revocations",
         "partner_links": "GetItem",
         "partner_tokens": "GetItem UpdateItem",
-        "revocations": "Query",
     },
 }
 
@@ -228,15 +212,28 @@ def test_the_denies_are_explicit_in_every_role(stage):
         assert found["NoAuditNoIssuances"]["Action"] == ["dynamodb:*"]
 
 
-def test_code_that_would_need_a_denied_action_fails_make_policy():
-    bad = [TableUse("UpdateItem", LEDGER, "", "chalicelib/services/x.py:1", "chalicelib.services.x:f")]
+def test_a_declaration_that_would_need_a_denied_action_fails_make_policy():
+    bad = [Use("UpdateItem", LEDGER, "", "chalicelib.store.x:Ledger")]
     with pytest.raises(PolicyError, match="LedgerAndAuditAreAppendOnly"):
         policy("dev", "api_handler", bad)
-    audit = [TableUse("GetItem", "chalicelib.store.models.AuditRecord", "", "x.py:1", "x:f")]
+    audit = [Use("GetItem", "chalicelib.store.models.AuditRecord", "", "chalicelib.store.x:f")]
     with pytest.raises(PolicyError, match="NoAuditNoIssuances"):
         policy("dev", "expire-redemptions", audit)
     with pytest.raises(PolicyError, match="CreateTable"):
-        policy("dev", "api_handler", [TableUse("CreateTable", LEDGER, "", "x.py:1", "x:f")])
+        policy("dev", "api_handler", [Use("CreateTable", LEDGER, "", "chalicelib.store.x:f")])
+
+
+def test_a_function_naming_nothing_or_a_piece_that_declares_nothing_fails_make_policy(monkeypatch):
+    """Nothing is guessed: a stream handler without its list, or a list naming code that declares no ACCESS
+    (chalicelib/store/access.py), stops `make policy` instead of granting that function nothing."""
+    from chalicelib import bootstrap
+
+    monkeypatch.setattr(bootstrap, "STREAM_TOUCHES", {"ledger_stream": ("chalicelib.store.tx:Tx",)})
+    with pytest.raises(PolicyError, match="Tx declares no ACCESS"):
+        policy("dev", "ledger_stream")
+    monkeypatch.setattr(bootstrap, "STREAM_TOUCHES", {})
+    with pytest.raises(PolicyError, match="STREAM_TOUCHES"):
+        policy("dev", "ledger_stream")
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -288,156 +285,8 @@ def test_every_allow_is_narrow_and_every_policy_fits_iam_s_limit(stage):
         assert set(DENIED) <= set(statements(document))
 
 
-SAMPLE = '''
-def f(tx, client, session, d, routes, acct):
-    Account.get("u")                       # GetItem
-    Ledger.by_kind.query("u#earn")         # Query (index)
-    Ledger.query("u")                      # Query
-    Account.batch_get(["a"])               # BatchGetItem
-    with Board.batch_write() as batch:     # BatchWriteItem
-        batch.save(Board("x"))             # PutItem
-    acct.update(actions=[Account.points.set(1)])  # UpdateItem
-    acct.delete()                          # DeleteItem
-    tx.put("l", acct, condition=None)      # PutItem
-    tx.check("l", Account, "u", None, condition=None)  # ConditionCheckItem
-    client.batch_get_item(RequestItems={}) # BatchGetItem
-    Account.user_id.exists()               # a condition, not a call
-    d.get("k"); d.update({"a": 1})         # dicts
-    routes.query()                         # not a model
-    session.delete("https://example")      # an HTTP call
-'''
-
-
-def test_the_scan_finds_pynamodb_calls_and_ignores_look_alikes(tmp_path):
-    path = tmp_path / "sample.py"
-    path.write_text(SAMPLE, encoding="utf-8")
-    found = scan_source(path, {"Account": set(), "Ledger": {"by_kind"}, "Board": set()})
-    expected = {ln.split("#")[-1].strip().split(" ")[0] for ln in SAMPLE.splitlines()
-                if "#" in ln and ln.split("#")[-1].strip()[0].isupper()}
-    assert {u.action for u in found} == expected
-    lines = {int(u.where.rsplit(":", 1)[1]) for u in found}
-    for number, line in enumerate(SAMPLE.splitlines(), 1):
-        if "a condition" in line or "dicts" in line or "not a model" in line or "HTTP call" in line:
-            assert number not in lines, line
-
-
-
 def test_no_function_scans_a_table():
     for stage in STAGES:
         for name in stage_functions(stage).names:
             assert not any("dynamodb:Scan" in s["Action"] for s in policy(stage, name)["Statement"]
                            if s["Effect"] == "Allow"), name
-
-
-PROGRAM = {
-    "app.py": """
-from chalice import Chalice
-from chalicelib import jobs
-from chalicelib.api import shop_routes
-app = Chalice(app_name="x")
-""",
-    "chalicelib/__init__.py": "",
-    "chalicelib/store/__init__.py": "",
-    "chalicelib/store/models.py": """
-class Account: ...
-class Ledger: ...
-class Redemption: ...
-class Counter: ...
-def marker(user) -> Counter:
-    return Counter(user)
-""",
-    "chalicelib/services/__init__.py": "",
-    "chalicelib/services/posting.py": """
-from ..store.models import Account, Ledger
-def post(user_id, plan):
-    account = Account.get(user_id)
-    tx = Tx()
-    tx.put_new("entry", Ledger, {})
-    plan(tx)
-""",
-    "chalicelib/services/shop.py": """
-from ..store.models import Counter, Redemption, marker
-from .posting import post
-def _mine(model, user):
-    return list(model.by_user.query(user))
-def buy(user):
-    post(user, lambda tx: tx.update("claim", Counter("x"), actions=[]))
-    seen = marker(user)
-    seen.save()
-    return _mine(Redemption, user)
-""",
-    "chalicelib/services/cleanup.py": """
-from ..store.models import Account
-def sweep():
-    for account in Account.query("x"):
-        account.delete()
-def unknown(thing):
-    thing.save()
-""",
-    "chalicelib/jobs.py": """
-JOBS = []
-def _sweep(at):
-    from .services import cleanup
-    return cleanup.sweep()
-JOBS.append(Job("sweep", run=_sweep))
-""",
-    "chalicelib/api/__init__.py": "",
-    "chalicelib/services/hooks.py": """
-from ..store.models import Ledger
-HANDLERS = {}
-def _on_refund(user):
-    return Ledger.get(user)
-HANDLERS.update(refund=_on_refund)
-""",
-    "chalicelib/api/shop_routes.py": """
-from ..services import shop
-from ..services.hooks import HANDLERS
-
-def buy_route():
-    return shop.buy("u"), HANDLERS["refund"]("u")
-""",
-}
-
-
-def test_each_function_reaches_its_own_calls_with_their_tables_and_no_other(tmp_path):
-    for name, text in PROGRAM.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(text, encoding="utf-8")
-    m = "chalicelib.store.models."
-    program = Program(tmp_path, {m + "Account": {}, m + "Ledger": {}, m + "Redemption": {"by_user": "by-user"},
-                                 m + "Counter": {}})
-    job_line = next(i for i, line in enumerate(PROGRAM["chalicelib/jobs.py"].splitlines(), 1) if "def _sweep" in line)
-    entries = {"api_handler": [(str(tmp_path / "chalicelib/api/shop_routes.py"), 5)],
-               "sweep": [(str(tmp_path / "chalicelib/jobs.py"), job_line)]}
-    per_function, unresolved = function_uses(entries, program)
-
-    def row(name):
-        return sorted((u.action, u.model.removeprefix(m), u.index) for u in per_function[name])
-
-    assert row("api_handler") == [("GetItem", "Account", ""),
-                                  ("GetItem", "Ledger", ""),  # a handler filled into a module's dict at import
-                                  ("PutItem", "Counter", ""),  # marker(user) -> Counter
-                                  ("PutItem", "Ledger", ""), ("Query", "Redemption", "by_user"),  # via _mine(model)
-                                  ("UpdateItem", "Counter", "")]  # the callback the route hands to post()
-    assert row("sweep") == [("DeleteItem", "Account", ""), ("Query", "Account", "")]  # not the shop's calls
-    assert [(u.action, u.where) for u in unresolved] == [("PutItem", "chalicelib/services/cleanup.py:7")]
-
-
-def test_a_models_alias_touches_the_models_table(tmp_path):
-    """`Counter = LimitCounter` (a renamed model whose old name another module still imports): the alias's calls
-    are the model's, never an unresolved call that fails the build."""
-    program_files = {
-        "app.py": "from chalicelib.api import routes\n",
-        "chalicelib/__init__.py": "", "chalicelib/store/__init__.py": "", "chalicelib/api/__init__.py": "",
-        "chalicelib/store/models.py": "class LimitCounter: ...\nCounter = LimitCounter\n",
-        "chalicelib/api/routes.py": ("from ..store.models import Counter\n"
-                                     "def count():\n    Counter('k').update(actions=[])\n"),
-    }
-    for name, text in program_files.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(text, encoding="utf-8")
-    m = "chalicelib.store.models."
-    program = Program(tmp_path, {m + "LimitCounter": {}})
-    per_function, unresolved = function_uses({"api": [(str(tmp_path / "chalicelib/api/routes.py"), 3)]}, program)
-    assert [(u.action, u.model) for u in per_function["api"]] == [("UpdateItem", m + "LimitCounter")]
-    assert unresolved == []

@@ -1,8 +1,9 @@
 """The per-function policies, checked against what the code really does: a day of use runs through the API
 (the capacity journey, then the user's redemption cancelled and the account deleted), the streams are handed
 to their handlers, and every job runs; each DynamoDB call made is checked against the policy of the Lambda
-function that would make it in AWS (infra/aws/policy.py), explicit denies included. The static call graph
-(infra/aws/reach.py) grants; this proves it granted enough."""
+function that would make it in AWS (infra/aws/policy.py), explicit denies included. The policies are composed
+from what the store declares (chalicelib/store/access.py) and what each function names (bootstrap.py,
+jobs.py); this is what fails when code makes a call its declarations do not list."""
 from __future__ import annotations
 
 import uuid
