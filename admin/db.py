@@ -3,6 +3,8 @@
 PynamoDB's create_table also turns on TTL for models with a TTLAttribute (the idempotency records)."""
 from __future__ import annotations
 
+from pynamodb.exceptions import TableError
+
 from chalicelib.store.tables import ALL_MODELS
 
 
@@ -17,8 +19,20 @@ def init_db(dry_run: bool) -> dict:
             continue
         created.append(name)
         if not dry_run:
-            model.create_table(wait=True, billing_mode="PAY_PER_REQUEST")
+            _create(model)
     return {"created": created, "present": present, "dry_run": dry_run}
+
+
+def _create(model) -> None:
+    """Creates the table and waits until it is active. A CreateTable whose answer came too late (a busy
+    DynamoDB Local under load) is retried by botocore and finds the table its first attempt made: that table is
+    ours, and PynamoDB's create_table, which skips a table that exists, waits for it and sets its TTL."""
+    try:
+        model.create_table(wait=True, billing_mode="PAY_PER_REQUEST")
+    except TableError as exc:
+        if exc.cause_response_code != "ResourceInUseException":
+            raise
+        model.create_table(wait=True, billing_mode="PAY_PER_REQUEST")  # it exists: waits, then sets its TTL
 
 
 def _enable_stream(model) -> None:
