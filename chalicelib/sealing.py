@@ -18,15 +18,17 @@ from __future__ import annotations
 import base64
 import os
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
 from .settings import get_settings
+
+# cryptography's AEAD (its Rust bindings: a few per cent of a cold start) is imported by `seal` and `unseal`
+# when they first run, not with the API: a check-in neither seals nor opens anything.
 
 _LEGACY, _VERSION = "v1", "v2"
 
 
 def seal(plaintext: str, context: str) -> str:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     kid, key = get_settings().data_keys[0]
     nonce = os.urandom(12)
     sealed = AESGCM(key).encrypt(nonce, plaintext.encode(), _associated(kid, context))
@@ -35,6 +37,9 @@ def seal(plaintext: str, context: str) -> str:
 
 def unseal(token: str, context: str) -> str:
     """The plaintext; ValueError when the format is unknown or no configured key opens it."""
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     version, _, rest = token.partition(":")
     settings = get_settings()
     if version == _VERSION:

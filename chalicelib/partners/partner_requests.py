@@ -17,13 +17,14 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
-
-import requests
 
 from ..errors import PartnerUnavailableError
 from ..settings import get_settings
-from .http_session import session
+
+if TYPE_CHECKING:
+    import requests
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,9 @@ def outgoing(method: str, base: str, path: str, query: str = "", body: bytes = b
 
 def send(partner: str, request: Outgoing, sign: Signer, budget: float = BUDGET_SECONDS) -> requests.Response:
     """The partner's answer to `request` (any status but 429/5xx), or PartnerUnavailableError."""
+    # Imported on the first partner call, not with the API: a check-in's cold start does not load `requests`.
+    from .http_session import RequestException, session
+
     timeout = get_settings().partner_timeout_seconds
     deadline = time.monotonic() + budget
     for attempt in range(MAX_ATTEMPTS):
@@ -66,7 +70,7 @@ def send(partner: str, request: Outgoing, sign: Signer, budget: float = BUDGET_S
         try:
             response = session().request(request.method, request.url, data=request.body or None,
                                          headers={**request.headers, **sign(request)}, timeout=timeout)
-        except requests.RequestException as exc:
+        except RequestException as exc:
             log.warning("%s %s %s: %s (attempt %d)", partner, request.method, request.path,
                         type(exc).__name__, attempt + 1)
         else:

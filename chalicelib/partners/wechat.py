@@ -9,11 +9,8 @@ import logging
 import time
 from dataclasses import dataclass
 
-import requests
-
 from ..errors import InvalidCodeError, RateLimitedError, RiskyUserError, WeChatUnavailableError
 from ..settings import get_settings
-from .http_session import session
 
 log = logging.getLogger(__name__)
 _BUSY = -1
@@ -59,11 +56,13 @@ def code_to_session(code: str, appid: str | None = None, secret: str | None = No
 
 def _get_json(path: str, params: dict) -> dict | None:
     """GET a WeChat endpoint; None when WeChat could not be reached or answered nonsense."""
+    from .http_session import RequestException, session  # `requests` loads on a login, not with the API
+
     settings = get_settings()
     try:
         response = session().get(settings.wechat_api_base + path, params=params,
                                  timeout=settings.partner_timeout_seconds)
-    except requests.RequestException as exc:
+    except RequestException as exc:
         log.warning("WeChat %s unreachable: %s", path, type(exc).__name__)
         return None
     if response.status_code != 200:

@@ -14,13 +14,8 @@ import logging
 import threading
 import time
 
-import requests
-from cryptography.hazmat.primitives import padding
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-
 from ..errors import InvalidPhoneCodeError, NotMainlandPhoneError, OtherAppPhoneError, WeChatUnavailableError
 from ..settings import get_settings
-from .http_session import session
 
 log = logging.getLogger(__name__)
 TOKEN_MARGIN_SECONDS = 300
@@ -36,6 +31,10 @@ class UndecryptableError(ValueError):
 
 def decrypt_user_data(session_key: str, encrypted_data: bytes, iv: bytes) -> dict:
     """AES-128-CBC with PKCS#7, key = base64-decoded session_key; the plaintext JSON object."""
+    # cryptography's ciphers load here, on the first decryption, not with the API (a cold check-in's import)
+    from cryptography.hazmat.primitives import padding
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
     try:
         key = base64.b64decode(session_key, validate=True)
         decryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()
@@ -108,12 +107,14 @@ def _check_origin(info: dict) -> None:
 
 
 def _post(path: str, token: str | None, body: dict) -> dict:
+    from .http_session import RequestException, session  # `requests` loads on the first call, not with the API
+
     settings = get_settings()
     try:
         response = session().post(settings.wechat_api_base + path, params={"access_token": token} if token else None,
                                   json=body, timeout=settings.partner_timeout_seconds)
         data = response.json() if response.status_code == 200 else None
-    except (requests.RequestException, ValueError) as exc:
+    except (RequestException, ValueError) as exc:
         log.warning("WeChat %s unreachable: %s", path, type(exc).__name__)
         raise WeChatUnavailableError() from None
     if not isinstance(data, dict):
