@@ -52,3 +52,12 @@ def test_app_and_every_module_import_with_an_empty_environment_and_read_no_setti
 def test_a_process_may_set_its_table_prefix_and_endpoint_after_import_and_before_first_use():
     result = _python(SWITCH_BEFORE_FIRST_USE)
     assert result.returncode == 0, result.stderr
+
+
+def test_the_api_s_import_loads_no_http_client_nor_cipher_that_a_check_in_does_not_use():
+    result = _python("import sys, app; print(sorted({m.split('.')[0] for m in sys.modules} & "
+                     "{'requests', 'charset_normalizer', 'idna'}))"
+                     "; import chalicelib.sealing, chalicelib.partners.wechat_phone"
+                     "; print('cryptography.hazmat.primitives.ciphers.aead' in sys.modules)")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["[]", "False"]  # they load on the first partner call, login or sealing
