@@ -62,7 +62,8 @@ def ASSUMPTIONS() -> list[tuple[str, str]]:  # noqa: N802 - a table, named like 
         ("organizations", f"{ORGS_PER_MILLION:,} per million people; an org's board is rebuilt in each minute "
          "one of its members' entries is folded"),
         ("points expiry (1 January)", f"{POINTS_DUE_SHARE:.0%} of accounts hold points that expire"),
-        ("redemption expiry", f"{COUPONS_AT_ONCE:.2%} of people's coupons expire at one midnight"),
+        ("redemption expiry", f"{COUPONS_AT_ONCE:.2%} of people's coupons expire at one midnight, all of one "
+         "goods: the demo catalog's refundable coupon, refunded over its `stock_shards`"),
         ("latency (modelled, ms)", ", ".join(f"{k} {v}" for k, v in LATENCY_MS.items())
          + f"; {OVERHEAD_MS} per request, {WECHAT_MS} for WeChat's code2session"),
         ("Lambda", f"{MEMORY_GB * 1024:.0f} MB, {LOG_BYTES_PER_REQUEST} log bytes per request"),

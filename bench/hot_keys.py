@@ -14,8 +14,10 @@ Writes per second of a partition, at the burst of a scale, counted from every me
 - the boards' rebuild: a marker is deleted as often as the fold writes it; a board or an org's row once a
   minute.
 - the nightly jobs: a partition written once per item (outside the person's own) is written at the job's
-  speed per shard, by every shard unless its key names the run's shard (a campaign's goods, refunded by
-  the expiry of every shard, are one partition).
+  speed per shard, by every shard unless its key names the run's shard. A job's speed per shard is its
+  workers flat out, or its pace when it is paced (the redemption expiry: services/expiry.py). A campaign's
+  goods are refunded by the expiry of every shard, spread over the goods' stock shards (the measured
+  coupon's `stock_shards`), each worker giving one stock item at most its share of the pace.
 Partitions of one person (their id in the key) are left out: one person's rate is tiny.
 """
 from __future__ import annotations
@@ -127,18 +129,38 @@ def _boards(measured: dict, folded: dict[str, float], add) -> None:
 
 
 def _job(r: dict, job: dict, shared_tables: set[str], per_run: set[tuple[str, str]], add) -> None:
-    """A key the job writes for each item is hot if it names the run's shard (an index shard; not a marker,
-    written once in a run of several items) or is of a table whose partitions two people's requests share (a
-    goods' stock): then every shard writes it. Keys of one item (an adoption, a redemption) are not."""
+    """A key the job writes for each item is hot if it is of a table whose partitions two people's requests
+    share (a goods' stock): then every shard writes it, spread over the goods' stock shards; or if it names
+    the run's shard (an index shard; not a marker, written once in a run of several items). Keys of one item
+    (an adoption, a redemption) are not."""
     items = max(1, r["items"])
-    item_s = _item_ms(r, job) / 1000
-    per_shard_items_s = job["workers"] / item_s if item_s else 0
+    per_shard_items_s = worker_rate(job, _item_ms(r, job), gives_stock(r))
     for key, n in r.get("request", r)["key_writes"].items():  # the job's own writes (its fold is counted above)
         if not _shared(key) or n < items / 2:
             continue
-        named = re.search(rf"(^|[#:_/]){r.get('shard')}$", key) is not None
-        if (named and (r["job"], _family(key)) not in per_run) or key.split(":")[0] in shared_tables:
-            add(key, n / items * per_shard_items_s * (1 if named else job["shards"]), r["job"])
+        if key.split(":")[0] in shared_tables:
+            spread = job.get("stock_shards", 1) if key.startswith("stock:") else 1
+            add(key, n / items * per_shard_items_s * job["shards"] / spread, r["job"])
+        elif re.search(rf"(^|[#:_/]){r.get('shard')}$", key) and (r["job"], _family(key)) not in per_run:
+            add(key, n / items * per_shard_items_s, r["job"])
+
+
+def gives_stock(r: dict | None) -> bool:
+    """The run gave units back to a goods' stock (a refund), so its stock item's pace bounds it."""
+    return r is not None and any(key.startswith("stock:") for key in r.get("request", r)["key_writes"])
+
+
+def worker_rate(job: dict, item_ms: float, refunds: bool) -> float:
+    """Items a second one worker of a job does: its threads flat out, or its pace if that is lower (the
+    redemption expiry: its expiries a second, and for refunds its share of every stock item's refunds, over
+    the campaign goods' stock shards)."""
+    rate = job["workers"] * 1000 / item_ms if item_ms else 0.0
+    pace = job.get("paced")
+    if pace:
+        rate = min(rate, pace["per_worker"])
+        if refunds:
+            rate = min(rate, job.get("stock_shards", 1) * pace["per_stock_item"] / job["shards"])
+    return rate
 
 
 def _item_ms(r: dict, job: dict) -> float:
@@ -150,7 +172,10 @@ def _item_ms(r: dict, job: dict) -> float:
 
 def nightly(measured: dict, plan: dict) -> dict:
     users, jobs = plan["users"], measured["jobs"]
-    rows = {r["job"]: r for r in measured["postings"] if r.get("kind") == "job"}
+    rows: dict[str, dict] = {}
+    for r in measured["postings"]:  # a job's last run; for the redemption expiry, one that refunded (a campaign)
+        if r.get("kind") == "job" and (gives_stock(r) or not gives_stock(rows.get(r["job"]))):
+            rows[r["job"]] = r
     found = {}
     for name, job_name, items, due in (
             ("tree accrual", "accrue-trees", users * ADOPTING, 1.0),
@@ -164,10 +189,15 @@ def nightly(measured: dict, plan: dict) -> dict:
         pages = math.ceil(per_shard / job["page"])
         batches = math.ceil(per_shard / job.get("batch", job["page"])) if reads.get("BatchGetItem") else 0
         item_ms = _item_ms(r, job)
+        rate = worker_rate(job, item_ms, gives_stock(r))
         ms = pages * latency({"Query": 1}) + batches * latency({"BatchGetItem": 1}) \
-            + per_shard * due * item_ms / job["workers"]
-        found[name] = {"items": items, "parallel": f"{job['shards']} x {job['workers']}", "item_ms": item_ms,
-                       "minutes": ms / 60000}
+            + (per_shard * due / rate * 1000 if rate else 0)
+        parallel = f"{job['shards']} x {job['workers']}"
+        if job.get("paced"):
+            cap = worker_rate({**job, "workers": math.inf}, item_ms, gives_stock(r))
+            parallel += f", {rate:,.0f} a s each (pace {cap:,.0f}"
+            parallel += f": goods of {job.get('stock_shards', 1)} stock shards)" if gives_stock(r) else ")"
+        found[name] = {"items": items, "parallel": parallel, "item_ms": item_ms, "minutes": ms / 60000}
     fold = jobs["fold-aggregates"]
     _, _, item_ms, _ = shared_per_item(measured)
     entries = users * ADOPTING  # the accrual's entries, all filed at midnight

@@ -32,6 +32,12 @@ def _catalog() -> dict:
     return json.loads((ROOT / "admin" / "demo_catalog.json").read_text(encoding="utf-8"))
 
 
+def campaign_goods() -> dict:
+    """The demo catalog's first refundable coupon: redeemed by the steady-state person, refunded by the expiry
+    run, and the plan's campaign goods (its `stock_shards` spread the campaign's refunds)."""
+    return next(g for g in _catalog()["goods"] if g.get("kind") == "coupon" and g.get("refund_on_expiry"))
+
+
 def row(name: str, calls: list[Call], **extra) -> dict:
     """An operation's measured figures, JSON-able."""
     total = steady.cost_of(calls)
@@ -66,7 +72,7 @@ def steady_operations(driver: steady.Driver, days: int = steady.HISTORY_DAYS) ->
     nightly jobs over their items."""
     orgs, catalog = _catalog()["orgs"], _catalog()
     tree = catalog["trees"][0]["id"]
-    refundable = next(g["id"] for g in catalog["goods"] if g.get("kind") == "coupon" and g.get("refund_on_expiry"))
+    refundable = campaign_goods()["id"]
     found = []
     for count in (2, 1):
         person = steady.build_person(driver, orgs[:count], days)
@@ -219,6 +225,8 @@ def job_parameters() -> dict:
         "expire-points": {"shards": shards("expire-points"), "page": points_expiry.PAGE, "batch": 100,
                           "workers": points_expiry.WORKERS},
         "expire-redemptions": {"shards": shards("expire-redemptions"), "page": expiry.PAGE_SIZE,
-                               "workers": expiry.WORKERS},
+                               "workers": expiry.WORKERS, "stock_shards": campaign_goods().get("stock_shards", 1),
+                               "paced": {"per_worker": expiry.DUE_WRITES_PER_WORKER,
+                                         "per_stock_item": expiry.REFUNDS_PER_STOCK_ITEM}},
         "fold-aggregates": {"shards": shards("fold-aggregates"), "page": fold.PAGE, "workers": 1},
     }

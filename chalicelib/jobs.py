@@ -97,16 +97,18 @@ JOBS.append(sharded_job("accrue-trees", every_seconds=600, schedule="cron(0 16 *
                         touches=("chalicelib.store.uow_trees:DynamoTreesUnitOfWork", CATALOG)))
 
 # Redemption expiry (services/expiry.py): codes expire at 00:00 Asia/Shanghai (16:00 UTC); every hour one worker
-# per shard of the sparse `due` index expires what fell due, and a missed run is caught up by the next.
-# Idempotent per redemption (`status = issued` in every write), so overlapping runs change nothing twice.
+# per shard of the sparse `due` index expires what fell due, paced, and stops before the next run starts; a missed
+# run is caught up by the next. Idempotent per redemption (`status = issued` in every write), so overlapping runs
+# change nothing twice.
 def _expire_redemptions_slice(piece: Slice, out_of_time: Callable[[], bool]) -> SliceResult:
     from .services import expiry
 
-    return SliceResult(*expiry.expire_slice(piece.shard, piece.at, piece.cursor, out_of_time))
+    return SliceResult(*expiry.job_slice(piece.shard, piece.at, EXPIRE_REDEMPTIONS_EVERY, piece.cursor, out_of_time))
 
 
-JOBS.append(sharded_job("expire-redemptions", every_seconds=3600, schedule=None, shards=shards.REDEMPTIONS_DUE,
-                        run_slice=_expire_redemptions_slice,
+EXPIRE_REDEMPTIONS_EVERY = 3600
+JOBS.append(sharded_job("expire-redemptions", every_seconds=EXPIRE_REDEMPTIONS_EVERY, schedule=None,
+                        shards=shards.REDEMPTIONS_DUE, run_slice=_expire_redemptions_slice,
                         touches=("chalicelib.store.repositories_expiry:due_page",
                                  "chalicelib.store.repositories_expiry:expire_unrefunded", POSTING, CATALOG)))
 

@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from admin.__main__ import main as admin
-from bench import capacity, capacity_model, journey, operations
+from bench import capacity, capacity_model, hot_keys, journey, operations
 from bench.measure import Call, Index, TableKeys, touches
 from bench.units import cost, item_size
 from chalicelib.store import models  # its TABLE_PREFIX is read on first use, once the stack is up
@@ -17,7 +17,8 @@ from infra.aws.policy import allows, policy
 
 # Partitions written for many people by design, by key (never a whole table), each with why it stays cool.
 SHARED_BY_DESIGN = {
-    r"stock:(goods|tree)#[^#]+": "one item per goods or tree: a sale, an adoption or an expiry's refund takes one",
+    r"stock:(goods|tree)#[^#]+(#\d+)?": "a goods' or tree's stock item, or one of a goods' stock shards: a sale, an "
+                                       "adoption or an expiry's refund (paced: services/expiry.py) takes one",
     r"redemptions/due:due#\d+": "a redemption's expiry shard (random): its sale, the expiry worker of the shard",
     r"adoptions/accruing:\d+": "the accrual shard (0..63) of a new adoption: adoptions are rare, spread over 64",
     r"account_shards:\d+": "a new account's entry in its shard (0..63); the points expiry's marker",
@@ -181,3 +182,25 @@ def test_item_sizes_follow_dynamodb_s_rules():
     assert item_size({"n": {"N": "12345"}}) == 1 + 4  # 5 significant digits: 3 bytes + 1
     assert item_size({"m": {"M": {"a": {"BOOL": True}}}}) == 1 + 3 + (1 + 1 + 1)
     assert item_size({"s": {"S": "绿芽"}}) == 1 + 6  # UTF-8 bytes
+
+
+def test_the_redemption_expiry_is_planned_at_its_pace_over_the_campaign_goods_stock_shards():
+    """A campaign's refunds are planned at the job's pace (services/expiry.py), not its threads flat out: a
+    worker's `due` key at most its pace, the campaign goods' stock items their share of theirs, spread over the
+    goods' stock shards; a plain expiry (no refund) only at the `due` key's pace."""
+    refund = {"job": "expire-redemptions", "shard": 3, "items": 1, "operations": {"Query": 1, "GetItem": 1,
+              "TransactWriteItems": 1}, "key_writes": {"redemptions/due:due#3": 1, "stock:goods#g-c#3": 1}}
+    plain = {"job": "expire-redemptions", "shard": 6, "items": 1, "operations": {"Query": 1, "UpdateItem": 1},
+             "key_writes": {"redemptions/due:due#6": 1}}
+
+    def planned(run: dict, stock_shards: int) -> dict[str, float]:
+        job = {"shards": 8, "page": 100, "workers": 4, "stock_shards": stock_shards,
+               "paced": {"per_worker": 250, "per_stock_item": 250}}
+        found: dict[str, float] = {}
+        hot_keys._job(run, job, {"stock"}, set(), lambda key, rate, source: found.update({key: rate}))
+        return found
+
+    flat_out = 4 * 1000 / capacity_model.latency({"GetItem": 1, "TransactWriteItems": 1})  # 4 threads, a shard
+    assert planned(refund, 8) == pytest.approx({"redemptions/due:due#3": flat_out, "stock:goods#g-c#3": flat_out})
+    assert planned(refund, 1) == pytest.approx({"redemptions/due:due#3": 250 / 8, "stock:goods#g-c#3": 250})
+    assert planned(plain, 1) == pytest.approx({"redemptions/due:due#6": 250})  # 4 threads alone: 667 a second
