@@ -67,7 +67,11 @@ def rebuild_slice(shard: int, at: datetime, out_of_time: Callable[[], bool] = la
 def _round(marked: list, src, pool: ThreadPoolExecutor) -> Counter:
     """Builds a round of boards at once: what the person boards remembered first (one BatchGetItem)."""
     people = [board_key for board_key, _ in marked if board_key[0] != "orgs"]
-    before = src.store.built(people) if people else {}
+    try:
+        before = src.store.built(people) if people else {}
+    except Exception:  # noqa: BLE001 - without what they remembered, the boards read every part
+        log.exception("the boards of a round could not be read; their histograms are read whole")
+        before = {}
     now = clock.now()
     jobs = [(board, key, marks, _parts_to_read(before.get((board, key), {}), marks, now))
             for (board, key), marks in marked]
