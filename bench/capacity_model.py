@@ -128,7 +128,7 @@ def operations(measured: dict, users: float) -> list[Operation]:
     op = _posting("tree accrual, per adoption (nightly)", accrual, users * ADOPTING, shared_w, shared_r)
     op.background = True
     found.append(op)
-    found.append(board_rebuild(measured, users, found))
+    found.extend(board_rebuild(measured, users, found))
     return found
 
 
@@ -141,19 +141,43 @@ def _posting(name: str, r: dict, per_day: float, shared_w: float, shared_r: floa
                      r["expiring_bytes"], items, key_writes=r.get("key_writes", {}))
 
 
-def boards_per_minute(users: float, ops: list[Operation]) -> float:
-    """Users' and orgs' boards (3 periods each), and each org board with an entry folded that minute."""
+def boards_per_minute(users: float, ops: list[Operation]) -> tuple[float, float]:
+    """(the users' and orgs' boards, the org member boards) rebuilt a minute: 3 periods each; an org's board in
+    each minute one of its members' entries is folded (at most every org's)."""
     entries_per_minute = sum(o.per_day * o.items_filed for o in ops) / 1440
-    return 3 * (2 + min(users / 1e6 * ORGS_PER_MILLION, entries_per_minute))
+    return 3 * 2.0, 3 * min(users / 1e6 * ORGS_PER_MILLION, entries_per_minute)
 
 
-def board_rebuild(measured: dict, users: float, ops: list[Operation]) -> Operation:
-    r = measured["spread"]["materialize"]
-    per = max(1, r["rebuilt"])
-    op = Operation("board rebuild, per board (every minute)", boards_per_minute(users, ops) * 1440,
-                   r["read_units"] / per, r["write_units"] / per, r["write_units"] / per, r["write_units"] / per,
-                   {k: v / per for k, v in r["operations"].items()}, r["items_written"] / per, background=True)
-    return op
+def _less(run: dict, empty: dict) -> dict:
+    """A board's own part of a rebuild shard's run: the run's calls and units less those of a run with nothing
+    marked (the lease, the marker partitions' Queries)."""
+    ops = {k: max(0.0, v - empty["operations"].get(k, 0)) for k, v in run["operations"].items()}
+    return {"read_units": max(0.0, run["read_units"] - empty["read_units"]),
+            "write_units": max(0.0, run["write_units"] - empty["write_units"]),
+            "operations": {k: v for k, v in ops.items() if v}, "items_written": run["items_written"]}
+
+
+def board_rebuild(measured: dict, users: float, ops: list[Operation]) -> list[Operation]:
+    """The boards' rebuild a minute: the org member boards (most of them), the users' and the orgs' boards, and
+    each rebuild shard's run around them, from the measured runs (bench/operations.rebuild_parts)."""
+    parts, shards = measured["spread"]["rebuild_parts"], measured["jobs"]["materialize-boards"]["shards"]
+    big, members = boards_per_minute(users, ops)
+    empty = parts["empty shard"]
+    rows = [("board rebuild, per org member board (every minute)", members * 1440,
+             _less(parts["member board"], empty)),
+            ("board rebuild, users' and orgs' boards (every minute)", big * 1440,
+             _mean(_less(parts["users board"], empty), _less(parts["orgs board"], empty))),
+            ("board rebuild, per shard run (every minute)", shards * 1440, empty)]
+    return [Operation(name, per_day, r["read_units"], r["write_units"], r["write_units"], r["write_units"],
+                      r["operations"], r["items_written"], background=True) for name, per_day, r in rows]
+
+
+def _mean(a: dict, b: dict) -> dict:
+    names = {**a["operations"], **b["operations"]}
+    return {"read_units": (a["read_units"] + b["read_units"]) / 2,
+            "write_units": (a["write_units"] + b["write_units"]) / 2,
+            "operations": {k: (a["operations"].get(k, 0) + b["operations"].get(k, 0)) / 2 for k in names},
+            "items_written": (a["items_written"] + b["items_written"]) / 2}
 
 
 def api_cost(requests: float) -> float:
@@ -199,6 +223,7 @@ def plan(measured: dict, users: float, price_factor: float = 1.0) -> dict:
         "burst_rru_s": rru / 86400 * burst, "burst_wru_s": wru / 86400 * burst, "storage_gb_year": storage_gb,
         "concurrency_peak": mean_rps * burst * mean_ms / 1000, "costs": costs, "cost_month": sum(costs.values()),
         "operations": ops, "page_items": page_items, "items_per_s_burst": items_per_day / 86400 * burst,
+        "items_per_day": items_per_day,
     }
     found["hot_keys"] = hot_keys(measured, found)
     found["nightly"] = nightly(measured, found)

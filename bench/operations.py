@@ -7,7 +7,9 @@
   handler's inbox put, and the fold job over its shard holding only that operation's items).
 - A spread sample: SPREAD_USERS new people (a first login, an org join, a check-in each) over every fold
   shard, then the fold job on every shard and the boards' rebuild: how much of a fold run is shared by
-  the items of a page, how many shards write each shared item, what a run takes.
+  the items of a page, how many shards write each shared item, what a run takes. Then the rebuild in its
+  parts (`rebuild_parts`): a rebuild shard's run with nothing marked, with one org member board, with the
+  users' and with the orgs' board.
 - The nightly jobs on these people: tree accrual, points expiry, redemption expiry, each over the shard
   its items are in.
 
@@ -134,7 +136,35 @@ def spread(driver: steady.Driver, users: int = steady.SPREAD_USERS) -> dict:
     with Recorder(schema) as recorder:
         rebuilt = boards.materialize_dirty(clock.now())
     materialize = row("board rebuild", recorder.take(), rebuilt=rebuilt.get("rebuilt", 0))
-    return {"users": users, "requests": requests, "filing": filed, "fold_runs": runs, "materialize": materialize}
+    return {"users": users, "requests": requests, "filing": filed, "fold_runs": runs, "materialize": materialize,
+            "rebuild_parts": rebuild_parts(schema, org["id"], people[0])}
+
+
+def rebuild_parts(schema, org_id: str, person: str) -> dict:
+    """The boards' rebuild in its parts, each a run of the rebuild shard's worker (services/board_rebuild.py):
+    a shard with nothing marked (the lease, a Query per fold shard's marker partition); the same with an org's
+    member board marked by one fold shard (what most of a minute's boards are at scale: an org's board gets an
+    entry or two a minute) and with the users and the orgs boards of all time, marked by every fold shard that
+    folded (as the spread sample left them). A board's own cost is its run's less the empty run's."""
+    from chalicelib.domain import clock
+    from chalicelib.domain.ranking import REBUILD_SHARDS, SHARDS, rebuild_shard, shard_of
+    from chalicelib.services import board_rebuild
+    from chalicelib.store.aggregates import marker
+
+    def run(shard: int) -> dict:
+        with Recorder(schema) as recorder:
+            result = board_rebuild.rebuild_slice(shard, clock.now())
+        return row(f"rebuild shard {shard}", recorder.take(), rebuilt=result.get("rebuilt", 0))
+
+    found = {}
+    for name, board, marked_by in (("member board", f"org-{org_id}", [shard_of(person)]),
+                                   ("users board", "users", range(SHARDS)), ("orgs board", "orgs", range(SHARDS))):
+        for shard in marked_by:
+            marker(shard, board, "all", uuid.uuid4().hex).save()
+        found[name] = run(rebuild_shard(board, "all"))
+    busy = {rebuild_shard(board, "all") for board in (f"org-{org_id}", "users", "orgs")}
+    found["empty shard"] = run(next(s for s in range(REBUILD_SHARDS) if s not in busy))
+    return found
 
 
 def accrual_runs(person: steady.Person) -> list[dict]:
@@ -215,7 +245,7 @@ def _both(days: list[list[dict]]) -> list[str]:
 def job_parameters() -> dict:
     """Each measured job's parallelism, from the code: shards (chalicelib/jobs.py), page, workers a shard."""
     from chalicelib import jobs
-    from chalicelib.services import accrual, expiry, fold, points_expiry
+    from chalicelib.services import accrual, board_rebuild, expiry, fold, points_expiry
 
     def shards(name: str) -> int:
         return jobs.job_named(name).shards
@@ -229,4 +259,5 @@ def job_parameters() -> dict:
                                "paced": {"per_worker": expiry.DUE_WRITES_PER_WORKER,
                                          "per_stock_item": expiry.REFUNDS_PER_STOCK_ITEM}},
         "fold-aggregates": {"shards": shards("fold-aggregates"), "page": fold.PAGE, "workers": 1},
+        "materialize-boards": {"shards": shards("materialize-boards"), "workers": board_rebuild.WORKERS},
     }

@@ -115,24 +115,26 @@ JOBS.append(sharded_job("expire-redemptions", every_seconds=EXPIRE_REDEMPTIONS_E
 
 # Leaderboards, org totals and public stats: every minute, fold the aggregation inbox (filled from the
 # ledger and identities streams by services/aggregate.py), one worker per shard; then rebuild the boards
-# the fold changed (services/boards.py). Both idempotent: an inbox item is applied once, a board rebuilt.
+# the fold changed, one worker per rebuild shard (services/board_rebuild.py). Both single-flight per shard (a
+# lease) and idempotent: an inbox item is applied once, a board rebuilt from the totals as they are.
 def _fold_slice(piece: Slice, out_of_time: Callable[[], bool]) -> SliceResult:
     from .services import fold
 
     return SliceResult(fold.fold_slice(piece.shard, piece.at, out_of_time))
 
 
-def _materialize_boards(at: datetime) -> dict:
-    from .services import boards
+def _materialize_boards_slice(piece: Slice, out_of_time: Callable[[], bool]) -> SliceResult:
+    from .services import board_rebuild
 
-    return boards.materialize_dirty(at)
+    return SliceResult(board_rebuild.rebuild_slice(piece.shard, piece.at, out_of_time))
 
 
 JOBS.append(sharded_job("fold-aggregates", every_seconds=60, schedule=None, shards=ranking.SHARDS,
                         run_slice=_fold_slice, touches=("chalicelib.store.fold_store:DynamoFoldStore",)))
-JOBS.append(Job("materialize-boards", every_seconds=60, run=_materialize_boards,
-                touches=("chalicelib.store.repositories_boards:DynamoBoardBuilds",
-                         "chalicelib.store.repositories_public_names:ShownNames", CATALOG)))
+JOBS.append(sharded_job("materialize-boards", every_seconds=60, schedule=None, shards=ranking.REBUILD_SHARDS,
+                        run_slice=_materialize_boards_slice,
+                        touches=("chalicelib.store.repositories_boards:DynamoBoardBuilds",
+                                 "chalicelib.store.repositories_public_names:ShownNames", CATALOG)))
 
 
 # Partner revocations a partner missed while it was down (services/consent.py): told again every 5 minutes.

@@ -21,6 +21,9 @@ SHARDS = 64  # fold shards: a user's totals, board index partition and histogram
 PARTS = 16
 ORG_BOARD_SHARDS = 4  # an org's members write far less than the whole platform: its board needs fewer
 TOP = 100  # entries of a materialized board
+# Shards of the boards' rebuild (the materialize-boards job): a board of a period is rebuilt by the worker of
+# rebuild_shard(board, period), one worker a shard at a time (a lease), several boards of it at once.
+REBUILD_SHARDS = 16
 BUCKETS_PER_DOUBLING = 8  # histogram resolution: a bucket spans about 9 % of a total
 
 
@@ -37,6 +40,11 @@ def counter_part(shard: int) -> int:
 def board_shards(board: str) -> int:
     """Index partitions of a board: SHARDS for "users", fewer for one org's members."""
     return SHARDS if board == "users" else ORG_BOARD_SHARDS
+
+
+def rebuild_shard(board: str, period: str) -> int:
+    """The rebuild shard of a board of a period (its markers' partitions, its worker)."""
+    return stable_shard(f"{board}|{period}", REBUILD_SHARDS)
 
 
 def board_partition(board: str, period: str, user_shard: int) -> str:

@@ -1,10 +1,11 @@
 """Leaderboards: built by a job from the ranking index, read with one GetItem (cached per container).
 
-A board ("users", "orgs", "org-{id}") of one period is rebuilt when the fold has changed it: 64 (users)
-or 4 (an org) Queries of the ranking index, 100 items each, merged into the top 100, plus the rank
-histogram's 64 parts in one BatchGetItem. A reader gets the board with one GetItem (cached 30 s) and their own
-total with one more: their rank is exact inside the top 100 and bounded by the histogram below it (the range
-`rank_from`..`rank_to`, `rank` its best bound). The orgs board keeps one row per org (`org#{id}`) beside it.
+A board ("users", "orgs", "org-{id}") of one period is rebuilt when the fold has changed it (the job, sharded by
+board: services/board_rebuild.py): 64 (users) or 4 (an org) Queries of the ranking index, 100 items each, merged
+into the top 100, plus the parts of the rank histogram that exist (of 64) in one BatchGetItem. A reader gets the
+board with one GetItem (cached 30 s) and their own total with one more: their rank is exact inside the top 100 and
+bounded by the histogram below it (the range `rank_from`..`rank_to`, `rank` its best bound). The orgs board keeps
+one row per org (`org#{id}`) beside it.
 
 The use cases read through `BoardReading` and build through `BoardBuilding` (`bootstrap.board_reading()`,
 `bootstrap.board_building()`: store/repositories_boards.py, the catalog's orgs, the public names;
@@ -13,7 +14,6 @@ tests/unit/fakes_aggregation.py's in memory); api/shapes_boards.py writes the JS
 from __future__ import annotations
 
 import heapq
-import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -38,7 +38,6 @@ from ..domain.results_boards import BoardRow, Leaderboard, OrgPlace, Place
 from ..errors import NotFoundError, ValidationError
 from .tokens import Caller
 
-log = logging.getLogger(__name__)
 CACHE_SECONDS = 30.0
 _cache: dict[tuple[str, str], tuple[float, dict]] = {}
 _row_cache: dict[tuple[str, str], tuple[float, tuple[int, int]]] = {}  # (org_id, period) -> (at, (mg, members))
@@ -184,34 +183,25 @@ def _my_org(mine: list[str], data: dict, key: str, sources: BoardReading | None 
 # ---- building (the materialize-boards job) -------------------------------------------------------
 
 def materialize_dirty(now, sources: BoardBuilding | None = None) -> dict:
-    """The job: rebuilds every board the fold marked, then clears its marks unless they were marked again.
+    """The whole job in this process: every rebuild shard's marked boards (services/board_rebuild.py, where the
+    job's sharding, its leases and each board's isolation are)."""
+    from .board_rebuild import rebuild_all
 
-    The marks are read with one Query per fold shard's marker partition (SHARDS Queries, paged; no scan).
-    A board that fails to build is logged and keeps its marks (the next run tries it again); the other
-    boards are built all the same."""
+    return rebuild_all(now, sources)
+
+
+def build(board: str, key: str, sources: BoardBuilding | None = None,
+          parts: tuple[list[int], str] | None = None) -> None:
+    """Builds a board of a period and saves it. `parts`, for a person board: (the histogram parts that can exist,
+    when all were last read); None: read all SHARDS parts."""
     src = _building(sources)
-    rebuilt, failed = 0, 0
-    for (board, key), marks in sorted(src.store.marks().items()):
-        try:
-            build(board, key, src)
-        except Exception:  # noqa: BLE001 - one board's failure must not stop the others
-            log.exception("board %s %s could not be built; kept marked for the next run", board, key)
-            failed += 1
-            continue
-        rebuilt += 1
-        for shard, marked in marks:
-            src.store.clear_mark(shard, board, key, marked)
-    forget()
-    return {"rebuilt": rebuilt, "failed": failed} if failed else {"rebuilt": rebuilt}
-
-
-def build(board: str, key: str, sources: BoardBuilding | None = None) -> None:
-    src = _building(sources)
-    data = _build_orgs(key, src) if board == "orgs" else _build_people(board, key, src)
+    data = _build_orgs(key, src) if board == "orgs" else _build_people(board, key, src, parts)
     src.store.save_board(board, key, data, clock.iso(clock.now()))
 
 
-def _build_people(board: str, key: str, sources: BoardBuilding) -> dict:
+def _build_people(board: str, key: str, sources: BoardBuilding, parts: tuple[list[int], str] | None = None) -> dict:
+    """A person board: the top TOP of its ranking index partitions (one Query each, TOP items at most) and its
+    rank histogram, summed from the parts read (`parts`; all of them when None), which it remembers."""
     rows = []
     for shard in range(board_shards(board)):
         for owner, value in sources.store.ranked(f"{board}#{key}#{shard:02d}", limit=TOP):
@@ -219,10 +209,12 @@ def _build_people(board: str, key: str, sources: BoardBuilding) -> dict:
                 rows.append((owner.rsplit("#", 1)[-1], value))
     top = rank(rows)
     names = sources.names([row.id for row in top])
-    histogram = merge_histograms(sources.store.histogram_parts(board, key))
+    found = sources.store.histogram_parts(board, key, parts[0] if parts else None)
+    histogram = merge_histograms(found.values())
     return {"items": [[row.rank, row.id, names.get(row.id), row.value] for row in top],
             "histogram": {str(bucket): count for bucket, count in histogram.items()},
-            "count": sum(histogram.values())}
+            "count": sum(histogram.values()), "parts": sorted(found),
+            "parts_at": parts[1] if parts else clock.iso(clock.now())}
 
 
 def _build_orgs(key: str, sources: BoardBuilding | None = None) -> dict:

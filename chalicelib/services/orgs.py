@@ -27,7 +27,7 @@ from ..errors import (
 )
 from ..store import cursor as cursors
 from ..store.access import access, on
-from ..store.aggregates import Board, Total, dirty_partition
+from ..store.aggregates import Board, Total, marker
 from ..store.failures import conflict_pause
 from ..store.models import Account
 from ..store.repositories import Accounts
@@ -132,6 +132,6 @@ def _org(org_id: str) -> dict:
 def _mark_orgs_changed(user_id: str) -> None:
     """The orgs board lists member counts: rebuild it (a join is rare; this is one PutItem, in the marker
     partition of the member's shard)."""
-    Board(dirty_partition(shard_of(user_id)), "orgs|all", marked=uuid.uuid4().hex).save()
+    marker(shard_of(user_id), "orgs", "all", uuid.uuid4().hex).save()
 
 ACCESS = (get_org, _try_join, _mark_orgs_changed)  # what the orgs' use cases touch (store/access.py)

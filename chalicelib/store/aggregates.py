@@ -11,6 +11,7 @@ from pynamodb.attributes import BooleanAttribute, JSONAttribute, NumberAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
+from ..domain.ranking import rebuild_shard
 from .models import table_meta
 
 
@@ -116,9 +117,11 @@ class ShardedCounter(Model):
 class Board(Model):
     """agg_boards — pk `board` ("users", "orgs", "org-{id}"), sk `period`: one materialized board, read with one
     GetItem: `data` = {"items": [[rank, id, name, mg]...], "histogram": {bucket: n}, "totals": ...}.
-    pk "dirty#{shard:02d}", sk "{board}|{period}": a board shard `shard`'s fold (or a join of a user of that shard)
-    changed since it was last built (`marked`). One marker partition per fold shard, written once per fold run:
-    the materializer reads the SHARDS partitions with one Query each."""
+    pk "dirty#{r:02d}#{s:02d}", sk "{board}|{period}|{mark}": a marker, written when fold shard `s`'s run (or a
+    join or a new name of a user of that shard) changed a board of rebuild shard r (ranking.rebuild_shard) since it
+    was last built; each run writes markers of a mark of its own, so a marker is never written again and the
+    rebuild deletes exactly those it read. One partition per (rebuild shard, fold shard): written by one fold
+    worker once a run; the rebuild worker of shard r reads its SHARDS partitions with one Query each."""
 
     Meta = table_meta("agg_boards")
     board = UnicodeAttribute(hash_key=True)
@@ -128,9 +131,20 @@ class Board(Model):
     marked = UnicodeAttribute(null=True)
 
 
-def dirty_partition(shard: int) -> str:
-    """The marker partition of fold shard `shard` (Board: pk "dirty#07")."""
-    return f"dirty#{shard:02d}"
+def dirty_partition(board: str, period: str, shard: int) -> str:
+    """The marker partition of a board of a period marked by fold shard `shard` (Board: pk "dirty#03#07")."""
+    return marker_partition(rebuild_shard(board, period), shard)
+
+
+def marker_partition(rebuild: int, shard: int) -> str:
+    """The markers fold shard `shard` wrote for the boards of rebuild shard `rebuild`."""
+    return f"dirty#{rebuild:02d}#{shard:02d}"
+
+
+def marker(shard: int, board: str, period: str, mark: str) -> Board:
+    """A marker of a board of a period, written by (the fold of, a join of a person of) fold shard `shard`; `mark`
+    names the run that wrote it (a fresh one each run)."""
+    return Board(dirty_partition(board, period, shard), f"{board}|{period}|{mark}", marked=mark)
 
 
 AGGREGATE_MODELS = (InboxItem, Total, ShardedCounter, Board)

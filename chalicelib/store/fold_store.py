@@ -13,7 +13,7 @@ from pynamodb.exceptions import UpdateError
 from ..domain import clock
 from ..domain.aggregation import COUNTER, TOTAL, Filed, FoldWrite, Rewrite
 from .access import on
-from .aggregates import Board, InboxItem, ShardedCounter, Total, dirty_partition
+from .aggregates import Board, InboxItem, ShardedCounter, Total, marker
 from .models import Account
 from .tx import Tx
 
@@ -27,13 +27,14 @@ def filed(item: InboxItem) -> Filed:
 
 
 class Lease:
-    """The single-flight lease of one fold shard: an item in `agg_counters` ("lease#fold", "s07") taken, renewed
-    and freed with conditional updates (free when absent, expired, or already ours)."""
+    """The single-flight lease of one shard of a job: an item in `agg_counters` ("lease#fold", "s07"; the boards'
+    rebuild: "lease#boards") taken, renewed and freed with conditional updates (free when absent, expired, or
+    already ours)."""
 
     ACCESS = (on(ShardedCounter, "UpdateItem"),)
 
-    def __init__(self, shard: int, seconds: int) -> None:
-        self.key, self.owner, self.seconds = ("lease#fold", f"s{shard:02d}"), uuid.uuid4().hex, seconds
+    def __init__(self, shard: int, seconds: int, job: str = "fold") -> None:
+        self.key, self.owner, self.seconds = (f"lease#{job}", f"s{shard:02d}"), uuid.uuid4().hex, seconds
 
     def take(self) -> bool:
         free = (ShardedCounter.name.does_not_exist() | (ShardedCounter.lease_until < int(time.time()))
@@ -127,11 +128,12 @@ class DynamoFoldStore:
 
     @staticmethod
     def mark_dirty(shard: int, boards: set[tuple[str, str]]) -> None:
-        """One marker per changed (board, period) in the shard's own partition, with one mark for the run."""
+        """One marker per changed (board, period), in the shard's partition of the board's rebuild shard, with one
+        mark for the run."""
         marked = uuid.uuid4().hex
         with Board.batch_write() as batch:
             for board, period in boards:
-                batch.save(Board(dirty_partition(shard), f"{board}|{period}", marked=marked))
+                batch.save(marker(shard, board, period, marked))
 
 
 def _stage_rewrite(tx: Tx, rewrite: Rewrite) -> None:

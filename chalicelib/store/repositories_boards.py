@@ -9,11 +9,10 @@ from collections import defaultdict
 from datetime import date
 
 from botocore.exceptions import BotoCoreError, ClientError
-from pynamodb.exceptions import DeleteError
 
 from ..domain.ranking import PARTS, SHARDS
 from .access import on
-from .aggregates import Board, ShardedCounter, Total, dirty_partition
+from .aggregates import Board, ShardedCounter, Total, dirty_partition, marker_partition
 from .tx import connection, raise_unavailable
 
 
@@ -81,35 +80,46 @@ class DynamoBoardReads:
 
 
 class DynamoBoardBuilds:
-    """What the materialize-boards job reads and writes: the markers, the ranking index, the histograms, the
-    boards and the org rows."""
+    """What the materialize-boards job reads and writes: its shards' leases, the markers, the ranking index, the
+    histograms, the boards and the org rows."""
 
     ACCESS = (
-        on(Board, "DeleteItem", "PutItem", "Query"),
-        on(ShardedCounter, "BatchGetItem"),
+        on(Board, "BatchGetItem", "BatchWriteItem", "PutItem", "Query"),
+        on(ShardedCounter, "BatchGetItem", "UpdateItem"),  # UpdateItem: the shards' leases (fold_store.Lease)
         on(Total, "BatchWriteItem"),
         on(Total, "Query", index="ranking"),
     )
 
     @staticmethod
-    def marks() -> dict[tuple[str, str], list[tuple[int, str]]]:
-        """{(board, period): [(fold shard, mark)]} of every board a fold changed since it was last built: one
-        Query per fold shard's marker partition (SHARDS Queries, paged; no scan)."""
+    def rebuild_lease(shard: int, seconds: int):
+        """The single-flight lease of rebuild shard `shard` ("lease#boards", "s03"; store/fold_store.Lease)."""
+        from .fold_store import Lease  # here: the API's reads of this module need none of the fold's
+
+        return Lease(shard, seconds, job="boards")
+
+    @staticmethod
+    def marks(rebuild: int) -> dict[tuple[str, str], list[tuple[int, str]]]:
+        """{(board, period): [(fold shard, mark)]} of every board of rebuild shard `rebuild` a fold (a join, a new
+        name) changed since it was last built: one Query per fold shard's partition (SHARDS Queries, paged)."""
         marks: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
         for shard in range(SHARDS):
-            for marker in Board.query(dirty_partition(shard)):
-                board, _, key = marker.period.partition("|")
-                marks[(board, key)].append((shard, marker.marked))
+            for found in Board.query(marker_partition(rebuild, shard)):
+                board, key, mark = found.period.rsplit("|", 2)
+                marks[(board, key)].append((shard, mark))
         return marks
 
     @staticmethod
-    def clear_mark(shard: int, board: str, key: str, marked: str) -> None:
-        """Deletes a marker unless a fold marked the board again since (its mark changed)."""
-        try:
-            Board(dirty_partition(shard), f"{board}|{key}").delete(condition=Board.marked == marked)
-        except DeleteError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise
+    def clear_marks(board: str, key: str, marks: list[tuple[int, str]]) -> None:
+        """Deletes the markers read (BatchWriteItem, 25 a call): a fold that marked the board again since wrote a
+        marker of another mark, which stays."""
+        with Board.batch_write() as batch:
+            for shard, mark in marks:
+                batch.delete(Board(dirty_partition(board, key, shard), f"{board}|{key}|{mark}"))
+
+    @staticmethod
+    def built(boards: list[tuple[str, str]]) -> dict[tuple[str, str], dict]:
+        """The boards as last built ({} for none yet), 100 a BatchGetItem."""
+        return {(item.board, item.period): _board_data(item) for item in Board.batch_get(boards)}
 
     @staticmethod
     def save_board(board: str, key: str, data: dict, built_at: str) -> None:
@@ -122,10 +132,12 @@ class DynamoBoardBuilds:
                 for item in Total.ranking.query(partition, scan_index_forward=False, limit=limit)]
 
     @staticmethod
-    def histogram_parts(board: str, key: str) -> list[dict]:
-        """The SHARDS parts of a board's rank histogram ({bucket: people}), in one BatchGetItem."""
-        parts = ShardedCounter.batch_get([(f"hist#{board}#{key}", f"s{shard:02d}") for shard in range(SHARDS)])
-        return [part.counts or {} for part in parts]
+    def histogram_parts(board: str, key: str, shards: list[int] | None = None) -> dict[int, dict]:
+        """{fold shard: {bucket: people}} of the parts of a board's rank histogram that exist, of `shards` (None:
+        all SHARDS), in one BatchGetItem."""
+        wanted = range(SHARDS) if shards is None else shards
+        parts = ShardedCounter.batch_get([(f"hist#{board}#{key}", f"s{shard:02d}") for shard in wanted])
+        return {int(part.part[1:]): part.counts or {} for part in parts}
 
     @staticmethod
     def save_org_rows(rows: list[tuple[str, str, int, int | None, str]]) -> None:

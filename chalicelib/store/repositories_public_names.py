@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 
 from .access import on
-from .aggregates import Board, Total, dirty_partition
+from .aggregates import Board, Total, marker
 from .models import Account
 from .single_writes import written
 
@@ -55,7 +55,8 @@ class BoardMarks:
         return boards
 
     def mark(self, shard: int, boards: set[tuple[str, str]]) -> None:
-        """Marks the boards to be rebuilt, in the marker partition of `shard` (BatchWriteItem)."""
+        """Marks the boards to be rebuilt, in the marker partitions of `shard` (BatchWriteItem)."""
+        mark = uuid.uuid4().hex
         with Board.batch_write() as batch:
             for board, period in sorted(boards):
-                batch.save(Board(dirty_partition(shard), f"{board}|{period}", marked=uuid.uuid4().hex))
+                batch.save(marker(shard, board, period, mark))

@@ -22,9 +22,11 @@ SHARED_BY_DESIGN = {
     r"redemptions/due:due#\d+": "a redemption's expiry shard (random): its sale, the expiry worker of the shard",
     r"adoptions/accruing:\d+": "the accrual shard (0..63) of a new adoption: adoptions are rare, spread over 64",
     r"account_shards:\d+": "a new account's entry in its shard (0..63); the points expiry's marker",
-    r"agg_boards:dirty#\d+": "a fold shard's board markers: its worker once a run, its joiners, the rebuild",
-    r"agg_boards:(users|orgs|org-[^#]+)": "a board, rebuilt by the one materialize job at most once a minute",
+    r"agg_boards:dirty#\d+#\d+": "a fold shard's markers of a rebuild shard's boards: its worker once a run, its "
+                             "joiners, the rebuild shard's worker",
+    r"agg_boards:(users|orgs|org-[^#]+)": "a board, rebuilt by its rebuild shard's worker at most once a minute",
     r"agg_counters:lease#fold": "the fold shards' leases (sort key s00..s63): taken, renewed a page, freed",
+    r"agg_counters:lease#boards": "the rebuild shards' leases (sort key s00..s15): taken, renewed a round, freed",
     r"agg_counters:stats": "the platform counters (sort key: 16 parts), added to once a commit by 4 fold shards each",
     r"agg_counters:active#\d{4}-\d\d-\d\d": "the day's active people (16 parts), added to by the fold",
     r"agg_counters:hist#(users|org-[^#]+)#[^#]+": "a board's rank histogram (sort key: the fold shard): one writer",
@@ -151,6 +153,19 @@ def test_the_plan_states_units_money_hot_keys_and_nightly_jobs_at_each_scale(sam
     assert all(figures["minutes"] > small["nightly"][name]["minutes"] > 0 for name, figures in jobs.items())
     table = capacity.markdown(sample, [1e6, 1e7, 4e7])
     assert "### Goals (issue 19)" in table and "| check-in (steady state, 1 org) | 1 GetItem" in table
+
+
+def test_the_boards_rebuild_of_a_minute_at_40_million_people_takes_under_a_minute_over_its_shards(sample):
+    from chalicelib import jobs
+    from chalicelib.services import board_rebuild
+
+    rebuild = capacity_model.plan(sample, 4e7)["nightly"]["board rebuild (every minute)"]
+    job = jobs.job_named("materialize-boards")
+    assert rebuild["parallel"] == f"{job.shards} x {board_rebuild.WORKERS}" and job.shards > 1
+    assert rebuild["items"] > 50_000 and rebuild["item_ms"] > 0  # an org's board for each of a minute's entries
+    assert rebuild["minutes"] < 1
+    member = sample["spread"]["rebuild_parts"]["member board"]
+    assert member["rebuilt"] == 1 and member["operations"].get("Query", 0) >= 4  # the board's and its markers'
 
 
 def test_a_steady_state_check_in_counts_its_aggregation_measured_by_the_fold(sample):

@@ -109,7 +109,8 @@ def test_each_job_is_allowed_what_it_does_under_its_own_role(day):
     from chalicelib import jobs
 
     ran = [name for name in day if name not in ("api_handler", "ledger_stream", "identity_stream")]
-    assert jobs.scheduling.WORKER in ran and "materialize-boards" in ran
+    assert jobs.scheduling.WORKER in ran and "finish-erasures" in ran
+    assert "materialize-boards" in {label for label, _ in day[jobs.scheduling.WORKER]}  # the rebuild: sharded
     for function in ran:
         assert refused(function, day[function]) == [], function
 

@@ -13,7 +13,7 @@ from chalicelib.api.shapes_boards import place_json
 from chalicelib.domain.ids import stable_shard
 from chalicelib.domain.ranking import PARTS, TOP
 from chalicelib.services import boards, catalog
-from chalicelib.store.aggregates import Board, Total, dirty_partition
+from chalicelib.store.aggregates import Board, Total, marker
 from tests.support.api import DynamoDBCalls, call
 
 ORGS = 100_000
@@ -50,8 +50,8 @@ def _load_parts(orgs: dict) -> str:
 
 def test_both_boards_are_rebuilt_at_100000_orgs_and_the_orgs_board_stays_small(many_orgs):
     key = _load_parts(many_orgs)
-    Board(dirty_partition(0), f"orgs|{key}", marked="m").save()
-    Board(dirty_partition(1), f"users|{key}", marked="m").save()
+    marker(0, "orgs", key, "m").save()
+    marker(1, "users", key, "m").save()
     started = time.monotonic()
     assert boards.materialize_dirty(None).get("failed") is None
     print(f"built both boards in {time.monotonic() - started:.1f} s")

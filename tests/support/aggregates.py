@@ -15,6 +15,16 @@ def drain() -> None:
     assert admin(["run-jobs", "--once"]) == 0
 
 
+def marked(shard: int) -> list[str]:
+    """The boards ("board|period") fold shard `shard` marked and the rebuild has not built since, from its marker
+    partitions of every rebuild shard."""
+    from chalicelib.domain.ranking import REBUILD_SHARDS
+    from chalicelib.store.aggregates import Board, marker_partition
+
+    return sorted(m.period.rsplit("|", 1)[0] for r in range(REBUILD_SHARDS)
+                  for m in Board.query(marker_partition(r, shard)))
+
+
 def make_orgs(*kinds: str) -> list[dict]:
     """Fresh orgs loaded through `python -m admin load`: [{"id", "name", "type", "invite_code"}]."""
     orgs = [{"id": f"o-test-{uuid.uuid4().hex[:10]}", "name": f"测试组织{n}", "type": kind,

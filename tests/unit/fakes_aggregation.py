@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from chalicelib.domain.aggregation import COUNTER, TOTAL, Filed, FoldWrite
-from chalicelib.domain.ranking import SHARDS, shard_of
+from chalicelib.domain.ranking import SHARDS, rebuild_shard, shard_of
 from chalicelib.store.failures import ConditionFailed
 
 
@@ -29,8 +29,8 @@ class Row:
 
 
 class FakeLease:
-    def __init__(self, held: set[str], shard: int) -> None:
-        self.held, self.key = held, f"s{shard:02d}"
+    def __init__(self, held: set[str], shard: int, job: str = "fold") -> None:
+        self.held, self.key = held, f"{job}:s{shard:02d}"
 
     def take(self) -> bool:
         if self.key in self.held:
@@ -55,8 +55,9 @@ class InMemoryAggregates:
         self.stats: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))  # part -> field -> n
         self.active: dict[tuple[str, str], int] = defaultdict(int)  # (day, part) -> users
         self.boards: dict[tuple[str, str], dict] = {}
-        self.markers: dict[int, dict[str, str]] = defaultdict(dict)  # shard -> {"board|period": mark}
+        self.markers: dict[int, set[str]] = defaultdict(set)  # fold shard -> {"board|period|mark"}
         self.held: set[str] = set()
+        self.parts_read: list[int] = []  # histogram parts each board build asked for
         self.commits = 0
         self._marks = itertools.count()
 
@@ -121,7 +122,11 @@ class InMemoryAggregates:
     def mark_dirty(self, shard: int, boards: set[tuple[str, str]]) -> None:
         mark = str(next(self._marks))
         for board, period in boards:
-            self.markers[shard][f"{board}|{period}"] = mark
+            self.markers[shard].add(f"{board}|{period}|{mark}")
+
+    def marked(self, shard: int) -> list[str]:
+        """The boards fold shard `shard` marked ("board|period"), sorted."""
+        return sorted(m.rsplit("|", 1)[0] for m in self.markers[shard])
 
     # ---- the boards (store/repositories_boards.py) ---------------------------------------------------
     def board(self, board: str, key: str) -> dict:
@@ -138,17 +143,24 @@ class InMemoryAggregates:
         row = self.totals.get((owner, key))
         return None if row is None else row.value
 
-    def marks(self) -> dict[tuple[str, str], list[tuple[int, str]]]:
+    def rebuild_lease(self, shard: int, seconds: int) -> FakeLease:
+        return FakeLease(self.held, shard, "boards")
+
+    def marks(self, rebuild: int) -> dict[tuple[str, str], list[tuple[int, str]]]:
         marks: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
         for shard in range(SHARDS):
-            for name, mark in self.markers[shard].items():
-                board, _, key = name.partition("|")
-                marks[(board, key)].append((shard, mark))
+            for name in sorted(self.markers[shard]):
+                board, key, mark = name.rsplit("|", 2)
+                if rebuild_shard(board, key) == rebuild:
+                    marks[(board, key)].append((shard, mark))
         return marks
 
-    def clear_mark(self, shard: int, board: str, key: str, marked: str) -> None:
-        if self.markers[shard].get(f"{board}|{key}") == marked:
-            del self.markers[shard][f"{board}|{key}"]
+    def clear_marks(self, board: str, key: str, marks: list[tuple[int, str]]) -> None:
+        for shard, mark in marks:
+            self.markers[shard].discard(f"{board}|{key}|{mark}")
+
+    def built(self, boards: list[tuple[str, str]]) -> dict[tuple[str, str], dict]:
+        return {b: dict(self.boards[b]) for b in boards if b in self.boards}
 
     def save_board(self, board: str, key: str, data: dict, built_at: str) -> None:
         self.boards[(board, key)] = {**data, "built_at": built_at}
@@ -158,9 +170,11 @@ class InMemoryAggregates:
                       key=lambda row: -row[1])
         return rows[:limit] if limit else rows
 
-    def histogram_parts(self, board: str, key: str) -> list[dict]:
-        parts = [self.counters.get((f"hist#{board}#{key}", f"s{shard:02d}")) for shard in range(SHARDS)]
-        return [part[0] for part in parts if part]
+    def histogram_parts(self, board: str, key: str, shards: list[int] | None = None) -> dict[int, dict]:
+        self.parts_read.append(len(range(SHARDS) if shards is None else shards))
+        wanted = range(SHARDS) if shards is None else shards
+        parts = {shard: self.counters.get((f"hist#{board}#{key}", f"s{shard:02d}")) for shard in wanted}
+        return {shard: part[0] for shard, part in parts.items() if part}
 
     def save_org_rows(self, rows: list[tuple[str, str, int, int | None, str]]) -> None:
         for owner, period, value, members, board_shard in rows:

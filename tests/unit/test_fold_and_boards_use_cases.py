@@ -67,7 +67,7 @@ def test_a_fold_page_turns_inbox_items_into_totals_histograms_and_counters():
     assert dict(tables.stats[part]) == {"registered": 1, "points_issued": 20, "carbon_mg": 280_000}
     assert tables.active[(clock.business_day(now).isoformat(), part)] == 2  # each person once, however many items
     assert tables.pending(shard, 200) == [] and tables.commits == 1
-    assert {"users|all", f"users|{week}", "org-o-green|all", "orgs|all"} <= set(tables.markers[shard])
+    assert {"users|all", f"users|{week}", "org-o-green|all", "orgs|all"} <= set(tables.marked(shard))
     assert fold.fold_slice(shard, now, store=tables) == {"folded": 0}  # every item applied once
 
 
@@ -131,7 +131,7 @@ def test_a_marker_set_again_while_its_board_was_built_stays_for_the_next_run():
 
     tables.save_board = folded_meanwhile
     boards.materialize_dirty(clock.now(), sources)
-    assert list(tables.markers[shard]) == ["users|all"]
+    assert tables.marked(shard) == ["users|all"]
 
 
 class ImagesAsTheyAre(InMemoryAggregates):
