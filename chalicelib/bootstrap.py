@@ -11,6 +11,7 @@ from .domain.market import Goods
 from .domain.methodology import Rule
 from .services import catalog, goods, stock_memory
 from .store.dynamo_uow import DynamoPostingUnitOfWork
+from .store.repositories import StockLeft
 
 if TYPE_CHECKING:
     from .domain.trees import Tree
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from .store.repositories_export import HeldReads
     from .store.repositories_ledger import LedgerReads
     from .store.repositories_market import SoldRedemptions
+    from .store.repositories_orgs import Memberships
     from .store.repositories_profile import Profiles
     from .store.scans import Scans
 
@@ -53,6 +55,23 @@ class ServedCatalog:
         from .domain.trees import tree_from_catalog
 
         return [tree_from_catalog(data) for data in catalog.trees().values()]
+
+
+class ServedShelf:
+    """The shelf as GET /v1/market/goods reads it (services/goods.listing): the catalog's goods and merchants
+    (cached per container), the stock left (eventually consistent) and the container's memory of it."""
+
+    memory = stock_memory.CONTAINER
+    goods = staticmethod(catalog.goods)
+    merchants = staticmethod(catalog.merchants)
+
+    @staticmethod
+    def stock_left(stock_keys: list[str]) -> dict[str, int]:
+        return StockLeft().shelf(stock_keys)
+
+
+def shelf() -> ServedShelf:
+    return ServedShelf()
 
 
 def posting_uow() -> DynamoPostingUnitOfWork:
@@ -109,6 +128,13 @@ def scans() -> Scans:
     from .store.scans import Scans
 
     return Scans()
+
+
+def memberships() -> Memberships:
+    """Joining an org and reading its totals (services/orgs.py), over the catalog's orgs."""
+    from .store.repositories_orgs import Memberships
+
+    return Memberships(catalog.orgs)
 
 
 def trees_uow() -> DynamoPostingUnitOfWork:

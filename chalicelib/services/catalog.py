@@ -12,7 +12,7 @@ import time
 from ..domain.methodology import Rule, rule_from_catalog
 from ..errors import NotFoundError, UnknownBehaviorError
 from ..settings import get_settings
-from ..store.models import CatalogItem
+from ..store import catalog_items
 from . import tokens
 
 CACHE_SECONDS = 60.0
@@ -25,7 +25,7 @@ def _partition(kind: str) -> dict[str, dict]:
     hit = _cache.get(kind)
     if hit and time.monotonic() - hit[0] < CACHE_SECONDS:
         return hit[1]
-    items = {item.id: item.data for item in CatalogItem.query(kind)}
+    items = catalog_items.partition(kind)
     _cache[kind] = (time.monotonic(), items)
     return items
 
@@ -54,8 +54,7 @@ def rule_version(code: str, version: str) -> Rule:
     """The rule exactly as it was at `version`: what recomputing an old entry needs."""
     key = (code, version)
     if key not in _versions:
-        item = CatalogItem.get(f"methodology#{code}", version)
-        _versions[key] = rule_from_catalog(item.data)
+        _versions[key] = rule_from_catalog(catalog_items.methodology(code, version))
     return _versions[key]
 
 
