@@ -11,6 +11,7 @@ from .domain.market import Goods
 from .domain.methodology import Rule
 from .services import catalog, goods, stock_memory
 from .store.dynamo_uow import DynamoPostingUnitOfWork
+from .store.repositories import StockLeft
 
 if TYPE_CHECKING:
     from .domain.trees import Tree
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from .store.repositories_export import HeldReads
     from .store.repositories_ledger import LedgerReads
     from .store.repositories_market import SoldRedemptions
+    from .store.repositories_orgs import Memberships
     from .store.repositories_profile import Profiles
     from .store.scans import Scans
 
@@ -53,6 +55,23 @@ class ServedCatalog:
         from .domain.trees import tree_from_catalog
 
         return [tree_from_catalog(data) for data in catalog.trees().values()]
+
+
+class ServedShelf:
+    """The shelf as GET /v1/market/goods reads it (services/goods.listing): the catalog's goods and merchants
+    (cached per container), the stock left (eventually consistent) and the container's memory of it."""
+
+    memory = stock_memory.CONTAINER
+    goods = staticmethod(catalog.goods)
+    merchants = staticmethod(catalog.merchants)
+
+    @staticmethod
+    def stock_left(stock_keys: list[str]) -> dict[str, int]:
+        return StockLeft().shelf(stock_keys)
+
+
+def shelf() -> ServedShelf:
+    return ServedShelf()
 
 
 def posting_uow() -> DynamoPostingUnitOfWork:
@@ -109,6 +128,13 @@ def scans() -> Scans:
     from .store.scans import Scans
 
     return Scans()
+
+
+def memberships() -> Memberships:
+    """Joining an org and reading its totals (services/orgs.py), over the catalog's orgs."""
+    from .store.repositories_orgs import Memberships
+
+    return Memberships(catalog.orgs)
 
 
 def trees_uow() -> DynamoPostingUnitOfWork:
@@ -175,10 +201,10 @@ def held_reads() -> HeldReads:
 
 
 # What each Lambda function besides the jobs touches in DynamoDB (a job's is its `Job.touches`, jobs.py): the
-# store pieces its use cases are wired to above or import, and the few services that read a table themselves,
-# named "module:attribute" (importing this module imports none of them). Each declares its tables and actions
-# (store/access.py); infra/aws/policy.py grants the function exactly their union, and
-# tests/infra/test_roles_in_use.py fails on a call they do not cover. A feature adds its pieces here.
+# store pieces its use cases are wired to above or import, named "module:attribute" (a module without one: its
+# ACCESS); importing this module imports none of them. Each declares its tables and actions (store/access.py);
+# infra/aws/policy.py grants the function exactly their union, and tests/infra/test_roles_in_use.py fails on a
+# call they do not cover. A feature adds its pieces here.
 _STORE = "chalicelib.store."
 API_TOUCHES = (
     _STORE + "dynamo_uow:DynamoPostingUnitOfWork",  # check-ins, redemptions, cancels, corrections
@@ -204,10 +230,10 @@ API_TOUCHES = (
         "account", "erasure", "record", "freeze", "redemptions_of", "adoptions_of", "remove_address",
         "anonymize_adoption", "recent_requests", "user_ids_of", "forget_requests", "remove_identity",
         "scrub_account", "leave_moderation", "scrub_consents", "finish")),
-    "chalicelib.services.catalog",
-    "chalicelib.services.goods",
-    "chalicelib.services.orgs",
-    "chalicelib.services.revocations",  # every authenticated route
+    _STORE + "catalog_items",  # services/catalog.py's cache
+    _STORE + "repositories:StockLeft",  # the shelf's stock (ServedShelf)
+    _STORE + "repositories_orgs:Memberships",
+    _STORE + "revocations",  # every authenticated route (services/revocations.py)
 )
 STREAM_TOUCHES = {  # app.py's stream handlers (services/aggregate.py files each record into the inbox)
     "ledger_stream": (_STORE + "inbox:DynamoInbox",),

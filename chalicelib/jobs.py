@@ -47,7 +47,7 @@ def sharded_job(name: str, every_seconds: int, schedule: str | None, shards: int
     return Job(name, every_seconds, run, schedule=schedule, shards=shards, run_slice=run_slice, touches=touches)
 
 
-CATALOG = "chalicelib.services.catalog"
+CATALOG = "chalicelib.store.catalog_items"
 POSTING = "chalicelib.store.dynamo_uow:DynamoPostingUnitOfWork"
 
 

@@ -21,7 +21,7 @@ def list_goods():
     query = routes.query()
     limit = parse_limit(query.get("limit"))
     kind = one_of(query.get("kind") or None, KINDS, "kind", "kind 取值无效", allowed=list(KINDS))
-    page = goods.listing(limit, query.get("category") or None, kind, query.get("cursor"))
+    page = goods.listing(limit, query.get("category") or None, kind, query.get("cursor"), bootstrap.shelf())
     return respond(200, shapes_goods.shelf_json(page))
 
 

@@ -1,4 +1,5 @@
 """Organizations: list, detail, join."""
+from .. import bootstrap
 from ..domain.commands_orgs import JoinOrg
 from ..domain.orgs import INVITE_MAX, ORG_TYPES
 from ..errors import NotFoundError
@@ -24,7 +25,8 @@ def list_orgs():
 
 @routes.route("/v1/orgs/{org_id}", methods=["GET"])
 def get_org(org_id):
-    return respond(200, org_detail_json(orgs.get_org(path_id(org_id, NotFoundError("没有这个组织")))))
+    org_id = path_id(org_id, NotFoundError("没有这个组织"))
+    return respond(200, org_detail_json(orgs.get_org(org_id, bootstrap.memberships())))
 
 
 @routes.route("/v1/orgs/{org_id}/join", methods=["POST"])
@@ -32,4 +34,5 @@ def join_org(org_id):
     caller = routes.caller()
     org_id = path_id(org_id, NotFoundError("没有这个组织"))
     body = routes.body(*JOIN)
-    return respond(200, {"org": org_detail_json(orgs.join(JoinOrg(caller.user_id, org_id, body.get("invite_code"))))})
+    command = JoinOrg(caller.user_id, org_id, body.get("invite_code"))
+    return respond(200, {"org": org_detail_json(orgs.join(command, bootstrap.memberships()))})

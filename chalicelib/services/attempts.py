@@ -8,12 +8,11 @@ attempt of that person, right or wrong, answers 429 until the window ends: a gue
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from ..domain import clock
 from ..errors import AppError, RateLimitedError
 from ..store import attempts as windows
-from ..store.tx import Tx
 
 MAX_FAILURES = 10
 WINDOW_SECONDS = 600
@@ -38,17 +37,15 @@ def purge_at(now: datetime) -> datetime:
     return purge + timedelta(hours=1)
 
 
-def refuse(user_id: str, error: AppError, now: datetime | None = None, kind: str = "verify") -> NoReturn:
-    """Counts a failed attempt, then raises `error`, or RATE_LIMITED once the window is full."""
+def refuse(user_id: str, error: AppError, now: datetime | None = None, kind: str = "verify",
+           counters: Any = windows) -> NoReturn:
+    """Counts a failed attempt, then raises `error`, or RATE_LIMITED once the window is full. `counters`: what
+    keeps the windows (`count_failure(window_key, limit, purge_at)`: store/attempts.py, or a use case's
+    repository: store/scans.Scans, store/repositories_orgs.Memberships, their in-memory fakes)."""
     now = now or clock.now()
-    if not windows.count_failure(window_key(user_id, now, kind), MAX_FAILURES, purge_at(now)):
+    if not counters.count_failure(window_key(user_id, now, kind), MAX_FAILURES, purge_at(now)):
         raise RateLimitedError(retry_after_seconds=_retry_after(now))
     raise error
-
-
-def check(tx: Tx, user_id: str, now: datetime, kind: str = "verify") -> None:
-    """Adds "this person's window is not full" to a transaction (label "attempts")."""
-    windows.stage_window_open(tx, "attempts", window_key(user_id, now, kind), MAX_FAILURES)
 
 
 def limited(now: datetime) -> RateLimitedError:

@@ -12,8 +12,7 @@ import time
 from ..domain.methodology import Rule, rule_from_catalog
 from ..errors import NotFoundError, UnknownBehaviorError
 from ..settings import get_settings
-from ..store.access import access, on
-from ..store.models import CatalogItem
+from ..store import catalog_items
 from . import tokens
 
 CACHE_SECONDS = 60.0
@@ -22,12 +21,11 @@ _versions: dict[tuple[str, str], Rule] = {}
 _staff_ids: list[tuple[dict, bytes, dict[str, str]]] = []  # [(staff partition as loaded, JWT secret, sid -> mid)]
 
 
-@access(on(CatalogItem, "Query"))
 def _partition(kind: str) -> dict[str, dict]:
     hit = _cache.get(kind)
     if hit and time.monotonic() - hit[0] < CACHE_SECONDS:
         return hit[1]
-    items = {item.id: item.data for item in CatalogItem.query(kind)}
+    items = catalog_items.partition(kind)
     _cache[kind] = (time.monotonic(), items)
     return items
 
@@ -52,13 +50,11 @@ def behavior(code: object) -> Rule:
     return rule_from_catalog(data)
 
 
-@access(on(CatalogItem, "GetItem"))
 def rule_version(code: str, version: str) -> Rule:
     """The rule exactly as it was at `version`: what recomputing an old entry needs."""
     key = (code, version)
     if key not in _versions:
-        item = CatalogItem.get(f"methodology#{code}", version)
-        _versions[key] = rule_from_catalog(item.data)
+        _versions[key] = rule_from_catalog(catalog_items.methodology(code, version))
     return _versions[key]
 
 
@@ -115,7 +111,3 @@ def orgs() -> dict[str, dict]:
 def platforms() -> dict[str, dict]:
     """The platforms besides `default` (the `platform` partition, admin/platforms_load.py), by id."""
     return _partition("platform")
-
-
-# What serving the catalog touches (store/access.py); `rule_version` is the console's (admin/issuance.py).
-ACCESS = (_partition,)

@@ -4,22 +4,25 @@ Goods definitions come from the catalog partition "goods", cached per container;
 listing reads only its own stock items (every shard of each goods, summed), with one BatchGetItem, and the
 container keeps those figures SHELF_SECONDS (services/stock_memory.py): a shelf refreshed by a crowd costs
 one read per container and window. No scan, and no write to anything shared.
+
+    route (api/market.py) -> listing -> the shelf: the catalog's goods and merchants, the stock left
+    (bootstrap.ServedShelf over store/repositories.StockLeft; tests/unit/fakes_goods.FakeShelf)
 """
 from __future__ import annotations
+
+from typing import Any
 
 from ..domain.market import Goods, GoodsError, goods_from_catalog
 from ..domain.results_shelf import Merchant, ShelfPage, Shelved
 from ..errors import InvalidCursorError, NotFoundError
 from ..store import cursor as cursors
-from ..store.access import access, on
-from ..store.stock import Stock
-from . import catalog, stock_memory
+from . import catalog
 
 
-def active_goods() -> list[Goods]:
-    """Every goods item on sale, in a stable order (by id)."""
+def active_goods(rows: dict[str, dict]) -> list[Goods]:
+    """Every goods item on sale among the catalog's `rows`, in a stable order (by id)."""
     shelf = []
-    for data in catalog.goods().values():
+    for data in rows.values():
         try:
             goods = goods_from_catalog(data)
         except GoodsError:
@@ -41,41 +44,39 @@ def on_sale(goods_id: str) -> Goods:
     return goods
 
 
-def merchant(merchant_id: str) -> Merchant:
+def merchant(merchant_id: str, shelf: Any = None) -> Merchant:
     """The merchant of a goods item or a redemption, from the catalog (cached per container)."""
-    return Merchant(merchant_id, (catalog.merchants().get(merchant_id) or {}).get("name"))
+    merchants = shelf.merchants() if shelf is not None else catalog.merchants()
+    return Merchant(merchant_id, (merchants.get(merchant_id) or {}).get("name"))
 
 
-def listing(limit: int, category: str | None, kind: str | None, cursor: str | None) -> ShelfPage:
+def listing(limit: int, category: str | None, kind: str | None, cursor: str | None, shelf: Any) -> ShelfPage:
     """A page of goods on sale, optionally of one `category` (or `kind`, one of domain/market.KINDS, checked by
-    the route), with the stock left now."""
+    the route), with the stock left now. `shelf`: bootstrap.shelf()."""
     context = f"goods|{category or ''}|{kind or ''}"
     start = cursors.decode(cursor, context)
     after = start.get("after") if start else None
     if start is not None and not isinstance(after, str):
         raise InvalidCursorError()
-    shelf = [g for g in active_goods() if (category is None or g.category == category)
-             and (kind is None or g.kind == kind) and (after is None or g.id > after)]
-    page = shelf[:limit]
-    left = stock_left(page)
-    items = [Shelved(g, left.get(g.id, 0), merchant(g.merchant_id)) for g in page]
-    more = len(shelf) > limit
+    on_sale = [g for g in active_goods(shelf.goods()) if (category is None or g.category == category)
+               and (kind is None or g.kind == kind) and (after is None or g.id > after)]
+    page = on_sale[:limit]
+    left = stock_left(page, shelf)
+    items = [Shelved(g, left.get(g.id, 0), merchant(g.merchant_id, shelf)) for g in page]
+    more = len(on_sale) > limit
     return ShelfPage(items, cursors.encode({"after": page[-1].id}, context) if more else None)
 
 
-@access(on(Stock, "BatchGetItem"))
-def stock_left(page: list[Goods]) -> dict[str, int]:
+def stock_left(page: list[Goods], shelf: Any) -> dict[str, int]:
     """Units left by goods id: what the container read less than SHELF_SECONDS ago, the rest in one read."""
-    memory = stock_memory.CONTAINER
+    memory = shelf.memory
     left = memory.shelf_left(g.id for g in page)
     missing = [g for g in page if g.id not in left]
     if missing:
         shard_of = {key: g.id for g in missing for key in g.stock_keys}
         read = dict.fromkeys((g.id for g in missing), 0)
-        for item in Stock.batch_get(list(shard_of)):
-            read[shard_of[item.item]] += max(int(item.left), 0)
+        for key, units in shelf.stock_left(list(shard_of)).items():
+            read[shard_of[key]] += max(units, 0)
         memory.remember_shelf(read)
         left.update(read)
     return left
-
-ACCESS = (stock_left,)  # what the shelf touches (store/access.py)

@@ -14,7 +14,7 @@ remembered by the container for a moment (services/stock_memory.py).
 """
 from __future__ import annotations
 
-from ..domain import clock
+from ..domain import addresses, clock
 from ..domain import market as rules
 from ..domain.commands import RedeemGoods
 from ..domain.guards import ClaimUnderLimit, GuardFailed, IdempotencyKeyFree, RedemptionIssued, StockAvailable
@@ -122,6 +122,6 @@ def _address(goods: rules.Goods, raw: object) -> dict | None:
     if goods.kind != "physical":
         return None  # only physical goods are delivered; an address sent for others is ignored
     try:
-        return rules.clean_address(raw)
-    except rules.AddressError as exc:
+        return addresses.clean_address(raw)
+    except addresses.AddressError as exc:
         raise ValidationError(str(exc), field=exc.field, **exc.rule) from None

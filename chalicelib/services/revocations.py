@@ -23,12 +23,10 @@ from datetime import UTC, datetime
 
 from ..domain import clock
 from ..domain.ids import stable_shard
-from ..errors import AccountDeletedError, AccountFrozenError, ServiceUnavailableError
+from ..errors import AccountDeletedError, AccountFrozenError
 from ..settings import get_settings
-from ..store.access import access, on
-from ..store.models import Account
+from ..store import revocations as stored
 from ..store.revocations import Revocation
-from ..store.tx import Tx, TxCancelledError
 from .tokens import LEEWAY_SECONDS
 
 CACHE_SECONDS = 60.0
@@ -43,14 +41,11 @@ def shard_of(user_id: str) -> int:
     return stable_shard(user_id, SHARDS)
 
 
-@access(on(Revocation, "Query"))
 def revoked() -> dict[str, str]:
     hit = _cache.get("revoked")
     if hit and time.monotonic() - hit[0] < CACHE_SECONDS:
         return hit[1]
-    now = time.time()
-    found = {item.user_id: item.kind for shard in range(SHARDS) for item in Revocation.query(shard)
-             if item.expires_at.timestamp() > now}  # TTL deletes late: an item past its time is skipped
+    found = stored.revoked(SHARDS, time.time())
     _cache["revoked"] = (time.monotonic(), found)
     return found
 
@@ -110,19 +105,7 @@ def unfrozen(user_id: str) -> None:
     _note(user_id, None)
 
 
-@access(on(Account, "ConditionCheckItem"), on(Revocation, "PutItem"))
 def keep_frozen(user_id: str) -> None:
     """A frozen staff member logs in (services/auth.py): the freeze stays known as long as the new token lives,
-    provided the account is still frozen when the item is written (an unfreeze meanwhile wins)."""
-    tx = Tx()
-    tx.check("account", Account, user_id, None,
-             (Account.frozen == True) & Account.deleted_at.does_not_exist())  # noqa: E712 (a condition)
-    tx.put("revocation", _item(user_id, FROZEN))
-    try:
-        tx.commit()
-    except TxCancelledError as cancelled:
-        if "account" in cancelled.failed and not cancelled.conflict:
-            return  # unfrozen meanwhile: nothing to keep
-        raise ServiceUnavailableError() from None
-
-ACCESS = (revoked, keep_frozen)  # what refusing revoked tokens touches (store/access.py)
+    provided the account is still frozen when the item is written (an unfreeze meanwhile wins: nothing to keep)."""
+    stored.put_while_frozen(_item(user_id, FROZEN))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 import time
 from datetime import date, datetime
-from typing import Any, NoReturn
+from typing import Any
 
 from ..domain import clock, ids
 from ..domain import market as rules
@@ -44,9 +44,9 @@ def verify_code(command: VerifyCode, scans: Any) -> ScanResult:
     code = rules.normalize_code(command.code, rules.REDEMPTION_QR_PREFIX, rules.REDEMPTION_CODE_LENGTH)
     pointer = scans.pointer(code) if code is not None else None
     if pointer is None:
-        _refuse(scans, command.staff_user_id, CodeNotFoundError(), now)
+        attempts.refuse(command.staff_user_id, CodeNotFoundError(), now, counters=scans)
     if pointer.merchant_id != command.merchant_id:
-        _refuse(scans, command.staff_user_id, NotYourMerchantError(), now)
+        attempts.refuse(command.staff_user_id, NotYourMerchantError(), now, counters=scans)
     for attempt in range(MAX_ATTEMPTS):
         now = clock.now() if attempt else now
         if now.timestamp() >= pointer.expires_epoch:
@@ -67,14 +67,6 @@ def _hand_over(pointer: CodePointer, staff_user_id: str, now: datetime) -> list:
     return [RedemptionUsed(pointer.redemption_id, staff_user_id, now),
             VerificationRecorded(pointer, ids.sortable_id(clock.epoch_ms(now)), staff_user_id, now),
             ScanWindowOpen(attempts.window_key(staff_user_id, now), attempts.MAX_FAILURES)]
-
-
-def _refuse(scans: Any, staff_user_id: str, error: AppError, now: datetime) -> NoReturn:
-    """A failed scan counts in the staff member's window: `error`, or RATE_LIMITED once it is full."""
-    if not scans.count_failure(attempts.window_key(staff_user_id, now), attempts.MAX_FAILURES,
-                               attempts.purge_at(now)):
-        raise attempts.limited(now)
-    raise error
 
 
 def why_not(redemption: Redemption | None, now: datetime) -> AppError:

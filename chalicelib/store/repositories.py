@@ -96,6 +96,11 @@ class StockLeft:
         except PynamoDBException as exc:
             raise Unavailable() from exc
 
+    def shelf(self, stock_keys: list[str]) -> dict[str, int]:
+        """Units left of each existing stock item, as the shelf shows them: one eventually consistent
+        BatchGetItem (a page of goods: at most 100 keys)."""
+        return {item.item: int(item.left) for item in Stock.batch_get(stock_keys)}
+
 
 class Claims:
     ACCESS = (on(LimitCounter, "UpdateItem"),)

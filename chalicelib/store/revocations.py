@@ -8,7 +8,11 @@ from __future__ import annotations
 from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
-from .models import table_meta
+from ..errors import ServiceUnavailableError
+from .access import access, on
+from .failures import ConditionFailed
+from .models import Account, table_meta
+from .tx import Tx
 
 
 class Revocation(Model):
@@ -28,3 +32,31 @@ class Revocation(Model):
     kind = UnicodeAttribute()  # "deleted" | "frozen"
     at = UnicodeAttribute()
     expires_at = TTLAttribute()
+
+
+@access(on(Revocation, "Query"))
+def revoked(shards: int, now: float) -> dict[str, str]:
+    """{user_id: kind} of every shard's items still in their time at `now` (epoch seconds): one Query per shard
+    (TTL deletes late: an item past its time is skipped)."""
+    return {item.user_id: item.kind for shard in range(shards) for item in Revocation.query(shard)
+            if item.expires_at.timestamp() > now}
+
+
+@access(on(Account, "ConditionCheckItem"), on(Revocation, "PutItem"))
+def put_while_frozen(item: Revocation) -> bool:
+    """Writes `item` provided its account is still frozen and not deleted: one transaction of a check and a put.
+    False when the account is no longer frozen (an unfreeze won); 503 when a conflict or DynamoDB was in the way."""
+    tx = Tx()
+    tx.check("account", Account, item.user_id, None,
+             (Account.frozen == True) & Account.deleted_at.does_not_exist())  # noqa: E712 (a condition)
+    tx.put("revocation", item)
+    try:
+        tx.commit()
+    except ConditionFailed as cancelled:
+        if "account" in cancelled.failed and not cancelled.conflict:
+            return False
+        raise ServiceUnavailableError() from None
+    return True
+
+
+ACCESS = (revoked, put_while_frozen)  # what refusing revoked tokens touches (services/revocations.py)

@@ -8,17 +8,16 @@ import secrets
 from datetime import date, datetime
 
 from ..domain import clock
-from ..domain.guards import Guard, GuardFailed
+from ..domain.guards import Guard
 from ..domain.guards_market import RedemptionUsed, ScanWindowOpen, VerificationRecorded
 from ..domain.market import Redemption as SoldRedemption
 from ..domain.market_after_sale import CodePointer, MerchantDay, VerifiedRow
 from . import attempts as windows
 from . import cursor as cursors
 from .access import on
-from .failures import ConditionFailed
 from .market import TOTALS_SHARDS, TOTALS_SK, Redemption, RedemptionCode, Verification, merchant_day
 from .repositories_market import SoldRedemptions
-from .tx import Tx
+from .tx import Tx, commit_guards
 
 
 class Scans:
@@ -51,18 +50,7 @@ class Scans:
     def commit(self, guards: list[Guard]) -> bool:
         """The guards as one TransactWriteItems: True when written, False after a lost race (a concurrent
         transaction, a row id collision: try again), GuardFailed when a refusing guard failed."""
-        tx = Tx()
-        labelled = [(f"guard:{index}", guard) for index, guard in enumerate(guards)]
-        for label, guard in labelled:
-            _stage(tx, label, guard)
-        try:
-            tx.commit()
-        except ConditionFailed as refused:
-            for label, guard in labelled:
-                if guard.refuses and refused.refused(label):
-                    raise GuardFailed(guard) from None
-            return False
-        return True
+        return commit_guards(guards, _stage)
 
     def merchant_day(self, merchant_id: str, day: date, limit: int, cursor: str | None) -> MerchantDay:
         """Newest first with the day's totals, summed over their shards: the first page is one Query (the

@@ -9,6 +9,7 @@ store/items.py); either way the request goes to botocore as one TransactWriteIte
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.connection import Connection
 from pynamodb.models import Model
 
+from ..domain.guards import Guard, GuardFailed
 from ..settings import get_settings
 from . import items
 from .failures import ConditionFailed, call_failed, cancelled, error_code, raise_unavailable
@@ -133,3 +135,21 @@ def transaction_token() -> str:
     within ten minutes is refused by DynamoDB (IdempotentParameterMismatch). A retried request finds its
     first result through the idempotency record's condition, never through the token."""
     return secrets.token_hex(18)
+
+
+def commit_guards(guards: list[Guard], stage: Callable[[Tx, str, Guard], None]) -> bool:
+    """Guards without a posting (a scan, a join) as one TransactWriteItems, each staged by `stage(tx, label,
+    guard)`: True when written, False after a lost race (a concurrent transaction, a guard that does not refuse:
+    try again), GuardFailed naming the refusing guard that failed."""
+    tx = Tx()
+    labelled = [(f"guard:{index}", guard) for index, guard in enumerate(guards)]
+    for label, guard in labelled:
+        stage(tx, label, guard)
+    try:
+        tx.commit()
+    except ConditionFailed as refused:
+        for label, guard in labelled:
+            if guard.refuses and refused.refused(label):
+                raise GuardFailed(guard) from None
+        return False
+    return True

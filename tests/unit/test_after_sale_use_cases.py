@@ -18,6 +18,7 @@ from chalicelib.domain.results_market import CancelResult
 from chalicelib.errors import (
     CodeAlreadyUsedError,
     CodeCancelledError,
+    CodeExpiredError,
     CodeNotFoundError,
     NotCancellableError,
     NotFoundError,
@@ -193,3 +194,25 @@ def test_ten_unknown_codes_close_the_window_even_for_a_right_code(uow):
     with pytest.raises(RateLimitedError):
         scan(uow, scans, redemption.code)
     assert uow.redemptions[redemption.redemption_id].status == "issued" and scans.commits == 0
+
+
+def test_a_code_past_its_last_valid_day_is_refused_at_the_till(uow):
+    redemption, scans = redeem(uow), InMemoryScans(uow)
+    uow.redemptions[redemption.redemption_id] = replace(redemption, expires_epoch=int(clock.now().timestamp()) - 1)
+    with pytest.raises(CodeExpiredError):
+        scan(uow, scans, redemption.code)
+    assert uow.redemptions[redemption.redemption_id].status == "issued" and scans.commits == 0
+
+
+def test_of_two_staff_scanning_one_code_at_once_the_second_learns_it_was_used(uow):
+    redemption, scans = redeem(uow), InMemoryScans(uow)
+
+    def the_other_till():
+        scans.before_commit = None
+        scan(uow, scans, redemption.code)
+
+    scans.before_commit = the_other_till
+    with pytest.raises(CodeAlreadyUsedError):
+        scan(uow, scans, redemption.code)
+    day = verification.merchant_day("m-cafe", None, 20, None, scans)
+    assert scans.commits == 1 and (day.count, day.points) == (1, 120)

@@ -5,7 +5,7 @@ from datetime import datetime
 
 import pytest
 
-from chalicelib.domain import clock, ids
+from chalicelib.domain import addresses, clock, ids
 from chalicelib.domain import market as rules
 
 GOODS = {"id": "g-coffee", "name": "咖啡券", "kind": "coupon", "merchant_id": "m-cafe", "points_price": 100,
@@ -60,9 +60,9 @@ def test_anything_else_is_no_code(typed):
 
 
 def test_an_address_is_cleaned_and_masked():
-    address = rules.clean_address({**ADDRESS, "name": " 李四 ", "extra": "ignored"})
+    address = addresses.clean_address({**ADDRESS, "name": " 李四 ", "extra": "ignored"})
     assert address == ADDRESS
-    assert rules.mask_address(address) == {"name": "李*", "phone": "139****5678", "region": "四川省泸州市龙马潭区",
+    assert addresses.mask_address(address) == {"name": "李*", "phone": "139****5678", "region": "四川省泸州市龙马潭区",
                                            "detail": "春雨路1****"}
 
 
@@ -71,12 +71,12 @@ def test_an_address_is_cleaned_and_masked():
     ("detail", "x"), ("region", "x" * 41), ("name", "李\u0000四"),
 ])
 def test_a_bad_address_names_the_field(field, value):
-    with pytest.raises(rules.AddressError) as caught:
-        rules.clean_address({**ADDRESS, field: value})
+    with pytest.raises(addresses.AddressError) as caught:
+        addresses.clean_address({**ADDRESS, field: value})
     assert caught.value.field == f"address.{field}"
 
 
 def test_physical_goods_without_an_address_are_refused():
-    with pytest.raises(rules.AddressError) as caught:
-        rules.clean_address(None)
+    with pytest.raises(addresses.AddressError) as caught:
+        addresses.clean_address(None)
     assert caught.value.field == "address"

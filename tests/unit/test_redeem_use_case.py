@@ -4,12 +4,20 @@ The same promises against DynamoDB Local: tests/integration/test_market.py, test
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from chalicelib.domain import market as rules
 from chalicelib.domain.commands import RedeemGoods
 from chalicelib.domain.results import RedemptionResult
-from chalicelib.errors import InsufficientPointsError, OutOfStockError, PerUserLimitReachedError
+from chalicelib.errors import (
+    AccountFrozenError,
+    InsufficientPointsError,
+    NotFoundError,
+    OutOfStockError,
+    PerUserLimitReachedError,
+)
 from chalicelib.services.redeem import ROUTE, redeem_goods
 from chalicelib.store import results
 from chalicelib.store.idempotency import IdempotencyKey
@@ -158,3 +166,29 @@ def test_a_goods_found_sold_out_is_refused_without_reading_the_account_and_a_suc
 def test_a_goods_with_one_shard_takes_from_its_one_stock_item_and_records_no_shard(uow):
     result = redeem(uow)
     assert result.redemption.stock_shard is None and rules.stock_key(COFFEE) in uow.stock
+
+
+def test_a_frozen_account_cannot_redeem_and_nothing_is_taken(uow):
+    uow.accounts.items["u_1"].frozen = True
+    with pytest.raises(AccountFrozenError):
+        redeem(uow)
+    assert uow.accounts.items["u_1"].points == 1000 and uow.stock["goods#" + COFFEE] == 200
+    assert uow.commits == 0 and uow.redemptions == {}
+
+
+def test_goods_not_on_the_shelf_are_not_found(uow):
+    with pytest.raises(NotFoundError):
+        redeem(uow, goods_id="g-nowhere")
+    assert uow.commits == 0 and uow.accounts.reads == 0
+
+
+def test_a_redemption_racing_a_spend_elsewhere_reads_again_and_refuses_what_the_balance_no_longer_covers(uow):
+    def spent_elsewhere():
+        uow.before_write = None
+        stored = uow.accounts.items["u_1"]
+        uow.accounts.items["u_1"] = replace(stored, points=100, version=stored.version + 1)
+
+    uow.before_write = spent_elsewhere
+    with pytest.raises(InsufficientPointsError):
+        redeem(uow)
+    assert uow.accounts.reads == 2 and uow.commits == 0 and uow.stock["goods#" + COFFEE] == 200
