@@ -212,14 +212,21 @@ def build(board: str, key: str, sources: BoardBuilding | None = None) -> None:
 
 
 def _build_people(board: str, key: str, sources: BoardBuilding) -> dict:
-    rows = []
+    """A person board from its SHARDS parts (one BatchGetItem): their histograms, and their leaders merged into
+    the top TOP. The legacy ranking index partitions (totals from before the tallies) are read too, and a person
+    found in both counts with the higher total (totals only grow: the other is out of date)."""
+    parts = sources.store.board_parts(board, key)
+    best: dict[str, int] = {}
+    for _, leaders in parts:
+        for user_id, value in leaders.items():
+            best[user_id] = max(best.get(user_id, 0), int(value))
     for shard in range(board_shards(board)):
         for owner, value in sources.store.ranked(f"{board}#{key}#{shard:02d}", limit=TOP):
-            if value > 0:
-                rows.append((owner.rsplit("#", 1)[-1], value))
-    top = rank(rows)
+            user_id = owner.rsplit("#", 1)[-1]
+            best[user_id] = max(best.get(user_id, 0), value)
+    top = rank((user_id, value) for user_id, value in best.items() if value > 0)
     names = sources.names([row.id for row in top])
-    histogram = merge_histograms(sources.store.histogram_parts(board, key))
+    histogram = merge_histograms(counts for counts, _ in parts)
     return {"items": [[row.rank, row.id, names.get(row.id), row.value] for row in top],
             "histogram": {str(bucket): count for bucket, count in histogram.items()},
             "count": sum(histogram.values())}

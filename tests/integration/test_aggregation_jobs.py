@@ -10,8 +10,8 @@ import pytest
 from chalicelib.domain import clock
 from chalicelib.domain.ranking import period_key, shard_of
 from chalicelib.services import boards, fold
-from chalicelib.store.aggregates import Board, InboxItem, Total, dirty_partition
-from tests.support.aggregates import checkin, drain
+from chalicelib.store.aggregates import Board, InboxItem, dirty_partition
+from tests.support.aggregates import checkin, drain, person_total
 from tests.support.api import DynamoDBCalls, call, login
 from tests.support.racer import race
 
@@ -48,7 +48,7 @@ def test_a_second_fold_worker_on_a_held_shard_leaves_at_once_and_commits_nothing
     assert _pending(person) == 3 + 2  # three check-ins, the first login and the day of the login
     holder.release()
     assert fold.fold_slice(shard, clock.now())["folded"] >= 3
-    assert _pending(person) == 0 and int(Total.get(f"u#{person['id']}", "all").value) == 432000
+    assert _pending(person) == 0 and person_total(f"u#{person['id']}", "all") == 432000
 
 
 def test_a_lease_whose_worker_died_is_taken_over_when_it_expires(client):
@@ -66,7 +66,7 @@ def test_two_fold_workers_racing_on_one_shard_never_both_commit(client):
     assert [kind for kind, _ in outcomes] == ["ok", "ok"], outcomes
     folded = sorted(result for _, result in outcomes)
     assert folded[0] == 0 and folded[1] >= 3  # one worker committed everything, the other nothing
-    assert int(Total.get(f"u#{person['id']}", "all").value) == 432000
+    assert person_total(f"u#{person['id']}", "all") == 432000
 
 
 def test_a_run_marks_its_boards_once_in_its_shards_partition_however_many_commits(client, monkeypatch):

@@ -62,8 +62,9 @@ def test_a_fold_page_turns_inbox_items_into_totals_histograms_and_counters():
         assert tables.total(f"m#o-green#{ann}", period) == 200_000  # counted for the org she belongs to
         assert tables.total(f"o#o-green#{part}", period) == 200_000
         assert tables.total(f"m#o-green#{bob}", period) is None
-    histogram, _ = tables.counters[("hist#users#all", f"s{shard:02d}")]
+    (histogram, leaders), _ = tables.counters[("hist#users#all", f"s{shard:02d}")]
     assert sum(histogram.values()) == 2  # two people on the users board
+    assert leaders == {ann: 200_000, bob: 80_000}  # the shard's leaders on the board, for its rebuild
     assert dict(tables.stats[part]) == {"registered": 1, "points_issued": 20, "carbon_mg": 280_000}
     assert tables.active[(clock.business_day(now).isoformat(), part)] == 2  # each person once, however many items
     assert tables.pending(shard, 200) == [] and tables.commits == 1
