@@ -3,10 +3,11 @@
 Runs as a job (every minute in AWS, `python -m admin run-jobs` locally), one shard at a time, and one
 worker per shard at a time: a worker first takes the shard's lease (`agg_counters` "lease#fold", "s07": a
 conditional update naming it the owner until `lease_until`, as the shared partner token's refresh lease
-does), renews it after every page and frees it at the end; a second worker on a held shard (an
+does), renews it before every further page and frees it at the end; a second worker on a held shard (an
 overlapping run) leaves at once. A shard's inbox items are its users' entries and logins, and the items
-the fold reads and rewrites for them (their period totals, their org-member totals, shard s of the rank
-histograms) are written by that shard's fold alone. The shared counters a request reads in one call (org
+the fold reads and rewrites for them (their tallies: one item a person holding every board's week, month and
+all-time totals, domain/tallies.py; the tallies' archives of past periods; shard s of the rank histograms
+and of the boards' leaders) are written by that shard's fold alone. The shared counters a request reads in one call (org
 totals and the platform counters, PARTS parts) are only added to. So the fold reads what it will change,
 computes the new values, and writes them together with the inbox items' `pending` removal in one
 transaction of up to 100 actions, conditioned on each read-and-rewritten item's `rev`: every inbox item is
@@ -37,7 +38,7 @@ PAGE = 200  # inbox items read per round
 UNIT = 10  # a person's items applied together at most: with 5 orgs and 5 periods, 10 + 90 actions fit
 ATTEMPTS = 5
 BACKOFF_SECONDS, BACKOFF_CAP = 0.05, 2.0  # after a refused transaction: random(0, min(cap, base * 2^n))
-LEASE_SECONDS = 120  # renewed after every page (a page takes seconds); a worker that died frees it after this
+LEASE_SECONDS = 120  # renewed before every further page (a page takes seconds); a worker that died frees it after this
 ACTIVE_DAYS_KEPT = 3  # a person's active days remembered: today and the two before
 
 
@@ -68,9 +69,11 @@ def fold_slice(shard: int, at: datetime, out_of_time: Callable[[], bool] = lambd
         while items:
             applied, done = _fold_page(store, shard, items, today, dirty)
             folded += applied
-            if not done or out_of_time() or not lease.renew():
-                break  # refused again and again, out of time, or the lease lost: the next run takes over
+            if not done or out_of_time():
+                break  # refused again and again, or out of time: the next run takes over
             items = store.pending(shard, PAGE)
+            if items and not lease.renew():
+                break  # the lease lost (renewed only before another page: a run of one page writes it twice)
     finally:
         if dirty:
             store.mark_dirty(shard, dirty)  # once per run, whatever happened after the commits
