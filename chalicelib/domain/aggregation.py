@@ -14,7 +14,8 @@ from .ranking import period_keys
 
 # Entries of these (kind, source) are a person acting that day (api.md: checked in, synced, redeemed, adopted).
 ACTIVITY = {("earn", "checkin"), ("earn", "werun"), ("earn", "operator"), ("spend", "market"), ("spend", "tree")}
-TOTAL, COUNTER = "total", "counter"  # the two kinds of item the fold reads and rewrites on their `rev`
+TOTAL, COUNTER = "total", "counter"  # kinds of item the fold reads and rewrites on their `rev`: legacy totals,
+LIVE, ARCHIVE = "live", "archive"  # counters, a person's tally; and a tally's archive of a past period (put whole)
 
 
 @dataclass(frozen=True)
@@ -77,9 +78,11 @@ def plan_items(unit: list, memberships: list[tuple[str, str]], part: str) -> dic
 
 @dataclass(frozen=True)
 class Rewrite:
-    """An item the fold read and writes back whole, on its `rev` being what it read (or its absence): a total
-    (`value`, its ranking partition `board_shard`), a histogram part (`value` {bucket: people}) or a person's
-    active days (`value` [days])."""
+    """An item the fold read and writes back whole, on its `rev` being what it read (or its absence): a person's
+    tally (LIVE, `name` the user, `value` a domain/tallies.Tally), a histogram part (`value` ({bucket: people},
+    {user: mg} its leaders)) or a person's active days (`value` [days]); or an archive of a tally's past period
+    (ARCHIVE, `name` the user, `part` the period, `value` {board: mg}), put whole: only a transaction that also
+    rewrites the person's tally on its `rev` writes it."""
 
     kind: str  # TOTAL | COUNTER
     name: str

@@ -200,17 +200,22 @@ def build(board: str, key: str, sources: BoardBuilding | None = None,
 
 
 def _build_people(board: str, key: str, sources: BoardBuilding, parts: tuple[list[int], str] | None = None) -> dict:
-    """A person board: the top TOP of its ranking index partitions (one Query each, TOP items at most) and its
-    rank histogram, summed from the parts read (`parts`; all of them when None), which it remembers."""
-    rows = []
+    """A person board from its parts (`parts`: the fold shards to read, and since when; all SHARDS when None),
+    in one BatchGetItem: their histograms, and their leaders merged into the top TOP; it remembers the parts
+    found. The legacy ranking index partitions (totals from before the tallies) are read too, and a person found
+    in both counts with the higher total (totals only grow: the other is out of date)."""
+    found = sources.store.board_parts(board, key, parts[0] if parts else None)
+    best: dict[str, int] = {}
+    for _, leaders in found.values():
+        for user_id, value in leaders.items():
+            best[user_id] = max(best.get(user_id, 0), int(value))
     for shard in range(board_shards(board)):
         for owner, value in sources.store.ranked(f"{board}#{key}#{shard:02d}", limit=TOP):
-            if value > 0:
-                rows.append((owner.rsplit("#", 1)[-1], value))
-    top = rank(rows)
+            user_id = owner.rsplit("#", 1)[-1]
+            best[user_id] = max(best.get(user_id, 0), value)
+    top = rank((user_id, value) for user_id, value in best.items() if value > 0)
     names = sources.names([row.id for row in top])
-    found = sources.store.histogram_parts(board, key, parts[0] if parts else None)
-    histogram = merge_histograms(found.values())
+    histogram = merge_histograms(counts for counts, _ in found.values())
     return {"items": [[row.rank, row.id, names.get(row.id), row.value] for row in top],
             "histogram": {str(bucket): count for bucket, count in histogram.items()},
             "count": sum(histogram.values()), "parts": sorted(found),

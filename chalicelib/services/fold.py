@@ -3,10 +3,11 @@
 Runs as a job (every minute in AWS, `python -m admin run-jobs` locally), one shard at a time, and one
 worker per shard at a time: a worker first takes the shard's lease (`agg_counters` "lease#fold", "s07": a
 conditional update naming it the owner until `lease_until`, as the shared partner token's refresh lease
-does), renews it after every page and frees it at the end; a second worker on a held shard (an
+does), renews it before every further page and frees it at the end; a second worker on a held shard (an
 overlapping run) leaves at once. A shard's inbox items are its users' entries and logins, and the items
-the fold reads and rewrites for them (their period totals, their org-member totals, shard s of the rank
-histograms) are written by that shard's fold alone. The shared counters a request reads in one call (org
+the fold reads and rewrites for them (their tallies: one item a person holding every board's week, month and
+all-time totals, domain/tallies.py; the tallies' archives of past periods; shard s of the rank histograms
+and of the boards' leaders) are written by that shard's fold alone. The shared counters a request reads in one call (org
 totals and the platform counters, PARTS parts) are only added to. So the fold reads what it will change,
 computes the new values, and writes them together with the inbox items' `pending` removal in one
 transaction of up to 100 actions, conditioned on each read-and-rewritten item's `rev`: every inbox item is
@@ -25,9 +26,10 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
-from ..domain import clock
-from ..domain.aggregation import COUNTER, TOTAL, Filed, FoldWrite, Rewrite, board_of, plan_items
-from ..domain.ranking import board_partition, counter_part, histogram_move
+from ..domain import clock, tallies
+from ..domain.aggregation import ARCHIVE, COUNTER, LIVE, Filed, FoldWrite, Rewrite, board_of, plan_items
+from ..domain.ranking import counter_part, histogram_move, period_keys
+from ..domain.tallies import Tally, late_periods
 from ..store.failures import ConditionFailed
 from ..store.tx import MAX_ACTIONS  # DynamoDB's limit per transaction
 from . import stats
@@ -36,7 +38,7 @@ PAGE = 200  # inbox items read per round
 UNIT = 10  # a person's items applied together at most: with 5 orgs and 5 periods, 10 + 90 actions fit
 ATTEMPTS = 5
 BACKOFF_SECONDS, BACKOFF_CAP = 0.05, 2.0  # after a refused transaction: random(0, min(cap, base * 2^n))
-LEASE_SECONDS = 120  # renewed after every page (a page takes seconds); a worker that died frees it after this
+LEASE_SECONDS = 120  # renewed before every further page (a page takes seconds); a worker that died frees it after this
 ACTIVE_DAYS_KEPT = 3  # a person's active days remembered: today and the two before
 
 
@@ -67,9 +69,11 @@ def fold_slice(shard: int, at: datetime, out_of_time: Callable[[], bool] = lambd
         while items:
             applied, done = _fold_page(store, shard, items, today, dirty)
             folded += applied
-            if not done or out_of_time() or not lease.renew():
-                break  # refused again and again, out of time, or the lease lost: the next run takes over
+            if not done or out_of_time():
+                break  # refused again and again, or out of time: the next run takes over
             items = store.pending(shard, PAGE)
+            if items and not lease.renew():
+                break  # the lease lost (renewed only before another page: a run of one page writes it twice)
     finally:
         if dirty:
             store.mark_dirty(shard, dirty)  # once per run, whatever happened after the commits
@@ -109,13 +113,14 @@ class Fold:
         self.work: dict[tuple, object] = {}  # the same keys -> value with this page's changes so far
         self.dirty: set[tuple[str, str]] = set() if dirty is None else dirty  # boards changed: marked by the run
         self.applied = 0  # inbox items committed by this fold
+        self.orgs: dict[str, list[tuple[str, str]]] = {}
         self._staged_dirty: set[tuple[str, str]] = set()
         self.tx = _Pending()
 
     def apply(self, items: list[Filed]) -> None:
-        orgs = self.store.memberships({item.user_id for item in items})
-        planned = [part for unit in _units(items) for part in self._fitting(unit, orgs.get(unit[0].user_id, []))]
-        self._read({key for _, plan in planned for key in plan.keys()})
+        self.orgs = self.store.memberships({item.user_id for item in items})
+        planned = [part for unit in _units(items) for part in self._fitting(unit, self.orgs.get(unit[0].user_id, []))]
+        self._read(planned)
         for unit, plan in planned:
             if self.tx.actions and self.tx.actions + self._new_actions(unit, plan) > MAX_ACTIONS:
                 self._commit()
@@ -124,7 +129,7 @@ class Fold:
 
     def _fitting(self, unit: list[Filed], memberships: list[tuple[str, str]]) -> list[tuple[list, dict]]:
         """A person's items with their plans, halved until each group fits one transaction on its own (a
-        catch-up of many days touches a week and a month total per day, more than 10 items can carry)."""
+        catch-up of many days touches a week and a month archive per day, more than 10 items can carry)."""
         plan = self._plan(unit, memberships)
         if len(unit) == 1 or len(unit) + len(self._touches(plan)) <= MAX_ACTIONS:
             return [(unit, plan)]
@@ -135,17 +140,38 @@ class Fold:
         """What a person's items add: {(kind, name, part): delta} for totals, org parts, counters, active days."""
         return plan_items(unit, memberships, self.part)
 
-    def _read(self, plan_keys: set[tuple]) -> None:
-        totals = {(name, part) for kind, name, part in plan_keys if kind == "total"}
-        counters = {(f"hist#{board_of(name)}#{part}", f"s{self.tag}") for kind, name, part in plan_keys
-                    if kind == "total"}
-        counters |= {(name, "active") for kind, name, _ in plan_keys if kind == "day"}
-        found = self.store.read(totals, counters)
-        for key in {(TOTAL, *k) for k in totals} | {(COUNTER, *k) for k in counters}:
-            empty = 0 if key[0] == TOTAL else ({} if key[1].startswith("hist#") else [])
+    def _read(self, planned: list[tuple[list, dict]]) -> None:
+        """Reads what the page rewrites: the people's tallies and the shard's histogram parts and active days;
+        then, in one more read only when needed, the archives of late periods and, for a person without a
+        tally yet, their totals of today's periods in the legacy layout (store/aggregates.Total)."""
+        deltas = _deltas_by_user(planned)
+        counters = {(f"hist#{board}#{period}", f"s{self.tag}") for by in deltas.values() for board, period in by}
+        counters |= {(name, "active") for _, plan in planned for kind, name, _ in plan if kind == "day"}
+        found = self.store.read(set(deltas), counters)
+        for key in {(COUNTER, *k) for k in counters}:
             value, rev = found.get(key, (None, None))
-            self.state[key] = [empty, 0, False] if rev is None else [value, rev, True]
-            self.work[key] = self.state[key][0]
+            empty = ({}, {}) if key[1].startswith("hist#") else []
+            self._know(key, value, rev, empty)
+        seeds = {user: set(period_keys(self.today)) for user in deltas if (LIVE, user) not in found}
+        for user in seeds:
+            week, month, _ = period_keys(self.today)
+            found[(LIVE, user)] = (Tally(week, month), None)
+        late = {user: late_periods(found[(LIVE, user)][0], by) for user, by in deltas.items()}
+        wanted = {user: seeds.get(user, set()) | late[user] for user in deltas}
+        periods = self.store.read_periods({u: p for u, p in wanted.items() if p}, self._org_ids(deltas))
+        for user, (tally, rev) in ((u, found[(LIVE, u)]) for u in deltas):
+            if user in seeds:
+                tally = _seeded(tally, {period: periods.get((user, period), {}) for period in seeds[user]})
+            self._know((LIVE, user), tally, rev, None)
+            for period in late[user]:
+                self._know((ARCHIVE, user, period), periods.get((user, period), {}), 0, None)
+
+    def _org_ids(self, users) -> dict[str, list[str]]:
+        return {user: [org_id for org_id, _ in self.orgs.get(user, [])] for user in users}
+
+    def _know(self, key: tuple, value, rev, empty) -> None:
+        self.state[key] = [empty, 0, False] if rev is None and empty is not None else [value, rev or 0, rev is not None]
+        self.work[key] = self.state[key][0]
 
     def _new_actions(self, unit: list[Filed], plan: dict[tuple, int]) -> int:
         """At least as many actions as staging `unit` adds: its inbox items and the items it may write that
@@ -155,12 +181,17 @@ class Fold:
         return len(unit) + sum(1 for key in self._touches(plan) if key not in pending)
 
     def _touches(self, plan: dict[tuple, int]) -> set[tuple]:
+        """The items staging `plan` may write (an upper bound: any period but the newest of its kind may be an
+        archive, and a tally rolling over archives one week and one month more)."""
         touched = set()
         for (kind, name, part), delta in plan.items():
             if kind in ("total", "part", "stat") and not delta:
                 continue  # _stage writes nothing for a zero change
             if kind == "total":
-                touched |= {(TOTAL, name, part), (COUNTER, f"hist#{board_of(name)}#{part}", f"s{self.tag}")}
+                user = name.rsplit("#", 1)[-1]
+                touched |= {(LIVE, user), (COUNTER, f"hist#{board_of(name)}#{part}", f"s{self.tag}")}
+                if part != "all":
+                    touched |= {(ARCHIVE, user, part), ("rollover", user, part[0])}
             elif kind == "part":
                 touched.add(("part", name, part))
             elif kind == "stat":
@@ -171,9 +202,10 @@ class Fold:
 
     def _stage(self, unit: list[Filed], plan: dict[tuple, int]) -> None:
         self.tx.inbox += [item.key for item in unit]
+        totals: dict[tuple[str, str], int] = {}
         for (kind, name, part), delta in plan.items():
             if kind == "total" and delta:
-                self._move_total(name, part, delta)
+                totals[(board_of(name), part)] = delta
             elif kind == "part" and delta:
                 self.tx.parts[(name, part)] += delta
                 self._staged_dirty.add(("orgs", part))
@@ -181,22 +213,38 @@ class Fold:
                 self.tx.stats[name] += delta
             elif kind == "day":
                 self._mark_active(name, part)
+        if totals:
+            self._add_to_tally(unit[0].user_id, totals)
 
-    def _move_total(self, owner: str, period: str, delta: int) -> None:
-        key, board = (TOTAL, owner, period), board_of(owner)
-        before = int(self.work[key])
-        self.work[key] = before + delta
-        self.tx.rewrites.add(key)
-        self._staged_dirty.add((board, period))
-        moves = histogram_move(before, before + delta)
-        if not moves:
-            return
+    def _add_to_tally(self, user: str, totals: dict[tuple[str, str], int]) -> None:
+        """A person's carbon added to their tally (rolled over, or to archives of late periods), and each of
+        their totals' moves to the shard's histogram parts and leaders."""
+        archived = {key[2]: self.work[key] for key in self.work if key[:2] == (ARCHIVE, user)}
+        done = tallies.apply(self.work[(LIVE, user)], totals, archived)
+        self.work[(LIVE, user)] = done.tally
+        self.tx.rewrites.add((LIVE, user))
+        for period, boards in done.archives.items():
+            key = (ARCHIVE, user, period)
+            self.state.setdefault(key, [{}, 0, False])
+            self.work[key] = boards
+            self.tx.rewrites.add(key)
+        for board, period, before, after in done.moves:
+            self._staged_dirty.add((board, period))
+            self._move_total(user, board, period, before, after)
+
+    def _move_total(self, user: str, board: str, period: str, before: int, after: int) -> None:
         hist = (COUNTER, f"hist#{board}#{period}", f"s{self.tag}")
-        counts = dict(self.work[hist])
-        for bucket, change in moves.items():
-            counts[str(bucket)] = counts.get(str(bucket), 0) + change
-        self.work[hist] = {b: n for b, n in counts.items() if n}
-        self.tx.rewrites.add(hist)
+        counts, leaders = self.work[hist]
+        moves = histogram_move(before, after)
+        if moves:
+            counts = dict(counts)
+            for bucket, change in moves.items():
+                counts[str(bucket)] = counts.get(str(bucket), 0) + change
+            counts = {b: n for b, n in counts.items() if n}
+        promoted = tallies.promote(leaders, user, after)
+        if moves or promoted is not None:
+            self.work[hist] = (counts, leaders if promoted is None else promoted)
+            self.tx.rewrites.add(hist)
 
     def _mark_active(self, days_name: str, day: str) -> None:
         key = (COUNTER, days_name, "active")
@@ -222,10 +270,29 @@ class Fold:
         self._staged_dirty = set()
 
     def _rewrite(self, key: tuple) -> Rewrite:
-        kind, name, part = key
         _, rev, exists = self.state[key]
-        board = board_partition(board_of(name), part, self.shard) if kind == TOTAL else None
-        return Rewrite(kind, name, part, self.work[key], rev, exists, board)
+        if key[0] == LIVE:
+            return Rewrite(LIVE, key[1], "live", self.work[key], rev, exists)
+        return Rewrite(*key, self.work[key], rev, exists)
+
+
+def _deltas_by_user(planned: list[tuple[list, dict]]) -> dict[str, dict[tuple[str, str], int]]:
+    """{user: {(board, period): mg}} of the page's plans (the totals they change)."""
+    found: dict[str, dict[tuple[str, str], int]] = defaultdict(lambda: defaultdict(int))
+    for unit, plan in planned:
+        for (kind, name, period), delta in plan.items():
+            if kind == "total" and delta:
+                found[unit[0].user_id][(board_of(name), period)] += delta
+    return found
+
+
+def _seeded(tally: Tally, legacy: dict[str, dict[str, int]]) -> Tally:
+    """A first tally holding what the legacy layout counted in its periods ({period: {board: mg}})."""
+    seeded = tally.copy()
+    for period, boards in legacy.items():
+        for board, value in boards.items():
+            seeded.boards.setdefault(board, [0, 0, 0])[tallies.kind_of(period)] = value
+    return seeded
 
 
 class _Pending:

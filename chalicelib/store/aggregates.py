@@ -7,12 +7,21 @@ counts excepted: a join adds them), so the fold may read an item and write it ba
 """
 from __future__ import annotations
 
+import json
+
 from pynamodb.attributes import BooleanAttribute, JSONAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from ..domain.ranking import rebuild_shard
 from .models import table_meta
+
+
+class CompactJSONAttribute(JSONAttribute):
+    """JSON without the spaces of json.dumps' default separators (items are billed by the byte); reads either."""
+
+    def serialize(self, value):
+        return None if value is None else json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 class PendingIndex(GlobalSecondaryIndex):
@@ -61,10 +70,18 @@ class RankingIndex(GlobalSecondaryIndex):
 
 
 class Total(Model):
-    """agg_totals — pk `owner`, sk `period` ("w2026-W48", "m2026-11", "all", or "members"); `value` is the number.
+    """agg_totals — pk `owner`, sk `period` ("w2026-W48", "m2026-11", "all", "live" or "members"); `value` is the
+    number.
 
-    - "u#{user_id}"         a person's carbon (mg) in a period            board_shard "users#{period}#{s}"
-    - "m#{org_id}#{user_id}" a member's carbon counted for the org        board_shard "org-{org_id}#{period}#{s % 4}"
+    - "u#{user_id}", "live"  the person's tally (domain/tallies.py): `week`, `month` (the period keys it holds) and
+                            `boards` {board: [week mg, month mg, all-time mg]} on "users" and each "org-{id}" they
+                            count on; not in the ranking index (a board's top comes from its shards' leaders,
+                            ShardedCounter "hist#..."). Rewritten by the fold on `rev`.
+    - "u#{user_id}", "w2026-W47" (a past week or month) the tally's archive of that period: `boards` {board: mg},
+                            `value` the "users" one; written when the tally rolls over and by late entries
+    - legacy, before the tally (read while a person has no tally yet, and for past periods; never written now):
+      "u#{user_id}", period  a person's carbon (mg) in a period            board_shard "users#{period}#{s}"
+      "m#{org_id}#{user_id}", period a member's carbon counted for the org board_shard "org-{org_id}#{period}#{s % 4}"
     - "o#{org_id}#{p:02d}"  part p (shard % PARTS) of an org's carbon in a period board_shard "orgparts#{period}#{p}"
     - "o#{org_id}#{p:02d}", "members": part p of the org's member count    board_shard "orgmembers#{p}"
     - "org#{org_id}"        an org's carbon in a period, summed by the orgs board    board_shard "orgrows#{period}#{q}"
@@ -80,6 +97,9 @@ class Total(Model):
     board_shard = UnicodeAttribute(null=True)
     rev = NumberAttribute(default=0)
     members = NumberAttribute(null=True)
+    week = UnicodeAttribute(null=True)
+    month = UnicodeAttribute(null=True)
+    boards = CompactJSONAttribute(null=True)
     ranking = RankingIndex()
 
 
@@ -91,7 +111,8 @@ class ShardedCounter(Model):
 
     - "stats", "s07"                 registered, points_issued, carbon_mg, adoptions of shard 7's users
     - "active#2026-11-23", "s07"     `value`: shard 7's distinct active users that day
-    - "hist#{board}#{period}", "s07" `counts`: {bucket: users} of shard 7's totals on that board
+    - "hist#{board}#{period}", "s07" `counts`: {bucket: users} of shard 7's totals on that board; `top`: {user_id: mg},
+                                     the shard's leaders there (its TOP highest totals: domain/tallies.promote)
     - "days#{user_id}", "active"     `days`: the person's active days among the last three (the per-day marker)
     - "stream#{stream_arn}", shard id  `position`, `done`: how far `python -m admin run-jobs` read a local stream
     - "lease#fold", "s07"            `owner`, `lease_until`: the fold worker that holds shard 7 (store/fold_store.Lease)
@@ -105,8 +126,9 @@ class ShardedCounter(Model):
     points_issued = NumberAttribute(default=0)
     carbon_mg = NumberAttribute(default=0)
     adoptions = NumberAttribute(default=0)
-    counts = JSONAttribute(null=True)
-    days = JSONAttribute(null=True)
+    counts = CompactJSONAttribute(null=True)
+    top = CompactJSONAttribute(null=True)
+    days = CompactJSONAttribute(null=True)
     rev = NumberAttribute(default=0)
     position = UnicodeAttribute(null=True)
     done = BooleanAttribute(null=True)

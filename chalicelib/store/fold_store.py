@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections import defaultdict
 from datetime import timedelta
 
 from pynamodb.exceptions import UpdateError
 
 from ..domain import clock
-from ..domain.aggregation import COUNTER, TOTAL, Filed, FoldWrite, Rewrite
+from ..domain.aggregation import ARCHIVE, COUNTER, LIVE, Filed, FoldWrite, Rewrite
+from ..domain.tallies import Tally
 from .access import on
 from .aggregates import Board, InboxItem, ShardedCounter, Total, marker
 from .models import Account
@@ -69,7 +71,7 @@ class DynamoFoldStore:
         on(InboxItem, "BatchGetItem", "UpdateItem"),
         on(InboxItem, "Query", index="by_shard"),
         on(ShardedCounter, "BatchGetItem", "UpdateItem"),
-        on(Total, "BatchGetItem", "UpdateItem"),
+        on(Total, "BatchGetItem", "PutItem", "UpdateItem"),  # PutItem: a tally's archive of a past period
         Lease,
     )
 
@@ -94,16 +96,36 @@ class DynamoFoldStore:
         return {a.user_id: [(o["id"], o["joined_at"]) for o in (a.orgs or [])] for a in found}
 
     @staticmethod
-    def read(totals: set[tuple[str, str]], counters: set[tuple[str, str]]) -> dict[tuple, tuple[object, int]]:
-        """{(TOTAL | COUNTER, name, part): (value, rev)} of those that exist, read consistently: a total's value,
-        a histogram part's counts, a person's active days."""
+    def read(users: set[str], counters: set[tuple[str, str]]) -> dict[tuple, tuple[object, int]]:
+        """{(LIVE, user): (Tally, rev)} and {(COUNTER, name, part): (value, rev)} of those that exist, read
+        consistently: a person's tally, a histogram part's ({bucket: people}, {user: mg} leaders), a person's
+        active days."""
         found: dict[tuple, tuple[object, int]] = {}
-        for item in Total.batch_get(totals, consistent_read=True):
-            found[(TOTAL, item.owner, item.period)] = (int(item.value), int(item.rev))
+        for item in Total.batch_get([(f"u#{user}", "live") for user in users], consistent_read=True):
+            found[(LIVE, item.owner[2:])] = (tally_of(item), int(item.rev))
         for item in ShardedCounter.batch_get(counters, consistent_read=True):
-            value = item.counts if item.name.startswith("hist#") else item.days
+            value = (item.counts or {}, item.top or {}) if item.name.startswith("hist#") else item.days
             found[(COUNTER, item.name, item.part)] = (value, int(item.rev))
         return found
+
+    @staticmethod
+    def read_periods(wanted: dict[str, set[str]], orgs: dict[str, list[str]]) -> dict[tuple[str, str], dict]:
+        """{(user, period): {board: mg}} of people's past periods (a tally's archives) and, where none is
+        archived, of the legacy layout's per-board totals of those periods (their orgs' among them): one
+        BatchGetItem per 100 keys, consistent. Only read for late entries and a person's first tally."""
+        keys = set()
+        for user, periods in wanted.items():
+            owners = [f"u#{user}"] + [f"m#{org_id}#{user}" for org_id in orgs.get(user, [])]
+            keys |= {(owner, period) for owner in owners for period in periods}
+        archived: dict[tuple[str, str], dict] = {}
+        legacy: dict[tuple[str, str], dict] = defaultdict(dict)
+        for item in Total.batch_get(keys, consistent_read=True):
+            user, board = _legacy_owner(item.owner)
+            if item.boards is not None:
+                archived[(user, item.period)] = {b: int(v) for b, v in item.boards.items()}
+            elif item.value:
+                legacy[(user, item.period)][board] = int(item.value)
+        return {**legacy, **archived}
 
     @staticmethod
     def commit(write: FoldWrite) -> None:
@@ -136,14 +158,38 @@ class DynamoFoldStore:
                 batch.save(marker(shard, board, period, marked))
 
 
+def tally_of(item: Total) -> Tally:
+    """A person's tally as stored ("u#{user}", "live")."""
+    boards = item.boards or {}
+    return Tally(item.week, item.month, {board: [int(v) for v in values] for board, values in boards.items()})
+
+
+def _legacy_owner(owner: str) -> tuple[str, str]:
+    """(user, board) of a legacy total's owner: "u#{user}" on "users", "m#{org}#{user}" on "org-{org}"."""
+    if owner.startswith("u#"):
+        return owner[2:], "users"
+    _, org_id, user = owner.split("#", 2)
+    return user, f"org-{org_id}"
+
+
 def _stage_rewrite(tx: Tx, rewrite: Rewrite) -> None:
     name, part, rev = rewrite.name, rewrite.part, rewrite.rev
-    if rewrite.kind == TOTAL:
-        actions = [Total.value.set(rewrite.value), Total.board_shard.set(rewrite.board_shard), Total.rev.set(rev + 1)]
+    if rewrite.kind == LIVE:
+        tally = rewrite.value
+        actions = [Total.week.set(tally.week), Total.month.set(tally.month), Total.boards.set(tally.boards),
+                   Total.rev.set(rev + 1)]
         condition = (Total.rev == rev) if rewrite.exists else Total.owner.does_not_exist()
-        tx.update(f"total:{name}:{part}", Total(name, part), actions, condition)
+        tx.update(f"tally:{name}", Total(f"u#{name}", "live"), actions, condition)
         return
-    attribute = ShardedCounter.counts if name.startswith("hist#") else ShardedCounter.days
+    if rewrite.kind == ARCHIVE:  # only with the tally's rewrite on its rev, in the same transaction
+        boards = rewrite.value
+        tx.put(f"archive:{name}:{part}", Total(f"u#{name}", part, value=boards.get("users", 0), boards=boards))
+        return
     condition = (ShardedCounter.rev == rev) if rewrite.exists else ShardedCounter.name.does_not_exist()
-    tx.update(f"counter:{name}:{part}", ShardedCounter(name, part),
-              [attribute.set(rewrite.value), ShardedCounter.rev.set(rev + 1)], condition)
+    if name.startswith("hist#"):
+        counts, top = rewrite.value
+        actions = [ShardedCounter.counts.set(counts), ShardedCounter.top.set(top)]
+    else:
+        actions = [ShardedCounter.days.set(rewrite.value)]
+    tx.update(f"counter:{name}:{part}", ShardedCounter(name, part), actions + [ShardedCounter.rev.set(rev + 1)],
+              condition)

@@ -11,9 +11,30 @@ from datetime import date
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..domain.ranking import PARTS, SHARDS
+from ..domain.tallies import kind_of
 from .access import on
 from .aggregates import Board, ShardedCounter, Total, dirty_partition, marker_partition
+from .fold_store import tally_of
 from .tx import connection, raise_unavailable
+
+
+def _person_board(owner: str) -> tuple[str, str]:
+    if owner.startswith("u#"):
+        return owner[2:], "users"
+    _, org_id, user = owner.split("#", 2)
+    return user, f"org-{org_id}"
+
+
+def _item(owner: str, key: str) -> Total | None:
+    try:
+        return Total.get(owner, key)
+    except Total.DoesNotExist:
+        return None
+
+
+def _value(owner: str, key: str) -> int | None:
+    item = _item(owner, key)
+    return None if item is None else int(item.value)
 
 
 def _row(item: Total) -> tuple[int, int]:
@@ -71,11 +92,19 @@ class DynamoBoardReads:
 
     @staticmethod
     def total(owner: str, key: str) -> int | None:
-        """A person's total on a board (None: nothing counted): one GetItem."""
+        """A person's total on a board ("u#{user}": "users", "m#{org}#{user}": "org-{org}") in period `key`
+        (None: nothing counted): one GetItem of their tally; one more for a period older than the tally's (its
+        archive), or for a person the fold has not given a tally yet (the legacy per-board total)."""
+        user, board = _person_board(owner)
         try:
-            return int(Total.get(owner, key).value)
+            tally = tally_of(Total.get(f"u#{user}", "live"))
         except Total.DoesNotExist:
-            return None
+            return _value(owner, key)
+        value = tally.value(board, key)
+        if value is None and key != "all" and key < (tally.current(kind_of(key)) or ""):
+            archived = _item(f"u#{user}", key)
+            value = None if archived is None or archived.boards is None else archived.boards.get(board)
+        return None if value is None else int(value)
 
 
 
@@ -127,17 +156,18 @@ class DynamoBoardBuilds:
 
     @staticmethod
     def ranked(partition: str, limit: int | None = None) -> list[tuple[str, int]]:
-        """[(owner, value)] of one ranking index partition ("users#all#07", "orgparts#all#03"), highest first."""
+        """[(owner, value)] of one ranking index partition ("orgparts#all#03"; or the legacy per-board totals'
+        "users#all#07"), highest first."""
         return [(item.owner, int(item.value))
                 for item in Total.ranking.query(partition, scan_index_forward=False, limit=limit)]
 
     @staticmethod
-    def histogram_parts(board: str, key: str, shards: list[int] | None = None) -> dict[int, dict]:
-        """{fold shard: {bucket: people}} of the parts of a board's rank histogram that exist, of `shards` (None:
-        all SHARDS), in one BatchGetItem."""
+    def board_parts(board: str, key: str, shards: list[int] | None = None) -> dict[int, tuple[dict, dict]]:
+        """{fold shard: ({bucket: people}, {user: mg})}: the parts of a board's rank histogram and leaders that
+        exist, of `shards` (None: all SHARDS), in one BatchGetItem."""
         wanted = range(SHARDS) if shards is None else shards
         parts = ShardedCounter.batch_get([(f"hist#{board}#{key}", f"s{shard:02d}") for shard in wanted])
-        return {int(part.part[1:]): part.counts or {} for part in parts}
+        return {int(part.part[1:]): (part.counts or {}, part.top or {}) for part in parts}
 
     @staticmethod
     def save_org_rows(rows: list[tuple[str, str, int, int | None, str]]) -> None:

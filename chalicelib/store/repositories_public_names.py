@@ -10,6 +10,7 @@ import uuid
 
 from .access import on
 from .aggregates import Board, Total, marker
+from .fold_store import tally_of
 from .models import Account
 from .single_writes import written
 
@@ -48,8 +49,18 @@ class BoardMarks:
     ACCESS = (on(Board, "BatchWriteItem"), on(Total, "Query"))
 
     def boards_of(self, user_id: str, org_ids: list[str]) -> set[tuple[str, str]]:
-        """(board, period) of every board the person is counted on, from their own totals (one Query each)."""
-        boards = {("users", total.period) for total in Total.query(f"u#{user_id}")}
+        """(board, period) of every board the person is counted on, from their own totals: their tally and its
+        archives (one Query), and the legacy per-board totals (one Query each)."""
+        boards = set()
+        for item in Total.query(f"u#{user_id}"):
+            if item.period == "live":
+                tally = tally_of(item)
+                boards |= {(board, period) for board in tally.boards for period in tally.periods()
+                           if tally.value(board, period)}
+            elif item.boards is not None:
+                boards |= {(board, item.period) for board, value in item.boards.items() if value}
+            else:
+                boards.add(("users", item.period))
         for org_id in org_ids:
             boards |= {(f"org-{org_id}", total.period) for total in Total.query(f"m#{org_id}#{user_id}")}
         return boards

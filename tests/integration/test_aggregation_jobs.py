@@ -11,8 +11,8 @@ from chalicelib.domain import clock
 from chalicelib.domain.ranking import period_key, rebuild_shard, shard_of
 from chalicelib.services import board_rebuild, boards, fold
 from chalicelib.store import fold_store
-from chalicelib.store.aggregates import Board, InboxItem, Total, marker
-from tests.support.aggregates import checkin, drain, marked
+from chalicelib.store.aggregates import Board, InboxItem, marker
+from tests.support.aggregates import checkin, drain, marked, person_total
 from tests.support.api import DynamoDBCalls, call, login
 from tests.support.racer import race
 
@@ -49,7 +49,7 @@ def test_a_second_fold_worker_on_a_held_shard_leaves_at_once_and_commits_nothing
     assert _pending(person) == 3 + 2  # three check-ins, the first login and the day of the login
     holder.release()
     assert fold.fold_slice(shard, clock.now())["folded"] >= 3
-    assert _pending(person) == 0 and int(Total.get(f"u#{person['id']}", "all").value) == 432000
+    assert _pending(person) == 0 and person_total(f"u#{person['id']}", "all") == 432000
 
 
 def test_a_lease_whose_worker_died_is_taken_over_when_it_expires(client):
@@ -67,7 +67,7 @@ def test_two_fold_workers_racing_on_one_shard_never_both_commit(client):
     assert [kind for kind, _ in outcomes] == ["ok", "ok"], outcomes
     folded = sorted(result for _, result in outcomes)
     assert folded[0] == 0 and folded[1] >= 3  # one worker committed everything, the other nothing
-    assert int(Total.get(f"u#{person['id']}", "all").value) == 432000
+    assert person_total(f"u#{person['id']}", "all") == 432000
 
 
 def test_a_run_marks_its_boards_once_in_its_shards_partition_however_many_commits(client, monkeypatch):

@@ -5,8 +5,7 @@ from datetime import timedelta
 
 from chalicelib.domain import clock
 from chalicelib.domain.ranking import period_keys
-from chalicelib.store.aggregates import Total
-from tests.support.aggregates import drain
+from tests.support.aggregates import drain, person_total
 from tests.support.posting import Plan, Posting, post
 
 
@@ -20,12 +19,12 @@ def test_one_persons_entries_over_many_weeks_and_months_are_all_folded(user):
 
     post(user["id"], plan)
     drain()
-    assert int(Total.get(f"u#{user['id']}", "all").value) == 40 * 1000
+    assert person_total(f"u#{user['id']}", "all") == 40 * 1000
     weeks = {period_keys(day)[0] for day in days}
     assert len(weeks) > 30  # more periods than one transaction of 100 actions can carry
     for week in weeks:
         expected = 1000 * sum(1 for day in days if period_keys(day)[0] == week)
-        assert int(Total.get(f"u#{user['id']}", week).value) == expected
+        assert person_total(f"u#{user['id']}", week) == expected
 
 
 def test_a_persons_items_are_split_until_each_group_fits_one_transaction():
@@ -63,7 +62,7 @@ def test_a_unit_never_adds_more_actions_than_counted_before_it_is_staged():
              [entry(3, "earn", "checkin", 0, 0)], [entry(4, "earn", "transit", 10, 80000)]]
     fold = Fold(0, today)
     planned = [(unit, fold._plan(unit, [])) for unit in units]
-    fold._read({key for _, plan in planned for key in plan})
+    fold._read(planned)
     for unit, plan in planned:
         before, counted = fold.tx.actions, fold._new_actions(unit, plan)
         fold._stage(unit, plan)

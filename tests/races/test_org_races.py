@@ -5,8 +5,7 @@ import uuid
 
 from chalicelib.domain.ranking import shard_of
 from chalicelib.services import stats
-from chalicelib.store.aggregates import Total
-from tests.support.aggregates import checkin, drain, join, make_orgs
+from tests.support.aggregates import checkin, drain, join, make_orgs, person_total
 from tests.support.api import call, login
 from tests.support.racer import race
 
@@ -58,7 +57,7 @@ def test_folds_of_one_shard_racing_apply_every_entry_once(client):
     outcomes = race(fold_shard, [(shard_of(person["id"]),)] * 4)
     assert [kind for kind, _ in outcomes] == ["ok"] * 4, outcomes
     drain()
-    assert int(Total.get(f"u#{person['id']}", "all").value) == 432000
+    assert person_total(f"u#{person['id']}", "all") == 432000
     assert call(client, "GET", f"/v1/orgs/{org['id']}")[1]["carbon_g"] == 432.0
     stats.forget()  # the folds ran in other processes: this one's 30-second cache has not heard of them
     after = call(client, "GET", "/v1/stats")[1]

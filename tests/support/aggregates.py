@@ -46,3 +46,11 @@ def checkin(client, user: dict, behavior: str = "clean_plate"):
                         token=user["token"])
     assert status == 201, body
     return body
+
+
+def person_total(owner: str, period: str) -> int | None:
+    """A person's total on a board in a period as the app reads it ("u#{user}" or "m#{org}#{user}": their tally,
+    its archives, or the legacy per-board item; store/repositories_boards.DynamoBoardReads.total)."""
+    from chalicelib.store.repositories_boards import DynamoBoardReads
+
+    return DynamoBoardReads.total(owner, period)

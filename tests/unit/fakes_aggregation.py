@@ -13,8 +13,9 @@ import itertools
 from collections import defaultdict
 from dataclasses import dataclass
 
-from chalicelib.domain.aggregation import COUNTER, TOTAL, Filed, FoldWrite
+from chalicelib.domain.aggregation import ARCHIVE, COUNTER, LIVE, Filed, FoldWrite
 from chalicelib.domain.ranking import SHARDS, rebuild_shard, shard_of
+from chalicelib.domain.tallies import Tally
 from chalicelib.store.failures import ConditionFailed
 
 
@@ -50,7 +51,9 @@ class InMemoryAggregates:
         self.inbox: dict[str, Filed] = {}
         self.pending_in: dict[str, str] = {}  # inbox key -> "s07" while not folded
         self.orgs_of: dict[str, list[tuple[str, str]]] = {}  # user -> [(org_id, joined_at)]
-        self.totals: dict[tuple[str, str], Row] = {}
+        self.totals: dict[tuple[str, str], Row] = {}  # org parts and rows; legacy per-board totals
+        self.tallies: dict[str, tuple[Tally, int]] = {}  # user -> (tally, rev)
+        self.archives: dict[tuple[str, str], dict[str, int]] = {}  # (user, period) -> {board: mg}
         self.counters: dict[tuple[str, str], tuple[object, int]] = {}  # hist#/days# -> (value, rev)
         self.stats: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))  # part -> field -> n
         self.active: dict[tuple[str, str], int] = defaultdict(int)  # (day, part) -> users
@@ -83,21 +86,38 @@ class InMemoryAggregates:
     def memberships(self, users: set[str]) -> dict[str, list[tuple[str, str]]]:
         return {user: self.orgs_of.get(user, []) for user in users}
 
-    def read(self, totals: set, counters: set) -> dict[tuple, tuple[object, int]]:
+    def read(self, users: set, counters: set) -> dict[tuple, tuple[object, int]]:
         found: dict[tuple, tuple[object, int]] = {}
-        for key in totals:
-            if key in self.totals:
-                found[(TOTAL, *key)] = (self.totals[key].value, self.totals[key].rev)
+        for user in users:
+            if user in self.tallies:
+                tally, rev = self.tallies[user]
+                found[(LIVE, user)] = (tally.copy(), rev)
         for key in counters:
             if key in self.counters:
                 found[(COUNTER, *key)] = self.counters[key]
         return found
 
+    def read_periods(self, wanted: dict[str, set[str]], orgs: dict[str, list[str]]) -> dict[tuple[str, str], dict]:
+        found: dict[tuple[str, str], dict] = {}
+        for user, periods in wanted.items():
+            for period in periods:
+                if (user, period) in self.archives:
+                    found[(user, period)] = dict(self.archives[(user, period)])
+                    continue
+                owners = {"users": f"u#{user}", **{f"org-{o}": f"m#{o}#{user}" for o in orgs.get(user, [])}}
+                legacy = {board: self.totals[(owner, period)].value for board, owner in owners.items()
+                          if (owner, period) in self.totals}
+                if legacy:
+                    found[(user, period)] = legacy
+        return found
+
     def commit(self, write: FoldWrite) -> None:
         refused = {f"inbox:{k}": None for k in write.inbox if k not in self.pending_in}
         for r in write.rewrites:
-            current = self.totals.get((r.name, r.part)) if r.kind == TOTAL else self.counters.get((r.name, r.part))
-            rev = None if current is None else (current.rev if r.kind == TOTAL else current[1])
+            if r.kind == ARCHIVE:
+                continue
+            current = self.tallies.get(r.name) if r.kind == LIVE else self.counters.get((r.name, r.part))
+            rev = None if current is None else current[1]
             if (rev != r.rev) if r.exists else (rev is not None):
                 refused[f"{r.kind}:{r.name}:{r.part}"] = None
         if refused:
@@ -105,9 +125,10 @@ class InMemoryAggregates:
         for key in write.inbox:
             del self.pending_in[key]
         for r in write.rewrites:
-            if r.kind == TOTAL:
-                row = self.totals.setdefault((r.name, r.part), Row())
-                row.value, row.rev, row.board_shard = r.value, r.rev + 1, r.board_shard
+            if r.kind == LIVE:
+                self.tallies[r.name] = (r.value.copy(), r.rev + 1)
+            elif r.kind == ARCHIVE:
+                self.archives[(r.name, r.part)] = dict(r.value)
             else:
                 self.counters[(r.name, r.part)] = (r.value, r.rev + 1)
         for (owner, period), delta in write.parts.items():
@@ -140,8 +161,18 @@ class InMemoryAggregates:
         return {o: (row.value, row.members or 0) for o, row in rows.items() if row}
 
     def total(self, owner: str, key: str) -> int | None:
-        row = self.totals.get((owner, key))
-        return None if row is None else row.value
+        """A person's total on a board in a period, as store/repositories_boards.DynamoBoardReads.total reads it."""
+        user, board = owner[2:], "users"
+        if owner.startswith("m#"):
+            _, org_id, user = owner.split("#", 2)
+            board = f"org-{org_id}"
+        if user not in self.tallies:
+            row = self.totals.get((owner, key))
+            return None if row is None else row.value
+        value = self.tallies[user][0].value(board, key)
+        if value is None and (user, key) in self.archives:
+            value = self.archives[(user, key)].get(board)
+        return value
 
     def rebuild_lease(self, shard: int, seconds: int) -> FakeLease:
         return FakeLease(self.held, shard, "boards")
@@ -170,7 +201,7 @@ class InMemoryAggregates:
                       key=lambda row: -row[1])
         return rows[:limit] if limit else rows
 
-    def histogram_parts(self, board: str, key: str, shards: list[int] | None = None) -> dict[int, dict]:
+    def board_parts(self, board: str, key: str, shards: list[int] | None = None) -> dict[int, tuple[dict, dict]]:
         self.parts_read.append(len(range(SHARDS) if shards is None else shards))
         wanted = range(SHARDS) if shards is None else shards
         parts = {shard: self.counters.get((f"hist#{board}#{key}", f"s{shard:02d}")) for shard in wanted}

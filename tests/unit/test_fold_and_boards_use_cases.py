@@ -62,8 +62,9 @@ def test_a_fold_page_turns_inbox_items_into_totals_histograms_and_counters():
         assert tables.total(f"m#o-green#{ann}", period) == 200_000  # counted for the org she belongs to
         assert tables.total(f"o#o-green#{part}", period) == 200_000
         assert tables.total(f"m#o-green#{bob}", period) is None
-    histogram, _ = tables.counters[("hist#users#all", f"s{shard:02d}")]
+    (histogram, leaders), _ = tables.counters[("hist#users#all", f"s{shard:02d}")]
     assert sum(histogram.values()) == 2  # two people on the users board
+    assert leaders == {ann: 200_000, bob: 80_000}  # the shard's leaders on the board, for its rebuild
     assert dict(tables.stats[part]) == {"registered": 1, "points_issued": 20, "carbon_mg": 280_000}
     assert tables.active[(clock.business_day(now).isoformat(), part)] == 2  # each person once, however many items
     assert tables.pending(shard, 200) == [] and tables.commits == 1
@@ -152,3 +153,29 @@ def test_a_first_login_files_the_registration_and_the_login_day_once_and_another
     assert aggregate.accept_identities([first, elsewhere], inbox) == 2
     assert sorted(inbox.inbox) == ["l#u_new#2026-11-23", "r#u_new"]
     assert aggregate.accept_identities([first], inbox) == 0  # a record delivered again is filed once
+
+
+def test_totals_of_the_legacy_layout_start_a_persons_tally_and_stay_on_the_board_until_outgrown():
+    """Before the tallies each board and period had its own total in the `ranking` index (docs/operations.md,
+    "Upgrading to tallies"): a person's first fold starts their tally from them, and the rebuild ranks a person
+    who has not earned since from the legacy index, one who has with their tally's total."""
+    from tests.unit.fakes_aggregation import Row
+
+    tables = InMemoryAggregates()
+    ann, bob, shard = neighbours()
+    tables.orgs_of[ann] = [("o-green", JOINED)]
+    week, month, _ = period_keys(clock.business_day(clock.now()))
+    for period in (week, month, "all"):
+        tables.totals[(f"u#{ann}", period)] = Row(500_000, 3, f"users#{period}#{shard:02d}")
+        tables.totals[(f"m#o-green#{ann}", period)] = Row(300_000, 3, f"org-o-green#{period}#{shard % 4:02d}")
+        tables.totals[(f"u#{bob}", period)] = Row(550_000, 3, f"users#{period}#{shard:02d}")
+    filed(tables, ann, 1, 100_000)
+
+    fold.fold_slice(shard, clock.now(), store=tables)
+    boards.materialize_dirty(clock.now(), BoardBuilding(tables, orgs=lambda: ORG, names=lambda ids: {}))
+
+    for period in (week, month, "all"):
+        assert tables.total(f"u#{ann}", period) == 600_000 and tables.total(f"m#o-green#{ann}", period) == 400_000
+        assert tables.board("users", period)["items"] == [[1, ann, None, 600_000], [2, bob, None, 550_000]]
+        assert tables.board("org-o-green", period)["items"] == [[1, ann, None, 400_000]]
+    assert tables.total(f"u#{bob}", "all") == 550_000  # read from the legacy layout: no tally yet
