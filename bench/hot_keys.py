@@ -26,6 +26,8 @@ import math
 import re
 from collections import Counter, defaultdict
 
+from chalicelib.domain import shards
+
 from .capacity_model import (
     ADOPTING,
     BURST,
@@ -39,6 +41,12 @@ from .capacity_model import (
     shared_per_item,
 )
 
+# Partitions a job writes once when a shard's run ends, not per item: known here because a measured run of one
+# item cannot tell them from a per-item write (the year's marker of a points expiry shard, `#expired#{year}`).
+RUN_MARKERS = {("expire-points", "account_shards:")}
+# Partitions a request picks at random among N (a redemption's shard of the `due` index): two measured people
+# may land on the same one by chance, which does not make it everybody's key; it takes 1/N of their writes.
+SPREAD_AT_RANDOM = {"redemptions/due:due#": shards.REDEMPTIONS_DUE}
 PERSONAL = re.compile(r"u_[0-9A-Z]{8,}")
 
 
@@ -70,7 +78,11 @@ def hot_keys(measured: dict, plan: dict) -> list[tuple[str, float, str]]:
     for r in measured["journey"]:
         for key, n in r.get("key_writes", {}).items():
             if key in both and r["step"] in rate and key not in found:
-                add(key, rate[r["step"]] * n, f"{r['step']} (all on one item)")
+                spread_over = SPREAD_AT_RANDOM.get(_family(key))
+                if spread_over:
+                    add(key, rate[r["step"]] * n / spread_over, f"{r['step']} (one of {spread_over})")
+                else:
+                    add(key, rate[r["step"]] * n, f"{r['step']} (all on one item)")
     folded: dict[str, float] = defaultdict(float)
 
     def add_fold(key: str, per_s: float, source: str) -> None:
@@ -79,10 +91,10 @@ def hot_keys(measured: dict, plan: dict) -> list[tuple[str, float, str]]:
 
     _fold(measured, plan, add_fold)
     _boards(measured, folded, add)
-    tables = {key.split(":")[0] for key in both}
+    tables = {key.split(":")[0] for key in both if _family(key) not in SPREAD_AT_RANDOM}
     job_runs = [r for r in measured["postings"] if r.get("kind") == "job" and r.get("job") in measured["jobs"]]
     per_run = {(r["job"], _family(key)) for r in job_runs if r["items"] >= 2
-               for key, n in r.get("request", r)["key_writes"].items() if n < r["items"]}
+               for key, n in r.get("request", r)["key_writes"].items() if n < r["items"]} | RUN_MARKERS
     for r in job_runs:
         _job(r, measured["jobs"][r["job"]], tables, per_run, add)
     return sorted(((k, v, ", ".join(sorted(sources[k]))) for k, v in found.items()), key=lambda t: -t[1])

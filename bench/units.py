@@ -125,6 +125,15 @@ def _batch_read_units(call: Call) -> float:
     return units
 
 
+TRANSIENT = {"agg_boards": "dirty#"}  # partitions whose items the next run deletes: new ones, never growth
+
+
+def _transient(owner: tuple[str, str]) -> bool:
+    """A board marker: a fold run writes one of a new mark, the board's rebuild deletes it within the minute."""
+    table, partition = owner
+    return any(table.endswith(name) and partition.startswith(prefix) for name, prefix in TRANSIENT.items())
+
+
 def _write_cost(total: Cost, call: Call, touch: Touch, schema: dict[str, TableKeys], item_after) -> None:
     keys = schema.get(touch.table)
     before = call.before.get((touch.table, frozen(touch.raw_key))) if touch.raw_key else None
@@ -148,7 +157,7 @@ def _write_cost(total: Cost, call: Call, touch: Touch, schema: dict[str, TableKe
             total.write_units += index_units
             total.key_units[owner] += index_units
             total.key_writes[(where, partition)] += 1
-    if before is None and after is not None:  # a new item: the table grows
+    if before is None and after is not None and not _transient(owner):  # a new item: the table grows
         stored = item_size(after) + 100 + sum(
             item_size(entry) + 100 for index in (keys.indexes.values() if keys else ())
             if (entry := _index_entry(after, keys, index)) is not None)

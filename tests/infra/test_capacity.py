@@ -192,6 +192,19 @@ def test_an_index_key_change_is_a_delete_and_a_put_and_an_absent_batch_key_still
     assert cost([batch], keys, lambda touch: None).read_units == 2  # the absent key costs the minimum too
 
 
+def test_a_board_marker_is_not_storage_growth_and_a_new_board_is():
+    keys = {"agg_boards": TableKeys("board", "period", {})}
+
+    def put(board: str, period: str) -> Call:
+        item = {"board": {"S": board}, "period": {"S": period}, "marked": {"S": "m1"}}
+        return Call("PutItem", {"TableName": "agg_boards", "Item": item}, {}, before={})
+
+    marker = cost([put("dirty#03#07", "users|w2026-49|m1")], keys, lambda touch: None)
+    board = cost([put("org-o1", "w2026-49")], keys, lambda touch: None)
+    assert (marker.new_bytes, marker.write_units) == (0, 1)  # written, paid for, deleted by the next rebuild
+    assert board.new_bytes > 0
+
+
 def test_item_sizes_follow_dynamodb_s_rules():
     assert item_size({"user_id": {"S": "u_1"}}) == 7 + 3
     assert item_size({"n": {"N": "12345"}}) == 1 + 4  # 5 significant digits: 3 bytes + 1

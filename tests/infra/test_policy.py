@@ -86,7 +86,7 @@ MATRIX = {
         "agg_boards": "BatchGetItem BatchWriteItem PutItem Query",
         "agg_counters": "BatchGetItem UpdateItem",
         "agg_inbox": "BatchGetItem UpdateItem",
-        "agg_totals": "BatchGetItem BatchWriteItem UpdateItem",
+        "agg_totals": "BatchGetItem BatchWriteItem PutItem UpdateItem",  # PutItem: a tally's archive
         "catalog": "Query",
         "counters": "UpdateItem",
         "idempotency": "GetItem PutItem",
