@@ -5,7 +5,6 @@ redemption once. The redemptions themselves are written straight into the store 
 API costs a posting each); what the job does with them is the code under test."""
 from __future__ import annotations
 
-import secrets
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -16,10 +15,10 @@ from chalicelib import jobs, scheduling
 from chalicelib.domain import clock
 from chalicelib.scheduling import Slice
 from chalicelib.services import expiry
-from chalicelib.store.market import EXPIRY_SHARDS, Redemption, expiry_bucket
+from chalicelib.store.market import EXPIRY_SHARDS, Redemption
 from chalicelib.store.models import Account, LedgerEntry
 from tests.support.api import login
-from tests.support.market import give_points, new_goods, stock_left
+from tests.support.market import give_points, issued_directly, new_goods, stock_left
 
 PRICE = 30
 
@@ -32,21 +31,7 @@ def _users(client, count: int) -> list[str]:
 
 
 def _issued(user_ids: list[str], goods: dict, count: int, refund: bool, expired_for: timedelta) -> list[Redemption]:
-    """`count` issued redemptions of `goods` whose validity ended `expired_for` ago, round the users."""
-    now = clock.now()
-    expires = now - expired_for
-    made = []
-    with Redemption.batch_write() as batch:
-        for n in range(count):
-            redemption = Redemption(
-                "rd-" + uuid.uuid4().hex, user_id=user_ids[n % len(user_ids)], goods_id=goods["id"],
-                goods_name=goods["name"], kind=goods["kind"], merchant_id=goods["merchant_id"],
-                code=secrets.token_hex(8), status="issued", points_spent=PRICE, created_at=clock.iso(now),
-                expires_at=clock.iso(expires), expires_epoch=int(expires.timestamp()), expiry_bucket=expiry_bucket(),
-                cancellable=True, refund_on_expiry=refund)
-            batch.save(redemption)
-            made.append(redemption)
-    return made
+    return issued_directly(user_ids, goods, count, PRICE, refund, expired_for)
 
 
 def _one_scheduled_run(at, pages_per_invocation: int) -> list[dict]:

@@ -6,7 +6,6 @@ second, and stops before the next run starts, so two runs' workers of a shard ne
 still refund each redemption once."""
 from __future__ import annotations
 
-import secrets
 import time
 import uuid
 from collections import Counter
@@ -20,7 +19,7 @@ from chalicelib.services import expiry
 from chalicelib.store.market import EXPIRY_SHARDS, Redemption
 from chalicelib.store.models import Account, LedgerEntry
 from tests.support.api import login
-from tests.support.market import give_points, new_goods, redeem, stock_left, stock_shards
+from tests.support.market import give_points, issued_directly, new_goods, redeem, stock_left, stock_shards
 from tests.support.reconcile import reconciled
 
 PRICE = 30
@@ -44,22 +43,9 @@ def _due_a_minute_ago(redemption_ids: list[str]) -> None:
 
 def _issued_in_shard(user_ids: list[str], goods: dict, count: int, shard: int, refund: bool,
                      expired_for: timedelta) -> list[str]:
-    """`count` issued redemptions of `goods` in `due` shard `shard`, written straight into the store (a redemption
-    through the API costs a posting each); what the job does with them is the code under test."""
-    now = clock.now()
-    expires = now - expired_for
-    made = []
-    with Redemption.batch_write() as batch:
-        for n in range(count):
-            redemption = Redemption(
-                "rd-" + uuid.uuid4().hex, user_id=user_ids[n % len(user_ids)], goods_id=goods["id"],
-                goods_name=goods["name"], kind=goods["kind"], merchant_id=goods["merchant_id"],
-                code=secrets.token_hex(8), status="issued", points_spent=PRICE, created_at=clock.iso(now),
-                expires_at=clock.iso(expires), expires_epoch=int(expires.timestamp()), expiry_bucket=f"due#{shard}",
-                cancellable=True, refund_on_expiry=refund)
-            batch.save(redemption)
-            made.append(redemption.redemption_id)
-    return made
+    """`count` issued redemptions of `goods` in `due` shard `shard`: their ids."""
+    made = issued_directly(user_ids, goods, count, PRICE, refund, expired_for, bucket=f"due#{shard}")
+    return [redemption.redemption_id for redemption in made]
 
 
 def _refunds(user_ids: list[str]) -> Counter:

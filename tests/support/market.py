@@ -5,7 +5,9 @@ so tests never share stock or per-user limits.
 """
 from __future__ import annotations
 
+import secrets
 import uuid
+from datetime import timedelta
 
 from tests.support.api import call, login, request_id
 
@@ -38,6 +40,30 @@ def give_points(user: dict, points: int) -> None:
     from admin.accounts import adjust
 
     adjust(user["id"], points, "test: starting balance", None, False)
+
+
+def issued_directly(user_ids: list[str], goods: dict, count: int, points_spent: int, refund: bool,
+                    expired_for: timedelta, bucket: str | None = None) -> list:
+    """`count` issued redemptions of `goods` whose validity ended `expired_for` ago, round the users, written
+    straight into the store (a redemption through the API costs a posting each), in `due` shard `bucket` or one
+    the code picks; what the expiry job does with them is the code under test."""
+    from chalicelib.domain import clock
+    from chalicelib.store.market import Redemption, expiry_bucket
+
+    now = clock.now()
+    expires = now - expired_for
+    made = []
+    with Redemption.batch_write() as batch:
+        for n in range(count):
+            redemption = Redemption(
+                "rd-" + uuid.uuid4().hex, user_id=user_ids[n % len(user_ids)], goods_id=goods["id"],
+                goods_name=goods["name"], kind=goods["kind"], merchant_id=goods["merchant_id"],
+                code=secrets.token_hex(8), status="issued", points_spent=points_spent, created_at=clock.iso(now),
+                expires_at=clock.iso(expires), expires_epoch=int(expires.timestamp()),
+                expiry_bucket=bucket or expiry_bucket(), cancellable=True, refund_on_expiry=refund)
+            batch.save(redemption)
+            made.append(redemption)
+    return made
 
 
 def redeem(client, user: dict, goods_id: str, rid: str | None = None, **body):
