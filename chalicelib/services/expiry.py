@@ -161,17 +161,30 @@ def _expire_user(redemptions: list[Any], now: datetime, pace: Pace) -> tuple[Cou
 def _take_turn(pace: Pace, redemption: Any, refund: bool) -> None:
     """Waits for the redemption's turn: its stock item's (a refund gives a unit back there: the shard its unit
     came from) at the worker's share of REFUNDS_PER_STOCK_ITEM, then its `due` key's at DUE_WRITES_PER_WORKER."""
+    timer = PACE_TIME
     if refund:
         shard = redemption.stock_shard
         item = stock_key(redemption.goods_id, None if shard is None else int(shard))
-        _sleep_until(pace.reserve(item, REFUNDS_PER_STOCK_ITEM / EXPIRY_SHARDS, time.monotonic()))
-    _sleep_until(pace.reserve(str(redemption.expiry_bucket), DUE_WRITES_PER_WORKER, time.monotonic()))
+        timer.wait_until(pace.reserve(item, REFUNDS_PER_STOCK_ITEM / EXPIRY_SHARDS, timer.now()))
+    timer.wait_until(pace.reserve(str(redemption.expiry_bucket), DUE_WRITES_PER_WORKER, timer.now()))
 
 
-def _sleep_until(moment: float) -> None:
-    delay = moment - time.monotonic()
-    if delay > 0:
-        time.sleep(delay)
+class RealTime:
+    """The clock a worker's pace keeps: monotonic seconds, and sleeping until a moment. (Tests give the job a
+    virtual one, tests/support/pacing.py, that records the moments instead of sleeping through them.)"""
+
+    @staticmethod
+    def now() -> float:
+        return time.monotonic()
+
+    @staticmethod
+    def wait_until(moment: float) -> None:
+        delay = moment - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+
+
+PACE_TIME: Any = RealTime()
 
 
 def expire_one(redemption: Any, now: datetime) -> bool:

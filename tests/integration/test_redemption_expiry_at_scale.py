@@ -19,6 +19,7 @@ from chalicelib.store.market import EXPIRY_SHARDS, Redemption
 from chalicelib.store.models import Account, LedgerEntry
 from tests.support.api import login
 from tests.support.market import give_points, issued_directly, new_goods, stock_left
+from tests.support.pacing import virtual_pace
 
 PRICE = 30
 
@@ -63,7 +64,8 @@ def _reconciled(user_ids: list[str]) -> list:
             if (problem := _check_account(Account.get(user_id, consistent_read=True)))]
 
 
-def test_one_run_of_the_sharded_job_expires_10000_redemptions_and_refunds_each_once(client):
+def test_one_run_of_the_sharded_job_expires_10000_redemptions_and_refunds_each_once(client, monkeypatch):
+    virtual_pace(monkeypatch)  # paced as deployed, without sleeping through the pace (test_redemption_expiry_pace)
     user_ids = _users(client, 40)
     refunded_goods, kept_goods = new_goods(stock=10, refund_on_expiry=True), new_goods(stock=10)
     refunding = _issued(user_ids, refunded_goods, 1000, refund=True, expired_for=timedelta(hours=1))
@@ -91,7 +93,8 @@ def test_one_run_of_the_sharded_job_expires_10000_redemptions_and_refunds_each_o
     assert {a.user_id: int(a.points) for a in Account.batch_get(user_ids, consistent_read=True)} == balances
 
 
-def test_overlapping_runs_and_the_console_refund_each_redemption_once(client):
+def test_overlapping_runs_and_the_console_refund_each_redemption_once(client, monkeypatch):
+    virtual_pace(monkeypatch)
     user_ids = _users(client, 12)
     goods = new_goods(stock=10, refund_on_expiry=True)
     refunding = _issued(user_ids, goods, 360, refund=True, expired_for=timedelta(minutes=5))

@@ -6,7 +6,6 @@ second, and stops before the next run starts, so two runs' workers of a shard ne
 still refund each redemption once."""
 from __future__ import annotations
 
-import time
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +19,7 @@ from chalicelib.store.market import EXPIRY_SHARDS, Redemption
 from chalicelib.store.models import Account, LedgerEntry
 from tests.support.api import login
 from tests.support.market import give_points, issued_directly, new_goods, redeem, stock_left, stock_shards
+from tests.support.pacing import virtual_pace
 from tests.support.reconcile import reconciled
 
 PRICE = 30
@@ -52,12 +52,9 @@ def _refunds(user_ids: list[str]) -> Counter:
     return Counter(entry.ref for user_id in user_ids for entry in LedgerEntry.query(user_id) if entry.kind == "refund")
 
 
-def _worker(shard: int, at) -> tuple[dict, float]:
-    """One worker of the scheduled run at `at` on `shard`, as AWS runs it (plenty of time); what it counted and
-    how long it took."""
-    started = time.monotonic()
-    result = jobs.job_named(JOB).run_slice(Slice(JOB, at, shard), lambda: False)
-    return result.counts, time.monotonic() - started
+def _worker(shard: int, at) -> dict:
+    """One worker of the scheduled run at `at` on `shard`, as AWS runs it (plenty of time): what it counted."""
+    return jobs.job_named(JOB).run_slice(Slice(JOB, at, shard), lambda: False).counts
 
 
 def test_expiry_gives_each_unit_back_to_the_stock_shard_it_was_sold_from_once_under_overlapping_runs(client):
@@ -86,31 +83,33 @@ def test_expiry_gives_each_unit_back_to_the_stock_shard_it_was_sold_from_once_un
     assert reconciled(*people)["clean"]
 
 
-def test_a_worker_gives_one_stock_item_no_more_than_its_share_of_the_pace(client):
+def test_a_worker_gives_one_stock_item_no_more_than_its_share_of_the_pace(client, monkeypatch):
+    paced = virtual_pace(monkeypatch)  # the seconds the pace made the worker wait, not the machine's
     people = _people(client, 8, 5)
     goods = new_goods(stock=10, refund_on_expiry=True)  # one stock shard: every refund goes to one item
     made = _issued_in_shard([p["id"] for p in people], goods, 64, shard=5, refund=True,
                             expired_for=timedelta(minutes=5))
 
-    counts, seconds = _worker(5, clock.now())
+    counts = _worker(5, clock.now())
 
     share = expiry.REFUNDS_PER_STOCK_ITEM / EXPIRY_SHARDS  # a second, for each of the shards' workers
     assert counts["refunded"] >= 64 and counts["failed"] == 0
-    assert seconds >= 63 / share  # 64 refunds on one item: at least 63 intervals of 1/share
+    assert paced.moment >= 63 / share  # 64 refunds on one item: at least 63 intervals of 1/share
     assert _refunds([p["id"] for p in people]) == {rid: 1 for rid in made}
     assert stock_left(goods["id"]) == 10 + 64
     assert reconciled(*people)["clean"]
 
 
-def test_a_worker_expires_no_more_than_its_pace_a_second_on_its_due_key(client):
+def test_a_worker_expires_no_more_than_its_pace_a_second_on_its_due_key(client, monkeypatch):
+    paced = virtual_pace(monkeypatch)
     people = _people(client, 10, 5)
     goods = new_goods(stock=10)  # refunds nothing: each expiry is one update, and one write of the `due` key
     made = _issued_in_shard([p["id"] for p in people], goods, 300, shard=2, refund=False,
                             expired_for=timedelta(minutes=5))
 
-    counts, seconds = _worker(2, clock.now())
+    counts = _worker(2, clock.now())
 
-    assert counts["expired"] >= 300 and seconds >= 299 / expiry.DUE_WRITES_PER_WORKER
+    assert counts["expired"] >= 300 and paced.moment >= 299 / expiry.DUE_WRITES_PER_WORKER
     expired = Counter(r.status for r in Redemption.batch_get(made, consistent_read=True))
     assert expired == {"expired": 300}
 
@@ -127,5 +126,5 @@ def test_a_run_that_reaches_the_next_runs_start_leaves_the_rest_to_it(client):
     assert result.cursor is None and result.counts["expired"] == expiry.PAGE_SIZE  # one page, nothing handed over
     still = Counter(r.status for r in Redemption.batch_get(made, consistent_read=True))
     assert still["issued"] >= 50
-    assert _worker(6, clock.now())[0]["expired"] >= still["issued"]  # the next run's worker of the shard goes on
+    assert _worker(6, clock.now())["expired"] >= still["issued"]  # the next run's worker of the shard goes on
     assert Counter(r.status for r in Redemption.batch_get(made, consistent_read=True)) == {"expired": 150}
