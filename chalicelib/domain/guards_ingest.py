@@ -31,3 +31,28 @@ class ConsentStillBound(Guard):
     partner: str
     authorization_id: str | None
     refuses: ClassVar[bool] = False
+
+
+@dataclass(frozen=True)
+class CarbonClaimed(Guard):
+    """The person's reduction (`key` = "carbon#{person}#{partner}#{event_id}") is recorded with its carbon on
+    platform `via`, in the entry `entry_id`: new on every platform (`attribute_not_exists`). Refused, it names
+    the platform that holds it (the unit of work's `holders`), and the next attempt records the event there
+    as already counted (`CarbonHeldBy`, the entry's carbon 0 and `counted_via`)."""
+
+    key: str
+    via: str
+    user_id: str
+    entry_id: str
+    carbon_mg: int
+    day: date
+    refuses: ClassVar[bool] = False
+
+
+@dataclass(frozen=True)
+class CarbonHeldBy(Guard):
+    """The person's reduction `key` is still held by platform `via` (claims are never rewritten)."""
+
+    key: str
+    via: str
+    refuses: ClassVar[bool] = False

@@ -42,6 +42,14 @@ class PartnerEvent:
     def key(self) -> str:
         return f"{self.partner}#{self.event_id}"
 
+    def seen_key(self, platform: str) -> str:
+        """The event's seen item on `platform`: each platform imports an event once (`default`'s key as before)."""
+        return self.key if platform == "default" else f"{self.partner}#{platform}#{self.event_id}"
+
+    def claim_key(self, person_id: str) -> str:
+        """The person's claim of this reduction's carbon, shared by every platform (docs/platforms.md)."""
+        return f"carbon#{person_id}#{self.key}"
+
     @property
     def day(self) -> date:
         return clock.business_day(self.occurred_at)

@@ -12,6 +12,11 @@ unit of work says fit one transaction. Each chunk's transaction marks its events
 holds only while the consent is the bound one (`ConsentStillBound`): a race lost to the same event pushed
 and pulled at once, a revocation or a freeze reads the consent and the seen items again and decides again,
 so nothing counts twice and nothing of a revoked or frozen user lands.
+
+Across platforms (docs/platforms.md "Each reduction counted once"): an event is seen once per platform (its seen
+key names the platform, `PartnerEvent.seen_key`), and its carbon is the person's, claimed once for every platform
+(`CarbonClaimed`, in the same transaction). A refused claim names the platform holding it; the next attempt
+records the event here with its points and 0 carbon, `counted_via` that platform (`CarbonHeldBy`).
 """
 from __future__ import annotations
 
@@ -20,12 +25,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ..domain import clock
+from ..domain import clock, persons
 from ..domain.caps import award_verified_event
 from ..domain.guards import Guard
-from ..domain.guards_ingest import ConsentStillBound, EventUnseen
+from ..domain.guards_ingest import CarbonClaimed, CarbonHeldBy, ConsentStillBound, EventUnseen
 from ..domain.methodology import Rule
 from ..domain.partner_events import PartnerEvent, chunks, consented, timely
+from ..domain.platforms import DEFAULT
 from ..domain.posting import Posting, day_count
 from ..domain.results_ingest import Outcome
 from ..errors import UnknownBehaviorError
@@ -62,7 +68,7 @@ def ingest_batch(partner: str, events: list[PartnerEvent], new_uow: Any) -> Outc
         return outcome
     consents = uow.consents.many(list(by_user), partner)
     accounts = uow.accounts.many(list(by_user))
-    seen = uow.seen.seen(e.key for group in by_user.values() for e in group)
+    seen = uow.seen.seen(e.seen_key(platform_of(accounts.get(user))) for user, group in by_user.items() for e in group)
     rules = rules_of(uow.catalog, events)
 
     def one_user(item: tuple[str, list[PartnerEvent]]) -> Outcome:
@@ -79,12 +85,17 @@ def ingest_batch(partner: str, events: list[PartnerEvent], new_uow: Any) -> Outc
     return outcome
 
 
-def rules_of(catalog: Any, events: list[PartnerEvent]) -> dict[str, Rule]:
-    """The catalog's rules of the events' behaviours (a type the partner added later has none yet)."""
+def platform_of(account: Any) -> str:
+    return (getattr(account, "platform", None) or DEFAULT) if account is not None else DEFAULT
+
+
+def rules_of(catalog: Any, events: list[PartnerEvent], platform: str = DEFAULT) -> dict[str, Rule]:
+    """The rules of the events' behaviours on `platform` (a type the partner added later has none yet, and a
+    behaviour the platform does not reward has none there)."""
     rules = {}
     for code in {e.behavior for e in events}:
         try:
-            rules[code] = catalog.behavior(code)
+            rules[code] = catalog.behavior(code, platform)
         except UnknownBehaviorError:
             pass
     return rules
@@ -96,34 +107,37 @@ def ingest_user(user_id: str, partner: str, events: list[PartnerEvent], known: K
 
     An event past the 7-day limit is ignored before its seen item is even looked at: that item expires
     (TTL, SEEN_TTL) and may be gone, so the answer must not depend on it."""
-    outcome, now = Outcome(), clock.now()
-    rules = rules if rules is not None else rules_of(uow.catalog, events)
+    outcome, now, platform = Outcome(), clock.now(), platform_of(known.account)
+    if rules is None or platform != DEFAULT:  # a batch's rules are `default`'s
+        rules = rules_of(uow.catalog, events, platform)
     fresh: dict[str, PartnerEvent] = {}
     for event in events:
         if not timely(event, now):
             outcome.ignored += 1
-        elif event.key in known.seen or event.key in fresh:
+        elif event.seen_key(platform) in known.seen or event.key in fresh:
             outcome.duplicates += 1
         else:
             fresh[event.key] = event
     eligible = [e for e in fresh.values() if _eligible(e, known.consent, known.account, rules, now)]
     outcome.ignored += len(fresh) - len(eligible)
     eligible.sort(key=lambda e: (e.occurred_at, e.event_id))
-    for index, chunk in enumerate(transactions(uow, user_id, partner, eligible)):
+    for index, chunk in enumerate(transactions(uow, user_id, partner, eligible, known.account)):
         account = known.account if index == 0 else None
         outcome.add(_post_chunk(uow, user_id, partner, chunk, known.consent, account, rules))
     return outcome
 
 
-def transactions(uow: Any, user_id: str, partner: str, events: list[PartnerEvent]) -> list[list[PartnerEvent]]:
+def transactions(uow: Any, user_id: str, partner: str, events: list[PartnerEvent],
+                 account: Any = None) -> list[list[PartnerEvent]]:
     """The events cut into consecutive groups, each as many as the unit of work says one transaction holds
     with their entries, month summaries and guards."""
     consent = ConsentStillBound(user_id, partner, None)
-    slots = [(e, Posting("earn", 0, 0, e.partner, behavior=e.behavior, day=e.day), EventUnseen(e.key, user_id, e.day))
-             for e in events]
+    claims = persons.joinable(account)
+    slots = [(e, Posting("earn", 0, 0, e.partner, behavior=e.behavior, day=e.day),
+              (EventUnseen(e.key, user_id, e.day), *([CarbonHeldBy(e.key, "")] if claims else []))) for e in events]
 
     def fits(group: list[tuple]) -> bool:
-        return uow.fits([posting for _, posting, _ in group], [*(guard for _, _, guard in group), consent])
+        return uow.fits([posting for _, posting, _ in group], [*(g for _, _, pair in group for g in pair), consent])
 
     return [[event for event, _, _ in group] for group in chunks(slots, fits)]
 
@@ -141,19 +155,20 @@ def _post_chunk(uow: Any, user_id: str, partner: str, chunk: list[PartnerEvent],
     with uow.posting(user_id, account=account) as posting:
         for attempt, current in enumerate(posting.attempts()):
             todo = chunk
+            platform = platform_of(current)
             if attempt:
                 consent = uow.consents.get(user_id, partner)
-                seen = uow.seen.seen(e.key for e in chunk)
-                todo = [e for e in chunk if e.key not in seen]
+                seen = uow.seen.seen(e.seen_key(platform) for e in chunk)
+                todo = [e for e in chunk if e.seen_key(platform) not in seen]
             now = clock.now()
             eligible = [e for e in todo if _eligible(e, consent, current, rules, now)]
             outcome = Outcome(duplicates=len(chunk) - len(todo), ignored=len(todo) - len(eligible))
             if not eligible:
                 posting.answer(outcome)
                 continue
-            postings = _postings(current, partner, eligible, rules)
-            posting.stage(postings)
-            for guard in _guards(user_id, partner, eligible, consent.authorization_id):
+            postings = _postings(current, partner, eligible, rules, posting.holders)
+            staged = posting.stage(postings)
+            for guard in _guards(current, partner, eligible, consent.authorization_id, staged.lines, posting.holders):
                 posting.guard(guard)
             outcome.imported = len(postings)
             outcome.points = sum(p.points for p in postings)
@@ -162,8 +177,11 @@ def _post_chunk(uow: Any, user_id: str, partner: str, chunk: list[PartnerEvent],
     return posting.result
 
 
-def _postings(account: Any, partner: str, events: list[PartnerEvent], rules: dict[str, Rule]) -> list[Posting]:
-    """Each event against its day's counters as they stand after the events before it."""
+def _postings(account: Any, partner: str, events: list[PartnerEvent], rules: dict[str, Rule],
+              holders: dict[str, str]) -> list[Posting]:
+    """Each event against its day's counters as they stand after the events before it; one whose carbon another
+    platform holds (`holders`, learned from its refused claim) earns its points here for 0 carbon."""
+    person = persons.person_of(account)
     counters: dict = {}
     postings = []
     for event in events:
@@ -172,13 +190,21 @@ def _postings(account: Any, partner: str, events: list[PartnerEvent], rules: dic
         award = award_verified_event(rule, counters.get(key) or day_count(account, event.day, rule.code),
                                      event.quantity)
         counters[key] = award.day
-        postings.append(Posting("earn", award.points, award.carbon_mg, partner, behavior=rule.code, rule=rule,
-                                inputs={**award.inputs, **event.detail}, ref=event.event_id, day=event.day,
-                                day_count=award.day))
+        held = holders.get(event.claim_key(person))
+        postings.append(Posting("earn", award.points, 0 if held else award.carbon_mg, partner, behavior=rule.code,
+                                rule=rule, inputs={**award.inputs, **event.detail}, ref=event.event_id,
+                                day=event.day, day_count=award.day, counted_via=held))
     return postings
 
 
-def _guards(user_id: str, partner: str, events: list[PartnerEvent], authorization_id: str | None) -> list[Guard]:
-    """Each event is new, and the consent is still the bound one the events were checked against."""
-    return [*(EventUnseen(e.key, user_id, e.day) for e in events),
-            ConsentStillBound(user_id, partner, authorization_id)]
+def _guards(account: Any, partner: str, events: list[PartnerEvent], authorization_id: str | None,
+            lines: list, holders: dict[str, str]) -> list[Guard]:
+    """Each event is new on this platform, its carbon claimed for the person here (or still held where another
+    platform claimed it), and the consent is still the bound one the events were checked against."""
+    user_id, platform, person = account.user_id, platform_of(account), persons.person_of(account)
+    guards: list[Guard] = [EventUnseen(e.seen_key(platform), user_id, e.day) for e in events]
+    for event, line in zip(events, lines, strict=True) if persons.joinable(account) else ():  # else: one platform
+        key = event.claim_key(person)
+        guards.append(CarbonHeldBy(key, holders[key]) if key in holders else
+                      CarbonClaimed(key, platform, user_id, line.entry_id, int(line.carbon_mg), event.day))
+    return [*guards, ConsentStillBound(user_id, partner, authorization_id)]

@@ -86,6 +86,11 @@ class SeenEvent(Model):
     day = UnicodeAttribute()
     at = UnicodeAttribute()
     expires_at = TTLAttribute(null=True)  # items written before the TTL existed have none: they stay
+    # A claim of a person's reduction (pk "carbon#{person}#{partner}#{event_id}", services/ingest.py) also says
+    # the platform holding its carbon, the entry that holds it and how much.
+    via = UnicodeAttribute(null=True)
+    entry_id = UnicodeAttribute(null=True)
+    carbon_mg = NumberAttribute(null=True)
 
 
 class ReplayGuard(Model):

@@ -87,6 +87,27 @@ class SeenEvents:
                condition=SeenEvent.key.does_not_exist())
 
 
+class CarbonClaims:
+    ACCESS = (on(SeenEvent, "PutItem", "ConditionCheckItem"),)
+
+    def stage_claim(self, tx: Tx, label: str, key: str, via: str, user_id: str, entry_id: str, carbon_mg: int,
+                    day: date) -> None:
+        """The person's reduction recorded on `via`, provided no platform recorded it (returns the claim that is
+        there otherwise). Kept like a seen event (SEEN_TTL), well past the 7 days an event may arrive late."""
+        now = clock.now()
+        tx.put_new(label, SeenEvent, {"key": key, "user_id": user_id, "day": day.isoformat(), "at": clock.iso(now),
+                                      "expires_at": now + SEEN_TTL, "via": via, "entry_id": entry_id,
+                                      "carbon_mg": carbon_mg}, return_old=True)
+
+    def stage_held(self, tx: Tx, label: str, key: str, via: str) -> None:
+        tx.check(label, SeenEvent, key, None, condition=SeenEvent.via == via)
+
+    @staticmethod
+    def holder(raw_item: dict | None) -> str | None:
+        """The platform a refused claim returned as holding the carbon."""
+        return ((raw_item or {}).get("via") or {}).get("S")
+
+
 class ReplayGuards:
     ACCESS = (on(ReplayGuard, "DeleteItem", "PutItem"),)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from chalicelib.domain.guards_ingest import ConsentStillBound, EventUnseen
+from chalicelib.domain.guards_ingest import CarbonClaimed, CarbonHeldBy, ConsentStillBound, EventUnseen
 from tests.unit.fakes import FakeAccount, InMemoryAccounts, InMemoryPostingUnitOfWork
 
 
@@ -104,6 +104,7 @@ class InMemoryPartnerUnitOfWork(InMemoryPostingUnitOfWork):
         self.seen = InMemorySeen()
         self.replay_guards = InMemoryReplayGuards()
         self.session_keys = InMemorySessionKeys()
+        self.carbon: dict[str, str] = {}  # a person's reduction -> the platform holding its carbon
 
     def prepare_threads(self) -> None:
         pass
@@ -111,6 +112,10 @@ class InMemoryPartnerUnitOfWork(InMemoryPostingUnitOfWork):
     def _holds(self, guard: object) -> bool:
         if isinstance(guard, EventUnseen):
             return guard.key not in self.seen.keys
+        if isinstance(guard, CarbonClaimed):
+            return guard.key not in self.carbon
+        if isinstance(guard, CarbonHeldBy):
+            return self.carbon.get(guard.key) == guard.via
         if isinstance(guard, ConsentStillBound):
             consent = self.consents.items.get((guard.user_id, guard.partner))
             return consent is not None and consent.status == "bound" and (
@@ -120,3 +125,8 @@ class InMemoryPartnerUnitOfWork(InMemoryPostingUnitOfWork):
     def _apply(self, record: dict | None) -> None:
         super()._apply(record)
         self.seen.keys.update(guard.key for guard in self.guards if isinstance(guard, EventUnseen))
+        self.carbon.update({guard.key: guard.via for guard in self.guards if isinstance(guard, CarbonClaimed)})
+
+    def _learned(self, guard: object, returned: object) -> None:
+        if isinstance(guard, CarbonClaimed) and guard.key in self.carbon:  # the claim as DynamoDB returns it
+            self.holders[guard.key] = self.carbon[guard.key]
