@@ -23,9 +23,8 @@ def entry_json(line: LedgerLine) -> dict:
         "carbon_g": carbon_g(int(line.carbon_mg)), "behavior": line.behavior, "source": line.source, "ref": line.ref,
         "methodology": {"id": methodology_id, "version": line.methodology_version} if methodology_id else None,
         "balance_after": int(line.balance_after),
+        "counted_via": line.counted_via or None,  # the platform holding this reduction's carbon, if not this one
     }
-    if line.counted_via:  # another platform holds this reduction's carbon; absent (null) where this entry holds it
-        body["counted_via"] = line.counted_via
     return body
 
 

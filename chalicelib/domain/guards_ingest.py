@@ -15,11 +15,19 @@ from .guards import Guard
 
 @dataclass(frozen=True)
 class EventUnseen(Guard):
-    """The partner event `key` ("{partner}#{event_id}") is new; the same transaction marks it seen."""
+    """The partner event `key` ("{partner}#{event_id}") is new on `platform`; the same transaction marks it seen
+    there. Its seen item is one for every platform (each reduction is counted once, docs/platforms.md): where no
+    platform has seen it (`holder` None) the item is created naming this platform as the holder of its carbon and
+    the entry `entry_id` that holds `carbon_mg`; where platform `holder` holds it, the item must still name that
+    holder, and gains this platform (the entry here records 0 carbon, `counted_via` the holder)."""
 
     key: str
     user_id: str
     day: date
+    platform: str = "default"
+    holder: str | None = None
+    entry_id: str = ""
+    carbon_mg: int = 0
     refuses: ClassVar[bool] = False
 
 
@@ -30,29 +38,4 @@ class ConsentStillBound(Guard):
     user_id: str
     partner: str
     authorization_id: str | None
-    refuses: ClassVar[bool] = False
-
-
-@dataclass(frozen=True)
-class CarbonClaimed(Guard):
-    """The person's reduction (`key` = "carbon#{person}#{partner}#{event_id}") is recorded with its carbon on
-    platform `via`, in the entry `entry_id`: new on every platform (`attribute_not_exists`). Refused, it names
-    the platform that holds it (the unit of work's `holders`), and the next attempt records the event there
-    as already counted (`CarbonHeldBy`, the entry's carbon 0 and `counted_via`)."""
-
-    key: str
-    via: str
-    user_id: str
-    entry_id: str
-    carbon_mg: int
-    day: date
-    refuses: ClassVar[bool] = False
-
-
-@dataclass(frozen=True)
-class CarbonHeldBy(Guard):
-    """The person's reduction `key` is still held by platform `via` (claims are never rewritten)."""
-
-    key: str
-    via: str
     refuses: ClassVar[bool] = False

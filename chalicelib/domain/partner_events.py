@@ -42,17 +42,22 @@ class PartnerEvent:
     def key(self) -> str:
         return f"{self.partner}#{self.event_id}"
 
-    def seen_key(self, platform: str) -> str:
-        """The event's seen item on `platform`: each platform imports an event once (`default`'s key as before)."""
-        return self.key if platform == "default" else f"{self.partner}#{platform}#{self.event_id}"
-
-    def claim_key(self, person_id: str) -> str:
-        """The person's claim of this reduction's carbon, shared by every platform (docs/platforms.md)."""
-        return f"carbon#{person_id}#{self.key}"
-
     @property
     def day(self) -> date:
         return clock.business_day(self.occurred_at)
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """What an event's seen item says (one item per event, shared by every platform): the platforms that imported
+    it and the one whose entry holds its carbon. An item written before platforms existed names neither: it is
+    `default`'s, holding the carbon."""
+
+    platforms: frozenset[str]
+    holder: str
+
+    def seen_on(self, platform: str) -> bool:
+        return platform in self.platforms
 
 
 def _text(raw: dict, name: str) -> str | None:

@@ -13,10 +13,10 @@ holds only while the consent is the bound one (`ConsentStillBound`): a race lost
 and pulled at once, a revocation or a freeze reads the consent and the seen items again and decides again,
 so nothing counts twice and nothing of a revoked or frozen user lands.
 
-Across platforms (docs/platforms.md "Each reduction counted once"): an event is seen once per platform (its seen
-key names the platform, `PartnerEvent.seen_key`), and its carbon is the person's, claimed once for every platform
-(`CarbonClaimed`, in the same transaction). A refused claim names the platform holding it; the next attempt
-records the event here with its points and 0 carbon, `counted_via` that platform (`CarbonHeldBy`).
+Across platforms (docs/platforms.md "Each reduction counted once"): an event has one seen item for every
+platform, naming the platforms that imported it and the one holding its carbon. The first platform to import it
+holds the carbon; another imports it once with its own points and 0 carbon, `counted_via` the holder, on the
+condition that the item still names that holder (`EventUnseen`); a lost race reads the item again.
 """
 from __future__ import annotations
 
@@ -25,12 +25,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ..domain import clock, persons
+from ..domain import clock
 from ..domain.caps import award_verified_event
 from ..domain.guards import Guard
-from ..domain.guards_ingest import CarbonClaimed, CarbonHeldBy, ConsentStillBound, EventUnseen
+from ..domain.guards_ingest import ConsentStillBound, EventUnseen
 from ..domain.methodology import Rule
-from ..domain.partner_events import PartnerEvent, chunks, consented, timely
+from ..domain.partner_events import PartnerEvent, Sighting, chunks, consented, timely
 from ..domain.platforms import DEFAULT
 from ..domain.posting import Posting, day_count
 from ..domain.results_ingest import Outcome
@@ -41,11 +41,12 @@ WORKERS = 8  # users of one webhook batch written in parallel (each user's trans
 
 @dataclass
 class Known:
-    """What a batch read said about one user: their account, their consent, the event keys already seen."""
+    """What a batch read said about one user: their account, their consent, the events already seen (on any
+    platform)."""
 
     account: Any
     consent: Any
-    seen: set[str] = field(default_factory=set)
+    seen: dict[str, Sighting] = field(default_factory=dict)
 
 
 def ingest_batch(partner: str, events: list[PartnerEvent], new_uow: Any) -> Outcome:
@@ -68,7 +69,7 @@ def ingest_batch(partner: str, events: list[PartnerEvent], new_uow: Any) -> Outc
         return outcome
     consents = uow.consents.many(list(by_user), partner)
     accounts = uow.accounts.many(list(by_user))
-    seen = uow.seen.seen(e.seen_key(platform_of(accounts.get(user))) for user, group in by_user.items() for e in group)
+    seen = uow.seen.seen(e.key for group in by_user.values() for e in group)
     rules = rules_of(uow.catalog, events)
 
     def one_user(item: tuple[str, list[PartnerEvent]]) -> Outcome:
@@ -114,30 +115,28 @@ def ingest_user(user_id: str, partner: str, events: list[PartnerEvent], known: K
     for event in events:
         if not timely(event, now):
             outcome.ignored += 1
-        elif event.seen_key(platform) in known.seen or event.key in fresh:
+        elif _seen_on(known.seen, event, platform) or event.key in fresh:
             outcome.duplicates += 1
         else:
             fresh[event.key] = event
     eligible = [e for e in fresh.values() if _eligible(e, known.consent, known.account, rules, now)]
     outcome.ignored += len(fresh) - len(eligible)
     eligible.sort(key=lambda e: (e.occurred_at, e.event_id))
-    for index, chunk in enumerate(transactions(uow, user_id, partner, eligible, known.account)):
+    for index, chunk in enumerate(transactions(uow, user_id, partner, eligible)):
         account = known.account if index == 0 else None
-        outcome.add(_post_chunk(uow, user_id, partner, chunk, known.consent, account, rules))
+        outcome.add(_post_chunk(uow, user_id, partner, chunk, known, account, rules))
     return outcome
 
 
-def transactions(uow: Any, user_id: str, partner: str, events: list[PartnerEvent],
-                 account: Any = None) -> list[list[PartnerEvent]]:
+def transactions(uow: Any, user_id: str, partner: str, events: list[PartnerEvent]) -> list[list[PartnerEvent]]:
     """The events cut into consecutive groups, each as many as the unit of work says one transaction holds
     with their entries, month summaries and guards."""
     consent = ConsentStillBound(user_id, partner, None)
-    claims = persons.joinable(account)
-    slots = [(e, Posting("earn", 0, 0, e.partner, behavior=e.behavior, day=e.day),
-              (EventUnseen(e.key, user_id, e.day), *([CarbonHeldBy(e.key, "")] if claims else []))) for e in events]
+    slots = [(e, Posting("earn", 0, 0, e.partner, behavior=e.behavior, day=e.day), EventUnseen(e.key, user_id, e.day))
+             for e in events]
 
     def fits(group: list[tuple]) -> bool:
-        return uow.fits([posting for _, posting, _ in group], [*(g for _, _, pair in group for g in pair), consent])
+        return uow.fits([posting for _, posting, _ in group], [*(guard for _, _, guard in group), consent])
 
     return [[event for event, _, _ in group] for group in chunks(slots, fits)]
 
@@ -149,26 +148,32 @@ def _eligible(event: PartnerEvent, consent: Any, account: Any, rules: dict[str, 
             and timely(event, now) and rule is not None and event.partner in rule.channels)
 
 
-def _post_chunk(uow: Any, user_id: str, partner: str, chunk: list[PartnerEvent], consent: Any, account: Any,
+def _seen_on(seen: dict[str, Sighting], event: PartnerEvent, platform: str) -> bool:
+    return event.key in seen and seen[event.key].seen_on(platform)
+
+
+def _post_chunk(uow: Any, user_id: str, partner: str, chunk: list[PartnerEvent], known: Known, account: Any,
                 rules: dict[str, Rule]) -> Outcome:
     """One transaction's worth of events; a lost race reads the consent and the seen items again."""
+    consent, seen = known.consent, known.seen
     with uow.posting(user_id, account=account) as posting:
         for attempt, current in enumerate(posting.attempts()):
             todo = chunk
             platform = platform_of(current)
             if attempt:
                 consent = uow.consents.get(user_id, partner)
-                seen = uow.seen.seen(e.seen_key(platform) for e in chunk)
-                todo = [e for e in chunk if e.seen_key(platform) not in seen]
+                seen = uow.seen.seen(e.key for e in chunk)
+                todo = [e for e in chunk if not _seen_on(seen, e, platform)]
             now = clock.now()
             eligible = [e for e in todo if _eligible(e, consent, current, rules, now)]
             outcome = Outcome(duplicates=len(chunk) - len(todo), ignored=len(todo) - len(eligible))
             if not eligible:
                 posting.answer(outcome)
                 continue
-            postings = _postings(current, partner, eligible, rules, posting.holders)
+            holders = {e.key: seen[e.key].holder for e in eligible if e.key in seen}  # another platform's
+            postings = _postings(current, partner, eligible, rules, holders)
             staged = posting.stage(postings)
-            for guard in _guards(current, partner, eligible, consent.authorization_id, staged.lines, posting.holders):
+            for guard in _guards(current, partner, eligible, consent.authorization_id, staged.lines, holders):
                 posting.guard(guard)
             outcome.imported = len(postings)
             outcome.points = sum(p.points for p in postings)
@@ -180,8 +185,7 @@ def _post_chunk(uow: Any, user_id: str, partner: str, chunk: list[PartnerEvent],
 def _postings(account: Any, partner: str, events: list[PartnerEvent], rules: dict[str, Rule],
               holders: dict[str, str]) -> list[Posting]:
     """Each event against its day's counters as they stand after the events before it; one whose carbon another
-    platform holds (`holders`, learned from its refused claim) earns its points here for 0 carbon."""
-    person = persons.person_of(account)
+    platform holds (`holders`: event key -> that platform) earns its points here for 0 carbon."""
     counters: dict = {}
     postings = []
     for event in events:
@@ -190,7 +194,7 @@ def _postings(account: Any, partner: str, events: list[PartnerEvent], rules: dic
         award = award_verified_event(rule, counters.get(key) or day_count(account, event.day, rule.code),
                                      event.quantity)
         counters[key] = award.day
-        held = holders.get(event.claim_key(person))
+        held = holders.get(event.key)
         postings.append(Posting("earn", award.points, 0 if held else award.carbon_mg, partner, behavior=rule.code,
                                 rule=rule, inputs={**award.inputs, **event.detail}, ref=event.event_id,
                                 day=event.day, day_count=award.day, counted_via=held))
@@ -199,12 +203,9 @@ def _postings(account: Any, partner: str, events: list[PartnerEvent], rules: dic
 
 def _guards(account: Any, partner: str, events: list[PartnerEvent], authorization_id: str | None,
             lines: list, holders: dict[str, str]) -> list[Guard]:
-    """Each event is new on this platform, its carbon claimed for the person here (or still held where another
-    platform claimed it), and the consent is still the bound one the events were checked against."""
-    user_id, platform, person = account.user_id, platform_of(account), persons.person_of(account)
-    guards: list[Guard] = [EventUnseen(e.seen_key(platform), user_id, e.day) for e in events]
-    for event, line in zip(events, lines, strict=True) if persons.joinable(account) else ():  # else: one platform
-        key = event.claim_key(person)
-        guards.append(CarbonHeldBy(key, holders[key]) if key in holders else
-                      CarbonClaimed(key, platform, user_id, line.entry_id, int(line.carbon_mg), event.day))
+    """Each event is new on this platform (its carbon taken here, or still held where another platform holds
+    it), and the consent is still the bound one the events were checked against."""
+    user_id, platform = account.user_id, platform_of(account)
+    guards: list[Guard] = [EventUnseen(e.key, user_id, e.day, platform, holders.get(e.key), line.entry_id,
+                                       int(line.carbon_mg)) for e, line in zip(events, lines, strict=True)]
     return [*guards, ConsentStillBound(user_id, partner, authorization_id)]

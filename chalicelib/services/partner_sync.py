@@ -15,7 +15,7 @@ from ..domain.partner_events import PARSERS
 from ..domain.refusals import refuse_frozen
 from ..domain.results_ingest import SyncResult
 from . import quotas
-from .ingest import Known, ingest_user, platform_of
+from .ingest import Known, ingest_user
 from .partners import client, partner
 
 MAX_PAGES = 20
@@ -36,8 +36,8 @@ def pull(user_id: str, partner_id: str, uow: Any) -> SyncResult:
         page = source.page(consent.partner_ref, cursor)
         events = [e for e in map(parse, page.events) if e is not None and e.partner_ref == consent.partner_ref]
         outcome.ignored += len(page.events) - len(events)
-        seen = uow.seen.seen(e.seen_key(platform_of(account)) for e in events)
-        result = ingest_user(user_id, spec.id, events, Known(account, consent, seen), uow)
+        result = ingest_user(user_id, spec.id, events, Known(account, consent, uow.seen.seen(e.key for e in events)),
+                             uow)
         outcome.add(result)
         more = page.has_more and page.cursor != cursor
         if page.cursor != cursor and not uow.consents.advance(consent, page.cursor):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..domain.guards import Guard
-from ..domain.guards_ingest import CarbonClaimed, CarbonHeldBy, ConsentStillBound, EventUnseen
+from ..domain.guards_ingest import ConsentStillBound, EventUnseen
 from . import repositories_partners as partners
 from .dynamo_uow import DynamoPostingUnitOfWork
 from .tx import Tx, connection
@@ -19,13 +19,11 @@ class DynamoPartnerUnitOfWork(DynamoPostingUnitOfWork):
         partners.ReplayGuards,
         partners.SessionKeys,
         partners.BatchAccounts,
-        partners.CarbonClaims,
     )
 
     # the partner repositories hold no state: one of each serves every unit of work
     links, consents, seen = partners.PartnerLinks(), partners.Consents(), partners.SeenEvents()
     replay_guards, session_keys = partners.ReplayGuards(), partners.SessionKeys()
-    carbon_claims = partners.CarbonClaims()
 
     def __init__(self, catalog: Any = None) -> None:
         super().__init__(catalog)
@@ -37,19 +35,8 @@ class DynamoPartnerUnitOfWork(DynamoPostingUnitOfWork):
 
     def _stage_guard(self, tx: Tx, label: str, guard: Guard) -> None:
         if isinstance(guard, EventUnseen):
-            self.seen.stage_new(tx, label, guard.key, guard.user_id, guard.day)
-        elif isinstance(guard, CarbonClaimed):
-            self.carbon_claims.stage_claim(tx, label, guard.key, guard.via, guard.user_id, guard.entry_id,
-                                           guard.carbon_mg, guard.day)
-        elif isinstance(guard, CarbonHeldBy):
-            self.carbon_claims.stage_held(tx, label, guard.key, guard.via)
+            self.seen.stage_new(tx, label, guard)
         elif isinstance(guard, ConsentStillBound):
             self.consents.stage_still_bound(tx, label, guard.user_id, guard.partner, guard.authorization_id)
         else:
             super()._stage_guard(tx, label, guard)
-
-    def _learned(self, guard: Guard, returned: dict | None) -> None:
-        if isinstance(guard, CarbonClaimed):
-            holder = self.carbon_claims.holder(returned)
-            if holder:
-                self.holders[guard.key] = holder

@@ -56,7 +56,6 @@ class PostingUnitOfWork:
             once = IdempotencyKey(once.scope, once.request_id, once.operation, once.payload)
         self.key = once
         self.result: Any = None
-        self.holders: dict[str, str] = {}  # what refused guards said (a reduction's claim -> its platform)
         self._deciding = False
         self._throttled = 0
         return self
@@ -145,17 +144,12 @@ class PostingUnitOfWork:
             for label, guard in self.labelled_guards():
                 if guard.refuses and refused.refused(label):
                     raise GuardFailed(guard, label) from None
-                if refused.refused(label):
-                    self._learned(guard, refused.failed[label])
             return  # the account moved, a concurrent transaction, or a fresh id collided: try again
         self.result = result
         observability.record_postings(self.postings)
 
     def labelled_guards(self) -> list[tuple[str, Guard]]:
         return [(f"guard:{index}", guard) for index, guard in enumerate(self.guards)]
-
-    def _learned(self, guard: Guard, returned: Any) -> None:
-        """What a refused guard's item said, kept for the next attempt (`holders`); nothing by default."""
 
     def _write(self, result: Any) -> None:
         raise NotImplementedError

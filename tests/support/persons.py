@@ -71,3 +71,10 @@ def pull(user_id: str) -> dict:
     result = partner_sync.pull(user_id, "transit", bootstrap.partner_uow())
     return {"imported": result.imported, "duplicates": result.duplicates, "points": result.points,
             "carbon_mg": result.carbon_mg}
+
+
+def rewind(user_id: str, partner: str = "transit") -> None:
+    """The user's pull cursor back to the start, so that the next pull reads every event again."""
+    from chalicelib.store.partners import Consent
+
+    Consent.get(user_id, partner, consistent_read=True).update(actions=[Consent.cursor.set(None)])
