@@ -10,6 +10,7 @@ from chalicelib.settings import SettingsError
 
 from . import local_stack
 from .demo import add_parsers as _add_demo
+from .persons import add_parsers as _add_persons
 from .privacy import add_parsers as _add_privacy
 from .privacy import add_user_parsers as _add_privacy_user
 from .redemptions import add_parsers as _add_marketplace
@@ -132,6 +133,7 @@ def _parser() -> argparse.ArgumentParser:
     stats = sub.add_parser("stats", parents=[common], help="the public stats, plus daily active users over time")
     stats.add_argument("--days", type=int, default=14, help="days of daily active users to show (1 to 90)")
     _add_demo(sub, common, writes)  # demo rides (admin/demo.py)
+    _add_persons(sub, common, writes)  # backfill-persons (admin/persons.py)
     audit = sub.add_parser("audit", parents=[common], help="the audit trail")
     audit.add_argument("--since", help="ISO date or time, default the last 30 days")
     return parser

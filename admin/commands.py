@@ -11,6 +11,7 @@ from chalicelib.store.models import AuditRecord
 from . import accounts, catalog_load, db
 from .console import CommandError, Output, UsageError, audit
 from .demo import HANDLERS as _DEMO_HANDLERS
+from .persons import HANDLERS as _PERSONS_HANDLERS
 from .privacy import HANDLERS as _PRIVACY_HANDLERS
 from .redemptions import HANDLERS as _MARKETPLACE_HANDLERS
 
@@ -183,6 +184,7 @@ _HANDLERS = {
     **_MARKETPLACE_HANDLERS,
     **_PRIVACY_HANDLERS,
     **_DEMO_HANDLERS,
+    **_PERSONS_HANDLERS,
     ("report", None): _report,
     ("issuance", None): _issuance,
     ("stats", None): _stats,

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from .domain.market import Goods
 from .domain.methodology import Rule
+from .domain.platforms import DEFAULT
 from .services import catalog, goods, stock_memory
 from .store.dynamo_uow import DynamoPostingUnitOfWork
 from .store.repositories import StockLeft
@@ -37,8 +38,8 @@ class ServedCatalog:
     sold_out = stock_memory.CONTAINER
 
     @staticmethod
-    def behavior(code: object) -> Rule:
-        return catalog.behavior(code)
+    def behavior(code: object, platform: str = DEFAULT) -> Rule:
+        return catalog.behavior(code, platform)
 
     @staticmethod
     def goods_on_sale(goods_id: str) -> Goods:

@@ -4,6 +4,7 @@ from decimal import Decimal
 from .. import bootstrap
 from ..domain.commands import AwardCheckin
 from ..domain.ids import parse_request_id
+from ..domain.platforms import DEFAULT
 from ..services import catalog, checkins
 from . import shapes
 from .fields import OBJECT, QUANTITY, REQUEST_ID, Field
@@ -32,12 +33,13 @@ def list_behaviors():
 
 @routes.route("/v1/checkins", methods=["POST"])
 def create_checkin():
-    command = checkin_command(routes.caller().user_id, routes.body(*CHECKIN))
+    caller = routes.caller()
+    command = checkin_command(caller.user_id, routes.body(*CHECKIN), caller.platform)
     result = checkins.award_checkin(command, bootstrap.posting_uow())
     return respond(201, shapes.checkin_json(result))
 
 
-def checkin_command(user_id: str, body: dict) -> AwardCheckin:
+def checkin_command(user_id: str, body: dict, platform: str = DEFAULT) -> AwardCheckin:
     """The body as the use case's command; the behaviour's rule checks quantity and evidence."""
     return AwardCheckin(user_id, parse_request_id(body.get("request_id")), body.get("behavior"),
-                        body.get("quantity"), body.get("evidence"))
+                        body.get("quantity"), body.get("evidence"), platform)

@@ -18,12 +18,14 @@ def carbon_g(mg: int) -> float:
 def entry_json(line: LedgerLine) -> dict:
     """A ledger entry (api.md LedgerEntry)."""
     methodology_id = line.methodology_id
-    return {
+    body = {
         "id": line.entry_id, "at": line.at, "kind": line.kind, "points": int(line.points),
         "carbon_g": carbon_g(int(line.carbon_mg)), "behavior": line.behavior, "source": line.source, "ref": line.ref,
         "methodology": {"id": methodology_id, "version": line.methodology_version} if methodology_id else None,
         "balance_after": int(line.balance_after),
+        "counted_via": line.counted_via or None,  # the platform holding this reduction's carbon, if not this one
     }
+    return body
 
 
 def checkin_json(result: CheckinResult) -> dict:

@@ -19,6 +19,7 @@ class AwardCheckin(UserCommand):
     behavior: object
     quantity: object = None
     evidence: object = None
+    platform: str = "default"  # the caller's platform (its token's)
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,17 @@ class RedemptionIssued(Guard):
     refuses: ClassVar[bool] = False
 
 
+@dataclass(frozen=True)
+class PersonUnderDailyLimit(Guard):
+    """The person (every platform together) has reported fewer than `limit` events of the behaviour on `day`;
+    the count grows by one (contract rule 3: a self-reported daily limit caps the person)."""
+
+    person_id: str
+    day: str
+    behavior: str
+    limit: int
+
+
 class GuardFailed(Exception):
     """The transaction was refused by `guard`: the use case says what that means to the user. `label`
     names which of its conditions, for a guard that holds several."""

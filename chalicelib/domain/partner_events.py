@@ -47,6 +47,19 @@ class PartnerEvent:
         return clock.business_day(self.occurred_at)
 
 
+@dataclass(frozen=True)
+class Sighting:
+    """What an event's seen item says (one item per event, shared by every platform): the platforms that imported
+    it and the one whose entry holds its carbon. An item written before platforms existed names neither: it is
+    `default`'s, holding the carbon."""
+
+    platforms: frozenset[str]
+    holder: str
+
+    def seen_on(self, platform: str) -> bool:
+        return platform in self.platforms
+
+
 def _text(raw: dict, name: str) -> str | None:
     value = raw.get(name)
     return value if isinstance(value, str) and 0 < len(value) <= ID_MAX else None

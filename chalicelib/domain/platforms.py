@@ -9,7 +9,9 @@ a lower `daily_limit` and `daily_points_max`: a platform never changes grams (co
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from typing import Any
 
 DEFAULT = "default"
 ID = re.compile(r"[a-z0-9-]{2,32}")
@@ -162,3 +164,17 @@ def _checked_behavior(where: str, behavior: object, rules: dict[str, dict]) -> d
         checked["daily_points_max"] = _whole(where, f"behaviour {code}: daily_points_max",
                                              behavior["daily_points_max"])
     return checked
+
+
+def platform_rule(rule: Any, choice: dict) -> Any:
+    """The deployment's rule of a behaviour as a platform rewards it (`choice`: the platform's entry for it):
+    its own `points`, a lower `daily_limit`, its `daily_points_max`; the carbon rule stays the deployment's."""
+    changes: dict[str, Any] = {}
+    if "points" in choice:
+        changes.update(points=int(choice["points"]["points"]), points_per=Decimal(str(choice["points"]["per"])))
+    if choice.get("daily_limit") is not None:
+        limit = int(choice["daily_limit"])
+        changes["daily_limit"] = limit if rule.daily_limit is None else min(limit, rule.daily_limit)
+    if "daily_points_max" in choice:
+        changes["daily_points_max"] = choice["daily_points_max"]
+    return replace(rule, **changes)

@@ -36,6 +36,7 @@ class Posting:
     reason: str | None = None
     day: date | None = None
     day_count: DayCount | None = None  # the behaviour's counters for `day` after this posting
+    counted_via: str | None = None  # the platform holding this reduction's carbon (then carbon_mg is 0)
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class LedgerLine:
     inputs: dict | None = None
     request_id: str | None = None
     reason: str | None = None
+    counted_via: str | None = None  # another platform holds this reduction's carbon (docs/platforms.md)
 
     def values(self) -> dict[str, Any]:
         """The LedgerEntry's attribute values (store/items.py)."""
@@ -174,4 +176,4 @@ def _line(user_id: str, entry_id: str, posting: Posting, balance: int, at: str, 
         balance_after=balance, source=posting.source, behavior=posting.behavior, ref=posting.ref,
         methodology_id=rule.methodology_id if rule else None, methodology_version=rule.version if rule else None,
         user_id=user_id, day=(posting.day or today).isoformat(), inputs=posting.inputs, request_id=request_id,
-        reason=posting.reason)
+        reason=posting.reason, counted_via=posting.counted_via)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from ..domain import clock
 from ..domain.aggregation import Filed, matters
+from ..domain.persons import UNION_PREFIX
 
 
 def _default_inbox():
@@ -44,6 +45,8 @@ def accept_identities(records: list[dict], inbox=None) -> int:
     for record in records:
         image = record.get("dynamodb", {}).get("NewImage")
         if record.get("eventName") not in ("INSERT", "MODIFY") or not image:
+            continue
+        if (image.get("key") or {}).get("S", "").startswith(UNION_PREFIX):  # a person's union item: no login
             continue
         identity = inbox.identity(image)
         if identity.platform:  # another platform's user: not in `default`'s stats (docs/platforms.md, "Plan")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..domain import clock, ids
+from ..domain import clock, ids, persons
 from ..domain.platforms import DEFAULT
 from ..errors import ServiceUnavailableError, ValidationError, WeChatUnavailableError
 from ..partners import wechat
 from ..sealing import seal
 from ..store import logins
+from ..store.persons import union_key
 from . import catalog, platforms, profile, revocations, tokens
 
 
@@ -45,8 +46,7 @@ def login(code: object, platform_id: object = DEFAULT) -> LoginResult:
     if new_user:
         user_id = ids.user_id()
         nickname, frozen = profile.default_nickname(user_id), False
-        new_user = logins.create(logins.NewUser(key, user_id, nickname, sealed_key,
-                                                seal(wx.unionid, key) if wx.unionid else None, now, pid))
+        new_user = logins.create(_new_user(key, user_id, nickname, sealed_key, wx.unionid, now, pid)) is not None
         if not new_user:  # another login of the same openid won the race a moment ago: a returning login
             user_id = logins.returning(key, sealed_key, now)
             if user_id is None:
@@ -63,3 +63,13 @@ def login(code: object, platform_id: object = DEFAULT) -> LoginResult:
     token, ttl = tokens.issue(user_id, roles, merchant["id"] if merchant else None, sid, pid)
     return LoginResult(token, ttl, user_id, nickname, roles, new_user, pid,
                        platform.name if platform else platforms.name_of(DEFAULT))
+
+
+def _new_user(key: str, user_id: str, nickname: str, sealed_key: str, unionid: str | None, now: str,
+              platform: str) -> logins.NewUser:
+    """What a first login writes: with a unionid, a new person and its union item (joined instead when the
+    unionid already names a person, store/logins.create); without, the person derived from the user."""
+    if not unionid:  # a person of this platform alone: no person_id, read as the derived one
+        return logins.NewUser(key, user_id, nickname, sealed_key, None, now, platform)
+    return logins.NewUser(key, user_id, nickname, sealed_key, seal(unionid, key), now, platform,
+                          union_key=union_key(unionid), person_id=persons.new_person_id())

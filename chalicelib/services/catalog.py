@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 from ..domain.methodology import Rule, rule_from_catalog
+from ..domain.platforms import DEFAULT, platform_rule
 from ..errors import NotFoundError, UnknownBehaviorError
 from ..settings import get_settings
 from ..store import catalog_items
@@ -43,11 +44,18 @@ def behaviors() -> dict[str, Rule]:
     return {code: rule_from_catalog(data) for code, data in _partition("behavior").items()}
 
 
-def behavior(code: object) -> Rule:
+def behavior(code: object, platform: str = DEFAULT) -> Rule:
+    """The behaviour's rule on `platform`: the deployment's (the top level: `default`'s), or as another platform
+    rewards it (domain/platforms.platform_rule); 404 UNKNOWN_BEHAVIOR for a code the platform does not list."""
     data = _partition("behavior").get(code) if isinstance(code, str) else None
     if data is None:
         raise UnknownBehaviorError(behavior=code if isinstance(code, str) else None)
-    return rule_from_catalog(data)
+    if platform == DEFAULT:
+        return rule_from_catalog(data)
+    choices = {b["code"]: b for b in (platforms().get(platform) or {}).get("behaviors", [])}
+    if code not in choices:
+        raise UnknownBehaviorError(behavior=code)
+    return platform_rule(rule_from_catalog(data), choices[code])
 
 
 def rule_version(code: str, version: str) -> Rule:

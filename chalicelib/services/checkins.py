@@ -17,10 +17,10 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from ..domain import clock, odometer
+from ..domain import clock, odometer, persons
 from ..domain.caps import DayCount
 from ..domain.commands import AwardCheckin
-from ..domain.guards import IdempotencyKeyFree
+from ..domain.guards import GuardFailed, IdempotencyKeyFree, PersonUnderDailyLimit
 from ..domain.methodology import Rule, RuleError, parse_quantity, plain
 from ..domain.posting import Posting, day_count
 from ..domain.refusals import award_within_caps, refuse_frozen
@@ -33,7 +33,7 @@ ODOMETER_MAX_KM = Decimal("2000000")
 
 
 def award_checkin(command: AwardCheckin, uow: PostingUnitOfWork) -> CheckinResult:
-    rule = uow.catalog.behavior(command.behavior)
+    rule = uow.catalog.behavior(command.behavior, command.platform)  # the platform's points and caps
     if "checkin" not in rule.channels:
         raise NotSelfReportableError(behavior=rule.code)
     quantity = quantity_of(rule, command.quantity)
@@ -42,6 +42,14 @@ def award_checkin(command: AwardCheckin, uow: PostingUnitOfWork) -> CheckinResul
     reading = _reading(evidence, quantity, day)
     once = IdempotencyKeyFree(command.user_id, command.request_id, ROUTE,
                               {"behavior": rule.code, "quantity": str(quantity), "evidence": evidence})
+    try:
+        return _post(command, uow, rule, quantity, evidence, day, reading, once)
+    except GuardFailed as refused:  # the person's check-ins on every platform reached the deployment's limit
+        raise DailyLimitReachedError(cap="daily_limit", behavior=rule.code) from refused
+
+
+def _post(command: AwardCheckin, uow: PostingUnitOfWork, rule: Rule, quantity: Decimal, evidence: dict, day: date,
+          reading: odometer.Reading | None, once: IdempotencyKeyFree) -> CheckinResult:
     with uow.posting(command.user_id, once, command.request_id) as posting:
         for account in posting.attempts():
             refuse_frozen(account)
@@ -54,9 +62,21 @@ def award_checkin(command: AwardCheckin, uow: PostingUnitOfWork) -> CheckinResul
             if verdict and not verdict.verified:  # the day's check-in, worth nothing: counts toward the limit only
                 entry = _unverified(entry, day_count(account, day, rule.code))
             staged = posting.stage([entry], {"odometer": reading.item()} if reading else None)
+            person_cap = _person_cap(uow, account, rule, day)
+            if person_cap:
+                posting.guard(person_cap)
             posting.commit(CheckinResult(staged.lines[0].receipt(), staged.points, staged.carbon_mg,
                                          verification(verdict) if verdict else None))
     return posting.result
+
+
+def _person_cap(uow: PostingUnitOfWork, account, rule: Rule, day: date) -> PersonUnderDailyLimit | None:
+    """The deployment's daily limit of the behaviour, counted for the person across platforms (the platform's
+    own lower limit is the account's `daily`, checked above): a condition of the same transaction, no read."""
+    limit = uow.catalog.behavior(rule.code).daily_limit
+    if limit is None or not persons.joinable(account):  # a person of one platform: the account's count suffices
+        return None
+    return PersonUnderDailyLimit(persons.person_of(account), day.isoformat(), rule.code, limit)
 
 
 def quantity_of(rule: Rule, raw: object) -> Decimal:

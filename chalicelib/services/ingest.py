@@ -12,6 +12,11 @@ unit of work says fit one transaction. Each chunk's transaction marks its events
 holds only while the consent is the bound one (`ConsentStillBound`): a race lost to the same event pushed
 and pulled at once, a revocation or a freeze reads the consent and the seen items again and decides again,
 so nothing counts twice and nothing of a revoked or frozen user lands.
+
+Across platforms (docs/platforms.md "Each reduction counted once"): an event has one seen item for every
+platform, naming the platforms that imported it and the one holding its carbon. The first platform to import it
+holds the carbon; another imports it once with its own points and 0 carbon, `counted_via` the holder, on the
+condition that the item still names that holder (`EventUnseen`); a lost race reads the item again.
 """
 from __future__ import annotations
 
@@ -25,7 +30,8 @@ from ..domain.caps import award_verified_event
 from ..domain.guards import Guard
 from ..domain.guards_ingest import ConsentStillBound, EventUnseen
 from ..domain.methodology import Rule
-from ..domain.partner_events import PartnerEvent, chunks, consented, timely
+from ..domain.partner_events import PartnerEvent, Sighting, chunks, consented, timely
+from ..domain.platforms import DEFAULT
 from ..domain.posting import Posting, day_count
 from ..domain.results_ingest import Outcome
 from ..errors import UnknownBehaviorError
@@ -35,11 +41,12 @@ WORKERS = 8  # users of one webhook batch written in parallel (each user's trans
 
 @dataclass
 class Known:
-    """What a batch read said about one user: their account, their consent, the event keys already seen."""
+    """What a batch read said about one user: their account, their consent, the events already seen (on any
+    platform)."""
 
     account: Any
     consent: Any
-    seen: set[str] = field(default_factory=set)
+    seen: dict[str, Sighting] = field(default_factory=dict)
 
 
 def ingest_batch(partner: str, events: list[PartnerEvent], new_uow: Any) -> Outcome:
@@ -79,12 +86,17 @@ def ingest_batch(partner: str, events: list[PartnerEvent], new_uow: Any) -> Outc
     return outcome
 
 
-def rules_of(catalog: Any, events: list[PartnerEvent]) -> dict[str, Rule]:
-    """The catalog's rules of the events' behaviours (a type the partner added later has none yet)."""
+def platform_of(account: Any) -> str:
+    return (getattr(account, "platform", None) or DEFAULT) if account is not None else DEFAULT
+
+
+def rules_of(catalog: Any, events: list[PartnerEvent], platform: str = DEFAULT) -> dict[str, Rule]:
+    """The rules of the events' behaviours on `platform` (a type the partner added later has none yet, and a
+    behaviour the platform does not reward has none there)."""
     rules = {}
     for code in {e.behavior for e in events}:
         try:
-            rules[code] = catalog.behavior(code)
+            rules[code] = catalog.behavior(code, platform)
         except UnknownBehaviorError:
             pass
     return rules
@@ -96,13 +108,14 @@ def ingest_user(user_id: str, partner: str, events: list[PartnerEvent], known: K
 
     An event past the 7-day limit is ignored before its seen item is even looked at: that item expires
     (TTL, SEEN_TTL) and may be gone, so the answer must not depend on it."""
-    outcome, now = Outcome(), clock.now()
-    rules = rules if rules is not None else rules_of(uow.catalog, events)
+    outcome, now, platform = Outcome(), clock.now(), platform_of(known.account)
+    if rules is None or platform != DEFAULT:  # a batch's rules are `default`'s
+        rules = rules_of(uow.catalog, events, platform)
     fresh: dict[str, PartnerEvent] = {}
     for event in events:
         if not timely(event, now):
             outcome.ignored += 1
-        elif event.key in known.seen or event.key in fresh:
+        elif _seen_on(known.seen, event, platform) or event.key in fresh:
             outcome.duplicates += 1
         else:
             fresh[event.key] = event
@@ -111,7 +124,7 @@ def ingest_user(user_id: str, partner: str, events: list[PartnerEvent], known: K
     eligible.sort(key=lambda e: (e.occurred_at, e.event_id))
     for index, chunk in enumerate(transactions(uow, user_id, partner, eligible)):
         account = known.account if index == 0 else None
-        outcome.add(_post_chunk(uow, user_id, partner, chunk, known.consent, account, rules))
+        outcome.add(_post_chunk(uow, user_id, partner, chunk, known, account, rules))
     return outcome
 
 
@@ -135,25 +148,32 @@ def _eligible(event: PartnerEvent, consent: Any, account: Any, rules: dict[str, 
             and timely(event, now) and rule is not None and event.partner in rule.channels)
 
 
-def _post_chunk(uow: Any, user_id: str, partner: str, chunk: list[PartnerEvent], consent: Any, account: Any,
+def _seen_on(seen: dict[str, Sighting], event: PartnerEvent, platform: str) -> bool:
+    return event.key in seen and seen[event.key].seen_on(platform)
+
+
+def _post_chunk(uow: Any, user_id: str, partner: str, chunk: list[PartnerEvent], known: Known, account: Any,
                 rules: dict[str, Rule]) -> Outcome:
     """One transaction's worth of events; a lost race reads the consent and the seen items again."""
+    consent, seen = known.consent, known.seen
     with uow.posting(user_id, account=account) as posting:
         for attempt, current in enumerate(posting.attempts()):
             todo = chunk
+            platform = platform_of(current)
             if attempt:
                 consent = uow.consents.get(user_id, partner)
                 seen = uow.seen.seen(e.key for e in chunk)
-                todo = [e for e in chunk if e.key not in seen]
+                todo = [e for e in chunk if not _seen_on(seen, e, platform)]
             now = clock.now()
             eligible = [e for e in todo if _eligible(e, consent, current, rules, now)]
             outcome = Outcome(duplicates=len(chunk) - len(todo), ignored=len(todo) - len(eligible))
             if not eligible:
                 posting.answer(outcome)
                 continue
-            postings = _postings(current, partner, eligible, rules)
-            posting.stage(postings)
-            for guard in _guards(user_id, partner, eligible, consent.authorization_id):
+            holders = {e.key: seen[e.key].holder for e in eligible if e.key in seen}  # another platform's
+            postings = _postings(current, partner, eligible, rules, holders)
+            staged = posting.stage(postings)
+            for guard in _guards(current, partner, eligible, consent.authorization_id, staged.lines, holders):
                 posting.guard(guard)
             outcome.imported = len(postings)
             outcome.points = sum(p.points for p in postings)
@@ -162,8 +182,10 @@ def _post_chunk(uow: Any, user_id: str, partner: str, chunk: list[PartnerEvent],
     return posting.result
 
 
-def _postings(account: Any, partner: str, events: list[PartnerEvent], rules: dict[str, Rule]) -> list[Posting]:
-    """Each event against its day's counters as they stand after the events before it."""
+def _postings(account: Any, partner: str, events: list[PartnerEvent], rules: dict[str, Rule],
+              holders: dict[str, str]) -> list[Posting]:
+    """Each event against its day's counters as they stand after the events before it; one whose carbon another
+    platform holds (`holders`: event key -> that platform) earns its points here for 0 carbon."""
     counters: dict = {}
     postings = []
     for event in events:
@@ -172,13 +194,18 @@ def _postings(account: Any, partner: str, events: list[PartnerEvent], rules: dic
         award = award_verified_event(rule, counters.get(key) or day_count(account, event.day, rule.code),
                                      event.quantity)
         counters[key] = award.day
-        postings.append(Posting("earn", award.points, award.carbon_mg, partner, behavior=rule.code, rule=rule,
-                                inputs={**award.inputs, **event.detail}, ref=event.event_id, day=event.day,
-                                day_count=award.day))
+        held = holders.get(event.key)
+        postings.append(Posting("earn", award.points, 0 if held else award.carbon_mg, partner, behavior=rule.code,
+                                rule=rule, inputs={**award.inputs, **event.detail}, ref=event.event_id,
+                                day=event.day, day_count=award.day, counted_via=held))
     return postings
 
 
-def _guards(user_id: str, partner: str, events: list[PartnerEvent], authorization_id: str | None) -> list[Guard]:
-    """Each event is new, and the consent is still the bound one the events were checked against."""
-    return [*(EventUnseen(e.key, user_id, e.day) for e in events),
-            ConsentStillBound(user_id, partner, authorization_id)]
+def _guards(account: Any, partner: str, events: list[PartnerEvent], authorization_id: str | None,
+            lines: list, holders: dict[str, str]) -> list[Guard]:
+    """Each event is new on this platform (its carbon taken here, or still held where another platform holds
+    it), and the consent is still the bound one the events were checked against."""
+    user_id, platform = account.user_id, platform_of(account)
+    guards: list[Guard] = [EventUnseen(e.key, user_id, e.day, platform, holders.get(e.key), line.entry_id,
+                                       int(line.carbon_mg)) for e, line in zip(events, lines, strict=True)]
+    return [*guards, ConsentStillBound(user_id, partner, authorization_id)]

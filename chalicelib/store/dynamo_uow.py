@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..domain.guards import ClaimUnderLimit, Guard, RedemptionIssued, StockAvailable
+from ..domain.guards import ClaimUnderLimit, Guard, PersonUnderDailyLimit, RedemptionIssued, StockAvailable
 from ..domain.guards_market import RedemptionSettled
 from . import repositories, repositories_market
 from .tx import Tx
@@ -18,6 +18,7 @@ class DynamoPostingUnitOfWork(PostingUnitOfWork):
         repositories.Idempotency,
         repositories.StockLeft,
         repositories.Claims,
+        repositories.PersonDays,
         repositories.Redemptions,
         repositories_market.stage_settle,
     )
@@ -30,6 +31,7 @@ class DynamoPostingUnitOfWork(PostingUnitOfWork):
         self.stock = repositories.StockLeft()
         self.claims = repositories.Claims()
         self.redemptions = repositories.Redemptions()
+        self.person_days = repositories.PersonDays()
 
     def _write(self, result: Any) -> None:
         account, staged = self.account, self.staged
@@ -49,6 +51,8 @@ class DynamoPostingUnitOfWork(PostingUnitOfWork):
             self.claims.stage_claim(tx, label, guard.user_id, guard.goods_id, guard.limit)
         elif isinstance(guard, RedemptionIssued):
             self.redemptions.stage_new(tx, label, guard.redemption)
+        elif isinstance(guard, PersonUnderDailyLimit):
+            self.person_days.stage_count(tx, label, guard.person_id, guard.day, guard.behavior, guard.limit)
         elif isinstance(guard, RedemptionSettled):
             repositories_market.stage_settle(tx, label, guard)
         else:

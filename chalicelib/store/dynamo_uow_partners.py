@@ -35,7 +35,7 @@ class DynamoPartnerUnitOfWork(DynamoPostingUnitOfWork):
 
     def _stage_guard(self, tx: Tx, label: str, guard: Guard) -> None:
         if isinstance(guard, EventUnseen):
-            self.seen.stage_new(tx, label, guard.key, guard.user_id, guard.day)
+            self.seen.stage_new(tx, label, guard)
         elif isinstance(guard, ConsentStillBound):
             self.consents.stage_still_bound(tx, label, guard.user_id, guard.partner, guard.authorization_id)
         else:

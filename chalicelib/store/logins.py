@@ -4,6 +4,11 @@ identities — pk `key`: "wx#{openid}" for the `default` platform's mini program
 "wx#{platform}#{openid}" for another platform's (an openid is WeChat's per mini program; the platform in the key
 keeps two platforms' users apart even if a misconfiguration gave them one appid). The item also says `platform`
 when it is not `default`, and so does the account it names.
+
+The account takes its `person_id` at creation (docs/platforms.md "Persons"): with a unionid, the person its union
+item names (store/persons.py); the union item is put in the same transaction, conditioned on its absence and
+returning the item already there, so the first login of a person on a second platform learns the person from the
+refusal and joins it in the next transaction (a condition that the union item still names it). No read first.
 """
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import UpdateError
 
 from ..domain.platforms import DEFAULT
+from . import persons
 from .access import access, on
 from .failures import Unavailable, raise_unavailable
 from .models import Account, Identity
@@ -35,6 +41,8 @@ class NewUser:
     unionid_sealed: str | None
     at: str
     platform: str = DEFAULT
+    union_key: str | None = None  # store/persons.union_key of the unionid, when WeChat gave one
+    person_id: str | None = None  # the person to create (with union_key) or, without it, the derived one
 
 
 @access(on(Identity, "UpdateItem"))
@@ -52,27 +60,48 @@ def returning(key: str, session_key_sealed: str, at: str) -> str | None:
     return identity.user_id
 
 
-@access(on(Account, "PutItem"), on(AccountShard, "PutItem"), on(Identity, "PutItem"))
-def create(new: NewUser) -> bool:
-    """Writes the identity, its account and the account's listing in one transaction: True; False when the
-    identity exists already (another login of the same openid won a race a moment ago)."""
+JOIN_ATTEMPTS = 3  # a union item is never rewritten: the second transaction of a join normally commits
+
+
+@access(on(Account, "PutItem"), on(AccountShard, "PutItem"), on(Identity, "PutItem", "ConditionCheckItem"))
+def create(new: NewUser) -> str | None:
+    """Writes the identity, its account and the account's listing (and the person's union item, the first time
+    its unionid is seen) in one transaction: the person id of the new user; None when the identity exists
+    already (another login of the same openid won a race a moment ago)."""
+    person_id, joining = new.person_id, False
+    for _ in range(JOIN_ATTEMPTS):
+        try:
+            _transaction(new, person_id, joining).commit()
+            return person_id
+        except ConditionFailed as cancelled:
+            if "identity" in cancelled.failed:
+                return None
+            if "union" in cancelled.failed and persons.person_in(cancelled.failed["union"]):
+                person_id, joining = persons.person_in(cancelled.failed["union"]), True
+                continue
+            if not cancelled.conflict:
+                raise Unavailable() from None
+        except (BotoCoreError, ClientError) as exc:
+            raise_unavailable(exc)
+    raise Unavailable()
+
+
+def _transaction(new: NewUser, person_id: str | None, joining: bool) -> Tx:
     other = None if new.platform == DEFAULT else new.platform
-    account = Account(new.user_id, joined_at=new.at, identity_key=new.key, nickname=new.nickname, platform=other)
+    account = Account(new.user_id, joined_at=new.at, identity_key=new.key, nickname=new.nickname, platform=other,
+                      person_id=person_id)
     identity = Identity(new.key, user_id=new.user_id, session_key_sealed=new.session_key_sealed, created_at=new.at,
                         last_login_at=new.at, unionid_sealed=new.unionid_sealed, platform=other)
     tx = Tx()
     tx.put("identity", identity, condition=Identity.key.does_not_exist())
     tx.put("account", account, condition=Account.user_id.does_not_exist())
     tx.put("listed", AccountShard(shard_of(new.user_id), new.user_id, listed_at=new.at))  # for yearly jobs
-    try:
-        tx.commit()
-        return True
-    except ConditionFailed as cancelled:
-        if "identity" not in cancelled.failed and not cancelled.conflict:
-            raise Unavailable() from None
-        return False
-    except (BotoCoreError, ClientError) as exc:
-        raise_unavailable(exc)
+    if new.union_key and joining:
+        tx.check("union", Identity, new.union_key, None, Identity.person_id == person_id)
+    elif new.union_key:
+        tx.put_new("union", Identity, {"key": new.union_key, "person_id": person_id, "created_at": new.at},
+                   return_old=True)
+    return tx
 
 
 ACCESS = (returning, create)  # what a login touches (store/access.py)

@@ -107,22 +107,29 @@ class Account(Model):
     # (domain/odometer.py): set by services/checkins.py in the check-in's own transaction; erasure removes it.
     odometer = JSONAttribute(null=True)
     platform = UnicodeAttribute(null=True)  # the platform of a user of another platform than `default` (absent)
+    # The person this user is (docs/platforms.md "Persons"), set at creation; absent on accounts made before
+    # persons until `admin backfill-persons`: read as the derived one (domain/persons.person_of).
+    person_id = UnicodeAttribute(null=True)
 
 
 class Identity(Model):
     """identities — pk `key` = "wx#{openid}" (`default`'s mini program) or "wx#{platform}#{openid}" (another
     platform's, store/logins.py). Maps a WeChat account to one user, created by a
     conditional put so two simultaneous first logins make one user. Holds the latest WeChat
-    session_key, sealed with DATA_KEY."""
+    session_key, sealed with DATA_KEY.
+
+    A person's union item shares the table: pk "un#{digest}" (store/persons.py), `person_id` and `created_at`
+    only, no `user_id` (every login identity has one)."""
 
     Meta = table_meta("identities", stream_view_type="NEW_IMAGE")  # logins counted from its stream
     key = UnicodeAttribute(hash_key=True)
-    user_id = UnicodeAttribute()
+    user_id = UnicodeAttribute(null=True)  # every "wx#..." identity has one; a union item none
     session_key_sealed = UnicodeAttribute(null=True)
     unionid_sealed = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     last_login_at = UnicodeAttribute(null=True)
     platform = UnicodeAttribute(null=True)  # set for another platform than `default`, as the key says
+    person_id = UnicodeAttribute(null=True)  # a union item's person ("un#..." keys only)
 
 
 class LedgerByKind(GlobalSecondaryIndex):
@@ -161,6 +168,7 @@ class LedgerEntry(Model):
     inputs = JSONAttribute(null=True)
     request_id = UnicodeAttribute(null=True)
     reason = UnicodeAttribute(null=True)
+    counted_via = UnicodeAttribute(null=True)  # the platform holding this reduction's carbon (carbon_mg is 0 here)
     by_kind = LedgerByKind()
 
 

@@ -8,7 +8,7 @@ once (`ReplayGuard`), and only one container at a time asks the bank for a token
 """
 from __future__ import annotations
 
-from pynamodb.attributes import JSONAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
+from pynamodb.attributes import JSONAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -86,6 +86,13 @@ class SeenEvent(Model):
     day = UnicodeAttribute()
     at = UnicodeAttribute()
     expires_at = TTLAttribute(null=True)  # items written before the TTL existed have none: they stay
+    # One item per event for every platform (docs/platforms.md, "Each reduction counted once"): the platforms
+    # that imported it, the one holding its carbon (`via`), the entry holding it and how much. An item written
+    # before platforms has none of these: `default` saw it and holds its carbon.
+    platforms = UnicodeSetAttribute(null=True)
+    via = UnicodeAttribute(null=True)
+    entry_id = UnicodeAttribute(null=True)
+    carbon_mg = NumberAttribute(null=True)
 
 
 class ReplayGuard(Model):

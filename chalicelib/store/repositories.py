@@ -6,10 +6,12 @@ plain values (store/items.py: no PynamoDB model is built on the hot path, docs/p
 from __future__ import annotations
 
 import json
+from datetime import date, datetime, time, timedelta
 
 from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import PynamoDBException
 
+from ..domain import clock
 from ..domain.market import Redemption as IssuedRedemption
 from ..domain.posting import Staged
 from ..errors import AccountDeletedError, NotFoundError
@@ -22,6 +24,8 @@ from .market import LimitCounter, Redemption, RedemptionCode, claim_key, expiry_
 from .models import Account, BehaviorMonth, IdempotencyRecord, LedgerEntry
 from .stock import Stock
 from .tx import Tx, connection
+
+PERSON_DAY_KEPT = 2  # days a person's day counter is kept after its day (check-ins are always today's)
 
 
 class Accounts:
@@ -108,6 +112,18 @@ class Claims:
     def stage_claim(self, tx: Tx, label: str, user_id: str, goods_id: str, limit: int) -> None:
         """One more code of the goods held by the user, provided fewer than `limit` are."""
         tx.update(label, LimitCounter(claim_key(user_id, goods_id)), actions=[LimitCounter.count.add(1)],
+                  condition=LimitCounter.count.does_not_exist() | (LimitCounter.count < limit))
+
+
+class PersonDays:
+    ACCESS = (on(LimitCounter, "UpdateItem"),)
+
+    def stage_count(self, tx: Tx, label: str, person_id: str, day: str, behavior: str, limit: int) -> None:
+        """One more self-reported event of the person on `day` (every platform together), provided fewer than
+        `limit` were: counters "person-day#{person}#{day}#{behaviour}", purged by TTL two days after the day."""
+        purge = datetime.combine(date.fromisoformat(day), time(), clock.SHANGHAI) + timedelta(days=PERSON_DAY_KEPT)
+        tx.update(label, LimitCounter(f"person-day#{person_id}#{day}#{behavior}"),
+                  actions=[LimitCounter.count.add(1), LimitCounter.purge_at.set(purge)],
                   condition=LimitCounter.count.does_not_exist() | (LimitCounter.count < limit))
 
 

@@ -26,7 +26,8 @@ def raw_line(item: dict) -> LedgerLine:
 
     return LedgerLine(text("entry_id"), text("at"), text("kind"), int(item["points"]["N"]),
                       int(item["carbon_mg"]["N"]), int(item["balance_after"]["N"]), text("source"),
-                      text("behavior"), text("ref"), text("methodology_id"), text("methodology_version"))
+                      text("behavior"), text("ref"), text("methodology_id"), text("methodology_version"),
+                      counted_via=text("counted_via"))
 
 
 class LedgerReads:

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from pynamodb.exceptions import PutError, UpdateError
 
 from ..domain import clock
-from ..domain.partner_events import SEEN_TTL
+from ..domain.guards_ingest import EventUnseen
+from ..domain.partner_events import SEEN_TTL, Sighting
+from ..domain.platforms import DEFAULT
 from ..sealing import unseal
 from .access import on
 from .models import Account, Identity
@@ -72,19 +74,35 @@ class Consents:
 
 
 class SeenEvents:
-    ACCESS = (on(SeenEvent, "BatchGetItem", "PutItem"),)
+    ACCESS = (on(SeenEvent, "BatchGetItem", "PutItem", "UpdateItem"),)
 
-    def seen(self, keys: Iterable[str]) -> set[str]:
-        """Which of the event keys are already counted (consistent batch read)."""
+    def seen(self, keys: Iterable[str]) -> dict[str, Sighting]:
+        """The event keys already imported on some platform, with what their items say (consistent batch read)."""
         keys = set(keys)
-        return {item.key for item in SeenEvent.batch_get(keys, consistent_read=True)} if keys else set()
+        return {item.key: sighting(item) for item in SeenEvent.batch_get(keys, consistent_read=True)} if keys else {}
 
-    def stage_new(self, tx: Tx, label: str, key: str, user_id: str, day: date) -> None:
-        """The event marked seen, provided it was not (kept SEEN_TTL, then deleted by TTL)."""
-        now = clock.now()
-        tx.put(label, SeenEvent(key, user_id=user_id, day=day.isoformat(), at=clock.iso(now),
-                                expires_at=now + SEEN_TTL),
-               condition=SeenEvent.key.does_not_exist())
+    def stage_new(self, tx: Tx, label: str, guard: EventUnseen) -> None:
+        """The event marked seen on the guard's platform, provided it was not (kept SEEN_TTL, then deleted by TTL).
+
+        New on every platform: the item is put naming this platform as the holder of the carbon. Held by another
+        platform: the item must still name that holder and not this platform, and gains this platform."""
+        if guard.holder is None:
+            now = clock.now()
+            tx.put(label, SeenEvent(guard.key, user_id=guard.user_id, day=guard.day.isoformat(), at=clock.iso(now),
+                                    expires_at=now + SEEN_TTL, platforms={guard.platform}, via=guard.platform,
+                                    entry_id=guard.entry_id, carbon_mg=guard.carbon_mg),
+                   condition=SeenEvent.key.does_not_exist())
+            return
+        held = SeenEvent.via == guard.holder
+        if guard.holder == DEFAULT:  # an item of before platforms names no holder: it is `default`'s
+            held = held | SeenEvent.via.does_not_exist()
+        tx.update(label, SeenEvent(guard.key), actions=[SeenEvent.via.set(guard.holder),
+                                                        SeenEvent.platforms.add({guard.holder, guard.platform})],
+                  condition=SeenEvent.key.exists() & held & ~SeenEvent.platforms.contains(guard.platform))
+
+
+def sighting(item: SeenEvent) -> Sighting:
+    return Sighting(frozenset(item.platforms or {DEFAULT}), item.via or DEFAULT)
 
 
 class ReplayGuards:

@@ -8,7 +8,7 @@ from tests.contract import spec
 
 ENTRY = {"id": "01JD3W5Z8Q7K3M9QX2ABCDEFGH", "at": "2026-11-23T12:31:05.120+08:00", "kind": "earn", "points": 5,
          "carbon_g": 144.0, "behavior": "clean_plate", "source": "checkin", "ref": None,
-         "methodology": {"id": "ACEF-031-clean-plate", "version": "2024.1"}, "balance_after": 5}
+         "methodology": {"id": "ACEF-031-clean-plate", "version": "2024.1"}, "balance_after": 5, "counted_via": None}
 CHECKIN = {"entry": ENTRY, "points": 5, "carbon_g": 144.0}
 
 

@@ -47,12 +47,12 @@ MATRIX = {
         "counters": "ConditionCheckItem UpdateItem",
         "erasures": "GetItem PutItem UpdateItem",
         "idempotency": "BatchWriteItem GetItem PutItem",
-        "identities": "BatchGetItem DeleteItem GetItem PutItem UpdateItem",
+        "identities": "BatchGetItem ConditionCheckItem DeleteItem GetItem PutItem UpdateItem",  # union items
         "indexes": "adoptions/index/accruing adoptions/index/by_user ledger/index/by_kind redemptions/index/by_user",
         "ledger": "PutItem Query",
         "member_codes": "GetItem PutItem UpdateItem",
         "moderation": "DeleteItem PutItem",
-        "partner_events": "BatchGetItem PutItem",
+        "partner_events": "BatchGetItem PutItem UpdateItem",  # another platform marks an event seen
         "partner_links": "BatchGetItem GetItem UpdateItem",
         "partner_tokens": "GetItem UpdateItem",
         "redemption_codes": "GetItem PutItem",

@@ -31,15 +31,16 @@ def race(target: Callable, calls: list[tuple]) -> list[tuple[str, object]]:
     return outcomes
 
 
-def checkin(user_id: str, body: dict) -> tuple[int, str]:
-    """One check-in through the use case, as the route calls it; (status, error code or "")."""
+def checkin(user_id: str, body: dict, platform: str = "default") -> tuple[int, str]:
+    """One check-in through the use case, as the route calls it (for a user of `platform`); (status, error code
+    or "")."""
     from chalicelib import bootstrap
     from chalicelib.api.checkins import checkin_command
     from chalicelib.errors import AppError
     from chalicelib.services import checkins
 
     try:
-        checkins.award_checkin(checkin_command(user_id, body), bootstrap.posting_uow())
+        checkins.award_checkin(checkin_command(user_id, body, platform), bootstrap.posting_uow())
         return 201, ""
     except AppError as error:
         return error.status, error.code

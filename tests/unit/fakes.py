@@ -13,9 +13,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import SimpleNamespace
 
-from chalicelib.domain.guards import ClaimUnderLimit, RedemptionIssued, StockAvailable
+from chalicelib.domain.guards import ClaimUnderLimit, PersonUnderDailyLimit, RedemptionIssued, StockAvailable
 from chalicelib.domain.market import Goods, goods_from_catalog
 from chalicelib.domain.methodology import Rule, rule_from_catalog
+from chalicelib.domain.platforms import platform_rule
 from chalicelib.errors import AccountDeletedError, NotFoundError, UnknownBehaviorError
 from chalicelib.services.stock_memory import StockMemory
 from chalicelib.store import results
@@ -51,9 +52,15 @@ class FakeCatalog:
         self.shelf: dict[str, Goods] = {g["id"]: goods_from_catalog(g) for g in DEMO_CATALOG["goods"]}
         self.sold_out = StockMemory()  # a container's memory of its own (services/stock_memory.py)
 
-    def behavior(self, code: object) -> Rule:
+    def behavior(self, code: object, platform: str = "default") -> Rule:
         if code not in self.rules:
             raise UnknownBehaviorError(behavior=code)
+        if platform != "default":
+            choices = {b["code"]: b for p in DEMO_CATALOG.get("platforms", []) if p["id"] == platform
+                       for b in p.get("behaviors", [])}
+            if code not in choices:
+                raise UnknownBehaviorError(behavior=code)
+            return platform_rule(self.rules[code], choices[code])
         return self.rules[code]
 
     def goods_on_sale(self, goods_id: str) -> Goods:
@@ -117,6 +124,7 @@ class InMemoryPostingUnitOfWork(PostingUnitOfWork):
         self.ledger: list = []
         self.stock = InMemoryStock({key: g.stock for g in self.catalog.shelf.values() for key in [g.stock_key]})
         self.claims: dict[str, int] = {}
+        self.person_days: dict[str, int] = {}  # "{person}#{day}#{behaviour}" -> events (store/repositories.PersonDays)
         self.redemptions: dict[str, object] = {}
         self.codes: set[str] = set()
         self.commits = 0
@@ -140,6 +148,8 @@ class InMemoryPostingUnitOfWork(PostingUnitOfWork):
             return self.stock.get(guard.stock_key, 0) > 0
         if isinstance(guard, ClaimUnderLimit):
             return self.claims.get(f"{guard.user_id}#{guard.goods_id}", 0) < guard.limit
+        if isinstance(guard, PersonUnderDailyLimit):
+            return self.person_days.get(_person_day(guard), 0) < guard.limit
         if isinstance(guard, RedemptionIssued):
             return (guard.redemption.redemption_id not in self.redemptions
                     and guard.redemption.code not in self.codes)
@@ -158,6 +168,12 @@ class InMemoryPostingUnitOfWork(PostingUnitOfWork):
             elif isinstance(guard, ClaimUnderLimit):
                 claim = f"{guard.user_id}#{guard.goods_id}"
                 self.claims[claim] = self.claims.get(claim, 0) + 1
+            elif isinstance(guard, PersonUnderDailyLimit):
+                self.person_days[_person_day(guard)] = self.person_days.get(_person_day(guard), 0) + 1
             elif isinstance(guard, RedemptionIssued):
                 self.redemptions[guard.redemption.redemption_id] = guard.redemption
                 self.codes.add(guard.redemption.code)
+
+
+def _person_day(guard: PersonUnderDailyLimit) -> str:
+    return f"{guard.person_id}#{guard.day}#{guard.behavior}"

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from chalicelib.domain.guards_ingest import ConsentStillBound, EventUnseen
+from chalicelib.domain.partner_events import Sighting
 from tests.unit.fakes import FakeAccount, InMemoryAccounts, InMemoryPostingUnitOfWork
 
 
@@ -66,11 +67,32 @@ class InMemoryConsents:
 
 
 class InMemorySeen:
+    """`keys`: the events seen on some platform; `sightings`: what their items say (a key without one is an item
+    of before platforms: `default`'s)."""
+
     def __init__(self) -> None:
         self.keys: set[str] = set()
+        self.sightings: dict[str, Sighting] = {}
 
-    def seen(self, keys) -> set[str]:
-        return self.keys & set(keys)
+    def sighting(self, key: str) -> Sighting:
+        return self.sightings.get(key) or Sighting(frozenset({"default"}), "default")
+
+    def seen(self, keys) -> dict[str, Sighting]:
+        return {key: self.sighting(key) for key in self.keys & set(keys)}
+
+    def mark(self, guard: EventUnseen) -> None:
+        if guard.holder is None:
+            self.sightings[guard.key] = Sighting(frozenset({guard.platform}), guard.platform)
+        else:
+            platforms = self.sighting(guard.key).platforms | {guard.holder, guard.platform}
+            self.sightings[guard.key] = Sighting(platforms, guard.holder)
+        self.keys.add(guard.key)
+
+    def holds(self, guard: EventUnseen) -> bool:
+        if guard.holder is None:
+            return guard.key not in self.keys
+        now = self.sighting(guard.key)
+        return guard.key in self.keys and now.holder == guard.holder and not now.seen_on(guard.platform)
 
 
 class InMemoryReplayGuards:
@@ -110,7 +132,7 @@ class InMemoryPartnerUnitOfWork(InMemoryPostingUnitOfWork):
 
     def _holds(self, guard: object) -> bool:
         if isinstance(guard, EventUnseen):
-            return guard.key not in self.seen.keys
+            return self.seen.holds(guard)
         if isinstance(guard, ConsentStillBound):
             consent = self.consents.items.get((guard.user_id, guard.partner))
             return consent is not None and consent.status == "bound" and (
@@ -119,4 +141,6 @@ class InMemoryPartnerUnitOfWork(InMemoryPostingUnitOfWork):
 
     def _apply(self, record: dict | None) -> None:
         super()._apply(record)
-        self.seen.keys.update(guard.key for guard in self.guards if isinstance(guard, EventUnseen))
+        for guard in self.guards:
+            if isinstance(guard, EventUnseen):
+                self.seen.mark(guard)

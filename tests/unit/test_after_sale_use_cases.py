@@ -118,7 +118,7 @@ def test_a_cancel_remembered_by_the_old_code_replays_its_answer(uow):
              "cancellable": False, "address": None}
     entry = {"id": first.entry.entry_id, "at": first.entry.at, "kind": "refund", "points": 120, "carbon_g": 0.0,
              "behavior": None, "source": "market", "ref": redemption.redemption_id, "methodology": None,
-             "balance_after": 1000}
+             "balance_after": 1000, "counted_via": None}
     uow.idempotency.records[key.key] = key.values(200, {"redemption": shown, "points": 1000, "entry": entry}) | {
         "format": None}
     replayed = cancel(uow, redemption.redemption_id)

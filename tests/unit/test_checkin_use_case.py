@@ -94,7 +94,8 @@ def test_a_checkin_remembered_by_the_code_before_the_use_cases_replays_the_same_
     """Records live 48 hours: one written before the deploy holds the HTTP body, and must still replay."""
     body = {"entry": {"id": "01KAVQ3J2G0000000000000000", "at": "2026-11-24T10:06:26.902+08:00", "kind": "earn",
                       "points": 5, "carbon_g": 202.458, "behavior": "clean_plate", "source": "checkin", "ref": None,
-                      "methodology": {"id": "LZ-clean-plate", "version": "2024.1"}, "balance_after": 15},
+                      "methodology": {"id": "LZ-clean-plate", "version": "2024.1"}, "balance_after": 15,
+                      "counted_via": None},
             "points": 15, "carbon_g": 1202.458}
     key = IdempotencyKey("u_1", "req_0001", ROUTE, {"behavior": "clean_plate", "quantity": "1", "evidence": {}})
     uow.idempotency.records[key.key] = key.values(201, body) | {"format": None}

@@ -118,7 +118,7 @@ def test_a_credit_remembered_before_the_use_cases_replays_the_same_answer(uow):
     body = {"entry": {"id": "01KAVQ3J2G0000000000000000", "at": "2026-01-05T09:00:00.000+08:00", "kind": "earn",
                       "points": 25, "carbon_g": 9000.5, "behavior": "old_clothes", "source": "operator",
                       "ref": MERCHANT, "methodology": {"id": "LZ-old-clothes", "version": "2024.1"},
-                      "balance_after": 35},
+                      "balance_after": 35, "counted_via": None},
             "member": {"nickname": "小绿"}}
     key = IdempotencyKey(STAFF, "req_0001", CREDIT_ROUTE, {"member_code": code, "behavior": "old_clothes",
                                                             "quantity": "2.5"})

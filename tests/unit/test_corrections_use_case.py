@@ -45,7 +45,7 @@ def test_an_adjustment_never_takes_the_balance_below_zero(uow):
 def test_an_adjustment_remembered_before_the_use_cases_replays_the_same_answer(uow):
     shown = {"entry": {"id": "01KAVQ3J2G0000000000000000", "at": "2026-01-05T09:00:00.000+08:00", "kind": "adjust",
                        "points": 7, "carbon_g": 0.0, "behavior": None, "source": "admin", "ref": "adm_once_1234",
-                       "methodology": None, "balance_after": 17}, "points": 17}
+                       "methodology": None, "balance_after": 17, "counted_via": None}, "points": 17}
     key = IdempotencyKey("admin", "adm_once_1234", ADJUST_ROUTE, {"user": "u_1", "delta": 7, "reason": "bonus"})
     uow.idempotency.records[key.key] = key.values(201, shown) | {"format": None}
     assert adjustment_json(adjust_points(AdjustPoints("u_1", "adm_once_1234", 7, "bonus"), uow)) == shown

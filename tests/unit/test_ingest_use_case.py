@@ -34,7 +34,7 @@ def uow() -> InMemoryPartnerUnitOfWork:
 
 
 def known(uow, user_id="u_1") -> Known:
-    return Known(uow.accounts.get(user_id), uow.consents.get(user_id, "transit"), set(uow.seen.keys))
+    return Known(uow.accounts.get(user_id), uow.consents.get(user_id, "transit"), uow.seen.seen(uow.seen.keys))
 
 
 def test_rides_count_once_and_beyond_the_daily_cap_for_zero_points(uow):

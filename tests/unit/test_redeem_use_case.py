@@ -92,7 +92,7 @@ def test_a_redemption_remembered_by_the_code_before_the_use_cases_replays_the_sa
              "refunded": False, "cancellable": True, "address": None}
     entry = {"id": "01KAVQ3J2H0000000000000000", "at": "2026-11-24T10:06:26.902+08:00", "kind": "spend",
              "points": -120, "carbon_g": 0.0, "behavior": None, "source": "market", "ref": shown["id"],
-             "methodology": None, "balance_after": 880}
+             "methodology": None, "balance_after": 880, "counted_via": None}
     key = IdempotencyKey("u_1", "req_0001", ROUTE, {"goods_id": COFFEE, "address": None})
     uow.idempotency.records[key.key] = key.values(201, {"redemption": shown, "points": 880, "entry": entry}) | {
         "format": None}

@@ -35,6 +35,7 @@ def test_a_piece_named_by_string_is_the_piece_it_names():
         Touch("chalicelib.store.privacy.Erasure", "UpdateItem")}
     assert set(touches("chalicelib.store.logins")) == {  # a module: its ACCESS
         Touch(M + "Identity", "UpdateItem"), Touch(M + "Identity", "PutItem"), Touch(M + "Account", "PutItem"),
+        Touch(M + "Identity", "ConditionCheckItem"),  # a person's union item, joined at a first login
         Touch("chalicelib.store.privacy.AccountShard", "PutItem")}
 
 

@@ -1,0 +1,80 @@
+"""Helpers of the persons tests: a user of the second platform, the person behind an account."""
+from __future__ import annotations
+
+import uuid
+
+from chalicelib.store.models import Account
+from tests.support.api import call
+from tests.support.stack import DEMO_PLATFORM
+
+
+def login_on(client, openid: str, platform: str = DEMO_PLATFORM) -> dict:
+    """`openid`'s WeChat user logged in on `platform` (the fake WeChat gives the same unionid on every mini
+    program: one person)."""
+    status, body = call(client, "POST", "/v1/auth/login",
+                        {"code": f"wx:{openid}:{uuid.uuid4().hex[:8]}", "platform": platform})
+    assert status == 200, body
+    return {"token": body["token"], "id": body["user"]["id"], "openid": openid, "login": body}
+
+
+def person_of(user_id: str) -> str | None:
+    return Account.get(user_id, consistent_read=True).person_id
+
+
+TRANSIT_PLATFORM, TRANSIT_PLATFORM_APPID, TRANSIT_PLATFORM_SECRET = "t-rides", "wx-t-rides", "test-rides-secret"
+
+
+def rides_platform(stack, tmp_dir) -> str:
+    """A second platform that rewards bus rides (6 points a ride, 2 rides a day at most) and works with the
+    transit partner, onboarded as docs/platforms.md says: a catalog load, its secret, its mini program."""
+    import json
+    import os
+
+    from admin.__main__ import main as admin
+    from chalicelib.services import catalog
+    from chalicelib.settings import get_settings
+
+    entry = {"id": TRANSIT_PLATFORM, "name": "公交平台", "wechat_appid": TRANSIT_PLATFORM_APPID,
+             "branding": {"name": "公交平台", "slogan": "坐公交", "primary_color": "#123456", "logo_url": None},
+             "behaviors": [{"code": "bus_ride", "points": {"points": 6, "per": 1}, "daily_limit": 2}],
+             "partners": ["transit"]}
+    path = tmp_dir / "rides-platform.json"
+    path.write_text(json.dumps({"platforms": [entry]}, ensure_ascii=False), encoding="utf-8")
+    assert admin(["load", str(path)]) == 0
+    stack.wechat.add_app(TRANSIT_PLATFORM_APPID, TRANSIT_PLATFORM_SECRET)
+    os.environ["WECHAT_SECRET__T_RIDES"] = TRANSIT_PLATFORM_SECRET
+    get_settings.cache_clear()
+    catalog.forget()
+    return TRANSIT_PLATFORM
+
+
+def bind_without_route(user_id: str, number: str) -> None:
+    """Binds the user's transit consent to the rider of `number` as a bind writes it, without claiming the
+    partner account's link: one person binding one partner account on two platforms is Plan step 5
+    (docs/platforms.md), so the second platform's consent is written here the way the bind will write it."""
+    from chalicelib.domain import clock
+    from chalicelib.domain import consents as rules
+    from chalicelib.services.partners import client
+    from chalicelib.store.repositories_consent import Bindings
+
+    binding = client("transit").authorize(number)
+    after = rules.bound(None, user_id, "transit", binding.partner_ref, binding.authorization_id,
+                        clock.iso(clock.now()), True)
+    Bindings._commit(None, after)
+
+
+def pull(user_id: str) -> dict:
+    """POST /v1/partners/transit/sync as the use case runs it, for a user of any platform."""
+    from chalicelib import bootstrap
+    from chalicelib.services import partner_sync
+
+    result = partner_sync.pull(user_id, "transit", bootstrap.partner_uow())
+    return {"imported": result.imported, "duplicates": result.duplicates, "points": result.points,
+            "carbon_mg": result.carbon_mg}
+
+
+def rewind(user_id: str, partner: str = "transit") -> None:
+    """The user's pull cursor back to the start, so that the next pull reads every event again."""
+    from chalicelib.store.partners import Consent
+
+    Consent.get(user_id, partner, consistent_read=True).update(actions=[Consent.cursor.set(None)])
