@@ -14,6 +14,7 @@ import argparse
 from .console import Output
 
 SHARDS = 64  # chalicelib/store/privacy.SHARDS (the console's parsers import nothing of the app)
+JOIN_ATTEMPTS = 3
 
 
 def add_parsers(sub, common: argparse.ArgumentParser, writes: argparse.ArgumentParser) -> None:
@@ -55,28 +56,44 @@ def _unionid(identity_key: str) -> str | None:
 
 
 def _give_person(account, unionid: str) -> bool:
-    """The union item (new: naming the account's derived person) and the account's `person_id`; True when the
-    unionid already named a person (who logged in on another platform first) and the account joined it."""
+    """The union item (new: naming the account's derived person and the account as its user) and the account's
+    `person_id`; True when the unionid already named a person (who logged in on another platform first) and the
+    account joined it: then, as a login's join, the person's users gain it and its accounts are marked shared
+    (store/persons.stage_join)."""
     from chalicelib.domain import clock
     from chalicelib.domain.persons import derived_person_id
+    from chalicelib.domain.platforms import DEFAULT
     from chalicelib.store import persons
     from chalicelib.store.failures import ConditionFailed
     from chalicelib.store.models import Account, Identity
     from chalicelib.store.single_writes import written
     from chalicelib.store.tx import Tx
 
-    key, person = persons.union_key(unionid), derived_person_id(account.user_id)
+    key, person, platform = persons.union_key(unionid), derived_person_id(account.user_id), account.platform or DEFAULT
     tx = Tx()
-    tx.put_new("union", Identity, {"key": key, "person_id": person, "created_at": clock.iso(clock.now())},
-               return_old=True)
+    tx.put_new("union", Identity, {"key": key, "person_id": person, "created_at": clock.iso(clock.now()),
+                                   "users": persons.users_json({platform: account.user_id})}, return_old=True)
     try:
         tx.commit()
-        joined = False
+        union = None
     except ConditionFailed as refused:
-        person, joined = persons.person_in(refused.failed.get("union")) or person, True
+        union = refused.failed.get("union")
+        person = persons.person_in(union) or person
     written(lambda: account.update(actions=[Account.person_id.set(person)],
                                    condition=Account.person_id.does_not_exist()))
-    return joined
+    if union is None:
+        return False
+    users = persons.users_in(union)
+    for _ in range(JOIN_ATTEMPTS):
+        join = Tx()
+        persons.stage_join(join, key, person, users, platform, account.user_id,
+                           persons.accounts_of({**users, platform: account.user_id}), clock.business_day(clock.now()))
+        try:
+            join.commit()
+            return True
+        except ConditionFailed as refused:
+            users = persons.users_in(refused.failed["union"]) if "union" in refused.failed else users
+    raise RuntimeError(f"could not join account {account.user_id} to its person: try the shard again")
 
 
 def backfill(args, out: Output) -> None:

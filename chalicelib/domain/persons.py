@@ -33,9 +33,10 @@ def person_of(account: Any) -> str:
     return getattr(account, "person_id", None) or derived_person_id(account.user_id)
 
 
-def joinable(account: Any) -> bool:
-    """Whether another platform's user can be this account's person (its person came with a unionid)."""
-    return bool(getattr(account, "person_id", None))
+def shared(account: Any) -> bool:
+    """Whether the account's person has users on other platforms too (store/persons.stage_join marked it): what
+    is counted per person across platforms is then counted for it."""
+    return bool(getattr(account, "shared_person", None))
 
 
 def union_key(unionid: str, key: bytes) -> str:

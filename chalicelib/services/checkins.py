@@ -74,7 +74,7 @@ def _person_cap(uow: PostingUnitOfWork, account, rule: Rule, day: date) -> Perso
     """The deployment's daily limit of the behaviour, counted for the person across platforms (the platform's
     own lower limit is the account's `daily`, checked above): a condition of the same transaction, no read."""
     limit = uow.catalog.behavior(rule.code).daily_limit
-    if limit is None or not persons.joinable(account):  # a person of one platform: the account's count suffices
+    if limit is None or not persons.shared(account):  # a person of one platform: the account's count suffices
         return None
     return PersonUnderDailyLimit(persons.person_of(account), day.isoformat(), rule.code, limit)
 

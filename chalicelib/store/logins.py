@@ -8,7 +8,8 @@ when it is not `default`, and so does the account it names.
 The account takes its `person_id` at creation (docs/platforms.md "Persons"): with a unionid, the person its union
 item names (store/persons.py); the union item is put in the same transaction, conditioned on its absence and
 returning the item already there, so the first login of a person on a second platform learns the person from the
-refusal and joins it in the next transaction (a condition that the union item still names it). No read first.
+refusal and joins it in the next transaction (store/persons.stage_join: the person's users gain this one, and the
+accounts it already had are marked shared, read first in one BatchGetItem). No read before a person's first login.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import UpdateError
 
+from ..domain import clock
 from ..domain.platforms import DEFAULT
 from . import persons
 from .access import access, on
@@ -63,44 +65,52 @@ def returning(key: str, session_key_sealed: str, at: str) -> str | None:
 JOIN_ATTEMPTS = 3  # a union item is never rewritten: the second transaction of a join normally commits
 
 
-@access(on(Account, "PutItem"), on(AccountShard, "PutItem"), on(Identity, "PutItem", "ConditionCheckItem"))
+@access(on(Account, "PutItem"), on(AccountShard, "PutItem"), on(Identity, "PutItem"), persons.stage_join,
+        persons.accounts_of)
 def create(new: NewUser) -> str | None:
     """Writes the identity, its account and the account's listing (and the person's union item, the first time
     its unionid is seen) in one transaction: the person id of the new user; None when the identity exists
-    already (another login of the same openid won a race a moment ago)."""
-    person_id, joining = new.person_id, False
+    already (another login of the same openid won a race a moment ago).
+
+    Refused because the union item exists, the returned item names the person and its users: the next
+    transaction joins them (store/persons.stage_join), after reading their accounts."""
+    person_id, users = new.person_id, None  # users: the person's users when joining, None when new
     for _ in range(JOIN_ATTEMPTS):
         try:
-            _transaction(new, person_id, joining).commit()
+            accounts = persons.accounts_of(users) if users else []
+            _transaction(new, person_id, users, accounts).commit()
             return person_id
         except ConditionFailed as cancelled:
             if "identity" in cancelled.failed:
                 return None
             if "union" in cancelled.failed and persons.person_in(cancelled.failed["union"]):
-                person_id, joining = persons.person_in(cancelled.failed["union"]), True
+                person_id, users = persons.person_in(cancelled.failed["union"]), persons.users_in(
+                    cancelled.failed["union"])
                 continue
-            if not cancelled.conflict:
+            if not cancelled.conflict and not any(label.startswith("share:") for label in cancelled.failed):
                 raise Unavailable() from None
         except (BotoCoreError, ClientError) as exc:
             raise_unavailable(exc)
     raise Unavailable()
 
 
-def _transaction(new: NewUser, person_id: str | None, joining: bool) -> Tx:
+def _transaction(new: NewUser, person_id: str | None, users: dict[str, str] | None, accounts: list) -> Tx:
     other = None if new.platform == DEFAULT else new.platform
+    shared = bool(new.union_key and users)  # the person has users on other platforms already
     account = Account(new.user_id, joined_at=new.at, identity_key=new.key, nickname=new.nickname, platform=other,
-                      person_id=person_id)
+                      person_id=person_id, shared_person=True if shared else None)
     identity = Identity(new.key, user_id=new.user_id, session_key_sealed=new.session_key_sealed, created_at=new.at,
                         last_login_at=new.at, unionid_sealed=new.unionid_sealed, platform=other)
     tx = Tx()
     tx.put("identity", identity, condition=Identity.key.does_not_exist())
     tx.put("account", account, condition=Account.user_id.does_not_exist())
     tx.put("listed", AccountShard(shard_of(new.user_id), new.user_id, listed_at=new.at))  # for yearly jobs
-    if new.union_key and joining:
-        tx.check("union", Identity, new.union_key, None, Identity.person_id == person_id)
+    if new.union_key and users is not None:
+        persons.stage_join(tx, new.union_key, person_id, users, new.platform, new.user_id, accounts,
+                           clock.business_day(clock.now()))
     elif new.union_key:
-        tx.put_new("union", Identity, {"key": new.union_key, "person_id": person_id, "created_at": new.at},
-                   return_old=True)
+        tx.put_new("union", Identity, {"key": new.union_key, "person_id": person_id, "created_at": new.at,
+                                       "users": persons.users_json({new.platform: new.user_id})}, return_old=True)
     return tx
 
 

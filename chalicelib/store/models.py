@@ -110,6 +110,9 @@ class Account(Model):
     # The person this user is (docs/platforms.md "Persons"), set at creation; absent on accounts made before
     # persons until `admin backfill-persons`: read as the derived one (domain/persons.person_of).
     person_id = UnicodeAttribute(null=True)
+    # The person has users on other platforms too (set by the login that made them two, store/logins.py): their
+    # self-reported events are then also counted per person, across platforms (docs/platforms.md).
+    shared_person = BooleanAttribute(null=True)
 
 
 class Identity(Model):
@@ -118,8 +121,8 @@ class Identity(Model):
     conditional put so two simultaneous first logins make one user. Holds the latest WeChat
     session_key, sealed with DATA_KEY.
 
-    A person's union item shares the table: pk "un#{digest}" (store/persons.py), `person_id` and `created_at`
-    only, no `user_id` (every login identity has one)."""
+    A person's union item shares the table: pk "un#{digest}" (store/persons.py), `person_id`, `users` and
+    `created_at` only, no `user_id` (every login identity has one)."""
 
     Meta = table_meta("identities", stream_view_type="NEW_IMAGE")  # logins counted from its stream
     key = UnicodeAttribute(hash_key=True)
@@ -130,6 +133,7 @@ class Identity(Model):
     last_login_at = UnicodeAttribute(null=True)
     platform = UnicodeAttribute(null=True)  # set for another platform than `default`, as the key says
     person_id = UnicodeAttribute(null=True)  # a union item's person ("un#..." keys only)
+    users = UnicodeAttribute(null=True)  # a union item's users, {platform: user id} as canonical JSON
 
 
 class LedgerByKind(GlobalSecondaryIndex):

@@ -1,15 +1,33 @@
-"""The union item joining a person's users across platforms (docs/platforms.md "Persons").
+"""The union item joining a person's users across platforms (docs/platforms.md "Persons"), and the join that
+makes a person's users two or more.
 
 identities — pk `key` = "un#{digest}" (domain/persons.union_key: an HMAC of the unionid, so the key names no
-unionid): `person_id`, `created_at`, and no `user_id` (an `Identity` item of its own kind, store/models.py).
-Written once, by the first login that brings its unionid (or by `python -m admin backfill-persons`), with
-`attribute_not_exists(key)` returning the item already there, so a login learns the person it joins without
-reading first (store/logins.py). Its stream records are skipped by services/aggregate.accept_identities.
+unionid): `person_id`, `users` ({platform: user id}, canonical JSON), `created_at`, and no `user_id` (an
+`Identity` item of its own kind, store/models.py). Put by the first login that brings its unionid (or by
+`python -m admin backfill-persons`), with `attribute_not_exists(key)` returning the item already there, so a login
+learns the person it joins without reading first (store/logins.py). Its stream records are skipped by
+services/aggregate.accept_identities.
+
+A join (`stage_join`) adds the new user to `users`, on the condition that `users` is still what was read (two
+joins of one person at once: one commits, the other reads again), and marks each of the person's accounts not yet
+`shared_person`, on the condition of the version read: a check-in on one of them that read it before the join
+retries and sees the mark. A marked account's check-ins count per person too (services/checkins.py); so that the
+day's earlier events count, the join ADDs each marked account's events of the day to the person's day counters.
 """
 from __future__ import annotations
 
+import json
+from collections import Counter
+from datetime import date
+
 from ..domain import persons
+from ..domain.posting import day_count
 from ..settings import get_settings
+from .access import access, on
+from .market import LimitCounter
+from .models import Account, Identity
+from .repositories import person_day_key, person_day_purge
+from .tx import Tx
 
 
 def union_key(unionid: str) -> str:
@@ -21,3 +39,47 @@ def union_key(unionid: str) -> str:
 def person_in(raw_item: dict | None) -> str | None:
     """The person id of a union item as a cancellation reason returned it (DynamoDB JSON)."""
     return ((raw_item or {}).get("person_id") or {}).get("S")
+
+
+def users_in(raw_item: dict | None) -> dict[str, str]:
+    """The users ({platform: user id}) of a union item as a cancellation reason returned it."""
+    text = ((raw_item or {}).get("users") or {}).get("S")
+    return json.loads(text) if text else {}
+
+
+def users_json(users: dict[str, str]) -> str:
+    return json.dumps(users, sort_keys=True, separators=(",", ":"))
+
+
+@access(on(Account, "BatchGetItem"))
+def accounts_of(users: dict[str, str]) -> list[Account]:
+    """The person's accounts, read consistently (the versions a join conditions on)."""
+    return list(Account.batch_get(sorted(set(users.values())), consistent_read=True)) if users else []
+
+
+@access(on(Identity, "UpdateItem"), on(Account, "UpdateItem"), on(LimitCounter, "UpdateItem"))
+def stage_join(tx: Tx, key: str, person_id: str, users_before: dict[str, str], platform: str, user_id: str,
+               accounts: list[Account], day: date) -> None:
+    """The union item gains `user_id` on `platform` (refused under "union", returning the item, if its users
+    changed since read); each of `accounts` not yet shared is marked (refused under "share:{user}" if it moved);
+    the marked accounts' events of `day` are added to the person's day counters."""
+    before = Identity.users == users_json(users_before) if users_before else Identity.users.does_not_exist()
+    tx.update("union", Identity(key), [Identity.users.set(users_json({**users_before, platform: user_id}))],
+              condition=(Identity.person_id == person_id) & before, return_old=True)
+    counts: Counter = Counter()
+    for account in accounts:
+        if account.shared_person or account.deleted_at:
+            continue
+        version = int(account.version)
+        tx.update(f"share:{account.user_id}", Account(account.user_id),
+                  [Account.shared_person.set(True), Account.version.set(version + 1)],
+                  condition=Account.version == version)
+        for behavior in (account.daily or {}).get(day.isoformat(), {}):
+            counts[behavior] += day_count(account, day, behavior).events
+    for behavior, events in sorted(counts.items()):
+        if events:
+            tx.update(f"count:{behavior}", LimitCounter(person_day_key(person_id, day.isoformat(), behavior)),
+                      [LimitCounter.count.add(events), LimitCounter.purge_at.set(person_day_purge(day.isoformat()))])
+
+
+ACCESS = (accounts_of, stage_join)

@@ -121,10 +121,17 @@ class PersonDays:
     def stage_count(self, tx: Tx, label: str, person_id: str, day: str, behavior: str, limit: int) -> None:
         """One more self-reported event of the person on `day` (every platform together), provided fewer than
         `limit` were: counters "person-day#{person}#{day}#{behaviour}", purged by TTL two days after the day."""
-        purge = datetime.combine(date.fromisoformat(day), time(), clock.SHANGHAI) + timedelta(days=PERSON_DAY_KEPT)
-        tx.update(label, LimitCounter(f"person-day#{person_id}#{day}#{behavior}"),
-                  actions=[LimitCounter.count.add(1), LimitCounter.purge_at.set(purge)],
+        tx.update(label, LimitCounter(person_day_key(person_id, day, behavior)),
+                  actions=[LimitCounter.count.add(1), LimitCounter.purge_at.set(person_day_purge(day))],
                   condition=LimitCounter.count.does_not_exist() | (LimitCounter.count < limit))
+
+
+def person_day_key(person_id: str, day: str, behavior: str) -> str:
+    return f"person-day#{person_id}#{day}#{behavior}"
+
+
+def person_day_purge(day: str) -> datetime:
+    return datetime.combine(date.fromisoformat(day), time(), clock.SHANGHAI) + timedelta(days=PERSON_DAY_KEPT)
 
 
 class Redemptions:

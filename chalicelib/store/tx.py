@@ -55,9 +55,10 @@ class Tx:
         self._add(label, "Put", model.get_save_kwargs_from_instance(
             condition=condition, return_values_on_condition_failure="ALL_OLD" if return_old else None))
 
-    def update(self, label: str, model: Model, actions: list, condition: Any = None) -> None:
+    def update(self, label: str, model: Model, actions: list, condition: Any = None, return_old: bool = False) -> None:
         self._add(label, "Update", model.get_update_kwargs_from_instance(
-            actions=actions, condition=condition, add_version_condition=False))
+            actions=actions, condition=condition, add_version_condition=False,
+            return_values_on_condition_failure="ALL_OLD" if return_old else None))
 
     def check(self, label: str, model_cls: type[Model], hash_key: Any, range_key: Any, condition: Any) -> None:
         self._add(label, "ConditionCheck", model_cls.get_operation_kwargs_from_class(

@@ -47,7 +47,7 @@ MATRIX = {
         "counters": "ConditionCheckItem UpdateItem",
         "erasures": "GetItem PutItem UpdateItem",
         "idempotency": "BatchWriteItem GetItem PutItem",
-        "identities": "BatchGetItem ConditionCheckItem DeleteItem GetItem PutItem UpdateItem",  # union items
+        "identities": "BatchGetItem DeleteItem GetItem PutItem UpdateItem",
         "indexes": "adoptions/index/accruing adoptions/index/by_user ledger/index/by_kind redemptions/index/by_user",
         "ledger": "PutItem Query",
         "member_codes": "GetItem PutItem UpdateItem",

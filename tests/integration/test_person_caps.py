@@ -4,7 +4,12 @@ on every platform together, a platform's lower limit caps that platform; a behav
 reward is 404 there."""
 from __future__ import annotations
 
+import pytest
+
+from chalicelib.domain import clock
+from chalicelib.store.market import LimitCounter
 from chalicelib.store.models import Account, LedgerEntry
+from chalicelib.store.repositories import person_day_key
 from tests.support.api import DynamoDBCalls, call, login, request_id
 from tests.support.persons import login_on
 from tests.support.reconcile import reconciled
@@ -54,6 +59,30 @@ def test_the_fourth_clean_plate_of_a_person_is_refused_whole_on_either_platform(
     assert len(list(LedgerEntry.query(demo["id"]))) == 1
     assert _checkin(client, on_default, "no_cutlery")[0] == 201  # another behaviour has its own count
     assert reconciled(on_default, demo)["clean"]
+
+
+def test_the_days_earlier_clean_plates_count_once_the_person_logs_in_on_a_second_platform(client, openid):
+    on_default = login(client, openid)
+    assert [_checkin(client, on_default)[0] for _ in range(2)] == [201, 201]  # a person of one platform so far
+    demo = login_on(client, openid)  # the join: the person's users are two from now on
+    assert Account.get(on_default["id"], consistent_read=True).shared_person
+    assert _checkin(client, demo)[0] == 201  # the person's third of the day
+    for user in (demo, on_default):
+        status, body = _checkin(client, user)
+        assert (status, body["error"]["code"]) == (429, "DAILY_LIMIT_REACHED"), body
+    assert reconciled(on_default, demo)["clean"]
+
+
+def test_a_person_on_one_platform_writes_no_person_counter(client, openid):
+    alone = login(client, openid)
+    with DynamoDBCalls() as calls:
+        assert _checkin(client, alone)[0] == 201
+    assert calls.operations == ["GetItem", "TransactWriteItems"]
+    account = Account.get(alone["id"], consistent_read=True)
+    assert not account.shared_person and account.person_id  # joinable, but alone: the account's count suffices
+    today = clock.business_day(clock.now()).isoformat()
+    with pytest.raises(LimitCounter.DoesNotExist):
+        LimitCounter.get(person_day_key(account.person_id, today, "clean_plate"), consistent_read=True)
 
 
 def test_different_people_do_not_share_a_cap(client, openid):

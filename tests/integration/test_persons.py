@@ -35,12 +35,13 @@ def test_a_returning_login_keeps_the_person(client, openid):
     assert (again["id"], person_of(again["id"])) == (first["id"], person_of(first["id"]))
 
 
-def test_joining_a_person_on_a_second_platform_reads_nothing_first(client, openid):
+def test_joining_a_person_on_a_second_platform_reads_their_accounts_once(client, openid):
     login(client, openid)
     with DynamoDBCalls() as calls:
         login_on(client, openid)
-    # the refused returning login, the transaction that learns the person from its refusal, the one that joins
-    assert calls.operations == ["UpdateItem", "TransactWriteItems", "TransactWriteItems"]
+    # the refused returning login, the transaction that learns the person and their users from its refusal, their
+    # accounts (the versions the join conditions on), the one that joins
+    assert calls.operations == ["UpdateItem", "TransactWriteItems", "BatchGetItem", "TransactWriteItems"]
 
 
 def test_a_first_login_of_a_new_person_costs_what_it_did(client, openid):

@@ -35,7 +35,8 @@ def test_a_piece_named_by_string_is_the_piece_it_names():
         Touch("chalicelib.store.privacy.Erasure", "UpdateItem")}
     assert set(touches("chalicelib.store.logins")) == {  # a module: its ACCESS
         Touch(M + "Identity", "UpdateItem"), Touch(M + "Identity", "PutItem"), Touch(M + "Account", "PutItem"),
-        Touch(M + "Identity", "ConditionCheckItem"),  # a person's union item, joined at a first login
+        Touch(M + "Account", "BatchGetItem"), Touch(M + "Account", "UpdateItem"),  # a join reads and marks accounts
+        Touch("chalicelib.store.market.LimitCounter", "UpdateItem"),  # and counts their day's events per person
         Touch("chalicelib.store.privacy.AccountShard", "PutItem")}
 
 
