@@ -99,11 +99,28 @@ def _check_account(account: Account) -> dict | None:
             carbon += int(entry.carbon_mg)
         ok = points == int(account.points) and carbon == int(account.carbon_mg) \
             and (last_balance is None or last_balance == int(account.points))
-        if ok:
+        persons_carbon = _persons_carbon(account)
+        if ok and persons_carbon is None:
             return None
         account = Account.get(account.user_id, consistent_read=True)
-    return {"user_id": account.user_id, "points": int(account.points), "ledger_points": points,
-            "carbon_mg": int(account.carbon_mg), "ledger_carbon_mg": carbon, "last_balance_after": last_balance}
+    problem = {"user_id": account.user_id, "points": int(account.points), "ledger_points": points,
+               "carbon_mg": int(account.carbon_mg), "ledger_carbon_mg": carbon, "last_balance_after": last_balance}
+    if persons_carbon is not None:
+        problem.update(person_carbon_mg=int(account.person_carbon_mg or 0), users_carbon_mg=persons_carbon)
+    return problem
+
+
+def _persons_carbon(account: Account) -> int | None:
+    """For a person on several platforms: None when the person's carbon the account keeps is the sum of the
+    carbon of the person's accounts (its own and its peers', read consistently), else that sum."""
+    from chalicelib.domain import persons
+
+    peers = persons.peers_of(account)
+    if not peers:
+        return None
+    users = Account.batch_get(sorted(set(peers.values())), consistent_read=True)
+    total = int(account.carbon_mg) + sum(int(user.carbon_mg) for user in users)
+    return None if total == persons.person_carbon_mg(account) else total
 
 
 def reconcile_accounts(user_ids: Iterable[str]) -> dict:

@@ -9,6 +9,7 @@ def profile_json(profile: Profile) -> dict:
     return {
         "id": profile.user_id, "nickname": profile.nickname, "avatar_url": profile.avatar_url,
         "points": profile.points, "carbon_g": carbon_g(profile.carbon_mg),
+        "person_carbon_g": carbon_g(profile.person_carbon_mg),  # across every platform the person is on
         "points_earned": profile.points_earned, "points_spent": profile.points_spent,
         "joined_at": profile.joined_at, "roles": list(profile.roles), "frozen": profile.frozen,
         "orgs": [{"id": org.id, "name": org.name} for org in profile.orgs],

@@ -34,9 +34,21 @@ def person_of(account: Any) -> str:
 
 
 def shared(account: Any) -> bool:
-    """Whether the account's person has users on other platforms too (store/persons.stage_join marked it): what
-    is counted per person across platforms is then counted for it."""
-    return bool(getattr(account, "shared_person", None))
+    """Whether the account's person has users on other platforms too (store/persons.stage_join gave it its
+    `peers`): what is counted per person across platforms is then counted for it."""
+    return bool(peers_of(account))
+
+
+def peers_of(account: Any) -> dict[str, str]:
+    """The person's users on the other platforms, {platform: user id}; {} for a person of one platform."""
+    return dict(getattr(account, "peers", None) or {})
+
+
+def person_carbon_mg(account: Any) -> int:
+    """The person's carbon across every platform, as the account knows it."""
+    if not shared(account):
+        return int(account.carbon_mg)
+    return int(getattr(account, "person_carbon_mg", None) or 0)
 
 
 def union_key(unionid: str, key: bytes) -> str:

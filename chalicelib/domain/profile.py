@@ -64,6 +64,7 @@ class Profile:
     orgs: tuple[Org, ...]
     expiring_points: int  # what expires at the end of `expiring_on` (domain/lots.next_expiry)
     expiring_on: date | None
+    person_carbon_mg: int  # the person's carbon across every platform (domain/persons.person_carbon_mg)
 
 
 @dataclass(frozen=True)

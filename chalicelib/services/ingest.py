@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ..domain import clock
+from ..domain import clock, persons
 from ..domain.caps import award_verified_event
 from ..domain.guards import Guard
 from ..domain.guards_ingest import ConsentStillBound, EventUnseen
@@ -37,6 +37,9 @@ from ..domain.results_ingest import Outcome
 from ..errors import UnknownBehaviorError
 
 WORKERS = 8  # users of one webhook batch written in parallel (each user's transactions stay in order)
+# A person on several platforms: each transaction also ADDs the person's carbon on their other accounts (as
+# many as read), with room kept for the platforms a person joins while their events are posted.
+PEERS_MARGIN = 2
 
 
 @dataclass
@@ -122,13 +125,15 @@ def ingest_user(user_id: str, partner: str, events: list[PartnerEvent], known: K
     eligible = [e for e in fresh.values() if _eligible(e, known.consent, known.account, rules, now)]
     outcome.ignored += len(fresh) - len(eligible)
     eligible.sort(key=lambda e: (e.occurred_at, e.event_id))
-    for index, chunk in enumerate(transactions(uow, user_id, partner, eligible)):
+    peers = len(persons.peers_of(known.account)) + PEERS_MARGIN
+    for index, chunk in enumerate(transactions(uow, user_id, partner, eligible, peers)):
         account = known.account if index == 0 else None
         outcome.add(_post_chunk(uow, user_id, partner, chunk, known, account, rules))
     return outcome
 
 
-def transactions(uow: Any, user_id: str, partner: str, events: list[PartnerEvent]) -> list[list[PartnerEvent]]:
+def transactions(uow: Any, user_id: str, partner: str, events: list[PartnerEvent],
+                 peers: int = 0) -> list[list[PartnerEvent]]:
     """The events cut into consecutive groups, each as many as the unit of work says one transaction holds
     with their entries, month summaries and guards."""
     consent = ConsentStillBound(user_id, partner, None)
@@ -136,7 +141,8 @@ def transactions(uow: Any, user_id: str, partner: str, events: list[PartnerEvent
              for e in events]
 
     def fits(group: list[tuple]) -> bool:
-        return uow.fits([posting for _, posting, _ in group], [*(guard for _, _, guard in group), consent])
+        return uow.fits([posting for _, posting, _ in group], [*(guard for _, _, guard in group), consent],
+                        peers=peers)
 
     return [[event for event, _, _ in group] for group in chunks(slots, fits)]
 

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..domain import clock
+from ..domain import clock, persons
 from ..domain import lots as lot_rules
 from ..domain.privacy import nickname_status
 from ..domain.profile import Org, Profile, ProfileChange, UpdateProfile
@@ -61,7 +61,7 @@ def profile_of(acct: Any, caller: Caller) -> Profile:
         points=points, carbon_mg=int(acct.carbon_mg), points_earned=int(acct.points_earned),
         points_spent=int(acct.points_spent), joined_at=acct.joined_at, roles=tuple(staff.current_roles(caller)),
         frozen=bool(acct.frozen), orgs=tuple(Org(org["id"], org["name"]) for org in (acct.orgs or [])),
-        expiring_points=expiring, expiring_on=on)
+        expiring_points=expiring, expiring_on=on, person_carbon_mg=persons.person_carbon_mg(acct))
 
 
 def _expiring(acct: Any, points: int, today: date) -> tuple[int, date | None]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..domain import persons
 from ..domain.guards import ClaimUnderLimit, Guard, PersonUnderDailyLimit, RedemptionIssued, StockAvailable
 from ..domain.guards_market import RedemptionSettled
 from . import repositories, repositories_market
@@ -38,7 +39,11 @@ class DynamoPostingUnitOfWork(PostingUnitOfWork):
         tx = Tx()
         if self.key:
             self.idempotency.stage(tx, IDEMPOTENCY, self.key, result)
-        self.accounts.stage_posting(tx, "account", account.user_id, staged.account, int(account.version))
+        peers = persons.peers_of(account)
+        carbon = int(staged.account.get("carbon_mg", account.carbon_mg)) - int(account.carbon_mg) if peers else 0
+        self.accounts.stage_posting(tx, "account", account.user_id, staged.account, int(account.version), carbon)
+        for platform, peer in sorted(peers.items()) if carbon else ():  # the person's carbon, on each of theirs
+            self.accounts.stage_peer_carbon(tx, f"peer:{platform}", peer, carbon)
         self.ledger.stage(tx, account.user_id, staged)
         for label, guard in self.labelled_guards():
             self._stage_guard(tx, label, guard)

@@ -9,7 +9,8 @@ The account takes its `person_id` at creation (docs/platforms.md "Persons"): wit
 item names (store/persons.py); the union item is put in the same transaction, conditioned on its absence and
 returning the item already there, so the first login of a person on a second platform learns the person from the
 refusal and joins it in the next transaction (store/persons.stage_join: the person's users gain this one, and the
-accounts it already had are marked shared, read first in one BatchGetItem). No read before a person's first login.
+accounts it already had, read first in one BatchGetItem, learn their peers and the person's carbon). No read
+before a person's first login.
 """
 from __future__ import annotations
 
@@ -96,21 +97,23 @@ def create(new: NewUser) -> str | None:
 
 def _transaction(new: NewUser, person_id: str | None, users: dict[str, str] | None, accounts: list) -> Tx:
     other = None if new.platform == DEFAULT else new.platform
-    shared = bool(new.union_key and users)  # the person has users on other platforms already
-    account = Account(new.user_id, joined_at=new.at, identity_key=new.key, nickname=new.nickname, platform=other,
-                      person_id=person_id, shared_person=True if shared else None)
-    identity = Identity(new.key, user_id=new.user_id, session_key_sealed=new.session_key_sealed, created_at=new.at,
-                        last_login_at=new.at, unionid_sealed=new.unionid_sealed, platform=other)
     tx = Tx()
-    tx.put("identity", identity, condition=Identity.key.does_not_exist())
-    tx.put("account", account, condition=Account.user_id.does_not_exist())
-    tx.put("listed", AccountShard(shard_of(new.user_id), new.user_id, listed_at=new.at))  # for yearly jobs
+    joined = {}
     if new.union_key and users is not None:
-        persons.stage_join(tx, new.union_key, person_id, users, new.platform, new.user_id, accounts,
-                           clock.business_day(clock.now()))
+        carbon = persons.stage_join(tx, new.union_key, person_id, users, new.platform, new.user_id, accounts,
+                                    clock.business_day(clock.now()))
+        peers = {platform: user for platform, user in users.items() if user != new.user_id}
+        joined = {"peers": peers, "person_carbon_mg": carbon} if peers else {}
     elif new.union_key:
         tx.put_new("union", Identity, {"key": new.union_key, "person_id": person_id, "created_at": new.at,
                                        "users": persons.users_json({new.platform: new.user_id})}, return_old=True)
+    account = Account(new.user_id, joined_at=new.at, identity_key=new.key, nickname=new.nickname, platform=other,
+                      person_id=person_id, **joined)
+    identity = Identity(new.key, user_id=new.user_id, session_key_sealed=new.session_key_sealed, created_at=new.at,
+                        last_login_at=new.at, unionid_sealed=new.unionid_sealed, platform=other)
+    tx.put("identity", identity, condition=Identity.key.does_not_exist())
+    tx.put("account", account, condition=Account.user_id.does_not_exist())
+    tx.put("listed", AccountShard(shard_of(new.user_id), new.user_id, listed_at=new.at))  # for yearly jobs
     return tx
 
 

@@ -110,9 +110,12 @@ class Account(Model):
     # The person this user is (docs/platforms.md "Persons"), set at creation; absent on accounts made before
     # persons until `admin backfill-persons`: read as the derived one (domain/persons.person_of).
     person_id = UnicodeAttribute(null=True)
-    # The person has users on other platforms too (set by the login that made them two, store/logins.py): their
-    # self-reported events are then also counted per person, across platforms (docs/platforms.md).
-    shared_person = BooleanAttribute(null=True)
+    # A person on several platforms (docs/platforms.md "Persons"): the person's users on the other platforms,
+    # {platform: user id}, set by the login that joined a platform (store/persons.stage_join), and the person's
+    # carbon across all of them, ADDed by every posting that changes the carbon of any of them. Absent: a person
+    # of this platform alone, whose carbon is `carbon_mg`.
+    peers = JSONAttribute(null=True)
+    person_carbon_mg = NumberAttribute(null=True)
 
 
 class Identity(Model):

@@ -9,10 +9,12 @@ learns the person it joins without reading first (store/logins.py). Its stream r
 services/aggregate.accept_identities.
 
 A join (`stage_join`) adds the new user to `users`, on the condition that `users` is still what was read (two
-joins of one person at once: one commits, the other reads again), and marks each of the person's accounts not yet
-`shared_person`, on the condition of the version read: a check-in on one of them that read it before the join
-retries and sees the mark. A marked account's check-ins count per person too (services/checkins.py); so that the
-day's earlier events count, the join ADDs each marked account's events of the day to the person's day counters.
+joins of one person at once: one commits, the other reads again), and gives each of the person's accounts its
+`peers` (the person's users on the other platforms) and the person's carbon, on the condition of the version read:
+a posting on one of them that read it before the join retries and sees its peers. From then on every posting that
+changes the carbon of one of them ADDs it to the person's carbon on all of them (store/dynamo_uow.py), and their
+check-ins count per person too (services/checkins.py); so that the day's earlier events count, the join ADDs the
+day's events of each account that had no peers yet to the person's day counters.
 """
 from __future__ import annotations
 
@@ -59,27 +61,33 @@ def accounts_of(users: dict[str, str]) -> list[Account]:
 
 @access(on(Identity, "UpdateItem"), on(Account, "UpdateItem"), on(LimitCounter, "UpdateItem"))
 def stage_join(tx: Tx, key: str, person_id: str, users_before: dict[str, str], platform: str, user_id: str,
-               accounts: list[Account], day: date) -> None:
+               accounts: list[Account], day: date) -> int:
     """The union item gains `user_id` on `platform` (refused under "union", returning the item, if its users
-    changed since read); each of `accounts` not yet shared is marked (refused under "share:{user}" if it moved);
-    the marked accounts' events of `day` are added to the person's day counters."""
+    changed since read). Each of the person's `accounts` (read consistently) gets the person's other users as its
+    `peers` and the person's carbon, the sum of theirs, on the condition of the version read (refused under
+    "share:{user}": it moved), and a new version; the day's events of those not shared before are added to the
+    person's day counters. The person's carbon is returned, for the joining user's own account."""
     before = Identity.users == users_json(users_before) if users_before else Identity.users.does_not_exist()
-    tx.update("union", Identity(key), [Identity.users.set(users_json({**users_before, platform: user_id}))],
+    users = {**users_before, platform: user_id}
+    tx.update("union", Identity(key), [Identity.users.set(users_json(users))],
               condition=(Identity.person_id == person_id) & before, return_old=True)
+    live = [account for account in accounts if not account.deleted_at]
+    carbon = sum(int(account.carbon_mg) for account in live)
     counts: Counter = Counter()
-    for account in accounts:
-        if account.shared_person or account.deleted_at:
-            continue
+    for account in live:
         version = int(account.version)
+        peers = {p: u for p, u in users.items() if u != account.user_id}
         tx.update(f"share:{account.user_id}", Account(account.user_id),
-                  [Account.shared_person.set(True), Account.version.set(version + 1)],
+                  [Account.peers.set(peers), Account.person_carbon_mg.set(carbon), Account.version.set(version + 1)],
                   condition=Account.version == version)
-        for behavior in (account.daily or {}).get(day.isoformat(), {}):
-            counts[behavior] += day_count(account, day, behavior).events
+        if not persons.shared(account):
+            for behavior in (account.daily or {}).get(day.isoformat(), {}):
+                counts[behavior] += day_count(account, day, behavior).events
     for behavior, events in sorted(counts.items()):
         if events:
             tx.update(f"count:{behavior}", LimitCounter(person_day_key(person_id, day.isoformat(), behavior)),
                       [LimitCounter.count.add(events), LimitCounter.purge_at.set(person_day_purge(day.isoformat()))])
+    return carbon
 
 
 ACCESS = (accounts_of, stage_join)

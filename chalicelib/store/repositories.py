@@ -45,9 +45,19 @@ class Accounts:
             raise AccountDeletedError()
         return account
 
-    def stage_posting(self, tx: Tx, label: str, user_id: str, changes: dict, version: int) -> None:
-        """The new balance and counters, provided the account is still at `version` (a lost race otherwise)."""
-        tx.update_values(label, Account, items.key(Account, user_id), set_=changes, expect={"version": version})
+    def stage_posting(self, tx: Tx, label: str, user_id: str, changes: dict, version: int,
+                      person_carbon_mg: int = 0) -> None:
+        """The new balance and counters, provided the account is still at `version` (a lost race otherwise); a
+        person on several platforms also ADDs the carbon change to the person's carbon it keeps."""
+        tx.update_values(label, Account, items.key(Account, user_id), set_=changes,
+                         add={"person_carbon_mg": person_carbon_mg} if person_carbon_mg else None,
+                         expect={"version": version})
+
+    def stage_peer_carbon(self, tx: Tx, label: str, user_id: str, carbon_mg: int) -> None:
+        """A carbon change of the person made on another platform, ADDed to the person's carbon this account of
+        theirs keeps (no version: the account's own postings are not in its way)."""
+        tx.update(label, Account(user_id), [Account.person_carbon_mg.add(carbon_mg)],
+                  condition=Account.user_id.exists())
 
 
 class Ledger:

@@ -112,13 +112,14 @@ class PostingUnitOfWork:
         self._deciding = False
         self.result = result
 
-    def fits(self, postings: list[Posting], guards: list[Guard], once: bool = False) -> bool:
+    def fits(self, postings: list[Posting], guards: list[Guard], once: bool = False, peers: int = 0) -> bool:
         """Whether one transaction holds these postings and guards: the account, an entry each, a month
-        summary per (month, behaviour) earned, the guards' actions, and the idempotency record if `once`."""
+        summary per (month, behaviour) earned, the guards' actions, the idempotency record if `once`, and the
+        person's carbon on each of `peers` other accounts (store/dynamo_uow.py)."""
         today = clock.business_day(clock.now())
         months = {((p.day or today).year, (p.day or today).month, p.behavior) for p in postings
                   if p.behavior and p.kind in posting_rules.EARNING_KINDS}  # domain/posting.py's summaries
-        actions = 1 + int(once) + len(postings) + len(months) + len(guards)
+        actions = 1 + int(once) + len(postings) + len(months) + len(guards) + peers
         return actions + sum(1 for guard in guards if isinstance(guard, RedemptionIssued)) <= MAX_ACTIONS
 
     def commit(self, result: Any) -> None:

@@ -65,7 +65,7 @@ def test_the_days_earlier_clean_plates_count_once_the_person_logs_in_on_a_second
     on_default = login(client, openid)
     assert [_checkin(client, on_default)[0] for _ in range(2)] == [201, 201]  # a person of one platform so far
     demo = login_on(client, openid)  # the join: the person's users are two from now on
-    assert Account.get(on_default["id"], consistent_read=True).shared_person
+    assert Account.get(on_default["id"], consistent_read=True).peers == {"company-demo": demo["id"]}
     assert _checkin(client, demo)[0] == 201  # the person's third of the day
     for user in (demo, on_default):
         status, body = _checkin(client, user)
@@ -79,7 +79,7 @@ def test_a_person_on_one_platform_writes_no_person_counter(client, openid):
         assert _checkin(client, alone)[0] == 201
     assert calls.operations == ["GetItem", "TransactWriteItems"]
     account = Account.get(alone["id"], consistent_read=True)
-    assert not account.shared_person and account.person_id  # joinable, but alone: the account's count suffices
+    assert not account.peers and account.person_id  # joinable, but alone: the account's count suffices
     today = clock.business_day(clock.now()).isoformat()
     with pytest.raises(LimitCounter.DoesNotExist):
         LimitCounter.get(person_day_key(account.person_id, today, "clean_plate"), consistent_read=True)

@@ -44,3 +44,10 @@ def checkin(user_id: str, body: dict, platform: str = "default") -> tuple[int, s
         return 201, ""
     except AppError as error:
         return error.status, error.code
+
+
+def login(code: str, platform: str = "default") -> str:
+    """One login through the use case, as the route calls it: the user id."""
+    from chalicelib.services import auth
+
+    return auth.login(code, platform).user_id

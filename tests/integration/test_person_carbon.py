@@ -1,0 +1,110 @@
+"""The person's carbon across platforms (shared/contract/platforms.md, API): `GET /v1/me` shows `carbon_g`, the
+carbon counted via the caller's platform, and `person_carbon_g`, the person's across every platform, each
+reduction once; `reconcile` proves the person's figure against their accounts."""
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.store.models import Account
+from tests.support.api import DynamoDBCalls, call, login, request_id
+from tests.support.partners import bind, phone, sync
+from tests.support.persons import bind_without_route, login_on, pull, rides_platform
+from tests.support.reconcile import reconciled
+
+
+def _checkin(client, user: dict, behavior: str = "clean_plate") -> int:
+    return call(client, "POST", "/v1/checkins", {"request_id": request_id(), "behavior": behavior},
+                token=user["token"])[0]
+
+
+def _carbon(client, user: dict) -> tuple[float, float]:
+    status, body = call(client, "GET", "/v1/me", token=user["token"])
+    assert status == 200, body
+    return body["carbon_g"], body["person_carbon_g"]
+
+
+def test_a_person_on_one_platform_has_the_carbon_of_their_account(client, openid):
+    alone = login(client, openid)
+    assert _checkin(client, alone) == 201
+    assert _carbon(client, alone) == (144.0, 144.0)
+
+
+def test_carbon_earned_before_the_second_platform_is_the_persons_there(client, openid):
+    on_default = login(client, openid)
+    assert _checkin(client, on_default) == 201
+    demo = login_on(client, openid)  # the join: the person's carbon so far comes along
+    assert _carbon(client, demo) == (0.0, 144.0)
+    assert reconciled(on_default, demo)["clean"]
+
+
+def test_each_platforms_carbon_adds_to_the_persons_on_every_platform(client, openid):
+    on_default, demo = login(client, openid), login_on(client, openid)
+    assert _checkin(client, on_default) == 201
+    assert _checkin(client, demo) == 201
+    assert _checkin(client, demo, "no_cutlery") == 201
+    assert _carbon(client, on_default)[1] == _carbon(client, demo)[1]
+    default_carbon, person = _carbon(client, on_default)
+    demo_carbon, _ = _carbon(client, demo)
+    assert default_carbon == 144.0 and person == pytest.approx(default_carbon + demo_carbon) and demo_carbon > 144
+    assert reconciled(on_default, demo)["clean"]
+
+
+def test_a_ride_imported_on_two_platforms_is_the_persons_once(client, stack, openid, tmp_path):
+    rides = rides_platform(stack, tmp_path)
+    number = phone()
+    on_default = login(client, openid)
+    ref = bind(client, stack, on_default, "transit", number)
+    other = login_on(client, openid, rides)
+    bind_without_route(other["id"], number)
+    stack.transit.add_ride(ref)
+    assert sync(client, on_default, "transit")[1]["imported"] == 1
+    assert pull(other["id"])["imported"] == 1
+    assert _carbon(client, on_default) == (80.0, 80.0) and _carbon(client, other) == (0.0, 80.0)
+    assert reconciled(on_default, other)["clean"]
+
+
+def test_the_third_platforms_join_brings_the_whole_persons_carbon(client, stack, openid, tmp_path):
+    on_default, demo = login(client, openid), login_on(client, openid)
+    assert _checkin(client, on_default) == 201 and _checkin(client, demo) == 201
+    third = login_on(client, openid, rides_platform(stack, tmp_path))
+    assert _carbon(client, third) == (0.0, 288.0)
+    assert Account.get(third["id"], consistent_read=True).peers == {"default": on_default["id"],
+                                                                     "company-demo": demo["id"]}
+    assert reconciled(on_default, demo, third)["clean"]
+
+
+def test_reconcile_finds_a_persons_carbon_that_is_not_the_sum_of_their_accounts(client, openid):
+    on_default, demo = login(client, openid), login_on(client, openid)
+    assert _checkin(client, on_default) == 201
+    Account(demo["id"]).update(actions=[Account.person_carbon_mg.add(1)])  # as a lost ADD would leave it
+    result = reconciled(on_default, demo)
+    assert not result["clean"]
+    [problem] = result["mismatches"]
+    assert (problem["user_id"], problem["person_carbon_mg"], problem["users_carbon_mg"]) == (
+        demo["id"], 144001, 144000)
+
+
+def test_showing_the_persons_carbon_costs_no_read(client, openid):
+    on_default, demo = login(client, openid), login_on(client, openid)
+    _carbon(client, demo)
+    with DynamoDBCalls() as calls:
+        _carbon(client, on_default)
+    assert calls.operations == ["GetItem"]
+
+
+def test_a_posting_that_read_the_account_before_the_join_adds_its_carbon_to_the_persons(client, openid):
+    from chalicelib import bootstrap
+    from chalicelib.domain.posting import Posting
+
+    on_default = login(client, openid)
+    before = Account.get(on_default["id"], consistent_read=True)  # read, as a posting in flight has
+    demo = login_on(client, openid)  # the join lands in between
+    uow = bootstrap.posting_uow()
+    with uow.posting(on_default["id"], account=before) as posting:
+        for _ in posting.attempts():
+            posting.stage([Posting("adjust", 7, 5000, "operator", reason="a correction with carbon")])
+            posting.commit("done")
+    assert posting.result == "done"
+    assert [Account.get(user["id"], consistent_read=True).person_carbon_mg for user in (on_default, demo)] == [
+        5000, 5000]  # the first attempt lost to the join's new version; the next saw the peers
+    assert reconciled(on_default, demo)["clean"]
