@@ -1,0 +1,57 @@
+"""The authorization matrix across two platforms (shared/contract/platforms.md rule 1): a user of another
+platform, with their token or only naming their platform, reaches none of `default`'s objects through any route
+that is not yet per platform: each answers exactly as a missing route (404 NOT_FOUND), never 403 and never data.
+The routes that serve every platform (chalicelib/api/platform.SERVES_PLATFORMS) answer for the caller's own
+platform only. The table of routes is the app's own, so a route added later is in the matrix the day it exists."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from chalicelib.api.platform import SERVES_PLATFORMS
+from tests.support.api import call
+from tests.support.persons import login_on
+from tests.support.stack import DEMO_PLATFORM
+
+# `default`'s real objects, so that a 404 here is isolation, not a miss: the demo catalog's
+REAL = {"goods_id": "g-cafe-own-cup", "org_id": "o-jiangyang-runners", "tree_id": "t-camphor", "board": "users",
+        "partner_id": "transit", "merchant_id": "m-cafe", "code": "A1B2C3D4"}
+
+
+def _routes() -> list[tuple[str, str]]:
+    import app
+
+    return sorted((method, path) for path, methods in app.app.routes.items() for method in methods
+                  if method != "OPTIONS")
+
+
+def _concrete(path: str) -> str:
+    return re.sub(r"\{(\w+)\}", lambda m: REAL.get(m.group(1), "x-" + m.group(1)), path)
+
+
+@pytest.fixture(scope="module")
+def demo_token(client_module):
+    return login_on(client_module, "o-matrix-demo")["token"]
+
+
+@pytest.fixture(scope="module")
+def client_module(app_module):
+    from chalice.test import Client
+
+    with Client(app_module.app, stage_name="local") as c:
+        yield c
+
+
+@pytest.mark.parametrize("method,path", [r for r in _routes() if r not in SERVES_PLATFORMS])
+def test_a_route_not_yet_per_platform_is_a_missing_route_for_another_platforms_user(client_module, demo_token,
+                                                                                   method, path):
+    body = {} if method in ("POST", "PUT", "PATCH", "DELETE") else None
+    for auth in ({"token": demo_token}, {"headers": {"X-Platform": DEMO_PLATFORM}}):
+        status, answer = call(client_module, method, _concrete(path), body, **auth)
+        assert (status, answer["error"]["code"]) == (404, "NOT_FOUND"), (method, path, auth.keys(), answer)
+
+
+def test_the_matrix_covers_every_route_of_the_app():
+    routes = _routes()
+    assert len(routes) >= 30 and set(SERVES_PLATFORMS) <= set(routes)  # the served ones are real routes
