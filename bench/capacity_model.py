@@ -150,7 +150,7 @@ def boards_per_minute(users: float, ops: list[Operation]) -> tuple[float, float]
 
 def _less(run: dict, empty: dict) -> dict:
     """A board's own part of a rebuild shard's run: the run's calls and units less those of a run with nothing
-    marked (the lease, the marker partitions' Queries)."""
+    marked (the lease, the Query of its flags)."""
     ops = {k: max(0.0, v - empty["operations"].get(k, 0)) for k, v in run["operations"].items()}
     return {"read_units": max(0.0, run["read_units"] - empty["read_units"]),
             "write_units": max(0.0, run["write_units"] - empty["write_units"]),

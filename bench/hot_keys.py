@@ -223,7 +223,7 @@ def nightly(measured: dict, plan: dict) -> dict:
 
 def board_rebuild_minutes(measured: dict, plan: dict) -> dict:
     """A minute's boards over the rebuild shards (services/board_rebuild.py), the slowest shard's run: its empty
-    run (the lease, the marker Queries), then its share of the member boards and, in the same shard, the users'
+    run (the lease, the flags' Query), then its share of the member boards and, in the same shard, the users'
     and the orgs' boards of every period (an upper bound: they are spread by a hash), WORKERS boards at once; the
     orgs board of all time alone takes at least its own time."""
     ops = {o.name: o for o in plan["operations"] if o.name.startswith("board rebuild")}

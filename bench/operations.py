@@ -142,25 +142,26 @@ def spread(driver: steady.Driver, users: int = steady.SPREAD_USERS) -> dict:
 
 def rebuild_parts(schema, org_id: str, person: str) -> dict:
     """The boards' rebuild in its parts, each a run of the rebuild shard's worker (services/board_rebuild.py):
-    a shard with nothing marked (the lease, a Query per fold shard's marker partition); the same with an org's
-    member board marked by one fold shard (what most of a minute's boards are at scale: an org's board gets an
-    entry or two a minute) and with the users and the orgs boards of all time, marked by every fold shard that
-    folded (as the spread sample left them). A board's own cost is its run's less the empty run's."""
+    a shard with nothing marked (the lease, the Query of its flags); the same with an org's member board marked by
+    one fold shard (what most of a minute's boards are at scale: an org's board gets an entry or two a minute) and
+    with the users and the orgs boards of all time, marked by every fold shard that folded (as the spread sample
+    left them). A board's own cost is its run's less the empty run's. Each run is one of minute 1, not the hourly
+    sweep of minute 0 (which reads every marker partition of its shard)."""
     from chalicelib.domain import clock
     from chalicelib.domain.ranking import REBUILD_SHARDS, SHARDS, rebuild_shard, shard_of
     from chalicelib.services import board_rebuild
-    from chalicelib.store.aggregates import marker
+    from chalicelib.store import board_marks
 
     def run(shard: int) -> dict:
         with Recorder(schema) as recorder:
-            result = board_rebuild.rebuild_slice(shard, clock.now())
+            result = board_rebuild.rebuild_slice(shard, clock.now().replace(minute=1))
         return row(f"rebuild shard {shard}", recorder.take(), rebuilt=result.get("rebuilt", 0))
 
     found = {}
     for name, board, marked_by in (("member board", f"org-{org_id}", [shard_of(person)]),
                                    ("users board", "users", range(SHARDS)), ("orgs board", "orgs", range(SHARDS))):
         for shard in marked_by:
-            marker(shard, board, "all", uuid.uuid4().hex).save()
+            board_marks.mark(shard, {(board, "all")})
         found[name] = run(rebuild_shard(board, "all"))
     busy = {rebuild_shard(board, "all") for board in (f"org-{org_id}", "users", "orgs")}
     found["empty shard"] = run(next(s for s in range(REBUILD_SHARDS) if s not in busy))

@@ -2,12 +2,17 @@
 its shard that the fold (a join, a new name) marked, several at a time.
 
 A board of a period belongs to rebuild shard `ranking.rebuild_shard(board, period)` (REBUILD_SHARDS of them), and
-its markers to that shard's partitions, one per fold shard (store/aggregates.py). A worker takes the shard's
-lease ("lease#boards", as the fold's shards have theirs: a conditional update), reads the shard's markers (one
-Query per fold shard), then builds WORKERS boards at once, renewing the lease between rounds; a worker that finds
-the shard held (an overlapping run) leaves at once. Each board is built on its own: one that fails is logged and
-keeps its markers for the next run, the others are built all the same. A built board's markers are deleted,
-exactly those read: a fold that marked it again meanwhile wrote a marker of a new mark, which stays.
+its markers to that shard's partitions, one per fold shard, each flagged by its writers after their markers
+(store/aggregates.py, store/board_marks.py). A worker takes the shard's lease ("lease#boards", as the fold's shards
+have theirs: a conditional update), reads the shard's flags (one Query) and the markers of the flagged partitions
+(one Query each), then builds WORKERS boards at once, renewing the lease between rounds; a worker that finds the
+shard held (an overlapping run) leaves at once. Each board is built on its own: one that fails is logged and keeps
+its markers for the next run, the others are built all the same. A built board's markers are deleted, exactly
+those read: a fold that marked it again meanwhile wrote a marker of a new mark, which stays. Once every board is
+built, the flags read are deleted, each on its token (a writer that flagged again meanwhile keeps its flag), but
+not those of a partition holding a board that failed; a run cut short (out of time, the lease lost) keeps them all.
+Once an hour, the run of minute 0 reads every marker partition of its shard, flagged or not (the sweep): a marker
+whose flag was never written (before the flags existed, or its writer died between the two writes) is built then.
 
 A person board (everyone's, an org's members') reads only the parts of its rank histogram that exist: the board
 remembers which fold shards had a part when it was built (`parts`), and a marker names the fold shard that
@@ -24,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from ..domain import clock
-from ..domain.ranking import REBUILD_SHARDS
+from ..domain.ranking import REBUILD_SHARDS, SHARDS
 
 log = logging.getLogger(__name__)
 WORKERS = 8  # boards of one shard built at once (threads: a build waits on DynamoDB, not on the CPU)
@@ -42,30 +47,46 @@ def rebuild_all(at: datetime, sources=None) -> dict:
 
 
 def rebuild_slice(shard: int, at: datetime, out_of_time: Callable[[], bool] = lambda: False, sources=None) -> dict:
-    """One rebuild shard's part of a run (chalicelib/jobs.py): its marked boards, until done or out of time (the
-    next run carries on). A shard another worker holds: {"rebuilt": 0, "busy": 1}, nothing read."""
+    """One rebuild shard's part of a run (chalicelib/jobs.py) scheduled `at`: its marked boards, until done or out
+    of time (the next run carries on); at minute 0, those of every marker partition (the sweep). A shard another
+    worker holds: {"rebuilt": 0, "busy": 1}, nothing read."""
     from . import boards
 
     src = boards._building(sources)
     lease = src.store.rebuild_lease(shard, LEASE_SECONDS)
     if not lease.take():
         return {"rebuilt": 0, "busy": 1}
-    counts: Counter = Counter(rebuilt=0)
     try:
-        marked = sorted(src.store.marks(shard).items())
-        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-            for start in range(0, len(marked), ROUND):
-                counts.update(_round(marked[start:start + ROUND], src, pool))
-                if out_of_time() or not lease.renew():
-                    break  # out of time or the lease lost: the next run builds what is still marked
+        counts = _rebuild(shard, at.minute == 0, src, lease, out_of_time)
     finally:
         lease.release()
     boards.forget()
     return {name: n for name, n in counts.items() if n or name == "rebuilt"}
 
 
-def _round(marked: list, src, pool: ThreadPoolExecutor) -> Counter:
-    """Builds a round of boards at once: what the person boards remembered first (one BatchGetItem)."""
+def _rebuild(shard: int, sweep: bool, src, lease, out_of_time: Callable[[], bool]) -> Counter:
+    """The boards marked in the flagged partitions (in a sweep: in all SHARDS), a round at a time, then the flags
+    of the partitions whose boards were all built deleted; a run cut short deletes none."""
+    flags = src.store.flags(shard)
+    marked = sorted(src.store.marks(shard, range(SHARDS) if sweep else sorted(flags)).items())
+    counts: Counter = Counter(rebuilt=0)
+    failed: set[int] = set()  # fold shards whose partitions keep a marker of a board that failed
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        for start in range(0, len(marked), ROUND):
+            round_ = marked[start:start + ROUND]
+            outcomes = _round(round_, src, pool)
+            counts.update(outcomes)
+            failed |= {fold_shard for (_, marks), outcome in zip(round_, outcomes, strict=True)
+                       if outcome != "rebuilt" for fold_shard, _ in marks}
+            if start + ROUND < len(marked) and (out_of_time() or not lease.renew()):
+                return counts  # out of time or the lease lost: the next run builds what is still marked
+    src.store.unflag(shard, {s: token for s, token in flags.items() if s not in failed})
+    return counts
+
+
+def _round(marked: list, src, pool: ThreadPoolExecutor) -> list[str]:
+    """Builds a round of boards at once, what the person boards remembered first (one BatchGetItem): each one's
+    outcome, "rebuilt" or "failed"."""
     people = [board_key for board_key, _ in marked if board_key[0] != "orgs"]
     try:
         before = src.store.built(people) if people else {}
@@ -75,7 +96,7 @@ def _round(marked: list, src, pool: ThreadPoolExecutor) -> Counter:
     now = clock.now()
     jobs = [(board, key, marks, _parts_to_read(before.get((board, key), {}), marks, now))
             for (board, key), marks in marked]
-    return Counter(pool.map(lambda job: _one(*job, src), jobs))
+    return list(pool.map(lambda job: _one(*job, src), jobs))
 
 
 def _parts_to_read(before: dict, marks: list[tuple[int, str]], now: datetime) -> tuple[list[int], str] | None:

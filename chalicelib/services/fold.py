@@ -13,7 +13,8 @@ computes the new values, and writes them together with the inbox items' `pending
 transaction of up to 100 actions, conditioned on each read-and-rewritten item's `rev`: every inbox item is
 applied exactly once, even if a lease ran out under a slow worker. A refused transaction is retried after
 a jittered, growing pause. The boards a run changed are marked once, at the end of the run, in the
-shard's own marker partition (services/boards.py reads them).
+shard's own marker partitions, then those partitions are flagged (store/board_marks.py; services/board_rebuild.py
+reads them).
 
 The use case decides here (and in domain/aggregation.py); its store (`bootstrap.fold_store()`,
 store/fold_store.py, or tests/unit/fakes_aggregation.py's in memory) reads and writes.

@@ -8,6 +8,7 @@ counts excepted: a join adds them), so the fold may read an item and write it ba
 from __future__ import annotations
 
 import json
+import uuid
 
 from pynamodb.attributes import BooleanAttribute, JSONAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
@@ -143,7 +144,11 @@ class Board(Model):
     join or a new name of a user of that shard) changed a board of rebuild shard r (ranking.rebuild_shard) since it
     was last built; each run writes markers of a mark of its own, so a marker is never written again and the
     rebuild deletes exactly those it read. One partition per (rebuild shard, fold shard): written by one fold
-    worker once a run; the rebuild worker of shard r reads its SHARDS partitions with one Query each."""
+    worker once a run.
+    pk "dirty#{r:02d}", sk "s{s:02d}": the flag of partition "dirty#{r:02d}#{s:02d}", put after markers were
+    written there, `marked` a fresh token each put; the rebuild worker of shard r reads its flags (one Query) and
+    the flagged partitions (store/board_marks.py: the order of the writes and the reads, and why no marker is
+    missed)."""
 
     Meta = table_meta("agg_boards")
     board = UnicodeAttribute(hash_key=True)
@@ -161,6 +166,16 @@ def dirty_partition(board: str, period: str, shard: int) -> str:
 def marker_partition(rebuild: int, shard: int) -> str:
     """The markers fold shard `shard` wrote for the boards of rebuild shard `rebuild`."""
     return f"dirty#{rebuild:02d}#{shard:02d}"
+
+
+def flag_partition(rebuild: int) -> str:
+    """The flags of rebuild shard `rebuild`'s marker partitions, one per fold shard that wrote markers there."""
+    return f"dirty#{rebuild:02d}"
+
+
+def flag(rebuild: int, shard: int) -> Board:
+    """The flag of fold shard `shard`'s marker partition of rebuild shard `rebuild`, with a fresh token."""
+    return Board(flag_partition(rebuild), f"s{shard:02d}", marked=uuid.uuid4().hex)
 
 
 def marker(shard: int, board: str, period: str, mark: str) -> Board:

@@ -1,6 +1,6 @@
 """The fold's DynamoDB side (services/fold.py decides, this reads and writes): a shard's pending inbox page,
-the totals and counters it rewrites, one transaction per `FoldWrite`, the shard's dirty-board markers and the
-shard's single-flight lease. Every key layout is store/aggregates.py's.
+the totals and counters it rewrites, one transaction per `FoldWrite`, the shard's dirty-board markers and their
+flags (store/board_marks.py) and the shard's single-flight lease. Every key layout is store/aggregates.py's.
 """
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from pynamodb.exceptions import UpdateError
 from ..domain import clock
 from ..domain.aggregation import ARCHIVE, COUNTER, LIVE, Filed, FoldWrite, Rewrite
 from ..domain.tallies import Tally
+from . import board_marks
 from .access import on
-from .aggregates import Board, InboxItem, ShardedCounter, Total, marker
+from .aggregates import InboxItem, ShardedCounter, Total
 from .models import Account
 from .tx import Tx
 
@@ -67,7 +68,7 @@ class DynamoFoldStore:
 
     ACCESS = (
         on(Account, "BatchGetItem"),
-        on(Board, "BatchWriteItem"),
+        board_marks.mark,
         on(InboxItem, "BatchGetItem", "UpdateItem"),
         on(InboxItem, "Query", index="by_shard"),
         on(ShardedCounter, "BatchGetItem", "UpdateItem"),
@@ -151,11 +152,8 @@ class DynamoFoldStore:
     @staticmethod
     def mark_dirty(shard: int, boards: set[tuple[str, str]]) -> None:
         """One marker per changed (board, period), in the shard's partition of the board's rebuild shard, with one
-        mark for the run."""
-        marked = uuid.uuid4().hex
-        with Board.batch_write() as batch:
-            for board, period in boards:
-                batch.save(marker(shard, board, period, marked))
+        mark for the run, then those partitions' flags (store/board_marks.mark)."""
+        board_marks.mark(shard, boards)
 
 
 def tally_of(item: Total) -> Tally:

@@ -6,6 +6,7 @@ store/failures.py's `Unavailable` (503) where it is translated here, or at the e
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -13,8 +14,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ..domain.ranking import PARTS, SHARDS
 from ..domain.tallies import kind_of
 from .access import on
-from .aggregates import Board, ShardedCounter, Total, dirty_partition, marker_partition
+from .aggregates import Board, ShardedCounter, Total, dirty_partition, flag_partition, marker_partition
 from .fold_store import tally_of
+from .single_writes import written
 from .tx import connection, raise_unavailable
 
 
@@ -109,11 +111,11 @@ class DynamoBoardReads:
 
 
 class DynamoBoardBuilds:
-    """What the materialize-boards job reads and writes: its shards' leases, the markers, the ranking index, the
-    histograms, the boards and the org rows."""
+    """What the materialize-boards job reads and writes: its shards' leases, the markers and their flags, the ranking
+    index, the histograms, the boards and the org rows."""
 
     ACCESS = (
-        on(Board, "BatchGetItem", "BatchWriteItem", "PutItem", "Query"),
+        on(Board, "BatchGetItem", "BatchWriteItem", "DeleteItem", "PutItem", "Query"),  # DeleteItem: a flag (unflag)
         on(ShardedCounter, "BatchGetItem", "UpdateItem"),  # UpdateItem: the shards' leases (fold_store.Lease)
         on(Total, "BatchWriteItem"),
         on(Total, "Query", index="ranking"),
@@ -127,15 +129,31 @@ class DynamoBoardBuilds:
         return Lease(shard, seconds, job="boards")
 
     @staticmethod
-    def marks(rebuild: int) -> dict[tuple[str, str], list[tuple[int, str]]]:
-        """{(board, period): [(fold shard, mark)]} of every board of rebuild shard `rebuild` a fold (a join, a new
-        name) changed since it was last built: one Query per fold shard's partition (SHARDS Queries, paged)."""
+    def flags(rebuild: int) -> dict[int, str]:
+        """{fold shard: token} of the flags of rebuild shard `rebuild`: the fold shards whose marker partitions
+        hold markers (store/board_marks.py). One Query, consistent."""
+        return {int(found.period[1:]): found.marked
+                for found in Board.query(flag_partition(rebuild), consistent_read=True)}
+
+    @staticmethod
+    def marks(rebuild: int, shards: Iterable[int]) -> dict[tuple[str, str], list[tuple[int, str]]]:
+        """{(board, period): [(fold shard, mark)]} of every board of rebuild shard `rebuild` that fold shards
+        `shards` (their folds, joins, new names) changed since it was last built: one Query per fold shard's
+        partition, consistent (read after the flags: store/board_marks.py), paged."""
         marks: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
-        for shard in range(SHARDS):
-            for found in Board.query(marker_partition(rebuild, shard)):
+        for shard in shards:
+            for found in Board.query(marker_partition(rebuild, shard), consistent_read=True):
                 board, key, mark = found.period.rsplit("|", 2)
                 marks[(board, key)].append((shard, mark))
         return marks
+
+    @staticmethod
+    def unflag(rebuild: int, flags: dict[int, str]) -> None:
+        """Deletes the flags read, each with a DeleteItem on its token being the one read: a flag put again since
+        (markers written after the read) is refused and stays."""
+        for shard, token in flags.items():
+            stale = Board(flag_partition(rebuild), f"s{shard:02d}")
+            written(lambda stale=stale, token=token: stale.delete(condition=Board.marked == token))
 
     @staticmethod
     def clear_marks(board: str, key: str, marks: list[tuple[int, str]]) -> None:

@@ -7,7 +7,6 @@ list read; one more member on the joiner's part of the count; the window not ful
 """
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from datetime import datetime
 
@@ -15,8 +14,9 @@ from ..domain.guards import Guard
 from ..domain.guards_orgs import InviteWindowOpen, MemberCounted, OrgsUnchanged
 from ..domain.ranking import PARTS, shard_of
 from . import attempts as windows
+from . import board_marks
 from .access import on
-from .aggregates import Board, Total, marker
+from .aggregates import Total
 from .models import Account
 from .repositories import Accounts
 from .tx import Tx, commit_guards
@@ -30,7 +30,7 @@ class Memberships:
         windows.count_failure,
         on(Total, "BatchGetItem"),
         on(Account, "UpdateItem"), on(Total, "UpdateItem"), windows.stage_window_open,  # the join's transaction
-        on(Board, "PutItem"),  # the orgs board's marker
+        board_marks.mark_one,  # the orgs board's marker and its flag
     )
 
     def __init__(self, orgs: Callable[[], dict[str, dict]]) -> None:
@@ -58,9 +58,9 @@ class Memberships:
         return commit_guards(guards, _stage)
 
     def mark_changed(self, user_id: str) -> None:
-        """The orgs board lists member counts: rebuild it (one PutItem, in the marker partition of the
-        member's shard)."""
-        marker(shard_of(user_id), "orgs", "all", uuid.uuid4().hex).save()
+        """The orgs board lists member counts: rebuild it (a marker in the marker partition of the member's shard,
+        then its flag: store/board_marks.mark_one)."""
+        board_marks.mark_one(shard_of(user_id), "orgs", "all")
 
 
 def _stage(tx: Tx, label: str, guard: Guard) -> None:

@@ -6,10 +6,9 @@ the boards read `ShownNames` only.
 """
 from __future__ import annotations
 
-import uuid
-
+from . import board_marks
 from .access import on
-from .aggregates import Board, Total, marker
+from .aggregates import Total
 from .fold_store import tally_of
 from .models import Account
 from .single_writes import written
@@ -46,7 +45,7 @@ class MinorMarks:
 
 
 class BoardMarks:
-    ACCESS = (on(Board, "BatchWriteItem"), on(Total, "Query"))
+    ACCESS = (board_marks.mark, on(Total, "Query"))
 
     def boards_of(self, user_id: str, org_ids: list[str]) -> set[tuple[str, str]]:
         """(board, period) of every board the person is counted on, from their own totals: their tally and its
@@ -66,8 +65,6 @@ class BoardMarks:
         return boards
 
     def mark(self, shard: int, boards: set[tuple[str, str]]) -> None:
-        """Marks the boards to be rebuilt, in the marker partitions of `shard` (BatchWriteItem)."""
-        mark = uuid.uuid4().hex
-        with Board.batch_write() as batch:
-            for board, period in sorted(boards):
-                batch.save(marker(shard, board, period, mark))
+        """Marks the boards to be rebuilt, in the marker partitions of `shard`, then flags those partitions
+        (store/board_marks.mark)."""
+        board_marks.mark(shard, boards)

@@ -24,6 +24,10 @@ SHARED_BY_DESIGN = {
     r"account_shards:\d+": "a new account's entry in its shard (0..63); the points expiry's marker",
     r"agg_boards:dirty#\d+#\d+": "a fold shard's markers of a rebuild shard's boards: its worker once a run, its "
                              "joiners, the rebuild shard's worker",
+    # the flags (store/board_marks.py): the 64 fold shards' workers and every org join write a rebuild shard's
+    r"agg_boards:dirty#\d+": "a rebuild shard's marker flags (sort key: the fold shard), each put after markers: "
+                           "by each fold shard's worker once a run, every join (the orgs board's shard: the "
+                           "platform's join rate), a new name; deleted by the rebuild shard's worker once a run",
     r"agg_boards:(users|orgs|org-[^#]+)": "a board, rebuilt by its rebuild shard's worker at most once a minute",
     r"agg_counters:lease#fold": "the fold shards' leases (sort key s00..s63): taken, renewed a page, freed",
     r"agg_counters:lease#boards": "the rebuild shards' leases (sort key s00..s15): taken, renewed a round, freed",

@@ -83,7 +83,7 @@ MATRIX = {
         "account_shards": "BatchGetItem PutItem Query",
         "accounts": "BatchGetItem GetItem UpdateItem",
         "adoptions": "BatchGetItem PutItem UpdateItem",
-        "agg_boards": "BatchGetItem BatchWriteItem PutItem Query",
+        "agg_boards": "BatchGetItem BatchWriteItem DeleteItem PutItem Query",  # DeleteItem: a marker flag
         "agg_counters": "BatchGetItem UpdateItem",
         "agg_inbox": "BatchGetItem UpdateItem",
         "agg_totals": "BatchGetItem BatchWriteItem PutItem UpdateItem",  # PutItem: a tally's archive

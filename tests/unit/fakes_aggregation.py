@@ -4,8 +4,9 @@
 (store/inbox.DynamoInbox) and the boards' repository (store/repositories_boards.DynamoBoards) at once, over
 the same dicts, with the same promises: an item is filed once, a fold transaction writes everything or
 nothing and is refused when an inbox item is no longer pending or a rewritten item's `rev` moved, a marker is
-cleared only if not marked again. Whether DynamoDB keeps those promises (conditions, leases, races, call
-counts) is tested against DynamoDB Local: tests/integration/test_aggregation_jobs.py, tests/races.
+cleared only if not marked again, a writer flags the partitions it marked after its markers (a fresh token each
+time), and a flag is deleted only on the token read. Whether DynamoDB keeps those promises (conditions, leases,
+races, call counts) is tested against DynamoDB Local: tests/integration/test_aggregation_jobs.py, tests/races.
 """
 from __future__ import annotations
 
@@ -59,6 +60,7 @@ class InMemoryAggregates:
         self.active: dict[tuple[str, str], int] = defaultdict(int)  # (day, part) -> users
         self.boards: dict[tuple[str, str], dict] = {}
         self.markers: dict[int, set[str]] = defaultdict(set)  # fold shard -> {"board|period|mark"}
+        self.flagged: dict[tuple[int, int], str] = {}  # (rebuild shard, fold shard) -> token
         self.held: set[str] = set()
         self.parts_read: list[int] = []  # histogram parts each board build asked for
         self.commits = 0
@@ -144,6 +146,8 @@ class InMemoryAggregates:
         mark = str(next(self._marks))
         for board, period in boards:
             self.markers[shard].add(f"{board}|{period}|{mark}")
+        for rebuild in {rebuild_shard(board, period) for board, period in boards}:
+            self.flagged[(rebuild, shard)] = f"t{next(self._marks)}"
 
     def marked(self, shard: int) -> list[str]:
         """The boards fold shard `shard` marked ("board|period"), sorted."""
@@ -177,9 +181,12 @@ class InMemoryAggregates:
     def rebuild_lease(self, shard: int, seconds: int) -> FakeLease:
         return FakeLease(self.held, shard, "boards")
 
-    def marks(self, rebuild: int) -> dict[tuple[str, str], list[tuple[int, str]]]:
+    def flags(self, rebuild: int) -> dict[int, str]:
+        return {shard: token for (r, shard), token in sorted(self.flagged.items()) if r == rebuild}
+
+    def marks(self, rebuild: int, shards) -> dict[tuple[str, str], list[tuple[int, str]]]:
         marks: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
-        for shard in range(SHARDS):
+        for shard in shards:
             for name in sorted(self.markers[shard]):
                 board, key, mark = name.rsplit("|", 2)
                 if rebuild_shard(board, key) == rebuild:
@@ -189,6 +196,11 @@ class InMemoryAggregates:
     def clear_marks(self, board: str, key: str, marks: list[tuple[int, str]]) -> None:
         for shard, mark in marks:
             self.markers[shard].discard(f"{board}|{key}|{mark}")
+
+    def unflag(self, rebuild: int, flags: dict[int, str]) -> None:
+        for shard, token in flags.items():
+            if self.flagged.get((rebuild, shard)) == token:
+                del self.flagged[(rebuild, shard)]
 
     def built(self, boards: list[tuple[str, str]]) -> dict[tuple[str, str], dict]:
         return {b: dict(self.boards[b]) for b in boards if b in self.boards}

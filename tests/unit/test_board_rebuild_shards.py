@@ -91,3 +91,38 @@ def test_a_person_board_reads_the_parts_it_had_and_the_marked_ones_and_all_of_th
     boards.materialize_dirty(later, building)
     assert tables.parts_read == [SHARDS]  # an hour on: every part, in case a marker was lost
     assert tables.board("users", "all")["count"] == 1 and tables.board("users", "all")["parts_at"] == clock.iso(later)
+
+
+def test_a_run_cut_short_keeps_the_flags_it_read_and_a_whole_run_deletes_them():
+    tables = InMemoryAggregates()
+    building = BoardBuilding(tables, orgs=lambda: ORG, names=lambda ids: {})
+    own, at = rebuild_shard("users", "all"), clock.now().replace(minute=5)
+    many = {(f"org-o{n}", "all") for n in range(2000) if rebuild_shard(f"org-o{n}", "all") == own}
+    assert len(many) > board_rebuild.ROUND
+    tables.mark_dirty(5, many)
+    assert board_rebuild.rebuild_slice(own, at, lambda: True, building) == {"rebuilt": board_rebuild.ROUND}
+    assert list(tables.flags(own)) == [5]  # out of time: the next run reads the partition again
+    assert board_rebuild.rebuild_slice(own, at, sources=building) == {"rebuilt": len(many) - board_rebuild.ROUND}
+    assert tables.flags(own) == {} and tables.marked(5) == []
+
+
+def test_a_board_that_fails_keeps_its_partitions_flag_and_the_next_ordinary_run_builds_it(monkeypatch):
+    tables = InMemoryAggregates()
+    building = BoardBuilding(tables, orgs=lambda: ORG, names=lambda ids: {})
+    own, at = rebuild_shard("users", "all"), clock.now().replace(minute=5)
+    other = next(f"org-o{n}" for n in range(2000) if rebuild_shard(f"org-o{n}", "all") == own)
+    tables.mark_dirty(5, {("users", "all")})
+    tables.mark_dirty(6, {(other, "all")})
+    real = boards._build_people
+
+    def broken(board, key, sources, parts=None):
+        if board == "users":
+            raise RuntimeError("this board cannot be built")
+        return real(board, key, sources, parts)
+
+    monkeypatch.setattr(boards, "_build_people", broken)
+    assert board_rebuild.rebuild_slice(own, at, sources=building) == {"rebuilt": 1, "failed": 1}
+    assert list(tables.flags(own)) == [5]  # fold shard 6's partition was built whole: unflagged
+    monkeypatch.undo()
+    assert board_rebuild.rebuild_slice(own, at, sources=building) == {"rebuilt": 1}
+    assert tables.flags(own) == {} and tables.marked(5) == []
