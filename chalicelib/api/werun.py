@@ -25,7 +25,7 @@ def sync_werun():
     encrypted, iv = _decoded(body, "encrypted_data"), _decoded(body, "iv")
     if len(iv) != 16:
         raise ValidationError("iv 无效", field="iv")
-    result = werun.sync_steps(SyncWeRun(caller.user_id, encrypted, iv), bootstrap.partner_uow())
+    result = werun.sync_steps(SyncWeRun(caller.user_id, encrypted, iv, caller.platform), bootstrap.partner_uow())
     return respond(200, shapes_partners.werun_json(result))
 
 

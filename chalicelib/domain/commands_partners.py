@@ -11,3 +11,4 @@ class SyncWeRun:
     user_id: str
     encrypted_data: bytes
     iv: bytes
+    platform: str = "default"  # the caller's: its mini program's appid is the watermark's

@@ -65,6 +65,19 @@ class PersonUnderDailyLimit(Guard):
     limit: int
 
 
+@dataclass(frozen=True)
+class StepDayHeld(Guard):
+    """A person on several platforms: the carbon of their steps of `day` is held by one platform, the first to
+    credit it (contract rule 2: a step-day of a person counts once). `holder` None: this platform (`platform`)
+    takes it unless another holds it; else `holder` still holds it (this platform credits points only)."""
+
+    person_id: str
+    day: str
+    platform: str
+    holder: str | None = None
+    refuses: ClassVar[bool] = False
+
+
 class GuardFailed(Exception):
     """The transaction was refused by `guard`: the use case says what that means to the user. `label`
     names which of its conditions, for a guard that holds several."""

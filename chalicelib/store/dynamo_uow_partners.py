@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..domain.guards import Guard
+from ..domain.guards import Guard, StepDayHeld
 from ..domain.guards_ingest import ConsentStillBound, EventUnseen
+from . import repositories
 from . import repositories_partners as partners
 from .dynamo_uow import DynamoPostingUnitOfWork
 from .tx import Tx, connection
@@ -19,11 +20,13 @@ class DynamoPartnerUnitOfWork(DynamoPostingUnitOfWork):
         partners.ReplayGuards,
         partners.SessionKeys,
         partners.BatchAccounts,
+        repositories.StepDays,
     )
 
     # the partner repositories hold no state: one of each serves every unit of work
     links, consents, seen = partners.PartnerLinks(), partners.Consents(), partners.SeenEvents()
     replay_guards, session_keys = partners.ReplayGuards(), partners.SessionKeys()
+    step_days = repositories.StepDays()  # a person's step-days, held by one platform (services/werun.py)
 
     def __init__(self, catalog: Any = None) -> None:
         super().__init__(catalog)
@@ -36,6 +39,8 @@ class DynamoPartnerUnitOfWork(DynamoPostingUnitOfWork):
     def _stage_guard(self, tx: Tx, label: str, guard: Guard) -> None:
         if isinstance(guard, EventUnseen):
             self.seen.stage_new(tx, label, guard)
+        elif isinstance(guard, StepDayHeld):
+            self.step_days.stage_held(tx, label, guard.person_id, guard.day, guard.platform, guard.holder)
         elif isinstance(guard, ConsentStillBound):
             self.consents.stage_still_bound(tx, label, guard.user_id, guard.partner, guard.authorization_id)
         else:

@@ -113,12 +113,15 @@ class LimitCounter(Model):
     "credited#staff#{staff user id}#{behaviour}#{day}" / "credited#merchant#{merchant id}#{behaviour}#{day}"
     (thousandths of the quantity a collection point's staff member / the merchant credited that business day,
     `<= ceiling` in the credit's transaction, purged by TTL), and "quota#{kind}#{subject}#{window}" (a user's
-    exports in a fixed window, services/quotas.py, purged by TTL)."""
+    exports in a fixed window, services/quotas.py, purged by TTL), and "person-day#{person}#{day}#{behaviour}"
+    (a person's self-reported events of a day on every platform, `< daily_limit`), and
+    "steps#{person}#{day}" (the platform `via` that holds a person's step-day carbon, store/persons.py)."""
 
     Meta = table_meta("counters")
     key = UnicodeAttribute(hash_key=True)
     count = NumberAttribute(default=0)
     purge_at = TTLAttribute(null=True)
+    via = UnicodeAttribute(null=True)  # "steps#...": the platform holding the step-day's carbon
 
 
 

@@ -14,22 +14,26 @@ joins of one person at once: one commits, the other reads again), and gives each
 a posting on one of them that read it before the join retries and sees its peers. From then on every posting that
 changes the carbon of one of them ADDs it to the person's carbon on all of them (store/dynamo_uow.py), and their
 check-ins count per person too (services/checkins.py); so that the day's earlier events count, the join ADDs the
-day's events of each account that had no peers yet to the person's day counters.
+day's events of each account that had no peers yet to the person's day counters, and names the platform that
+already credited the steps of today or yesterday as the holder of that step-day's carbon (services/werun.py).
 """
 from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 
 from ..domain import persons
+from ..domain.platforms import DEFAULT
 from ..domain.posting import day_count
 from ..settings import get_settings
 from .access import access, on
 from .market import LimitCounter
 from .models import Account, Identity
-from .repositories import person_day_key, person_day_purge
+from .repositories import person_day_key, person_day_purge, step_day_key
 from .tx import Tx
+
+STEPS = "walk_steps"  # services/werun.BEHAVIOR: its step-days are the person's, held by one platform
 
 
 def union_key(unionid: str) -> str:
@@ -66,12 +70,14 @@ def stage_join(tx: Tx, key: str, person_id: str, users_before: dict[str, str], p
     changed since read). Each of the person's `accounts` (read consistently) gets the person's other users as its
     `peers` and the person's carbon, the sum of theirs, on the condition of the version read (refused under
     "share:{user}": it moved), and a new version; the day's events of those not shared before are added to the
-    person's day counters. The person's carbon is returned, for the joining user's own account."""
+    person's day counters, and the platform that credited their steps of today or yesterday holds that step-day.
+    The person's carbon is returned, for the joining user's own account."""
     before = Identity.users == users_json(users_before) if users_before else Identity.users.does_not_exist()
     users = {**users_before, platform: user_id}
     tx.update("union", Identity(key), [Identity.users.set(users_json(users))],
               condition=(Identity.person_id == person_id) & before, return_old=True)
     live = [account for account in accounts if not account.deleted_at]
+    step_days: dict[str, str] = {}  # day -> the platform whose account credited the day's steps (carbon) first
     carbon = sum(int(account.carbon_mg) for account in live)
     counts: Counter = Counter()
     for account in live:
@@ -83,10 +89,17 @@ def stage_join(tx: Tx, key: str, person_id: str, users_before: dict[str, str], p
         if not persons.shared(account):
             for behavior in (account.daily or {}).get(day.isoformat(), {}):
                 counts[behavior] += day_count(account, day, behavior).events
+            for step_day in (day - timedelta(days=1), day):
+                if day_count(account, step_day, STEPS).carbon_mg:
+                    step_days.setdefault(step_day.isoformat(), account.platform or DEFAULT)
     for behavior, events in sorted(counts.items()):
         if events:
             tx.update(f"count:{behavior}", LimitCounter(person_day_key(person_id, day.isoformat(), behavior)),
                       [LimitCounter.count.add(events), LimitCounter.purge_at.set(person_day_purge(day.isoformat()))])
+    for step_day, platform_holding in sorted(step_days.items()):  # its carbon stays where it was credited
+        item = LimitCounter(step_day_key(person_id, step_day))
+        tx.update(f"steps:{step_day}", item, [LimitCounter.via.set(LimitCounter.via | platform_holding),
+                                             LimitCounter.purge_at.set(person_day_purge(step_day))])
     return carbon
 
 

@@ -136,6 +136,29 @@ class PersonDays:
                   condition=LimitCounter.count.does_not_exist() | (LimitCounter.count < limit))
 
 
+class StepDays:
+    ACCESS = (on(LimitCounter, "BatchGetItem", "ConditionCheckItem", "UpdateItem"),)
+
+    def holders(self, person_id: str, days: list[str]) -> dict[str, str]:
+        """{day: the platform holding the person's step-day carbon} of those days a platform holds (consistent)."""
+        found = LimitCounter.batch_get([step_day_key(person_id, day) for day in days], consistent_read=True)
+        return {item.key.rsplit("#", 1)[1]: item.via for item in found if item.via}
+
+    def stage_held(self, tx: Tx, label: str, person_id: str, day: str, platform: str, holder: str | None) -> None:
+        """`holder` None: `platform` holds the step-day, provided no other platform does (kept two days past it);
+        else the step-day is still `holder`'s."""
+        key = LimitCounter(step_day_key(person_id, day))
+        if holder is None:
+            tx.update(label, key, [LimitCounter.via.set(platform), LimitCounter.purge_at.set(person_day_purge(day))],
+                      condition=LimitCounter.via.does_not_exist() | (LimitCounter.via == platform))
+        else:
+            tx.check(label, LimitCounter, step_day_key(person_id, day), None, condition=LimitCounter.via == holder)
+
+
+def step_day_key(person_id: str, day: str) -> str:
+    return f"steps#{person_id}#{day}"
+
+
 def person_day_key(person_id: str, day: str, behavior: str) -> str:
     return f"person-day#{person_id}#{day}#{behavior}"
 

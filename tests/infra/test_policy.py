@@ -44,7 +44,7 @@ MATRIX = {
         "agg_totals": "BatchGetItem GetItem Query UpdateItem",
         "catalog": "Query",
         "consents": "BatchGetItem ConditionCheckItem GetItem PutItem Query UpdateItem",
-        "counters": "ConditionCheckItem UpdateItem",
+        "counters": "BatchGetItem ConditionCheckItem UpdateItem",  # BatchGetItem: which platform holds a step-day
         "erasures": "GetItem PutItem UpdateItem",
         "idempotency": "BatchWriteItem GetItem PutItem",
         "identities": "BatchGetItem DeleteItem GetItem PutItem UpdateItem",

@@ -27,6 +27,26 @@ TRANSIT_PLATFORM, TRANSIT_PLATFORM_APPID, TRANSIT_PLATFORM_SECRET = "t-rides", "
 def rides_platform(stack, tmp_dir) -> str:
     """A second platform that rewards bus rides (6 points a ride, 2 rides a day at most) and works with the
     transit partner, onboarded as docs/platforms.md says: a catalog load, its secret, its mini program."""
+    return _onboard(stack, tmp_dir, {
+        "id": TRANSIT_PLATFORM, "name": "公交平台", "wechat_appid": TRANSIT_PLATFORM_APPID,
+        "branding": {"name": "公交平台", "slogan": "坐公交", "primary_color": "#123456", "logo_url": None},
+        "behaviors": [{"code": "bus_ride", "points": {"points": 6, "per": 1}, "daily_limit": 2}],
+        "partners": ["transit"]}, TRANSIT_PLATFORM_SECRET)
+
+
+STEPS_PLATFORM, STEPS_PLATFORM_APPID, STEPS_PLATFORM_SECRET = "t-steps", "wx-t-steps", "test-steps-secret"
+
+
+def steps_platform(stack, tmp_dir) -> str:
+    """A platform that rewards WeChat Sports steps (1 point a 1,000 steps), onboarded as rides_platform is."""
+    return _onboard(stack, tmp_dir, {
+        "id": STEPS_PLATFORM, "name": "步行平台", "wechat_appid": STEPS_PLATFORM_APPID,
+        "branding": {"name": "步行平台", "slogan": "走路", "primary_color": "#654321", "logo_url": None},
+        "behaviors": [{"code": "walk_steps", "points": {"points": 1, "per": 1000}}], "partners": []},
+        STEPS_PLATFORM_SECRET)
+
+
+def _onboard(stack, tmp_dir, entry: dict, secret: str) -> str:
     import json
     import os
 
@@ -34,18 +54,14 @@ def rides_platform(stack, tmp_dir) -> str:
     from chalicelib.services import catalog
     from chalicelib.settings import get_settings
 
-    entry = {"id": TRANSIT_PLATFORM, "name": "公交平台", "wechat_appid": TRANSIT_PLATFORM_APPID,
-             "branding": {"name": "公交平台", "slogan": "坐公交", "primary_color": "#123456", "logo_url": None},
-             "behaviors": [{"code": "bus_ride", "points": {"points": 6, "per": 1}, "daily_limit": 2}],
-             "partners": ["transit"]}
-    path = tmp_dir / "rides-platform.json"
+    path = tmp_dir / f"{entry['id']}-platform.json"
     path.write_text(json.dumps({"platforms": [entry]}, ensure_ascii=False), encoding="utf-8")
     assert admin(["load", str(path)]) == 0
-    stack.wechat.add_app(TRANSIT_PLATFORM_APPID, TRANSIT_PLATFORM_SECRET)
-    os.environ["WECHAT_SECRET__T_RIDES"] = TRANSIT_PLATFORM_SECRET
+    stack.wechat.add_app(entry["wechat_appid"], secret)
+    os.environ["WECHAT_SECRET__" + entry["id"].upper().replace("-", "_")] = secret
     get_settings.cache_clear()
     catalog.forget()
-    return TRANSIT_PLATFORM
+    return entry["id"]
 
 
 def bind_without_route(user_id: str, number: str) -> None:
