@@ -74,7 +74,9 @@ def _reconcile(args, out: Output):
     result = accounts.reconcile()
     lines = [f"accounts checked: {result['accounts']}; mismatches: {len(result['mismatches'])}"]
     lines += [f"  {m['user_id']}: balance {m['points']} vs ledger {m['ledger_points']}, carbon "
-              f"{m['carbon_mg']} mg vs ledger {m['ledger_carbon_mg']} mg" for m in result["mismatches"]]
+              f"{m['carbon_mg']} mg vs ledger {m['ledger_carbon_mg']} mg" + (
+                  f", the person's carbon {m['person_carbon_mg']} mg vs their accounts' {m['users_carbon_mg']} mg"
+                  if "person_carbon_mg" in m else "") for m in result["mismatches"]]
     out.result(result, "\n".join(lines))
     return 0 if result["clean"] else 1
 
