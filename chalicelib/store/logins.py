@@ -102,7 +102,8 @@ def _transaction(new: NewUser, person_id: str | None, users: dict[str, str] | No
     if new.union_key and users is not None:
         carbon = persons.stage_join(tx, new.union_key, person_id, users, new.platform, new.user_id, accounts,
                                     clock.business_day(clock.now()))
-        peers = {platform: user for platform, user in users.items() if user != new.user_id}
+        peers = {platform: user for platform, user in users.items() if platform != new.platform}  # a user this
+        # platform had before (deleted, WeChat's user logging in again) is replaced, not a peer
         joined = {"peers": peers, "person_carbon_mg": carbon} if peers else {}
     elif new.union_key:
         tx.put_new("union", Identity, {"key": new.union_key, "person_id": person_id, "created_at": new.at,

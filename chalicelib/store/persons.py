@@ -76,7 +76,8 @@ def stage_join(tx: Tx, key: str, person_id: str, users_before: dict[str, str], p
     users = {**users_before, platform: user_id}
     tx.update("union", Identity(key), [Identity.users.set(users_json(users))],
               condition=(Identity.person_id == person_id) & before, return_old=True)
-    live = [account for account in accounts if not account.deleted_at]
+    live = [account for account in accounts  # a deleted user, or one this platform's new user replaces, is no peer
+            if not account.deleted_at and users.get(account.platform or DEFAULT) == account.user_id]
     step_days: dict[str, str] = {}  # day -> the platform whose account credited the day's steps (carbon) first
     carbon = sum(int(account.carbon_mg) for account in live)
     counts: Counter = Counter()

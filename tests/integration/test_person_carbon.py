@@ -108,3 +108,26 @@ def test_a_posting_that_read_the_account_before_the_join_adds_its_carbon_to_the_
     assert [Account.get(user["id"], consistent_read=True).person_carbon_mg for user in (on_default, demo)] == [
         5000, 5000]  # the first attempt lost to the join's new version; the next saw the peers
     assert reconciled(on_default, demo)["clean"]
+
+
+def test_a_user_deleted_and_back_on_a_platform_is_a_new_user_and_no_peer_of_the_old(client, openid):
+    on_default, demo = login(client, openid), login_on(client, openid)
+    assert _checkin(client, on_default) == 201
+    status, _ = call(client, "DELETE", "/v1/me", {"confirm": "DELETE"}, token=on_default["token"])
+    assert status == 200
+    again = login(client, openid)  # WeChat's same user, a new user of `default`
+    assert again["id"] != on_default["id"]
+    assert Account.get(again["id"], consistent_read=True).peers == {"company-demo": demo["id"]}
+    assert Account.get(demo["id"], consistent_read=True).peers == {"default": again["id"]}
+    assert _carbon(client, demo) == (0.0, 0.0)  # the deleted user's reductions are no longer the person's
+    assert reconciled(again, demo)["clean"]
+
+
+def test_a_person_deleted_and_back_on_their_only_platform_has_no_peers(client, openid):
+    first = login(client, openid)
+    assert _checkin(client, first) == 201
+    assert call(client, "DELETE", "/v1/me", {"confirm": "DELETE"}, token=first["token"])[0] == 200
+    again = login(client, openid)
+    assert not Account.get(again["id"], consistent_read=True).peers
+    assert _carbon(client, again) == (0.0, 0.0)
+    assert reconciled(again)["clean"]
