@@ -31,13 +31,18 @@ def _segments(text: str) -> int:
 
 ISSUANCE_HELP = """Carbon-inclusion reduction report for a carbon exchange. Issues the `earn` and `accrual` entries
 whose business day (Asia/Shanghai) is in the period, totalled by methodology id and version; entries of estimate
-methodologies, or of versions the catalog cannot confirm, are left out and listed as excluded. --out gets the
-summary (JSON, or CSV with --format csv or a .csv name); every issued entry's key (user_id, entry_id) and carbon
-go to --entries (default OUT_STEM.entries.csv), whose row count and SHA-256 the summary and the issuance record
-carry. An entry is issued at most once: a period overlapping an issued one is refused. Late entries: an event
-may arrive up to 7 days late and still lands on its own business day, so a period is issued only once its last
-day is at least 8 days ago; nothing can then land in it afterwards, so nothing is missed or issued twice.
---dry-run writes the files (marked as a preview, also for an open or overlapping period) and records nothing."""
+methodologies, or of versions the catalog cannot confirm, are left out and listed as excluded. --platform P
+(default `default`) issues the entries of P's users into P's registry; --platform all issues every platform's
+into its own registry, each entry attributed to its user's platform (totals per platform and overall). Only
+entries holding their carbon count (never one `counted_via` another platform). --out gets the summary (JSON, or
+CSV with --format csv or a .csv name); every issued entry's key (user_id, entry_id), carbon and platform go to
+--entries (default OUT_STEM.entries.csv), whose row count and SHA-256 the summary and the issuance record
+carry. An entry is issued at most once: a period overlapping an issued one of the same scope is refused, and
+an entry another scope issued (its marker) is left out. If the console dies half-way, run the same command
+again to finish the issuance. Late entries: an event may arrive up to 7 days late and still lands on its own
+business day, so a period is issued only once its last day is at least 8 days ago; nothing can then land in it
+afterwards, so nothing is missed or issued twice. --dry-run writes the files (marked as a preview, also for an
+open or overlapping period) and records and marks nothing."""
 
 
 def _add_reporting(sub, common: argparse.ArgumentParser, writes: argparse.ArgumentParser) -> None:
@@ -58,6 +63,8 @@ def _add_reporting(sub, common: argparse.ArgumentParser, writes: argparse.Argume
     issuance.add_argument("--entries", metavar="FILE", help="the issued entries' keys (CSV)")
     issuance.add_argument("--format", choices=("json", "csv"), help="summary format (default from --out's suffix)")
     issuance.add_argument("--reason", help="why, for the audit trail (e.g. the exchange's request)")
+    issuance.add_argument("--platform", default="default", metavar="ID",
+                          help="the platform whose users' reductions are issued, or `all` (default `default`)")
 
 
 RESEAL_HELP = """Rewrites every sealed value (WeChat session keys and unionids, delivery addresses, partner tokens)

@@ -1,4 +1,5 @@
-"""issuance --from D --to D --out FILE: the carbon-inclusion reduction report for a carbon exchange.
+"""issuance --from D --to D --out FILE [--platform ID|all]: the carbon-inclusion reduction report for a carbon
+exchange.
 
 What is issued: `earn` and `accrual` ledger entries whose business day is in the period, with carbon
 above zero, computed by a methodology version that the catalog knows (`catalog.rule_version`) and
@@ -6,13 +7,41 @@ that is not an estimate. Entries without a methodology (spends, refunds, adjustm
 reductions. Estimates, and entries whose methodology version the catalog cannot confirm, are left
 out but counted under "excluded", so nothing disappears silently.
 
+Scope (shared/contract/platforms.md rule 5): `--platform P` (default `default`) counts the entries of P's users
+(the account's `platform`, absent = `default`); `--platform all` counts every platform's, each attributed to the
+platform of its user. Either way only entries holding their carbon: an entry with `counted_via` holds none (the
+platform named there holds it) and is never listed. The summary gives totals per platform and overall. Each
+scope has its registry: `carbon-inclusion` (`default`'s, as before platforms), `carbon-inclusion#P`,
+`carbon-inclusion#all` (store/issuance.registry_of).
+
 Traceable: the summary (JSON or CSV) gives totals per (methodology id, version); a companion CSV
-lists every issued entry's key (user_id, entry_id) with its carbon, and the summary and the
+lists every issued entry's key (user_id, entry_id) with its carbon and platform, and the summary and the
 issuance record carry that file's row count and SHA-256: the listed grams sum to the totals.
 
-At most once: an issuance record (chalicelib/store/issuance.py) keyed by the period is written
+At most once within a scope: an issuance record (chalicelib/store/issuance.py) keyed by the period is written
 with a condition, in one transaction with a version bump of the registry's head item, so two runs
-cannot both issue; a period that overlaps an issued one is refused.
+cannot both issue; a period that overlaps an issued one is refused. A period overlapping a record written
+before platforms (no `scope`: it issued every platform's entries of its days and marked none) is refused in
+every scope.
+
+At most once across scopes: each issued entry has a marker (store/issuance.IssuedEntry, pk "entry#{user_id}",
+sk the entry id, naming its issuance "{registry}/{period}"), put with `attribute_not_exists OR issuance = this
+one`. An entry marked by another issuance is left out ("issued_elsewhere", by issuance id). The entries file
+lists exactly the entries whose marker names this issuance. The writes, in this order:
+  1. the scan reads each candidate's account (its platform) and marker by key (BatchGetItem), and writes the
+     entries no other issuance marked to a temporary file; nothing is written to DynamoDB (a dry run stops here);
+  2. the record, state "issuing", with the head bump: from now on the period is taken in its scope;
+  3. a marker for each offered entry; the entries file gets those whose marker is this issuance's;
+  4. the record becomes "issued", with the totals and the files' SHA-256, on the condition that this run still
+     holds it (`attempt`); then the files get their names and the audit record is written.
+Why no entry is issued twice or lost when the console dies: before 2 nothing was written, so a re-run starts
+again. From 2 on, markers exist only for an "issuing" or "issued" record. A console dying in 3 or 4 leaves the
+record "issuing": every other period of the scope overlapping it is still refused, and other scopes leave out
+what it marked. Running the same command again (same scope and period) takes the record over (a conditional
+update of `attempt`, so one of two re-runs goes on), finds its own markers (the condition allows them), marks
+the rest, and lists all of them: an entry marked before the crash is listed, one another scope marked meanwhile
+is left out and listed there. A console dying after 4 but before the files are renamed leaves an issued record
+without its files, as before markers. Markers are written by the console only; Lambda never reads this table.
 
 Late entries: an event up to 7 days late still lands on its own business day, so the entries of a
 day D are final only when D+7 is over. A period is issued only once its last day is at least 8 days
@@ -21,26 +50,31 @@ issued twice by a later one. (--dry-run may preview an open period; the file say
 """
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
-import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from itertools import islice
 from pathlib import Path
 
-from chalicelib.domain import clock
-from chalicelib.errors import AppError
-from chalicelib.store.issuance import HEAD, REGISTRY, IssuanceRecord
-from chalicelib.store.tx import Tx, TxCancelledError
+from pynamodb.exceptions import PynamoDBException
 
+from chalicelib.domain import clock
+from chalicelib.domain.platforms import DEFAULT
+from chalicelib.errors import AppError, UnknownPlatformError
+from chalicelib.services.platforms import require_known
+from chalicelib.store.issuance import ALL, ISSUING, REGISTRY, IssuanceRecord, issuance_id, registry_of
+
+from . import issuance_marks as marks
+from . import issuance_registry as registry
 from . import ledger_scan
-from .console import CommandError, Output, UsageError, audit, confirm, operator
-from .issuance_tally import ENTRY_COLUMNS, EntryLog, Tally, Verdicts
+from .console import CommandError, Output, Progress, UsageError, audit, confirm, operator
+from .issuance_summary import summary, summary_text, text
+from .issuance_tally import ENTRY_COLUMNS, OFFERED_COLUMNS, EntryLog, Lookups, Tally, Verdicts, read_rows
 
 ISSUE_AFTER_DAYS = clock.LATE_EVENT_DAYS + 1
-SUMMARY_COLUMNS = ("status", "methodology_id", "methodology_version", "behaviors", "entries", "carbon_mg",
-                   "carbon_g", "first_day", "last_day")
+MARK_THREADS = 8
+MARK_CHUNK = 400
 
 
 def _sha256(path: Path) -> str:
@@ -51,69 +85,14 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _records() -> list[IssuanceRecord]:
-    return [r for r in IssuanceRecord.query(REGISTRY, consistent_read=True) if r.period != HEAD]
-
-
-def _overlaps(first: str, last: str) -> list[str]:
-    return [r.period for r in _records() if r.first_day <= last and r.last_day >= first]
-
-
-def _record(record: IssuanceRecord) -> None:
-    """Writes the record and bumps the head in one transaction; re-checks overlaps after a lost race."""
-    for _ in range(5):
-        try:  # the head first: a record written after this read changes the version, and fails our write
-            version = IssuanceRecord.get(REGISTRY, HEAD, consistent_read=True).version
-        except IssuanceRecord.DoesNotExist:
-            version = None
-        clash = _overlaps(record.first_day, record.last_day)
-        if clash:
-            raise CommandError(f"period {record.period} overlaps issued {', '.join(clash)}: refused, nothing issued")
-        tx = Tx()
-        tx.put("record", record, condition=IssuanceRecord.period.does_not_exist())
-        tx.update("head", IssuanceRecord(REGISTRY, HEAD), actions=[IssuanceRecord.version.set((version or 0) + 1)],
-                  condition=IssuanceRecord.version.does_not_exist() if version is None
-                  else IssuanceRecord.version == version)
-        try:
-            tx.commit()
-            return
-        except TxCancelledError:
-            continue
-        except AppError as exc:
-            raise CommandError(f"could not record the issuance ({exc.code}); nothing was issued") from exc
-    raise CommandError("could not record the issuance (other issuances kept winning); nothing was issued, try again")
-
-
-def _summary(doc: dict) -> dict:
-    """Shapes the tally into the summary document's methodology and exclusion lists."""
-    issued, excluded = [], []
-    for (verdict, mid, version), g in sorted(doc.pop("groups").items(), key=lambda kv: tuple(map(str, kv[0]))):
-        item = {"methodology_id": mid, "methodology_version": version, "behaviors": sorted(g["behaviors"]),
-                "entries": g["entries"], "carbon_mg": g["carbon_mg"], "carbon_g": g["carbon_mg"] / 1000,
-                "first_day": g["first_day"], "last_day": g["last_day"]}
-        if verdict == "issue":
-            issued.append({**item, "source": g["source"]})
-        else:
-            excluded.append({"reason": verdict, **item})
-    carbon = sum(item["carbon_mg"] for item in issued)
-    doc["totals"] = {"entries": sum(item["entries"] for item in issued), "carbon_mg": carbon,
-                     "carbon_g": carbon / 1000, "carbon_kg": carbon / 1e6}
-    doc["methodologies"], doc["excluded"] = issued, excluded
-    return doc
-
-
-def _summary_text(doc: dict, fmt: str) -> str:
-    if fmt == "json":
-        return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(SUMMARY_COLUMNS)
-    for status, items in (("issued", doc["methodologies"]), ("excluded", doc["excluded"])):
-        for item in items:
-            writer.writerow([item.get("reason", status), item["methodology_id"] or "",
-                             item["methodology_version"] or "", " ".join(item["behaviors"]), item["entries"],
-                             item["carbon_mg"], f"{item['carbon_mg'] / 1000:.3f}", item["first_day"], item["last_day"]])
-    return buffer.getvalue()
+def _scope(platform: str) -> str:
+    if platform in (DEFAULT, ALL):
+        return platform
+    try:
+        return require_known(platform)
+    except UnknownPlatformError:
+        raise UsageError(f"--platform {platform}: no such platform (default, all, or a platform of the catalog)") \
+            from None
 
 
 def _paths(args) -> tuple[Path, Path, str]:
@@ -130,88 +109,144 @@ def _paths(args) -> tuple[Path, Path, str]:
     return out, entries, fmt
 
 
-def _refusals(args) -> list[str]:
-    """Why this period cannot be issued now (a dry run only warns): still open to late entries, or overlapping."""
+def _refusals(args, scope: str) -> tuple[list[str], IssuanceRecord | None]:
+    """Why this period cannot be issued now (a dry run only warns): still open to late entries, or overlapping;
+    and the record of this same period left "issuing" by a console that died, which this run finishes."""
     first, last = args.first.isoformat(), args.last.isoformat()
     if args.first > args.last:
         raise UsageError(f"--from {first} is after --to {last}")
-    reasons = []
+    reasons, unfinished = [], None
     closes = args.last + timedelta(days=ISSUE_AFTER_DAYS)
     if clock.business_day(clock.now()) < closes:
         reasons.append(f"{last} is still open to late entries (up to {clock.LATE_EVENT_DAYS} days late); "
                        f"it can be issued from {closes}")
-    reasons += [f"overlaps issued period {period}" for period in _overlaps(first, last)]
+    for record in registry.overlapping(registry_of(scope), first, last):
+        if record.period == f"{first}..{last}" and record.state == ISSUING:
+            unfinished = record
+        else:
+            reasons.append(f"overlaps issued period {record.period}" + (
+                " (unfinished: run its own period again to finish it)" if record.state == ISSUING else ""))
+    if scope != DEFAULT:
+        reasons += [f"overlaps period {r.period} issued by {REGISTRY} before platforms (it issued every platform's "
+                    "entries of its days)" for r in registry.before_platforms(first, last)]
     if reasons and not args.dry_run:
         raise CommandError("; ".join(reasons) + ": refused, nothing issued")
-    return reasons
+    return reasons, unfinished
 
 
-def _compute(args, warnings: list[str], entries_name: str, fmt: str, tmp_out: Path, tmp_entries: Path) -> dict:
-    """Scans the period, writes the entries file and the summary (both under temporary names)."""
-    first, last = args.first.isoformat(), args.last.isoformat()
-    log, verdicts = EntryLog(tmp_entries), Verdicts()
+def _scan(args, scope: str, mine: str, offered: Path) -> Tally:
+    """Tallies the period's entries of the scope; writes those no other issuance marked to `offered`."""
+    log, verdicts, lookups = EntryLog(offered, OFFERED_COLUMNS), Verdicts(), Lookups(marks.platforms_of, marks.owners)
     try:
-        tally = ledger_scan.scan_days(args.first, args.last, lambda: Tally(log, verdicts), segments=args.segments,
-                                      label="issuance")
+        return ledger_scan.scan_days(args.first, args.last, lambda: Tally(scope, verdicts, lookups, log, mine),
+                                     segments=args.segments, label="issuance")
     finally:
         log.close()
-    period = f"{first}..{last}"
-    doc = _summary({
-        "report": "GreenSprout carbon-inclusion reduction report", "registry": REGISTRY,
+
+
+def _settle(offered: Path, log: EntryLog, tally: Tally, held: registry.Claim | None) -> None:
+    """Marks every offered entry as this issuance's (a dry run marks none) and lists in `log` those it holds; an
+    entry another issuance marked meanwhile is left out. The issued totals are counted again from what is listed."""
+    total = sum(g["entries"] for key, g in tally.groups.items() if key[0] == "issue") or None
+    sources, rows = tally.recount_issued(), read_rows(offered)
+    with Progress("marking issued entries", total, unit="entries") as bar, ThreadPoolExecutor(MARK_THREADS) as pool:
+        while chunk := list(islice(rows, MARK_CHUNK)):
+            owners = pool.map(lambda row: marks.mark(held.id, row["user_id"], row["entry_id"]), chunk) if held \
+                else [None] * len(chunk)
+            for row, owner in zip(chunk, owners, strict=True):
+                tally.count(tally.left_out(owner) if owner else "issue", row,
+                            sources[(row["methodology_id"], row["methodology_version"])])
+                if owner is None:
+                    log.write(row)
+            bar.advance(len(chunk))
+
+
+def _hold(args, doc: dict, unfinished: IssuanceRecord | None, scope: str) -> registry.Claim:
+    """Step 2: the period's record, "issuing" (or the unfinished one, taken over)."""
+    if unfinished is not None:
+        return registry.take_over(unfinished)
+    period = doc["period"]
+    return registry.claim(IssuanceRecord(
+        registry_of(scope), doc["issuance"]["id"], first_day=period["from"], last_day=period["to"],
+        issued_at=doc["issuance"]["issued_at"], operator=operator(), reason=args.reason, scope=scope))
+
+
+def _document(args, scope: str, warnings: list[str], unfinished: IssuanceRecord | None) -> dict:
+    first, last = args.first.isoformat(), args.last.isoformat()
+    period, registry_name = f"{first}..{last}", registry_of(scope)
+    if unfinished is not None:
+        warnings = [*warnings, f"finishes issuance {period} of {registry_name}, left unfinished since "
+                               f"{unfinished.issued_at} by {unfinished.operator}"]
+    return {
+        "report": "GreenSprout carbon-inclusion reduction report", "registry": registry_name, "platform": scope,
         "period": {"from": first, "to": last, "business_days": "Asia/Shanghai"},
-        "issuance": {"id": None if args.dry_run else period,
-                     "issued_at": None if args.dry_run else clock.iso(clock.now()),
-                     "operator": operator(), "reason": args.reason, "dry_run": args.dry_run},
-        "warnings": warnings, "groups": tally.groups,
-        "entries_file": {"path": entries_name, "rows": log.rows, "sha256": _sha256(tmp_entries),
-                         "columns": list(ENTRY_COLUMNS)},
+        "issuance": {"id": None if args.dry_run else period, "marker": issuance_id(registry_name, period),
+                     "issued_at": None if args.dry_run else (
+                         unfinished.issued_at if unfinished is not None else clock.iso(clock.now())),
+                     "operator": operator(), "reason": args.reason, "dry_run": args.dry_run,
+                     "resumed": unfinished is not None},
+        "warnings": warnings,
         "late_entries": f"only periods whose last day is at least {ISSUE_AFTER_DAYS} days old are issued",
-    })
-    tmp_out.write_text(_summary_text(doc, fmt), encoding="utf-8")
-    return doc
+    }
+
+
+def _unfinished(held: registry.Claim, exc: BaseException) -> CommandError:
+    return CommandError(f"issuance {held.id} is recorded but unfinished ({exc}): run the same command again "
+                        "(same --platform, --from and --to) to finish it; no entry is issued twice or lost")
 
 
 def run(args, out: Output) -> int:
-    warnings = _refusals(args)
+    scope = _scope(args.platform)
+    warnings, unfinished = _refusals(args, scope)
     out_path, entries_path, fmt = _paths(args)
-    tmp_out, tmp_entries = (p.with_name(f"{p.name}.tmp-{os.getpid()}") for p in (out_path, entries_path))
+    tmp_out, tmp_entries, tmp_offered = (p.with_name(f"{p.name}.tmp-{os.getpid()}") for p in (
+        out_path, entries_path, entries_path.with_name(entries_path.name + ".offered")))
+    doc, held = _document(args, scope, warnings, unfinished), None
     try:
-        doc = _compute(args, warnings, entries_path.name, fmt, tmp_out, tmp_entries)
+        tally = _scan(args, scope, doc["issuance"]["marker"], tmp_offered)
+        if not args.dry_run:
+            offered = summary(dict(doc), tally)["totals"]
+            confirm(f"issue {offered['carbon_kg']:,.3f} kg CO2e from {offered['entries']:,} entries for "
+                    f"{doc['issuance']['id']} ({doc['registry']}) to the exchange? This cannot be undone", args.yes)
+            held = _hold(args, doc, unfinished, scope)
+        log = EntryLog(tmp_entries)
+        try:
+            _settle(tmp_offered, log, tally, held)
+        except (AppError, PynamoDBException) as exc:
+            raise _unfinished(held, exc) if held else CommandError(f"could not read the ledger ({exc})") from exc
+        finally:
+            log.close()
+        doc = summary({**doc, "entries_file": {"path": entries_path.name, "rows": log.rows,
+                                                "sha256": _sha256(tmp_entries), "columns": list(ENTRY_COLUMNS)}},
+                       tally)
+        tmp_out.write_text(summary_text(doc, fmt), encoding="utf-8")
         files = {"summary": {"path": str(out_path), "sha256": _sha256(tmp_out)},
                  "entries": {**doc["entries_file"], "path": str(entries_path)}}
-        if not args.dry_run:
-            totals = doc["totals"]
-            confirm(f"issue {totals['carbon_kg']:,.3f} kg CO2e from {totals['entries']:,} entries for "
-                    f"{doc['issuance']['id']} to the exchange? This cannot be undone", args.yes)
-            _record(IssuanceRecord(
-                REGISTRY, doc["issuance"]["id"], first_day=doc["period"]["from"], last_day=doc["period"]["to"],
-                issued_at=doc["issuance"]["issued_at"], operator=operator(), reason=args.reason,
-                entries=totals["entries"], carbon_mg=totals["carbon_mg"], files=files,
-                totals=[{k: m[k] for k in ("methodology_id", "methodology_version", "entries", "carbon_mg")}
-                        for m in doc["methodologies"]]))
+        if held:
+            _finish(held, doc, files)
         os.replace(tmp_entries, entries_path)
         os.replace(tmp_out, out_path)
-        if not args.dry_run:
-            audit("issuance", {"from": doc["period"]["from"], "to": doc["period"]["to"], "out": str(out_path)},
-                  args.reason, {"entries": doc["totals"]["entries"], "carbon_mg": doc["totals"]["carbon_mg"],
-                                "files": files})
+        if held:
+            audit("issuance", {"platform": scope, "from": doc["period"]["from"], "to": doc["period"]["to"],
+                               "out": str(out_path)}, args.reason,
+                  {"entries": doc["totals"]["entries"], "carbon_mg": doc["totals"]["carbon_mg"], "files": files,
+                   "registry": doc["registry"], "resumed": held.resumed})
     finally:
-        for tmp in (tmp_out, tmp_entries):
+        for tmp in (tmp_out, tmp_entries, tmp_offered):
             tmp.unlink(missing_ok=True)
-    out.result({**doc, "files": files}, _text(doc, files, args.dry_run))
+    out.result({**doc, "files": files}, text(doc, files, args.dry_run))
     return 0
 
 
-def _text(doc: dict, files: dict, dry_run: bool) -> str:
-    t, period = doc["totals"], f"{doc['period']['from']}..{doc['period']['to']}"
-    head = f"{'DRY RUN, nothing recorded: would issue' if dry_run else 'issued'} {period}: {t['entries']:,} entries, " \
-           f"{t['carbon_g']:,.3f} g CO2e ({t['carbon_kg']:,.3f} kg) in {len(doc['methodologies'])} methodology versions"
-    lines = [head] + [f"  {m['methodology_id']} {m['methodology_version']}: {m['entries']:,} entries, "
-                      f"{m['carbon_g']:,.3f} g" for m in doc["methodologies"]]
-    lines += [f"  left out ({x['reason']}): {x['methodology_id'] or '-'} {x['methodology_version'] or ''} "
-              f"{x['entries']:,} entries, {x['carbon_g']:,.3f} g" for x in doc["excluded"]]
-    lines += [f"  warning: {w}" for w in doc["warnings"]]
-    lines.append(f"wrote {files['summary']['path']} (sha256 {files['summary']['sha256'][:12]}…) and "
-                 f"{files['entries']['path']} ({files['entries']['rows']:,} entries, "
-                 f"sha256 {files['entries']['sha256'][:12]}…)")
-    return "\n".join(lines)
+def _finish(held: registry.Claim, doc: dict, files: dict) -> None:
+    """Step 4: the record is issued, with what the files hold."""
+    totals = doc["totals"]
+    try:
+        registry.finish(held, {
+            "entries": totals["entries"], "carbon_mg": totals["carbon_mg"], "files": files,
+            "totals": [{k: m[k] for k in ("methodology_id", "methodology_version", "entries", "carbon_mg")}
+                       for m in doc["methodologies"]],
+            "platforms": {p: {"entries": v["entries"], "carbon_mg": v["carbon_mg"]}
+                          for p, v in doc["platforms"].items()}})
+    except (AppError, PynamoDBException) as exc:
+        raise _unfinished(held, exc) from exc

@@ -1,19 +1,26 @@
 """What an issuance counts (admin/issuance.py): the verdict on each earning entry's methodology version (one catalog
-read per version, shared by the scan's threads), the tally per (verdict, methodology id, version), and the CSV log
-of the issued entries' keys."""
+read per version, shared by the scan's threads), the entries of the issuance's scope (their users' platform) not
+issued by another issuance (their markers), the tally per (verdict, methodology id, version) and per platform, and
+the CSV logs of the entries' keys."""
 from __future__ import annotations
 
 import csv
 import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from chalicelib.services import catalog
+from chalicelib.store.issuance import ALL
 from chalicelib.store.models import CatalogItem, LedgerEntry
 
 EARNING_KINDS = ("earn", "accrual")
 ENTRY_COLUMNS = ("methodology_id", "methodology_version", "behavior", "user_id", "entry_id", "day", "kind",
-                 "carbon_mg")
+                 "carbon_mg", "platform")
+OFFERED_COLUMNS = (*ENTRY_COLUMNS, "entry_source")  # the offered entries' log keeps what the recount needs
+ELSEWHERE = "issued_elsewhere"  # the verdict on an entry another issuance marked: it issued it
+LOOKUP_BATCH = 100  # entries whose platforms and markers are read at once
+PLATFORMS_KEPT = 50_000  # users' platforms a segment remembers (a user's entries come together in a scan)
 
 
 class Verdicts:
@@ -54,20 +61,18 @@ class Verdicts:
 
 
 class EntryLog:
-    """The issued entries' keys, written as CSV while the segments scan (one lock, one row each)."""
+    """Entries' keys as CSV rows (ENTRY_COLUMNS), written by several threads (one lock, one row each)."""
 
-    def __init__(self, path: Path) -> None:
-        self.path, self.rows = path, 0
+    def __init__(self, path: Path, columns: tuple[str, ...] = ENTRY_COLUMNS) -> None:
+        self.path, self.rows, self.columns = path, 0, columns
         self._file = path.open("w", newline="", encoding="utf-8")
         self._writer = csv.writer(self._file, lineterminator="\n")
-        self._writer.writerow(ENTRY_COLUMNS)
+        self._writer.writerow(columns)
         self._lock = threading.Lock()
 
-    def write(self, entry: LedgerEntry) -> None:
-        row = [entry.methodology_id, entry.methodology_version, entry.behavior or "", entry.user_id,
-               entry.entry_id, entry.day, entry.kind, int(entry.carbon_mg)]
+    def write(self, row: dict) -> None:
         with self._lock:
-            self._writer.writerow(row)
+            self._writer.writerow([row[column] for column in self.columns])
             self.rows += 1
 
     def close(self) -> None:
@@ -75,22 +80,102 @@ class EntryLog:
             self._file.close()
 
 
+def row_of(entry: LedgerEntry, platform: str) -> dict:
+    return {"methodology_id": entry.methodology_id, "methodology_version": entry.methodology_version,
+            "behavior": entry.behavior or "", "user_id": entry.user_id, "entry_id": entry.entry_id, "day": entry.day,
+            "kind": entry.kind, "carbon_mg": int(entry.carbon_mg), "platform": platform,
+            "entry_source": entry.source}
+
+
+def read_rows(path: Path) -> Iterator[dict]:
+    with path.open(newline="", encoding="utf-8") as file:
+        for row in csv.DictReader(file):
+            yield {**row, "carbon_mg": int(row["carbon_mg"])}
+
+
+@dataclass
+class Lookups:
+    """The reads a tally needs, by key (admin/issuance_marks.py; fakes in unit tests)."""
+
+    platforms_of: Callable[[Iterable[str]], dict[str, str]]
+    owners: Callable[[Iterable[tuple[str, str]]], dict[tuple[str, str], str]]
+
+
 @dataclass
 class Tally:
-    """Per (verdict, methodology id, version): entries, carbon, behaviours, first and last day."""
+    """Per (verdict, methodology id, version): entries, carbon, behaviours, first and last day; per platform: the
+    issued entries and carbon; per other issuance: the entries it issued that this one leaves out.
 
-    log: EntryLog
+    The scan `add`s every entry of the period; an entry counts when it is a reduction (`earn` or `accrual`) holding
+    its carbon (`counted_via` null: an entry counted via another platform holds none, and is never listed) whose
+    user is of the scope (`scope` a platform id, or ALL). Those whose version may be issued and that no other
+    issuance marked (`mine` may have: a re-run of a console that died half-way) are offered: written to
+    `offered`, counted as "issue". The entries are judged LOOKUP_BATCH at a time (one BatchGetItem of their
+    accounts' platforms, one of their markers)."""
+
+    scope: str
     verdicts: Verdicts
+    lookups: Lookups
+    offered: EntryLog | None = None
+    mine: str | None = None
     groups: dict[tuple, dict] = field(default_factory=dict)
+    platforms: dict[str, dict] = field(default_factory=dict)
+    elsewhere: dict[str, int] = field(default_factory=dict)
+    _pending: list[LedgerEntry] = field(default_factory=list)
+    _known: dict[str, str] = field(default_factory=dict)
 
     def add(self, entry: LedgerEntry) -> None:
-        if entry.kind not in EARNING_KINDS or int(entry.carbon_mg or 0) <= 0:
+        if entry.kind not in EARNING_KINDS or int(entry.carbon_mg or 0) <= 0 or entry.counted_via:
             return
-        verdict, source = self.verdicts.of(entry)
-        self._count((verdict, entry.methodology_id, entry.methodology_version), int(entry.carbon_mg),
-                    {entry.behavior or entry.source}, entry.day, entry.day, 1, source)
+        self._pending.append(entry)
+        if len(self._pending) >= LOOKUP_BATCH:
+            self.finish()
+
+    def finish(self) -> None:
+        """Judges the entries added since the last call (the scan calls it after a segment's last page)."""
+        batch, self._pending = self._pending, []
+        platforms = self._platforms({entry.user_id for entry in batch})
+        judged = [(entry, platforms[entry.user_id]) for entry in batch
+                  if self.scope == ALL or platforms[entry.user_id] == self.scope]
+        issuable = [(entry, platform, self.verdicts.of(entry)) for entry, platform in judged]
+        marked = self.lookups.owners([(e.user_id, e.entry_id) for e, _, (verdict, _) in issuable if verdict == "issue"])
+        for entry, platform, (verdict, source) in issuable:
+            owner = marked.get((entry.user_id, entry.entry_id)) if verdict == "issue" else None
+            if owner and owner != self.mine:
+                verdict = self.left_out(owner)
+            row = row_of(entry, platform)
+            self.count(verdict, row, source)
+            if verdict == "issue" and self.offered is not None:
+                self.offered.write(row)
+
+    def _platforms(self, user_ids: set[str]) -> dict[str, str]:
+        missing = user_ids - self._known.keys()
+        if missing:
+            if len(self._known) > PLATFORMS_KEPT:
+                self._known.clear()
+                missing = user_ids
+            self._known.update(self.lookups.platforms_of(missing))
+        return self._known
+
+    def left_out(self, owner: str) -> str:
+        self.elsewhere[owner] = self.elsewhere.get(owner, 0) + 1
+        return ELSEWHERE
+
+    def count(self, verdict: str, row: dict, source: str) -> None:
+        carbon = row["carbon_mg"]
+        self._count((verdict, row["methodology_id"], row["methodology_version"]), carbon,
+                    {row["behavior"] or row["entry_source"]}, row["day"], row["day"], 1, source)
         if verdict == "issue":
-            self.log.write(entry)
+            platform = self.platforms.setdefault(row["platform"], {"entries": 0, "carbon_mg": 0})
+            platform["entries"] += 1
+            platform["carbon_mg"] += carbon
+
+    def recount_issued(self) -> dict[tuple, str]:
+        """Forgets what was counted as issued (before the markers are put); returns each version's source."""
+        sources = {key[1:]: g["source"] for key, g in self.groups.items() if key[0] == "issue"}
+        self.groups = {key: g for key, g in self.groups.items() if key[0] != "issue"}
+        self.platforms = {}
+        return sources
 
     def _count(self, key: tuple, carbon: int, behaviors: set, first: str, last: str, n: int, source: str) -> None:
         group = self.groups.setdefault(key, {"entries": 0, "carbon_mg": 0, "behaviors": set(), "first_day": first,
@@ -103,4 +188,10 @@ class Tally:
     def merge(self, other: Tally) -> Tally:
         for key, g in other.groups.items():
             self._count(key, g["carbon_mg"], g["behaviors"], g["first_day"], g["last_day"], g["entries"], g["source"])
+        for platform, p in other.platforms.items():
+            mine = self.platforms.setdefault(platform, {"entries": 0, "carbon_mg": 0})
+            mine["entries"] += p["entries"]
+            mine["carbon_mg"] += p["carbon_mg"]
+        for owner, n in other.elsewhere.items():
+            self.elsewhere[owner] = self.elsewhere.get(owner, 0) + n
         return self

@@ -5,7 +5,9 @@ is for. The table is read in `segments` parallel segments (one thread each), fil
 (`FilterExpression day BETWEEN :from AND :to`), projected to the fields reports need, one page at a
 time. Each segment folds its entries into its own accumulator (no lock on the hot path); the
 accumulators are merged at the end. Memory is one page per segment plus what the accumulators keep,
-never the table. Progress counts scanned items against the table's approximate item count.
+never the table. An accumulator that works in batches (issuance's tally reads its entries' accounts and
+markers by key, a batch at a time) may have `finish()`, called in its segment's thread after the last page.
+Progress counts scanned items against the table's approximate item count.
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from .console import Progress
 SEGMENTS = 4
 PAGE_SIZE = 1000
 FIELDS = ("user_id", "entry_id", "day", "kind", "points", "carbon_mg", "behavior", "source",
-          "methodology_id", "methodology_version")
+          "methodology_id", "methodology_version", "counted_via")
 
 
 class Accumulator(Protocol):
@@ -57,6 +59,8 @@ def scan_days(first: date, last: date, make: Callable[[], A], segments: int = SE
             for raw in page.get("Items", ()):
                 accumulator.add(LedgerEntry.from_raw_data(raw))
             bar.advance(int(page.get("ScannedCount", 0)))
+        if hasattr(accumulator, "finish"):
+            accumulator.finish()
         return accumulator
 
     with Progress(label, approximate_count(), unit="entries") as bar, ThreadPoolExecutor(segments) as pool:
