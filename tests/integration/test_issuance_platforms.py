@@ -3,8 +3,10 @@ issues P's users' reductions into P's registry, `--platform all` every platform'
 period is refused, across scopes no reduction is issued twice (each issued entry's marker), and each entries file
 names exactly the entries its issuance issued, once.
 
-Entries are made on business days of the past that only this module writes to (the app's clock is set to that
-day while they are made): days 12 to 30 ago, after the late entries' week and before the tree tests' year."""
+Entries are made on business days of the past that no test before this module writes to (the app's clock is set
+to that day while they are made): days 128 to 148 ago. Not the last 30 days (test_account_size's history), no
+multiple of 9 days (test_fold_catch_up's year of entries), none of test_admin_reports' or test_account_deletion's
+days; the tree tests' year of accruals comes later in the suite."""
 from __future__ import annotations
 
 import csv
@@ -27,8 +29,9 @@ from tests.support.persons import bind_without_route, login_on, pull, rides_plat
 from tests.support.stack import DEMO_PLATFORM
 
 TODAY = clock.business_day(clock.now())
-DAY_ALL, DAY_HELD_BY_P, DAY_HELD_BY_DEFAULT = (TODAY - timedelta(days=n) for n in (12, 14, 15))
-DAY_TWICE, DAY_AFTER_ALL, DAY_FILES, DAY_CRASH, DAY_BEFORE = (TODAY - timedelta(days=n) for n in (17, 19, 22, 25, 28))
+DAY_ALL, DAY_HELD_BY_P, DAY_HELD_BY_DEFAULT = (TODAY - timedelta(days=n) for n in (128, 130, 131))
+DAY_TWICE, DAY_AFTER_ALL, DAY_FILES, DAY_CRASH, DAY_BEFORE = (TODAY - timedelta(days=n)
+                                                               for n in (133, 137, 140, 146, 148))
 
 
 @contextmanager
