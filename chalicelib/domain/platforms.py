@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 DEFAULT = "default"
+ALL = "all"  # the console's --platform all: never a platform's id
 ID = re.compile(r"[a-z0-9-]{2,32}")
 COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
 DEFAULT_NAME = "绿芽"
@@ -76,6 +77,8 @@ def check_entry(entry: object, rules: dict[str, dict], partners: tuple[str, ...]
         raise PlatformError(f"platform id {pid!r}: 2 to 32 of a-z, 0-9 and '-'")
     if pid == DEFAULT:
         raise PlatformError("platform 'default' is the top level of the catalog: it is not listed in 'platforms'")
+    if pid == ALL:
+        raise PlatformError("platform id 'all' names every platform in the console (issuance, stats, report)")
     where = f"platform {pid}"
     present = [key for key in NOT_YET if entry.get(key)]
     if present:

@@ -245,6 +245,7 @@ def test_a_platform_loaded_without_its_secret_cannot_log_in_yet_and_wechat_is_no
     ({"behaviors": [{"code": "clean_plate"}, {"code": "clean_plate"}]}, "a behaviour is listed twice"),
     ({"id": "Bad_Id"}, "platform id 'Bad_Id'"),
     ({"id": "default"}, "'default' is the top level of the catalog"),
+    ({"id": "all"}, "'all' names every platform in the console"),
     ({"name": ...}, "name must be text"),
     ({"wechat_appid": ...}, "wechat_appid must be"),
     ({"branding": {"name": "x", "slogan": "y", "primary_color": "green", "logo_url": None}}, "#RRGGBB"),
