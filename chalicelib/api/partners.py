@@ -15,7 +15,8 @@ CONSENT = (Field("phone_code", "phone_code 须为手机号按钮返回的 code",
 
 @routes.route("/v1/partners", methods=["GET"])
 def list_partners():
-    listed = partners.list_partners(routes.caller().user_id, bootstrap.consents())
+    caller = routes.caller()
+    listed = partners.list_partners(caller.user_id, bootstrap.consents(), caller.platform)
     return respond(200, shapes_consent.partners_json(listed))
 
 
@@ -23,21 +24,23 @@ def list_partners():
 def bind_partner(partner_id):
     caller = routes.caller()
     partner_id = path_id(partner_id, UnknownPartnerError())
-    command = BindPartner(caller.user_id, partner_id, routes.body(*CONSENT)["phone_code"])
+    command = BindPartner(caller.user_id, partner_id, routes.body(*CONSENT)["phone_code"], caller.platform)
     return respond(200, shapes_consent.consent_state_json(consent.bind(command, bootstrap.consents())))
 
 
 @routes.route("/v1/partners/{partner_id}/consent", methods=["DELETE"])
 def revoke_partner(partner_id):
     caller = routes.caller()
-    state = consent.revoke(caller.user_id, path_id(partner_id, UnknownPartnerError()), bootstrap.consents())
+    state = consent.revoke(caller.user_id, path_id(partner_id, UnknownPartnerError()), bootstrap.consents(),
+                           platform=caller.platform)
     return respond(200, shapes_consent.consent_state_json(state))
 
 
 @routes.route("/v1/partners/{partner_id}/sync", methods=["POST"])
 def sync_partner(partner_id):
-    user_id = routes.caller().user_id
-    result = partner_sync.pull(user_id, path_id(partner_id, UnknownPartnerError()), bootstrap.partner_uow())
+    caller = routes.caller()
+    result = partner_sync.pull(caller.user_id, path_id(partner_id, UnknownPartnerError()), bootstrap.partner_uow(),
+                               caller.platform)
     return respond(200, shapes_partners.sync_json(result))
 
 

@@ -22,7 +22,10 @@ routes = Routes(__name__)
 HEADER = "x-platform"
 # The routes that serve every platform; each other route is `default`'s alone until it is made per platform.
 SERVES_PLATFORMS = frozenset({("GET", "/v1/health"), ("POST", "/v1/auth/login"), ("GET", "/v1/platform"),
-                              ("GET", "/v1/me"), ("POST", "/v1/checkins"), ("POST", "/v1/werun/sync")})
+                              ("GET", "/v1/me"), ("POST", "/v1/checkins"), ("POST", "/v1/werun/sync"),
+                              ("GET", "/v1/partners"), ("PUT", "/v1/partners/{partner_id}/consent"),
+                              ("DELETE", "/v1/partners/{partner_id}/consent"),
+                              ("POST", "/v1/partners/{partner_id}/sync")})
 
 
 def request_platform(request) -> str:

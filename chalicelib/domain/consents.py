@@ -8,6 +8,10 @@ is a new version of the consent, written on the condition that the version read 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
+
+from . import persons
+from .platforms import DEFAULT
 
 BOUND, REVOKED, UNBOUND = "bound", "revoked", "unbound"
 TAKEN, CHANGED = "taken", "changed"  # a bind refused: the partner account is another user's; the consent changed
@@ -41,6 +45,26 @@ class BindPartner:
     user_id: str
     partner_id: str
     phone_code: str
+    platform: str = DEFAULT
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who binds a partner account: a user of a platform, the person it is, and that person's `default` user (which
+    may hold a link of before persons by its `user_id` alone; None when the person has none)."""
+
+    user_id: str
+    platform: str
+    person_id: str
+    default_user: str | None
+
+
+def holder_of(account: Any, user_id: str, platform: str) -> Holder:
+    """The holder a bind of `account`'s user claims the partner account for (a missing account: its own person)."""
+    if account is None:
+        return Holder(user_id, platform, persons.derived_person_id(user_id), user_id if platform == DEFAULT else None)
+    default_user = user_id if platform == DEFAULT else persons.peers_of(account).get(DEFAULT)
+    return Holder(user_id, platform, persons.person_of(account), default_user)
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,10 @@
 (shared/partners/wechat.md).
 
 The access token is the *stable* one (`/cgi-bin/stable_token` does not invalidate other containers'
-tokens), cached per container and fetched again once when WeChat answers 40001/42001. The verified
-phone number (`getuserphonenumber`) is the only phone we ever trust; it is never logged.
+tokens), cached per container and mini program and fetched again once when WeChat answers 40001/42001. The
+verified phone number (`getuserphonenumber`) is the only phone we ever trust; it is never logged. A platform's
+mini program (`app`: its appid and AppSecret, services/platforms.wechat_credentials) has its own access token and
+its own phone codes; without `app` they are `WECHAT_APPID`'s.
 """
 from __future__ import annotations
 
@@ -22,7 +24,8 @@ TOKEN_MARGIN_SECONDS = 300
 _TOKEN_INVALID = (40001, 42001)
 MAINLAND = "86"
 _lock = threading.Lock()
-_token: tuple[str, float] | None = None  # (access_token, monotonic expiry)
+_token: tuple[str, float] | None = None  # WECHAT_APPID's (access_token, monotonic expiry)
+_app_tokens: dict[str, tuple[str, float]] = {}  # another mini program's, by appid
 
 
 class UndecryptableError(ValueError):
@@ -48,34 +51,41 @@ def decrypt_user_data(session_key: str, encrypted_data: bytes, iv: bytes) -> dic
     return data
 
 
-def access_token(force_refresh: bool = False) -> str:
-    """The stable access token, from this container's cache while it is valid."""
+def access_token(force_refresh: bool = False, app: tuple[str, str] | None = None) -> str:
+    """The stable access token of `app` (appid, secret; WECHAT_APPID's without it), from this container's cache
+    while it is valid."""
     global _token
     with _lock:
-        if _token and not force_refresh and time.monotonic() < _token[1]:
-            return _token[0]
+        cached = _token if app is None else _app_tokens.get(app[0])
+        if cached and not force_refresh and time.monotonic() < cached[1]:
+            return cached[0]
         settings = get_settings()
+        appid, secret = app or (settings.wechat_appid, settings.wechat_secret)
         data = _post("/cgi-bin/stable_token", None, {
-            "grant_type": "client_credential", "appid": settings.wechat_appid, "secret": settings.wechat_secret,
-            "force_refresh": force_refresh})
+            "grant_type": "client_credential", "appid": appid, "secret": secret, "force_refresh": force_refresh})
         token = data.get("access_token")
         if not isinstance(token, str):
             log.error("stable_token refused: errcode %s", data.get("errcode"))
             raise WeChatUnavailableError()
         expires_in = int(data.get("expires_in") or 0)
-        _token = (token, time.monotonic() + max(expires_in - TOKEN_MARGIN_SECONDS, 0))
+        fresh = (token, time.monotonic() + max(expires_in - TOKEN_MARGIN_SECONDS, 0))
+        if app is None:
+            _token = fresh
+        else:
+            _app_tokens[app[0]] = fresh
         return token
 
 
-def phone_number(code: str) -> str:
-    """getuserphonenumber: the verified phone of a phone-number button's one-time code.
+def phone_number(code: str, app: tuple[str, str] | None = None) -> str:
+    """getuserphonenumber: the verified phone of a phone-number button's one-time code, asked with `app`'s access
+    token (WECHAT_APPID's without it) and verified for `app`'s mini program.
 
     40029 (invalid or used code), a number outside mainland China or one verified for another mini program
     -> INVALID_PHONE_CODE (each with its own message); on 40001/42001 the token is fetched again once,
     with `force_refresh` (WeChat would otherwise hand back the same stable token).
     """
     for attempt in range(2):
-        token = access_token(force_refresh=attempt > 0)
+        token = access_token(force_refresh=attempt > 0, app=app)
         data = _post("/wxa/business/getuserphonenumber", token, {"code": code})
         errcode = data.get("errcode", 0)
         if errcode in _TOKEN_INVALID and attempt == 0:
@@ -87,12 +97,12 @@ def phone_number(code: str) -> str:
         if not isinstance(phone, str) or not phone:
             log.error("getuserphonenumber failed: errcode %s", errcode)
             raise WeChatUnavailableError()
-        _check_origin(info)
+        _check_origin(info, app[0] if app else get_settings().wechat_appid)
         return phone
     raise WeChatUnavailableError()
 
 
-def _check_origin(info: dict) -> None:
+def _check_origin(info: dict, own_appid: str) -> None:
     """Only a mainland number (countryCode "86") verified for our own mini program (watermark.appid) may
     bind: the partners know mainland numbers only, and `purePhoneNumber` alone would let a foreign number
     sharing the digits stand in for a mainland one (shared/partners/wechat.md)."""
@@ -101,7 +111,7 @@ def _check_origin(info: dict) -> None:
         raise NotMainlandPhoneError()
     watermark = info.get("watermark")
     appid = watermark.get("appid") if isinstance(watermark, dict) else None
-    if not appid or appid != get_settings().wechat_appid:
+    if not appid or appid != own_appid:
         log.warning("getuserphonenumber: a phone verified for another mini program refused")
         raise OtherAppPhoneError()
 

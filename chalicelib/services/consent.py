@@ -3,10 +3,13 @@ that was down still has to hear about.
 
 Binding trusts only the phone WeChat verified (the phone-number button's code), hands it to the partner,
 and keeps only the partner's reference: the phone is neither stored nor logged. The partner account is
-claimed for this user in the transaction that binds the consent (store/repositories_consent.Bindings), so
-two users can never hold it. Revoking takes effect here at once; the partner is told now, or by
-`retry_revocations` later. The consent's rules are domain/consents.py's; `consents` is the repository
-(bootstrap.consents(); tests/unit/fakes_consent.py in unit tests), `apis` the partners and WeChat over HTTP.
+claimed for this user's person in the transaction that binds the consent (store/repositories_consent.Bindings),
+so two persons can never hold it; one person may, on each platform that works with the partner (the phone code
+is then the platform's mini program's). Revoking takes effect here at once, on the caller's platform only; the
+partner is told now, or by `retry_revocations` later, and only once no user of any platform holds the partner
+account any more (until then the authorization serves the others). The consent's rules are domain/consents.py's;
+`consents` is the repository (bootstrap.consents(); tests/unit/fakes_consent.py in unit tests), `apis` the partners
+and WeChat over HTTP.
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from typing import Any
 from ..domain import clock
 from ..domain import consents as rules
 from ..domain.consents import BindPartner, Consent, ConsentState
+from ..domain.platforms import DEFAULT
 from ..errors import (
     NotFoundError,
     PartnerAccountTakenError,
@@ -33,7 +37,7 @@ ATTEMPTS = 3
 def bind(command: BindPartner, consents: Any, apis: Any = None) -> ConsentState:
     """Binds the partner account of the phone WeChat verified; binding again answers the same. A partner
     account another user holds is PARTNER_ACCOUNT_TAKEN; a deleted account binds nothing."""
-    spec, apis = partner(command.partner_id), apis or PartnerApis()
+    spec, apis = partner(command.partner_id, command.platform), apis or PartnerApis()
     code = command.phone_code
     if not isinstance(code, str) or not 1 <= len(code) <= 128:
         raise ValidationError("phone_code 须为手机号按钮返回的 code", field="phone_code")
@@ -41,15 +45,15 @@ def bind(command: BindPartner, consents: Any, apis: Any = None) -> ConsentState:
     consent = consents.get(command.user_id, spec.id)
     if consent and consent.is_bound:
         return _state(consent)
-    consents.refuse_deleted(command.user_id)
-    phone = apis.phone_number(code)
+    holder = rules.holder_of(consents.refuse_deleted(command.user_id), command.user_id, command.platform)
+    phone = apis.phone_number(code, command.platform)
     if consent and consent.pending_authorization_id:  # finish the old revocation before binding anew
         _revoke_at_partner(consent, consents, apis)
     binding = partner_client.authorize(phone)
     for _ in range(ATTEMPTS):
         after = rules.bound(consent, command.user_id, spec.id, binding.partner_ref, binding.authorization_id,
                             clock.iso(clock.now()), spec.cursor_per_authorization)
-        outcome = consents.bind(consent, after)
+        outcome = consents.bind(consent, after, holder)
         if outcome == rules.BOUND:
             return _state(after)
         if outcome == rules.TAKEN:
@@ -64,10 +68,11 @@ def _state(consent: Consent) -> ConsentState:
     return ConsentState(consent.partner, consent.status, consent.bound_at)
 
 
-def revoke(user_id: str, partner_id: str, consents: Any, apis: Any = None) -> ConsentState:
-    """Revoked here at once (nothing of this user is ingested from now on); the partner is told now or later.
-    NOT_FOUND when the user never bound the partner; revoking again answers the same."""
-    spec, apis = partner(partner_id), apis or PartnerApis()
+def revoke(user_id: str, partner_id: str, consents: Any, apis: Any = None, platform: str = DEFAULT) -> ConsentState:
+    """Revoked here at once (nothing of this user is ingested from now on); the partner is told now or later,
+    unless another platform's user of the person still holds the partner account. NOT_FOUND when the user never
+    bound the partner; revoking again answers the same."""
+    spec, apis = partner(partner_id, platform), apis or PartnerApis()
     for _ in range(ATTEMPTS):
         consent = consents.get(user_id, spec.id)
         if consent is None:
@@ -75,17 +80,17 @@ def revoke(user_id: str, partner_id: str, consents: Any, apis: Any = None) -> Co
         if not consent.is_bound:
             return ConsentState(spec.id, rules.REVOKED)
         revoked = rules.revoked(consent, clock.iso(clock.now()))
-        if consents.revoke(consent, revoked):
+        if consents.revoke(consent, revoked, platform):
             _tell_partner(revoked, consents, apis)
             return ConsentState(spec.id, rules.REVOKED)
     raise ServiceUnavailableError()
 
 
 def _revoke_at_partner(consent: Consent, consents: Any, apis: Any) -> None:
-    """DELETE the pending authorization at the partner, unless another user has bound that partner account
-    since (the partner then answered them with the same authorization, which is theirs now)."""
-    holder = consents.holder(consent.partner, consent.partner_ref)
-    if not (holder and holder != consent.user_id):
+    """DELETE the pending authorization at the partner, unless another user holds that partner account now:
+    another person who bound it since, or the same person on another platform (the partner answered them with
+    the same authorization, which serves them now; the last of them to revoke tells the partner)."""
+    if not consents.holders(consent.partner, consent.partner_ref) - {consent.user_id}:
         apis.client(consent.partner).revoke(consent.pending_authorization_id)
 
 

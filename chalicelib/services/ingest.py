@@ -53,20 +53,24 @@ class Known:
 
 
 def ingest_batch(partner: str, events: list[PartnerEvent], new_uow: Any) -> Outcome:
-    """A webhook batch: users found through their partner links, everything known read in batches, then
-    each user's transactions, several users at a time (each with its own unit of work from `new_uow()`;
-    their writes touch disjoint items)."""
+    """A webhook batch: users found through their partner links (every platform's user of the person holding a
+    partner account), everything known read in batches, then each person's transactions, several persons at a
+    time (each user with its own unit of work from `new_uow()`; different persons' writes touch disjoint items).
+
+    One person's users are posted one after the other, `default`'s first: the first to import an event holds its
+    carbon, and each next one reads the seen items of its events again (one BatchGetItem) to import them
+    `counted_via` the holder, rather than losing a race to its own person."""
     outcome = Outcome()
     if not events:
         return outcome
     uow = new_uow()
-    users = uow.links.users(partner, {e.partner_ref for e in events})
+    holders = uow.links.holders(partner, {e.partner_ref for e in events})
     by_user: dict[str, list[PartnerEvent]] = {}
     for event in events:
-        user_id = users.get(event.partner_ref)
-        if user_id is None:
+        users = holders.get(event.partner_ref) or ()
+        if not users:
             outcome.ignored += 1
-        else:
+        for user_id in users:
             by_user.setdefault(user_id, []).append(event)
     if not by_user:
         return outcome
@@ -74,17 +78,28 @@ def ingest_batch(partner: str, events: list[PartnerEvent], new_uow: Any) -> Outc
     accounts = uow.accounts.many(list(by_user))
     seen = uow.seen.seen(e.key for group in by_user.values() for e in group)
     rules = rules_of(uow.catalog, events)
+    people, assigned = [], set()
+    for users in holders.values():
+        person = tuple(u for u in users if u not in assigned)
+        assigned.update(person)
+        if person:
+            people.append(person)
 
-    def one_user(item: tuple[str, list[PartnerEvent]]) -> Outcome:
-        user_id, group = item
-        known = Known(accounts.get(user_id), consents.get(user_id), seen)
-        return ingest_user(user_id, partner, group, known, new_uow() if len(by_user) > 1 else uow, rules)
+    def one_person(users: tuple[str, ...]) -> Outcome:
+        result = Outcome()
+        for index, user_id in enumerate(users):
+            own = new_uow() if len(by_user) > 1 else uow
+            group = by_user[user_id]
+            known = Known(accounts.get(user_id), consents.get(user_id), seen if index == 0 else
+                          own.seen.seen(e.key for e in group))
+            result.add(ingest_user(user_id, partner, group, known, own, rules))
+        return result
 
-    if len(by_user) == 1:
-        return outcome.add(one_user(next(iter(by_user.items()))))
+    if len(people) == 1:
+        return outcome.add(one_person(people[0]))
     uow.prepare_threads()
-    with ThreadPoolExecutor(max_workers=min(WORKERS, len(by_user))) as pool:
-        for result in pool.map(one_user, by_user.items()):
+    with ThreadPoolExecutor(max_workers=min(WORKERS, len(people))) as pool:
+        for result in pool.map(one_person, people):
             outcome.add(result)
     return outcome
 

@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 from ..domain.partner_events import PARSERS
+from ..domain.platforms import DEFAULT
 from ..domain.refusals import refuse_frozen
 from ..domain.results_ingest import SyncResult
 from . import quotas
@@ -22,8 +23,9 @@ MAX_PAGES = 20
 BUDGET_SECONDS = 12.0  # plus one page call (at most partner_requests.BUDGET_SECONDS): inside 29 s
 
 
-def pull(user_id: str, partner_id: str, uow: Any) -> SyncResult:
-    spec = partner(partner_id)
+def pull(user_id: str, partner_id: str, uow: Any, platform: str = DEFAULT) -> SyncResult:
+    """The user's events since the consent's cursor; a partner the user's platform does not work with is 404."""
+    spec = partner(partner_id, platform)
     # the bound consent, read by the write that claims this sync (one per PARTNER_SYNC_INTERVAL_SECONDS):
     # NOT_BOUND or 429 RATE_LIMITED here, before the partner is asked
     consent = quotas.claim_sync(user_id, spec.id)

@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..domain.consents import REVOKED, UNBOUND, Consent, PartnerConsent
-from ..errors import UnknownPartnerError
+from ..domain.platforms import DEFAULT
+from ..errors import UnknownPartnerError, WeChatUnavailableError
 from ..partners import bank, transit, wechat_phone
 from ..partners.transit import Binding, Page
 from ..store.shared_token import SharedToken
@@ -34,11 +35,24 @@ PARTNERS = {
 _bank_tokens: SharedToken | None = None
 
 
-def partner(partner_id: object) -> Partner:
+def partner(partner_id: object, platform: str = DEFAULT) -> Partner:
+    """The partner of that id, if `platform` works with it (its catalog entry's `partners`; `default` works with
+    every partner); 404 UNKNOWN_PARTNER otherwise, as for a partner that does not exist."""
     found = PARTNERS.get(partner_id) if isinstance(partner_id, str) else None
+    if found is not None and found.id not in partners_of(platform):
+        found = None
     if found is None:
         raise UnknownPartnerError(partner=partner_id if isinstance(partner_id, str) else None)
     return found
+
+
+def partners_of(platform: str) -> tuple[str, ...]:
+    """The ids of the partners `platform` works with (no read for `default`)."""
+    if platform == DEFAULT:
+        return tuple(PARTNERS)
+    from .platforms import platform as platform_of
+
+    return tuple(p for p in PARTNERS if p in platform_of(platform).partners)
 
 
 def client(partner_id: str) -> PartnerClient:
@@ -66,15 +80,25 @@ class PartnerApis:
         return client(partner_id)
 
     @staticmethod
-    def phone_number(code: str) -> str:
-        return wechat_phone.phone_number(code)
+    def phone_number(code: str, platform: str = DEFAULT) -> str:
+        """The verified phone of `platform`'s mini program's phone-number code (`default`'s: WECHAT_APPID's);
+        WECHAT_UNAVAILABLE when that platform's AppSecret is not set (WeChat is not asked)."""
+        if platform == DEFAULT:
+            return wechat_phone.phone_number(code)
+        from .platforms import wechat_credentials
+
+        appid, secret = wechat_credentials(platform)
+        if not appid or not secret:
+            raise WeChatUnavailableError()
+        return wechat_phone.phone_number(code, (appid, secret))
 
 
-def list_partners(user_id: str, consents: Any) -> list[PartnerConsent]:
-    """GET /v1/partners: every partner with the caller's consent status (one Query)."""
+def list_partners(user_id: str, consents: Any, platform: str = DEFAULT) -> list[PartnerConsent]:
+    """GET /v1/partners: every partner the caller's platform works with, with the caller's consent status (one
+    Query)."""
     found = {c.partner: c for c in consents.of_user(user_id)}
     listed = []
-    for spec in PARTNERS.values():
+    for spec in (PARTNERS[p] for p in partners_of(platform)):
         consent = found.get(spec.id)
         status = consent.status if consent else UNBOUND
         listed.append(PartnerConsent(spec.id, spec.name, spec.scopes, status, consent.bound_at if consent else None,

@@ -1,8 +1,8 @@
 """PynamoDB models of the partner integrations: consents, partner-account links, seen events, replay
 guards and the shared partner access token.
 
-Every invariant is a condition on one of these items: a partner account links to one user
-(`PartnerLink`, claimed with `attribute_not_exists(user_id)`), an event counts once (`SeenEvent`, put
+Every invariant is a condition on one of these items: a partner account links to one person, by one user
+per platform (`PartnerLink`, claimed while free or the binder's person's), an event counts once (`SeenEvent`, put
 with `attribute_not_exists` in the transaction of its ledger entry), a webhook delivery is accepted
 once (`ReplayGuard`), and only one container at a time asks the bank for a token (`PartnerToken.lease_until`).
 """
@@ -57,18 +57,35 @@ class Consent(Model):
 
 
 class PartnerLink(Model):
-    """partner_links — pk `key` = "{partner}#{partner_ref}" -> `user_id` of the user it is bound to.
+    """partner_links — pk `key` = "{partner}#{partner_ref}": the person holding that partner account, and their
+    users holding it, one per platform (shared/contract/platforms.md rule 2: one person may bind it on several).
 
-    Claimed by an update conditioned on `attribute_not_exists(user_id) OR user_id = :me`, in the
-    transaction that binds the consent: two users can never hold one partner account, however they
-    race. Revoking removes `user_id` (the account is free again). Webhooks find users by BatchGet here.
+    `user_id` is the `default` user holding it (the only holder a link of before platforms names); each other
+    platform's holder is an element `"{platform}#{user_id}"` of the string set `platform_users`; `person_id` is
+    the person of the last bind. Held = `user_id` or `platform_users` present. A bind claims it, in the transaction
+    that binds the consent, on the condition that it is free, or that `person_id` is the binder's person, or that
+    `user_id` is the binder's person's `default` user (a link of before persons names no `person_id`): another
+    person is refused, however they race. A set, not a map: ADD and DELETE of one element need no read of the
+    link and create or drop the set, so a bind and a revocation stay one blind transaction as before; and a
+    webhook finds every platform's user of a partner account in the one BatchGetItem of the links it did before.
+    Revoking removes this platform's holder (`user_id`, or its element).
     """
 
     Meta = table_meta("partner_links")
     key = UnicodeAttribute(hash_key=True)
     user_id = UnicodeAttribute(null=True)
+    person_id = UnicodeAttribute(null=True)
+    platform_users = UnicodeSetAttribute(null=True)
     bound_at = UnicodeAttribute(null=True)
     released_at = UnicodeAttribute(null=True)
+
+    def holders(self) -> dict[str, str]:
+        """{platform: user id} of the users holding it now."""
+        held = {"default": self.user_id} if self.user_id else {}
+        for element in self.platform_users or ():
+            platform, _, user_id = element.partition("#")
+            held[platform] = user_id
+        return held
 
 
 class SeenEvent(Model):

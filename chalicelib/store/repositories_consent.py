@@ -2,8 +2,9 @@
 
 The consent item (store/partners.Consent) is read and written as domain/consents.Consent. Binding puts the
 new version of the consent (conditioned on the version read) and claims the partner account's link
-(`PartnerLink`, conditioned on it being free or ours) in one TransactWriteItems, so two users can never
-hold one partner account; revoking does the same and frees the link.
+(`PartnerLink`, conditioned on it being free or our person's) in one TransactWriteItems, so two persons can
+never hold one partner account (one person may, on several platforms); revoking does the same and releases this
+platform's hold on the link (store/partners.PartnerLink says the layout).
 
 Split by who uses what, because each Lambda function is granted what the classes it names declare (`ACCESS`,
 store/access.py; a subclass adds to its bases'): the `retry-partner-revocations` job names `PendingRevocations`,
@@ -12,7 +13,8 @@ the `finish-erasures` job `Consents`, the routes `Bindings`.
 from __future__ import annotations
 
 from ..domain import consents
-from ..domain.consents import BOUND, CHANGED, TAKEN
+from ..domain.consents import BOUND, CHANGED, TAKEN, Holder
+from ..domain.platforms import DEFAULT
 from .access import on
 from .failures import ConditionFailed
 from .partners import Consent, PartnerLink
@@ -56,12 +58,12 @@ class ConsentRecords:
         except Consent.DoesNotExist:
             return None
 
-    def holder(self, partner: str, partner_ref: str | None) -> str | None:
-        """The user the partner account is bound to now (one consistent GetItem of its link), or None."""
+    def holders(self, partner: str, partner_ref: str | None) -> set[str]:
+        """The users (of every platform) the partner account is bound to now (one consistent GetItem of its link)."""
         try:
-            return PartnerLink.get(_link_key(partner, partner_ref), consistent_read=True).user_id
+            return set(PartnerLink.get(_link_key(partner, partner_ref), consistent_read=True).holders().values())
         except PartnerLink.DoesNotExist:
-            return None
+            return set()
 
     def mark_told(self, before: consents.Consent, after: consents.Consent) -> bool:
         """Clears the pending revocation (one UpdateItem), unless the consent changed since `before` (False)."""
@@ -87,13 +89,19 @@ class Consents(ConsentRecords):
         """Every consent of the user (one Query)."""
         return [consent_from(item) for item in Consent.query(user_id)]
 
-    def revoke(self, before: consents.Consent, after: consents.Consent) -> bool:
-        """Writes the revoked consent and frees its partner account's link in one transaction; False when the
-        consent changed since `before` was read (read it again). A link already free is left alone."""
+    def revoke(self, before: consents.Consent, after: consents.Consent, platform: str = DEFAULT) -> bool:
+        """Writes the revoked consent and releases this platform's hold on its partner account's link in one
+        transaction; False when the consent changed since `before` was read (read it again). A link this user
+        does not hold is left alone."""
+        if platform == DEFAULT:
+            release = [PartnerLink.user_id.remove()]
+            held = PartnerLink.user_id == before.user_id
+        else:
+            element = f"{platform}#{before.user_id}"
+            release, held = [PartnerLink.platform_users.delete({element})], PartnerLink.platform_users.contains(element)
         try:
-            self._commit(before, after, link_actions=[PartnerLink.user_id.remove(),
-                                                      PartnerLink.released_at.set(after.revoked_at)],
-                         link_condition=PartnerLink.user_id == before.user_id)
+            self._commit(before, after, link_actions=[*release, PartnerLink.released_at.set(after.revoked_at)],
+                         link_condition=held)
         except ConditionFailed as refused:
             if set(refused.failed) != {"link"}:
                 return False
@@ -121,19 +129,27 @@ class Bindings(Consents):
 
     ACCESS = (Accounts,)
 
-    def refuse_deleted(self, user_id: str) -> None:
-        """NOT_FOUND or ACCOUNT_DELETED unless the account lives (one consistent GetItem): a token that
-        outlived its deleted account binds nothing (services/erasure.py)."""
-        Accounts().get(user_id)
+    def refuse_deleted(self, user_id: str):
+        """The account, read consistently (one GetItem); NOT_FOUND or ACCOUNT_DELETED unless it lives: a token
+        that outlived its deleted account binds nothing (services/erasure.py)."""
+        return Accounts().get(user_id)
 
-    def bind(self, before: consents.Consent | None, after: consents.Consent) -> str:
-        """Writes the bound consent and claims its partner account's link in one transaction: BOUND; TAKEN
-        when another user holds that partner account; CHANGED when the consent changed since `before`."""
+    def bind(self, before: consents.Consent | None, after: consents.Consent, holder: Holder | None = None) -> str:
+        """Writes the bound consent and claims its partner account's link for `holder` in one transaction: BOUND;
+        TAKEN when another person holds that partner account; CHANGED when the consent changed since `before`."""
+        holder = holder or Holder(after.user_id, DEFAULT, "", after.user_id)
+        if holder.platform == DEFAULT:
+            hold = PartnerLink.user_id.set(after.user_id)
+        else:
+            hold = PartnerLink.platform_users.add({f"{holder.platform}#{after.user_id}"})
+        ours = PartnerLink.user_id.is_in(*{after.user_id, holder.default_user or after.user_id})
+        free = PartnerLink.user_id.does_not_exist() & PartnerLink.platform_users.does_not_exist()
+        actions = [hold, PartnerLink.bound_at.set(after.bound_at), PartnerLink.released_at.remove()]
+        if holder.person_id:
+            actions.append(PartnerLink.person_id.set(holder.person_id))
+            ours = ours | (PartnerLink.person_id == holder.person_id)
         try:
-            self._commit(before, after, link_actions=[PartnerLink.user_id.set(after.user_id),
-                                                      PartnerLink.bound_at.set(after.bound_at),
-                                                      PartnerLink.released_at.remove()],
-                         link_condition=PartnerLink.user_id.does_not_exist() | (PartnerLink.user_id == after.user_id))
+            self._commit(before, after, link_actions=actions, link_condition=free | ours)
         except ConditionFailed as refused:
             return TAKEN if refused.refused("link") else CHANGED
         return BOUND

@@ -37,11 +37,14 @@ class BatchAccounts(Accounts):
 class PartnerLinks:
     ACCESS = (on(PartnerLink, "BatchGetItem"),)
 
-    def users(self, partner: str, refs: Iterable[str]) -> dict[str, str]:
-        """partner_ref -> user_id of the partner accounts bound to a user now."""
+    def holders(self, partner: str, refs: Iterable[str]) -> dict[str, list[str]]:
+        """partner_ref -> the users holding that partner account now, one per platform of its person (`default`'s
+        first, then by platform id), for the accounts held at all (consistent BatchGetItems of the links)."""
         keys = {f"{partner}#{ref}" for ref in refs}
         found = PartnerLink.batch_get(keys, consistent_read=True) if keys else []
-        return {link.key.split("#", 1)[1]: link.user_id for link in found if link.user_id}
+        held = {link.key.split("#", 1)[1]: link.holders() for link in found}
+        return {ref: [users[p] for p in sorted(users, key=lambda p: (p != DEFAULT, p))]
+                for ref, users in held.items() if users}
 
 
 class Consents:

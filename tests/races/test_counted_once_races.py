@@ -5,7 +5,7 @@ from __future__ import annotations
 from chalicelib.store.models import Account, LedgerEntry
 from tests.support.api import login
 from tests.support.partners import bind, phone
-from tests.support.persons import bind_without_route, login_on, pull, rides_platform
+from tests.support.persons import bind_on, login_on, pull, rides_platform
 from tests.support.racer import race
 from tests.support.reconcile import reconciled
 
@@ -16,7 +16,7 @@ def test_two_platforms_importing_one_ride_at_once_count_its_carbon_once(client, 
     on_default = login(client, openid)
     ref = bind(client, stack, on_default, "transit", number)
     other = login_on(client, openid, rides)
-    bind_without_route(other["id"], number)
+    assert bind_on(client, other, stack, number)[0] == 200
     for _ in range(2):
         stack.transit.add_ride(ref)
     outcomes = race(pull, [(on_default["id"],), (other["id"],)])

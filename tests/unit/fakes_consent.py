@@ -31,6 +31,10 @@ class InMemoryConsents:
     def holder(self, partner: str, partner_ref: str | None) -> str | None:
         return self.links.get(f"{partner}#{partner_ref}")
 
+    def holders(self, partner: str, partner_ref: str | None) -> set[str]:
+        holder = self.holder(partner, partner_ref)
+        return {holder} if holder else set()
+
     def mark_told(self, before: Consent, after: Consent) -> bool:
         return self._put_if_unchanged(before, after)
 
@@ -44,7 +48,7 @@ class InMemoryConsents:
         if user_id in self.deleted:
             raise AccountDeletedError()
 
-    def bind(self, before: Consent | None, after: Consent) -> str:
+    def bind(self, before: Consent | None, after: Consent, holder: object = None) -> str:
         if self.before_write:
             self.before_write()
         link = f"{after.partner}#{after.partner_ref}"
@@ -55,7 +59,7 @@ class InMemoryConsents:
         self.links[link] = after.user_id
         return BOUND
 
-    def revoke(self, before: Consent, after: Consent) -> bool:
+    def revoke(self, before: Consent, after: Consent, platform: str = "default") -> bool:
         if self.before_write:
             self.before_write()
         if not self._put_if_unchanged(before, after):
@@ -107,6 +111,6 @@ class FakePartnerApis:
     def client(self, partner_id: str) -> FakePartnerClient:
         return self.clients[partner_id]
 
-    def phone_number(self, code: str) -> str:
+    def phone_number(self, code: str, platform: str = "default") -> str:
         self.codes_used.append(code)
         return code.removeprefix("code-")

@@ -38,8 +38,10 @@ class InMemoryLinks:
     def __init__(self) -> None:
         self.items: dict[tuple[str, str], str] = {}
 
-    def users(self, partner: str, refs) -> dict[str, str]:
-        return {ref: self.items[(partner, ref)] for ref in refs if (partner, ref) in self.items}
+    def holders(self, partner: str, refs) -> dict[str, list[str]]:
+        """The users holding each account: one (a str) or several, one per platform (a list)."""
+        found = {ref: self.items[(partner, ref)] for ref in refs if (partner, ref) in self.items}
+        return {ref: [held] if isinstance(held, str) else list(held) for ref, held in found.items()}
 
 
 class InMemoryConsents:
