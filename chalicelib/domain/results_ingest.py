@@ -17,6 +17,8 @@ class Outcome:
     ignored: int = 0
     points: int = 0
     carbon_mg: int = 0
+    # the keys of the events imported (a webhook counts each event of a person on several platforms once)
+    imported_keys: set[str] = field(default_factory=set, compare=False, repr=False)
 
     def add(self, other: Outcome) -> Outcome:
         self.imported += other.imported
@@ -24,6 +26,7 @@ class Outcome:
         self.ignored += other.ignored
         self.points += other.points
         self.carbon_mg += other.carbon_mg
+        self.imported_keys |= other.imported_keys
         return self
 
 

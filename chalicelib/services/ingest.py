@@ -93,7 +93,7 @@ def ingest_batch(partner: str, events: list[PartnerEvent], new_uow: Any) -> Outc
             known = Known(accounts.get(user_id), consents.get(user_id), seen if index == 0 else
                           own.seen.seen(e.key for e in group))
             result.add(ingest_user(user_id, partner, group, known, own, rules))
-        return result
+        return result if len(users) == 1 else _once_each(result, events, holders, set(users), seen)
 
     if len(people) == 1:
         return outcome.add(one_person(people[0]))
@@ -102,6 +102,28 @@ def ingest_batch(partner: str, events: list[PartnerEvent], new_uow: Any) -> Outc
         for result in pool.map(one_person, people):
             outcome.add(result)
     return outcome
+
+
+def _once_each(result: Outcome, events: list[PartnerEvent], holders: dict, users: set[str],
+               seen: dict[str, Sighting]) -> Outcome:
+    """A person's outcome on several platforms, as the partner sees its batch: each event of the person once,
+    imported if some platform imported it, a duplicate if some platform had counted it before, else ignored;
+    the points and carbon of every platform."""
+    counted = Outcome(points=result.points, carbon_mg=result.carbon_mg, imported_keys=result.imported_keys)
+    done: set[str] = set()
+    for event in events:
+        if not users & set(holders.get(event.partner_ref) or ()):
+            continue
+        if event.key in done:
+            counted.duplicates += 1
+        elif event.key in result.imported_keys:
+            counted.imported += 1
+        elif event.key in seen:
+            counted.duplicates += 1
+        else:
+            counted.ignored += 1
+        done.add(event.key)
+    return counted
 
 
 def platform_of(account: Any) -> str:
@@ -196,7 +218,7 @@ def _post_chunk(uow: Any, user_id: str, partner: str, chunk: list[PartnerEvent],
             staged = posting.stage(postings)
             for guard in _guards(current, partner, eligible, consent.authorization_id, staged.lines, holders):
                 posting.guard(guard)
-            outcome.imported = len(postings)
+            outcome.imported, outcome.imported_keys = len(postings), {e.key for e in eligible}
             outcome.points = sum(p.points for p in postings)
             outcome.carbon_mg = sum(p.carbon_mg for p in postings)
             posting.commit(outcome)

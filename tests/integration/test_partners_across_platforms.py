@@ -81,7 +81,7 @@ def test_another_person_binding_it_on_another_platform_is_refused(client, stack,
 def test_a_pushed_ride_reaches_both_platforms_its_carbon_once(client, stack, person, rides):
     on_default, on_rides, ref, _ = person
     rides_pushed = [stack.transit.add_ride(ref) for _ in range(3)]
-    assert push(client, stack.transit, rides_pushed)[0] == 200
+    assert push(client, stack.transit, rides_pushed) == (200, {"accepted": 3, "duplicates": 0, "ignored": 0})
     held = ledger(client, on_default)
     assert sorted((e["points"], e["carbon_g"], e["counted_via"]) for e in held) == [(10, 80.0, None)] * 3
     counted = _entries(on_rides)
@@ -89,7 +89,7 @@ def test_a_pushed_ride_reaches_both_platforms_its_carbon_once(client, stack, per
     assert {(e["carbon_g"], e["counted_via"]) for e in counted} == {(0.0, "default")}
     assert (_account(on_default).carbon_mg, _account(on_rides).carbon_mg) == (240000, 0)
     assert (_account(on_default).points, _account(on_rides).points) == (30, 12)
-    assert push(client, stack.transit, rides_pushed[:1])[1]["duplicates"] == 2  # once on each platform
+    assert push(client, stack.transit, rides_pushed[:1])[1] == {"accepted": 0, "duplicates": 1, "ignored": 0}
     status, body = call(client, "POST", "/v1/partners/transit/sync", token=on_rides["token"])
     assert (status, body["imported"]) == (200, 0)  # pulled on the platform too: already there
     assert reconciled(on_default, on_rides)["clean"]
