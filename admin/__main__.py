@@ -98,26 +98,40 @@ def _parser() -> argparse.ArgumentParser:
     load.add_argument("file")
     sub.add_parser("seed-demo", parents=[writes], help="load the built-in demo catalog")
 
+    # --platform on the commands about one user: a user of another platform is refused as a missing one
+    scoped = argparse.ArgumentParser(add_help=False)
+    scoped.add_argument("--platform", default="default", metavar="ID",
+                        help="the platform the user belongs to (default `default`); a user of another platform "
+                             "is refused as a user that does not exist")
     user = sub.add_parser("user", help="look at, freeze and unfreeze accounts")
     user_sub = user.add_subparsers(dest="action", required=True, metavar="ACTION")
-    user_sub.add_parser("show", parents=[common], help="an account and its latest entries").add_argument("user")
-    freeze = user_sub.add_parser("freeze", parents=[writes], help="the account reads but earns and spends nothing")
+    user_sub.add_parser("show", parents=[common, scoped],
+                        help="an account and its latest entries").add_argument("user")
+    freeze = user_sub.add_parser("freeze", parents=[writes, scoped],
+                                 help="the account reads but earns and spends nothing")
     freeze.add_argument("user")
     freeze.add_argument("--reason", required=True)
-    unfreeze = user_sub.add_parser("unfreeze", parents=[writes], help="lift a freeze")
+    unfreeze = user_sub.add_parser("unfreeze", parents=[writes, scoped], help="lift a freeze")
     unfreeze.add_argument("user")
     unfreeze.add_argument("--reason")
-    _add_privacy_user(user_sub, common, writes)  # user delete, user minor (admin/privacy.py)
+    _add_privacy_user(user_sub, common, writes, scoped)  # user delete, user minor (admin/privacy.py)
 
     points = sub.add_parser("points", help="operator corrections")
     points_sub = points.add_subparsers(dest="action", required=True, metavar="ACTION")
-    adjust = points_sub.add_parser("adjust", parents=[writes], help="an audited adjust entry; never below zero")
+    adjust = points_sub.add_parser("adjust", parents=[writes, scoped],
+                                   help="an audited adjust entry; never below zero")
     adjust.add_argument("user")
     adjust.add_argument("delta", type=int)
     adjust.add_argument("--reason", required=True)
     adjust.add_argument("--request-id", help="repeat a run safely: the same id applies once")
 
-    sub.add_parser("reconcile", parents=[common], help="prove the ledger sums to every balance (exit 1 if not)")
+    reconcile = sub.add_parser("reconcile", parents=[common],
+                               help="prove the ledger sums to every balance of the deployment (exit 1 if not)",
+                               description="Proves for every account of the deployment, every platform's, that "
+                                           "its ledger sums to its balance and lifetime carbon; --platform ID "
+                                           "checks only that platform's accounts. Exit status 1 when any differs.")
+    reconcile.add_argument("--platform", metavar="ID",
+                           help="check only this platform's accounts (default: every account of the deployment)")
     _add_marketplace(sub, common, writes)
     _add_privacy(sub, common, writes)  # expire-points, nickname (admin/privacy.py)
     jobs = sub.add_parser("run-jobs", parents=[writes], help="run scheduled and stream work locally",

@@ -8,9 +8,11 @@ from chalicelib.api.shapes import entry_json
 from chalicelib.api.shapes_collection import adjustment_json
 from chalicelib.domain import ids
 from chalicelib.domain.commands_collection import AdjustPoints, SetFrozen
+from chalicelib.domain.platforms import DEFAULT
 from chalicelib.errors import AppError
 from chalicelib.services import corrections
 from chalicelib.store.dynamo_uow import DynamoPostingUnitOfWork
+from chalicelib.store.logins import identity_key
 from chalicelib.store.models import Account, Identity, LedgerEntry
 from chalicelib.store.repositories_collection import Standing
 from chalicelib.store.repositories_ledger import line
@@ -18,29 +20,37 @@ from chalicelib.store.repositories_ledger import line
 from .console import CommandError, UsageError, progress
 
 
-def find_account(user: str) -> Account:
-    """USER is a user id or a WeChat openid."""
+def find_account(user: str, platform: str | None = None) -> Account:
+    """USER is a user id or a WeChat openid (of `platform`'s mini program; `default`'s when None).
+
+    With a platform, a user of another platform is refused exactly as a user that does not exist, so an
+    operator of one platform neither sees nor changes another's users. None (the commands without
+    --platform yet) finds a user id of any platform, as before platforms."""
+    missing = CommandError(f"no user with id or openid {user}")
     user_id = user
     if not user.startswith("u_"):
         try:
-            user_id = Identity.get(f"wx#{user}").user_id
+            user_id = Identity.get(identity_key(platform or DEFAULT, user)).user_id
         except Identity.DoesNotExist:
-            raise CommandError(f"no user with id or openid {user}") from None
+            raise missing from None
     try:
-        return Account.get(user_id, consistent_read=True)
+        account = Account.get(user_id, consistent_read=True)
     except Account.DoesNotExist:
-        raise CommandError(f"no user with id or openid {user}") from None
+        raise missing from None
+    if platform is not None and (account.platform or DEFAULT) != platform:
+        raise missing
+    return account
 
 
-def show(user: str) -> dict:
-    account = find_account(user)
+def show(user: str, platform: str = DEFAULT) -> dict:
+    account = find_account(user, platform)
     recent = [entry_json(line(e)) | _credited_by(e)
               for e in LedgerEntry.query(account.user_id, scan_index_forward=False, limit=10)]
     return {"id": account.user_id, "nickname": account.nickname, "joined_at": account.joined_at,
             "points": int(account.points), "carbon_mg": int(account.carbon_mg),
             "points_earned": int(account.points_earned), "points_spent": int(account.points_spent),
             "frozen": bool(account.frozen), "frozen_reason": account.frozen_reason,
-            "version": int(account.version), "recent_entries": recent}
+            "version": int(account.version), "platform": account.platform or DEFAULT, "recent_entries": recent}
 
 
 def _credited_by(entry: LedgerEntry) -> dict:
@@ -51,10 +61,10 @@ def _credited_by(entry: LedgerEntry) -> dict:
                             "staff_user_id": entry.inputs.get("staff_user_id")}}
 
 
-def set_frozen(user: str, frozen: bool, reason: str | None, dry_run: bool) -> dict:
+def set_frozen(user: str, frozen: bool, reason: str | None, dry_run: bool, platform: str = DEFAULT) -> dict:
     """`user freeze` / `user unfreeze`: services/corrections.set_frozen (the flag, the version, and the
     revocation the staff routes read, in one transaction)."""
-    account = find_account(user)
+    account = find_account(user, platform)
     if account.deleted_at:
         raise CommandError(f"{account.user_id} is deleted: it stays frozen")
     if not dry_run:
@@ -67,12 +77,13 @@ def set_frozen(user: str, frozen: bool, reason: str | None, dry_run: bool) -> di
     return {"id": account.user_id, "frozen": frozen, "reason": reason, "dry_run": dry_run}
 
 
-def adjust(user: str, delta: int, reason: str, request_id: str | None, dry_run: bool) -> dict:
+def adjust(user: str, delta: int, reason: str, request_id: str | None, dry_run: bool,
+           platform: str = DEFAULT) -> dict:
     """`points adjust`: services/corrections.adjust_points, an `adjust` entry with the operator's reason;
     the balance never goes below zero."""
     if delta == 0:
         raise UsageError("DELTA must not be 0")
-    account = find_account(user)
+    account = find_account(user, platform)
     if dry_run:
         after = int(account.points) + delta
         if after < 0:
@@ -131,15 +142,19 @@ def reconcile_accounts(user_ids: Iterable[str]) -> dict:
     return {"accounts": len(ids), "mismatches": mismatches, "clean": not mismatches}
 
 
-def reconcile(segments: int = 4) -> dict:
-    """Proves for every account that its entries sum to its balance and lifetime carbon.
+def reconcile(segments: int = 4, platform: str | None = None) -> dict:
+    """Proves for every account (the deployment's; only `platform`'s users' when given) that its entries sum
+    to its balance and lifetime carbon.
 
     Accounts are read by a parallel scan in segments (an offline job, so a scan is the right tool)
-    and each account's ledger is summed by a Query; memory stays constant.
+    and each account's ledger is summed by a Query; memory stays constant. A platform filters the accounts the
+    same scan reads (`Account.platform`, absent = `default`).
     """
     def segment(number: int) -> tuple[int, list[dict]]:
         checked, bad = 0, []
         for account in Account.scan(segment=number, total_segments=segments):
+            if platform is not None and (account.platform or DEFAULT) != platform:
+                continue
             checked += 1
             problem = _check_account(account)
             if problem:

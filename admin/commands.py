@@ -6,10 +6,11 @@ import sys
 from datetime import datetime, timedelta
 
 from chalicelib.domain import clock
+from chalicelib.domain.platforms import DEFAULT
 from chalicelib.store.models import AuditRecord
 
 from . import accounts, catalog_load, db
-from .console import CommandError, Output, UsageError, audit
+from .console import CommandError, Output, UsageError, audit, known_platform
 from .demo import HANDLERS as _DEMO_HANDLERS
 from .persons import HANDLERS as _PERSONS_HANDLERS
 from .privacy import HANDLERS as _PRIVACY_HANDLERS
@@ -49,30 +50,34 @@ def _seed_demo(args, out: Output):
 
 
 def _user_show(args, out: Output):
-    info = accounts.show(args.user)
+    info = accounts.show(args.user, known_platform(args.platform))
     out.result(info, "\n".join(f"{k}: {v}" for k, v in info.items() if k != "recent_entries")
                + f"\nrecent entries: {len(info['recent_entries'])}")
 
 
 def _freeze(args, out: Output, frozen: bool):
-    result = accounts.set_frozen(args.user, frozen, args.reason, args.dry_run)
+    platform = known_platform(args.platform)
+    result = accounts.set_frozen(args.user, frozen, args.reason, args.dry_run, platform)
     if not args.dry_run:
-        audit(f"user {'freeze' if frozen else 'unfreeze'}", {"user": args.user}, args.reason, result)
+        audit(f"user {'freeze' if frozen else 'unfreeze'}", {"user": args.user}, args.reason, result, platform)
     out.result(result, f"{result['id']}: {'frozen' if frozen else 'unfrozen'}" + (" (dry run)" if args.dry_run else ""))
 
 
 def _adjust(args, out: Output):
-    result = accounts.adjust(args.user, args.delta, args.reason, args.request_id, args.dry_run)
+    platform = known_platform(args.platform)
+    result = accounts.adjust(args.user, args.delta, args.reason, args.request_id, args.dry_run, platform)
     if not args.dry_run:
         audit("points adjust", {"user": args.user, "delta": args.delta, "request_id": result["request_id"]},
-              args.reason, {"points": result["points"]})
+              args.reason, {"points": result["points"]}, platform)
     out.result(result, f"{result['id']}: balance now {result.get('points', result.get('points_after'))}"
                        + (" (dry run)" if args.dry_run else ""))
 
 
 def _reconcile(args, out: Output):
-    result = accounts.reconcile()
-    lines = [f"accounts checked: {result['accounts']}; mismatches: {len(result['mismatches'])}"]
+    platform = None if args.platform is None else known_platform(args.platform)
+    result = {**accounts.reconcile(platform=platform), "platform": platform}  # None: the deployment's
+    scope = "the deployment's accounts" if platform is None else f"{platform}'s accounts"
+    lines = [f"{scope} checked: {result['accounts']}; mismatches: {len(result['mismatches'])}"]
     lines += [f"  {m['user_id']}: balance {m['points']} vs ledger {m['ledger_points']}, carbon "
               f"{m['carbon_mg']} mg vs ledger {m['ledger_carbon_mg']} mg" + (
                   f", the person's carbon {m['person_carbon_mg']} mg vs their accounts' {m['users_carbon_mg']} mg"
@@ -111,10 +116,10 @@ def _audit(args, out: Output):
         months.append(month.strftime("%Y-%m"))
         month = (month + timedelta(days=32)).replace(day=1)
     records = [r for m in months for r in AuditRecord.query(m) if r.at >= clock.iso(since)]
-    rows = [{"at": r.at, "operator": r.operator, "command": r.command, "arguments": r.arguments,
-             "reason": r.reason, "outcome": r.outcome} for r in records]
-    out.result(rows, "\n".join(f"{r['at']}  {r['operator']:<12} {r['command']:<16} {r['arguments']} "
-                               f"{r['reason'] or ''}" for r in rows) or "no audit records")
+    rows = [{"at": r.at, "operator": r.operator, "platform": r.platform or DEFAULT, "command": r.command,
+             "arguments": r.arguments, "reason": r.reason, "outcome": r.outcome} for r in records]
+    out.result(rows, "\n".join(f"{r['at']}  {r['operator']:<12} {r['platform']:<14} {r['command']:<16} "
+                               f"{r['arguments']} {r['reason'] or ''}" for r in rows) or "no audit records")
 
 
 def _since(raw: str | None) -> datetime:

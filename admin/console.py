@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from chalicelib.domain import clock, ids
+from chalicelib.domain.platforms import DEFAULT
 from chalicelib.store.models import AuditRecord
 
 from .progress import Progress, progress  # noqa: F401  (the commands import them from here)
@@ -53,8 +54,26 @@ def operator() -> str:
         return "unknown"
 
 
-def audit(command: str, arguments: dict, reason: str | None = None, outcome: Any = None) -> None:
-    """Records who changed what, when and why; every command that changes data calls it."""
+def known_platform(platform_id: str) -> str:
+    """`--platform ID`: the id when it names a platform (`default` reads nothing), else a usage error (exit 2),
+    raised before the command reads anything else."""
+    from chalicelib.errors import UnknownPlatformError
+    from chalicelib.services.platforms import require_known
+
+    try:
+        return require_known(platform_id)
+    except UnknownPlatformError:
+        raise UsageError(f"--platform {platform_id}: no such platform (default or a platform of the catalog)") \
+            from None
+
+
+def audit(command: str, arguments: dict, reason: str | None = None, outcome: Any = None,
+          platform: str | None = None) -> None:
+    """Records who changed what, when and why, and the platform it concerned: `platform`, else the arguments'
+    `platform` (issuance names its scope there), else `default`. Every command that changes data calls it."""
     now = clock.now()
+    named = arguments.get("platform") if isinstance(arguments, dict) else None
+    platform = platform or (named if isinstance(named, str) else None) or DEFAULT
     AuditRecord(now.strftime("%Y-%m"), ids.sortable_id(clock.epoch_ms(now)), at=clock.iso(now),
-                operator=operator(), command=command, arguments=arguments, reason=reason, outcome=outcome).save()
+                operator=operator(), command=command, arguments=arguments, reason=reason, outcome=outcome,
+                platform=platform).save()

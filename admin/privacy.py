@@ -9,9 +9,10 @@ from __future__ import annotations
 import argparse
 
 
-def add_user_parsers(user_sub, common: argparse.ArgumentParser, writes: argparse.ArgumentParser) -> None:
+def add_user_parsers(user_sub, common: argparse.ArgumentParser, writes: argparse.ArgumentParser,
+                     scoped: argparse.ArgumentParser) -> None:
     delete = user_sub.add_parser(
-        "delete", parents=[writes], help="delete an account (a request received by another channel)",
+        "delete", parents=[writes, scoped], help="delete an account (a request received by another channel)",
         description="The same deletion as DELETE /v1/me: consents revoked at the partners, unused redemptions "
                     "cancelled and refunded, the balance forfeited by an `expire` entry, personal data removed "
                     "(WeChat identity, nickname, avatar, addresses) while the ledger's amounts stay under the "
@@ -53,9 +54,10 @@ def delete(args, out) -> int:
     from chalicelib.services import erasure
 
     from .accounts import find_account
-    from .console import CommandError, audit, confirm, operator
+    from .console import CommandError, audit, confirm, known_platform, operator
 
-    user_id = find_account(args.user).user_id
+    platform = known_platform(args.platform)
+    user_id = find_account(args.user, platform).user_id
     preview = erasure.preview(user_id)
     if args.dry_run or preview["already_deleted"]:
         state = "already deleted" if preview["already_deleted"] else "would be deleted (dry run)"
@@ -68,7 +70,8 @@ def delete(args, out) -> int:
     except AppError as exc:
         raise CommandError(f"{exc.code}: {exc.message} (run the command again to finish the deletion)") from exc
     audit("user delete", {"user": user_id}, args.reason,
-          {k: result[k] for k in ("deleted_at", "consents_revoked", "points_forfeited", "waiting_for_partners")})
+          {k: result[k] for k in ("deleted_at", "consents_revoked", "points_forfeited", "waiting_for_partners")},
+          platform)
     out.result(result, f"{user_id}: deleted at {result['deleted_at']}\n" + _lines(result))
     return 0
 

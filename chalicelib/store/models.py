@@ -211,7 +211,8 @@ class CatalogItem(Model):
 
 
 class AuditRecord(Model):
-    """audit — pk `month` ("2026-11"), sk `record_id` (time-sortable). Who changed what, when, why."""
+    """audit — pk `month` ("2026-11"), sk `record_id` (time-sortable). Who changed what, when, why, and the
+    platform the command concerned (`platform`; records written before platforms have none: `default`)."""
 
     Meta = table_meta("audit")
     month = UnicodeAttribute(hash_key=True)
@@ -222,6 +223,7 @@ class AuditRecord(Model):
     arguments = JSONAttribute()
     reason = UnicodeAttribute(null=True)
     outcome = JSONAttribute(null=True)
+    platform = UnicodeAttribute(null=True)  # absent on records written before platforms: read as `default`
 
 
 
