@@ -153,6 +153,9 @@ def _parser() -> argparse.ArgumentParser:
     reseal.add_argument("--page-size", type=_page_count, default=100, metavar="N", help="items a page (default 100)")
     stats = sub.add_parser("stats", parents=[common], help="the public stats, plus daily active users over time")
     stats.add_argument("--days", type=int, default=14, help="days of daily active users to show (1 to 90)")
+    stats.add_argument("--platform", default="default", metavar="ID",
+                       help="the platform whose stats are shown, or `all`: every platform's and the deployment's "
+                            "totals, persons counted once (default `default`)")
     _add_demo(sub, common, writes)  # demo rides (admin/demo.py)
     _add_persons(sub, common, writes)  # backfill-persons (admin/persons.py)
     audit = sub.add_parser("audit", parents=[common], help="the audit trail")

@@ -145,16 +145,9 @@ def _issuance(args, out: Output):
 
 
 def _stats(args, out: Output):
-    """The public stats (as GET /v1/stats shows them) and the distinct active users of the last days."""
-    from chalicelib.api.shapes_boards import stats_json
-    from chalicelib.services import stats
+    from . import stats  # imported when used: the other commands start without it
 
-    if not 1 <= args.days <= 90:
-        raise UsageError("--days must be 1 to 90")
-    daily = stats.daily_actives(clock.business_day(clock.now()), args.days)
-    result = {**stats_json(stats.public_stats()), "daily_active_users": daily}
-    lines = [f"{key}: {value}" for key, value in result.items() if key != "daily_active_users"]
-    out.result(result, "\n".join(lines + ["daily active users:"] + [f"  {day}  {n}" for day, n in daily.items()]))
+    return stats.run(args, out)
 
 
 def _reseal(args, out: Output):

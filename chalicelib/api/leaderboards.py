@@ -2,6 +2,7 @@
 from ..errors import NotFoundError
 from ..services import boards, stats
 from .path_ids import path_id
+from .platform import resolve
 from .shapes_boards import leaderboard_json, stats_json
 from .web import Routes, respond
 
@@ -17,4 +18,5 @@ def leaderboard(board):
 
 @routes.route("/v1/stats", methods=["GET"])
 def public_stats():
-    return respond(200, stats_json(stats.public_stats()))
+    """The request's platform's statistics (anyone; the token's platform, else X-Platform, else `default`)."""
+    return respond(200, stats_json(stats.public_stats(platform=resolve(routes.current_request))))

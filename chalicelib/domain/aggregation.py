@@ -10,6 +10,7 @@ from datetime import date
 
 from . import clock
 from .orgs import counts_for_org
+from .platforms import DEFAULT
 from .ranking import period_keys
 
 # Entries of these (kind, source) are a person acting that day (api.md: checked in, synced, redeemed, adopted).
@@ -24,7 +25,7 @@ class Filed:
     ("r#{user}"), as the stream handlers file it and the fold reads it."""
 
     key: str
-    what: str  # "entry" | "login" | "register"
+    what: str  # "entry" | "login" | "register" | "person" | "member" (a union item and each of its users)
     user_id: str
     at: str
     day: str
@@ -49,24 +50,29 @@ def board_of(owner: str) -> str:
     return "users" if owner.startswith("u#") else f"org-{owner.split('#')[1]}"
 
 
-def plan_items(unit: list, memberships: list[tuple[str, str]], part: str) -> dict[tuple, int]:
+def plan_items(unit: list, memberships: list[tuple[str, str]], part: str, platform: str = DEFAULT) -> dict[tuple, int]:
     """What one person's inbox items add: {(kind, name, part): delta} for their totals ("total"), the org parts
-    of counter part `part` ("part"), the platform counters ("stat") and their active days ("day")."""
+    of counter part `part` ("part"), the counters of the user's platform ("stat", name, platform) and their
+    active days ("day"). A union item ("person") and each user it joins ("member") count towards the persons of
+    the deployment (persons = registered - union_users + unions, over every platform)."""
     plan: dict[tuple, int] = defaultdict(int)
     user = unit[0].user_id
     for item in unit:
         if item.what == "register":
-            plan[("stat", "registered", "")] += 1
+            plan[("stat", "registered", platform)] += 1
+        if item.what in ("person", "member"):
+            plan[("stat", "unions" if item.what == "person" else "union_users", platform)] += 1
+            continue
         if item.what in ("login", "register") or (item.kind, item.source) in ACTIVITY:
             plan[("day", f"days#{user}", clock.business_day(clock.parse_iso(item.at)).isoformat())] += 1
         if item.what != "entry":
             continue
-        plan[("stat", "points_issued", "")] += issued_points(item.kind, int(item.points))
-        plan[("stat", "adoptions", "")] += (item.kind, item.source) == ("spend", "tree")
+        plan[("stat", "points_issued", platform)] += issued_points(item.kind, int(item.points))
+        plan[("stat", "adoptions", platform)] += (item.kind, item.source) == ("spend", "tree")
         carbon = int(item.carbon_mg)
         if not carbon:
             continue
-        plan[("stat", "carbon_mg", "")] += carbon
+        plan[("stat", "carbon_mg", platform)] += carbon
         for period in period_keys(date.fromisoformat(item.day)):
             plan[("total", f"u#{user}", period)] += carbon
             for org_id, joined_at in memberships:
@@ -97,11 +103,11 @@ class Rewrite:
 class FoldWrite:
     """One transaction of the fold: the inbox items it applies (their `pending` removed), the items rewritten
     on their `rev`, and the ADDs to the shared parts of counter part `part`: org parts {(owner, period): mg},
-    the platform counters {field: n} and the day's new active users {day: n}."""
+    the platforms' counters {(platform, field): n} and the day's new active users {(platform, day): n}."""
 
     part: str
     inbox: list[str] = field(default_factory=list)
     rewrites: list[Rewrite] = field(default_factory=list)
     parts: dict[tuple[str, str], int] = field(default_factory=dict)
-    stats: dict[str, int] = field(default_factory=dict)
-    active: dict[str, int] = field(default_factory=dict)
+    stats: dict[tuple[str, str], int] = field(default_factory=dict)
+    active: dict[tuple[str, str], int] = field(default_factory=dict)

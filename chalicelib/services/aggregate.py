@@ -39,7 +39,8 @@ def accept_ledger(records: list[dict], inbox=None) -> int:
 
 
 def accept_identities(records: list[dict], inbox=None) -> int:
-    """Files first logins (identity created) and the day of every login (identity updated)."""
+    """Files first logins (identity created) and the day of every login (identity updated), of every platform;
+    and of each person's union item, the item once and each of its users once (the persons count)."""
     inbox = inbox or _default_inbox()
     accepted = 0
     for record in records:
@@ -47,10 +48,9 @@ def accept_identities(records: list[dict], inbox=None) -> int:
         if record.get("eventName") not in ("INSERT", "MODIFY") or not image:
             continue
         if (image.get("key") or {}).get("S", "").startswith(UNION_PREFIX):  # a person's union item: no login
+            accepted += _file_union(inbox, image)
             continue
-        identity = inbox.identity(image)
-        if identity.platform:  # another platform's user: not in `default`'s stats (docs/platforms.md, "Plan")
-            continue
+        identity = inbox.identity(image)  # any platform's: the fold files it under its account's platform
         if record["eventName"] == "INSERT":
             day = clock.business_day(clock.parse_iso(identity.created_at)).isoformat()
             accepted += inbox.file(Filed(f"r#{identity.user_id}", "register", identity.user_id,
@@ -59,4 +59,22 @@ def accept_identities(records: list[dict], inbox=None) -> int:
             day = clock.business_day(clock.parse_iso(identity.last_login_at)).isoformat()
             accepted += inbox.file(Filed(f"l#{identity.user_id}#{day}", "login", identity.user_id,
                                          identity.last_login_at, day))
+    return accepted
+
+
+def _file_union(inbox, image: dict) -> int:
+    """A union item of two users or more as "n#{person}" (once, under one of its users) and each user it names as
+    "j#{person}#{user}" (once each): an image names all the users so far, so a record delivered again, or one
+    of a later join, files only what is new. The fold counts them per platform (domain/aggregation.plan_items).
+    A union item of one user adds one union and one union user, nothing to the persons: it is not filed (a
+    person on one platform, nearly everyone, costs the aggregation nothing more)."""
+    if "users" not in image:
+        return 0  # names no user yet
+    union = inbox.union(image)
+    if len(union.users) < 2:
+        return 0
+    day = clock.business_day(clock.parse_iso(union.created_at)).isoformat()
+    accepted = inbox.file(Filed(f"n#{union.person_id}", "person", min(union.users), union.created_at, day))
+    for user in sorted(union.users):
+        accepted += inbox.file(Filed(f"j#{union.person_id}#{user}", "member", user, union.created_at, day))
     return accepted

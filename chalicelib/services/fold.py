@@ -29,6 +29,7 @@ from datetime import date, datetime, timedelta
 
 from ..domain import clock, tallies
 from ..domain.aggregation import ARCHIVE, COUNTER, LIVE, Filed, FoldWrite, Rewrite, board_of, plan_items
+from ..domain.platforms import DEFAULT
 from ..domain.ranking import counter_part, histogram_move, period_keys
 from ..domain.tallies import Tally, late_periods
 from ..store.failures import ConditionFailed
@@ -115,11 +116,14 @@ class Fold:
         self.dirty: set[tuple[str, str]] = set() if dirty is None else dirty  # boards changed: marked by the run
         self.applied = 0  # inbox items committed by this fold
         self.orgs: dict[str, list[tuple[str, str]]] = {}
+        self.platforms: dict[str, str] = {}  # user -> platform, from their accounts (absent: `default`)
         self._staged_dirty: set[tuple[str, str]] = set()
         self.tx = _Pending()
 
     def apply(self, items: list[Filed]) -> None:
-        self.orgs = self.store.memberships({item.user_id for item in items})
+        people = self.store.people({item.user_id for item in items})
+        self.orgs = {user: orgs for user, (_, orgs) in people.items()}
+        self.platforms = {user: platform for user, (platform, _) in people.items()}
         planned = [part for unit in _units(items) for part in self._fitting(unit, self.orgs.get(unit[0].user_id, []))]
         self._read(planned)
         for unit, plan in planned:
@@ -132,14 +136,18 @@ class Fold:
         """A person's items with their plans, halved until each group fits one transaction on its own (a
         catch-up of many days touches a week and a month archive per day, more than 10 items can carry)."""
         plan = self._plan(unit, memberships)
-        if len(unit) == 1 or len(unit) + len(self._touches(plan)) <= MAX_ACTIONS:
+        if len(unit) == 1 or len(unit) + len(self._touches(plan, self._platform(unit))) <= MAX_ACTIONS:
             return [(unit, plan)]
         half = len(unit) // 2
         return self._fitting(unit[:half], memberships) + self._fitting(unit[half:], memberships)
 
     def _plan(self, unit: list[Filed], memberships: list[tuple[str, str]]) -> dict[tuple, int]:
         """What a person's items add: {(kind, name, part): delta} for totals, org parts, counters, active days."""
-        return plan_items(unit, memberships, self.part)
+        return plan_items(unit, memberships, self.part, self._platform(unit))
+
+    def _platform(self, unit: list[Filed]) -> str:
+        """The platform of a unit's user (its account's; a user whose account was not found: `default`)."""
+        return self.platforms.get(unit[0].user_id) or DEFAULT
 
     def _read(self, planned: list[tuple[list, dict]]) -> None:
         """Reads what the page rewrites: the people's tallies and the shard's histogram parts and active days;
@@ -179,9 +187,9 @@ class Fold:
         no pending action writes yet (counted against what is pending, not what earlier units planned: a
         unit that planned a zero change wrote nothing, and the next unit's change is a new action)."""
         pending = self.tx.keys
-        return len(unit) + sum(1 for key in self._touches(plan) if key not in pending)
+        return len(unit) + sum(1 for key in self._touches(plan, self._platform(unit)) if key not in pending)
 
-    def _touches(self, plan: dict[tuple, int]) -> set[tuple]:
+    def _touches(self, plan: dict[tuple, int], platform: str) -> set[tuple]:
         """The items staging `plan` may write (an upper bound: any period but the newest of its kind may be an
         archive, and a tally rolling over archives one week and one month more)."""
         touched = set()
@@ -196,9 +204,9 @@ class Fold:
             elif kind == "part":
                 touched.add(("part", name, part))
             elif kind == "stat":
-                touched.add(("stat",))
+                touched.add(("stat", part))
             else:
-                touched |= {(COUNTER, name, "active"), ("active", part)}
+                touched |= {(COUNTER, name, "active"), ("active", platform, part)}
         return touched
 
     def _stage(self, unit: list[Filed], plan: dict[tuple, int]) -> None:
@@ -211,9 +219,9 @@ class Fold:
                 self.tx.parts[(name, part)] += delta
                 self._staged_dirty.add(("orgs", part))
             elif kind == "stat" and delta:
-                self.tx.stats[name] += delta
+                self.tx.stats[(part, name)] += delta
             elif kind == "day":
-                self._mark_active(name, part)
+                self._mark_active(name, part, self._platform(unit))
         if totals:
             self._add_to_tally(unit[0].user_id, totals)
 
@@ -247,13 +255,13 @@ class Fold:
             self.work[hist] = (counts, leaders if promoted is None else promoted)
             self.tx.rewrites.add(hist)
 
-    def _mark_active(self, days_name: str, day: str) -> None:
+    def _mark_active(self, days_name: str, day: str, platform: str) -> None:
         key = (COUNTER, days_name, "active")
         oldest = (self.today - timedelta(days=ACTIVE_DAYS_KEPT - 1)).isoformat()
         days = [d for d in self.work[key] if d >= oldest]
         if day >= oldest and day not in days:
             days.append(day)
-            self.tx.active[day] += 1
+            self.tx.active[(platform, day)] += 1
         if sorted(days) != self.work[key]:
             self.work[key] = sorted(days)
             self.tx.rewrites.add(key)
@@ -303,18 +311,20 @@ class _Pending:
         self.inbox: list[str] = []
         self.rewrites: set[tuple] = set()
         self.parts: dict[tuple[str, str], int] = defaultdict(int)
-        self.stats: dict[str, int] = defaultdict(int)
-        self.active: dict[str, int] = defaultdict(int)
+        self.stats: dict[tuple[str, str], int] = defaultdict(int)  # (platform, field) -> delta
+        self.active: dict[tuple[str, str], int] = defaultdict(int)  # (platform, day) -> new active users
 
     @property
     def keys(self) -> set[tuple]:
         """What the pending actions write, in the terms of Fold._touches."""
-        return (set(self.rewrites) | {("part", *key) for key in self.parts} | {("active", day) for day in self.active}
-                | ({("stat",)} if self.stats else set()))
+        return (set(self.rewrites) | {("part", *key) for key in self.parts} | {("active", *key) for key in self.active}
+                | {("stat", platform) for platform, _ in self.stats})
 
     @property
     def actions(self) -> int:
-        return len(self.inbox) + len(self.rewrites) + len(self.parts) + len(self.active) + (1 if self.stats else 0)
+        """A platform's counters live on one item a part: one action per platform the stats change."""
+        return (len(self.inbox) + len(self.rewrites) + len(self.parts) + len(self.active)
+                + len({platform for platform, _ in self.stats}))
 
 
 def _units(items: list[Filed]) -> list[list[Filed]]:

@@ -14,6 +14,7 @@ from pynamodb.attributes import BooleanAttribute, JSONAttribute, NumberAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
+from ..domain.platforms import DEFAULT
 from ..domain.ranking import rebuild_shard
 from .models import table_meta
 
@@ -110,8 +111,12 @@ class ShardedCounter(Model):
     kind is read and written through a named operation of store/fold_store.py or store/repositories_boards.py
     (the stream positions: admin/streams.py, the local stream reader):
 
-    - "stats", "s07"                 registered, points_issued, carbon_mg, adoptions of shard 7's users
-    - "active#2026-11-23", "s07"     `value`: shard 7's distinct active users that day
+    - "stats", "s07"                 registered, points_issued, carbon_mg, adoptions of shard 7's users of `default`
+                                     (and union_users, unions: the persons count, below)
+    - "active#2026-11-23", "s07"     `value`: shard 7's distinct active users of `default` that day
+    - "P#stats", "s07"; "P#active#2026-11-23", "s07"  the same of platform P's users (`stats_name`, `active_name`);
+                                     `union_users`, `unions`: users of P in a union item, union items filed under a
+                                     user of P (persons of the deployment = sum of registered - union_users + unions)
     - "hist#{board}#{period}", "s07" `counts`: {bucket: users} of shard 7's totals on that board; `top`: {user_id: mg},
                                      the shard's leaders there (its TOP highest totals: domain/tallies.promote)
     - "days#{user_id}", "active"     `days`: the person's active days among the last three (the per-day marker)
@@ -127,6 +132,8 @@ class ShardedCounter(Model):
     points_issued = NumberAttribute(default=0)
     carbon_mg = NumberAttribute(default=0)
     adoptions = NumberAttribute(default=0)
+    union_users = NumberAttribute(null=True)
+    unions = NumberAttribute(null=True)
     counts = CompactJSONAttribute(null=True)
     top = CompactJSONAttribute(null=True)
     days = CompactJSONAttribute(null=True)
@@ -156,6 +163,16 @@ class Board(Model):
     data = JSONAttribute(null=True)
     built_at = UnicodeAttribute(null=True)
     marked = UnicodeAttribute(null=True)
+
+
+def stats_name(platform: str) -> str:
+    """The pk of a platform's counters: "stats" for `default` (as before platforms), "P#stats" for P."""
+    return "stats" if platform == DEFAULT else f"{platform}#stats"
+
+
+def active_name(platform: str, day: str) -> str:
+    """The pk of a platform's distinct active users of a day: "active#{day}" for `default`, "P#active#{day}"."""
+    return f"active#{day}" if platform == DEFAULT else f"{platform}#active#{day}"
 
 
 def dirty_partition(board: str, period: str, shard: int) -> str:

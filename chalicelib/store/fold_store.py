@@ -16,7 +16,7 @@ from ..domain.aggregation import ARCHIVE, COUNTER, LIVE, Filed, FoldWrite, Rewri
 from ..domain.tallies import Tally
 from . import board_marks
 from .access import on
-from .aggregates import InboxItem, ShardedCounter, Total
+from .aggregates import InboxItem, ShardedCounter, Total, active_name, stats_name
 from .models import Account
 from .tx import Tx
 
@@ -91,10 +91,11 @@ class DynamoFoldStore:
         return [filed(item) for item in InboxItem.batch_get(keys, consistent_read=True) if item.pending]
 
     @staticmethod
-    def memberships(users: set[str]) -> dict[str, list[tuple[str, str]]]:
-        """Each person's orgs and when they joined, from their accounts (one BatchGetItem per 100)."""
-        found = Account.batch_get(users, consistent_read=True, attributes_to_get=["user_id", "orgs"])
-        return {a.user_id: [(o["id"], o["joined_at"]) for o in (a.orgs or [])] for a in found}
+    def people(users: set[str]) -> dict[str, tuple[str | None, list[tuple[str, str]]]]:
+        """Each user's platform (None: `default`) and orgs with when they joined, from their accounts (one
+        BatchGetItem per 100)."""
+        found = Account.batch_get(users, consistent_read=True, attributes_to_get=["user_id", "orgs", "platform"])
+        return {a.user_id: (a.platform, [(o["id"], o["joined_at"]) for o in (a.orgs or [])]) for a in found}
 
     @staticmethod
     def read(users: set[str], counters: set[tuple[str, str]]) -> dict[tuple, tuple[object, int]]:
@@ -141,11 +142,14 @@ class DynamoFoldStore:
         for (owner, period), delta in write.parts.items():
             tx.update(f"part:{owner}:{period}", Total(owner, period),
                       [Total.value.add(delta), Total.board_shard.set(f"orgparts#{period}#{write.part}")])
-        stats = [getattr(ShardedCounter, name).add(delta) for name, delta in write.stats.items() if delta]
-        if stats:  # a shard's platform counters live on one item: one action for all of them
-            tx.update("stats", ShardedCounter("stats", f"s{write.part}"), stats)
-        for day, users in write.active.items():
-            tx.update(f"active:{day}", ShardedCounter(f"active#{day}", f"s{write.part}"),
+        stats: dict[str, list] = defaultdict(list)
+        for (platform, name), delta in write.stats.items():
+            if delta:
+                stats[platform].append(getattr(ShardedCounter, name).add(delta))
+        for platform, actions in stats.items():  # a platform's counters of a part live on one item: one action
+            tx.update(f"stats:{platform}", ShardedCounter(stats_name(platform), f"s{write.part}"), actions)
+        for (platform, day), users in write.active.items():
+            tx.update(f"active:{platform}:{day}", ShardedCounter(active_name(platform, day), f"s{write.part}"),
                       [ShardedCounter.value.add(users)])
         tx.commit()
 

@@ -2,6 +2,7 @@
 plain values, and each inbox item put once (attribute_not_exists), so a record delivered again is dropped."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from pynamodb.exceptions import PutError
@@ -38,6 +39,15 @@ class IdentityImage:
     platform: str | None = None
 
 
+@dataclass(frozen=True)
+class UnionImage:
+    """A person's union item as a stream record shows it: the person and their user ids on every platform."""
+
+    person_id: str
+    users: tuple[str, ...]
+    created_at: str
+
+
 class DynamoInbox:
     """agg_inbox (store/aggregates.InboxItem); tests/unit/fakes_aggregation.py keeps it in memory."""
 
@@ -55,6 +65,11 @@ class DynamoInbox:
         # `platform` comes with issue 20's Identity (main): until this branch has it, every identity is default's
         return IdentityImage(identity.user_id, identity.created_at, identity.last_login_at,
                              getattr(identity, "platform", None))
+
+    @staticmethod
+    def union(image: dict) -> UnionImage:
+        users = json.loads((image.get("users") or {}).get("S") or "{}")
+        return UnionImage(image["person_id"]["S"], tuple(users.values()), image["created_at"]["S"])
 
     @staticmethod
     def file(item: Filed) -> bool:

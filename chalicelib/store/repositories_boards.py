@@ -11,10 +11,20 @@ from datetime import date
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ..domain.platforms import DEFAULT
 from ..domain.ranking import PARTS, SHARDS
 from ..domain.tallies import kind_of
 from .access import on
-from .aggregates import Board, ShardedCounter, Total, dirty_partition, flag_partition, marker_partition
+from .aggregates import (
+    Board,
+    ShardedCounter,
+    Total,
+    active_name,
+    dirty_partition,
+    flag_partition,
+    marker_partition,
+    stats_name,
+)
 from .fold_store import tally_of
 from .single_writes import written
 from .tx import connection, raise_unavailable
@@ -201,17 +211,19 @@ class DynamoPlatformCounts:
     ACCESS = (on(ShardedCounter, "BatchGetItem"),)
 
     @staticmethod
-    def read(days: list[date]) -> tuple[dict[str, int], dict[str, int]]:
-        """({"registered", "points_issued", "carbon_mg", "adoptions"}, {day: distinct active users}) summed over
-        the parts, in one BatchGetItem."""
+    def read(days: list[date], platform: str = DEFAULT) -> tuple[dict[str, int], dict[str, int]]:
+        """({"registered", "points_issued", "carbon_mg", "adoptions", "union_users", "unions"}, {day: distinct
+        active users}) of one platform's users, summed over the parts, in one BatchGetItem (`default`: the keys
+        of before platforms, "stats" and "active#{day}"; P: "P#stats" and "P#active#{day}")."""
         shards = [f"s{shard:02d}" for shard in range(PARTS)]
-        keys = [("stats", p) for p in shards] + [(f"active#{d.isoformat()}", p) for d in days for p in shards]
-        totals = {"registered": 0, "points_issued": 0, "carbon_mg": 0, "adoptions": 0}
+        named = {active_name(platform, d.isoformat()): d.isoformat() for d in days}
+        keys = [(stats_name(platform), p) for p in shards] + [(name, p) for name in named for p in shards]
+        totals = dict.fromkeys(("registered", "points_issued", "carbon_mg", "adoptions", "union_users", "unions"), 0)
         active = {d.isoformat(): 0 for d in days}
         for item in ShardedCounter.batch_get(keys):
-            if item.name == "stats":
+            if item.name in named:
+                active[named[item.name]] += int(item.value or 0)
+            else:
                 for name in totals:
                     totals[name] += int(getattr(item, name) or 0)
-            else:
-                active[item.name.split("#", 1)[1]] += int(item.value or 0)
         return totals, active

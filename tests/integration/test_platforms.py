@@ -121,7 +121,7 @@ def test_an_unknown_x_platform_is_404_on_any_route(client, user):
 
 
 def test_users_of_another_platform_are_not_counted_in_the_default_platforms_stats(client, openid):
-    """GET /v1/stats is `default`'s (the per-platform stats are planned: docs/platforms.md)."""
+    """GET /v1/stats without a platform is `default`'s; another platform's users count on its own."""
     drain()
     before = call(client, "GET", "/v1/stats")[1]
     assert _login_on(client, openid)[0] == 200

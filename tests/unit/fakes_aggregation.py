@@ -52,12 +52,15 @@ class InMemoryAggregates:
         self.inbox: dict[str, Filed] = {}
         self.pending_in: dict[str, str] = {}  # inbox key -> "s07" while not folded
         self.orgs_of: dict[str, list[tuple[str, str]]] = {}  # user -> [(org_id, joined_at)]
+        self.platform_of: dict[str, str] = {}  # user -> platform (absent: `default`)
         self.totals: dict[tuple[str, str], Row] = {}  # org parts and rows; legacy per-board totals
         self.tallies: dict[str, tuple[Tally, int]] = {}  # user -> (tally, rev)
         self.archives: dict[tuple[str, str], dict[str, int]] = {}  # (user, period) -> {board: mg}
         self.counters: dict[tuple[str, str], tuple[object, int]] = {}  # hist#/days# -> (value, rev)
-        self.stats: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))  # part -> field -> n
-        self.active: dict[tuple[str, str], int] = defaultdict(int)  # (day, part) -> users
+        self.stats: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))  # part -> field -> n (default)
+        self.active: dict[tuple[str, str], int] = defaultdict(int)  # (day, part) -> users (default)
+        self.platform_stats: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        self.platform_active: dict[tuple[str, str, str], int] = defaultdict(int)  # (platform, day, part) -> users
         self.boards: dict[tuple[str, str], dict] = {}
         self.markers: dict[int, set[str]] = defaultdict(set)  # fold shard -> {"board|period|mark"}
         self.flagged: dict[tuple[int, int], str] = {}  # (rebuild shard, fold shard) -> token
@@ -85,8 +88,8 @@ class InMemoryAggregates:
     def still_pending(self, keys: list[str]) -> list[Filed]:
         return [self.inbox[k] for k in keys if k in self.pending_in]
 
-    def memberships(self, users: set[str]) -> dict[str, list[tuple[str, str]]]:
-        return {user: self.orgs_of.get(user, []) for user in users}
+    def people(self, users: set[str]) -> dict[str, tuple[str | None, list[tuple[str, str]]]]:
+        return {user: (self.platform_of.get(user), self.orgs_of.get(user, [])) for user in users}
 
     def read(self, users: set, counters: set) -> dict[tuple, tuple[object, int]]:
         found: dict[tuple, tuple[object, int]] = {}
@@ -136,11 +139,21 @@ class InMemoryAggregates:
         for (owner, period), delta in write.parts.items():
             row = self.totals.setdefault((owner, period), Row())
             row.value, row.board_shard = row.value + delta, f"orgparts#{period}#{write.part}"
-        for name, delta in write.stats.items():
-            self.stats[write.part][name] += delta
-        for day, users in write.active.items():
-            self.active[(day, write.part)] += users
+        self._add_counters(write)
         self.commits += 1
+
+    def _add_counters(self, write: FoldWrite) -> None:
+        """`default`'s counters in `stats` and `active` (as before platforms), another platform's beside them."""
+        for (platform, name), delta in write.stats.items():
+            if platform == "default":
+                self.stats[write.part][name] += delta
+            else:
+                self.platform_stats[(platform, write.part)][name] += delta
+        for (platform, day), users in write.active.items():
+            if platform == "default":
+                self.active[(day, write.part)] += users
+            else:
+                self.platform_active[(platform, day, write.part)] += users
 
     def mark_dirty(self, shard: int, boards: set[tuple[str, str]]) -> None:
         mark = str(next(self._marks))

@@ -16,7 +16,7 @@ from chalicelib.services import aggregate, boards, fold
 from chalicelib.services.boards import BoardBuilding, BoardReading
 from chalicelib.services.tokens import Caller
 from chalicelib.store.failures import ConditionFailed
-from chalicelib.store.inbox import IdentityImage
+from chalicelib.store.inbox import DynamoInbox, IdentityImage
 from tests.unit.fakes_aggregation import InMemoryAggregates
 
 ORG = {"o-green": {"id": "o-green", "name": "绿色学校"}}
@@ -70,6 +70,35 @@ def test_a_fold_page_turns_inbox_items_into_totals_histograms_and_counters():
     assert tables.pending(shard, 200) == [] and tables.commits == 1
     assert {"users|all", f"users|{week}", "org-o-green|all", "orgs|all"} <= set(tables.marked(shard))
     assert fold.fold_slice(shard, now, store=tables) == {"folded": 0}  # every item applied once
+
+
+def test_another_platforms_users_are_counted_on_its_own_counters_and_not_on_defaults():
+    tables = InMemoryAggregates()
+    ann, bob, shard = neighbours()
+    tables.platform_of[bob] = "p2"
+    now, day = clock.now(), clock.business_day(clock.now()).isoformat()
+    for user in (ann, bob):
+        tables.file(Filed(f"r#{user}", "register", user, clock.iso(now), day))
+    filed(tables, ann, 1, 144_000, points=3)
+    filed(tables, bob, 1, 56_000, points=2)
+
+    assert fold.fold_slice(shard, now, store=tables) == {"folded": 4}
+    part = f"{counter_part(shard):02d}"
+    assert dict(tables.stats[part]) == {"registered": 1, "points_issued": 3, "carbon_mg": 144_000}
+    assert dict(tables.platform_stats[("p2", part)]) == {"registered": 1, "points_issued": 2, "carbon_mg": 56_000}
+    assert tables.active[(day, part)] == 1 and tables.platform_active[("p2", day, part)] == 1
+    assert tables.commits == 1  # both platforms' counters in the one transaction
+
+
+def test_a_union_item_files_the_person_once_and_each_of_its_users_once():
+    inbox = ImagesAsTheyAre()
+    at = "2026-11-23T09:00:00.000+08:00"
+    one = {"key": "un#x", "person_id": "p_1", "users": '{"default":"u_a"}', "created_at": at}
+    two = {**one, "users": '{"default":"u_a","p2":"u_b"}'}  # a join: one more user
+    records = [{"eventName": name, "dynamodb": {"NewImage": {k: {"S": v} for k, v in image.items()}}}
+               for name, image in (("INSERT", one), ("MODIFY", two), ("MODIFY", two))]
+    assert aggregate.accept_identities(records, inbox) == 3
+    assert sorted(inbox.inbox) == ["j#p_1#u_a", "j#p_1#u_b", "n#p_1"]
 
 
 def test_a_refused_transaction_is_read_again_and_nothing_is_applied_twice(monkeypatch):
@@ -142,16 +171,21 @@ class ImagesAsTheyAre(InMemoryAggregates):
     def identity(image: dict) -> IdentityImage:
         return IdentityImage(**image)
 
+    @staticmethod
+    def union(image: dict):
+        return DynamoInbox.union(image)
 
-def test_a_first_login_files_the_registration_and_the_login_day_once_and_another_platforms_nothing():
+
+def test_a_first_login_files_the_registration_and_the_login_day_once_on_any_platform():
+    """Another platform's login is filed as `default`'s is: the fold counts it under its account's platform."""
     inbox = ImagesAsTheyAre()
     at = "2026-11-23T09:00:00.000+08:00"
     first = {"eventName": "INSERT", "dynamodb": {"NewImage": {"user_id": "u_new", "created_at": at,
                                                               "last_login_at": at}}}
     elsewhere = {"eventName": "INSERT", "dynamodb": {"NewImage": {"user_id": "u_p2", "created_at": at,
                                                                   "last_login_at": at, "platform": "p2"}}}
-    assert aggregate.accept_identities([first, elsewhere], inbox) == 2
-    assert sorted(inbox.inbox) == ["l#u_new#2026-11-23", "r#u_new"]
+    assert aggregate.accept_identities([first, elsewhere], inbox) == 4
+    assert sorted(inbox.inbox) == ["l#u_new#2026-11-23", "l#u_p2#2026-11-23", "r#u_new", "r#u_p2"]
     assert aggregate.accept_identities([first], inbox) == 0  # a record delivered again is filed once
 
 
