@@ -110,6 +110,10 @@ def print_table(results: dict) -> None:
         from bench.flash import print_row
 
         print_row(results["flash_sale"])
+    if "fold" in results:
+        from bench.fold import print_row as print_fold
+
+        print_fold(results["fold"])
     hook = results["webhook_500"]
     print(f"webhook_500 ({hook['riders']} riders): {hook['seconds']} s, {hook['ddb_calls']} DynamoDB calls, raw "
           f"{hook['raw_seconds']} s in {hook['raw_ddb_calls']} calls, ratio {hook['ratio']}")
@@ -135,6 +139,9 @@ def main() -> int:
         from bench.flash import measure_flash_sale
 
         results["flash_sale"] = measure_flash_sale()
+        from bench.fold import measure_fold
+
+        results["fold"] = measure_fold()
         from bench.cold import cold_import, first_request
 
         me, checkin = first_request(token, "me"), first_request(token, "checkin")
