@@ -42,7 +42,7 @@ def test_a_persons_items_are_split_until_each_group_fits_one_transaction():
     assert len(groups) > 1  # ten such items need more than one transaction's 100 actions
     assert [item for group, _ in groups for item in group] == items
     for group, plan in groups:
-        assert len(group) + len(fold._touches(plan)) <= MAX_ACTIONS
+        assert len(group) + len(fold._touches(plan, "default")) <= MAX_ACTIONS
 
 
 def test_a_unit_never_adds_more_actions_than_counted_before_it_is_staged():
