@@ -30,6 +30,9 @@ def measure_fold() -> dict:
     from chalicelib.services import fold
 
     app = app_module.app
+    streams.drain()  # what earlier measurements left in the inboxes is folded first, untimed
+    for shard in range(SHARDS):
+        fold.fold_slice(shard, clock.now())
     for n in range(PEOPLE):
         status, body = invoke(app, event("POST", "/v1/auth/login",
                                          body={"code": f"wx:bench-fold-{n}:{uuid.uuid4().hex}"}))
@@ -50,7 +53,7 @@ def measure_fold() -> dict:
         folded += result.get("folded", 0)
         busy += result.get("busy", 0)
     ddb_calls = counter.take()
-    assert busy == 0 and folded >= PEOPLE * len(CHECKINS), (folded, busy)
+    assert busy == 0 and folded >= PEOPLE * len(CHECKINS), (folded, busy)  # an entry each, and the logins
     return {"items": folded, "seconds": round(seconds, 3), "items_per_s": round(folded / seconds, 1),
             "ddb_calls_per_item": round(ddb_calls / folded, 2), "shards": SHARDS}
 
