@@ -17,17 +17,15 @@ from .guards import Guard
 class EventUnseen(Guard):
     """The partner event `key` ("{partner}#{event_id}") is new on `platform`; the same transaction marks it seen
     there. Its seen item is one for every platform (each reduction is counted once, docs/platforms.md): where no
-    platform has seen it (`holder` None) the item is created naming this platform as the holder of its carbon and
-    the entry `entry_id` that holds `carbon_mg`; where platform `holder` holds it, the item must still name that
-    holder, and gains this platform (the entry here records 0 carbon, `counted_via` the holder)."""
+    platform has seen it (`holder` None) the item is created naming this platform as the holder of its carbon;
+    where platform `holder` holds it, the item must still name that holder, and gains this platform (the entry
+    here records 0 carbon, `counted_via` the holder)."""
 
     key: str
     user_id: str
     day: date
     platform: str = "default"
     holder: str | None = None
-    entry_id: str = ""
-    carbon_mg: int = 0
     refuses: ClassVar[bool] = False
 
 

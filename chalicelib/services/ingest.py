@@ -215,8 +215,8 @@ def _post_chunk(uow: Any, user_id: str, partner: str, chunk: list[PartnerEvent],
                 continue
             holders = {e.key: seen[e.key].holder for e in eligible if e.key in seen}  # another platform's
             postings = _postings(current, partner, eligible, rules, holders)
-            staged = posting.stage(postings)
-            for guard in _guards(current, partner, eligible, consent.authorization_id, staged.lines, holders):
+            posting.stage(postings)
+            for guard in _guards(current, partner, eligible, consent.authorization_id, holders):
                 posting.guard(guard)
             outcome.imported, outcome.imported_keys = len(postings), {e.key for e in eligible}
             outcome.points = sum(p.points for p in postings)
@@ -245,10 +245,9 @@ def _postings(account: Any, partner: str, events: list[PartnerEvent], rules: dic
 
 
 def _guards(account: Any, partner: str, events: list[PartnerEvent], authorization_id: str | None,
-            lines: list, holders: dict[str, str]) -> list[Guard]:
+            holders: dict[str, str]) -> list[Guard]:
     """Each event is new on this platform (its carbon taken here, or still held where another platform holds
     it), and the consent is still the bound one the events were checked against."""
     user_id, platform = account.user_id, platform_of(account)
-    guards: list[Guard] = [EventUnseen(e.key, user_id, e.day, platform, holders.get(e.key), line.entry_id,
-                                       int(line.carbon_mg)) for e, line in zip(events, lines, strict=True)]
+    guards: list[Guard] = [EventUnseen(e.key, user_id, e.day, platform, holders.get(e.key)) for e in events]
     return [*guards, ConsentStillBound(user_id, partner, authorization_id)]

@@ -104,12 +104,10 @@ class SeenEvent(Model):
     at = UnicodeAttribute()
     expires_at = TTLAttribute(null=True)  # items written before the TTL existed have none: they stay
     # One item per event for every platform (docs/platforms.md, "Each reduction counted once"): the platforms
-    # that imported it, the one holding its carbon (`via`), the entry holding it and how much. An item written
-    # before platforms has none of these: `default` saw it and holds its carbon.
+    # that imported it and the one whose entry holds its carbon (`via`). An item without them (before platforms,
+    # or `default` first) is `default`'s, holding its carbon.
     platforms = UnicodeSetAttribute(null=True)
     via = UnicodeAttribute(null=True)
-    entry_id = UnicodeAttribute(null=True)
-    carbon_mg = NumberAttribute(null=True)
 
 
 class ReplayGuard(Model):

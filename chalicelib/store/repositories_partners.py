@@ -87,13 +87,15 @@ class SeenEvents:
     def stage_new(self, tx: Tx, label: str, guard: EventUnseen) -> None:
         """The event marked seen on the guard's platform, provided it was not (kept SEEN_TTL, then deleted by TTL).
 
-        New on every platform: the item is put naming this platform as the holder of the carbon. Held by another
-        platform: the item must still name that holder and not this platform, and gains this platform."""
+        New on every platform: the item is put naming this platform as the holder of the carbon (`default`'s is
+        the item as it was before platforms, which reads as `default`'s: an import of a person on one platform
+        writes no more bytes than it did). Held by another platform: the item must still name that holder and not
+        this platform, and gains this platform."""
         if guard.holder is None:
             now = clock.now()
+            holds = {} if guard.platform == DEFAULT else {"platforms": {guard.platform}, "via": guard.platform}
             tx.put(label, SeenEvent(guard.key, user_id=guard.user_id, day=guard.day.isoformat(), at=clock.iso(now),
-                                    expires_at=now + SEEN_TTL, platforms={guard.platform}, via=guard.platform,
-                                    entry_id=guard.entry_id, carbon_mg=guard.carbon_mg),
+                                    expires_at=now + SEEN_TTL, **holds),
                    condition=SeenEvent.key.does_not_exist())
             return
         held = SeenEvent.via == guard.holder
