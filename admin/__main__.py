@@ -160,6 +160,8 @@ def _parser() -> argparse.ArgumentParser:
     _add_persons(sub, common, writes)  # backfill-persons (admin/persons.py)
     audit = sub.add_parser("audit", parents=[common], help="the audit trail")
     audit.add_argument("--since", help="ISO date or time, default the last 30 days")
+    audit.add_argument("--platform", metavar="ID", help="only the records of commands that concerned this platform "
+                       "(default: the deployment's, every record)")
     return parser
 
 

@@ -110,12 +110,14 @@ def _accrue_trees(args, out: Output):
                        + (" (dry run)" if args.dry_run else ""))
 
 def _audit(args, out: Output):
+    only = known_platform(args.platform) if args.platform else None  # before anything is read
     since = _since(args.since)
     months, month = [], since.replace(day=1)
     while month.date() <= clock.now().date():
         months.append(month.strftime("%Y-%m"))
         month = (month + timedelta(days=32)).replace(day=1)
-    records = [r for m in months for r in AuditRecord.query(m) if r.at >= clock.iso(since)]
+    records = [r for m in months for r in AuditRecord.query(m)
+               if r.at >= clock.iso(since) and (only is None or (r.platform or DEFAULT) == only)]
     rows = [{"at": r.at, "operator": r.operator, "platform": r.platform or DEFAULT, "command": r.command,
              "arguments": r.arguments, "reason": r.reason, "outcome": r.outcome} for r in records]
     out.result(rows, "\n".join(f"{r['at']}  {r['operator']:<12} {r['platform']:<14} {r['command']:<16} "

@@ -150,3 +150,16 @@ def test_reconcile_of_a_platform_checks_only_its_accounts(client, user, demo_use
     finally:
         corrupted.update(actions=[Account.points.add(-1000)])
     assert _reconcile(capsys, "--platform", DEMO_PLATFORM)[0] == 0
+
+
+def test_an_operator_reads_only_their_platforms_audit_records(client, user, demo_user, capsys):
+    assert admin(["points", "adjust", user["id"], "2", "--reason", "default's"]) == 0
+    assert admin(["points", "adjust", demo_user["id"], "2", "--reason", "demo's", "--platform", DEMO_PLATFORM]) == 0
+    mine = {user["id"], demo_user["id"]}
+    for platform, expected in ((DEMO_PLATFORM, {demo_user["id"]}), ("default", {user["id"]})):
+        capsys.readouterr()
+        assert admin(["audit", "--json", "--platform", platform]) == 0
+        rows = json.loads(capsys.readouterr().out)
+        assert {r["platform"] for r in rows} == {platform}
+        assert {r["arguments"].get("user") for r in rows} & mine == expected
+    assert admin(["audit", "--platform", "no-such-platform"]) == 2  # before anything is read
