@@ -54,17 +54,20 @@ def operator() -> str:
         return "unknown"
 
 
-def known_platform(platform_id: str) -> str:
-    """`--platform ID`: the id when it names a platform (`default` reads nothing), else a usage error (exit 2),
-    raised before the command reads anything else."""
+def known_platform(platform_id: str, allow_all: bool = False) -> str:
+    """`--platform ID`: the id when it names a platform (`default` reads nothing), or `all` where the command takes
+    every platform (`allow_all`), else a usage error (exit 2), raised before the command reads anything else."""
+    from chalicelib.domain.platforms import ALL
     from chalicelib.errors import UnknownPlatformError
     from chalicelib.services.platforms import require_known
 
+    if allow_all and platform_id == ALL:
+        return ALL
     try:
         return require_known(platform_id)
     except UnknownPlatformError:
-        raise UsageError(f"--platform {platform_id}: no such platform (default or a platform of the catalog)") \
-            from None
+        choices = "default, all, or a platform of the catalog" if allow_all else "default or a platform of the catalog"
+        raise UsageError(f"--platform {platform_id}: no such platform ({choices})") from None
 
 
 def audit(command: str, arguments: dict, reason: str | None = None, outcome: Any = None,

@@ -61,14 +61,13 @@ from pynamodb.exceptions import PynamoDBException
 
 from chalicelib.domain import clock
 from chalicelib.domain.platforms import DEFAULT
-from chalicelib.errors import AppError, UnknownPlatformError
-from chalicelib.services.platforms import require_known
-from chalicelib.store.issuance import ALL, ISSUING, REGISTRY, IssuanceRecord, issuance_id, registry_of
+from chalicelib.errors import AppError
+from chalicelib.store.issuance import ISSUING, REGISTRY, IssuanceRecord, issuance_id, registry_of
 
 from . import issuance_marks as marks
 from . import issuance_registry as registry
 from . import ledger_scan
-from .console import CommandError, Output, Progress, UsageError, audit, confirm, operator
+from .console import CommandError, Output, Progress, UsageError, audit, confirm, known_platform, operator
 from .issuance_summary import summary, summary_text, text
 from .issuance_tally import ENTRY_COLUMNS, OFFERED_COLUMNS, EntryLog, Lookups, Tally, Verdicts, read_rows
 
@@ -83,16 +82,6 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: file.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _scope(platform: str) -> str:
-    if platform in (DEFAULT, ALL):
-        return platform
-    try:
-        return require_known(platform)
-    except UnknownPlatformError:
-        raise UsageError(f"--platform {platform}: no such platform (default, all, or a platform of the catalog)") \
-            from None
 
 
 def _paths(args) -> tuple[Path, Path, str]:
@@ -196,7 +185,7 @@ def _unfinished(held: registry.Claim, exc: BaseException) -> CommandError:
 
 
 def run(args, out: Output) -> int:
-    scope = _scope(args.platform)
+    scope = known_platform(args.platform, allow_all=True)
     warnings, unfinished = _refusals(args, scope)
     out_path, entries_path, fmt = _paths(args)
     tmp_out, tmp_entries, tmp_offered = (p.with_name(f"{p.name}.tmp-{os.getpid()}") for p in (

@@ -10,8 +10,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from chalicelib.domain.platforms import ALL
 from chalicelib.services import catalog
-from chalicelib.store.issuance import ALL
 from chalicelib.store.models import CatalogItem, LedgerEntry
 
 EARNING_KINDS = ("earn", "accrual")

@@ -7,30 +7,16 @@ from __future__ import annotations
 from chalicelib.api.shapes import carbon_g
 from chalicelib.api.shapes_boards import stats_json
 from chalicelib.domain import clock
-from chalicelib.domain.platforms import DEFAULT
-from chalicelib.errors import UnknownPlatformError
+from chalicelib.domain.platforms import ALL, DEFAULT
 from chalicelib.services import catalog, stats
-from chalicelib.services.platforms import require_known
 
-from .console import Output, UsageError
-
-ALL = "all"
-
-
-def _platform(platform: str) -> str:
-    if platform in (DEFAULT, ALL):
-        return platform
-    try:
-        return require_known(platform)
-    except UnknownPlatformError:
-        raise UsageError(f"--platform {platform}: no such platform (default, all, or a platform of the catalog)") \
-            from None
+from .console import Output, UsageError, known_platform
 
 
 def run(args, out: Output) -> None:
     if not 1 <= args.days <= 90:
         raise UsageError("--days must be 1 to 90")
-    platform = _platform(args.platform)
+    platform = known_platform(args.platform, allow_all=True)
     if platform == ALL:
         return _all(out)
     daily = stats.daily_actives(clock.business_day(clock.now()), args.days, platform=platform)

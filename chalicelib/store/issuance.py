@@ -12,7 +12,6 @@ from ..domain.platforms import DEFAULT
 from .models import table_meta
 
 REGISTRY = "carbon-inclusion"  # `default`'s registry, as before platforms (its records keep their meaning)
-ALL = "all"  # the scope of `--platform all`
 HEAD = "#head"  # sorts before every period ("#" < "0")
 ISSUING, ISSUED = "issuing", "issued"
 
