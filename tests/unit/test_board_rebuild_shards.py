@@ -31,6 +31,18 @@ def folded(tables: InMemoryAggregates) -> tuple[str, int, BoardBuilding]:
     return ann, shard, BoardBuilding(tables, orgs=lambda: ORG, names=lambda ids: {})
 
 
+
+def _users_board_fails(monkeypatch) -> None:
+    """The everyone's board cannot be built (until `monkeypatch.undo()`); every other board builds as ever."""
+    real = boards._build_people
+
+    def broken(board, key, sources, parts=None):
+        if board == "users":
+            raise RuntimeError("this board cannot be built")
+        return real(board, key, sources, parts)
+
+    monkeypatch.setattr(boards, "_build_people", broken)
+
 def test_a_marked_board_is_rebuilt_by_its_own_shards_run_and_by_no_other():
     tables = InMemoryAggregates()
     _, shard, building = folded(tables)
@@ -59,14 +71,7 @@ def test_a_second_worker_on_a_held_shard_leaves_at_once_and_builds_nothing():
 def test_a_failing_board_keeps_its_markers_and_the_others_are_built(monkeypatch):
     tables = InMemoryAggregates()
     _, shard, building = folded(tables)
-    real = boards._build_people
-
-    def broken(board, key, sources, parts=None):
-        if board == "users":
-            raise RuntimeError("this board cannot be built")
-        return real(board, key, sources, parts)
-
-    monkeypatch.setattr(boards, "_build_people", broken)
+    _users_board_fails(monkeypatch)
     assert boards.materialize_dirty(clock.now(), building) == {"rebuilt": 6, "failed": 3}
     assert sorted(tables.marked(shard)) == sorted(f"users|{k}" for k in {k for _, k in tables.boards})
     assert tables.board("org-o-green", "all")["count"] == 1  # built all the same
@@ -113,14 +118,7 @@ def test_a_board_that_fails_keeps_its_partitions_flag_and_the_next_ordinary_run_
     other = next(f"org-o{n}" for n in range(2000) if rebuild_shard(f"org-o{n}", "all") == own)
     tables.mark_dirty(5, {("users", "all")})
     tables.mark_dirty(6, {(other, "all")})
-    real = boards._build_people
-
-    def broken(board, key, sources, parts=None):
-        if board == "users":
-            raise RuntimeError("this board cannot be built")
-        return real(board, key, sources, parts)
-
-    monkeypatch.setattr(boards, "_build_people", broken)
+    _users_board_fails(monkeypatch)
     assert board_rebuild.rebuild_slice(own, at, sources=building) == {"rebuilt": 1, "failed": 1}
     assert list(tables.flags(own)) == [5]  # fold shard 6's partition was built whole: unflagged
     monkeypatch.undo()
