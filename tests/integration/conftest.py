@@ -24,3 +24,12 @@ def base_url(app_module):
     yield f"http://127.0.0.1:{port}"
     server.shutdown()
     server.server.server_close()
+
+
+@pytest.fixture(scope="session")
+def rides(stack, database, tmp_path_factory):
+    """A second platform that rewards bus rides and works with the transit partner (tests/support/persons.py
+    rides_platform), onboarded once for the tests that need one."""
+    from tests.support.persons import rides_platform
+
+    return rides_platform(stack, tmp_path_factory.mktemp("rides"))

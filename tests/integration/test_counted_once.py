@@ -11,24 +11,14 @@ from chalicelib.store.partners import SeenEvent
 from chalicelib.store.repositories_ledger import line
 from tests.support.api import login
 from tests.support.partners import bind, ledger, phone, push, sync
-from tests.support.persons import bind_without_route, login_on, pull, rewind, rides_platform
+from tests.support.persons import pull, rewind, rider
 from tests.support.reconcile import reconciled
-
-
-@pytest.fixture(scope="module")
-def rides(stack, database, tmp_path_factory):
-    return rides_platform(stack, tmp_path_factory.mktemp("rides"))
 
 
 @pytest.fixture
 def person(client, stack, openid, rides):
     """One person: a `default` user and a user of the rides platform, both bound to one transit account."""
-    number = phone()
-    on_default = login(client, openid)
-    ref = bind(client, stack, on_default, "transit", number)
-    other = login_on(client, openid, rides)
-    bind_without_route(other["id"], number)
-    return on_default, other, ref
+    return rider(client, stack, openid, rides)
 
 
 def _entries(user: dict) -> list[dict]:

@@ -26,7 +26,7 @@ from chalicelib.store.issuance import REGISTRY, IssuanceRecord, IssuedEntry
 from chalicelib.store.models import LedgerEntry
 from tests.support.api import call, login, request_id
 from tests.support.partners import bind, phone, sync
-from tests.support.persons import bind_without_route, login_on, pull, rides_platform
+from tests.support.persons import bind_without_route, login_on, pull
 from tests.support.stack import DEMO_PLATFORM
 
 TODAY = clock.business_day(clock.now())
@@ -42,11 +42,6 @@ def at(day: date, hour: int = 12):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(clock, "now", lambda: moment + timedelta(seconds=next(ticks)))
         yield
-
-
-@pytest.fixture(scope="module")
-def rides(stack, database, tmp_path_factory):
-    return rides_platform(stack, tmp_path_factory.mktemp("rides"))
 
 
 def checkin(client, user: dict, behavior: str = "clean_plate") -> str:

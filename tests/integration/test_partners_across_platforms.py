@@ -12,13 +12,8 @@ from chalicelib.store.partners import Consent, PartnerLink
 from chalicelib.store.repositories_ledger import line
 from tests.support.api import call, login
 from tests.support.partners import bind, ledger, phone, phone_code, push
-from tests.support.persons import bind_on, login_on, rides_platform, steps_platform
+from tests.support.persons import bind_on, login_on, steps_platform
 from tests.support.reconcile import reconciled
-
-
-@pytest.fixture(scope="module")
-def rides(stack, database, tmp_path_factory):
-    return rides_platform(stack, tmp_path_factory.mktemp("rides"))
 
 
 @pytest.fixture

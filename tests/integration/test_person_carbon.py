@@ -7,8 +7,8 @@ import pytest
 
 from chalicelib.store.models import Account
 from tests.support.api import DynamoDBCalls, call, login, request_id
-from tests.support.partners import bind, phone, sync
-from tests.support.persons import bind_without_route, login_on, pull, rides_platform
+from tests.support.partners import sync
+from tests.support.persons import login_on, pull, rider, rides_platform
 from tests.support.reconcile import reconciled
 
 
@@ -50,12 +50,7 @@ def test_each_platforms_carbon_adds_to_the_persons_on_every_platform(client, ope
 
 
 def test_a_ride_imported_on_two_platforms_is_the_persons_once(client, stack, openid, tmp_path):
-    rides = rides_platform(stack, tmp_path)
-    number = phone()
-    on_default = login(client, openid)
-    ref = bind(client, stack, on_default, "transit", number)
-    other = login_on(client, openid, rides)
-    bind_without_route(other["id"], number)
+    on_default, other, ref = rider(client, stack, openid, rides_platform(stack, tmp_path))
     stack.transit.add_ride(ref)
     assert sync(client, on_default, "transit")[1]["imported"] == 1
     assert pull(other["id"])["imported"] == 1

@@ -4,7 +4,8 @@ from __future__ import annotations
 import uuid
 
 from chalicelib.store.models import Account
-from tests.support.api import call
+from tests.support.api import call, login
+from tests.support.partners import bind, phone
 from tests.support.stack import DEMO_PLATFORM
 
 
@@ -86,6 +87,17 @@ def bind_without_route(user_id: str, number: str) -> None:
     after = rules.bound(None, user_id, "transit", binding.partner_ref, binding.authorization_id,
                         clock.iso(clock.now()), True)
     Bindings._commit(None, after)
+
+
+def rider(client, stack, openid: str, platform: str) -> tuple[dict, dict, str]:
+    """One person bound to one bus account on `default` (through the route) and on `platform` (as
+    `bind_without_route` writes it): (the `default` user, the `platform` user, the partner's reference)."""
+    number = phone()
+    on_default = login(client, openid)
+    ref = bind(client, stack, on_default, "transit", number)
+    other = login_on(client, openid, platform)
+    bind_without_route(other["id"], number)
+    return on_default, other, ref
 
 
 def pull(user_id: str) -> dict:
