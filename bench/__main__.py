@@ -32,6 +32,18 @@ def _setup() -> None:
     assert admin(["load", handle.name]) == 0
 
 
+def on_own_stack(measure):
+    """`measure(stack)` on a stack of its own (DynamoDB Local in memory, the fakes), set up as `make bench`'s,
+    for a bench module run alone (`python -m bench.fold`, ...): what it returned."""
+    stack = Stack().start()
+    os.environ.setdefault("WRITE_RATE_PER_MINUTE", "1000000")  # measures speed, not the per-user limit
+    try:
+        _setup()
+        return measure(stack)
+    finally:
+        stack.stop()
+
+
 def _login(app, openid: str) -> dict:
     from bench.lambda_events import event, invoke
 

@@ -179,18 +179,9 @@ def print_row(row: dict) -> None:
 
 
 def main() -> int:
-    import os
+    from bench.__main__ import on_own_stack
 
-    from bench.__main__ import _setup
-    from tests.support.stack import Stack
-
-    stack = Stack().start()
-    os.environ.setdefault("WRITE_RATE_PER_MINUTE", "1000000")
-    try:
-        _setup()
-        row = measure_flash_sale()
-    finally:
-        stack.stop()
+    row = on_own_stack(lambda _: measure_flash_sale())
     print(json.dumps(row, indent=2))
     print_row(row)
     return 0

@@ -64,18 +64,9 @@ def print_row(row: dict) -> None:
 
 
 def main() -> int:
-    import os
+    from bench.__main__ import on_own_stack
 
-    from bench.__main__ import _setup
-    from tests.support.stack import Stack
-
-    stack = Stack().start()
-    os.environ.setdefault("WRITE_RATE_PER_MINUTE", "1000000")
-    try:
-        _setup()
-        print_row(measure_fold())
-    finally:
-        stack.stop()
+    print_row(on_own_stack(lambda _: measure_fold()))
     return 0
 
 

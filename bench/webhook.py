@@ -98,15 +98,9 @@ def measure_webhook_500(stack, riders: int = 50, rounds: int = 3) -> dict:
 
 
 def main() -> int:
-    from bench.__main__ import _setup
-    from tests.support.stack import Stack
+    from bench.__main__ import on_own_stack
 
-    stack = Stack().start()
-    try:
-        _setup()
-        print(json.dumps({"webhook_500_rides": measure_webhook(stack)}, indent=2))
-    finally:
-        stack.stop()
+    print(json.dumps({"webhook_500_rides": on_own_stack(measure_webhook)}, indent=2))
     return 0
 
 
