@@ -8,7 +8,7 @@ from chalicelib.api.shapes import entry_json
 from chalicelib.api.shapes_collection import adjustment_json
 from chalicelib.domain import ids
 from chalicelib.domain.commands_collection import AdjustPoints, SetFrozen
-from chalicelib.domain.platforms import DEFAULT
+from chalicelib.domain.platforms import DEFAULT, platform_of
 from chalicelib.errors import AppError
 from chalicelib.services import corrections
 from chalicelib.store.dynamo_uow import DynamoPostingUnitOfWork
@@ -37,7 +37,7 @@ def find_account(user: str, platform: str | None = None) -> Account:
         account = Account.get(user_id, consistent_read=True)
     except Account.DoesNotExist:
         raise missing from None
-    if platform is not None and (account.platform or DEFAULT) != platform:
+    if platform is not None and platform_of(account) != platform:
         raise missing
     return account
 
@@ -50,7 +50,7 @@ def show(user: str, platform: str = DEFAULT) -> dict:
             "points": int(account.points), "carbon_mg": int(account.carbon_mg),
             "points_earned": int(account.points_earned), "points_spent": int(account.points_spent),
             "frozen": bool(account.frozen), "frozen_reason": account.frozen_reason,
-            "version": int(account.version), "platform": account.platform or DEFAULT, "recent_entries": recent}
+            "version": int(account.version), "platform": platform_of(account), "recent_entries": recent}
 
 
 def _credited_by(entry: LedgerEntry) -> dict:
@@ -153,7 +153,7 @@ def reconcile(segments: int = 4, platform: str | None = None) -> dict:
     def segment(number: int) -> tuple[int, list[dict]]:
         checked, bad = 0, []
         for account in Account.scan(segment=number, total_segments=segments):
-            if platform is not None and (account.platform or DEFAULT) != platform:
+            if platform is not None and platform_of(account) != platform:
                 continue
             checked += 1
             problem = _check_account(account)

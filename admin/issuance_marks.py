@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from chalicelib.domain import clock
-from chalicelib.domain.platforms import DEFAULT
+from chalicelib.domain.platforms import DEFAULT, platform_of
 from chalicelib.store.issuance import IssuedEntry
 from chalicelib.store.models import Account
 from chalicelib.store.single_writes import written
@@ -26,7 +26,7 @@ def platforms_of(user_ids: Iterable[str]) -> dict[str, str]:
     found = {uid: DEFAULT for uid in wanted}
     for chunk in _chunks(wanted):
         for account in Account.batch_get(chunk, attributes_to_get=["user_id", "platform"]):
-            found[account.user_id] = account.platform or DEFAULT
+            found[account.user_id] = platform_of(account)
     return found
 
 

@@ -62,14 +62,14 @@ def _give_person(account, unionid: str) -> bool:
     (store/persons.stage_join)."""
     from chalicelib.domain import clock
     from chalicelib.domain.persons import derived_person_id
-    from chalicelib.domain.platforms import DEFAULT
+    from chalicelib.domain.platforms import platform_of
     from chalicelib.store import persons
     from chalicelib.store.failures import ConditionFailed
     from chalicelib.store.models import Account, Identity
     from chalicelib.store.single_writes import written
     from chalicelib.store.tx import Tx
 
-    key, person, platform = persons.union_key(unionid), derived_person_id(account.user_id), account.platform or DEFAULT
+    key, person, platform = persons.union_key(unionid), derived_person_id(account.user_id), platform_of(account)
     tx = Tx()
     tx.put_new("union", Identity, {"key": key, "person_id": person, "created_at": clock.iso(clock.now()),
                                    "users": persons.users_json({platform: account.user_id})}, return_old=True)

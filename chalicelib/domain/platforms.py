@@ -55,6 +55,11 @@ def secret_name(platform_id: str) -> str:
     return "WECHAT_SECRET" if platform_id == DEFAULT else "WECHAT_SECRET__" + platform_id.upper().replace("-", "_")
 
 
+def platform_of(account: Any) -> str:
+    """The platform an account's user is a user of: its `platform`, absent (or no account) for `default`'s."""
+    return (getattr(account, "platform", None) or DEFAULT) if account is not None else DEFAULT
+
+
 def default_platform(behavior_codes: list[str], partners: tuple[str, ...]) -> Platform:
     return Platform(DEFAULT, DEFAULT_NAME, dict(DEFAULT_BRANDING), None, {code: {} for code in behavior_codes},
                     partners)

@@ -31,7 +31,7 @@ from ..domain.guards import Guard
 from ..domain.guards_ingest import ConsentStillBound, EventUnseen
 from ..domain.methodology import Rule
 from ..domain.partner_events import PartnerEvent, Sighting, chunks, consented, timely
-from ..domain.platforms import DEFAULT
+from ..domain.platforms import DEFAULT, platform_of
 from ..domain.posting import Posting, day_count
 from ..domain.results_ingest import Outcome
 from ..errors import UnknownBehaviorError
@@ -124,10 +124,6 @@ def _once_each(result: Outcome, events: list[PartnerEvent], holders: dict, users
             counted.ignored += 1
         done.add(event.key)
     return counted
-
-
-def platform_of(account: Any) -> str:
-    return (getattr(account, "platform", None) or DEFAULT) if account is not None else DEFAULT
 
 
 def rules_of(catalog: Any, events: list[PartnerEvent], platform: str = DEFAULT) -> dict[str, Rule]:

@@ -24,7 +24,7 @@ from collections import Counter
 from datetime import date, timedelta
 
 from ..domain import persons
-from ..domain.platforms import DEFAULT
+from ..domain.platforms import platform_of
 from ..domain.posting import day_count
 from ..settings import get_settings
 from .access import access, on
@@ -77,7 +77,7 @@ def stage_join(tx: Tx, key: str, person_id: str, users_before: dict[str, str], p
     tx.update("union", Identity(key), [Identity.users.set(users_json(users))],
               condition=(Identity.person_id == person_id) & before, return_old=True)
     live = [account for account in accounts  # a deleted user, or one this platform's new user replaces, is no peer
-            if not account.deleted_at and users.get(account.platform or DEFAULT) == account.user_id]
+            if not account.deleted_at and users.get(platform_of(account)) == account.user_id]
     step_days: dict[str, str] = {}  # day -> the platform whose account credited the day's steps (carbon) first
     carbon = sum(int(account.carbon_mg) for account in live)
     counts: Counter = Counter()
@@ -92,7 +92,7 @@ def stage_join(tx: Tx, key: str, person_id: str, users_before: dict[str, str], p
                 counts[behavior] += day_count(account, day, behavior).events
             for step_day in (day - timedelta(days=1), day):
                 if day_count(account, step_day, STEPS).carbon_mg:
-                    step_days.setdefault(step_day.isoformat(), account.platform or DEFAULT)
+                    step_days.setdefault(step_day.isoformat(), platform_of(account))
     for behavior, events in sorted(counts.items()):
         if events:
             tx.update(f"count:{behavior}", LimitCounter(person_day_key(person_id, day.isoformat(), behavior)),
