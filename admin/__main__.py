@@ -57,6 +57,9 @@ def _add_reporting(sub, common: argparse.ArgumentParser, writes: argparse.Argume
     report.add_argument("--format", choices=("table", "csv", "json"), help="default table (json with --json)")
     report.add_argument("--out", metavar="FILE", help="write the report to FILE instead of printing it")
     report.add_argument("--chart", metavar="FILE.png", help="draw daily carbon by behaviour (stacked, kg) to a PNG")
+    report.add_argument("--platform", default="default", metavar="ID|all",
+                        help="the platform whose users' entries count (default `default`); all: every platform's, "
+                             "with each platform's totals")
     issuance = sub.add_parser("issuance", parents=[writes, period], help="reduction report for a carbon exchange",
                               description=ISSUANCE_HELP)
     issuance.add_argument("--out", metavar="FILE", required=True, help="the summary file (never overwritten)")

@@ -1,9 +1,16 @@
-"""report --from D --to D: reductions and points by behaviour and business day, and platform totals.
+"""report --from D --to D [--platform ID|all]: reductions and points by behaviour and business day, and totals.
 
 An offline job: a parallel Scan of the ledger filtered on `day` (admin/ledger_scan.py), folded into
 counters keyed by (business day, behaviour), so memory grows with days x behaviours, never with
 entries. Printed as an aligned table, or written as CSV or JSON; `--chart FILE.png` draws daily
 carbon by behaviour (admin/charts.py, matplotlib: a console-only dependency).
+
+Scope (shared/contract/platforms.md, "Operations"): `--platform P` (default `default`) counts the entries of P's
+users (the account's `platform`, absent = `default`); `--platform all` counts every platform's, and gives each
+platform's totals besides. An entry counted via another platform (`counted_via`) holds no carbon, so carbon summed
+over platforms counts each reduction once; points are each platform's own. The platform of an entry's user is read
+by key (BatchGetItem of accounts, 100 entries at a time, remembered); a deployment with no platform but `default`
+reads none.
 """
 from __future__ import annotations
 
@@ -12,15 +19,18 @@ import io
 import json
 import unicodedata
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
+from chalicelib.domain.platforms import ALL, DEFAULT
 from chalicelib.services import catalog
 from chalicelib.store.models import LedgerEntry
 
 from . import ledger_scan
-from .console import CommandError, Output, UsageError
+from .console import CommandError, Output, UsageError, known_platform
+from .issuance_marks import platforms_of
 
 EARNING_KINDS = ("earn", "accrual")
 SOURCE_NAMES = {"tree_uptake": "认养树木固碳", "tree": "认养树木固碳"}  # codes outside the behaviours' catalog
@@ -51,6 +61,61 @@ class DayBehaviorTotals:
                 target[key] = [a + b for a, b in zip(target[key], values, strict=True)]
         self.adjust_up += other.adjust_up
         return self
+
+
+LOOKUP_BATCH = 100  # entries whose users' platforms are read at once
+PLATFORMS_KEPT = 200_000  # users whose platform a segment remembers before it forgets them all
+
+
+@dataclass
+class PlatformTotals:
+    """DayBehaviorTotals per platform, for the scope (a platform id, or ALL). Entries wait, LOOKUP_BATCH at a time,
+    for their users' platforms (`lookup`, None when every user is `default`'s); `finish` files the last ones."""
+
+    scope: str
+    lookup: Callable[[Iterable[str]], dict[str, str]] | None
+    by_platform: dict[str, DayBehaviorTotals] = field(default_factory=lambda: defaultdict(DayBehaviorTotals))
+    _pending: list[LedgerEntry] = field(default_factory=list)
+    _known: dict[str, str] = field(default_factory=dict)
+
+    def add(self, entry: LedgerEntry) -> None:
+        if self.lookup is None:
+            if self.scope in (ALL, DEFAULT):
+                self.by_platform[DEFAULT].add(entry)
+            return
+        self._pending.append(entry)
+        if len(self._pending) >= LOOKUP_BATCH:
+            self.finish()
+
+    def finish(self) -> None:
+        batch, self._pending = self._pending, []
+        missing = {entry.user_id for entry in batch} - self._known.keys()
+        if missing and self.lookup is not None:
+            if len(self._known) > PLATFORMS_KEPT:
+                self._known.clear()
+                missing = {entry.user_id for entry in batch}
+            self._known.update(self.lookup(missing))
+        for entry in batch:
+            platform = self._known.get(entry.user_id, DEFAULT)
+            if self.scope in (ALL, platform):
+                self.by_platform[platform].add(entry)
+
+    def merge(self, other: PlatformTotals) -> PlatformTotals:
+        for platform, totals in other.by_platform.items():
+            self.by_platform[platform].merge(totals)
+        return self
+
+    def overall(self) -> DayBehaviorTotals:
+        whole = DayBehaviorTotals()
+        for totals in self.by_platform.values():
+            whole.merge(totals)
+        return whole
+
+
+def scoped(scope: str) -> Callable[[], PlatformTotals]:
+    """The accumulator of a report of `scope`: platforms are looked up only when the catalog has any but default."""
+    lookup = platforms_of if catalog.platforms() else None
+    return lambda: PlatformTotals(scope, lookup)
 
 
 def carbon_g(mg: int) -> float:
@@ -125,13 +190,20 @@ def as_table(report: dict) -> str:
                     [(b["behavior"], b["name"], f"{b['events']:,}", grams(b["carbon_mg"]), f"{b['points']:,}")
                      for b in report["by_behavior"]], 2)
     t = report["totals"]
-    lines += ["", "platform totals"]
+    scope = report.get("platform")
+    lines += ["", "platform totals" if scope in (None, ALL, DEFAULT) else f"totals of {scope}"]
     lines += _table(("", "value"), [
         ("ledger entries", f"{t['entries']:,}"), ("reduction events", f"{t['events']:,}"),
         ("carbon (g CO2e)", grams(t["carbon_mg"])), ("points issued", f"{t['points_issued']:,}"),
         ("points spent", f"{t['points_spent']:,}"), ("points refunded", f"{t['points_refunded']:,}"),
         ("points expired", f"{t['points_expired']:,}"), ("points adjusted down", f"{t['points_adjusted_down']:,}"),
     ], 1)
+    if "platforms" in report:
+        lines += ["", "by platform"]
+        lines += _table(("platform", "events", "carbon_g", "points issued", "points spent"),
+                        [(p, f"{v['totals']['events']:,}", grams(v["totals"]["carbon_mg"]),
+                          f"{v['totals']['points_issued']:,}", f"{v['totals']['points_spent']:,}")
+                         for p, v in report["platforms"].items()], 1)
     return "\n".join(lines)
 
 
@@ -160,10 +232,15 @@ def _written(file: dict) -> str:
 def run(args, out: Output) -> int:
     if args.first > args.last:
         raise UsageError(f"--from {args.first} is after --to {args.last}")
+    scope = known_platform(args.platform, allow_all=True)
     fmt = args.format or ("json" if args.json else "table")
-    totals = ledger_scan.scan_days(args.first, args.last, DayBehaviorTotals, segments=args.segments,
-                                   label="report")
-    report = build(args.first, args.last, totals, behaviour_names())
+    totals = ledger_scan.scan_days(args.first, args.last, scoped(scope), segments=args.segments, label="report")
+    names = behaviour_names()
+    report = {**build(args.first, args.last, totals.overall(), names), "platform": scope}
+    if scope == ALL:
+        report["platforms"] = {platform: {key: value for key, value in build(args.first, args.last, part, names).items()
+                                          if key in ("totals", "by_behavior", "by_kind")}
+                               for platform, part in sorted(totals.by_platform.items())}
     text = {"table": as_table, "csv": as_csv}.get(fmt, lambda r: json.dumps(r, ensure_ascii=False, indent=2))(report)
     written = {}
     if args.chart:
