@@ -27,8 +27,14 @@ def _fmt(value: float, digits: int = 0) -> str:
     return f"{value:,.{digits}f}"
 
 
-def markdown(measured: dict, scales: list[float], price_factor: float = 1.0) -> str:
+def markdown(measured: dict, scales: list[float], price_factor: float = 1.0,
+             platforms: tuple[int, float] | None = (model.PLATFORMS, model.PLATFORM_USERS)) -> str:
+    """The tables of docs/capacity.md: a column per scale of one platform, and one of `platforms` (how many, users
+    each) sharing the deployment."""
     plans = [plan(measured, users, price_factor) for users in scales]
+    top = plans[-1]  # the largest single platform: its hot keys, nightly jobs and goals
+    if platforms:
+        plans.append(plan(measured, platforms[0] * platforms[1], price_factor, platforms[0]))
     out = ["### Assumptions (bench/capacity_model.py)", "", "| assumption | value |", "|---|---|"]
     out += [f"| {text} | {value} |" for text, value in ASSUMPTIONS()]
     out += ["", "### What each operation costs (measured)", "",
@@ -41,7 +47,8 @@ def markdown(measured: dict, scales: list[float], price_factor: float = 1.0) -> 
         calls = ", ".join(f"{n:.3g} {k}" for k, n in sorted(op.request_operations.items())) or "none (cached)"
         out.append(f"| {op.name} | {calls} | {op.read_units:.1f} | {op.write_units:.1f} | {op.alone_write_units:.1f} | "
                    f"{op.request_write_units:.1f} | {_fmt(op.per_day)} |")
-    heads = " | ".join(f"{p['users'] / 1e6:g} M people" for p in plans)
+    heads = " | ".join(f"{p['users'] / 1e6:g} M people" if p["platforms"] == 1 else
+                       f"{p['platforms']} platforms x {p['users'] / p['platforms'] / 1e6:g} M users" for p in plans)
     out += ["", "### The plan", "", f"| | {heads} |", "|---|" + "---:|" * len(plans)]
 
     def line(label: str, values) -> None:
@@ -62,7 +69,6 @@ def markdown(measured: dict, scales: list[float], price_factor: float = 1.0) -> 
                                             for p in plans])
     for job in plans[0]["nightly"]:
         line(f"nightly: {job}, minutes", [_fmt(p["nightly"][job]["minutes"], 1) for p in plans])
-    top = plans[-1]
     out += ["", f"### The hottest keys at {top['users'] / 1e6:g} M people (writes per s, jobs included)", "",
             "| key (table:partition) | written by | writes per s |", "|---|---|---:|"]
     out += [f"| `{key}` | {source} | {_fmt(rate, 1)} |" for key, rate, source in top["hot_keys"][:12]]

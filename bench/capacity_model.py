@@ -35,6 +35,13 @@ PER_ACTIVE_USER = {  # requests a daily active person makes a day, by measured o
     "partner event: WeChat steps": 1.0, "partner event: bus ride (webhook)": 0.4,
     "partner event: bank event (webhook)": 0.1,
 }
+# --- platforms (issue 20): one deployment serving several platforms -------------------------------------------
+PLATFORMS, PLATFORM_USERS = 20, 2e6  # the plan's column of platforms: 20 platforms of 2 million users each
+ON_TWO_PLATFORMS = 0.10  # of those users, the share whose person is also a user of another platform
+TWO_PLATFORM_JOIN = "login (joining a second platform)"
+TWO_PLATFORM_CHECKIN = "check-in (steady state, 2 orgs, a person on two platforms)"
+TWO_PLATFORM_RIDE = "partner event: bus ride imported on two platforms (webhook)"
+RIDE = "partner event: bus ride (webhook)"
 SUMMARY_MONTHS = 3  # behaviours a person uses in a month: summary items per person-month
 SUMMARY_ITEM_BYTES = 180
 EXPIRING_DAYS = 2  # idempotency records live 48 hours
@@ -67,6 +74,10 @@ def ASSUMPTIONS() -> list[tuple[str, str]]:  # noqa: N802 - a table, named like 
         ("latency (modelled, ms)", ", ".join(f"{k} {v}" for k, v in LATENCY_MS.items())
          + f"; {OVERHEAD_MS} per request, {WECHAT_MS} for WeChat's code2session"),
         ("Lambda", f"{MEMORY_GB * 1024:.0f} MB, {LOG_BYTES_PER_REQUEST} log bytes per request"),
+        ("platforms (the last column)", f"{PLATFORMS} platforms of {PLATFORM_USERS / 1e6:g} M users each; "
+         f"{ON_TWO_PLATFORMS:.0%} of users are a person with a user on another platform too: their check-ins cost "
+         "a two-platform person's, their bus rides arrive once for both users and are imported on both, and as "
+         "many of the day's new users join a second platform (a join, not a first login)"),
     ]
 
 
@@ -105,13 +116,15 @@ def shared_per_item(measured: dict) -> tuple[float, float, float, float]:
             sum(latency(r["operations"]) for r in runs) / items, items / max(1, sum(1 for r in runs if r["folded"])))
 
 
-def operations(measured: dict, users: float) -> list[Operation]:
+def operations(measured: dict, users: float, platforms: int = 1) -> list[Operation]:
     journey = {r["step"]: r for r in measured["journey"] if not r["skipped"]}
     postings = {r["step"]: r for r in measured["postings"]}
     shared_w, shared_r, _, _ = shared_per_item(measured)
     active = users * DAILY_ACTIVE
     rates = {name: active * per for name, per in PER_ACTIVE_USER.items()}
     rates["login (first time)"] = users * SIGNUPS_PER_DAY
+    if platforms > 1:
+        rates.update(on_two_platforms(rates))
     found = []
     for name, per_day in rates.items():
         if name in postings:
@@ -130,6 +143,17 @@ def operations(measured: dict, users: float) -> list[Operation]:
     found.append(op)
     found.extend(board_rebuild(measured, users, found))
     return found
+
+
+def on_two_platforms(rates: dict[str, float]) -> dict[str, float]:
+    """The day's rates moved to the operations of persons on two platforms (ON_TWO_PLATFORMS of the users): their
+    check-ins; their bus rides, one event for two users, imported on both; the new users who join a second
+    platform."""
+    share = ON_TWO_PLATFORMS
+    return {PLAN_CHECKIN: rates[PLAN_CHECKIN] * (1 - share), TWO_PLATFORM_CHECKIN: rates[PLAN_CHECKIN] * share,
+            RIDE: rates[RIDE] * (1 - share), TWO_PLATFORM_RIDE: rates[RIDE] * share / 2,
+            "login (first time)": rates["login (first time)"] * (1 - share),
+            TWO_PLATFORM_JOIN: rates["login (first time)"] * share}
 
 
 def _posting(name: str, r: dict, per_day: float, shared_w: float, shared_r: float) -> Operation:
@@ -190,8 +214,8 @@ def api_cost(requests: float) -> float:
     return cost
 
 
-def plan(measured: dict, users: float, price_factor: float = 1.0) -> dict:
-    ops = operations(measured, users)
+def plan(measured: dict, users: float, price_factor: float = 1.0, platforms: int = 1) -> dict:
+    ops = operations(measured, users, platforms)
     api = [o for o in ops if not o.background]
     requests = sum(o.per_day for o in api)
     mean_rps = requests / 86400
@@ -218,7 +242,8 @@ def plan(measured: dict, users: float, price_factor: float = 1.0) -> dict:
     from .hot_keys import hot_keys, nightly
 
     found = {
-        "users": users, "daily_active": users * DAILY_ACTIVE, "requests_per_day": requests, "mean_rps": mean_rps,
+        "users": users, "platforms": platforms, "daily_active": users * DAILY_ACTIVE, "requests_per_day": requests,
+        "mean_rps": mean_rps,
         "peak_rps": mean_rps * PEAK_HOUR, "burst_rps": mean_rps * burst,
         "burst_rru_s": rru / 86400 * burst, "burst_wru_s": wru / 86400 * burst, "storage_gb_year": storage_gb,
         "concurrency_peak": mean_rps * burst * mean_ms / 1000, "costs": costs, "cost_month": sum(costs.values()),

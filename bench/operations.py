@@ -24,6 +24,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from . import journey, steady
+from .capacity_model import TWO_PLATFORM_CHECKIN, TWO_PLATFORM_JOIN, TWO_PLATFORM_RIDE
 from .measure import Call, Recorder, table_keys
 from .units import Cost
 
@@ -54,9 +55,10 @@ def _keys(total: Cost) -> dict[str, float]:
     return {f"{table.removeprefix(TABLE_PREFIX)}:{key}": n for (table, key), n in total.key_writes.items()}
 
 
-def posting_row(name: str, parts: steady.Parts, user_id: str, **extra) -> dict:
-    """An operation with its aggregation: the calls of all three, and the units of the person's own items."""
-    own = steady.own_units(parts.filed + parts.folded, {user_id})
+def posting_row(name: str, parts: steady.Parts, user_id: str, users: list[str] | None = None, **extra) -> dict:
+    """An operation with its aggregation: the calls of all three, and the units of the person's own items (those
+    of the person's `users` on every platform, when given)."""
+    own = steady.own_units(parts.filed + parts.folded, set(users or [user_id]))
     extra.setdefault("kind", "posting")
     return row(name, parts.request + parts.filed + parts.folded, request=row("request", parts.request),
                filed=row("inbox", parts.filed), folded=row("fold run", parts.folded), own_aggregation_units=own,
@@ -97,7 +99,32 @@ def steady_operations(driver: steady.Driver, days: int = steady.HISTORY_DAYS) ->
                                      person.user_id))
         if count == 2:
             found.extend(accrual_runs(person))
+            found.extend(two_platform_operations(driver, person, transit))
     return found
+
+
+def two_platform_operations(driver: steady.Driver, person: steady.Person, transit: str) -> list[dict]:
+    """The operations of a steady-state person who joins a second platform (the demo catalog's company-demo,
+    docs/platforms.md "Persons"): the login that joins it, a check-in on `default` (the person's day counter, the
+    carbon added to the peer's person_carbon), and a bus ride both platforms import (carbon once)."""
+    from tests.support.stack import DEMO_PLATFORM, DEMO_PLATFORM_APPID
+
+    other = steady.Person(person.openid)
+    users = [person.user_id]
+
+    def join() -> tuple[int, dict]:
+        driver.login(other, DEMO_PLATFORM)
+        users.append(other.user_id)
+        return 200, {}
+
+    rows = [posting_row(TWO_PLATFORM_JOIN, _answered(TWO_PLATFORM_JOIN, steady.with_aggregation(
+        join, person.user_id, users)), person.user_id, users)]
+    driver.bind(other, "transit", phone=driver.phones[transit], appid=DEMO_PLATFORM_APPID)
+    for name, work in ((TWO_PLATFORM_CHECKIN, lambda: driver.check_in(person, "clean_plate")),
+                       (TWO_PLATFORM_RIDE, lambda: driver.ride(transit))):
+        parts = _answered(name, steady.with_aggregation(work, person.user_id, users))
+        rows.append(posting_row(name, parts, person.user_id, users))
+    return rows
 
 
 def _rid() -> dict:

@@ -55,6 +55,7 @@ class Driver:
 
     def __init__(self, client, stack) -> None:
         self.client, self.stack, self.logins = client, stack, 0
+        self.phones: dict[str, str] = {}  # partner reference -> the phone number bound to it
 
     def call(self, method: str, path: str, body: dict | None = None, token: str = "",
              headers: dict | None = None, raw: bytes | None = None) -> tuple[int, dict]:
@@ -65,9 +66,12 @@ class Driver:
         response = getattr(self.client.http, method.lower())(path, headers=sent, body=data)
         return response.status_code, (json.loads(response.body) if response.body else {})
 
-    def login(self, person: Person) -> None:
+    def login(self, person: Person, platform: str | None = None) -> None:
+        """A login of the person's WeChat user, on `default` or on `platform` (the fake WeChat gives the same
+        unionid on every mini program: one person)."""
         self.logins += 1
-        status, body = self.call("POST", "/v1/auth/login", {"code": f"wx:{person.openid}:{self.logins}"})
+        body = {"code": f"wx:{person.openid}:{self.logins}", **({"platform": platform} if platform else {})}
+        status, body = self.call("POST", "/v1/auth/login", body)
         if status != 200:
             raise RuntimeError(f"login answered {status}: {body}")
         person.token, person.user_id = body["token"], body["user"]["id"]
@@ -92,12 +96,18 @@ class Driver:
         data = self.stack.wechat.werun(person.openid, [{"timestamp": start, "step": steps}])  # stamped now
         return self.call("POST", "/v1/werun/sync", data, token=person.token)
 
-    def bind(self, person: Person, partner: str) -> str:
-        phone = "139" + f"{uuid.uuid4().int % 10**8:08d}"
+    def bind(self, person: Person, partner: str, phone: str | None = None, appid: str | None = None) -> str:
+        """The person's consent to a new partner account (a new phone number), or with `phone` to the account of
+        that number again (the same person on another platform, whose mini program is `appid`)."""
         fake = self.stack.transit if partner == "transit" else self.stack.bank
-        ref = fake.add_rider(phone) if partner == "transit" else fake.add_customer(phone)
+        if phone is None:
+            phone = "139" + f"{uuid.uuid4().int % 10**8:08d}"
+            ref = fake.add_rider(phone) if partner == "transit" else fake.add_customer(phone)
+            self.phones[ref] = phone
+        else:
+            ref = next(ref for ref, number in self.phones.items() if number == phone)
         code = "pc_" + uuid.uuid4().hex
-        self.stack.wechat.add_phone_code(code, phone)
+        self.stack.wechat.add_phone_code(code, phone, **({"appid": appid} if appid else {}))
         status, body = self.call("PUT", f"/v1/partners/{partner}/consent", {"phone_code": code}, token=person.token)
         if status != 200:
             raise RuntimeError(f"{partner} consent answered {status}: {body}")
@@ -168,14 +178,16 @@ class Parts:
     answer: dict = field(default_factory=dict)
 
 
-def with_aggregation(work: Callable[[], tuple[int, dict]], user_id: str) -> Parts:
-    """Runs `work` (a request), then the stream handlers and the fold over the person's shard, each recorded."""
+def with_aggregation(work: Callable[[], tuple[int, dict]], user_id: str, also: list[str] | None = None) -> Parts:
+    """Runs `work` (a request), then the stream handlers and the fold over the person's shard, and over the
+    shards of the user ids in `also` as it is after the work (the person's users on other platforms, which a
+    login may create), each recorded."""
     from admin import streams
     from chalicelib.domain import clock
     from chalicelib.domain.ranking import shard_of
     from chalicelib.services import fold
 
-    settle([user_id])  # nothing of earlier steps left to fold
+    settle([user_id, *(also or [])])  # nothing of earlier steps left to fold
     schema = table_keys()
     with Recorder(schema) as recorder:
         status, answer = work()
@@ -184,7 +196,8 @@ def with_aggregation(work: Callable[[], tuple[int, dict]], user_id: str) -> Part
         streams.drain()
     filed = [c for c in recorder.take() if not stream_bookkeeping(c)]
     with Recorder(schema) as recorder:
-        fold.fold_slice(shard_of(user_id), clock.now())
+        for shard in sorted({shard_of(user) for user in (user_id, *(also or []))}):
+            fold.fold_slice(shard, clock.now())
     return Parts(request, filed, recorder.take(), status, answer)
 
 

@@ -236,3 +236,21 @@ def test_the_redemption_expiry_is_planned_at_its_pace_over_the_campaign_goods_st
     assert planned(refund, 8) == pytest.approx({"redemptions/due:due#3": flat_out, "stock:goods#g-c#3": flat_out})
     assert planned(refund, 1) == pytest.approx({"redemptions/due:due#3": 250 / 8, "stock:goods#g-c#3": 250})
     assert planned(plain, 1) == pytest.approx({"redemptions/due:due#6": 250})  # 4 threads alone: 667 a second
+
+
+def test_a_person_on_two_platforms_checks_in_with_one_read_and_one_transaction_and_the_plan_has_their_column(
+        sample):
+    """docs/capacity.md's last column: the measured person joins the demo platform; their check-in keeps the
+    calls of a check-in (the person's day counter and the peer's carbon ride in the same transaction), and a bus
+    ride both platforms import is one webhook's calls."""
+    rows = {r["step"]: r for r in sample["postings"]}
+    alone, shared = rows[capacity_model.PLAN_CHECKIN], rows[capacity_model.TWO_PLATFORM_CHECKIN]
+    assert shared["request"]["operations"] == alone["request"]["operations"] == {"GetItem": 1, "TransactWriteItems": 1}
+    assert shared["request"]["write_units"] > alone["request"]["write_units"]  # the counter and the peer's carbon
+    ride = rows[capacity_model.TWO_PLATFORM_RIDE]
+    assert ride["request"]["operations"]["TransactWriteItems"] == 1 and rows[capacity_model.TWO_PLATFORM_JOIN]
+    platforms = capacity_model.plan(sample, 4e7, platforms=20)
+    assert platforms["requests_per_day"] < capacity_model.plan(sample, 4e7)["requests_per_day"]  # rides once for two
+    assert {capacity_model.TWO_PLATFORM_CHECKIN, capacity_model.TWO_PLATFORM_JOIN} <= {
+        o.name for o in platforms["operations"] if o.per_day > 0}
+    assert "| 20 platforms x 2 M users |" in capacity.markdown(sample, [1e6, 4e7])
