@@ -177,8 +177,8 @@ def _recheck_nicknames(at: datetime) -> dict:
     return nicknames.recheck(at)
 
 
-JOBS.append(Job("recheck-nicknames", every_seconds=600, run=_recheck_nicknames,
-                touches=("chalicelib.store.repositories_profile:NicknameReviews",)))
+JOBS.append(Job("recheck-nicknames", every_seconds=600, run=_recheck_nicknames,  # the catalog: another platform's
+                touches=("chalicelib.store.repositories_profile:NicknameReviews", CATALOG)))  # mini program
 
 
 # Deleted accounts whose partner revocations were still unconfirmed (services/erasure.py): once the partner

@@ -104,6 +104,7 @@ MATRIX = {
     "materialize-boards": {},
     "recheck-nicknames": {
         "accounts": "GetItem UpdateItem",
+        "catalog": "Query",  # another platform's mini program (its appid) for its users' nicknames
         "moderation": "DeleteItem PutItem Query",
     },
     "retry-partner-revocations": {
