@@ -191,5 +191,5 @@ def _finish_erasures(at: datetime) -> dict:
 
 JOBS.append(Job("finish-erasures", every_seconds=300, run=_finish_erasures,
                 touches=tuple(f"chalicelib.store.repositories_erasure:{name}" for name in (
-                    "waiting_users", "scrub_consents", "finished")) + (
+                    "waiting_users", "scrub_consents", "finished", "account")) + (
                     "chalicelib.store.repositories_consent:Consents", "chalicelib.store.shared_token:SharedToken")))

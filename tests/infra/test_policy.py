@@ -69,6 +69,7 @@ MATRIX = {
     "expire-points": {},
     "expire-redemptions": {},
     "finish-erasures": {
+        "accounts": "GetItem",  # the deleted user's platform: its holder of a partner link to release
         "consents": "GetItem PutItem Query UpdateItem",
         "erasures": "UpdateItem",
         "indexes": "erasures/index/waiting",
