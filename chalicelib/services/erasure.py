@@ -8,17 +8,21 @@ retry after a crash half-way finishes what is left:
 
 1. the request is recorded (`erasures`, the first one kept) and the account frozen: it earns and spends
    nothing from now on;
-2. every consent is revoked: here at once, at the partner now or by the retry job when it is down;
+2. every consent is revoked: here at once, at the partner now or by the retry job when it is down; the
+   user's platform's holder of the partner account is released (a person's other platforms keep theirs);
 3. unused redemptions are cancelled and refunded (an issued code past its expiry is expired as the
    expiry job would), then every delivery address is removed;
 4. adoptions: the certificate's adopter name is replaced and accrual stops;
 5. the balance left is forfeited by one `expire` entry (the ledger still sums to the balance);
 6. the request records of the last 48 hours (they hold responses) are deleted;
-7. the WeChat identity is deleted (a later login makes a new, empty account) and the account loses its
-   nickname, avatar, identity key and latest odometer reading and gets `deleted_at`, in one transaction with
-   its revocation: every route refuses the old tokens (401) within a minute in every container, at once in
-   this one (services/revocations.py; DELETE /v1/me again is still answered), every write too
-   (store/repositories.Accounts.get);
+7. the account leaves its person (a person on several platforms, or one with a union item): the union item
+   no longer names it (deleted with the person's last user), its peers no longer name it and their person's
+   carbon loses its carbon (store/persons.leave); it keeps its own carbon, anonymous. Then the WeChat
+   identity (whose sealed unionid finds the union item) is deleted (a later login makes a new, empty
+   account) and the account loses its nickname, avatar, identity key and latest odometer reading and gets
+   `deleted_at`, in one transaction with its revocation: every route refuses the old tokens (401) within a
+   minute in every container, at once in this one (services/revocations.py; DELETE /v1/me again is still
+   answered), every write too (store/repositories.Accounts.get);
 8. the boards the person was ever listed on are marked for rebuilding (their name goes), and consents
    lose the partner's reference as soon as the partner has confirmed the revocation (now, or through
    `finish_waiting`, the job that follows the partners' retries).
