@@ -194,12 +194,14 @@ def _leave_person(account: Any) -> bool:
     its last user), out of its peers' `peers`, its carbon out of the person's carbon they keep; it keeps its own
     carbon, anonymous. The union item is found from the unionid sealed in the WeChat identity, so this runs
     before the identity goes. True when something was written."""
+    if not account.person_id and not persons.peers_of(account):
+        return False  # no unionid joined it to a person (login and backfill give person_id with the union item)
     key = None
     sealed = erasures.unionid_sealed(account.identity_key) if account.identity_key else None
     if sealed:
         key = union_key(unseal(sealed, account.identity_key))
     if key is None and not persons.peers_of(account):
-        return False  # a person of one platform without a unionid: nothing joins it
+        return False  # no union item to find, no peer to leave
     return leave_person(key, account.user_id)
 
 
