@@ -230,7 +230,8 @@ API_TOUCHES = (
     *(_STORE + f"repositories_erasure:{name}" for name in (  # DELETE /v1/me (services/erasure.py)
         "account", "erasure", "record", "freeze", "redemptions_of", "adoptions_of", "remove_address",
         "anonymize_adoption", "recent_requests", "user_ids_of", "forget_requests", "remove_identity",
-        "scrub_account", "leave_moderation", "scrub_consents", "finish")),
+        "scrub_account", "leave_moderation", "scrub_consents", "finish", "unionid_sealed")),
+    _STORE + "persons:leave",  # the deleted account leaves its person
     _STORE + "catalog_items",  # services/catalog.py's cache
     _STORE + "repositories:StockLeft",  # the shelf's stock (ServedShelf)
     _STORE + "repositories_orgs:Memberships",

@@ -25,7 +25,9 @@ SERVES_PLATFORMS = frozenset({("GET", "/v1/health"), ("POST", "/v1/auth/login"),
                               ("GET", "/v1/me"), ("POST", "/v1/checkins"), ("POST", "/v1/werun/sync"),
                               ("GET", "/v1/partners"), ("PUT", "/v1/partners/{partner_id}/consent"),
                               ("DELETE", "/v1/partners/{partner_id}/consent"),
-                              ("POST", "/v1/partners/{partner_id}/sync"), ("GET", "/v1/stats")})
+                              ("POST", "/v1/partners/{partner_id}/sync"), ("GET", "/v1/stats"),
+                              ("GET", "/v1/behaviors"), ("GET", "/v1/me/ledger"), ("GET", "/v1/me/summary"),
+                              ("PATCH", "/v1/me"), ("GET", "/v1/me/export"), ("DELETE", "/v1/me")})
 
 
 def request_platform(request) -> str:

@@ -60,6 +60,19 @@ def platform_of(account: Any) -> str:
     return (getattr(account, "platform", None) or DEFAULT) if account is not None else DEFAULT
 
 
+def identity_key(platform_id: str, openid: str) -> str:
+    """The WeChat identity's key of an openid of `platform_id`'s mini program (store/logins.py): `wx#{openid}` on
+    `default` (as before platforms), `wx#{platform}#{openid}` on another."""
+    return f"wx#{openid}" if platform_id == DEFAULT else f"wx#{platform_id}#{openid}"
+
+
+def openid_in(key: str | None, platform_id: str) -> str | None:
+    """The openid an identity key of `platform_id` names (the inverse of `identity_key`); None for no key or a
+    key of another platform's mini program."""
+    prefix = identity_key(platform_id, "")
+    return key[len(prefix):] or None if key and key.startswith(prefix) and "#" not in key[len(prefix):] else None
+
+
 def default_platform(behavior_codes: list[str], partners: tuple[str, ...]) -> Platform:
     return Platform(DEFAULT, DEFAULT_NAME, dict(DEFAULT_BRANDING), None, {code: {} for code in behavior_codes},
                     partners)

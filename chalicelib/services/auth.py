@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..domain import clock, ids, persons
-from ..domain.platforms import DEFAULT
+from ..domain.platforms import DEFAULT, identity_key
 from ..errors import ServiceUnavailableError, ValidationError, WeChatUnavailableError
 from ..partners import wechat
 from ..sealing import seal
@@ -38,7 +38,7 @@ def login(code: object, platform_id: object = DEFAULT) -> LoginResult:
     if platform and not secret:  # onboarding is a catalog load plus its secret: the secret is missing
         raise WeChatUnavailableError()
     wx = wechat.code_to_session(code, appid, secret)
-    key = logins.identity_key(pid, wx.openid)
+    key = identity_key(pid, wx.openid)
     now = clock.iso(clock.now())
     sealed_key = seal(wx.session_key, key)
     user_id = logins.returning(key, sealed_key, now)

@@ -44,6 +44,15 @@ def behaviors() -> dict[str, Rule]:
     return {code: rule_from_catalog(data) for code, data in _partition("behavior").items()}
 
 
+def rewarded(platform: str = DEFAULT) -> dict[str, Rule]:
+    """The behaviours `platform` rewards, by code, with its rules (GET /v1/behaviors): `default`'s are the
+    deployment's; another platform's are those its entry lists, as `behavior(code, platform)` gives them."""
+    if platform == DEFAULT:
+        return behaviors()
+    return {code: behavior(code, platform)
+            for code in [b["code"] for b in (platforms().get(platform) or {}).get("behaviors", [])]}
+
+
 def behavior(code: object, platform: str = DEFAULT) -> Rule:
     """The behaviour's rule on `platform`: the deployment's (the top level: `default`'s), or as another platform
     rewards it (domain/platforms.platform_rule); 404 UNKNOWN_BEHAVIOR for a code the platform does not list."""

@@ -55,3 +55,30 @@ def test_a_route_not_yet_per_platform_is_a_missing_route_for_another_platforms_u
 def test_the_matrix_covers_every_route_of_the_app():
     routes = _routes()
     assert len(routes) >= 30 and set(SERVES_PLATFORMS) <= set(routes)  # the served ones are real routes
+
+
+def test_the_callers_own_routes_on_a_platform_show_none_of_the_persons_other_users_data(client_module):
+    """A person on `default` and on company-demo: their company-demo token reads and changes only that user's
+    behaviours, ledger, summary, export and profile; a ledger cursor of `default`'s user is refused there."""
+    import uuid
+
+    from tests.support.api import login, request_id
+
+    openid = "o-iso-" + uuid.uuid4().hex[:10]
+    on_default, on_demo = login(client_module, openid), login_on(client_module, openid)
+    for _ in range(2):
+        assert call(client_module, "POST", "/v1/checkins", {"request_id": request_id(), "behavior": "clean_plate"},
+                    token=on_default["token"])[0] == 201
+    cursor = call(client_module, "GET", "/v1/me/ledger?limit=1", token=on_default["token"])[1]["next_cursor"]
+    demo = {"token": on_demo["token"]}
+    codes = {item["code"] for item in call(client_module, "GET", "/v1/behaviors", **demo)[1]["items"]}
+    assert "bus_ride" not in codes  # company-demo does not reward it
+    assert call(client_module, "GET", "/v1/me/ledger", **demo)[1]["items"] == []
+    assert call(client_module, "GET", "/v1/me/summary?period=all", **demo)[1]["points"] == 0
+    status, body = call(client_module, "GET", f"/v1/me/ledger?cursor={cursor}", **demo)
+    assert (status, body["error"]["code"]) == (400, "INVALID_CURSOR")
+    export = call(client_module, "GET", "/v1/me/export", **demo)[1]
+    assert (export["profile"]["id"], export["ledger"]) == (on_demo["id"], [])
+    assert call(client_module, "PATCH", "/v1/me", {"nickname": "蓝途"}, **demo)[0] == 200
+    mine = call(client_module, "GET", "/v1/me", token=on_default["token"])[1]
+    assert mine["nickname"] != "蓝途" and mine["points"] > 0
