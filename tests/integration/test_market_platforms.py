@@ -194,3 +194,12 @@ def test_a_platforms_collection_point_credits_its_users_member_codes_with_its_po
     credited = LimitCounter.get(f"credited#merchant#{shop.id}#m-recycle#old_clothes#{today()}")
     assert int(credited.count) == 2500
     assert reconciled(member, user)["clean"]
+
+
+def test_deleting_a_platform_user_gives_their_unused_codes_units_back_to_the_platforms_stock(client, shop):
+    goods_id = twin_goods(shop)
+    user = shopper(client, shop)
+    redeem(client, user, goods_id)
+    assert stock_left(goods_id, platform=shop.id) == 4
+    assert admin(["user", "delete", user["id"], "--platform", shop.id, "--reason", "ticket 7", "--yes"]) == 0
+    assert (stock_left(goods_id, platform=shop.id), stock_left(goods_id)) == (5, 10)
