@@ -15,6 +15,7 @@ from pathlib import Path
 from chalicelib.domain import clock
 from chalicelib.domain.market import MerchantError, credit_ceilings
 from chalicelib.domain.methodology import RuleError, rule_from_catalog
+from chalicelib.domain.platforms import DEFAULT, scoped
 from chalicelib.domain.trees import TreeError, tree_from_catalog
 from chalicelib.services import catalog
 from chalicelib.store import stock
@@ -80,9 +81,14 @@ def plan_behaviors(entries: list) -> Planned:
     return Planned(writes, [], report)
 
 
-def plan_merchants(entries: list) -> Planned:
+def plan_merchants(entries: list, platform: str = DEFAULT) -> Planned:
+    """The merchants of `platform` (the top level's: `default`'s; a platform entry's: admin/platforms_load.py)
+    into its partitions `merchant` and `staff` (`P#merchant`, `P#staff` for another platform P)."""
+    if not isinstance(entries, list):
+        raise CommandError("merchants must be a list")
     writes, report, staff_of = [], {"changed": [], "unchanged": []}, {}
-    current = existing("merchant")
+    merchant_kind, staff_kind = scoped(platform, "merchant"), scoped(platform, "staff")
+    current = existing(merchant_kind)
     for merchant in entries:
         if not isinstance(merchant, dict) or not isinstance(merchant.get("id"), str) or not merchant.get("name"):
             raise CommandError(f"merchant needs an id and a name: {merchant!r}")
@@ -97,14 +103,14 @@ def plan_merchants(entries: list) -> Planned:
             report["unchanged"].append(merchant["id"])
         else:
             report["changed"].append(merchant["id"])
-            writes.append(CatalogItem("merchant", merchant["id"], data=merchant))
+            writes.append(CatalogItem(merchant_kind, merchant["id"], data=merchant))
     listed = {m["id"] for m in entries}
-    staff = existing("staff")
+    staff = existing(staff_kind)
     # A listed merchant's staff no merchant of the file lists any more; one moved to another merchant is not
     # deleted (deletes run after writes: that would undo the move), the write below re-points them.
-    deletes = [CatalogItem("staff", openid) for openid, data in staff.items()
+    deletes = [CatalogItem(staff_kind, openid) for openid, data in staff.items()
                if data["merchant_id"] in listed and openid not in staff_of]
-    writes += [CatalogItem("staff", openid, data={"merchant_id": mid}) for openid, mid in staff_of.items()
+    writes += [CatalogItem(staff_kind, openid, data={"merchant_id": mid}) for openid, mid in staff_of.items()
                if staff.get(openid) != {"merchant_id": mid}]
     return Planned(writes, deletes, report)
 

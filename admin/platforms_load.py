@@ -3,7 +3,8 @@
 Each entry is checked by chalicelib/domain/platforms.py against the deployment's behaviour rules: those of the
 same file's top-level `behaviors`, else the stored ones. It goes to the catalog partition "platform" (no new
 table: onboarding a platform is a catalog load plus its secret, WECHAT_SECRET__<ID>). A load never deletes a
-platform: its users' tokens name it.
+platform: its users' tokens name it. Its `merchants` and `goods` are checked by the top level's rules and go to
+its own partitions `P#merchant`, `P#staff` and `P#goods`, their stock to "P#goods#{id}" (`_plan_shop`).
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ def plan_platforms(entries: list):
     rules = {**existing("behavior"), **listed}
     current = existing("platform")
     writes, report, seen, appids = [], {"changed": [], "unchanged": []}, set(), {}
+    deletes: list = []
     for entry in entries:
         try:
             checked = check_entry(entry, rules, tuple(PARTNERS))
@@ -31,6 +33,12 @@ def plan_platforms(entries: list):
         if checked["id"] in seen:
             raise CommandError(f"platform {checked['id']} is listed twice")
         seen.add(checked["id"])
+        shop = _plan_shop(checked["id"], entry)
+        if shop is not None:
+            writes += shop.writes
+            deletes += shop.deletes
+            for what, ids in shop.report.items():
+                report.setdefault(what, []).extend(f"{checked['id']}/{one}" for one in ids)
         appids.setdefault(checked["wechat_appid"], []).append(checked["id"])
         if current.get(checked["id"]) == checked:
             report["unchanged"].append(checked["id"])
@@ -44,4 +52,24 @@ def plan_platforms(entries: list):
     if shared:
         raise CommandError("two platforms cannot share a mini program: " +
                            "; ".join(f"{appid}: {', '.join(ids)}" for appid, ids in shared.items()))
-    return Planned(writes, [], report)
+    return Planned(writes, deletes, report)
+
+
+def _plan_shop(pid: str, entry: dict):
+    """The platform's `merchants` and `goods`, checked as the top level's are (admin/catalog_load.plan_merchants,
+    admin/goods_load.plan_goods) and planned into its own partitions (`P#merchant`, `P#staff`, `P#goods`, stock
+    "P#goods#{id}"); None when the entry has neither."""
+    from .catalog_load import Planned, plan_merchants
+    from .goods_load import plan_goods
+
+    if "merchants" not in entry and "goods" not in entry:
+        return None
+    where = f"platform {pid}"
+    try:
+        merchants = plan_merchants(entry.get("merchants", []), pid)
+        goods = plan_goods(entry.get("goods", []), pid, entry.get("merchants", []))
+    except CommandError as exc:
+        raise CommandError(f"{where}: {exc}") from exc
+    return Planned(merchants.writes + goods.writes, merchants.deletes + goods.deletes,
+                   {"merchants_changed": merchants.report["changed"], "goods_changed": goods.report["changed"],
+                    "stock_changed": goods.report["stock_changed"]})

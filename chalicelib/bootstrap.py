@@ -42,8 +42,8 @@ class ServedCatalog:
         return catalog.behavior(code, platform)
 
     @staticmethod
-    def goods_on_sale(goods_id: str) -> Goods:
-        return goods.on_sale(goods_id)
+    def goods_on_sale(goods_id: str, platform: str = DEFAULT) -> Goods:
+        return goods.on_sale(goods_id, platform)
 
     @staticmethod
     def tree(tree_id: object) -> Tree:
@@ -59,20 +59,27 @@ class ServedCatalog:
 
 
 class ServedShelf:
-    """The shelf as GET /v1/market/goods reads it (services/goods.listing): the catalog's goods and merchants
-    (cached per container), the stock left (eventually consistent) and the container's memory of it."""
+    """The shelf as GET /v1/market/goods reads it (services/goods.listing): one platform's catalog goods and
+    merchants (cached per container), the stock left (eventually consistent) and the container's memory of it."""
 
     memory = stock_memory.CONTAINER
-    goods = staticmethod(catalog.goods)
-    merchants = staticmethod(catalog.merchants)
+
+    def __init__(self, platform: str = DEFAULT) -> None:
+        self.platform = platform
+
+    def goods(self) -> dict[str, dict]:
+        return catalog.goods(self.platform)
+
+    def merchants(self) -> dict[str, dict]:
+        return catalog.merchants(self.platform)
 
     @staticmethod
     def stock_left(stock_keys: list[str]) -> dict[str, int]:
         return StockLeft().shelf(stock_keys)
 
 
-def shelf() -> ServedShelf:
-    return ServedShelf()
+def shelf(platform: str = DEFAULT) -> ServedShelf:
+    return ServedShelf(platform)
 
 
 def posting_uow() -> DynamoPostingUnitOfWork:
@@ -83,8 +90,8 @@ class CollectionCatalog(ServedCatalog):
     """The catalog with the merchants a collection point's staff credit for."""
 
     @staticmethod
-    def merchant(merchant_id: str) -> dict | None:
-        return catalog.merchants().get(merchant_id)
+    def merchant(merchant_id: str, platform: str = DEFAULT) -> dict | None:
+        return catalog.merchants(platform).get(merchant_id)
 
 
 def collection_uow() -> DynamoCollectionUnitOfWork:

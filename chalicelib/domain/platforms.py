@@ -21,10 +21,13 @@ DEFAULT_NAME = "绿芽"
 DEFAULT_BRANDING = {"name": "绿芽", "slogan": "每一次低碳行动都算数", "primary_color": "#2E7D32", "logo_url": None}
 BRANDING_FIELDS = ("name", "slogan", "primary_color", "logo_url")
 BEHAVIOR_FIELDS = {"code", "points", "daily_limit", "daily_points_max"}
-# Keys of a platform entry this version loads. The contract's per-platform merchants, goods, trees and orgs are
-# refused until they are isolated per platform (docs/platforms.md, "Plan"): stored but not served, they would lie.
+# Keys of a platform entry this version loads. The contract's per-platform trees and orgs are refused until they
+# are isolated per platform (docs/platforms.md, "Plan"): stored but not served, they would lie.
 ENTRY_FIELDS = {"id", "name", "wechat_appid", "branding", "behaviors", "partners"}
-NOT_YET = ("merchants", "goods", "trees", "orgs")
+# The platform's merchants and goods: checked and stored in the platform's own catalog partitions by the loader
+# (admin/platforms_load.py, with the top level's rules), not in the platform's item.
+CATALOG_SECTIONS = ("merchants", "goods")
+NOT_YET = ("trees", "orgs")
 
 
 class PlatformError(ValueError):
@@ -43,6 +46,12 @@ class Platform:
     @property
     def is_default(self) -> bool:
         return self.id == DEFAULT
+
+
+def scoped(platform: str, key: str) -> str:
+    """A key of `platform`'s own: the key itself for `default` (its keys are those of before platforms),
+    "{platform}#{key}" for another (catalog partitions "P#goods", stock "P#goods#{id}", codes "P#{code}" ...)."""
+    return key if platform == DEFAULT else f"{platform}#{key}"
 
 
 def is_platform_id(value: object) -> bool:
@@ -102,7 +111,7 @@ def check_entry(entry: object, rules: dict[str, dict], partners: tuple[str, ...]
     if present:
         raise PlatformError(f"{where}: {', '.join(present)} of a platform are not loaded by this version yet "
                             "(docs/platforms.md); load the platform without them")
-    unknown = sorted(set(entry) - ENTRY_FIELDS - set(NOT_YET))
+    unknown = sorted(set(entry) - ENTRY_FIELDS - set(NOT_YET) - set(CATALOG_SECTIONS))
     if unknown:
         raise PlatformError(f"{where}: unknown fields {', '.join(unknown)}")
     name, appid = entry.get("name"), entry.get("wechat_appid")
@@ -114,6 +123,8 @@ def check_entry(entry: object, rules: dict[str, dict], partners: tuple[str, ...]
     codes = [b["code"] for b in behaviors]
     if len(set(codes)) != len(codes):
         raise PlatformError(f"{where}: a behaviour is listed twice")
+    for key in CATALOG_SECTIONS:  # their entries: the loader checks them as it checks the top level's
+        _list(where, entry, key)
     chosen = _list(where, entry, "partners")
     if any(p not in partners for p in chosen) or len(set(chosen)) != len(chosen):
         raise PlatformError(f"{where}: partners must be distinct ids among {', '.join(partners)}, got {chosen!r}")

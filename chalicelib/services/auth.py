@@ -54,8 +54,7 @@ def login(code: object, platform_id: object = DEFAULT) -> LoginResult:
     if not new_user:
         account = profile.account(user_id)
         user_id, nickname, frozen = account.user_id, account.nickname, bool(account.frozen)
-    # Merchants and their staff are the `default` platform's until they are per platform (docs/platforms.md).
-    merchant = catalog.merchant_of_staff(wx.openid) if pid == DEFAULT else None
+    merchant = catalog.merchant_of_staff(wx.openid, pid)  # staff of a merchant of this platform (its openid)
     if merchant and frozen:
         revocations.keep_frozen(user_id)  # staff routes refuse the new token too, while it lives
     roles = ("user", "merchant_staff") if merchant else ("user",)

@@ -82,3 +82,77 @@ def test_the_callers_own_routes_on_a_platform_show_none_of_the_persons_other_use
     assert call(client_module, "PATCH", "/v1/me", {"nickname": "蓝途"}, **demo)[0] == 200
     mine = call(client_module, "GET", "/v1/me", token=on_default["token"])[1]
     assert mine["nickname"] != "蓝途" and mine["points"] > 0
+# --- the marketplace, merchants' staff and their codes (rows for routes of SERVES_PLATFORMS) ----------------------
+# Each platform's real objects: a user's redemption and its code, of goods of each side's shop, and staff of the
+# merchant that sells them. A row passes only as a miss exactly like a missing object's (404), never 403.
+
+
+@pytest.fixture(scope="module")
+def default_side(client_module):
+    from tests.support.api import login
+    from tests.support.market import give_points, new_goods, new_merchant, redeem, staff_login
+
+    merchant_id, (openid,) = new_merchant()
+    goods = new_goods(merchant_id)
+    user = login(client_module, "o-matrix-default-buyer")
+    give_points(user, 100)
+    status, body = redeem(client_module, user, goods["id"])
+    assert status == 201, body
+    return {"user": user, "staff": staff_login(client_module, openid), "goods": goods["id"],
+            "redemption": body["redemption"]}
+
+
+@pytest.fixture(scope="module")
+def demo_side(client_module):
+    from tests.support.market import give_points, redeem
+
+    user = login_on(client_module, "o-matrix-demo-buyer")
+    give_points(user, 100)
+    status, body = redeem(client_module, user, "g-canteen-fruit")  # the demo catalog's company-demo shop
+    assert status == 201, body
+    staff = login_on(client_module, "o-canteen-staff")  # o-canteen-staff@wx-demo-company, listed by m-canteen
+    assert "merchant_staff" in staff["login"]["user"]["roles"], staff
+    return {"user": user, "staff": staff, "goods": "g-canteen-fruit", "redemption": body["redemption"]}
+
+
+def _misses_of_a_user(client, user: dict, other: dict) -> list[tuple[int, str]]:
+    """What `user` gets for `other` side's goods and redemption, through every marketplace route naming them."""
+    rid = other["redemption"]["id"]
+    return [call(client, method, path, body, token=user["token"])[0:2] for method, path, body in (
+        ("POST", f"/v1/market/goods/{other['goods']}/redeem", {"request_id": "req-matrix-1"}),
+        ("GET", f"/v1/me/redemptions/{rid}", None),
+        ("POST", f"/v1/me/redemptions/{rid}/cancel", {}))]
+
+
+def _codes(answers: list) -> list[tuple[int, str]]:
+    return [(status, body["error"]["code"]) for status, body in answers]
+
+
+def test_a_platform_user_reaches_none_of_defaults_goods_or_redemptions(client_module, default_side, demo_side):
+    user = demo_side["user"]
+    assert _codes(_misses_of_a_user(client_module, user, default_side)) == [(404, "NOT_FOUND")] * 3
+    shelf = call(client_module, "GET", "/v1/market/goods?limit=100", token=user["token"])[1]["items"]
+    assert default_side["goods"] not in {g["id"] for g in shelf} and "g-canteen-fruit" in {g["id"] for g in shelf}
+    mine = call(client_module, "GET", "/v1/me/redemptions", token=user["token"])[1]["items"]
+    assert [r["id"] for r in mine] == [demo_side["redemption"]["id"]]
+
+
+def test_a_default_user_reaches_none_of_a_platforms_goods_or_redemptions(client_module, default_side, demo_side):
+    user = default_side["user"]
+    assert _codes(_misses_of_a_user(client_module, user, demo_side)) == [(404, "NOT_FOUND")] * 3
+    shelf = call(client_module, "GET", "/v1/market/goods?limit=100", token=user["token"])[1]["items"]
+    assert "g-canteen-fruit" not in {g["id"] for g in shelf}
+
+
+@pytest.mark.parametrize("scanner, owner", [("demo_side", "default_side"), ("default_side", "demo_side")])
+def test_staff_scanning_another_platforms_redemption_code_find_no_such_code(client_module, request, scanner,
+                                                                             owner):
+    staff, other = request.getfixturevalue(scanner)["staff"], request.getfixturevalue(owner)
+    status, body = call(client_module, "POST", "/v1/merchant/verify", {"code": other["redemption"]["code"]},
+                        token=staff["token"])
+    assert (status, body["error"]["code"]) == (404, "CODE_NOT_FOUND")  # a miss, not NOT_YOUR_MERCHANT's 403
+    day = call(client_module, "GET", "/v1/merchant/redemptions", token=staff["token"])[1]
+    assert other["redemption"]["id"] not in {r["id"] for r in day["items"]}
+    status, body = call(client_module, "GET", f"/v1/me/redemptions/{other['redemption']['id']}",
+                        token=staff["token"])
+    assert (status, body["error"]["code"]) == (404, "NOT_FOUND")
