@@ -25,7 +25,9 @@ SERVES_PLATFORMS = frozenset({("GET", "/v1/health"), ("POST", "/v1/auth/login"),
                               ("GET", "/v1/me"), ("POST", "/v1/checkins"), ("POST", "/v1/werun/sync"),
                               ("GET", "/v1/partners"), ("PUT", "/v1/partners/{partner_id}/consent"),
                               ("DELETE", "/v1/partners/{partner_id}/consent"),
-                              ("POST", "/v1/partners/{partner_id}/sync"), ("GET", "/v1/stats")})
+                              ("POST", "/v1/partners/{partner_id}/sync"), ("GET", "/v1/stats"),
+                              ("GET", "/v1/trees"), ("POST", "/v1/trees/{tree_id}/adopt"), ("GET", "/v1/me/trees"),
+                              ("GET", "/v1/orgs"), ("GET", "/v1/orgs/{org_id}"), ("POST", "/v1/orgs/{org_id}/join")})
 
 
 def request_platform(request) -> str:

@@ -21,10 +21,13 @@ DEFAULT_NAME = "绿芽"
 DEFAULT_BRANDING = {"name": "绿芽", "slogan": "每一次低碳行动都算数", "primary_color": "#2E7D32", "logo_url": None}
 BRANDING_FIELDS = ("name", "slogan", "primary_color", "logo_url")
 BEHAVIOR_FIELDS = {"code", "points", "daily_limit", "daily_points_max"}
-# Keys of a platform entry this version loads. The contract's per-platform merchants, goods, trees and orgs are
+# Keys of a platform entry this version loads. The contract's per-platform merchants and goods are
 # refused until they are isolated per platform (docs/platforms.md, "Plan"): stored but not served, they would lie.
 ENTRY_FIELDS = {"id", "name", "wechat_appid", "branding", "behaviors", "partners"}
-NOT_YET = ("merchants", "goods", "trees", "orgs")
+NOT_YET = ("merchants", "goods")
+# Sections of a platform entry loaded into the platform's own catalog partitions (`P#tree`, `P#org`) by the
+# top-level sections' own rules (admin/platforms_load.py); the stored platform item does not hold them.
+OWN_SECTIONS = ("trees", "orgs")
 
 
 class PlatformError(ValueError):
@@ -53,6 +56,12 @@ def secret_name(platform_id: str) -> str:
     """The setting holding a platform's WeChat AppSecret: `WECHAT_SECRET__<ID>`, upper-cased, `-` as `_`
     (ids are `[a-z0-9-]`, so two ids never share a name). The default platform's is WECHAT_SECRET."""
     return "WECHAT_SECRET" if platform_id == DEFAULT else "WECHAT_SECRET__" + platform_id.upper().replace("-", "_")
+
+
+def scoped(platform: str, key: str) -> str:
+    """A key (catalog partition, stock item, org owner) of `platform`'s: `key` itself for `default` (as before
+    platforms), `P#key` for another platform P, so that two platforms' ids never meet in one key."""
+    return key if platform == DEFAULT else f"{platform}#{key}"
 
 
 def platform_of(account: Any) -> str:
@@ -89,7 +98,9 @@ def check_entry(entry: object, rules: dict[str, dict], partners: tuple[str, ...]
     if present:
         raise PlatformError(f"{where}: {', '.join(present)} of a platform are not loaded by this version yet "
                             "(docs/platforms.md); load the platform without them")
-    unknown = sorted(set(entry) - ENTRY_FIELDS - set(NOT_YET))
+    for key in OWN_SECTIONS:
+        _list(where, entry, key)  # each item is checked by the top level's rules (admin/platforms_load.py)
+    unknown = sorted(set(entry) - ENTRY_FIELDS - set(NOT_YET) - set(OWN_SECTIONS))
     if unknown:
         raise PlatformError(f"{where}: unknown fields {', '.join(unknown)}")
     name, appid = entry.get("name"), entry.get("wechat_appid")
