@@ -147,21 +147,25 @@ def planned_stock(key: str, total: int, label: str = "", taken_as: str = "sold",
     return None if unchanged else StockTotal(key, total, label, taken_as, shards)
 
 
-def plan_trees(entries: list) -> Planned:
-    """Trees to adopt: the offer in the `tree` partition, its stock in store/stock.py ("tree#{id}").
+def plan_trees(entries: list, platform: str = DEFAULT) -> Planned:
+    """Trees to adopt: the offer in the `tree` partition, its stock in store/stock.py ("tree#{id}"); a platform
+    P's (its entry's `trees`, admin/platforms_load.py) in `P#tree` and "P#tree#{id}", by the same rules.
     A changed annual uptake needs a new methodology version (adoptions keep the figure they were sold with)."""
+    if not isinstance(entries, list):
+        raise CommandError("trees must be a list")
     writes, report, seen = [], {"changed": [], "unchanged": [], "stock_changed": []}, set()
-    current = existing("tree")
+    kind = scoped(platform, "tree")
+    current = existing(kind)
     for entry in entries:
         try:
-            tree = tree_from_catalog(entry)
+            tree = tree_from_catalog(entry, platform)
         except TreeError as exc:
             raise CommandError(str(exc)) from exc
         if tree.id in seen:
             raise CommandError(f"tree {tree.id} is listed twice")
         seen.add(tree.id)
         if tree.id in current:
-            old = tree_from_catalog(current[tree.id])
+            old = tree_from_catalog(current[tree.id], platform)
             if old.version == tree.version and old.annual_uptake_mg != tree.annual_uptake_mg:
                 raise CommandError(f"tree {tree.id}: annual_uptake_g changed but methodology version {tree.version} "
                                    "did not; give the changed figure a new version")
@@ -169,7 +173,7 @@ def plan_trees(entries: list) -> Planned:
             report["unchanged"].append(tree.id)
         else:
             report["changed"].append(tree.id)
-            writes.append(CatalogItem("tree", tree.id, data=entry))
+            writes.append(CatalogItem(kind, tree.id, data=entry))
         stock_write = planned_stock(tree.stock_key, tree.stock, f"tree {tree.id}", "adopted")
         if stock_write:
             report["stock_changed"].append(tree.id)

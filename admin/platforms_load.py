@@ -5,6 +5,10 @@ same file's top-level `behaviors`, else the stored ones. It goes to the catalog 
 table: onboarding a platform is a catalog load plus its secret, WECHAT_SECRET__<ID>). A load never deletes a
 platform: its users' tokens name it. Its `merchants` and `goods` are checked by the top level's rules and go to
 its own partitions `P#merchant`, `P#staff` and `P#goods`, their stock to "P#goods#{id}" (`_plan_shop`).
+
+An entry's `trees` and `orgs` are planned by the top-level sections' own planners (admin/catalog_load.plan_trees,
+admin/orgs_load.plan_orgs) into the platform's partitions `P#tree` and `P#org` (and its trees' stock "P#tree#{id}");
+the report lists them per platform under `trees` and `orgs`.
 """
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from chalicelib.services.partners import PARTNERS
 from chalicelib.store.models import CatalogItem
 
 from .console import CommandError
+from .orgs_load import plan_orgs
 
 
 def plan_platforms(entries: list):
@@ -23,7 +28,7 @@ def plan_platforms(entries: list):
     listed = {b.get("code"): b for b in (LOADING.get() or {}).get("behaviors", []) if isinstance(b, dict)}
     rules = {**existing("behavior"), **listed}
     current = existing("platform")
-    writes, report, seen, appids = [], {"changed": [], "unchanged": []}, set(), {}
+    writes, report, seen, appids = [], {"changed": [], "unchanged": [], "trees": {}, "orgs": {}}, set(), {}
     deletes: list = []
     for entry in entries:
         try:
@@ -39,6 +44,9 @@ def plan_platforms(entries: list):
             deletes += shop.deletes
             for what, ids in shop.report.items():
                 report.setdefault(what, []).extend(f"{checked['id']}/{one}" for one in ids)
+        for section, planned in _plan_trees_and_orgs(checked["id"], entry).items():
+            writes += planned.writes
+            report[section][checked["id"]] = planned.report
         appids.setdefault(checked["wechat_appid"], []).append(checked["id"])
         if current.get(checked["id"]) == checked:
             report["unchanged"].append(checked["id"])
@@ -73,3 +81,18 @@ def _plan_shop(pid: str, entry: dict):
     return Planned(merchants.writes + goods.writes, merchants.deletes + goods.deletes,
                    {"merchants_changed": merchants.report["changed"], "goods_changed": goods.report["changed"],
                     "stock_changed": goods.report["stock_changed"]})
+
+
+def _plan_trees_and_orgs(pid: str, entry: dict) -> dict:
+    """{section: Planned} of the entry's `trees` and `orgs`, planned by the top-level sections' own planners into
+    the platform's partitions (`P#tree` and its stock, `P#org`)."""
+    from .catalog_load import plan_trees
+
+    found = {}
+    for section, planner in (("trees", plan_trees), ("orgs", plan_orgs)):
+        if section in entry:
+            try:
+                found[section] = planner(entry[section], platform=pid)
+            except CommandError as exc:
+                raise CommandError(f"platform {pid}: {exc}") from exc
+    return found

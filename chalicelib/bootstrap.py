@@ -46,16 +46,16 @@ class ServedCatalog:
         return goods.on_sale(goods_id, platform)
 
     @staticmethod
-    def tree(tree_id: object) -> Tree:
+    def tree(tree_id: object, platform: str = DEFAULT) -> Tree:
         from .domain.trees import tree_from_catalog  # here: a check-in's cold start does not load it
 
-        return tree_from_catalog(catalog.tree(tree_id))
+        return tree_from_catalog(catalog.tree(tree_id, platform), platform)
 
     @staticmethod
-    def trees() -> list[Tree]:
+    def trees(platform: str = DEFAULT) -> list[Tree]:
         from .domain.trees import tree_from_catalog
 
-        return [tree_from_catalog(data) for data in catalog.trees().values()]
+        return [tree_from_catalog(data, platform) for data in catalog.trees(platform).values()]
 
 
 class ServedShelf:
@@ -138,11 +138,11 @@ def scans() -> Scans:
     return Scans()
 
 
-def memberships() -> Memberships:
-    """Joining an org and reading its totals (services/orgs.py), over the catalog's orgs."""
+def memberships(platform: str = DEFAULT) -> Memberships:
+    """Joining an org of `platform` and reading its totals (services/orgs.py), over that platform's orgs."""
     from .store.repositories_orgs import Memberships
 
-    return Memberships(catalog.orgs)
+    return Memberships(lambda: catalog.orgs(platform), platform)
 
 
 def trees_uow() -> DynamoPostingUnitOfWork:

@@ -33,7 +33,10 @@ SERVES_PLATFORMS = frozenset({("GET", "/v1/health"), ("POST", "/v1/auth/login"),
                               ("GET", "/v1/me/redemptions"), ("GET", "/v1/me/redemptions/{redemption_id}"),
                               ("POST", "/v1/me/redemptions/{redemption_id}/cancel"), ("GET", "/v1/me/member-code"),
                               ("GET", "/v1/merchant/redemptions"), ("POST", "/v1/merchant/verify"),
-                              ("POST", "/v1/operator/credit")})
+                              ("POST", "/v1/operator/credit"),
+                              # trees and organizations
+                              ("GET", "/v1/trees"), ("POST", "/v1/trees/{tree_id}/adopt"), ("GET", "/v1/me/trees"),
+                              ("GET", "/v1/orgs"), ("GET", "/v1/orgs/{org_id}"), ("POST", "/v1/orgs/{org_id}/join")})
 
 
 def request_platform(request) -> str:

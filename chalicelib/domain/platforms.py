@@ -21,13 +21,11 @@ DEFAULT_NAME = "绿芽"
 DEFAULT_BRANDING = {"name": "绿芽", "slogan": "每一次低碳行动都算数", "primary_color": "#2E7D32", "logo_url": None}
 BRANDING_FIELDS = ("name", "slogan", "primary_color", "logo_url")
 BEHAVIOR_FIELDS = {"code", "points", "daily_limit", "daily_points_max"}
-# Keys of a platform entry this version loads. The contract's per-platform trees and orgs are refused until they
-# are isolated per platform (docs/platforms.md, "Plan"): stored but not served, they would lie.
+# Keys of a platform entry this version loads, and its sections loaded into the platform's own catalog partitions
+# (`P#merchant`, `P#staff`, `P#goods`, `P#tree`, `P#org`) by the loader with the top level's rules
+# (admin/platforms_load.py); the stored platform item does not hold them.
 ENTRY_FIELDS = {"id", "name", "wechat_appid", "branding", "behaviors", "partners"}
-# The platform's merchants and goods: checked and stored in the platform's own catalog partitions by the loader
-# (admin/platforms_load.py, with the top level's rules), not in the platform's item.
-CATALOG_SECTIONS = ("merchants", "goods")
-NOT_YET = ("trees", "orgs")
+CATALOG_SECTIONS = ("merchants", "goods", "trees", "orgs")
 
 
 class PlatformError(ValueError):
@@ -107,11 +105,7 @@ def check_entry(entry: object, rules: dict[str, dict], partners: tuple[str, ...]
     if pid == ALL:
         raise PlatformError("platform id 'all' names every platform in the console (issuance, stats, report)")
     where = f"platform {pid}"
-    present = [key for key in NOT_YET if entry.get(key)]
-    if present:
-        raise PlatformError(f"{where}: {', '.join(present)} of a platform are not loaded by this version yet "
-                            "(docs/platforms.md); load the platform without them")
-    unknown = sorted(set(entry) - ENTRY_FIELDS - set(NOT_YET) - set(CATALOG_SECTIONS))
+    unknown = sorted(set(entry) - ENTRY_FIELDS - set(CATALOG_SECTIONS))
     if unknown:
         raise PlatformError(f"{where}: unknown fields {', '.join(unknown)}")
     name, appid = entry.get("name"), entry.get("wechat_appid")

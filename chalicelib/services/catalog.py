@@ -90,13 +90,14 @@ def goods(platform: str = DEFAULT) -> dict[str, dict]:
     return _partition(scoped(platform, "goods"))
 
 
-def trees() -> dict[str, dict]:
-    """Trees offered for adoption (the `tree` partition, loaded by admin/catalog_load.py)."""
-    return _partition("tree")
+def trees(platform: str = DEFAULT) -> dict[str, dict]:
+    """Trees offered for adoption on `platform` (the `tree` partition, P's `P#tree`: admin/catalog_load.py)."""
+    return _partition(scoped(platform, "tree"))
 
 
-def tree(tree_id: object) -> dict:
-    data = trees().get(tree_id) if isinstance(tree_id, str) else None
+def tree(tree_id: object, platform: str = DEFAULT) -> dict:
+    """A tree of `platform`'s; another platform's is 404 exactly as a missing one."""
+    data = trees(platform).get(tree_id) if isinstance(tree_id, str) else None
     if data is None:
         raise NotFoundError("没有这种树苗", tree_id=tree_id if isinstance(tree_id, str) else None)
     return data
@@ -126,9 +127,10 @@ def policies() -> dict[str, dict]:
     return _partition("policy")
 
 
-def orgs() -> dict[str, dict]:
-    """Organizations (the `org` partition): id, name, type and the SHA-256 of the invite code, never the code."""
-    return _partition("org")
+def orgs(platform: str = DEFAULT) -> dict[str, dict]:
+    """Organizations of `platform` (the `org` partition, P's `P#org`): id, name, type and the SHA-256 of the
+    invite code, never the code."""
+    return _partition(scoped(platform, "org"))
 
 
 def platforms() -> dict[str, dict]:

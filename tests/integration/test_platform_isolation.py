@@ -15,7 +15,7 @@ from tests.support.persons import login_on
 from tests.support.stack import DEMO_PLATFORM
 
 # `default`'s real objects, so that a 404 here is isolation, not a miss: the demo catalog's
-REAL = {"goods_id": "g-cafe-own-cup", "org_id": "o-jiangyang-runners", "tree_id": "t-camphor", "board": "users",
+REAL = {"goods_id": "g-cafe-own-cup", "org_id": "o-jiangyang-runners", "tree_id": "t-camphor-2026", "board": "users",
         "partner_id": "transit", "merchant_id": "m-cafe", "code": "A1B2C3D4"}
 
 
@@ -82,6 +82,8 @@ def test_the_callers_own_routes_on_a_platform_show_none_of_the_persons_other_use
     assert call(client_module, "PATCH", "/v1/me", {"nickname": "蓝途"}, **demo)[0] == 200
     mine = call(client_module, "GET", "/v1/me", token=on_default["token"])[1]
     assert mine["nickname"] != "蓝途" and mine["points"] > 0
+
+
 # --- the marketplace, merchants' staff and their codes (rows for routes of SERVES_PLATFORMS) ----------------------
 # Each platform's real objects: a user's redemption and its code, of goods of each side's shop, and staff of the
 # merchant that sells them. A row passes only as a miss exactly like a missing object's (404), never 403.
@@ -156,3 +158,45 @@ def test_staff_scanning_another_platforms_redemption_code_find_no_such_code(clie
     status, body = call(client_module, "GET", f"/v1/me/redemptions/{other['redemption']['id']}",
                         token=staff["token"])
     assert (status, body["error"]["code"]) == (404, "NOT_FOUND")
+# ---- trees and orgs: each platform's own (docs/platforms.md, "Trees and organizations per platform") -------------
+# The demo catalog's real objects of each side, and each org's real invite code (admin/demo_catalog.json).
+DEFAULT_SIDE = {"tree": "t-camphor-2026", "org": "o-jiangyang-runners", "invite": "JY-RUN-2026"}
+DEMO_SIDE = {"tree": "t-lantu-ginkgo", "org": "o-lantu-rd", "invite": "LT-RD-2026"}
+
+
+def _points(user_id: str, platform: str) -> None:
+    from admin.__main__ import main as admin
+
+    assert admin(["points", "adjust", user_id, "1000", "--reason", "matrix", "--platform", platform]) == 0
+
+
+@pytest.mark.parametrize("caller_side,other_side", [("demo", "default"), ("default", "demo")])
+def test_another_platforms_tree_and_org_answer_as_missing_ones(client_module, demo_token, caller_side, other_side):
+    from tests.support.api import login, request_id
+
+    if caller_side == "demo":
+        token, platform, theirs = demo_token, DEMO_PLATFORM, DEFAULT_SIDE
+        user_id = login_on(client_module, "o-matrix-demo")["id"]
+    else:
+        user = login(client_module, "o-matrix-default")
+        token, platform, theirs, user_id = user["token"], "default", DEMO_SIDE, user["id"]
+    _points(user_id, platform)  # enough to adopt: a refusal is the tree's absence, not the balance
+    for auth in ({"token": token}, {"headers": {"X-Platform": platform}}):
+        for kind, path in (("org", f"/v1/orgs/{theirs['org']}"), ("missing", "/v1/orgs/o-no-such-org")):
+            status, answer = call(client_module, "GET", path, **auth)
+            assert (status, answer["error"]["code"]) == (404, "NOT_FOUND"), (kind, answer)
+        assert theirs["tree"] not in {t["id"] for t in call(client_module, "GET", "/v1/trees", **auth)[1]["items"]}
+        assert theirs["org"] not in {o["id"] for o in call(client_module, "GET", "/v1/orgs", **auth)[1]["items"]}
+    answers = []
+    for tree_id in (theirs["tree"], "t-no-such-tree"):
+        status, answer = call(client_module, "POST", f"/v1/trees/{tree_id}/adopt", {"request_id": request_id()},
+                              token=token)
+        answers.append((status, answer["error"]["code"], answer["error"]["message"]))
+    for org_id in (theirs["org"], "o-no-such-org"):
+        status, answer = call(client_module, "POST", f"/v1/orgs/{org_id}/join", {"invite_code": theirs["invite"]},
+                              token=token)
+        answers.append((status, answer["error"]["code"], answer["error"]["message"]))
+    assert answers[0] == answers[1] and answers[0][:2] == (404, "NOT_FOUND")  # the tree: as a missing one
+    assert answers[2] == answers[3] and answers[2][:2] == (404, "NOT_FOUND")  # the org, with its real code too
+    status, mine = call(client_module, "GET", "/v1/me/trees", token=token)
+    assert status == 200 and all(a["tree_id"] != theirs["tree"] for a in mine["items"])

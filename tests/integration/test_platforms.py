@@ -155,11 +155,12 @@ def test_routes_not_yet_per_platform_do_not_exist_for_another_platform(client, u
     demo_token = _login_on(client, openid)[1]["token"]
     status, body = call(client, "PATCH", "/v1/me", {"nickname": "小蓝"}, token=demo_token)
     assert (status, body["error"]["code"]) == (404, "NOT_FOUND")
-    status, body = call(client, "GET", "/v1/orgs/o-jiangyang-runners", headers={"X-Platform": DEMO_PLATFORM})
+    status, body = call(client, "GET", "/v1/leaderboards/users", token=demo_token)
     assert (status, body["error"]["code"]) == (404, "NOT_FOUND")
     # the default platform's requests, with or without the header, are answered as always
-    assert call(client, "GET", "/v1/orgs/o-jiangyang-runners")[0] == 200
-    assert call(client, "GET", "/v1/orgs/o-jiangyang-runners", headers={"X-Platform": "default"})[0] == 200
+    assert call(client, "GET", "/v1/leaderboards/users", token=user["token"])[0] == 200
+    default_header = {"X-Platform": "default"}
+    assert call(client, "GET", "/v1/leaderboards/users", token=user["token"], headers=default_header)[0] == 200
     assert call(client, "PATCH", "/v1/me", {"nickname": "小绿"}, token=user["token"])[0] == 200
 
 
@@ -303,5 +304,8 @@ def test_loading_the_demo_catalog_again_writes_nothing(capsys):
     assert admin(["seed-demo", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["platforms"] == {"changed": [], "unchanged": [DEMO_PLATFORM], "merchants_changed": [],
-                                "goods_changed": [], "stock_changed": []}  # its shop too
+                                "goods_changed": [], "stock_changed": [],  # its shop too
+                                "trees": {DEMO_PLATFORM: {"changed": [], "unchanged": ["t-lantu-ginkgo"],
+                                                          "stock_changed": []}},
+                                "orgs": {DEMO_PLATFORM: {"changed": [], "unchanged": ["o-lantu-rd"]}}}
     assert out["writes"] == 0
