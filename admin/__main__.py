@@ -148,6 +148,9 @@ def _parser() -> argparse.ArgumentParser:
                                         "(default today, Asia/Shanghai), catching up any day a run missed; "
                                         "idempotent per adoption and day, so running a day twice credits it once.")
     accrue.add_argument("--date", type=_day, metavar="D", help="last business day to credit (YYYY-MM-DD)")
+    accrue.add_argument("--platform", default="default", metavar="ID",
+                        help="credit only the adoptions of this platform's users (default `default`), or `all` "
+                             "(every platform's, as the scheduled job does)")
     _add_reporting(sub, common, writes)
     reseal = sub.add_parser("reseal", parents=[writes], help="rewrite sealed values under the current data key",
                             description=RESEAL_HELP)

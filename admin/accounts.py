@@ -8,11 +8,10 @@ from chalicelib.api.shapes import entry_json
 from chalicelib.api.shapes_collection import adjustment_json
 from chalicelib.domain import ids
 from chalicelib.domain.commands_collection import AdjustPoints, SetFrozen
-from chalicelib.domain.platforms import DEFAULT, platform_of
+from chalicelib.domain.platforms import DEFAULT, identity_key, platform_of
 from chalicelib.errors import AppError
 from chalicelib.services import corrections
 from chalicelib.store.dynamo_uow import DynamoPostingUnitOfWork
-from chalicelib.store.logins import identity_key
 from chalicelib.store.models import Account, Identity, LedgerEntry
 from chalicelib.store.repositories_collection import Standing
 from chalicelib.store.repositories_ledger import line

@@ -15,6 +15,7 @@ from pathlib import Path
 from chalicelib.domain import clock
 from chalicelib.domain.market import MerchantError, credit_ceilings
 from chalicelib.domain.methodology import RuleError, rule_from_catalog
+from chalicelib.domain.platforms import DEFAULT, scoped
 from chalicelib.domain.trees import TreeError, tree_from_catalog
 from chalicelib.services import catalog
 from chalicelib.store import stock
@@ -81,9 +82,14 @@ def plan_behaviors(entries: list) -> Planned:
     return Planned(writes, [], report)
 
 
-def plan_merchants(entries: list) -> Planned:
+def plan_merchants(entries: list, platform: str = DEFAULT) -> Planned:
+    """The merchants of `platform` (the top level's: `default`'s; a platform entry's: admin/platforms_load.py)
+    into its partitions `merchant` and `staff` (`P#merchant`, `P#staff` for another platform P)."""
+    if not isinstance(entries, list):
+        raise CommandError("merchants must be a list")
     writes, report, staff_of = [], {"changed": [], "unchanged": []}, {}
-    current = existing("merchant")
+    merchant_kind, staff_kind = scoped(platform, "merchant"), scoped(platform, "staff")
+    current = existing(merchant_kind)
     for merchant in entries:
         if not isinstance(merchant, dict) or not isinstance(merchant.get("id"), str) or not merchant.get("name"):
             raise CommandError(f"merchant needs an id and a name: {merchant!r}")
@@ -98,14 +104,14 @@ def plan_merchants(entries: list) -> Planned:
             report["unchanged"].append(merchant["id"])
         else:
             report["changed"].append(merchant["id"])
-            writes.append(CatalogItem("merchant", merchant["id"], data=merchant))
+            writes.append(CatalogItem(merchant_kind, merchant["id"], data=merchant))
     listed = {m["id"] for m in entries}
-    staff = existing("staff")
+    staff = existing(staff_kind)
     # A listed merchant's staff no merchant of the file lists any more; one moved to another merchant is not
     # deleted (deletes run after writes: that would undo the move), the write below re-points them.
-    deletes = [CatalogItem("staff", openid) for openid, data in staff.items()
+    deletes = [CatalogItem(staff_kind, openid) for openid, data in staff.items()
                if data["merchant_id"] in listed and openid not in staff_of]
-    writes += [CatalogItem("staff", openid, data={"merchant_id": mid}) for openid, mid in staff_of.items()
+    writes += [CatalogItem(staff_kind, openid, data={"merchant_id": mid}) for openid, mid in staff_of.items()
                if staff.get(openid) != {"merchant_id": mid}]
     return Planned(writes, deletes, report)
 
@@ -142,21 +148,25 @@ def planned_stock(key: str, total: int, label: str = "", taken_as: str = "sold",
     return None if unchanged else StockTotal(key, total, label, taken_as, shards)
 
 
-def plan_trees(entries: list) -> Planned:
-    """Trees to adopt: the offer in the `tree` partition, its stock in store/stock.py ("tree#{id}").
+def plan_trees(entries: list, platform: str = DEFAULT) -> Planned:
+    """Trees to adopt: the offer in the `tree` partition, its stock in store/stock.py ("tree#{id}"); a platform
+    P's (its entry's `trees`, admin/platforms_load.py) in `P#tree` and "P#tree#{id}", by the same rules.
     A changed annual uptake needs a new methodology version (adoptions keep the figure they were sold with)."""
+    if not isinstance(entries, list):
+        raise CommandError("trees must be a list")
     writes, report, seen = [], {"changed": [], "unchanged": [], "stock_changed": []}, set()
-    current = existing("tree")
+    kind = scoped(platform, "tree")
+    current = existing(kind)
     for entry in entries:
         try:
-            tree = tree_from_catalog(entry)
+            tree = tree_from_catalog(entry, platform)
         except TreeError as exc:
             raise CommandError(str(exc)) from exc
         if tree.id in seen:
             raise CommandError(f"tree {tree.id} is listed twice")
         seen.add(tree.id)
         if tree.id in current:
-            old = tree_from_catalog(current[tree.id])
+            old = tree_from_catalog(current[tree.id], platform)
             if old.version == tree.version and old.annual_uptake_mg != tree.annual_uptake_mg:
                 raise CommandError(f"tree {tree.id}: annual_uptake_g changed but methodology version {tree.version} "
                                    "did not; give the changed figure a new version")
@@ -164,7 +174,7 @@ def plan_trees(entries: list) -> Planned:
             report["unchanged"].append(tree.id)
         else:
             report["changed"].append(tree.id)
-            writes.append(CatalogItem("tree", tree.id, data=entry))
+            writes.append(CatalogItem(kind, tree.id, data=entry))
         stock_write = planned_stock(tree.stock_key, tree.stock, f"tree {tree.id}", "adopted")
         if stock_write:
             report["stock_changed"].append(tree.id)

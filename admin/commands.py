@@ -6,7 +6,7 @@ import sys
 from datetime import datetime, timedelta
 
 from chalicelib.domain import clock
-from chalicelib.domain.platforms import DEFAULT
+from chalicelib.domain.platforms import ALL, DEFAULT
 from chalicelib.store.models import AuditRecord
 
 from . import accounts, catalog_load, db
@@ -96,14 +96,16 @@ def _accrue_trees(args, out: Output):
     from chalicelib import bootstrap
     from chalicelib.services import accrual
 
+    platform = known_platform(args.platform, allow_all=True)  # before anything is read
     today = clock.business_day(clock.now())
     day = args.date or today
     if day > today:
         raise CommandError(f"{day} has not begun in Asia/Shanghai (today is {today}): nothing to credit yet")
-    counts = accrual.accrue(day, bootstrap.trees_uow, dry_run=args.dry_run)
-    result = {"through": day.isoformat(), "dry_run": args.dry_run, **counts.as_dict()}
+    counts = accrual.accrue(day, bootstrap.trees_uow, dry_run=args.dry_run,
+                            platform=None if platform == ALL else platform)
+    result = {"through": day.isoformat(), "platform": platform, "dry_run": args.dry_run, **counts.as_dict()}
     if not args.dry_run:
-        audit("accrue-trees", {"date": day.isoformat()}, outcome=result)
+        audit("accrue-trees", {"date": day.isoformat(), "platform": platform}, outcome=result)
     out.result(result, f"through {day}: {result['credited_days']} tree-days, {result['credited_mg'] / 1000:.3f} g "
                        f"credited to {result['adoptions']} adoptions ({result['completed']} completed their year; "
                        f"{result['frozen']} frozen, {result['failed']} failed: the next run retries)"

@@ -6,28 +6,36 @@ name a merchant that is stored or listed in the same file. The definition goes t
 `stock_shards`), moved by the difference so codes already issued stay counted, and refused when it would be
 less than what was already taken. `stock_shards` may grow (what is left is spread over the new shards), never
 shrink: a refund gives its unit back to the shard it came from.
+
+A platform entry's `goods` (admin/platforms_load.py) are checked the same way against that platform's merchants
+and go to its partition "P#goods", their stock to "P#goods#{id}" (domain/platforms.scoped).
 """
 from __future__ import annotations
 
 from chalicelib.domain.market import GoodsError, goods_from_catalog
+from chalicelib.domain.platforms import DEFAULT, scoped
 from chalicelib.store.models import CatalogItem
 
 from .console import CommandError
 
 
-def plan_goods(entries: list):
-    """Plans the goods section: stock first, then the definition, so nothing is on sale without stock."""
+def plan_goods(entries: list, platform: str = DEFAULT, listed_merchants: list | None = None):
+    """Plans the goods section of `platform` (the top level's: `default`'s; a platform entry's, whose merchants
+    are `listed_merchants`): stock first, then the definition, so nothing is on sale without stock."""
     from .catalog_load import LOADING, Planned, existing, planned_stock  # catalog_load lists this planner
 
     if not isinstance(entries, list):
         raise CommandError("goods must be a list")
-    listed = {m.get("id") for m in (LOADING.get() or {}).get("merchants", []) if isinstance(m, dict)}
-    merchants = set(existing("merchant")) | listed
+    if listed_merchants is None:
+        listed_merchants = (LOADING.get() or {}).get("merchants", [])
+    listed = {m.get("id") for m in listed_merchants if isinstance(m, dict)}
+    merchants = set(existing(scoped(platform, "merchant"))) | listed
     writes, report, seen = [], {"changed": [], "unchanged": [], "stock_changed": []}, set()
-    current = existing("goods")
+    kind = scoped(platform, "goods")
+    current = existing(kind)
     for entry in entries:
         try:
-            goods = goods_from_catalog(entry)
+            goods = goods_from_catalog(entry, platform)
         except GoodsError as exc:
             raise CommandError(str(exc)) from exc
         if goods.id in seen:
@@ -48,5 +56,5 @@ def plan_goods(entries: list):
             report["unchanged"].append(goods.id)
         else:
             report["changed"].append(goods.id)
-            writes.append(CatalogItem("goods", goods.id, data=data))
+            writes.append(CatalogItem(kind, goods.id, data=data))
     return Planned(writes, [], report)

@@ -1,13 +1,14 @@
 """The catalog's "orgs" section (operations.md): enterprises, schools and groups people join with an invite code.
 
-Each org goes to the catalog partition "org" as {id, name, type, invite_sha256}: the invite code itself
-is never stored, so no route or export can ever serve it (services/orgs.py compares digests).
+Each org goes to the catalog partition "org" (a platform P's: "P#org") as {id, name, type, invite_sha256}: the
+invite code itself is never stored, so no route or export can ever serve it (services/orgs.py compares digests).
 """
 from __future__ import annotations
 
 import re
 
 from chalicelib.domain.orgs import INVITE_MAX, INVITE_MIN, ORG_TYPES, invite_digest
+from chalicelib.domain.platforms import DEFAULT, scoped
 from chalicelib.store.models import CatalogItem
 
 from .console import CommandError
@@ -30,13 +31,15 @@ def org_from_catalog(entry: object) -> dict:
     return {"id": org_id, "name": name.strip(), "type": kind, "invite_sha256": invite_digest(code)}
 
 
-def plan_orgs(entries: list):
+def plan_orgs(entries: list, platform: str = DEFAULT):
+    """The `org` partition; a platform P's orgs (its entry's `orgs`, admin/platforms_load.py) go to `P#org`."""
     from .catalog_load import Planned, existing  # catalog_load lists this planner
 
     if not isinstance(entries, list):
         raise CommandError("orgs must be a list")
     writes, report, seen = [], {"changed": [], "unchanged": []}, set()
-    current = existing("org")
+    kind = scoped(platform, "org")
+    current = existing(kind)
     for entry in entries:
         org = org_from_catalog(entry)
         if org["id"] in seen:
@@ -46,5 +49,5 @@ def plan_orgs(entries: list):
             report["unchanged"].append(org["id"])
         else:
             report["changed"].append(org["id"])
-            writes.append(CatalogItem("org", org["id"], data=org))
+            writes.append(CatalogItem(kind, org["id"], data=org))
     return Planned(writes, [], report)

@@ -42,37 +42,44 @@ class ServedCatalog:
         return catalog.behavior(code, platform)
 
     @staticmethod
-    def goods_on_sale(goods_id: str) -> Goods:
-        return goods.on_sale(goods_id)
+    def goods_on_sale(goods_id: str, platform: str = DEFAULT) -> Goods:
+        return goods.on_sale(goods_id, platform)
 
     @staticmethod
-    def tree(tree_id: object) -> Tree:
+    def tree(tree_id: object, platform: str = DEFAULT) -> Tree:
         from .domain.trees import tree_from_catalog  # here: a check-in's cold start does not load it
 
-        return tree_from_catalog(catalog.tree(tree_id))
+        return tree_from_catalog(catalog.tree(tree_id, platform), platform)
 
     @staticmethod
-    def trees() -> list[Tree]:
+    def trees(platform: str = DEFAULT) -> list[Tree]:
         from .domain.trees import tree_from_catalog
 
-        return [tree_from_catalog(data) for data in catalog.trees().values()]
+        return [tree_from_catalog(data, platform) for data in catalog.trees(platform).values()]
 
 
 class ServedShelf:
-    """The shelf as GET /v1/market/goods reads it (services/goods.listing): the catalog's goods and merchants
-    (cached per container), the stock left (eventually consistent) and the container's memory of it."""
+    """The shelf as GET /v1/market/goods reads it (services/goods.listing): one platform's catalog goods and
+    merchants (cached per container), the stock left (eventually consistent) and the container's memory of it."""
 
     memory = stock_memory.CONTAINER
-    goods = staticmethod(catalog.goods)
-    merchants = staticmethod(catalog.merchants)
+
+    def __init__(self, platform: str = DEFAULT) -> None:
+        self.platform = platform
+
+    def goods(self) -> dict[str, dict]:
+        return catalog.goods(self.platform)
+
+    def merchants(self) -> dict[str, dict]:
+        return catalog.merchants(self.platform)
 
     @staticmethod
     def stock_left(stock_keys: list[str]) -> dict[str, int]:
         return StockLeft().shelf(stock_keys)
 
 
-def shelf() -> ServedShelf:
-    return ServedShelf()
+def shelf(platform: str = DEFAULT) -> ServedShelf:
+    return ServedShelf(platform)
 
 
 def posting_uow() -> DynamoPostingUnitOfWork:
@@ -83,8 +90,8 @@ class CollectionCatalog(ServedCatalog):
     """The catalog with the merchants a collection point's staff credit for."""
 
     @staticmethod
-    def merchant(merchant_id: str) -> dict | None:
-        return catalog.merchants().get(merchant_id)
+    def merchant(merchant_id: str, platform: str = DEFAULT) -> dict | None:
+        return catalog.merchants(platform).get(merchant_id)
 
 
 def collection_uow() -> DynamoCollectionUnitOfWork:
@@ -145,11 +152,11 @@ def scans() -> Scans:
     return Scans()
 
 
-def memberships() -> Memberships:
-    """Joining an org and reading its totals (services/orgs.py), over the catalog's orgs."""
+def memberships(platform: str = DEFAULT) -> Memberships:
+    """Joining an org of `platform` and reading its totals (services/orgs.py), over that platform's orgs."""
     from .store.repositories_orgs import Memberships
 
-    return Memberships(catalog.orgs)
+    return Memberships(lambda: catalog.orgs(platform), platform)
 
 
 def trees_uow() -> DynamoPostingUnitOfWork:
@@ -245,7 +252,8 @@ API_TOUCHES = (
     *(_STORE + f"repositories_erasure:{name}" for name in (  # DELETE /v1/me (services/erasure.py)
         "account", "erasure", "record", "freeze", "redemptions_of", "adoptions_of", "remove_address",
         "anonymize_adoption", "recent_requests", "user_ids_of", "forget_requests", "remove_identity",
-        "scrub_account", "leave_moderation", "scrub_consents", "finish")),
+        "scrub_account", "leave_moderation", "scrub_consents", "finish", "unionid_sealed")),
+    _STORE + "persons:leave",  # the deleted account leaves its person
     _STORE + "catalog_items",  # services/catalog.py's cache
     _STORE + "repositories:StockLeft",  # the shelf's stock (ServedShelf)
     _STORE + "repositories_orgs:Memberships",

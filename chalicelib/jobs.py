@@ -178,8 +178,8 @@ def _recheck_nicknames(at: datetime) -> dict:
     return nicknames.recheck(at)
 
 
-JOBS.append(Job("recheck-nicknames", every_seconds=600, run=_recheck_nicknames,
-                touches=("chalicelib.store.repositories_profile:NicknameReviews",)))
+JOBS.append(Job("recheck-nicknames", every_seconds=600, run=_recheck_nicknames,  # the catalog: another platform's
+                touches=("chalicelib.store.repositories_profile:NicknameReviews", CATALOG)))  # mini program
 
 
 # Deleted accounts whose partner revocations were still unconfirmed (services/erasure.py): once the partner
@@ -192,5 +192,5 @@ def _finish_erasures(at: datetime) -> dict:
 
 JOBS.append(Job("finish-erasures", every_seconds=300, run=_finish_erasures,
                 touches=tuple(f"chalicelib.store.repositories_erasure:{name}" for name in (
-                    "waiting_users", "scrub_consents", "finished")) + (
+                    "waiting_users", "scrub_consents", "finished", "account")) + (
                     "chalicelib.store.repositories_consent:Consents", "chalicelib.store.shared_token:SharedToken")))

@@ -8,6 +8,7 @@ from ..domain.platforms import DEFAULT
 from ..services import catalog, checkins
 from . import shapes
 from .fields import OBJECT, QUANTITY, REQUEST_ID, Field
+from .platform import resolve
 from .web import Routes, respond
 
 routes = Routes(__name__)
@@ -18,6 +19,8 @@ CHECKIN = (REQUEST_ID, Field("behavior", "behavior 须为低碳行为代码（�
 
 @routes.route("/v1/behaviors", methods=["GET"])
 def list_behaviors():
+    """The behaviours the request's platform rewards (token, else X-Platform, else `default`), with its rules."""
+    rules = catalog.rewarded(resolve(routes.current_request))
     items = [{
         "code": rule.code, "name": rule.name, "category": rule.category, "unit": rule.unit,
         "carbon_g_per_unit": float(Decimal(rule.carbon_mg) / 1000 / rule.carbon_per),
@@ -27,7 +30,7 @@ def list_behaviors():
         "evidence": list(rule.evidence), "channels": list(rule.channels),
         "methodology": {"id": rule.methodology_id, "version": rule.version, "source": rule.source,
                         "estimate": rule.estimate},
-    } for rule in sorted(catalog.behaviors().values(), key=lambda r: (r.category, r.code))]
+    } for rule in sorted(rules.values(), key=lambda r: (r.category, r.code))]
     return respond(200, {"items": items, "next_cursor": None})
 
 

@@ -26,7 +26,8 @@ def patch_me():
     caller = routes.caller()
     body = routes.body(*PROFILE)
     command = UpdateProfile(body.get("nickname"), "nickname" in body, body.get("avatar_url"), "avatar_url" in body)
-    return respond(200, profile_json(profile.update(caller, command, bootstrap.profiles())))
+    return respond(200, {**profile_json(profile.update(caller, command, bootstrap.profiles())),
+                         "platform": platform_json(caller.platform)})
 
 
 KINDS = ("earn", "spend", "refund", "adjust", "accrual", "expire")
@@ -39,7 +40,7 @@ def my_ledger():
     query = routes.query()
     limit = parse_limit(query.get("limit"))
     kind = one_of(query.get("kind"), KINDS, "kind", "kind 取值无效", allowed=list(KINDS))
-    page = ledger.page(caller.user_id, kind, limit, query.get("cursor"), bootstrap.ledger_reads())
+    page = ledger.page(caller.user_id, kind, limit, query.get("cursor"), bootstrap.ledger_reads(), caller.platform)
     return respond(200, shapes_ledger.ledger_page_json(page))
 
 

@@ -1,4 +1,5 @@
-"""Merchant staff: scanning redemption codes, the day's reconciliation, and collection-point credits."""
+"""Merchant staff: scanning redemption codes, the day's reconciliation, and collection-point credits. Staff are
+staff of a merchant of their token's platform (`plt`), and scan that platform's codes only."""
 import re
 from datetime import date
 
@@ -35,15 +36,16 @@ def verify_command(caller, body: dict) -> VerifyCode:
     raw = body.get("code")
     if not isinstance(raw, str) or not raw.strip():
         raise ValidationError("请扫描或输入兑换码", field="code")
-    return VerifyCode(caller.user_id, merchant_id, raw)
+    return VerifyCode(caller.user_id, merchant_id, raw, caller.platform)
 
 
 @routes.route("/v1/merchant/redemptions", methods=["GET"])
 def merchant_redemptions():
-    merchant_id = staff.require_staff(routes.caller())
+    caller = routes.caller()
+    merchant_id = staff.require_staff(caller)
     query = routes.query()
     day, limit = business_day(query.get("date")), parse_limit(query.get("limit"))
-    page = verification.merchant_day(merchant_id, day, limit, query.get("cursor"), bootstrap.scans())
+    page = verification.merchant_day(merchant_id, day, limit, query.get("cursor"), bootstrap.scans(), caller.platform)
     return respond(200, shapes_market.merchant_day_json(page))
 
 
@@ -65,7 +67,7 @@ def business_day(raw: str | None) -> date | None:
 def member_code():
     caller = routes.caller()
     return respond(200, shapes_collection.member_code_json(
-        collection.issue_member_code(caller.user_id, bootstrap.collection_uow())))
+        collection.issue_member_code(caller.user_id, bootstrap.collection_uow(), caller.platform)))
 
 
 @routes.route("/v1/operator/credit", methods=["POST"])
@@ -80,4 +82,4 @@ def credit_command(caller, body: dict) -> CreditCollection:
     """Only current staff credit (403 otherwise), for the merchant their token names."""
     merchant_id = staff.require_staff(caller)
     return CreditCollection(caller.user_id, parse_request_id(body.get("request_id")), merchant_id,
-                            body.get("member_code"), body.get("behavior"), body.get("quantity"))
+                            body.get("member_code"), body.get("behavior"), body.get("quantity"), caller.platform)

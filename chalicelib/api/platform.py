@@ -26,6 +26,17 @@ SERVES_PLATFORMS = frozenset({("GET", "/v1/health"), ("POST", "/v1/auth/login"),
                               ("GET", "/v1/partners"), ("PUT", "/v1/partners/{partner_id}/consent"),
                               ("DELETE", "/v1/partners/{partner_id}/consent"),
                               ("POST", "/v1/partners/{partner_id}/sync"), ("GET", "/v1/stats"),
+                              ("GET", "/v1/behaviors"), ("GET", "/v1/me/ledger"), ("GET", "/v1/me/summary"),
+                              ("PATCH", "/v1/me"), ("GET", "/v1/me/export"), ("DELETE", "/v1/me"),
+                              # the marketplace, merchants' staff and collection points (docs/platforms.md)
+                              ("GET", "/v1/market/goods"), ("POST", "/v1/market/goods/{goods_id}/redeem"),
+                              ("GET", "/v1/me/redemptions"), ("GET", "/v1/me/redemptions/{redemption_id}"),
+                              ("POST", "/v1/me/redemptions/{redemption_id}/cancel"), ("GET", "/v1/me/member-code"),
+                              ("GET", "/v1/merchant/redemptions"), ("POST", "/v1/merchant/verify"),
+                              ("POST", "/v1/operator/credit"),
+                              # trees and organizations
+                              ("GET", "/v1/trees"), ("POST", "/v1/trees/{tree_id}/adopt"), ("GET", "/v1/me/trees"),
+                              ("GET", "/v1/orgs"), ("GET", "/v1/orgs/{org_id}"), ("POST", "/v1/orgs/{org_id}/join"),
                               ("POST", "/v1/partners/{partner_id}/link-code")})
 
 

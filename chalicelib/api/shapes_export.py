@@ -4,9 +4,11 @@ from __future__ import annotations
 from typing import Any
 
 from ..domain import clock
+from ..domain.platforms import openid_in, platform_of
 from ..domain.posting import LedgerLine
 from ..domain.results_export import HeldData
 from ..services.profile import profile_of
+from .platform import platform_json
 from .shapes import carbon_g, entry_json, redemption_json
 from .shapes_consent import consents_export_json
 from .shapes_profile import profile_json
@@ -39,7 +41,8 @@ def _profile(held: HeldData, caller: Any) -> dict:
         "minor": bool(account.minor_orgs), "points_lots": {year: int(n) for year, n in (account.lots or {}).items()},
         "expired_through": int(account.expired_through) if account.expired_through is not None else None,
         "odometer": _odometer(account.odometer),
-        "wechat": {"openid": (account.identity_key or "").removeprefix("wx#") or None,
+        "platform": platform_json(platform_of(account)),
+        "wechat": {"openid": openid_in(account.identity_key, platform_of(account)),
                    "unionid_kept": bool(login and login.unionid_kept),
                    "first_login_at": login.first_login_at if login else None,
                    "last_login_at": login.last_login_at if login else None},

@@ -1,12 +1,15 @@
-"""Trees to adopt, adopting one, and the caller's adoptions with their certificates."""
+"""Trees to adopt, adopting one, and the caller's adoptions with their certificates: the request's platform's
+trees (the token's, else X-Platform, else `default`); another platform's tree is 404 as a missing one."""
 from .. import bootstrap
 from ..domain.ids import parse_request_id
+from ..domain.platforms import DEFAULT
 from ..errors import NotFoundError
 from ..services import trees
 from . import shapes_trees
 from .fields import REQUEST_ID
 from .paging import parse_limit
 from .path_ids import path_id
+from .platform import resolve
 from .web import Routes, respond
 
 routes = Routes(__name__)
@@ -15,22 +18,23 @@ routes = Routes(__name__)
 @routes.route("/v1/trees", methods=["GET"])
 def list_trees():
     uow = bootstrap.trees_uow()
-    offers = trees.offers(uow.catalog, uow.tree_stock)
+    offers = trees.offers(uow.catalog, uow.tree_stock, resolve(routes.current_request))
     return respond(200, {"items": [shapes_trees.offer_json(offer) for offer in offers], "next_cursor": None})
 
 
 @routes.route("/v1/trees/{tree_id}/adopt", methods=["POST"])
 def adopt_tree(tree_id):
-    command = adopt_command(routes.caller().user_id, path_id(tree_id, NotFoundError("没有这种树苗")),
-                            routes.body(REQUEST_ID))
+    caller = routes.caller()
+    command = adopt_command(caller.user_id, path_id(tree_id, NotFoundError("没有这种树苗")), routes.body(REQUEST_ID),
+                            caller.platform)
     result = trees.adopt_tree(command, bootstrap.trees_uow())
     return respond(201, shapes_trees.adoption_result_json(result))
 
 
-def adopt_command(user_id: str, tree_id: str, body: dict):
+def adopt_command(user_id: str, tree_id: str, body: dict, platform: str = DEFAULT):
     from ..domain.commands_trees import AdoptTree  # here: importing the app stays as cheap as before
 
-    return AdoptTree(user_id, parse_request_id(body.get("request_id")), tree_id)
+    return AdoptTree(user_id, parse_request_id(body.get("request_id")), tree_id, platform)
 
 
 @routes.route("/v1/me/trees", methods=["GET"])

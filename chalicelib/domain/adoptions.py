@@ -12,6 +12,7 @@ from decimal import Decimal
 from . import clock
 from .accrual import YEAR_DAYS, AccrualDay, day_number, due_days, total_after
 from .methodology import Rule
+from .platforms import DEFAULT
 from .trees import Tree
 
 BEHAVIOR = "tree_uptake"  # the summaries' behaviour code of tree accrual ("认养树木固碳")
@@ -41,6 +42,7 @@ class Adoption:
     accrual_shard: int | None = None
     request_id: str | None = None
     updated_at: str | None = None
+    platform: str | None = None  # the adopter's platform, the tree's; None for `default`'s (as before platforms)
 
 
 def adopt(tree: Tree, number: str, user_id: str, adopter_name: str, now: datetime, shard: int,
@@ -52,7 +54,7 @@ def adopt(tree: Tree, number: str, user_id: str, adopter_name: str, now: datetim
         adopter_name=adopter_name, points_price=tree.points_price, annual_uptake_mg=tree.annual_uptake_mg,
         methodology_id=tree.methodology_id, methodology_version=tree.version, adopted_at=clock.iso(now),
         adopted_day=day, accrued_through=day, accrued_mg=0, accrual_shard=shard, request_id=request_id,
-        updated_at=clock.iso(now))
+        updated_at=clock.iso(now), platform=None if tree.platform == DEFAULT else tree.platform)
 
 
 def days_accrued(adoption: Adoption) -> int:

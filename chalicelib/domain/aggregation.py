@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from . import clock
-from .orgs import counts_for_org
-from .platforms import DEFAULT
+from .orgs import counts_for_org, key_platform, member_owner, part_owner
+from .platforms import DEFAULT, scoped
 from .ranking import period_keys
 
 # Entries of these (kind, source) are a person acting that day (api.md: checked in, synced, redeemed, adopted).
@@ -46,15 +46,20 @@ def issued_points(kind: str, points: int) -> int:
 
 
 def board_of(owner: str) -> str:
-    """The board a total ranks on: "u#{user}" on "users", "m#{org}#{user}" on "org-{org}"."""
-    return "users" if owner.startswith("u#") else f"org-{owner.split('#')[1]}"
+    """The board a total ranks on: "u#{user}" on "users", "m#{org}#{user}" on "org-{org}", a platform P's
+    "P#m#{org}#{user}" on "P#org-{org}"."""
+    if owner.startswith("u#"):
+        return "users"
+    platform = key_platform(owner, 3)
+    return scoped(platform, f"org-{owner.split('#')[-2]}")
 
 
 def plan_items(unit: list, memberships: list[tuple[str, str]], part: str, platform: str = DEFAULT) -> dict[tuple, int]:
     """What one person's inbox items add: {(kind, name, part): delta} for their totals ("total"), the org parts
     of counter part `part` ("part"), the counters of the user's platform ("stat", name, platform) and their
     active days ("day"). A union item ("person") and each user it joins ("member") count towards the persons of
-    the deployment (persons = registered - union_users + unions, over every platform)."""
+    the deployment (persons = registered - union_users + unions, over every platform). A member's org totals
+    and parts are their platform's (domain/orgs.py: "P#m#...", "P#o#..." for P)."""
     plan: dict[tuple, int] = defaultdict(int)
     user = unit[0].user_id
     for item in unit:
@@ -77,8 +82,8 @@ def plan_items(unit: list, memberships: list[tuple[str, str]], part: str, platfo
             plan[("total", f"u#{user}", period)] += carbon
             for org_id, joined_at in memberships:
                 if counts_for_org(item.at, item.day, joined_at):
-                    plan[("total", f"m#{org_id}#{user}", period)] += carbon
-                    plan[("part", f"o#{org_id}#{part}", period)] += carbon
+                    plan[("total", member_owner(platform, org_id, user), period)] += carbon
+                    plan[("part", part_owner(platform, org_id, part), period)] += carbon
     return plan
 
 

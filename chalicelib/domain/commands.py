@@ -28,3 +28,4 @@ class RedeemGoods(UserCommand):
 
     goods_id: str
     address: object = None
+    platform: str = "default"  # the caller's platform (its token's): its goods, stock and codes

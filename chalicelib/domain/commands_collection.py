@@ -15,6 +15,7 @@ class CreditCollection(UserCommand):
     member_code: object
     behavior: object
     quantity: object = None
+    platform: str = "default"  # the staff token's platform: its merchant, its member codes, its points
 
 
 @dataclass(frozen=True)

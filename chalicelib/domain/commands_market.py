@@ -15,8 +15,9 @@ class CancelRedemption:
 
 @dataclass(frozen=True)
 class VerifyCode:
-    """POST /v1/merchant/verify: `code` as scanned or typed, by a staff member of `merchant_id`."""
+    """POST /v1/merchant/verify: `code` as scanned or typed, by a staff member of `merchant_id` (of `platform`)."""
 
     staff_user_id: str
     merchant_id: str
     code: str
+    platform: str = "default"  # the staff token's platform: the code's key is built with it

@@ -9,9 +9,10 @@ from .commands import UserCommand
 
 @dataclass(frozen=True)
 class AdoptTree(UserCommand):
-    """POST /v1/trees/{id}/adopt."""
+    """POST /v1/trees/{id}/adopt: a tree of the caller's platform (its token's)."""
 
     tree_id: str
+    platform: str = "default"
 
 
 @dataclass(frozen=True)
@@ -23,3 +24,4 @@ class AccrueShard:
     through: date
     cursor: dict | None = None
     dry_run: bool = False
+    platform: str | None = None  # credit only this platform's adopters; None: every platform's (the scheduled job)

@@ -19,8 +19,8 @@ from .market_after_sale import CodePointer
 class RedemptionSettled(Guard):
     """The redemption leaves `issued` for `status`, refunded: "cancelled" only before its expiry, "expired"
     only at or after it. Refused when it already left `issued` (used, cancelled, expired) or is on the
-    wrong side of its expiry. One unit goes back to the stock shard it came from; the claim shrinks when the
-    goods had a limit."""
+    wrong side of its expiry. One unit goes back to the stock shard it came from, of the redemption's platform's
+    goods; the claim shrinks when the goods had a limit."""
 
     redemption_id: str
     user_id: str
@@ -29,6 +29,7 @@ class RedemptionSettled(Guard):
     status: str
     at: datetime
     stock_shard: int | None = None  # the stock sub-item the unit goes back to (None: the goods' only one)
+    platform: str | None = None  # the platform whose goods' stock it goes back to (None: `default`'s)
 
 
 @dataclass(frozen=True)

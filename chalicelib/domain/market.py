@@ -15,6 +15,7 @@ from decimal import Decimal
 from . import clock, ids
 from .addresses import mask_address
 from .methodology import RuleError, parse_quantity
+from .platforms import DEFAULT, scoped
 
 KINDS = ("coupon", "physical", "experience")
 GOODS_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -59,16 +60,23 @@ class Goods:
     description: str = ""
     active: bool = True
     stock_shards: int = 1
+    platform: str = DEFAULT  # the platform whose catalog sells it (its partition, not a field of the entry)
 
     @property
     def stock_key(self) -> str:
         """The stock item of shard 0, the only one of a goods with one shard."""
-        return stock_key(self.id)
+        return stock_key(self.id, 0, self.platform)
 
     @property
     def stock_keys(self) -> list[str]:
         """Every stock sub-item of the goods, shard 0 first."""
-        return [stock_key(self.id, shard) for shard in range(self.stock_shards)]
+        return [stock_key(self.id, shard, self.platform) for shard in range(self.stock_shards)]
+
+    @property
+    def scoped_id(self) -> str:
+        """The goods id within the deployment: its id on `default`, "P#{id}" on P (two platforms may both sell a
+        goods "g-1"); what a container's memory of stock is keyed by (services/stock_memory.py)."""
+        return scoped(self.platform, self.id)
 
     def to_catalog(self) -> dict:
         data = {"id": self.id, "name": self.name, "kind": self.kind, "merchant_id": self.merchant_id,
@@ -81,10 +89,11 @@ class Goods:
         return data
 
 
-def stock_key(goods_id: str, shard: int | None = 0) -> str:
+def stock_key(goods_id: str, shard: int | None = 0, platform: str | None = DEFAULT) -> str:
     """The goods' stock item of `shard` in store/stock.py: shard 0 (or None: a redemption of goods with one
-    shard) is "goods#{id}", the item every goods has; shard n > 0 is "goods#{id}#{n}"."""
-    return f"goods#{goods_id}" if not shard else f"goods#{goods_id}#{shard}"
+    shard) is "goods#{id}", the item every goods has; shard n > 0 is "goods#{id}#{n}". A goods of another
+    platform P than `default` (None: a redemption of `default`'s) has "P#goods#{id}" and "P#goods#{id}#{n}"."""
+    return scoped(platform or DEFAULT, f"goods#{goods_id}" if not shard else f"goods#{goods_id}#{shard}")
 
 
 def shard_order(goods: Goods, user_id: str, request_id: str) -> list[int]:
@@ -98,8 +107,8 @@ def shard_order(goods: Goods, user_id: str, request_id: str) -> list[int]:
     return [(start + step) % count for step in range(count)]
 
 
-def goods_from_catalog(entry: object) -> Goods:
-    """A Goods from a catalog file's entry (operations.md), every field checked."""
+def goods_from_catalog(entry: object, platform: str = DEFAULT) -> Goods:
+    """A Goods of `platform` from a catalog file's entry (operations.md), every field checked."""
     if not isinstance(entry, dict):
         raise GoodsError(f"a goods entry is an object, got {entry!r}")
     label = f"goods {entry.get('id', '?')!r}"
@@ -126,6 +135,7 @@ def goods_from_catalog(entry: object) -> Goods:
         description=_text(entry.get("description", ""), label, "description", 0, 500),
         active=_flag(entry, "active", True, label),
         stock_shards=_integer(entry.get("stock_shards", 1), label, "stock_shards", 1, MAX_STOCK_SHARDS),
+        platform=platform,
     )
 
 
@@ -231,6 +241,7 @@ class Redemption:
     expired_at: str | None = None
     refunded: bool = False
     stock_shard: int | None = None  # the stock sub-item the unit came from; None: the goods had one shard
+    platform: str | None = None  # the platform whose goods it is; None: `default`'s (stored absent, as before)
 
 
 def effective_status(redemption: Redemption, now: datetime) -> str:
@@ -253,4 +264,5 @@ def issue(user_id: str, goods: Goods, address: dict | None, request_id: str, now
         expires_epoch=int(expires.timestamp()), cancellable=goods.cancellable,
         refund_on_expiry=goods.refund_on_expiry, per_user_limit=goods.per_user_limit, request_id=request_id,
         address=address, address_masked=mask_address(address) if address else None,
-        stock_shard=stock_shard if goods.stock_shards > 1 else None)
+        stock_shard=stock_shard if goods.stock_shards > 1 else None,
+        platform=None if goods.platform == DEFAULT else goods.platform)

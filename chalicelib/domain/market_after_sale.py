@@ -9,7 +9,8 @@ from .market import Redemption
 
 @dataclass(frozen=True)
 class CodePointer:
-    """A redemption code's immutable pointer (store/market.py RedemptionCode): what a scan checks first."""
+    """A redemption code's immutable pointer (store/market.py RedemptionCode): what a scan checks first. `code` is
+    its key; `platform` the platform whose key it is (the scanning staff member's), None for `default`."""
 
     code: str
     redemption_id: str
@@ -18,6 +19,7 @@ class CodePointer:
     goods_name: str
     points_spent: int
     expires_epoch: int
+    platform: str | None = None
 
 
 @dataclass(frozen=True)

@@ -21,10 +21,11 @@ DEFAULT_NAME = "绿芽"
 DEFAULT_BRANDING = {"name": "绿芽", "slogan": "每一次低碳行动都算数", "primary_color": "#2E7D32", "logo_url": None}
 BRANDING_FIELDS = ("name", "slogan", "primary_color", "logo_url")
 BEHAVIOR_FIELDS = {"code", "points", "daily_limit", "daily_points_max"}
-# Keys of a platform entry this version loads. The contract's per-platform merchants, goods, trees and orgs are
-# refused until they are isolated per platform (docs/platforms.md, "Plan"): stored but not served, they would lie.
+# Keys of a platform entry this version loads, and its sections loaded into the platform's own catalog partitions
+# (`P#merchant`, `P#staff`, `P#goods`, `P#tree`, `P#org`) by the loader with the top level's rules
+# (admin/platforms_load.py); the stored platform item does not hold them.
 ENTRY_FIELDS = {"id", "name", "wechat_appid", "branding", "behaviors", "partners"}
-NOT_YET = ("merchants", "goods", "trees", "orgs")
+CATALOG_SECTIONS = ("merchants", "goods", "trees", "orgs")
 
 
 class PlatformError(ValueError):
@@ -45,6 +46,12 @@ class Platform:
         return self.id == DEFAULT
 
 
+def scoped(platform: str, key: str) -> str:
+    """A key of `platform`'s own: the key itself for `default` (its keys are those of before platforms),
+    "{platform}#{key}" for another (catalog partitions "P#goods", stock "P#goods#{id}", codes "P#{code}" ...)."""
+    return key if platform == DEFAULT else f"{platform}#{key}"
+
+
 def is_platform_id(value: object) -> bool:
     return isinstance(value, str) and ID.fullmatch(value) is not None
 
@@ -58,6 +65,19 @@ def secret_name(platform_id: str) -> str:
 def platform_of(account: Any) -> str:
     """The platform an account's user is a user of: its `platform`, absent (or no account) for `default`'s."""
     return (getattr(account, "platform", None) or DEFAULT) if account is not None else DEFAULT
+
+
+def identity_key(platform_id: str, openid: str) -> str:
+    """The WeChat identity's key of an openid of `platform_id`'s mini program (store/logins.py): `wx#{openid}` on
+    `default` (as before platforms), `wx#{platform}#{openid}` on another."""
+    return f"wx#{openid}" if platform_id == DEFAULT else f"wx#{platform_id}#{openid}"
+
+
+def openid_in(key: str | None, platform_id: str) -> str | None:
+    """The openid an identity key of `platform_id` names (the inverse of `identity_key`); None for no key or a
+    key of another platform's mini program."""
+    prefix = identity_key(platform_id, "")
+    return key[len(prefix):] or None if key and key.startswith(prefix) and "#" not in key[len(prefix):] else None
 
 
 def default_platform(behavior_codes: list[str], partners: tuple[str, ...]) -> Platform:
@@ -85,11 +105,7 @@ def check_entry(entry: object, rules: dict[str, dict], partners: tuple[str, ...]
     if pid == ALL:
         raise PlatformError("platform id 'all' names every platform in the console (issuance, stats, report)")
     where = f"platform {pid}"
-    present = [key for key in NOT_YET if entry.get(key)]
-    if present:
-        raise PlatformError(f"{where}: {', '.join(present)} of a platform are not loaded by this version yet "
-                            "(docs/platforms.md); load the platform without them")
-    unknown = sorted(set(entry) - ENTRY_FIELDS - set(NOT_YET))
+    unknown = sorted(set(entry) - ENTRY_FIELDS - set(CATALOG_SECTIONS))
     if unknown:
         raise PlatformError(f"{where}: unknown fields {', '.join(unknown)}")
     name, appid = entry.get("name"), entry.get("wechat_appid")
@@ -101,6 +117,8 @@ def check_entry(entry: object, rules: dict[str, dict], partners: tuple[str, ...]
     codes = [b["code"] for b in behaviors]
     if len(set(codes)) != len(codes):
         raise PlatformError(f"{where}: a behaviour is listed twice")
+    for key in CATALOG_SECTIONS:  # their entries: the loader checks them as it checks the top level's
+        _list(where, entry, key)
     chosen = _list(where, entry, "partners")
     if any(p not in partners for p in chosen) or len(set(chosen)) != len(chosen):
         raise PlatformError(f"{where}: partners must be distinct ids among {', '.join(partners)}, got {chosen!r}")

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from . import ids
+from .platforms import DEFAULT, scoped
 
 TREE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 CERTIFICATE_RANDOM_CHARS = 8  # 40 random bits a year; uniqueness is the adoption's conditional put
@@ -33,17 +34,19 @@ class Tree:
     version: str
     source: str
     estimate: bool
+    platform: str = DEFAULT  # whose catalog offers it (`P#tree`); its stock is that platform's
 
     @property
     def stock_key(self) -> str:
-        return f"tree#{self.id}"
+        """Its stock item: "tree#{id}" on `default`, "P#tree#{id}" on P (store/stock.py)."""
+        return scoped(self.platform, f"tree#{self.id}")
 
     def methodology(self) -> dict:
         return {"id": self.methodology_id, "version": self.version, "source": self.source,
                 "estimate": self.estimate}
 
 
-def tree_from_catalog(entry: object) -> Tree:
+def tree_from_catalog(entry: object, platform: str = DEFAULT) -> Tree:
     """A tree from its catalog entry: {"id", "species", "location", "points_price", "annual_uptake_g",
     "stock", "methodology"?: {"id", "version", "source", "estimate"}}. Without a methodology the figure
     is an unpublished estimate under the tree's own id, version "1"."""
@@ -69,7 +72,7 @@ def tree_from_catalog(entry: object) -> Tree:
         annual_uptake_mg=_milligrams(tree_id, entry.get("annual_uptake_g")), stock=stock,
         methodology_id=str(methodology.get("id") or f"GS-tree-{tree_id}"),
         version=str(methodology.get("version") or "1"), source=str(methodology.get("source") or ""),
-        estimate=bool(methodology.get("estimate", not methodology)),
+        estimate=bool(methodology.get("estimate", not methodology)), platform=platform,
     )
 
 

@@ -11,6 +11,11 @@ the sparse `accruing` index, reads them consistently in one BatchGetItem, and cr
 days in one posting (one account read, one transaction), users in parallel. A user's adoptions all
 live in one shard, so no two workers ever race on one account.
 
+Each adoption accrues by the rule it copied from its platform's tree when it was adopted (`annual_uptake_mg`,
+methodology), into its adopter's account on that platform. The scheduled job credits every platform's; the
+console's `accrue-trees --platform P` only P's adoptions (`Adoption.platform`, absent for `default`'s), kept from
+the page it read: the accruing index is one for the deployment, so such a run reads every platform's page.
+
     job (jobs.py) / console (admin/commands.py) -> accrue_slice(AccrueShard, new_uow) -> accrue_user
     -> domain/adoptions.py + domain/accrual.py -> one posting per user (store/uow_trees.py), each adoption
     advanced under `AdoptionAdvanced` (conditioned on the `accrued_through` read)
@@ -34,6 +39,7 @@ from ..domain.adoptions import BEHAVIOR, Adoption
 from ..domain.commands_trees import AccrueShard
 from ..domain.guards import GuardFailed
 from ..domain.guards_trees import AdoptionAdvanced
+from ..domain.platforms import DEFAULT
 from ..domain.posting import Posting
 from ..domain.results_trees import AccrualCounts
 from ..domain.shards import ADOPTIONS as SHARDS
@@ -54,13 +60,15 @@ class StaleAdoptionError(AppError):
 
 
 def accrue(through: date, new_uow: NewUnitOfWork, dry_run: bool = False,
-           shards: range = range(SHARDS)) -> AccrualCounts:
-    """Credits every adoption through `through`, every shard to the end (the console)."""
+           shards: range = range(SHARDS), platform: str | None = None) -> AccrualCounts:
+    """Credits every adoption through `through`, every shard to the end (the console); with `platform`, only
+    that platform's adopters' adoptions (the others are read and left for their platform's run)."""
     totals = AccrualCounts()
     for shard in shards:
         cursor: dict | None = None
         while True:
-            result = accrue_slice(AccrueShard(shard, through, cursor, dry_run), new_uow, out_of_time=lambda: False)
+            result = accrue_slice(AccrueShard(shard, through, cursor, dry_run, platform), new_uow,
+                                  out_of_time=lambda: False)
             totals.counts.update(result.counts)
             if (cursor := result.cursor) is None:
                 break
@@ -75,18 +83,20 @@ def accrue_slice(command: AccrueShard, new_uow: NewUnitOfWork, out_of_time: Call
     while True:
         adoption_ids, cursor = adoptions.accruing(command.shard, command.through.isoformat(), PAGE_SIZE, cursor)
         if adoption_ids:
-            totals.update(_accrue_page(adoption_ids, command.through, command.dry_run, new_uow))
+            totals.update(_accrue_page(adoption_ids, command.through, command.dry_run, new_uow, command.platform))
         if not cursor:
             return AccrualCounts(totals, None)
         if out_of_time():
             return AccrualCounts(totals, cursor)
 
 
-def _accrue_page(adoption_ids: list[str], through: date, dry_run: bool, new_uow: NewUnitOfWork) -> Counter:
+def _accrue_page(adoption_ids: list[str], through: date, dry_run: bool, new_uow: NewUnitOfWork,
+                 platform: str | None = None) -> Counter:
     adoptions = new_uow().adoptions
     by_user: dict[str, list[Adoption]] = defaultdict(list)
     for adoption in adoptions.get_many(adoption_ids):
-        by_user[adoption.user_id].append(adoption)
+        if platform is None or (adoption.platform or DEFAULT) == platform:
+            by_user[adoption.user_id].append(adoption)
     groups = sorted(by_user.items())
     totals: Counter = Counter()
     if len(groups) == 1 or WORKERS == 1:

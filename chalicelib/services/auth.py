@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..domain import clock, ids, persons
-from ..domain.platforms import DEFAULT
+from ..domain.platforms import DEFAULT, identity_key
 from ..errors import ServiceUnavailableError, ValidationError, WeChatUnavailableError
 from ..partners import wechat
 from ..sealing import seal
@@ -38,7 +38,7 @@ def login(code: object, platform_id: object = DEFAULT) -> LoginResult:
     if platform and not secret:  # onboarding is a catalog load plus its secret: the secret is missing
         raise WeChatUnavailableError()
     wx = wechat.code_to_session(code, appid, secret)
-    key = logins.identity_key(pid, wx.openid)
+    key = identity_key(pid, wx.openid)
     now = clock.iso(clock.now())
     sealed_key = seal(wx.session_key, key)
     user_id = logins.returning(key, sealed_key, now)
@@ -54,8 +54,7 @@ def login(code: object, platform_id: object = DEFAULT) -> LoginResult:
     if not new_user:
         account = profile.account(user_id)
         user_id, nickname, frozen = account.user_id, account.nickname, bool(account.frozen)
-    # Merchants and their staff are the `default` platform's until they are per platform (docs/platforms.md).
-    merchant = catalog.merchant_of_staff(wx.openid) if pid == DEFAULT else None
+    merchant = catalog.merchant_of_staff(wx.openid, pid)  # staff of a merchant of this platform (its openid)
     if merchant and frozen:
         revocations.keep_frozen(user_id)  # staff routes refuse the new token too, while it lives
     roles = ("user", "merchant_staff") if merchant else ("user",)

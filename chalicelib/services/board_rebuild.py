@@ -29,6 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from ..domain import clock
+from ..domain.orgs import platform_of_orgs_board
 from ..domain.ranking import REBUILD_SHARDS, SHARDS
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,7 @@ def _rebuild(shard: int, sweep: bool, src, lease, out_of_time: Callable[[], bool
 def _round(marked: list, src, pool: ThreadPoolExecutor) -> list[str]:
     """Builds a round of boards at once, what the person boards remembered first (one BatchGetItem): each one's
     outcome, "rebuilt" or "failed"."""
-    people = [board_key for board_key, _ in marked if board_key[0] != "orgs"]
+    people = [board_key for board_key, _ in marked if platform_of_orgs_board(board_key[0]) is None]
     try:
         before = src.store.built(people) if people else {}
     except Exception:  # noqa: BLE001 - without what they remembered, the boards read every part

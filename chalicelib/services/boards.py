@@ -22,6 +22,8 @@ from typing import Any
 
 from ..domain import clock
 from ..domain.ids import stable_shard
+from ..domain.orgs import platform_of_orgs_board, row_owner
+from ..domain.platforms import DEFAULT, scoped
 from ..domain.ranking import (
     PARTS,
     PERIODS,
@@ -126,23 +128,25 @@ def _orgs_board_with_rows(key: str, org_ids: list[str], sources: BoardReading | 
     return data
 
 
-def org_rows(org_ids: list[str], key: str = "all", sources: BoardReading | None = None) -> dict[str, tuple[int, int]]:
-    """{org_id: (carbon_mg, members)} of these orgs in period `key`, as the orgs board job last summed them
-    (GET /v1/orgs, an org of the caller's below the top): one BatchGetItem (at most 100 orgs) for the rows
-    not cached in this container in the last CACHE_SECONDS; an org without a row has (0, 0)."""
+def org_rows(org_ids: list[str], key: str = "all", sources: BoardReading | None = None,
+             platform: str = DEFAULT) -> dict[str, tuple[int, int]]:
+    """{org_id: (carbon_mg, members)} of these orgs of `platform` in period `key`, as the orgs board job last
+    summed them (GET /v1/orgs, an org of the caller's below the top): one BatchGetItem (at most 100 orgs) for the
+    rows not cached in this container in the last CACHE_SECONDS; an org without a row has (0, 0)."""
     now, found = time.monotonic(), {}
     missing = []
     for org_id in org_ids:
-        hit = _row_cache.get((org_id, key))
+        hit = _row_cache.get((scoped(platform, org_id), key))
         if hit and now - hit[0] < CACHE_SECONDS:
             found[org_id] = hit[1]
         else:
             missing.append(org_id)
     if missing:
-        fetched = _reading(sources).store.org_rows(missing, key)
+        store = _reading(sources).store
+        fetched = store.org_rows(missing, key) if platform == DEFAULT else store.org_rows(missing, key, platform)
         for org_id in missing:
             found[org_id] = fetched.get(org_id, (0, 0))
-            _row_cache[(org_id, key)] = (now, found[org_id])
+            _row_cache[(scoped(platform, org_id), key)] = (now, found[org_id])
     return found
 
 
@@ -195,7 +199,8 @@ def build(board: str, key: str, sources: BoardBuilding | None = None,
     """Builds a board of a period and saves it. `parts`, for a person board: (the histogram parts that can exist,
     when all were last read); None: read all SHARDS parts."""
     src = _building(sources)
-    data = _build_orgs(key, src) if board == "orgs" else _build_people(board, key, src, parts)
+    platform = platform_of_orgs_board(board)
+    data = _build_orgs(key, src, platform) if platform else _build_people(board, key, src, parts)
     src.store.save_board(board, key, data, clock.iso(clock.now()))
 
 
@@ -222,17 +227,19 @@ def _build_people(board: str, key: str, sources: BoardBuilding, parts: tuple[lis
             "parts_at": parts[1] if parts else clock.iso(clock.now())}
 
 
-def _build_orgs(key: str, sources: BoardBuilding | None = None) -> dict:
+def _build_orgs(key: str, sources: BoardBuilding | None = None, platform: str = DEFAULT) -> dict:
     """The orgs board of a period, at any number of orgs: each org's total is summed from its parts (PARTS
     Queries of the keys-only ranking index; only orgs with carbon or members have parts) and kept as one
     row per org (agg_totals "org#{id}", written only when it changed: the rows are read back the same way);
     the board item holds the top TOP (orgs without carbon fill it while fewer are counted) and the histogram
-    of the orgs' totals, for the rank of an org below the top."""
+    of the orgs' totals, for the rank of an org below the top. A platform P's ("P#orgs") sums P's orgs' parts
+    and keeps P's rows, each key prefixed "P#" (domain/orgs.py)."""
     src = _building(sources)
-    orgs = src.orgs()
-    values = {o: v for o, v in _summed(f"orgparts#{key}", src).items() if o in orgs}
-    members = {o: v for o, v in _summed("orgmembers", src).items() if o in orgs} if key == "all" else None
-    _write_rows(key, values, members, src)
+    orgs = src.orgs() if platform == DEFAULT else src.orgs(platform)
+    values = {o: v for o, v in _summed(f"orgparts#{key}", src, platform).items() if o in orgs}
+    members = ({o: v for o, v in _summed("orgmembers", src, platform).items() if o in orgs}
+               if key == "all" else None)
+    _write_rows(key, values, members, src, platform)
     counted = sorted(values.items(), key=lambda row: (-row[1], row[0]))[:TOP]
     if len(counted) < TOP:  # fewer orgs have carbon than the board shows: the first others, at 0
         counted += [(o, 0) for o in heapq.nsmallest(TOP, (o for o in orgs if o not in values))]
@@ -245,29 +252,33 @@ def _build_orgs(key: str, sources: BoardBuilding | None = None) -> dict:
             "histogram": {str(b): n for b, n in histogram.items()}, "count": len(orgs)}
 
 
-def _summed(partition: str, sources: BoardBuilding) -> dict[str, int]:
-    """{org_id: value} summed over the PARTS index partitions "{partition}#{p}" (org parts or org rows)."""
+def _summed(partition: str, sources: BoardBuilding, platform: str = DEFAULT) -> dict[str, int]:
+    """{org_id: value} summed over the PARTS index partitions "{partition}#{p}" (org parts or org rows) of
+    `platform` (P's: "P#{partition}#{p}", owners "P#o#..." and "P#org#...")."""
     sums: dict[str, int] = defaultdict(int)
     for part in range(PARTS):
-        for owner, value in sources.store.ranked(f"{partition}#{part:02d}"):
-            sums[owner.split("#")[1]] += value
+        for owner, value in sources.store.ranked(scoped(platform, f"{partition}#{part:02d}")):
+            sums[owner.split("#")[1 if platform == DEFAULT else 2]] += value
     return sums
 
 
-def _write_rows(key: str, values: dict[str, int], members: dict[str, int] | None, sources: BoardBuilding) -> None:
+def _write_rows(key: str, values: dict[str, int], members: dict[str, int] | None, sources: BoardBuilding,
+               platform: str = DEFAULT) -> None:
     """Writes the org rows that changed: carbon in period `key` (on "all" with the member count, which also
     has a row of its own, "members", to compare against)."""
-    old = _summed(f"orgrows#{key}", sources)
-    old_members = _summed("orgrowmembers", sources) if members is not None else {}
+    old = _summed(f"orgrows#{key}", sources, platform)
+    old_members = _summed("orgrowmembers", sources, platform) if members is not None else {}
     members = members or {}
     rows = []
     for org_id in sorted(set(values) | set(old) | set(members) | set(old_members)):
         part = f"{stable_shard(org_id, PARTS):02d}"
         carbon, count = values.get(org_id, 0), members.get(org_id, 0)
         members_changed = count != old_members.get(org_id, 0)
+        owner = row_owner(platform, org_id)
         if carbon != old.get(org_id, 0) or members_changed:
-            rows.append((f"org#{org_id}", key, carbon, count if key == "all" else None, f"orgrows#{key}#{part}"))
+            rows.append((owner, key, carbon, count if key == "all" else None,
+                         scoped(platform, f"orgrows#{key}#{part}")))
         if members_changed:
-            rows.append((f"org#{org_id}", "members", count, None, f"orgrowmembers#{part}"))
+            rows.append((owner, "members", count, None, scoped(platform, f"orgrowmembers#{part}")))
     if rows:
         sources.store.save_org_rows(rows)

@@ -25,6 +25,7 @@ from ..domain.commands_collection import CreditCollection
 from ..domain.guards import Guard, GuardFailed, IdempotencyKeyFree
 from ..domain.guards_collection import CreditUnderCeiling, MemberCodeUnused, ScansNotLimited
 from ..domain.methodology import Rule, to_milli
+from ..domain.platforms import DEFAULT, scoped
 from ..domain.posting import Posting, day_count
 from ..domain.refusals import award_within_caps, refuse_frozen
 from ..domain.results_collection import CollectionCredit, MemberCodeIssued
@@ -46,24 +47,27 @@ _USED_OR_EXPIRED = "会员码已使用或已过期，请让用户刷新后再出
 _CEILING_MESSAGES = {"staff": "你今日记录该行为的数量已达上限", "merchant": "本回收点今日记录该行为的数量已达上限"}
 
 
-def issue_member_code(user_id: str, uow: Any) -> MemberCodeIssued:
-    """GET /v1/me/member-code: a fresh code each time, valid 5 minutes, for one credit."""
+def issue_member_code(user_id: str, uow: Any, platform: str = DEFAULT) -> MemberCodeIssued:
+    """GET /v1/me/member-code: a fresh code each time, valid 5 minutes, for one credit, by staff of the user's
+    platform (the code's key is the platform's, store/market.code_key)."""
     refuse_frozen(uow.members.get(user_id))
     now = clock.now()
     expires = now + rules.MEMBER_CODE_TTL
     for _ in range(3):
         code = rules.member_code()
-        if uow.member_codes.add(code, user_id, now, expires):  # else 60 random bits hit a live code: draw again
+        if uow.member_codes.add(code, user_id, now, expires, platform):  # else 60 random bits hit a live code
             return MemberCodeIssued(code, clock.iso(expires), int(rules.MEMBER_CODE_TTL.total_seconds()))
     raise ServiceUnavailableError()
 
 
 def credit_collection(command: CreditCollection, uow: Any) -> CollectionCredit:
-    """POST /v1/operator/credit by staff of a collection point, never to their own code."""
-    merchant = uow.catalog.merchant(command.merchant_id) or {}
+    """POST /v1/operator/credit by staff of a collection point, never to their own code. Everything is the staff
+    token's platform's: its merchant, its rule of the behaviour (its points; one it does not reward is 404
+    UNKNOWN_BEHAVIOR), its member codes (another platform's code is 404 CODE_NOT_FOUND as an unknown one)."""
+    merchant = uow.catalog.merchant(command.merchant_id, command.platform) or {}
     if not merchant.get("collection_point"):
         raise ForbiddenError("只有回收点的工作人员可以记录", merchant_id=command.merchant_id)
-    rule = uow.catalog.behavior(command.behavior)
+    rule = uow.catalog.behavior(command.behavior, command.platform)
     if "operator" not in rule.channels:
         raise NotOperatorCreditableError(behavior=rule.code)
     quantity = quantity_of(rule, command.quantity)
@@ -74,7 +78,7 @@ def credit_collection(command: CreditCollection, uow: Any) -> CollectionCredit:
     once = IdempotencyKeyFree(command.user_id, command.request_id, CREDIT_ROUTE,
                               {"member_code": code or raw, "behavior": rule.code, "quantity": str(quantity)})
     now = clock.now()
-    member = uow.member_codes.get(code) if code else None
+    member = uow.member_codes.get(code, command.platform) if code else None
     if member is None or member.used_at or now.timestamp() >= int(member.expires_epoch):
         remembered = uow.remembered(once)  # a retry of a credit that succeeded gets its first answer
         if remembered is not None:
@@ -118,8 +122,9 @@ def _guards(command: CreditCollection, member: Any, behavior: str, day: date, ta
     """In the credit's transaction, in the order their refusals answer: the staff member's failed-scan window
     (as of the request), the member code consumed, the staff member's and the merchant's day of the behaviour
     grown by `taken` (milli-units) within their ceilings."""
+    merchant = scoped(command.platform, command.merchant_id)  # "P#{id}" for P's merchant (store/market.credited_key)
     ceiling_guards = [CreditUnderCeiling(cap, owner, behavior, day, taken, to_milli(ceilings[cap]))
-                      for cap, owner in (("staff", command.user_id), ("merchant", command.merchant_id))]
+                      for cap, owner in (("staff", command.user_id), ("merchant", merchant))]
     return [ScansNotLimited(attempts.window_key(command.user_id, now), attempts.MAX_FAILURES),
             MemberCodeUnused(member.code, member.user_id, clock.iso(at), command.user_id, int(at.timestamp())),
             *ceiling_guards]

@@ -138,10 +138,12 @@ def retry_revocations(now: datetime, store: Any = None, apis: Any = None) -> dic
     return {"told": told, "left": left}
 
 
-def revoke_all(user_id: str, consents: Any = None) -> list[str]:
-    """Every bound consent of a user, revoked (for DELETE /v1/me); the partners revoked."""
+def revoke_all(user_id: str, consents: Any = None, platform: str = DEFAULT) -> list[str]:
+    """Every bound consent of a user of `platform`, revoked (for DELETE /v1/me), each releasing that platform's
+    holder of its partner account; the partners revoked."""
     if consents is None:
         from ..store.repositories_consent import Consents
 
         consents = Consents()
-    return [revoke(user_id, c.partner, consents).partner for c in consents.of_user(user_id) if c.is_bound]
+    return [revoke(user_id, c.partner, consents, platform=platform).partner
+            for c in consents.of_user(user_id) if c.is_bound]

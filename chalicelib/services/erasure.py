@@ -8,17 +8,21 @@ retry after a crash half-way finishes what is left:
 
 1. the request is recorded (`erasures`, the first one kept) and the account frozen: it earns and spends
    nothing from now on;
-2. every consent is revoked: here at once, at the partner now or by the retry job when it is down;
+2. every consent is revoked: here at once, at the partner now or by the retry job when it is down; the
+   user's platform's holder of the partner account is released (a person's other platforms keep theirs);
 3. unused redemptions are cancelled and refunded (an issued code past its expiry is expired as the
    expiry job would), then every delivery address is removed;
 4. adoptions: the certificate's adopter name is replaced and accrual stops;
 5. the balance left is forfeited by one `expire` entry (the ledger still sums to the balance);
 6. the request records of the last 48 hours (they hold responses) are deleted;
-7. the WeChat identity is deleted (a later login makes a new, empty account) and the account loses its
-   nickname, avatar, identity key and latest odometer reading and gets `deleted_at`, in one transaction with
-   its revocation: every route refuses the old tokens (401) within a minute in every container, at once in
-   this one (services/revocations.py; DELETE /v1/me again is still answered), every write too
-   (store/repositories.Accounts.get);
+7. the account leaves its person (a person on several platforms, or one with a union item): the union item
+   no longer names it (deleted with the person's last user), its peers no longer name it and their person's
+   carbon loses its carbon (store/persons.leave); it keeps its own carbon, anonymous. Then the WeChat
+   identity (whose sealed unionid finds the union item) is deleted (a later login makes a new, empty
+   account) and the account loses its nickname, avatar, identity key and latest odometer reading and gets
+   `deleted_at`, in one transaction with its revocation: every route refuses the old tokens (401) within a
+   minute in every container, at once in this one (services/revocations.py; DELETE /v1/me again is still
+   answered), every write too (store/repositories.Accounts.get);
 8. the boards the person was ever listed on are marked for rebuilding (their name goes), and consents
    lose the partner's reference as soon as the partner has confirmed the revocation (now, or through
    `finish_waiting`, the job that follows the partners' retries).
@@ -30,14 +34,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .. import bootstrap
-from ..domain import clock
+from ..domain import clock, persons
 from ..domain.commands_expiry import ForfeitBalance
+from ..domain.platforms import platform_of
 from ..domain.posting import Posting
 from ..domain.privacy import DELETED_NAME
 from ..domain.results_expiry import PointsForfeited
 from ..errors import AppError
+from ..sealing import unseal
 from ..store import repositories_erasure as erasures
 from ..store.idempotency import REMEMBER_FOR
+from ..store.persons import leave as leave_person
+from ..store.persons import union_key
 from ..store.unit_of_work import PostingUnitOfWork
 from . import catalog, consent, expiry, public_names, redemptions, revocations
 
@@ -58,11 +66,13 @@ def delete_account(user_id: str, channel: str, operator: str | None = None, reas
     now = clock.now()
     erasures.record(user_id, channel, operator, reason, now)
     erasures.freeze(user_id, FROZEN_REASON, clock.now())
-    outcome = {"consents_revoked": consent.revoke_all(user_id)}
+    platform = platform_of(account)
+    outcome = {"consents_revoked": consent.revoke_all(user_id, platform=platform)}
     outcome.update(_settle_redemptions(user_id))
     outcome["adoptions"] = _anonymize_adoptions(user_id)
     outcome["points_forfeited"] = _forfeit(user_id)
-    outcome["request_records_deleted"] = _forget_requests(user_id, now)
+    outcome["request_records_deleted"] = _forget_requests(user_id, now, platform)
+    outcome["left_person"] = _leave_person(account)
     _remove_identity(account)
     deleted_at = clock.iso(clock.now())
     erasures.scrub_account(user_id, deleted_at, revocations.deleted_item(user_id))
@@ -93,8 +103,8 @@ def finish_waiting(now: datetime) -> dict:
     """The job: erasures whose partner revocations are now confirmed lose the partner's reference."""
     finished = left = 0
     for user_id in erasures.waiting_users():
-        try:
-            consent.revoke_all(user_id)  # one that could not even be revoked here is revoked now
+        try:  # one that could not even be revoked here is revoked now, releasing its platform's holder
+            consent.revoke_all(user_id, platform=platform_of(erasures.account(user_id)))
         except AppError:
             left += 1
             continue
@@ -156,26 +166,43 @@ def forfeit_balance(command: ForfeitBalance, uow: PostingUnitOfWork) -> PointsFo
     return posting.result
 
 
-def _forget_requests(user_id: str, now: datetime) -> int:
+def _forget_requests(user_id: str, now: datetime, platform: str) -> int:
     """The request records of the last 48 hours: found from the ledger entries they wrote (no scan)."""
     keys, credits = erasures.recent_requests(user_id, clock.iso(now - REMEMBER_FOR - timedelta(hours=1)))
-    keys |= _staff_records(credits)
+    keys |= _staff_records(credits, platform)
     erasures.forget_requests(keys)
     return len(keys)
 
 
-def _staff_records(credits: list[tuple[str, str]]) -> set[str]:
+def _staff_records(credits: list[tuple[str, str]], platform: str) -> set[str]:
     """A collection point's credit is remembered under the staff member's id (its answer names the member):
-    the keys of every staff member of the crediting merchant (the catalog lists their openids; a few)."""
+    the keys of every staff member of the crediting merchant (the catalog lists their openids; a few), whose
+    WeChat identities are the user's platform's (staff of a platform are users of its mini program)."""
     openids = {openid: merchant_id for merchant_id, _ in credits
                for openid in (catalog.merchants().get(merchant_id) or {}).get("staff_openids", [])}
     if not openids:
         return set()
     staff: dict[str, list[str]] = {}
-    for openid, staff_id in erasures.user_ids_of(list(openids)).items():
+    for openid, staff_id in erasures.user_ids_of(list(openids), platform).items():
         staff.setdefault(openids[openid], []).append(staff_id)
     return {f"{staff_id}#{request_id}" for merchant_id, request_id in credits
             for staff_id in staff.get(merchant_id, [])}
+
+
+def _leave_person(account: Any) -> bool:
+    """The account leaves its person (store/persons.leave): out of the union item's users (the item deleted with
+    its last user), out of its peers' `peers`, its carbon out of the person's carbon they keep; it keeps its own
+    carbon, anonymous. The union item is found from the unionid sealed in the WeChat identity, so this runs
+    before the identity goes. True when something was written."""
+    if not account.person_id and not persons.peers_of(account):
+        return False  # no unionid joined it to a person (login and backfill give person_id with the union item)
+    key = None
+    sealed = erasures.unionid_sealed(account.identity_key) if account.identity_key else None
+    if sealed:
+        key = union_key(unseal(sealed, account.identity_key))
+    if key is None and not persons.peers_of(account):
+        return False  # no union item to find, no peer to leave
+    return leave_person(key, account.user_id)
 
 
 def _remove_identity(account: Any) -> None:

@@ -164,7 +164,7 @@ def _take_turn(pace: Pace, redemption: Any, refund: bool) -> None:
     timer = PACE_TIME
     if refund:
         shard = redemption.stock_shard
-        item = stock_key(redemption.goods_id, None if shard is None else int(shard))
+        item = stock_key(redemption.goods_id, None if shard is None else int(shard), redemption.platform)
         timer.wait_until(pace.reserve(item, REFUNDS_PER_STOCK_ITEM / EXPIRY_SHARDS, timer.now()))
     timer.wait_until(pace.reserve(str(redemption.expiry_bucket), DUE_WRITES_PER_WORKER, timer.now()))
 

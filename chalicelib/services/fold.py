@@ -29,6 +29,7 @@ from datetime import date, datetime, timedelta
 
 from ..domain import clock, tallies
 from ..domain.aggregation import ARCHIVE, COUNTER, LIVE, Filed, FoldWrite, Rewrite, board_of, plan_items
+from ..domain.orgs import orgs_board
 from ..domain.platforms import DEFAULT
 from ..domain.ranking import counter_part, histogram_move, period_keys
 from ..domain.tallies import Tally, late_periods
@@ -217,7 +218,7 @@ class Fold:
                 totals[(board_of(name), part)] = delta
             elif kind == "part" and delta:
                 self.tx.parts[(name, part)] += delta
-                self._staged_dirty.add(("orgs", part))
+                self._staged_dirty.add((orgs_board(self._platform(unit)), part))
             elif kind == "stat" and delta:
                 self.tx.stats[(part, name)] += delta
             elif kind == "day":

@@ -8,15 +8,17 @@ from typing import Any
 
 from ..domain import clock
 from ..domain.equivalents import equivalents
+from ..domain.platforms import DEFAULT
 from ..domain.results_ledger import BehaviorTotals, LedgerPage, MonthTotals, Summary
 from . import catalog
 
 NAMES = {"tree_uptake": "认养树木固碳"}  # summary codes that are not catalog behaviours (services/accrual.py)
 
 
-def page(user_id: str, kind: str | None, limit: int, cursor: str | None, reads: Any) -> LedgerPage:
-    """GET /v1/me/ledger: newest first, `kind` filter served by the by_kind index."""
-    return reads.page(user_id, kind, limit, cursor)
+def page(user_id: str, kind: str | None, limit: int, cursor: str | None, reads: Any,
+         platform: str = DEFAULT) -> LedgerPage:
+    """GET /v1/me/ledger: newest first, `kind` filter served by the by_kind index; the cursor is `platform`'s."""
+    return reads.page(user_id, kind, limit, cursor, platform)
 
 
 def summary(user_id: str, period: str, reads: Any) -> Summary:

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from ..domain import clock
+from ..domain.platforms import DEFAULT, openid_in, platform_of
 from ..domain.profile import (
     APPROVE,
     HOLD,
@@ -31,7 +32,7 @@ from ..domain.profile import (
     NicknameDecision,
     PendingNickname,
 )
-from ..errors import ContentRejectedError, NotFoundError, ServiceUnavailableError, ValidationError
+from ..errors import AppError, ContentRejectedError, NotFoundError, ServiceUnavailableError, ValidationError
 from ..partners.wechat_security import check_text
 
 RECHECK_PER_RUN = 200  # msgSecCheck allows thousands a minute; a run stays short
@@ -45,8 +46,27 @@ def reviews() -> Any:
 
 
 def openid_of(account: Any) -> str | None:
-    key = account.identity_key or ""
-    return key.removeprefix("wx#") if key.startswith("wx#") else None
+    """The openid of the account's WeChat identity, in its platform's mini program."""
+    return openid_in(account.identity_key, platform_of(account))
+
+
+def _verdict(account: Any, text: str) -> str | None:
+    """WeChat's verdict on `text` as the account's user's, asked with the access token of the mini program of the
+    account's platform (an openid is WeChat's per mini program); None when none can be had (no identity, that
+    platform's AppSecret not set, WeChat down): the text is then held back as unchecked."""
+    openid = openid_of(account)
+    if not openid:
+        return None
+    platform = platform_of(account)
+    if platform == DEFAULT:
+        return check_text(text, openid)
+    from .platforms import wechat_credentials
+
+    try:
+        appid, secret = wechat_credentials(platform)
+    except AppError:  # a platform no longer in the catalog
+        return None
+    return check_text(text, openid, app=(appid, secret)) if appid and secret else None
 
 
 def screen(account: Any, name: str, queue: Any) -> NicknameChange:
@@ -55,8 +75,7 @@ def screen(account: Any, name: str, queue: Any) -> NicknameChange:
     not sent to WeChat again."""
     if name == account.nickname:
         return NicknameChange(SAME, name)
-    openid = openid_of(account)
-    verdict = check_text(name, openid) if openid else None
+    verdict = _verdict(account, name)
     if verdict == "risky":
         raise ContentRejectedError(field="nickname")
     if verdict == "pass":
@@ -81,7 +100,7 @@ def _recheck(store: Any, user_id: str) -> str:
     if account is None:
         store.drop(UNCHECKED, user_id)
         return "dropped"
-    verdict = check_text(account.nickname_pending, openid_of(account) or "")
+    verdict = _verdict(account, account.nickname_pending)
     if verdict is None:
         return "left"
     at = clock.iso(clock.now())

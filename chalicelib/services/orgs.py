@@ -2,7 +2,9 @@
 
     route (api/orgs.py) -> join -> the account's orgs (one GetItem) -> one transaction (store/repositories_orgs.py)
 
-Orgs come from the catalog (`python -m admin load`). A membership lives on the member's account
+Orgs come from the catalog (`python -m admin load`), each platform's its own (`org`, P's `P#org`): the routes
+build `members` for the request's platform, so another platform's org is 404 exactly as a missing one.
+A membership lives on the member's account
 (`orgs`: [{id, name, joined_at}], at most MAX_ORGS), written on the condition that the list is still
 the one read (`OrgsUnchanged`), together with shard `shard_of(user)` of the org's member count
 (`MemberCounted`): two joins racing can neither exceed the limit nor lose each other. Invite codes are kept
@@ -21,6 +23,7 @@ from ..domain.commands_orgs import JoinOrg
 from ..domain.guards import GuardFailed
 from ..domain.guards_orgs import InviteWindowOpen, MemberCounted, OrgsUnchanged
 from ..domain.orgs import INVITE_MAX, MAX_ORGS, invite_matches
+from ..domain.platforms import DEFAULT
 from ..domain.ranking import counter_part, period_key, shard_of
 from ..domain.results_orgs import OrgDetail, OrgsPage, OrgView
 from ..errors import (
@@ -43,17 +46,17 @@ def org_view(org: dict, carbon_mg: int, members: int) -> OrgView:
     return OrgView(org["id"], org["name"], org["type"], members, carbon_mg)
 
 
-def list_orgs(limit: int, kind: str | None, cursor: str | None) -> OrgsPage:
-    """GET /v1/orgs: by id, `type` filter (one of domain/orgs.ORG_TYPES, checked by the route), a page of at most
-    100 orgs with the totals the orgs board job last summed into their rows (one BatchGetItem, cached per
-    container like the boards)."""
-    context = f"orgs|{kind or ''}"
+def list_orgs(limit: int, kind: str | None, cursor: str | None, platform: str = DEFAULT) -> OrgsPage:
+    """GET /v1/orgs: `platform`'s orgs by id, `type` filter (one of domain/orgs.ORG_TYPES, checked by the route), a
+    page of at most 100 orgs with the totals the orgs board job last summed into their rows (one BatchGetItem,
+    cached per container like the boards). A cursor names its platform (another's: 400 INVALID_CURSOR)."""
+    context = f"orgs|{kind or ''}" if platform == DEFAULT else f"orgs|{platform}|{kind or ''}"
     after = (cursors.decode(cursor, context) or {}).get("id", "")
-    orgs = catalog.orgs()
+    orgs = catalog.orgs(platform)
     listed = heapq.nsmallest(limit + 1, (o_id for o_id, org in orgs.items()
                                          if (not kind or org["type"] == kind) and o_id > after))
     page, more = listed[:limit], len(listed) > limit
-    totals = boards.org_rows(page) if page else {}
+    totals = boards.org_rows(page, platform=platform) if page else {}
     items = [org_view(orgs[o_id], *totals[o_id]) for o_id in page]
     return OrgsPage(items, cursors.encode({"id": page[-1]}, context) if more else None)
 

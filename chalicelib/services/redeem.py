@@ -11,6 +11,10 @@ A goods' stock may be split into `stock_shards` sub-items (a flash sale: store/s
 from one shard (`Shards` picks it; the redemption records it, so a refund gives it back there); an empty
 shard makes the same attempt try another, on the same read of the account. Shards found empty are
 remembered by the container for a moment (services/stock_memory.py).
+
+The goods are the caller's platform's (its catalog partition `goods`, `P#goods` on another platform P: another
+platform's goods id is 404 as a missing one), and so are their stock items ("P#goods#{id}"), the code's key
+("P#{code}") and the points spent (the caller's account is its platform's).
 """
 from __future__ import annotations
 
@@ -33,7 +37,7 @@ ROUTE = "POST /v1/market/goods/{id}/redeem"  # the operation idempotency records
 
 
 def redeem_goods(command: RedeemGoods, uow: PostingUnitOfWork) -> RedemptionResult:
-    goods = uow.catalog.goods_on_sale(command.goods_id)
+    goods = uow.catalog.goods_on_sale(command.goods_id, command.platform)  # the caller's platform's shelf
     address = _address(goods, command.address)
     once = IdempotencyKeyFree(command.user_id, command.request_id, ROUTE, {"goods_id": goods.id, "address": address})
     shards = Shards(goods, command.user_id, command.request_id, uow)
@@ -55,7 +59,7 @@ def redeem_goods(command: RedeemGoods, uow: PostingUnitOfWork) -> RedemptionResu
             raise OutOfStockError(goods_id=goods.id) from None
         raise PerUserLimitReachedError(per_user_limit=goods.per_user_limit) from None
     if posting.result is sold:  # not a replayed first result: this container took a unit just now
-        shards.memory.sold(goods.id)
+        shards.memory.sold(goods.scoped_id)
     return posting.result
 
 
@@ -66,7 +70,7 @@ def _from_a_shard(posting: PostingUnitOfWork, shards: Shards, command: RedeemGoo
     while (shard := shards.next()) is not None:
         redemption = rules.issue(command.user_id, goods, address, command.request_id, clock.now(), shard)
         staged = posting.stage([Posting("spend", -goods.points_price, 0, "market", ref=redemption.redemption_id)])
-        posting.guard(StockAvailable(rules.stock_key(goods.id, shard)))
+        posting.guard(StockAvailable(rules.stock_key(goods.id, shard, goods.platform)))
         if goods.per_user_limit is not None:
             posting.guard(ClaimUnderLimit(command.user_id, goods.id, goods.per_user_limit))
         posting.guard(RedemptionIssued(redemption))
@@ -94,7 +98,7 @@ class Shards:
     def __init__(self, goods: rules.Goods, user_id: str, request_id: str, uow: PostingUnitOfWork) -> None:
         self.goods, self.uow, self.memory = goods, uow, uow.catalog.sold_out
         self.order = rules.shard_order(goods, user_id, request_id)
-        self.skip = self.memory.empty_shards(goods.id)
+        self.skip = self.memory.empty_shards(goods.scoped_id)
         self.tried: set[int] = set()  # refused this request: each shard is tried at most once
 
     def next(self) -> int | None:
@@ -108,13 +112,13 @@ class Shards:
         """The picked shard refused: it is empty. Learns which others are (all of them, in one read)."""
         self.tried.add(shard)
         self.skip.add(shard)
-        self.memory.found_empty(self.goods.id, [shard])
+        self.memory.found_empty(self.goods.scoped_id, [shard])
         if self.goods.stock_shards == 1 or len(self.skip) == self.goods.stock_shards:
             return
         left = self.uow.stock.left(self.goods.stock_keys)
         empty = {n for n, key in enumerate(self.goods.stock_keys) if left.get(key, 0) <= 0}
-        self.memory.found_empty(self.goods.id, empty)
-        self.memory.found_stocked(self.goods.id, set(range(self.goods.stock_shards)) - empty - self.tried)
+        self.memory.found_empty(self.goods.scoped_id, empty)
+        self.memory.found_stocked(self.goods.scoped_id, set(range(self.goods.stock_shards)) - empty - self.tried)
         self.skip = empty | self.tried
 
 

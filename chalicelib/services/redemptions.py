@@ -20,6 +20,7 @@ from ..domain.guards import GuardFailed, IdempotencyKeyFree
 from ..domain.guards_market import RedemptionSettled
 from ..domain.market import Redemption, effective_status
 from ..domain.market_after_sale import RedemptionsPage
+from ..domain.platforms import DEFAULT, scoped
 from ..domain.posting import Posting
 from ..domain.results_market import CancelResult
 from ..errors import AccountFrozenError, NotCancellableError, NotFoundError
@@ -96,16 +97,17 @@ def settled(redemption: Any, status: str, now: datetime) -> RedemptionSettled:
     limit, shard = redemption.per_user_limit, redemption.stock_shard
     return RedemptionSettled(redemption.redemption_id, redemption.user_id, redemption.goods_id,
                              None if limit is None else int(limit), status, now,
-                             None if shard is None else int(shard))
+                             None if shard is None else int(shard), redemption.platform)
 
 
 def stock_returned(uow: PostingUnitOfWork, redemption: Any) -> None:
     """The unit given back sells again at once in this container, even if it had found the goods sold out
-    (services/stock_memory.py; other containers see it within SOLD_OUT_SECONDS)."""
+    (services/stock_memory.py, keyed by the goods' domain/market.Goods.scoped_id; other containers see it
+    within SOLD_OUT_SECONDS)."""
     memory = getattr(uow.catalog, "sold_out", None)
     if memory is not None:
-        shard = redemption.stock_shard
-        memory.returned(redemption.goods_id, None if shard is None else int(shard))
+        shard, goods = redemption.stock_shard, scoped(redemption.platform or DEFAULT, redemption.goods_id)
+        memory.returned(goods, None if shard is None else int(shard))
 
 
 def could_exist(redemption_id: str) -> bool:

@@ -1,9 +1,11 @@
 """Who is merchant staff right now: the token's claim, confirmed by the catalog on every staff request.
 
 A token says "staff of merchant M" for its two hours; the catalog (cached a minute per container) says whether
-M's `staff_openids` still lists the caller. Staff routes (scanning codes, the merchant's day, collection-point
-credits) require both, so removing someone from `staff_openids` takes effect within about a minute, at no
-DynamoDB call beyond the catalog's cached partition read.
+M's `staff_openids` still lists the caller. M is a merchant of the token's platform (`plt`), whose staff
+partition is the one looked in: a staff token of one platform is no staff of another platform's merchant. Staff
+routes (scanning codes, the merchant's day, collection-point credits) require both, so removing someone from
+`staff_openids` takes effect within about a minute, at no DynamoDB call beyond the catalog's cached partition
+read.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ _NO_LONGER_STAFF = "你已不是该商户的工作人员；如已调往其他商
 
 
 def is_current_staff(caller: Caller) -> bool:
-    return caller.is_staff and catalog.merchant_of_staff_id(caller.staff_id) == caller.merchant_id
+    return caller.is_staff and catalog.merchant_of_staff_id(caller.staff_id, caller.platform) == caller.merchant_id
 
 
 def require_staff(caller: Caller) -> str:

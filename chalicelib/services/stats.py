@@ -30,8 +30,8 @@ def _default_counts():
 
 
 def _organizations(platform: str) -> int:
-    """`default`'s orgs of the catalog; another platform none (its `orgs` are refused on load, docs/platforms.md)."""
-    return len(catalog.orgs()) if platform == DEFAULT else 0
+    """The platform's orgs of the catalog (`org`, P's `P#org`)."""
+    return len(catalog.orgs()) if platform == DEFAULT else len(catalog.orgs(platform))
 
 
 def public_stats(counts=None, platform: str = DEFAULT) -> PublicStats:

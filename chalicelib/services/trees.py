@@ -5,8 +5,9 @@
     (store/unit_of_work.py: a consistent GetItem of the account, one TransactWriteItems)
 
 Adopting is a purchase: the transaction holds the `spend` entry and the balance (never below zero), one
-unit of the tree's stock (`StockAvailable`), and the adoption under its certificate number
-(`AdoptionRecorded`: new). A number already taken draws another, as a new transaction.
+unit of the tree's stock (`StockAvailable`: "tree#{id}", P's "P#tree#{id}"), and the adoption under its
+certificate number (`AdoptionRecorded`: new). A number already taken draws another, as a new transaction.
+A tree is one of the caller's platform's (`P#tree`); another platform's is 404 as a missing one.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from ..domain.commands_trees import AdoptTree
 from ..domain.guards import GuardFailed, IdempotencyKeyFree, StockAvailable
 from ..domain.guards_trees import AdoptionRecorded
 from ..domain.ids import stable_shard
+from ..domain.platforms import DEFAULT
 from ..domain.posting import Posting
 from ..domain.results_trees import AdoptionResult, AdoptionsPage, Offer
 from ..domain.shards import ADOPTIONS
@@ -28,7 +30,7 @@ CERTIFICATE_ATTEMPTS = 5
 
 def adopt_tree(command: AdoptTree, uow) -> AdoptionResult:
     """`uow`: store/uow_trees.DynamoTreesUnitOfWork (tests/unit/fakes_trees.py in unit tests)."""
-    tree = uow.catalog.tree(command.tree_id)
+    tree = uow.catalog.tree(command.tree_id, command.platform)  # another platform's tree: 404 as a missing one
     now = clock.now()
     for _ in range(CERTIFICATE_ATTEMPTS):
         number = certificate_number(clock.business_day(now).year)
@@ -54,9 +56,9 @@ def adopt_tree(command: AdoptTree, uow) -> AdoptionResult:
     raise ServiceUnavailableError()
 
 
-def offers(catalog, stock) -> list[Offer]:
-    """The catalog's trees by id and how many of each are left (one BatchGetItem of their stock)."""
-    trees = sorted(catalog.trees(), key=lambda tree: tree.id)
+def offers(catalog, stock, platform: str = DEFAULT) -> list[Offer]:
+    """The platform's trees by id and how many of each are left (one BatchGetItem of their stock)."""
+    trees = sorted(catalog.trees(platform), key=lambda tree: tree.id)
     left = stock.left([tree.stock_key for tree in trees])
     return [Offer(tree, max(0, left.get(tree.stock_key, 0))) for tree in trees]
 

@@ -8,6 +8,10 @@ gets a verification row and its totals (`VerificationRecorded`), and the staff m
 scans is not full (`ScanWindowOpen`). Of several staff scanning one code at once exactly one transaction
 passes; the others learn why from the redemption. An unknown code, or another merchant's, counts as a
 failed scan: the tenth in a window answers 429 to every scan of that person until the window ends.
+
+A code's key is the scanning staff member's platform's (store/market.code_key: the code on `default`, "P#{code}"
+on P), so another platform's code is a miss, 404 CODE_NOT_FOUND as an unknown one; the merchant's day is
+"P#{merchant}#{day}" for P's merchant.
 """
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ from ..domain.guards import GuardFailed
 from ..domain.guards_market import RedemptionUsed, ScanWindowOpen, VerificationRecorded
 from ..domain.market import Redemption
 from ..domain.market_after_sale import CodePointer, MerchantDay
+from ..domain.platforms import DEFAULT
 from ..domain.results_market import ScanResult
 from ..errors import (
     AppError,
@@ -42,7 +47,7 @@ def verify_code(command: VerifyCode, scans: Any) -> ScanResult:
     """`scans`: store/scans.Scans, or tests/unit/fakes_market.InMemoryScans."""
     now = clock.now()
     code = rules.normalize_code(command.code, rules.REDEMPTION_QR_PREFIX, rules.REDEMPTION_CODE_LENGTH)
-    pointer = scans.pointer(code) if code is not None else None
+    pointer = scans.pointer(code, command.platform) if code is not None else None  # another platform's: a miss
     if pointer is None:
         attempts.refuse(command.staff_user_id, CodeNotFoundError(), now, counters=scans)
     if pointer.merchant_id != command.merchant_id:
@@ -82,7 +87,8 @@ def why_not(redemption: Redemption | None, now: datetime) -> AppError:
     return ServiceUnavailableError()
 
 
-def merchant_day(merchant_id: str, day: date | None, limit: int, cursor: str | None, scans: Any) -> MerchantDay:
-    """GET /v1/merchant/redemptions: the merchant's verified redemptions of one business day (default:
-    today), newest first, with the day's totals."""
-    return scans.merchant_day(merchant_id, day or clock.business_day(clock.now()), limit, cursor)
+def merchant_day(merchant_id: str, day: date | None, limit: int, cursor: str | None, scans: Any,
+                 platform: str = DEFAULT) -> MerchantDay:
+    """GET /v1/merchant/redemptions: the verified redemptions of one business day (default: today) of the
+    merchant of `platform` (the staff token's), newest first, with the day's totals."""
+    return scans.merchant_day(merchant_id, day or clock.business_day(clock.now()), limit, cursor, platform)

@@ -1,7 +1,12 @@
-"""Opaque, tamper-proof list cursors: a DynamoDB LastEvaluatedKey, signed and bound to its list.
+"""Opaque, tamper-proof list cursors: a DynamoDB LastEvaluatedKey, signed and bound to its list and platform.
 
 The signature covers the list's context (route, caller, filter), so a cursor cannot be edited,
 nor replayed against someone else's list; anything else is a 400, never a 500.
+
+The platform is signed into the payload (shared/contract/platforms.md rule 1): another platform's payload is
+`{platform}\\n` and the key's JSON; `default`'s is the key's JSON alone, as before platforms, so its cursors
+handed out before keep working there. A cursor of one platform used on another is 400 INVALID_CURSOR, whatever
+its context.
 """
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ import hashlib
 import hmac
 import json
 
+from ..domain.platforms import DEFAULT
 from ..errors import InvalidCursorError
 from ..settings import get_settings
 
@@ -19,14 +25,16 @@ def _mac(payload: bytes, context: str) -> bytes:
     return hmac.new(key, context.encode() + b"|" + payload, hashlib.sha256).digest()[:16]
 
 
-def encode(last_key: dict | None, context: str) -> str | None:
+def encode(last_key: dict | None, context: str, platform: str = DEFAULT) -> str | None:
     if not last_key:
         return None
     payload = json.dumps(last_key, separators=(",", ":"), sort_keys=True).encode()
+    if platform != DEFAULT:
+        payload = platform.encode() + b"\n" + payload
     return base64.urlsafe_b64encode(_mac(payload, context) + payload).decode().rstrip("=")
 
 
-def decode(cursor: str | None, context: str) -> dict | None:
+def decode(cursor: str | None, context: str, platform: str = DEFAULT) -> dict | None:
     if cursor is None or cursor == "":
         return None
     try:
@@ -34,7 +42,10 @@ def decode(cursor: str | None, context: str) -> dict | None:
         mac, payload = raw[:16], raw[16:]
         if len(cursor) > 2048 or not hmac.compare_digest(mac, _mac(payload, context)):
             raise ValueError("bad signature")
-        key = json.loads(payload)
+        named, _, key_json = payload.partition(b"\n") if not payload.startswith(b"{") else (b"", b"", payload)
+        if (named.decode() or DEFAULT) != platform:
+            raise ValueError("another platform's cursor")
+        key = json.loads(key_json)
         if not isinstance(key, dict):
             raise ValueError("not a key")
         return key

@@ -13,6 +13,8 @@ from pynamodb.exceptions import UpdateError
 
 from ..domain import clock
 from ..domain.aggregation import ARCHIVE, COUNTER, LIVE, Filed, FoldWrite, Rewrite
+from ..domain.orgs import key_platform
+from ..domain.platforms import scoped
 from ..domain.tallies import Tally
 from . import board_marks
 from .access import on
@@ -139,9 +141,10 @@ class DynamoFoldStore:
                       InboxItem.pending.exists())
         for rewrite in write.rewrites:
             _stage_rewrite(tx, rewrite)
-        for (owner, period), delta in write.parts.items():
+        for (owner, period), delta in write.parts.items():  # "o#{org}#{part}", P's "P#o#..." in P's partition
+            index = scoped(key_platform(owner, 3), f"orgparts#{period}#{write.part}")
             tx.update(f"part:{owner}:{period}", Total(owner, period),
-                      [Total.value.add(delta), Total.board_shard.set(f"orgparts#{period}#{write.part}")])
+                      [Total.value.add(delta), Total.board_shard.set(index)])
         stats: dict[str, list] = defaultdict(list)
         for (platform, name), delta in write.stats.items():
             if delta:

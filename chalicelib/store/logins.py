@@ -29,10 +29,6 @@ from .privacy import AccountShard, shard_of
 from .tx import ConditionFailed, Tx
 
 
-def identity_key(platform: str, openid: str) -> str:
-    return f"wx#{openid}" if platform == DEFAULT else f"wx#{platform}#{openid}"
-
-
 @dataclass(frozen=True)
 class NewUser:
     """What a first login writes."""

@@ -17,6 +17,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from ..domain import shards
+from ..domain.platforms import DEFAULT, scoped
 from ..errors import ServiceUnavailableError
 from .access import access, on
 from .models import Account, table_meta
@@ -86,14 +87,17 @@ class Redemption(Model):
     address_masked = JSONAttribute(null=True)
     request_id = UnicodeAttribute(null=True)
     stock_shard = NumberAttribute(null=True)  # the stock sub-item the unit came from (store/stock.py), if several
+    platform = UnicodeAttribute(null=True)  # the platform whose goods it is (absent: `default`'s): its stock, code
     by_user = RedemptionsByUser()
     due = RedemptionsDue()
 
 
 class RedemptionCode(Model):
-    """redemption_codes — pk `code`. Immutable pointer from a code to its redemption, with what a scan
-    checks before its transaction (merchant, expiry). Put with `attribute_not_exists(code)` in the
-    redemption's transaction, so no two redemptions ever share a code."""
+    """redemption_codes — pk `code`: the code itself for `default`'s goods, "P#{code}" for platform P's
+    (`code_key`: a staff member's token's platform builds the key of a scan, so another platform's code is a
+    miss). Immutable pointer from a code to its redemption, with what a scan checks before its transaction
+    (merchant, expiry). Put with `attribute_not_exists(code)` in the redemption's transaction, so no two
+    redemptions of a platform ever share a code."""
 
     Meta = table_meta("redemption_codes")
     code = UnicodeAttribute(hash_key=True)
@@ -127,7 +131,8 @@ class LimitCounter(Model):
 
 
 class Verification(Model):
-    """verifications — pk `merchant_day` = "{merchant_id}#{YYYY-MM-DD}" (the business day of the scan),
+    """verifications — pk `merchant_day` = "{merchant_id}#{YYYY-MM-DD}" (the business day of the scan; for a
+    merchant of platform P, "P#{merchant_id}#{YYYY-MM-DD}"),
     sk `sk` = "v#{time-sortable id}" for each verified redemption, or "~totals#{shard}" for a part of the
     day's count and points (ADDed in the scan's transaction to a shard it picks, of TOTALS_SHARDS; days
     written before the shards hold one "~totals", still counted). All totals sort after every row: a
@@ -146,8 +151,9 @@ class Verification(Model):
 
 
 class MemberCode(Model):
-    """member_codes — pk `code`. A user's short-lived code shown at a collection point: valid until
-    `expires_epoch`, consumed once by `used_at` set with a condition in the credit's transaction;
+    """member_codes — pk `code`: the code of a `default` user, "P#{code}" of platform P's user (`code_key`, built
+    from the staff token's platform when scanned). A user's short-lived code shown at a collection point: valid
+    until `expires_epoch`, consumed once by `used_at` set with a condition in the credit's transaction;
     purged by TTL a day later."""
 
     Meta = table_meta("member_codes")
@@ -163,17 +169,24 @@ class MemberCode(Model):
 MARKET_MODELS: tuple[type[Model], ...] = (Redemption, RedemptionCode, LimitCounter, Verification, MemberCode)
 
 
+def code_key(platform: str | None, code: str) -> str:
+    """The key of a redemption code's pointer or of a member code: the code on `default` (None), "P#{code}" on P."""
+    return scoped(platform or DEFAULT, code)
+
+
 def claim_key(user_id: str, goods_id: str) -> str:
     return f"claim#{user_id}#{goods_id}"
 
 
 def credited_key(cap: str, owner_id: str, behavior: str, day: date) -> str:
-    """The day's operator credits of one behaviour by a staff member (`cap` "staff") or a merchant ("merchant")."""
+    """The day's operator credits of one behaviour by a staff member (`cap` "staff", a user id: already one
+    platform's) or a merchant ("merchant": its id, "P#{id}" for platform P's, domain/platforms.scoped)."""
     return f"credited#{cap}#{owner_id}#{behavior}#{day.isoformat()}"
 
 
-def merchant_day(merchant_id: str, day: date) -> str:
-    return f"{merchant_id}#{day.isoformat()}"
+def merchant_day(merchant_id: str, day: date, platform: str | None = DEFAULT) -> str:
+    """A merchant's verifications of a business day: "{merchant}#{day}", "P#{merchant}#{day}" for P's merchant."""
+    return scoped(platform or DEFAULT, f"{merchant_id}#{day.isoformat()}")
 
 
 def expiry_bucket(shard: int | None = None) -> str:

@@ -28,10 +28,11 @@ from ..domain.platforms import platform_of
 from ..domain.posting import day_count
 from ..settings import get_settings
 from .access import access, on
+from .failures import Unavailable
 from .market import LimitCounter
 from .models import Account, Identity
 from .repositories import person_day_key, person_day_purge, step_day_key
-from .tx import Tx
+from .tx import ConditionFailed, Tx
 
 STEPS = "walk_steps"  # services/werun.BEHAVIOR: its step-days are the person's, held by one platform
 
@@ -104,4 +105,79 @@ def stage_join(tx: Tx, key: str, person_id: str, users_before: dict[str, str], p
     return carbon
 
 
-ACCESS = (accounts_of, stage_join)
+LEAVE_ATTEMPTS = 5
+
+
+@access(on(Identity, "GetItem"))
+def union_users(key: str) -> dict[str, str] | None:
+    """The users ({platform: user id}) the union item at `key` names, read consistently; None when there is none."""
+    try:
+        item = Identity.get(key, consistent_read=True)
+    except Identity.DoesNotExist:
+        return None
+    return json.loads(item.users) if item.users else {}
+
+
+def stage_leave(tx: Tx, key: str | None, users_before: dict[str, str] | None, leaving: Account,
+                accounts: list[Account]) -> bool:
+    """A deleted user leaves its person (services/erasure.py); False when nothing names it any more.
+    - The union item at `key` (if it names the user) loses it from `users`, on the condition that `users` is still
+      `users_before` (a join racing the deletion: one commits, the other reads again, as two joins do); a union
+      item left with no user is deleted on that condition.
+    - Each of `accounts` (read consistently: the person's other users) whose `peers` name the user loses it, with
+      the user's carbon taken out of the person's carbon it keeps (an ADD: the other peers' postings ADD to it
+      without its version), and a new version on the condition of the version read (a posting that read it
+      before retries without the peer); one left without peers loses `peers` and `person_carbon_mg` (its own
+      `carbon_mg` is the person's again).
+    - The user's account loses `peers` and `person_carbon_mg`, on the condition of its version (its carbon is the
+      one taken out)."""
+    me, carbon, wrote = leaving.user_id, int(leaving.carbon_mg), False
+    if key and users_before and me in users_before.values():
+        users = {p: u for p, u in users_before.items() if u != me}
+        same = Identity.users == users_json(users_before)
+        if users:
+            tx.update("union", Identity(key), [Identity.users.set(users_json(users))], condition=same)
+        else:
+            tx.delete("union", Identity(key), condition=same)
+        wrote = True
+    for account in accounts:
+        peers = persons.peers_of(account)
+        if account.user_id == me or me not in peers.values():
+            continue
+        rest, version = {p: u for p, u in peers.items() if u != me}, int(account.version)
+        actions = [Account.peers.set(rest), Account.person_carbon_mg.add(-carbon)] if rest else [
+            Account.peers.remove(), Account.person_carbon_mg.remove()]
+        tx.update(f"peer:{account.user_id}", Account(account.user_id), [*actions, Account.version.set(version + 1)],
+                  condition=Account.version == version)
+        wrote = True
+    if wrote or persons.shared(leaving) or leaving.person_carbon_mg is not None:
+        version = int(leaving.version)
+        tx.update("leaving", Account(me), [Account.peers.remove(), Account.person_carbon_mg.remove(),
+                                           Account.version.set(version + 1)], condition=Account.version == version)
+        wrote = True
+    return wrote
+
+
+@access(on(Identity, "GetItem", "UpdateItem", "DeleteItem"), on(Account, "BatchGetItem", "UpdateItem"))
+def leave(key: str | None, user_id: str) -> bool:
+    """`stage_leave`, read and committed until its conditions hold (a join or a posting of the person in the way:
+    read again); True when it wrote, False when the user was no longer part of a person. The user's account must
+    exist and be frozen (its carbon no longer changes)."""
+    for _ in range(LEAVE_ATTEMPTS):
+        users = union_users(key) if key else None
+        named = {**(users or {}), "": user_id}
+        accounts = {a.user_id: a for a in accounts_of(named)}
+        extra = {p: u for p, u in persons.peers_of(accounts[user_id]).items() if u not in accounts}
+        accounts.update({a.user_id: a for a in accounts_of(extra)})  # a peer the union item no longer names
+        tx = Tx()
+        if not stage_leave(tx, key, users, accounts[user_id], list(accounts.values())):
+            return False
+        try:
+            tx.commit()
+            return True
+        except ConditionFailed:
+            continue
+    raise Unavailable()
+
+
+ACCESS = (accounts_of, stage_join, union_users, leave)

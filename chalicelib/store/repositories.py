@@ -20,7 +20,7 @@ from . import items, results
 from .access import on
 from .failures import Unavailable, raise_unavailable
 from .idempotency import IdempotencyKey
-from .market import LimitCounter, Redemption, RedemptionCode, claim_key, expiry_bucket
+from .market import LimitCounter, Redemption, RedemptionCode, claim_key, code_key, expiry_bucket
 from .models import Account, BehaviorMonth, IdempotencyRecord, LedgerEntry
 from .stock import Stock
 from .tx import Tx, connection
@@ -171,7 +171,8 @@ class Redemptions:
     ACCESS = (on(Redemption, "PutItem"), on(RedemptionCode, "PutItem"))
 
     def stage_new(self, tx: Tx, label: str, redemption: IssuedRedemption) -> None:
-        """The redemption and its code's pointer, both new: the code is unique across all redemptions."""
+        """The redemption and its code's pointer, both new: the code is unique across the platform's redemptions
+        (its key is the redemption's platform's, store/market.code_key)."""
         values = {name: value for name, value in vars(redemption).items() if name != "address"}
         values["expiry_bucket"] = expiry_bucket()
         if redemption.address:
@@ -179,7 +180,8 @@ class Redemptions:
                                             address_context(redemption.redemption_id))
         tx.put_new(f"{label}:redemption", Redemption, values)
         tx.put_new(f"{label}:code", RedemptionCode, {
-            "code": redemption.code, "redemption_id": redemption.redemption_id, "merchant_id": redemption.merchant_id,
+            "code": code_key(redemption.platform, redemption.code), "redemption_id": redemption.redemption_id,
+            "merchant_id": redemption.merchant_id,
             "goods_id": redemption.goods_id, "goods_name": redemption.goods_name,
             "points_spent": redemption.points_spent, "expires_epoch": redemption.expires_epoch})
 

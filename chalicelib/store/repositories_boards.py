@@ -11,6 +11,7 @@ from datetime import date
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ..domain.orgs import row_owner
 from ..domain.platforms import DEFAULT
 from ..domain.ranking import PARTS, SHARDS
 from ..domain.tallies import kind_of
@@ -98,9 +99,11 @@ class DynamoBoardReads:
         return data, rows
 
     @staticmethod
-    def org_rows(org_ids: list[str], key: str) -> dict[str, tuple[int, int]]:
-        """{org_id: (carbon_mg, members)} of those of `org_ids` (at most 100) that have a row: one BatchGetItem."""
-        return {item.owner[4:]: _row(item) for item in Total.batch_get([(f"org#{o}", key) for o in org_ids])}
+    def org_rows(org_ids: list[str], key: str, platform: str = DEFAULT) -> dict[str, tuple[int, int]]:
+        """{org_id: (carbon_mg, members)} of those of `org_ids` (at most 100) of `platform` that have a row
+        ("org#{org}", P's "P#org#{org}"): one BatchGetItem."""
+        owners = {row_owner(platform, o): o for o in org_ids}
+        return {owners[item.owner]: _row(item) for item in Total.batch_get([(owner, key) for owner in owners])}
 
     @staticmethod
     def total(owner: str, key: str) -> int | None:

@@ -8,10 +8,11 @@ from pynamodb.exceptions import PynamoDBException
 
 from ..domain import clock
 from ..domain.guards_collection import CreditUnderCeiling, MemberCodeUnused, ScansNotLimited
+from ..domain.platforms import DEFAULT
 from ..errors import AccountDeletedError, NotFoundError
 from .access import on
 from .failures import Unavailable
-from .market import LimitCounter, MemberCode, credited_key
+from .market import LimitCounter, MemberCode, code_key, credited_key
 from .models import Account
 from .revocations import Revocation
 from .tx import Tx
@@ -43,18 +44,21 @@ class Members:
 class MemberCodes:
     ACCESS = (on(MemberCode, "GetItem", "PutItem", "UpdateItem"),)
 
-    def get(self, code: str) -> MemberCode | None:
-        """The member code's item (one consistent GetItem), or None when there is no such code."""
+    def get(self, code: str, platform: str = DEFAULT) -> MemberCode | None:
+        """The member code's item (one consistent GetItem), or None when `platform` has no such code (its `code`
+        attribute is the key: "P#{code}" on another platform P than `default`)."""
         try:
-            return MemberCode.get(code, consistent_read=True)
+            return MemberCode.get(code_key(platform, code), consistent_read=True)
         except MemberCode.DoesNotExist:
             return None
         except PynamoDBException as exc:
             raise _unavailable(exc) from exc
 
-    def add(self, code: str, user_id: str, created_at: datetime, expires_at: datetime) -> bool:
-        """A new member code (one PutItem); False when `code` is a live code already (drawn again)."""
-        item = MemberCode(code, user_id=user_id, created_at=clock.iso(created_at),
+    def add(self, code: str, user_id: str, created_at: datetime, expires_at: datetime,
+            platform: str = DEFAULT) -> bool:
+        """A new member code of a user of `platform` (one PutItem); False when `code` is a live code of the
+        platform already (drawn again)."""
+        item = MemberCode(code_key(platform, code), user_id=user_id, created_at=clock.iso(created_at),
                           expires_epoch=int(expires_at.timestamp()), purge_at=expires_at + timedelta(days=1))
         try:
             item.save(condition=MemberCode.code.does_not_exist())

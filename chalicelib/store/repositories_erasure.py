@@ -12,6 +12,7 @@ from datetime import datetime
 from pynamodb.exceptions import DeleteError, PutError, UpdateError
 
 from ..domain import clock
+from ..domain.platforms import DEFAULT, identity_key
 from ..errors import NotFoundError, ServiceUnavailableError
 from .access import access, on
 from .market import Redemption
@@ -136,10 +137,19 @@ def recent_requests(user_id: str, since: str) -> tuple[set[str], list[tuple[str,
 
 
 @access(on(Identity, "BatchGetItem"))
-def user_ids_of(openids: list[str]) -> dict[str, str]:
-    """openid -> user id of the WeChat identities that exist (one BatchGetItem)."""
-    return {identity.key.removeprefix("wx#"): identity.user_id
-            for identity in Identity.batch_get([f"wx#{openid}" for openid in openids])}
+def user_ids_of(openids: list[str], platform: str = DEFAULT) -> dict[str, str]:
+    """openid -> user id of the WeChat identities of `platform`'s mini program that exist (one BatchGetItem)."""
+    keys = {identity_key(platform, openid): openid for openid in openids}
+    return {keys[identity.key]: identity.user_id for identity in Identity.batch_get(list(keys))}
+
+
+@access(on(Identity, "GetItem"))
+def unionid_sealed(identity_key_: str) -> str | None:
+    """The unionid sealed in the WeChat identity (read consistently), if WeChat gave one; None without it."""
+    try:
+        return Identity.get(identity_key_, consistent_read=True).unionid_sealed
+    except Identity.DoesNotExist:
+        return None
 
 
 @access(on(IdempotencyRecord, "BatchWriteItem"))

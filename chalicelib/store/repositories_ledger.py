@@ -2,6 +2,7 @@
 domain's LedgerLine (writes are store/repositories.Ledger's, inside a posting). Each read is one Query."""
 from __future__ import annotations
 
+from ..domain.platforms import DEFAULT
 from ..domain.posting import LedgerLine
 from ..domain.results_ledger import LedgerPage, MonthRow
 from . import cursor as cursors
@@ -33,10 +34,12 @@ def raw_line(item: dict) -> LedgerLine:
 class LedgerReads:
     ACCESS = (on(BehaviorMonth, "Query"), on(LedgerEntry, "Query"), on(LedgerEntry, "Query", index="by_kind"))
 
-    def page(self, user_id: str, kind: str | None, limit: int, cursor: str | None) -> LedgerPage:
-        """Newest first, one Query (the `by_kind` index for a kind); `cursor`: the opaque one a page gave."""
+    def page(self, user_id: str, kind: str | None, limit: int, cursor: str | None,
+             platform: str = DEFAULT) -> LedgerPage:
+        """Newest first, one Query (the `by_kind` index for a kind); `cursor`: the opaque one a page of this
+        list on `platform` gave (store/cursor.py)."""
         context = f"ledger|{user_id}|{kind or ''}"
-        start = cursors.decode(cursor, context)
+        start = cursors.decode(cursor, context, platform)
         request = {"TableName": LedgerEntry.Meta.table_name, "KeyConditionExpression": "#k = :k",
                    "ExpressionAttributeNames": {"#k": "user_kind" if kind else "user_id"},
                    "ExpressionAttributeValues": {":k": {"S": f"{user_id}#{kind}" if kind else user_id}},
@@ -47,7 +50,7 @@ class LedgerReads:
             request["ExclusiveStartKey"] = start
         found = LedgerEntry._get_connection().connection.client.query(**request)
         lines = [raw_line(item) for item in found.get("Items", ())]
-        return LedgerPage(lines, cursors.encode(found.get("LastEvaluatedKey"), context))
+        return LedgerPage(lines, cursors.encode(found.get("LastEvaluatedKey"), context, platform))
 
     def months(self, user_id: str, prefix: str) -> list[MonthRow]:
         """The month summaries whose period starts with `prefix` ("2026-05", "2026", "" for all): one Query."""

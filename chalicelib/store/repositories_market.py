@@ -61,7 +61,8 @@ class SoldRedemptions:
 @access(on(LimitCounter, "UpdateItem"), on(Redemption, "UpdateItem"), give_back_one)
 def stage_settle(tx: Tx, label: str, guard: RedemptionSettled) -> None:
     """Out of `issued` (refused under `label` unless still issued and on the right side of its expiry),
-    one unit back to the stock shard it came from, the user's claim on the goods released."""
+    one unit back to the stock shard it came from (the redemption's platform's item), the user's claim on the goods
+    released."""
     epoch = int(guard.at.timestamp())
     cancelled = guard.status == "cancelled"
     stamp = Redemption.cancelled_at if cancelled else Redemption.expired_at
@@ -70,7 +71,7 @@ def stage_settle(tx: Tx, label: str, guard: RedemptionSettled) -> None:
         Redemption.status.set(guard.status), stamp.set(clock.iso(guard.at)), Redemption.refunded.set(True),
         Redemption.expiry_bucket.remove(),
     ], condition=(Redemption.status == "issued") & in_time)
-    give_back_one(tx, stock_key(guard.goods_id, guard.stock_shard), f"{label}:stock")
+    give_back_one(tx, stock_key(guard.goods_id, guard.stock_shard, guard.platform), f"{label}:stock")
     if guard.per_user_limit is not None:
         tx.update(f"{label}:claim", LimitCounter(claim_key(guard.user_id, guard.goods_id)),
                   actions=[LimitCounter.count.add(-1)])

@@ -12,6 +12,8 @@ from datetime import datetime
 
 from ..domain.guards import Guard
 from ..domain.guards_orgs import InviteWindowOpen, MemberCounted, OrgsUnchanged
+from ..domain.orgs import orgs_board, part_owner
+from ..domain.platforms import DEFAULT, scoped
 from ..domain.ranking import PARTS, shard_of
 from . import attempts as windows
 from . import board_marks
@@ -23,7 +25,9 @@ from .tx import Tx, commit_guards
 
 
 class Memberships:
-    """`orgs`: the catalog's orgs by id (services/catalog.orgs, cached per container)."""
+    """`orgs`: the catalog's orgs of `platform` by id (services/catalog.orgs, cached per container). Its keys are
+    that platform's (domain/orgs.py: `default`'s as before platforms, P's prefixed "P#"), so an org of P shares
+    no count with an org of another platform of the same id."""
 
     ACCESS = (
         Accounts,
@@ -33,8 +37,9 @@ class Memberships:
         board_marks.mark_one,  # the orgs board's marker and its flag
     )
 
-    def __init__(self, orgs: Callable[[], dict[str, dict]]) -> None:
+    def __init__(self, orgs: Callable[[], dict[str, dict]], platform: str = DEFAULT) -> None:
         self.orgs = orgs
+        self.platform = platform
 
     def member_orgs(self, user_id: str) -> list[dict]:
         """The orgs on the person's account, read consistently (one GetItem; a deleted account is refused)."""
@@ -46,7 +51,7 @@ class Memberships:
 
     def sums(self, org_id: str, periods: list[str]) -> dict[str, int]:
         """The org's totals of these periods ("members" too), summed over its PARTS shards: one BatchGetItem."""
-        keys = [(f"o#{org_id}#{s:02d}", period) for s in range(PARTS) for period in periods]
+        keys = [(part_owner(self.platform, org_id, f"{s:02d}"), period) for s in range(PARTS) for period in periods]
         sums: dict[str, int] = {}
         for item in Total.batch_get(keys):
             sums[item.period] = sums.get(item.period, 0) + int(item.value)
@@ -55,15 +60,15 @@ class Memberships:
     def commit(self, guards: list[Guard]) -> bool:
         """The join as one transaction: True when written, False after a lost race, GuardFailed when the
         window of wrong codes is full."""
-        return commit_guards(guards, _stage)
+        return commit_guards(guards, lambda tx, label, guard: _stage(tx, label, guard, self.platform))
 
     def mark_changed(self, user_id: str) -> None:
         """The orgs board lists member counts: rebuild it (a marker in the marker partition of the member's shard,
         then its flag: store/board_marks.mark_one)."""
-        board_marks.mark_one(shard_of(user_id), "orgs", "all")
+        board_marks.mark_one(shard_of(user_id), orgs_board(self.platform), "all")
 
 
-def _stage(tx: Tx, label: str, guard: Guard) -> None:
+def _stage(tx: Tx, label: str, guard: Guard, platform: str = DEFAULT) -> None:
     if isinstance(guard, OrgsUnchanged):
         unchanged = Account.orgs == guard.read
         if not guard.read:
@@ -71,8 +76,8 @@ def _stage(tx: Tx, label: str, guard: Guard) -> None:
         tx.update(label, Account(guard.user_id), [Account.orgs.set(guard.joined)],
                   condition=Account.user_id.exists() & unchanged)
     elif isinstance(guard, MemberCounted):
-        tx.update(label, Total(f"o#{guard.org_id}#{guard.part:02d}", "members"),
-                  [Total.value.add(1), Total.board_shard.set(f"orgmembers#{guard.part:02d}")])
+        tx.update(label, Total(part_owner(platform, guard.org_id, f"{guard.part:02d}"), "members"),
+                  [Total.value.add(1), Total.board_shard.set(scoped(platform, f"orgmembers#{guard.part:02d}"))])
     elif isinstance(guard, InviteWindowOpen):
         windows.stage_window_open(tx, label, guard.window_key, guard.limit)
     else:

@@ -12,10 +12,11 @@ from ..domain.guards import Guard
 from ..domain.guards_market import RedemptionUsed, ScanWindowOpen, VerificationRecorded
 from ..domain.market import Redemption as SoldRedemption
 from ..domain.market_after_sale import CodePointer, MerchantDay, VerifiedRow
+from ..domain.platforms import DEFAULT, scoped
 from . import attempts as windows
 from . import cursor as cursors
 from .access import on
-from .market import TOTALS_SHARDS, TOTALS_SK, Redemption, RedemptionCode, Verification, merchant_day
+from .market import TOTALS_SHARDS, TOTALS_SK, Redemption, RedemptionCode, Verification, code_key, merchant_day
 from .repositories_market import SoldRedemptions
 from .tx import Tx, commit_guards
 
@@ -31,14 +32,15 @@ class Scans:
         windows.stage_window_open,
     )
 
-    def pointer(self, code: str) -> CodePointer | None:
-        """The code's pointer: one consistent GetItem."""
+    def pointer(self, code: str, platform: str = DEFAULT) -> CodePointer | None:
+        """The pointer of `platform`'s code (its key: store/market.code_key): one consistent GetItem."""
         try:
-            found = RedemptionCode.get(code, consistent_read=True)
+            found = RedemptionCode.get(code_key(platform, code), consistent_read=True)
         except RedemptionCode.DoesNotExist:
             return None
         return CodePointer(found.code, found.redemption_id, found.merchant_id, found.goods_id, found.goods_name,
-                           int(found.points_spent), int(found.expires_epoch))
+                           int(found.points_spent), int(found.expires_epoch),
+                           None if platform == DEFAULT else platform)
 
     def redemption(self, redemption_id: str) -> SoldRedemption | None:
         return SoldRedemptions().get(redemption_id)
@@ -52,12 +54,13 @@ class Scans:
         transaction, a row id collision: try again), GuardFailed when a refusing guard failed."""
         return commit_guards(guards, _stage)
 
-    def merchant_day(self, merchant_id: str, day: date, limit: int, cursor: str | None) -> MerchantDay:
+    def merchant_day(self, merchant_id: str, day: date, limit: int, cursor: str | None,
+                     platform: str = DEFAULT) -> MerchantDay:
         """Newest first with the day's totals, summed over their shards: the first page is one Query (the
-        totals sort first), later pages add a Query of the totals alone."""
-        context = f"merchant-redemptions|{merchant_id}|{day.isoformat()}"
+        totals sort first), later pages add a Query of the totals alone. `platform`: the merchant's."""
+        context = f"merchant-redemptions|{scoped(platform, merchant_id)}|{day.isoformat()}"
         start = cursors.decode(cursor, context)
-        key = merchant_day(merchant_id, day)
+        key = merchant_day(merchant_id, day, platform)
         if start is None:
             results = Verification.query(key, scan_index_forward=False, limit=limit + TOTALS_SHARDS + 1)
             found = list(results)
@@ -86,7 +89,8 @@ def _stage(tx: Tx, label: str, guard: Guard) -> None:
         ], condition=(Redemption.status == "issued")
             & (Redemption.expires_epoch > int(guard.at.timestamp())))
     elif isinstance(guard, VerificationRecorded):
-        pointer, day = guard.pointer, merchant_day(guard.pointer.merchant_id, clock.business_day(guard.at))
+        pointer = guard.pointer
+        day = merchant_day(pointer.merchant_id, clock.business_day(guard.at), pointer.platform)
         row = Verification(day, "v#" + guard.row_id, redemption_id=pointer.redemption_id,
                            goods_id=pointer.goods_id, goods_name=pointer.goods_name, used_at=clock.iso(guard.at),
                            staff_user_id=guard.staff_user_id, points=pointer.points_spent)

@@ -10,6 +10,8 @@ Accrual state: `accrued_through` is the last business day credited (the adoption
 credited) and `accrued_mg` the running total. Each accrual transaction is conditioned on the
 `accrued_through` it read, so a day run twice, or by two workers at once, is credited once.
 
+`platform`: the adopter's platform (the tree's), absent for `default`'s: `accrue-trees --platform` credits by it.
+
 GSI `by_user` — pk `user_id`, sk `adopted_at`, all attributes: GET /v1/me/trees is one Query.
 GSI `accruing` — pk `accrual_shard` (0..SHARDS-1), sk `adopted_day`, keys only. Sparse: the shard is
 set at adoption and removed by the transaction that credits day 365, so the index holds exactly the
@@ -73,5 +75,6 @@ class Adoption(Model):
     accrual_shard = NumberAttribute(null=True)
     request_id = UnicodeAttribute(null=True)
     updated_at = UnicodeAttribute(null=True)
+    platform = UnicodeAttribute(null=True)  # the adopter's platform; absent for `default`'s
     by_user = AdoptionsByUser()
     accruing = AdoptionsAccruing()

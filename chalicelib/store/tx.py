@@ -60,6 +60,10 @@ class Tx:
             actions=actions, condition=condition, add_version_condition=False,
             return_values_on_condition_failure="ALL_OLD" if return_old else None))
 
+    def delete(self, label: str, model: Model, condition: Any = None) -> None:
+        self._add(label, "Delete", model.get_delete_kwargs_from_instance(condition=condition,
+                                                                         add_version_condition=False))
+
     def check(self, label: str, model_cls: type[Model], hash_key: Any, range_key: Any, condition: Any) -> None:
         self._add(label, "ConditionCheck", model_cls.get_operation_kwargs_from_class(
             hash_key, range_key=range_key, condition=condition))

@@ -18,7 +18,8 @@ Phone-number codes (`POST /__fake__/phone_codes` {"code", "phone", "country_code
 mainland number verified for this mini program unless told another country code (then `phoneNumber` is
 "+<cc> <phone>") or another appid in the watermark (a code issued to another mini program).
 Content checks (`/wxa/msg_sec_check`, v2): text containing "违禁" is `risky`, "待审" is `review`, anything else
-`pass`. WeChat outages: `faults` (infra/local/fake_faults.py, `POST /__fake__/faults`) fail chosen API paths.
+`pass`; an openid of another mini program than the access token's is 40003 (an openid is per mini program).
+WeChat outages: `faults` (infra/local/fake_faults.py, `POST /__fake__/faults`) fail chosen API paths.
 Tests and `make run` drive it through the control API under `/__fake__/` (or the same methods in-process).
 
 CLI: `python -m infra.local.fake_wechat --port 8010 --appid A --secret S [--app B:SB ...]`.
@@ -52,6 +53,7 @@ ERRMSG = {
     -1: "system error",
     40001: "invalid credential, access_token is invalid or not latest",
     40002: "invalid grant_type",
+    40003: "invalid openid",
     40013: "invalid appid",
     40029: "invalid code",
     40125: "invalid appsecret",
@@ -206,7 +208,8 @@ class FakeWeChat(FakeHTTPServer):
             return list(self._messages)
 
     def checked(self) -> list[dict[str, Any]]:
-        """The texts msg_sec_check judged so far: {"content", "openid", "scene", "suggest"}."""
+        """The texts msg_sec_check judged so far: {"content", "openid", "scene", "suggest", "appid"} (the appid of
+        the access token it was asked with)."""
         with self._lock:
             return list(self._checked)
 
@@ -296,6 +299,17 @@ class FakeWeChat(FakeHTTPServer):
                 return wechat_error(42001)
         return None
 
+    def _token_app(self, request: Request) -> str | None:
+        """The appid whose access token the (already checked) request carries."""
+        with self._lock:
+            given = request.query.get("access_token")
+            return next((appid for appid, (token, _) in self._tokens.items() if token == given), None)
+
+    def _openid_of_app(self, openid: str, appid: str | None) -> bool:
+        """Whether `_login` gives `openid` in the mini program `appid`: "<openid>" in the first, "<openid>@<appid>"
+        in another."""
+        return openid.endswith(f"@{appid}") if appid != self.appid else "@" not in openid
+
     def _phone_number(self, request: Request) -> Response:
         if error := self._token_error(request):
             return error
@@ -333,6 +347,9 @@ class FakeWeChat(FakeHTTPServer):
         if body is None or body.get("version") != 2 or body.get("scene") not in (1, 2, 3, 4) \
                 or not isinstance(body.get("content"), str) or not isinstance(body.get("openid"), str):
             return wechat_error(47001)
+        appid = self._token_app(request)
+        if not self._openid_of_app(body["openid"], appid):
+            return wechat_error(40003)
         content = body["content"]
         if any(word in content for word in RISKY_WORDS):
             suggest, label = "risky", 20006
@@ -342,7 +359,7 @@ class FakeWeChat(FakeHTTPServer):
             suggest, label = "pass", 100
         with self._lock:
             self._checked.append({"content": content, "openid": body["openid"], "scene": body["scene"],
-                                  "suggest": suggest})
+                                  "suggest": suggest, "appid": appid})
         trace = f"{secrets.token_hex(4)}-{secrets.token_hex(4)}"
         return Response({"errcode": 0, "errmsg": "ok", "trace_id": trace,
                          "result": {"suggest": suggest, "label": label},

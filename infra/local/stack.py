@@ -202,13 +202,25 @@ def demo_staff() -> tuple[dict, dict]:
 
 def demo_platform_appid() -> str:
     """The mini program of the demo catalog's second platform."""
+    return _demo_platform()["wechat_appid"]
+
+
+def demo_platform_staff() -> tuple[dict, str]:
+    """The second platform's first merchant with staff, and the name its staff member logs in with at the fake
+    WeChat (`wx:<name>:...` is the openid `<name>@<appid>` on a mini program other than the first)."""
+    merchant = next(m for m in _demo_platform()["merchants"] if m.get("staff_openids"))
+    return merchant, merchant["staff_openids"][0].split("@")[0]
+
+
+def _demo_platform() -> dict:
     platforms = json.loads(DEMO_CATALOG.read_text(encoding="utf-8"))["platforms"]
-    return next(p["wechat_appid"] for p in platforms if p["id"] == DEMO_PLATFORM)
+    return next(p for p in platforms if p["id"] == DEMO_PLATFORM)
 
 
 def try_it(api: str) -> list[str]:
     """Commands to paste in order into bash from the repo (tests/infra/test_local_stack.py runs them)."""
     merchant, collection = demo_staff()
+    demo_merchant, demo_staff_name = demo_platform_staff()
     auth, as_json = '-H "Authorization: Bearer ${}"', "-H 'Content-Type: application/json'"
     field = "python3 -c 'import json,sys; print(json.load(sys.stdin)[\"{}\"])'"
     unique = "'$RANDOM$RANDOM'"  # a login code works once, and each write takes a new request_id
@@ -242,6 +254,12 @@ def try_it(api: str) -> list[str]:
         f"\"platform\":\"{DEMO_PLATFORM}\"}}' | {field.format('token')})",
         f"curl -s -w '\\n' {api}/v1/platform {auth.format('DEMO_TOKEN')}",
         f"curl -s -w '\\n' {api}/v1/me {auth.format('DEMO_TOKEN')}",
+        f"# {DEMO_PLATFORM}'s own shop: its goods and stock; its staff ({demo_merchant['name']}) log in on its mini "
+        "program and verify its codes only",
+        f"curl -s -w '\\n' {api}/v1/market/goods {auth.format('DEMO_TOKEN')}",
+        f"DEMO_STAFF=$(curl -s -X POST {api}/v1/auth/login {as_json} -d '{{\"code\":\"wx:{demo_staff_name}:{unique}\","
+        f"\"platform\":\"{DEMO_PLATFORM}\"}}' | {field.format('token')})",
+        f"curl -s -w '\\n' {api}/v1/merchant/redemptions {auth.format('DEMO_STAFF')}",
     ]
 
 

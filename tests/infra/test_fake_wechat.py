@@ -233,6 +233,14 @@ def test_a_mini_program_added_over_http_gets_its_own_access_token(fake: FakeWeCh
     body = {"grant_type": "client_credential", "appid": "wx-late-app", "secret": "late-secret"}
     late = post(fake, "/cgi-bin/stable_token", body)["access_token"]
     assert late != access_token(fake)
-    assert post(fake, "/wxa/msg_sec_check", {"content": "你好", "version": 2, "scene": 1, "openid": "o"},
-                token=late)["result"]["suggest"] == "pass"
+    assert post(fake, "/wxa/msg_sec_check", {"content": "你好", "version": 2, "scene": 1,
+                                              "openid": "o-late@wx-late-app"}, token=late)["result"]["suggest"] \
+        == "pass"
+    assert fake.checked()[-1]["appid"] == "wx-late-app"
+    # an openid is per mini program: the first one's openid with the late one's token, and the reverse, are 40003
+    assert post(fake, "/wxa/msg_sec_check", {"content": "你好", "version": 2, "scene": 1, "openid": "o-late"},
+                token=late)["errcode"] == 40003
+    assert post(fake, "/wxa/msg_sec_check", {"content": "你好", "version": 2, "scene": 1,
+                                              "openid": "o-late@wx-late-app"}, token=access_token(fake))["errcode"] \
+        == 40003
     assert post(fake, "/cgi-bin/stable_token", {**body, "secret": SECRET})["errcode"] == 40125

@@ -70,6 +70,7 @@ MATRIX = {
     "expire-points": {},
     "expire-redemptions": {},
     "finish-erasures": {
+        "accounts": "GetItem",  # the deleted user's platform: its holder of a partner link to release
         "consents": "GetItem PutItem Query UpdateItem",
         "erasures": "UpdateItem",
         "indexes": "erasures/index/waiting",
@@ -105,6 +106,7 @@ MATRIX = {
     "materialize-boards": {},
     "recheck-nicknames": {
         "accounts": "GetItem UpdateItem",
+        "catalog": "Query",  # another platform's mini program (its appid) for its users' nicknames
         "moderation": "DeleteItem PutItem Query",
     },
     "retry-partner-revocations": {

@@ -14,6 +14,7 @@ from chalicelib.domain import clock
 from chalicelib.store.privacy import ModerationItem
 from tests.support.aggregates import checkin, drain, join, make_orgs
 from tests.support.api import call, login
+from tests.support.stack import APPID
 
 
 @pytest.fixture
@@ -52,7 +53,8 @@ def test_a_clean_nickname_is_checked_by_wechat_with_the_user_s_openid_and_shown(
     status, body = patch(client, user, name)
     assert status == 200
     assert (body["nickname"], body["nickname_status"]) == (name, "ok")
-    assert {"content": name, "openid": user["openid"], "scene": 1, "suggest": "pass"} in wechat.checked()
+    assert {"content": name, "openid": user["openid"], "scene": 1, "suggest": "pass",
+            "appid": APPID} in wechat.checked()
 
 
 def test_a_risky_nickname_is_refused_and_changes_nothing(client, user, wechat):

@@ -153,13 +153,12 @@ def test_a_token_sent_with_another_platforms_header_is_403(client, user, openid)
 def test_routes_not_yet_per_platform_do_not_exist_for_another_platform(client, user, openid):
     """Until a route is isolated per platform it serves `default`'s catalog: another platform's user gets 404."""
     demo_token = _login_on(client, openid)[1]["token"]
-    status, body = call(client, "PATCH", "/v1/me", {"nickname": "小蓝"}, token=demo_token)
-    assert (status, body["error"]["code"]) == (404, "NOT_FOUND")
-    status, body = call(client, "GET", "/v1/orgs/o-jiangyang-runners", headers={"X-Platform": DEMO_PLATFORM})
+    status, body = call(client, "GET", "/v1/leaderboards/users", token=demo_token)
     assert (status, body["error"]["code"]) == (404, "NOT_FOUND")
     # the default platform's requests, with or without the header, are answered as always
-    assert call(client, "GET", "/v1/orgs/o-jiangyang-runners")[0] == 200
-    assert call(client, "GET", "/v1/orgs/o-jiangyang-runners", headers={"X-Platform": "default"})[0] == 200
+    assert call(client, "GET", "/v1/leaderboards/users", token=user["token"])[0] == 200
+    default_header = {"X-Platform": "default"}
+    assert call(client, "GET", "/v1/leaderboards/users", token=user["token"], headers=default_header)[0] == 200
     assert call(client, "PATCH", "/v1/me", {"nickname": "小绿"}, token=user["token"])[0] == 200
 
 
@@ -238,6 +237,10 @@ def test_a_platform_loaded_without_its_secret_cannot_log_in_yet_and_wechat_is_no
     assert stack.wechat.calls().get("/sns/jscode2session", 0) == calls
 
 
+GOODS = {"id": "g-p-1", "name": "券", "kind": "coupon", "merchant_id": "m-p", "points_price": 10, "stock": 5,
+         "valid_days": 7}
+
+
 @pytest.mark.parametrize("change, message", [
     ({"behaviors": [{"code": "no_such_behaviour"}]}, "'no_such_behaviour' is not a behaviour of the catalog"),
     ({"behaviors": [{"code": "clean_plate", "daily_limit": 4}]}, "daily_limit 4 is above the deployment's 3"),
@@ -251,7 +254,10 @@ def test_a_platform_loaded_without_its_secret_cannot_log_in_yet_and_wechat_is_no
     ({"branding": {"name": "x", "slogan": "y", "primary_color": "green", "logo_url": None}}, "#RRGGBB"),
     ({"branding": ...}, "branding must be an object"),
     ({"partners": ["sports"]}, "partners must be distinct ids among transit, bank"),
-    ({"merchants": [{"id": "m-x", "name": "x"}]}, "merchants of a platform are not loaded by this version yet"),
+    ({"merchants": [{"id": "m-x"}]}, "merchant needs an id and a name"),
+    ({"merchants": "m-x"}, "merchants must be a list"),
+    ({"goods": [{**GOODS, "merchant_id": "m-cafe"}]}, "goods g-p-1: unknown merchant 'm-cafe'"),  # default's
+    ({"merchants": [{"id": "m-p", "name": "x"}], "goods": [{**GOODS, "points_price": 0}]}, "points_price must be"),
 ])
 def test_a_bad_platform_is_a_clean_load_error_that_writes_nothing(tmp_path, capsys, change, message):
     pid = "t-" + uuid.uuid4().hex[:8]
@@ -265,6 +271,7 @@ def test_a_bad_platform_is_a_clean_load_error_that_writes_nothing(tmp_path, caps
     assert message in capsys.readouterr().err
     assert _stored_platforms() == before
     assert not list(CatalogItem.query("behavior", CatalogItem.id == code))  # the whole file was refused
+    assert not list(CatalogItem.query(f"{pid}#merchant")) and not list(CatalogItem.query(f"{pid}#goods"))
 
 
 def test_a_platform_may_choose_a_behaviour_of_the_same_file_and_only_lower_its_limit(tmp_path, capsys):
@@ -294,4 +301,9 @@ def test_loading_the_demo_catalog_again_writes_nothing(capsys):
     capsys.readouterr()
     assert admin(["seed-demo", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["platforms"] == {"changed": [], "unchanged": [DEMO_PLATFORM]}
+    assert out["platforms"] == {"changed": [], "unchanged": [DEMO_PLATFORM], "merchants_changed": [],
+                                "goods_changed": [], "stock_changed": [],  # its shop too
+                                "trees": {DEMO_PLATFORM: {"changed": [], "unchanged": ["t-lantu-ginkgo"],
+                                                          "stock_changed": []}},
+                                "orgs": {DEMO_PLATFORM: {"changed": [], "unchanged": ["o-lantu-rd"]}}}
+    assert out["writes"] == 0

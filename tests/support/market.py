@@ -37,9 +37,11 @@ def new_merchant(staff: int = 1, collection_point: bool = False, **fields) -> tu
 
 
 def give_points(user: dict, points: int) -> None:
+    """An operator's `points adjust` on the user's account, on the platform the user logged in on."""
     from admin.accounts import adjust
 
-    adjust(user["id"], points, "test: starting balance", None, False)
+    platform = (((user.get("login") or {}).get("user") or {}).get("platform") or {}).get("id", "default")
+    adjust(user["id"], points, "test: starting balance", None, False, platform)
 
 
 def issued_directly(user_ids: list[str], goods: dict, count: int, points_spent: int, refund: bool,
@@ -97,12 +99,12 @@ def balance(client, user: dict) -> int:
     return call(client, "GET", "/v1/me", token=user["token"])[1]["points"]
 
 
-def stock_left(goods_id: str, shards: int = 1) -> int:
-    """Units left of the goods, over its `shards` stock items."""
-    return sum(left for left, _ in stock_shards(goods_id, shards).values())
+def stock_left(goods_id: str, shards: int = 1, platform: str = "default") -> int:
+    """Units left of the goods of `platform`, over its `shards` stock items."""
+    return sum(left for left, _ in stock_shards(goods_id, shards, platform).values())
 
 
-def stock_shards(goods_id: str, shards: int) -> dict[int, tuple[int, int]]:
+def stock_shards(goods_id: str, shards: int, platform: str = "default") -> dict[int, tuple[int, int]]:
     """{shard: (left, total)} of the goods' stock items, read consistently; a missing item is absent."""
     from chalicelib.domain.market import stock_key
     from chalicelib.store.stock import Stock
@@ -110,7 +112,7 @@ def stock_shards(goods_id: str, shards: int) -> dict[int, tuple[int, int]]:
     found = {}
     for shard in range(shards):
         try:
-            item = Stock.get(stock_key(goods_id, shard), consistent_read=True)
+            item = Stock.get(stock_key(goods_id, shard, platform), consistent_read=True)
         except Stock.DoesNotExist:
             continue
         found[shard] = (int(item.left), int(item.total))

@@ -63,8 +63,8 @@ class FakeCatalog:
             return platform_rule(self.rules[code], choices[code])
         return self.rules[code]
 
-    def goods_on_sale(self, goods_id: str) -> Goods:
-        if goods_id not in self.shelf:
+    def goods_on_sale(self, goods_id: str, platform: str = "default") -> Goods:
+        if goods_id not in self.shelf or platform != "default":  # the demo catalog's shelf is `default`'s
             raise NotFoundError(goods_id=goods_id)
         return self.shelf[goods_id]
 

@@ -15,6 +15,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from chalicelib.domain.aggregation import ARCHIVE, COUNTER, LIVE, Filed, FoldWrite
+from chalicelib.domain.orgs import key_platform, row_owner
+from chalicelib.domain.platforms import scoped
 from chalicelib.domain.ranking import SHARDS, rebuild_shard, shard_of
 from chalicelib.domain.tallies import Tally
 from chalicelib.store.failures import ConditionFailed
@@ -138,7 +140,8 @@ class InMemoryAggregates:
                 self.counters[(r.name, r.part)] = (r.value, r.rev + 1)
         for (owner, period), delta in write.parts.items():
             row = self.totals.setdefault((owner, period), Row())
-            row.value, row.board_shard = row.value + delta, f"orgparts#{period}#{write.part}"
+            index = scoped(key_platform(owner, 3), f"orgparts#{period}#{write.part}")
+            row.value, row.board_shard = row.value + delta, index
         self._add_counters(write)
         self.commits += 1
 
@@ -173,8 +176,8 @@ class InMemoryAggregates:
     def orgs_board_with_rows(self, key: str, org_ids: list[str]) -> tuple[dict, dict[str, tuple[int, int]]]:
         return self.board("orgs", key), self.org_rows(org_ids, key)
 
-    def org_rows(self, org_ids: list[str], key: str) -> dict[str, tuple[int, int]]:
-        rows = {o: self.totals.get((f"org#{o}", key)) for o in org_ids}
+    def org_rows(self, org_ids: list[str], key: str, platform: str = "default") -> dict[str, tuple[int, int]]:
+        rows = {o: self.totals.get((row_owner(platform, o), key)) for o in org_ids}
         return {o: (row.value, row.members or 0) for o, row in rows.items() if row}
 
     def total(self, owner: str, key: str) -> int | None:

@@ -16,7 +16,9 @@ class FakeMember(FakeAccount):
 
 
 class FakeCollectionCatalog(FakeCatalog):
-    def merchant(self, merchant_id: str) -> dict | None:
+    def merchant(self, merchant_id: str, platform: str = "default") -> dict | None:
+        if platform != "default":
+            return None
         return next((m for m in DEMO_CATALOG["merchants"] if m["id"] == merchant_id), None)
 
 
@@ -24,10 +26,11 @@ class InMemoryMemberCodes:
     def __init__(self) -> None:
         self.items: dict[str, SimpleNamespace] = {}
 
-    def get(self, code: str) -> SimpleNamespace | None:
-        return self.items.get(code)
+    def get(self, code: str, platform: str = "default") -> SimpleNamespace | None:
+        return self.items.get(code if platform == "default" else f"{platform}#{code}")
 
-    def add(self, code, user_id, created_at, expires_at) -> bool:
+    def add(self, code, user_id, created_at, expires_at, platform: str = "default") -> bool:
+        code = code if platform == "default" else f"{platform}#{code}"
         if code in self.items:
             return False
         self.items[code] = SimpleNamespace(code=code, user_id=user_id, expires_epoch=int(expires_at.timestamp()),

@@ -8,6 +8,8 @@ from tests.unit.fakes import DEMO_CATALOG, InMemoryPostingUnitOfWork
 
 
 class FakeShelf:
+    platform = "default"
+
     def __init__(self, uow: InMemoryPostingUnitOfWork) -> None:
         self.rows = {g["id"]: dict(g) for g in DEMO_CATALOG["goods"]}
         self.merchant_rows = {m["id"]: dict(m) for m in DEMO_CATALOG["merchants"]}

@@ -77,11 +77,11 @@ class InMemoryScans:
         self.commits = 0
         self.before_commit: Callable[[], None] | None = None
 
-    def pointer(self, code: str) -> CodePointer | None:
+    def pointer(self, code: str, platform: str = "default") -> CodePointer | None:
         for r in self.uow.redemptions.values():
-            if r.code == code:
+            if r.code == code and (r.platform or "default") == platform:  # another platform's code is a miss
                 return CodePointer(r.code, r.redemption_id, r.merchant_id, r.goods_id, r.goods_name, r.points_spent,
-                                   r.expires_epoch)
+                                   r.expires_epoch, r.platform)
         return None
 
     def redemption(self, redemption_id: str) -> Redemption | None:
@@ -120,6 +120,7 @@ class InMemoryScans:
             return self.failures.get(guard.window_key, 0) < guard.limit
         raise TypeError(f"no in-memory condition for {type(guard).__name__}")
 
-    def merchant_day(self, merchant_id: str, day: date, limit: int, cursor: str | None) -> MerchantDay:
+    def merchant_day(self, merchant_id: str, day: date, limit: int, cursor: str | None,
+                     platform: str = "default") -> MerchantDay:
         rows = self.rows.get(f"{merchant_id}#{day.isoformat()}", [])
         return MerchantDay(day, rows[:limit], len(rows), sum(row.points_spent for row in rows), None)

@@ -23,13 +23,13 @@ class FakeTreesCatalog(FakeCatalog):
         super().__init__()
         self.grove: dict[str, Tree] = {t["id"]: tree_from_catalog(t) for t in DEMO_CATALOG["trees"]}
 
-    def tree(self, tree_id: object) -> Tree:
-        if tree_id not in self.grove:
+    def tree(self, tree_id: object, platform: str = "default") -> Tree:
+        if tree_id not in self.grove or self.grove[tree_id].platform != platform:
             raise NotFoundError("没有这种树苗", tree_id=tree_id)
         return self.grove[tree_id]
 
-    def trees(self) -> list[Tree]:
-        return list(self.grove.values())
+    def trees(self, platform: str = "default") -> list[Tree]:
+        return [tree for tree in self.grove.values() if tree.platform == platform]
 
 
 class InMemoryAdoptions:

@@ -50,7 +50,7 @@ def test_a_good_entry_is_stored_with_only_what_a_platform_may_set():
     {"branding": {"name": "x", "slogan": "y", "primary_color": "#12345", "logo_url": None}},
     {"branding": {"name": "x", "slogan": "y", "primary_color": "#123456", "logo_url": "http://x"}},
     {"partners": ["transit", "transit"]},
-    {"goods": [{"id": "g-1"}]},
+    {"goods": {"id": "g-1"}},  # a list: its entries are checked by the loader, as the top level's
     {"colour": "red"},
 ])
 def test_a_bad_entry_is_refused(changes):
