@@ -49,7 +49,7 @@ def partner_webhook(partner_id):
     partner_id = path_id(partner_id, UnknownPartnerError())  # before its signature is even looked at
     request = routes.current_request
     outcome = webhooks.push(partner_id, dict(request.headers.items()), routes.query(), request.raw_body or b"",
-                            bootstrap.partner_uow)
+                            bootstrap.partner_uow, bootstrap.partner_tallies())
     return respond(200, shapes_partners.webhook_json(outcome))
 
 

@@ -18,6 +18,7 @@ from ..domain.open_partners import parse_event
 from ..domain.partner_events import PARSERS
 from ..domain.results_ingest import Outcome
 from ..errors import (
+    AppError,
     BadSignatureError,
     InvalidJSONError,
     ReplayedError,
@@ -36,9 +37,11 @@ NONCE_WINDOW = timedelta(minutes=10)  # transit: a nonce is never reused within 
 SIGNATURE_WINDOW = timedelta(minutes=10)  # bank: 300 s of replays, plus 300 s of clock skew
 
 
-def push(partner_id: str, headers: dict[str, str], query: dict[str, str], body: bytes, new_uow: Any) -> Outcome:
+def push(partner_id: str, headers: dict[str, str], query: dict[str, str], body: bytes, new_uow: Any,
+         tallies: Any = None) -> Outcome:
     """A signed delivery, claimed once, its events ingested; `new_uow()` builds a unit of work (one per
-    user written in parallel)."""
+    user written in parallel). `tallies` (store/partner_tallies.py) counts the partner's deliveries: the
+    outcome of each, or a refusal (a bad signature, a replay, a malformed body) of a known partner."""
     headers = {name.lower(): value for name, value in headers.items()}
     try:
         spec = partner(partner_id)
@@ -46,6 +49,19 @@ def push(partner_id: str, headers: dict[str, str], query: dict[str, str], body: 
         if "x-gs-partner" in headers:  # open-protocol.md: an unknown partner, or one without a usable secret
             raise BadSignatureError() from None
         raise
+    try:
+        outcome = _push(spec, headers, query, body, new_uow)
+    except AppError as refused:
+        if tallies is not None and refused.status < 500:
+            tallies.delivered(spec.id, {"refused": 1})
+        raise
+    if tallies is not None:
+        tallies.delivered(spec.id, {"accepted": outcome.imported, "duplicates": outcome.duplicates,
+                                    "ignored": outcome.ignored})
+    return outcome
+
+
+def _push(spec: Partner, headers: dict[str, str], query: dict[str, str], body: bytes, new_uow: Any) -> Outcome:
     guard, window = _verify(spec, headers, query, body)
     raw_events = _events(body)
     replay_guards = new_uow().replay_guards

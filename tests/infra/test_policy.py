@@ -72,6 +72,7 @@ MATRIX = {
     "finish-erasures": {
         "accounts": "GetItem",  # the deleted user's platform: its holder of a partner link to release
         "consents": "GetItem PutItem Query UpdateItem",
+        "counters": "UpdateItem",  # a revocation's transaction counts the partner's consents one less
         "erasures": "UpdateItem",
         "indexes": "erasures/index/waiting",
         "partner_links": "GetItem UpdateItem",

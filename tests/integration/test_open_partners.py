@@ -215,3 +215,83 @@ def test_a_catalog_entry_the_protocol_does_not_allow_is_refused_whole(tmp_path, 
     assert "does not have the channel 'partner'" in capsys.readouterr().err
     assert "bad" not in catalog.open_partners()
 
+
+
+def partner_row(capsys, partner: str = BIKE) -> dict:
+    capsys.readouterr()
+    assert admin(["partner", "list", "--json"]) == 0
+    return next(row for row in json.loads(capsys.readouterr().out) if row["id"] == partner)
+
+
+def test_partner_list_counts_consents_and_the_last_24_hours_of_deliveries(client, fake, user, capsys):
+    before = partner_row(capsys)
+    assert before["protocol"] == "open-v1" and before["events"] == ["bike_ride->shared_bike"]
+    assert before["status"] == "ok"
+    user_ref = linked(client, fake, user)
+    ride = fake.event(user_ref)
+    push(client, fake, [ride])
+    push(client, fake, [ride, fake.event(user_ref, type="hoverboard")])
+    push(client, fake, [ride], secret="x" * 40)  # refused
+    after = partner_row(capsys)
+    assert after["bound"] - before["bound"] == 1
+    assert {k: after["last_24h"][k] - before["last_24h"][k] for k in after["last_24h"]} == {
+        "accepted": 1, "duplicates": 1, "ignored": 1, "refused": 1}
+    call(client, "DELETE", f"/v1/partners/{BIKE}/consent", token=user["token"])
+    assert partner_row(capsys)["bound"] == before["bound"]
+    rows = {row["id"]: row for row in json.loads((admin(["partner", "list", "--json"]), capsys.readouterr().out)[1])}
+    assert {"transit", "bank", BIKE} <= set(rows) and rows["transit"]["protocol"] == "built-in"
+
+
+def test_partner_test_signs_a_sample_batch_that_the_running_api_accepts(base_url, capsys):
+    capsys.readouterr()
+    assert admin(["partner", "test", BIKE, "--base", base_url, "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert (result["status"], result["answer"]) == (200, {"accepted": 0, "duplicates": 0, "ignored": 1})
+    assert admin(["partner", "test", "transit", "--base", base_url]) == 1  # transit has its own API
+    assert "no open-protocol partner transit" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def bikes(stack, database, tmp_path_factory):
+    """A platform that works with the open partner and rewards shared_bike with 2 points a km, onboarded as
+    docs/platforms.md says."""
+    from tests.support.persons import _onboard
+
+    return _onboard(stack, tmp_path_factory.mktemp("bikes"), {
+        "id": "t-bikes", "name": "骑行平台", "wechat_appid": "wx-t-bikes",
+        "branding": {"name": "骑行平台", "slogan": "骑车", "primary_color": "#224466", "logo_url": None},
+        "behaviors": [{"code": "shared_bike", "points": {"points": 2, "per": 1}}], "partners": [BIKE]},
+        "test-bikes-secret")
+
+
+def test_a_ride_linked_on_two_platforms_counts_its_carbon_once_with_points_on_each(client, fake, openid, bikes):
+    """Counted once across platforms (issue 21): the person's `default` user and their user of a platform that
+    works with the open partner, both linked to one bike account."""
+    on_default, on_bikes = login(client, openid), login_on(client, openid, bikes)
+    user_ref = linked(client, fake, on_default)
+    status, issued = link_code(client, on_bikes)
+    assert status == 201 and link(client, fake, issued["link_code"], user_ref)[0] == 200  # the same person
+    ride = fake.event(user_ref, quantity=3.2)
+    assert push(client, fake, [ride]) == (200, {"accepted": 1, "duplicates": 0, "ignored": 0})
+    assert push(client, fake, [ride]) == (200, {"accepted": 0, "duplicates": 1, "ignored": 0})
+    [held] = [e for e in ledger(client, on_default) if e["source"] == BIKE]
+    [via] = [e for e in ledger(client, on_bikes) if e["source"] == BIKE]
+    assert (held["carbon_g"], held["points"], held["counted_via"]) == (3.2 * KM_MG / 1000, 3, None)
+    assert (via["carbon_g"], via["points"], via["counted_via"]) == (0, 6, "default")
+    assert me(client, on_bikes)["person_carbon_g"] == pytest.approx(3.2 * KM_MG / 1000)
+    assert reconcile_clean(on_default, on_bikes) == (True, [])
+
+
+def test_another_persons_link_on_another_platform_is_taken(client, fake, openid, bikes):
+    user_ref = linked(client, fake, login(client, openid))
+    other = login_on(client, openid + "-someone-else", bikes)
+    status, issued = link_code(client, other)
+    assert link(client, fake, issued["link_code"], user_ref)[1]["error"]["code"] == "PARTNER_ACCOUNT_TAKEN"
+
+
+def test_linking_again_with_another_account_ends_the_first_link_and_tells_the_partner(client, fake, user):
+    first = linked(client, fake, user)
+    second = linked(client, fake, user)
+    assert first in [r["user_ref"] for r in fake.revocations()]
+    assert push(client, fake, [fake.event(first)])[1]["ignored"] == 1
+    assert push(client, fake, [fake.event(second)])[1]["accepted"] == 1
