@@ -10,6 +10,7 @@ from chalicelib.settings import SettingsError
 
 from . import local_stack
 from .demo import add_parsers as _add_demo
+from .partners import add_parsers as _add_partners
 from .persons import add_parsers as _add_persons
 from .privacy import add_parsers as _add_privacy
 from .privacy import add_user_parsers as _add_privacy_user
@@ -163,6 +164,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="the platform whose stats are shown, or `all`: every platform's and the deployment's "
                             "totals, persons counted once (default `default`)")
     _add_demo(sub, common, writes)  # demo rides (admin/demo.py)
+    _add_partners(sub, common, writes)  # partner list, partner test (admin/partners.py)
     _add_persons(sub, common, writes)  # backfill-persons (admin/persons.py)
     audit = sub.add_parser("audit", parents=[common], help="the audit trail")
     audit.add_argument("--since", help="ISO date or time, default the last 30 days")

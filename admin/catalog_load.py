@@ -24,6 +24,7 @@ from chalicelib.store.models import CatalogItem
 from .console import CommandError
 from .goods_load import plan_goods
 from .orgs_load import plan_orgs
+from .partners_load import plan_partners
 from .platforms_load import plan_platforms
 from .points_load import plan_points
 
@@ -190,6 +191,7 @@ SECTIONS: dict[str, Callable[[list], Planned]] = {
     "trees": plan_trees,
     "orgs": plan_orgs,
     "points": plan_points,  # the points policy: expiry (admin/points_load.py)
+    "partners": plan_partners,  # open-protocol partners, after the behaviours they earn (admin/partners_load.py)
     "platforms": plan_platforms,  # the tenants, after the behaviours they choose from (admin/platforms_load.py)
 }
 

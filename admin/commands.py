@@ -12,6 +12,7 @@ from chalicelib.store.models import AuditRecord
 from . import accounts, catalog_load, db
 from .console import CommandError, Output, UsageError, audit, known_platform
 from .demo import HANDLERS as _DEMO_HANDLERS
+from .partners import HANDLERS as _PARTNER_HANDLERS
 from .persons import HANDLERS as _PERSONS_HANDLERS
 from .privacy import HANDLERS as _PRIVACY_HANDLERS
 from .redemptions import HANDLERS as _MARKETPLACE_HANDLERS
@@ -188,6 +189,7 @@ _HANDLERS = {
     **_MARKETPLACE_HANDLERS,
     **_PRIVACY_HANDLERS,
     **_DEMO_HANDLERS,
+    **_PARTNER_HANDLERS,
     **_PERSONS_HANDLERS,
     ("report", None): _report,
     ("issuance", None): _issuance,

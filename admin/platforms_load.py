@@ -13,11 +13,11 @@ the report lists them per platform under `trees` and `orgs`.
 from __future__ import annotations
 
 from chalicelib.domain.platforms import PlatformError, check_entry
-from chalicelib.services.partners import PARTNERS
 from chalicelib.store.models import CatalogItem
 
 from .console import CommandError
 from .orgs_load import plan_orgs
+from .partners_load import partner_ids
 
 
 def plan_platforms(entries: list):
@@ -27,12 +27,12 @@ def plan_platforms(entries: list):
         raise CommandError("platforms must be a list")
     listed = {b.get("code"): b for b in (LOADING.get() or {}).get("behaviors", []) if isinstance(b, dict)}
     rules = {**existing("behavior"), **listed}
-    current = existing("platform")
+    current, partners = existing("platform"), partner_ids()
     writes, report, seen, appids = [], {"changed": [], "unchanged": [], "trees": {}, "orgs": {}}, set(), {}
     deletes: list = []
     for entry in entries:
         try:
-            checked = check_entry(entry, rules, tuple(PARTNERS))
+            checked = check_entry(entry, rules, partners)
         except PlatformError as exc:
             raise CommandError(str(exc)) from exc
         if checked["id"] in seen:

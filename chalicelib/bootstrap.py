@@ -125,6 +125,27 @@ def profiles() -> Profiles:
     return Profiles()
 
 
+def link_codes():
+    """The open protocol's link codes (services/open_links.py)."""
+    from .store.link_codes import LinkCodes
+
+    return LinkCodes()
+
+
+def partner_tallies():
+    """The partners' delivery and consent counters (store/partner_tallies.py): `partner list`'s figures."""
+    from .store.partner_tallies import PartnerTallies
+
+    return PartnerTallies()
+
+
+def replay_guards():
+    """The partners' replay guards (services/webhooks.py, open_links.py)."""
+    from .store.repositories_partners import ReplayGuards
+
+    return ReplayGuards()
+
+
 def consents() -> Bindings:
     """Binding, revoking and listing partners (services/consent.py, partners.py)."""
     from .store.repositories_consent import Bindings
@@ -220,6 +241,8 @@ API_TOUCHES = (
     _STORE + "dynamo_uow_partners:DynamoPartnerUnitOfWork",  # ingest, pulls, pushes, WeChat Sports
     _STORE + "uow_trees:DynamoTreesUnitOfWork",
     _STORE + "attempts",  # failed-scan windows (services/attempts.py)
+    _STORE + "link_codes:LinkCodes",  # the open protocol's link codes (services/open_links.py)
+    _STORE + "partner_tallies:PartnerTallies",  # a webhook's delivery counted (store/partner_tallies.py)
     _STORE + "logins",
     _STORE + "repositories_boards:DynamoBoardReads",
     _STORE + "repositories_boards:DynamoPlatformCounts",

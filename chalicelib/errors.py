@@ -78,6 +78,12 @@ SessionExpiredError = _error("SessionExpiredError", 401, "SESSION_EXPIRED", "登
 InvalidWeRunDataError = _error("InvalidWeRunDataError", 400, "INVALID_WERUN_DATA", "微信运动数据无效，请重新同步")
 PartnerUnavailableError = _error("PartnerUnavailableError", 503, "PARTNER_UNAVAILABLE",
                                  "合作方服务暂时不可用，请稍后重试")
+# The open protocol (shared/partners/open-protocol.md): linking by code, pushes only.
+LinkByCodeError = _error("LinkByCodeError", 409, "LINK_BY_CODE", "该合作方须通过连接码在其小程序内授权")
+PushOnlyError = _error("PushOnlyError", 409, "PUSH_ONLY", "该合作方会自动推送数据，无需手动同步")
+NoOpenPartnerError = _error("NoOpenPartnerError", 409, "NOT_AN_OPEN_PARTNER", "该合作方通过手机号授权，不使用连接码")
+LinkCodeNotFoundError = _error("LinkCodeNotFoundError", 404, "CODE_NOT_FOUND", "连接码不存在或已使用")
+LinkCodeExpiredError = _error("LinkCodeExpiredError", 410, "CODE_EXPIRED", "连接码已过期，请在绿芽小程序内重新连接")
 # Marketplace, merchant scanning and collection points.
 OutOfStockError = _error("OutOfStockError", 409, "OUT_OF_STOCK", "该商品已兑完")
 PerUserLimitReachedError = _error("PerUserLimitReachedError", 429, "PER_USER_LIMIT_REACHED",

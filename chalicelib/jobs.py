@@ -146,7 +146,8 @@ def _retry_partner_revocations(at: datetime) -> dict:
 
 JOBS.append(Job("retry-partner-revocations", every_seconds=300, run=_retry_partner_revocations,
                 touches=("chalicelib.store.repositories_consent:PendingRevocations",
-                         "chalicelib.store.shared_token:SharedToken")))
+                         "chalicelib.store.shared_token:SharedToken",
+                         "chalicelib.store.catalog_items")))  # the open-protocol partners (services/catalog.py)
 
 
 # Points expiry (services/points_expiry.py): at 00:00 Asia/Shanghai every day, one worker per account shard.

@@ -46,6 +46,9 @@ class Settings:
     # The AppSecret of each platform's mini program but `default`'s (WECHAT_SECRET): WECHAT_SECRET__<ID>
     # (chalicelib/domain/platforms.secret_name), as (setting name, secret) pairs.
     wechat_platform_secrets: tuple[tuple[str, str], ...] = ()
+    # The secret of each open-protocol partner: PARTNER_SECRET__<ID> (chalicelib/domain/open_partners.py), as
+    # (setting name, secret) pairs.
+    partner_secrets: tuple[tuple[str, str], ...] = ()
 
     def wechat_secret_of(self, platform_id: str) -> str | None:
         """The AppSecret of a platform's mini program (`default`'s: WECHAT_SECRET); None when it is not set."""
@@ -54,6 +57,12 @@ class Settings:
         if platform_id == DEFAULT:
             return self.wechat_secret
         return dict(self.wechat_platform_secrets).get(secret_name(platform_id))
+
+    def partner_secret_of(self, partner_id: str) -> str | None:
+        """The secret of an open-protocol partner (PARTNER_SECRET__<ID>); None when it is not set."""
+        from .domain.open_partners import secret_setting
+
+        return dict(self.partner_secrets).get(secret_setting(partner_id))
 
 
 def _derive_data_key(jwt_secret: bytes) -> bytes:
@@ -125,6 +134,8 @@ def from_environ(env: dict | os._Environ = os.environ) -> Settings:
         partner_sync_interval_seconds=float(_number(env, "PARTNER_SYNC_INTERVAL_SECONDS", "60", float, zero_ok=True)),
         wechat_platform_secrets=tuple(sorted((name, value) for name, value in env.items()
                                              if name.startswith(PLATFORM_SECRET_PREFIX) and value)),
+        partner_secrets=tuple(sorted((name, value) for name, value in env.items()
+                                     if name.startswith(PARTNER_SECRET_PREFIX) and value)),
     )
 
 
@@ -189,6 +200,7 @@ SECRET_NAMES = ("JWT_SECRET", "DATA_KEY", "WECHAT_SECRET", "TRANSIT_SECRET", "BA
                 "BANK_WEBHOOK_SECRET")
 ROTATION_SECRET_NAMES = ("DATA_KEYS", "JWT_SECRET_PREVIOUS")  # set only during a rotation (docs/deploy.md)
 PLATFORM_SECRET_PREFIX = "WECHAT_SECRET__"  # a platform's AppSecret, WECHAT_SECRET__<ID> (docs/platforms.md)
+PARTNER_SECRET_PREFIX = "PARTNER_SECRET__"  # an open-protocol partner's secret, PARTNER_SECRET__<ID> (docs/partners.md)
 
 
 def with_parameter_store(env: dict | os._Environ) -> dict | os._Environ:
@@ -213,7 +225,8 @@ def with_parameter_store(env: dict | os._Environ) -> dict | os._Environ:
     except (BotoCoreError, ClientError) as exc:
         raise SettingsError(f"cannot read the secrets under {path} from SSM Parameter Store: {exc}") from exc
     names = SECRET_NAMES + ROTATION_SECRET_NAMES
-    wanted = [name for name in stored if name in names or name.startswith(PLATFORM_SECRET_PREFIX)]
+    wanted = [name for name in stored
+              if name in names or name.startswith((PLATFORM_SECRET_PREFIX, PARTNER_SECRET_PREFIX))]
     return {**{name: stored[name] for name in wanted}, **{k: v for k, v in env.items() if v}}
 
 

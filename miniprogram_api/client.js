@@ -32,6 +32,7 @@ export const ROUTES = Object.freeze({
   bindPartner: ['PUT', '/v1/partners/{id}/consent'],
   unbindPartner: ['DELETE', '/v1/partners/{id}/consent'],
   syncPartner: ['POST', '/v1/partners/{id}/sync'],
+  partnerLinkCode: ['POST', '/v1/partners/{id}/link-code'],
   trees: ['GET', '/v1/trees'],
   adoptTree: ['POST', '/v1/trees/{id}/adopt'],
   myTrees: ['GET', '/v1/me/trees'],
@@ -251,6 +252,8 @@ export function createClient({ baseUrl, platform, wx = globalThis.wx, storage, t
     bindPartner: (partnerId, phoneCode) => call('bindPartner', { params: { id: partnerId }, body: { phone_code: phoneCode } }),
     unbindPartner: (partnerId) => call('unbindPartner', { params: { id: partnerId } }),
     syncPartner: (partnerId) => call('syncPartner', { params: { id: partnerId } }),
+    // An open-protocol partner: a code to hand to its mini program (wx.navigateToMiniProgram's extraData).
+    partnerLinkCode: (partnerId) => call('partnerLinkCode', { params: { id: partnerId } }),
     // trees
     adoptTree: (treeId, { requestId: given } = {}) => write('adoptTree', {}, { requestId: given, params: { id: treeId } }),
     myTrees: ({ limit, cursor } = {}) => call('myTrees', { query: { limit, cursor } }),

@@ -34,6 +34,7 @@ def database(stack):
 
     assert main(["init-db"]) == 0
     assert main(["seed-demo"]) == 0
+    assert stack.load_open_partners()
     return stack
 
 

@@ -2,7 +2,7 @@
 from .. import bootstrap
 from ..domain.consents import BindPartner
 from ..errors import UnknownPartnerError
-from ..services import consent, partner_sync, partners, webhooks
+from ..services import consent, open_links, partner_sync, partners, webhooks
 from . import shapes_consent, shapes_partners
 from .fields import Field
 from .path_ids import path_id
@@ -49,5 +49,23 @@ def partner_webhook(partner_id):
     partner_id = path_id(partner_id, UnknownPartnerError())  # before its signature is even looked at
     request = routes.current_request
     outcome = webhooks.push(partner_id, dict(request.headers.items()), routes.query(), request.raw_body or b"",
-                            bootstrap.partner_uow)
+                            bootstrap.partner_uow, bootstrap.partner_tallies())
     return respond(200, shapes_partners.webhook_json(outcome))
+
+
+@routes.route("/v1/partners/{partner_id}/link-code", methods=["POST"])
+def link_code(partner_id):
+    """A code the mini program hands to an open-protocol partner's mini program (open-protocol.md)."""
+    caller = routes.caller()
+    issued = open_links.issue(caller.user_id, path_id(partner_id, UnknownPartnerError()), caller.platform,
+                              bootstrap.link_codes(), bootstrap.consents())
+    return respond(201, {"link_code": issued.link_code, "expires_at": issued.expires_at})
+
+
+@routes.route("/v1/open/links", methods=["POST"])
+def open_link():
+    """An open-protocol partner links its user to the owner of a link code (signed like its pushes)."""
+    request = routes.current_request
+    linked = open_links.link(dict(request.headers.items()), request.raw_body or b"", bootstrap.link_codes(),
+                             bootstrap.consents(), bootstrap.replay_guards())
+    return respond(200, {"linked": True, "bound_at": linked.bound_at})

@@ -36,7 +36,8 @@ SERVES_PLATFORMS = frozenset({("GET", "/v1/health"), ("POST", "/v1/auth/login"),
                               ("POST", "/v1/operator/credit"),
                               # trees and organizations
                               ("GET", "/v1/trees"), ("POST", "/v1/trees/{tree_id}/adopt"), ("GET", "/v1/me/trees"),
-                              ("GET", "/v1/orgs"), ("GET", "/v1/orgs/{org_id}"), ("POST", "/v1/orgs/{org_id}/join")})
+                              ("GET", "/v1/orgs"), ("GET", "/v1/orgs/{org_id}"), ("POST", "/v1/orgs/{org_id}/join"),
+                              ("POST", "/v1/partners/{partner_id}/link-code")})
 
 
 def request_platform(request) -> str:

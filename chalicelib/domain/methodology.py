@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 
-CHANNELS = ("checkin", "werun", "transit", "bank", "operator")
+CHANNELS = ("checkin", "werun", "transit", "bank", "operator", "partner")  # partner: the open protocol's
 SELF_REPORTED = ("checkin", "operator")  # refused whole at a cap; partner channels are verified
 
 QUANTITY_SCALE = Decimal("0.001")  # quantities carry at most 3 decimals

@@ -60,12 +60,12 @@ class Sighting:
         return platform in self.platforms
 
 
-def _text(raw: dict, name: str) -> str | None:
+def text_of(raw: dict, name: str) -> str | None:
     value = raw.get(name)
     return value if isinstance(value, str) and 0 < len(value) <= ID_MAX else None
 
 
-def _moment(raw: dict, name: str) -> datetime | None:
+def moment_of(raw: dict, name: str) -> datetime | None:
     try:
         return clock.parse_iso(raw[name]) if isinstance(raw.get(name), str) else None
     except ValueError:
@@ -76,7 +76,7 @@ def parse_ride(raw: object) -> PartnerEvent | None:
     """A transit ride (shared/partners/transit.md), or None when it is malformed."""
     if not isinstance(raw, dict):
         return None
-    ride_id, user_ref, boarded_at = _text(raw, "ride_id"), _text(raw, "user_ref"), _moment(raw, "boarded_at")
+    ride_id, user_ref, boarded_at = text_of(raw, "ride_id"), text_of(raw, "user_ref"), moment_of(raw, "boarded_at")
     mode, distance = raw.get("mode"), numbers.bounded_int(raw.get("distance_m"), 0, DISTANCE_MAX_M)
     if not (ride_id and user_ref and boarded_at) or mode not in ("bus", "metro"):
         return None
@@ -96,8 +96,8 @@ def parse_bank_event(raw: object) -> PartnerEvent | None:
     against the catalog by the caller: types the bank adds later are skipped until a behaviour exists."""
     if not isinstance(raw, dict):
         return None
-    event_id, customer_ref = _text(raw, "event_id"), _text(raw, "customer_ref")
-    kind, occurred_at = _text(raw, "type"), _moment(raw, "occurred_at")
+    event_id, customer_ref = text_of(raw, "event_id"), text_of(raw, "customer_ref")
+    kind, occurred_at = text_of(raw, "type"), moment_of(raw, "occurred_at")
     if not (event_id and customer_ref and kind and occurred_at):
         return None
     detail = {"event_id": event_id, "type": kind, "occurred_at": raw["occurred_at"]}

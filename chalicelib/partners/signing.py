@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from urllib.parse import urlencode
 
@@ -88,3 +89,40 @@ def verify_bank(headers: dict[str, str], secret: str, body: bytes, now: float) -
     if abs(now - seconds) > MAX_SKEW_SECONDS:
         raise SignatureError("stale timestamp")
     return signature
+
+
+# --- the open protocol (shared/partners/open-protocol.md, "Signing"): both directions, one secret a partner ---
+OPEN_NONCE = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+def open_signature(secret: str, method: str, path: str, timestamp: str, nonce: str, body: bytes) -> str:
+    """Lowercase hex HMAC-SHA256 of METHOD\\nPATH\\nTIMESTAMP\\nNONCE\\nSHA256_HEX(BODY)."""
+    message = "\n".join([method.upper(), path, timestamp, nonce, hashlib.sha256(body).hexdigest()])
+    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def open_headers(partner_id: str, secret: str, method: str, path: str, body: bytes, now: float) -> dict[str, str]:
+    """Fresh signing headers for one attempt: a new timestamp and a new random nonce every time."""
+    timestamp, nonce = str(int(now)), secrets.token_urlsafe(24)
+    return {"X-GS-Partner": partner_id, "X-GS-Timestamp": timestamp, "X-GS-Nonce": nonce,
+            "X-GS-Signature": open_signature(secret, method, path, timestamp, nonce, body)}
+
+
+def verify_open(headers: dict[str, str], partner_id: str, secret: str | None, method: str, path: str,
+                body: bytes, now: float) -> str:
+    """Checks a request signed by the open-protocol partner `partner_id` (whose secret is `secret`, None when it
+    has none); returns its nonce (for the replay guard) or raises SignatureError. `headers` has lower-case names.
+    The signature is checked first, so only a correctly signed request can be told it is stale."""
+    named, signature = headers.get("x-gs-partner") or "", headers.get("x-gs-signature") or ""
+    timestamp, nonce = headers.get("x-gs-timestamp") or "", headers.get("x-gs-nonce") or ""
+    if not secret or not hmac.compare_digest(named.encode(), partner_id.encode()):
+        raise SignatureError("unknown partner")
+    seconds = ascii_int(timestamp, TIMESTAMP_DIGITS)
+    if not OPEN_NONCE.fullmatch(nonce) or seconds is None:
+        raise SignatureError("missing or malformed nonce or timestamp")
+    expected = open_signature(secret, method, path, timestamp, nonce, body)
+    if not hmac.compare_digest(signature.encode(), expected.encode()):
+        raise SignatureError("signature mismatch")
+    if abs(now - seconds) > MAX_SKEW_SECONDS:
+        raise SignatureError("stale timestamp", replay=True)
+    return nonce

@@ -136,3 +136,8 @@ def orgs(platform: str = DEFAULT) -> dict[str, dict]:
 def platforms() -> dict[str, dict]:
     """The platforms besides `default` (the `platform` partition, admin/platforms_load.py), by id."""
     return _partition("platform")
+
+
+def open_partners() -> dict[str, dict]:
+    """The open-protocol partners (the `partner` partition, admin/partners_load.py), by id."""
+    return _partition("partner")

@@ -22,13 +22,14 @@ from ..domain import consents as rules
 from ..domain.consents import BindPartner, Consent, ConsentState
 from ..domain.platforms import DEFAULT
 from ..errors import (
+    LinkByCodeError,
     NotFoundError,
     PartnerAccountTakenError,
     PartnerUnavailableError,
     ServiceUnavailableError,
     ValidationError,
 )
-from .partners import PARTNERS, PartnerApis, partner
+from .partners import PartnerApis
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 3
@@ -37,7 +38,10 @@ ATTEMPTS = 3
 def bind(command: BindPartner, consents: Any, apis: Any = None) -> ConsentState:
     """Binds the partner account of the phone WeChat verified; binding again answers the same. A partner
     account another user holds is PARTNER_ACCOUNT_TAKEN; a deleted account binds nothing."""
-    spec, apis = partner(command.partner_id, command.platform), apis or PartnerApis()
+    apis = apis or PartnerApis()
+    spec = apis.partner(command.partner_id, command.platform)
+    if spec.is_open:  # linked by a link code in the partner's mini program (services/open_links.py)
+        raise LinkByCodeError(partner=spec.id)
     code = command.phone_code
     if not isinstance(code, str) or not 1 <= len(code) <= 128:
         raise ValidationError("phone_code 须为手机号按钮返回的 code", field="phone_code")
@@ -72,7 +76,8 @@ def revoke(user_id: str, partner_id: str, consents: Any, apis: Any = None, platf
     """Revoked here at once (nothing of this user is ingested from now on); the partner is told now or later,
     unless another platform's user of the person still holds the partner account. NOT_FOUND when the user never
     bound the partner; revoking again answers the same."""
-    spec, apis = partner(partner_id, platform), apis or PartnerApis()
+    apis = apis or PartnerApis()
+    spec = apis.partner(partner_id, platform)
     for _ in range(ATTEMPTS):
         consent = consents.get(user_id, spec.id)
         if consent is None:
@@ -124,7 +129,7 @@ def retry_revocations(now: datetime, store: Any = None, apis: Any = None) -> dic
     counts the partners told and the revocations left for the next run."""
     store, apis = store or pending_revocations(), apis or PartnerApis()
     told = left = 0
-    for partner_id in PARTNERS:
+    for partner_id in apis.partner_ids():
         for consent in store.pending(partner_id):
             if _tell_partner(store.get(consent.user_id, partner_id) or consent, store, apis):
                 told += 1

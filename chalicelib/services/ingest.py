@@ -30,6 +30,7 @@ from ..domain.caps import award_verified_event
 from ..domain.guards import Guard
 from ..domain.guards_ingest import ConsentStillBound, EventUnseen
 from ..domain.methodology import Rule
+from ..domain.open_partners import channel_of
 from ..domain.partner_events import PartnerEvent, Sighting, chunks, consented, timely
 from ..domain.platforms import DEFAULT, platform_of
 from ..domain.posting import Posting, day_count
@@ -184,7 +185,7 @@ def _eligible(event: PartnerEvent, consent: Any, account: Any, rules: dict[str, 
     rule = rules.get(event.behavior)
     return (account is not None and not account.frozen and consent is not None and consent.status == "bound"
             and consent.partner_ref == event.partner_ref and consented(consent.periods, event.occurred_at)
-            and timely(event, now) and rule is not None and event.partner in rule.channels)
+            and timely(event, now) and rule is not None and channel_of(event.partner) in rule.channels)
 
 
 def _seen_on(seen: dict[str, Sighting], event: PartnerEvent, platform: str) -> bool:

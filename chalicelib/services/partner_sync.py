@@ -15,6 +15,7 @@ from ..domain.partner_events import PARSERS
 from ..domain.platforms import DEFAULT
 from ..domain.refusals import refuse_frozen
 from ..domain.results_ingest import SyncResult
+from ..errors import PushOnlyError
 from . import quotas
 from .ingest import Known, ingest_user
 from .partners import client, partner
@@ -26,6 +27,8 @@ BUDGET_SECONDS = 12.0  # plus one page call (at most partner_requests.BUDGET_SEC
 def pull(user_id: str, partner_id: str, uow: Any, platform: str = DEFAULT) -> SyncResult:
     """The user's events since the consent's cursor; a partner the user's platform does not work with is 404."""
     spec = partner(partner_id, platform)
+    if spec.is_open:  # an open-protocol partner pushes its events (open-protocol.md): nothing to pull
+        raise PushOnlyError(partner=spec.id)
     # the bound consent, read by the write that claims this sync (one per PARTNER_SYNC_INTERVAL_SECONDS):
     # NOT_BOUND or 429 RATE_LIMITED here, before the partner is asked
     consent = quotas.claim_sync(user_id, spec.id)

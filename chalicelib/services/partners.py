@@ -5,11 +5,14 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..domain.consents import REVOKED, UNBOUND, Consent, PartnerConsent
+from ..domain.open_partners import PROTOCOL, OpenPartner, from_catalog, usable_secret
 from ..domain.platforms import DEFAULT
 from ..errors import UnknownPartnerError, WeChatUnavailableError
-from ..partners import bank, transit, wechat_phone
+from ..partners import bank, open_protocol, transit, wechat_phone
 from ..partners.transit import Binding, Page
+from ..settings import get_settings
 from ..store.shared_token import SharedToken
+from . import catalog
 
 
 class PartnerClient(Protocol):
@@ -26,6 +29,11 @@ class Partner:
     name: str
     scopes: tuple[str, ...]
     cursor_per_authorization: bool  # transit cursors start at an authorization; bank ones are event ids
+    protocol: str | None = None  # "open-v1" for a partner of the open protocol (its catalog entry); None: built in
+
+    @property
+    def is_open(self) -> bool:
+        return self.protocol == PROTOCOL
 
 
 PARTNERS = {
@@ -36,23 +44,49 @@ _bank_tokens: SharedToken | None = None
 
 
 def partner(partner_id: object, platform: str = DEFAULT) -> Partner:
-    """The partner of that id, if `platform` works with it (its catalog entry's `partners`; `default` works with
-    every partner); 404 UNKNOWN_PARTNER otherwise, as for a partner that does not exist."""
-    found = PARTNERS.get(partner_id) if isinstance(partner_id, str) else None
-    if found is not None and found.id not in partners_of(platform):
+    """The partner of that id, built in or of the open protocol (a catalog entry with a usable secret), if
+    `platform` works with it (its catalog entry's `partners`; `default` works with every partner); 404
+    UNKNOWN_PARTNER otherwise, as for a partner that does not exist."""
+    found = None
+    if isinstance(partner_id, str):
+        found = PARTNERS.get(partner_id) or _open(partner_id)
+    if found is not None and platform != DEFAULT and found.id not in partners_of(platform):
         found = None
     if found is None:
         raise UnknownPartnerError(partner=partner_id if isinstance(partner_id, str) else None)
     return found
 
 
+def _open(partner_id: str) -> Partner | None:
+    """An open-protocol partner of the catalog whose secret is set and long enough (open-protocol.md: else it
+    is unknown). The catalog is cached a minute per container."""
+    data = catalog.open_partners().get(partner_id)
+    if data is None or not usable_secret(get_settings().partner_secret_of(partner_id)):
+        return None
+    return Partner(data["id"], data["name"], tuple(data["scopes"]), cursor_per_authorization=False,
+                   protocol=PROTOCOL)
+
+
+def open_partner(partner_id: str) -> OpenPartner:
+    """The open-protocol partner's entry, with its event mappings (UNKNOWN_PARTNER unless `partner` finds it)."""
+    spec = partner(partner_id)
+    if not spec.is_open:
+        raise UnknownPartnerError(partner=partner_id)
+    return from_catalog(catalog.open_partners()[spec.id])
+
+
+def every_partner_id() -> tuple[str, ...]:
+    """The ids of every partner: the built-in ones, then the catalog's open-protocol ones (usable or not)."""
+    return (*PARTNERS, *sorted(catalog.open_partners()))
+
+
 def partners_of(platform: str) -> tuple[str, ...]:
-    """The ids of the partners `platform` works with (no read for `default`)."""
+    """The ids of the partners `platform` works with (for `default`: every partner, the catalog's cached)."""
     if platform == DEFAULT:
-        return tuple(PARTNERS)
+        return every_partner_id()
     from .platforms import platform as platform_of
 
-    return tuple(p for p in PARTNERS if p in platform_of(platform).partners)
+    return tuple(p for p in every_partner_id() if p in platform_of(platform).partners)
 
 
 def client(partner_id: str) -> PartnerClient:
@@ -60,6 +94,9 @@ def client(partner_id: str) -> PartnerClient:
     global _bank_tokens
     if partner_id == "transit":
         return transit.client()
+    if partner_id != "bank":
+        spec = open_partner(partner_id)
+        return open_protocol.OpenClient(spec.id, spec.revoke_url, get_settings().partner_secret_of(spec.id) or "")
     configured = bank.configured()
     if _bank_tokens is None:
         _bank_tokens = SharedToken("bank", configured.fetch_token)
@@ -80,6 +117,14 @@ class PartnerApis:
         return client(partner_id)
 
     @staticmethod
+    def partner_ids() -> tuple[str, ...]:
+        return every_partner_id()
+
+    @staticmethod
+    def partner(partner_id: object, platform: str = DEFAULT) -> Partner:
+        return partner(partner_id, platform)
+
+    @staticmethod
     def phone_number(code: str, platform: str = DEFAULT) -> str:
         """The verified phone of `platform`'s mini program's phone-number code (`default`'s: WECHAT_APPID's);
         WECHAT_UNAVAILABLE when that platform's AppSecret is not set (WeChat is not asked)."""
@@ -98,7 +143,7 @@ def list_partners(user_id: str, consents: Any, platform: str = DEFAULT) -> list[
     Query)."""
     found = {c.partner: c for c in consents.of_user(user_id)}
     listed = []
-    for spec in (PARTNERS[p] for p in partners_of(platform)):
+    for spec in (partner(p, platform) for p in partners_of(platform) if p in PARTNERS or _open(p)):
         consent = found.get(spec.id)
         status = consent.status if consent else UNBOUND
         listed.append(PartnerConsent(spec.id, spec.name, spec.scopes, status, consent.bound_at if consent else None,

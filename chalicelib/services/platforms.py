@@ -14,9 +14,9 @@ from . import catalog
 def platform(platform_id: object) -> Platform:
     """The platform of that id; 404 UNKNOWN_PLATFORM for anything else."""
     if platform_id == DEFAULT:
-        from .partners import PARTNERS  # here: a login's cold start need not import the partners' clients
+        from .partners import every_partner_id  # here: a login's cold start need not import the partners' clients
 
-        return default_platform(sorted(catalog.behaviors()), tuple(PARTNERS))
+        return default_platform(sorted(catalog.behaviors()), every_partner_id())
     data = catalog.platforms().get(platform_id) if is_platform_id(platform_id) else None
     if data is None:
         raise UnknownPlatformError(platform=platform_id if isinstance(platform_id, str) else None)

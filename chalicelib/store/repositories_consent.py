@@ -17,6 +17,7 @@ from ..domain.consents import BOUND, CHANGED, TAKEN, Holder
 from ..domain.platforms import DEFAULT
 from .access import on
 from .failures import ConditionFailed
+from .partner_tallies import BoundTally
 from .partners import Consent, PartnerLink
 from .repositories import Accounts
 from .single_writes import written
@@ -83,7 +84,7 @@ class PendingRevocations(ConsentRecords):
 
 
 class Consents(ConsentRecords):
-    ACCESS = (on(Consent, "PutItem", "Query"), on(PartnerLink, "UpdateItem"))
+    ACCESS = (on(Consent, "PutItem", "Query"), on(PartnerLink, "UpdateItem"), BoundTally)
 
     def of_user(self, user_id: str) -> list[consents.Consent]:
         """Every consent of the user (one Query)."""
@@ -118,6 +119,9 @@ class Consents(ConsentRecords):
         tx = Tx()
         tx.put("consent", item, condition=Consent.user_id.does_not_exist() if before is None
                else Consent.version == before.version)
+        was, now = bool(before and before.status == consents.BOUND), after.status == consents.BOUND
+        if was != now:  # the partner's count of bound consents (store/partner_tallies.py)
+            BoundTally.stage_bound(tx, after.partner, after.user_id, 1 if now else -1)
         if link_actions:
             tx.update("link", PartnerLink(_link_key(after.partner, after.partner_ref)), actions=link_actions,
                       condition=link_condition)

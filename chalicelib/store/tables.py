@@ -8,6 +8,7 @@ from pynamodb.models import Model
 
 from .aggregates import AGGREGATE_MODELS
 from .issuance import IssuanceRecord
+from .link_codes import LinkCode
 from .market import MARKET_MODELS
 from .models import Account, AuditRecord, BehaviorMonth, CatalogItem, IdempotencyRecord, Identity, LedgerEntry
 from .partners import PARTNER_MODELS
@@ -20,6 +21,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     Account, Identity, LedgerEntry, IdempotencyRecord, CatalogItem, AuditRecord, BehaviorMonth,
     IssuanceRecord,
     *PARTNER_MODELS,
+    LinkCode,  # the open protocol's link codes: store/link_codes.py
     Stock,  # goods and trees: store/stock.py
     *MARKET_MODELS,
     Adoption,

@@ -17,9 +17,12 @@ import os
 from dataclasses import dataclass
 
 from infra.local.fake_bank import FakeBank
+from infra.local.fake_open_partner import FakeOpenPartner
 from infra.local.fake_transit import FakeTransit
 from infra.local.fake_wechat import FakeWeChat
 from infra.local.shutdown import block_until_interrupted
+
+OPEN_PARTNER_IDS = ("bikeshare",)  # the demo catalog's open-protocol partners the fake plays
 
 
 @dataclass
@@ -29,6 +32,7 @@ class LocalFakes:
     wechat: FakeWeChat
     transit: FakeTransit | None = None
     bank: FakeBank | None = None
+    open_partner: FakeOpenPartner | None = None
 
     def env(self) -> dict[str, str]:
         """The environment variables that point the app at these fakes."""
@@ -39,7 +43,17 @@ class LocalFakes:
         if self.bank:
             env.update(BANK_API_BASE=self.bank.base_url, BANK_CLIENT_ID=self.bank.client_id,
                        BANK_CLIENT_SECRET=self.bank.client_secret, BANK_WEBHOOK_SECRET=self.bank.webhook_secret)
+        if self.open_partner:
+            env.update({"PARTNER_SECRET__" + pid.upper().replace("-", "_"): self.open_partner.secret
+                        for pid in self.open_partner.ids})
         return env
+
+    def open_partners_catalog(self, demo_catalog: dict) -> dict:
+        """A catalog file of the demo catalog's open-protocol partners that this fake plays, each with the fake's
+        `revoke_url` (its port is only known once it runs): loaded after `seed-demo`."""
+        played = self.open_partner.ids if self.open_partner else ()
+        return {"partners": [{**entry, "revoke_url": self.open_partner.revoke_url}
+                             for entry in demo_catalog.get("partners", []) if entry["id"] in played]}
 
     def describe(self) -> str:
         """One line per fake, for the terminal."""
@@ -48,25 +62,32 @@ class LocalFakes:
             lines.append(f"fake bus company {self.transit.base_url}  (/__fake__/riders, rides, push)")
         if self.bank:
             lines.append(f"fake bank        {self.bank.base_url}  (/__fake__/customers, events, push)")
+        if self.open_partner:
+            lines.append(f"fake open-protocol partner {', '.join(self.open_partner.ids)} {self.open_partner.base_url}"
+                         "  (/__fake__/link, push, revocations)")
         return "\n".join(lines)
 
     def stop(self) -> None:
         """Stop every fake."""
-        for fake in (self.bank, self.transit, self.wechat):
+        for fake in (self.open_partner, self.bank, self.transit, self.wechat):
             if fake is not None:
                 fake.stop()
 
 
 def start_fakes(wechat_port: int, appid: str, secret: str, partners: dict[str, str] | None = None,
-                transit_port: int = 0, bank_port: int = 0, apps: dict[str, str] | None = None) -> LocalFakes:
+                transit_port: int = 0, bank_port: int = 0, apps: dict[str, str] | None = None,
+                open_port: int = 0) -> LocalFakes:
     """Start every fake partner on 127.0.0.1 (port 0: any free port). `partners` holds TRANSIT_APP_ID,
-    TRANSIT_SECRET, BANK_CLIENT_ID, BANK_CLIENT_SECRET and BANK_WEBHOOK_SECRET; without it only WeChat runs.
+    TRANSIT_SECRET, BANK_CLIENT_ID, BANK_CLIENT_SECRET and BANK_WEBHOOK_SECRET, and OPEN_PARTNER_SECRET for the
+    fake open-protocol partner (the demo catalog's `bikeshare`); without them only WeChat runs.
     `apps`: the other platforms' mini programs (appid -> secret) the fake WeChat serves too."""
     fakes = LocalFakes(wechat=FakeWeChat(appid, secret, port=wechat_port, apps=apps).start())
     if partners:
         fakes.transit = FakeTransit(partners["TRANSIT_APP_ID"], partners["TRANSIT_SECRET"], port=transit_port).start()
         fakes.bank = FakeBank(partners["BANK_CLIENT_ID"], partners["BANK_CLIENT_SECRET"],
                               partners["BANK_WEBHOOK_SECRET"], port=bank_port).start()
+    if partners and partners.get("OPEN_PARTNER_SECRET"):
+        fakes.open_partner = FakeOpenPartner(partners["OPEN_PARTNER_SECRET"], OPEN_PARTNER_IDS, port=open_port).start()
     return fakes
 
 

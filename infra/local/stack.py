@@ -40,7 +40,7 @@ API_HOST, API_PORT = "127.0.0.1", int(os.environ.get("GREENSPROUT_API_PORT") or 
 DEMO_CATALOG = ROOT / "admin" / "demo_catalog.json"
 # The other servers' ports follow the API's (8001, 8010, 8020, 8030 beside 8000), or any free one when busy.
 DYNAMODB_PORT, WECHAT_PORT = API_PORT + 1, API_PORT + 10
-TRANSIT_PORT, BANK_PORT = API_PORT + 20, API_PORT + 30
+TRANSIT_PORT, BANK_PORT, OPEN_PARTNER_PORT = API_PORT + 20, API_PORT + 30, API_PORT + 40
 WECHAT_APPID = "wx-local-demo"
 # The demo catalog's second platform (admin/demo_catalog.json: its id and its mini program's appid); its AppSecret
 # is a development secret of .local/dev.env, as the default platform's.
@@ -84,6 +84,7 @@ def load_dev_env(path: Path = DEV_ENV_FILE) -> dict[str, str]:
               DEMO_PLATFORM_SECRET: lambda: secrets.token_hex(16)}
     wanted.update({name: lambda: secrets.token_hex(16)
                    for name in ("TRANSIT_SECRET", "BANK_CLIENT_SECRET", "BANK_WEBHOOK_SECRET")})
+    wanted["OPEN_PARTNER_SECRET"] = lambda: secrets.token_hex(24)  # the open protocol wants 32 bytes or more
     missing = {name: make() for name, make in wanted.items() if not values.get(name)}
     if missing:
         values.update(missing)
@@ -119,10 +120,10 @@ def stack_env(settings: dict[str, str]) -> dict[str, str]:
     return {**os.environ, **settings, "PYTHONUNBUFFERED": "1"}
 
 
-def run_admin(command: str, env: dict[str, str]) -> None:
-    """`python -m admin COMMAND` to completion; StackError when it fails."""
-    print(f"==> python -m admin {command}", flush=True)
-    argv = [sys.executable, "-m", "admin", command]
+def run_admin(command: str, env: dict[str, str], *args: str) -> None:
+    """`python -m admin COMMAND ARGS` to completion; StackError when it fails."""
+    print(f"==> python -m admin {' '.join((command, *args))}", flush=True)
+    argv = [sys.executable, "-m", "admin", command, *args]
     result = subprocess.run(argv, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, check=False)
     if result.returncode != 0:
         raise StackError(f"`python -m admin {command}` failed (exit status {result.returncode}, see above)")
@@ -303,11 +304,17 @@ def run() -> None:
         dynamodb.start()
         fakes = start_fakes(port_or_free(WECHAT_PORT), WECHAT_APPID, dev_env["WECHAT_SECRET"],
                             {**PARTNER_IDS, **dev_env}, port_or_free(TRANSIT_PORT), port_or_free(BANK_PORT),
-                            apps={demo_platform_appid(): dev_env[DEMO_PLATFORM_SECRET]})
+                            apps={demo_platform_appid(): dev_env[DEMO_PLATFORM_SECRET]},
+                            open_port=port_or_free(OPEN_PARTNER_PORT))
         settings = stack_settings(dynamodb.endpoint, fakes, dev_env)
         env = stack_env(settings)
         run_admin("init-db", env)
         run_admin("seed-demo", env)
+        # the demo's open-protocol partner, with the fake's revoke_url (its port is known only now)
+        overlay = LOCAL_DIR / "open-partners.json"
+        overlay.write_text(json.dumps(fakes.open_partners_catalog(json.loads(DEMO_CATALOG.read_text("utf-8"))),
+                                      ensure_ascii=False), encoding="utf-8")
+        run_admin("load", env, str(overlay))
         # The console's settings, written before the API answers: a script that waits for it can use the console.
         local_stack.write(STACK_ENV_FILE, settings)
         # Chalice's local server (what `chalice local --no-autoreload` runs) answering unknown routes as our

@@ -13,7 +13,8 @@ from tests.contract import spec
 CLIENT_DIR = spec.ROOT / "miniprogram_api"
 NODE = shutil.which("node")
 pytestmark = pytest.mark.skipif(NODE is None, reason="node is not installed: the JS client's tests need Node 20+")
-PARTNER_ONLY = {("POST", "/v1/webhooks/{}")}  # called by partners' servers, not by the mini program
+# called by partners' servers, not by the mini program
+PARTNER_ONLY = {("POST", "/v1/webhooks/{}"), ("POST", "/v1/open/links")}
 
 
 def _node_eval(source: str) -> object:

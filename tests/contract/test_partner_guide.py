@@ -68,3 +68,17 @@ def test_a_changed_byte_of_the_example_body_is_refused():
     headers = {"x-bank-timestamp": ex["timestamp"], "x-bank-signature": "sha256=" + ex["signature"]}
     with pytest.raises(SignatureError):
         verify_bank(headers, ex["secret"], ex["body"].replace(b"ge_0001", b"ge_0002"), now=int(ex["timestamp"]))
+
+
+def test_the_open_protocol_example_is_accepted_and_its_recipe_signs_the_same():
+    from chalicelib.partners.signing import verify_open
+
+    ex = _example("### The open protocol: a signed example")
+    headers = {"x-gs-partner": "bikeshare", "x-gs-timestamp": ex["timestamp"], "x-gs-nonce": ex["nonce"],
+               "x-gs-signature": ex["signature"]}
+    assert verify_open(headers, "bikeshare", ex["secret"], "POST", "/v1/webhooks/bikeshare", ex["body"],
+                       now=int(ex["timestamp"])) == ex["nonce"]
+    assert _signing_steps(ex["recipe"], ex["body"], ex["timestamp"], ex["nonce"], ex["secret"]) == ex["signature"]
+    with pytest.raises(SignatureError):
+        verify_open(headers, "bikeshare", ex["secret"], "POST", "/v1/webhooks/bikeshare",
+                    ex["body"].replace(b"3.2", b"32"), now=int(ex["timestamp"]))

@@ -110,10 +110,10 @@ class MakeRun:
 
 
 def _free_port_block() -> int:
-    """A port P with P, P+1, P+10, P+20 and P+30 free (the API and the ports the stack prefers beside it)."""
+    """A port P with P, P+1, P+10, P+20, P+30 and P+40 free (the API and the ports the stack prefers beside it)."""
     for _ in range(200):
         port = random.randrange(20000, 30000)
-        if all(port_is_free(port + offset) for offset in (0, 1, 10, 20, 30)):
+        if all(port_is_free(port + offset) for offset in (0, 1, 10, 20, 30, 40)):
             return port
     raise AssertionError("no free block of ports")
 
@@ -215,7 +215,7 @@ def test_the_console_never_uses_the_local_stack_when_the_environment_names_a_dep
 def test_sigterm_to_make_run_stops_everything_and_frees_every_port(make_run):
     """What a script or CI does: `make run &`, then `kill -TERM $!` (README, "From a script or CI")."""
     ports, before = make_run.ports(), make_run.processes()
-    assert len(ports) == 5 and not any(port_is_free(port) for port in ports), ports
+    assert len(ports) == 6 and not any(port_is_free(port) for port in ports), ports  # API, DynamoDB, 4 fakes
     assert make_run.pid in before and len(before) >= 6, before  # bash, make, the stack, Java, the API, the jobs
     started = time.monotonic()
     os.kill(make_run.pid, signal.SIGTERM)

@@ -50,6 +50,7 @@ MATRIX = {
         "identities": "BatchGetItem DeleteItem GetItem PutItem UpdateItem",
         "indexes": "adoptions/index/accruing adoptions/index/by_user ledger/index/by_kind redemptions/index/by_user",
         "ledger": "PutItem Query",
+        "link_codes": "GetItem PutItem UpdateItem",  # the open protocol's link codes
         "member_codes": "GetItem PutItem UpdateItem",
         "moderation": "DeleteItem PutItem",
         "partner_events": "BatchGetItem PutItem UpdateItem",  # another platform marks an event seen
@@ -71,6 +72,7 @@ MATRIX = {
     "finish-erasures": {
         "accounts": "GetItem",  # the deleted user's platform: its holder of a partner link to release
         "consents": "GetItem PutItem Query UpdateItem",
+        "counters": "UpdateItem",  # a revocation's transaction counts the partner's consents one less
         "erasures": "UpdateItem",
         "indexes": "erasures/index/waiting",
         "partner_links": "GetItem UpdateItem",
@@ -109,6 +111,7 @@ MATRIX = {
         "moderation": "DeleteItem PutItem Query",
     },
     "retry-partner-revocations": {
+        "catalog": "Query",  # the open-protocol partners of the catalog
         "consents": "GetItem UpdateItem",
         "indexes": "consents/index/pending_revocations",
         "partner_links": "GetItem",

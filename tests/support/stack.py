@@ -22,6 +22,7 @@ WECHAT_SECRET = "test-wechat-secret"
 DEMO_PLATFORM, DEMO_PLATFORM_APPID, DEMO_PLATFORM_SECRET = "company-demo", "wx-demo-company", "test-company-secret"
 TRANSIT_APP_ID, TRANSIT_SECRET = "gs-test", "test-transit-secret"
 BANK_CLIENT_ID, BANK_CLIENT_SECRET, BANK_WEBHOOK_SECRET = "gs-test", "test-bank-secret", "test-bank-webhook-secret"
+OPEN_PARTNER_SECRET = "test-open-partner-secret-of-32-bytes-or-more"  # the demo catalog's bikeshare's
 
 
 class Stack:
@@ -33,9 +34,11 @@ class Stack:
         self.dynamodb.start()
         self.fakes = start_fakes(0, APPID, WECHAT_SECRET, {
             "TRANSIT_APP_ID": TRANSIT_APP_ID, "TRANSIT_SECRET": TRANSIT_SECRET, "BANK_CLIENT_ID": BANK_CLIENT_ID,
-            "BANK_CLIENT_SECRET": BANK_CLIENT_SECRET, "BANK_WEBHOOK_SECRET": BANK_WEBHOOK_SECRET},
+            "BANK_CLIENT_SECRET": BANK_CLIENT_SECRET, "BANK_WEBHOOK_SECRET": BANK_WEBHOOK_SECRET,
+            "OPEN_PARTNER_SECRET": OPEN_PARTNER_SECRET},
             apps={DEMO_PLATFORM_APPID: DEMO_PLATFORM_SECRET})
         self.wechat, self.transit, self.bank = self.fakes.wechat, self.fakes.transit, self.fakes.bank
+        self.open_partner = self.fakes.open_partner
         os.environ.update(self.environment())
         return self
 
@@ -55,6 +58,23 @@ class Stack:
             "LOGIN_RATE_PER_MINUTE": "1000000", "EXPORTS_PER_HOUR": "1000000", "PARTNER_SYNC_INTERVAL_SECONDS": "0",
         }
 
+    def load_open_partners(self) -> bool:
+        """After `seed-demo`: the demo catalog's open-protocol partners with the fake's revoke_url (its port is
+        known only now), loaded by the console as an operator would."""
+        import json
+        import tempfile
+
+        from admin.__main__ import main as admin
+        from admin.catalog_load import DEMO_CATALOG
+
+        overlay = self.fakes.open_partners_catalog(json.loads(DEMO_CATALOG.read_text(encoding="utf-8")))
+        with tempfile.NamedTemporaryFile("w", suffix=".json", encoding="utf-8", delete=False) as file:
+            json.dump(overlay, file, ensure_ascii=False)
+        try:
+            return admin(["load", file.name]) == 0
+        finally:
+            os.unlink(file.name)
+
     def stop(self) -> None:
         if self.fakes is not None:
             self.fakes.stop()
@@ -73,8 +93,8 @@ def running(**settings: str) -> Iterator[Stack]:
 
         get_settings.cache_clear()
         with contextlib.redirect_stdout(sys.stderr):
-            if admin(["init-db"]) != 0 or admin(["seed-demo"]) != 0:
-                raise RuntimeError("init-db or seed-demo failed")
+            if admin(["init-db"]) != 0 or admin(["seed-demo"]) != 0 or not stack.load_open_partners():
+                raise RuntimeError("init-db, seed-demo or loading the open partners failed")
         yield stack
     finally:
         stack.stop()

@@ -111,6 +111,18 @@ class FakePartnerApis:
     def client(self, partner_id: str) -> FakePartnerClient:
         return self.clients[partner_id]
 
+    def partner_ids(self) -> tuple[str, ...]:
+        return tuple(self.clients)
+
+    def partner(self, partner_id: object, platform: str = "default"):
+        """The built-in partners only (the catalog's open-protocol ones are the integration tests')."""
+        from chalicelib.errors import UnknownPartnerError
+        from chalicelib.services.partners import PARTNERS
+
+        if partner_id not in PARTNERS:
+            raise UnknownPartnerError(partner=partner_id)
+        return PARTNERS[partner_id]
+
     def phone_number(self, code: str, platform: str = "default") -> str:
         self.codes_used.append(code)
         return code.removeprefix("code-")

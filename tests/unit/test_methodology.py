@@ -392,8 +392,8 @@ def factors_table() -> dict[str, dict]:
     return rows
 
 
-def test_factors_md_table_has_the_eleven_demo_behaviours():
-    assert len(factors_table()) == 11
+def test_factors_md_table_has_the_twelve_demo_behaviours():
+    assert len(factors_table()) == 12
 
 
 def test_the_demo_catalog_has_exactly_the_behaviours_of_factors_md():
