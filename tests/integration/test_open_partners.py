@@ -295,3 +295,12 @@ def test_linking_again_with_another_account_ends_the_first_link_and_tells_the_pa
     assert first in [r["user_ref"] for r in fake.revocations()]
     assert push(client, fake, [fake.event(first)])[1]["ignored"] == 1
     assert push(client, fake, [fake.event(second)])[1]["accepted"] == 1
+
+
+def test_linking_the_same_account_again_keeps_the_link_and_tells_the_partner_nothing(client, fake, user):
+    user_ref = linked(client, fake, user)
+    bound_at = listed(client, user)["bound_at"]
+    status, issued = link_code(client, user)
+    assert link(client, fake, issued["link_code"], user_ref) == (200, {"linked": True, "bound_at": bound_at})
+    assert user_ref not in [r["user_ref"] for r in fake.revocations()]
+    assert push(client, fake, [fake.event(user_ref)])[1]["accepted"] == 1
