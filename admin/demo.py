@@ -16,6 +16,7 @@ import hashlib
 import os
 import secrets
 import time
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -30,6 +31,11 @@ def add_parsers(sub, common: argparse.ArgumentParser, writes: argparse.ArgumentP
     rides.add_argument("openid", help="the user's openid, as in the login code wx:OPENID:N (e.g. o-demo)")
     rides.add_argument("--count", type=int, default=6, help="rides boarded now (default 6, the daily cap)")
     rides.add_argument("--api", help="the API's URL (default: the local stack's, else http://127.0.0.1:8000)")
+    bikes = demo_sub.add_parser("bikes", parents=[writes], help="bike rides pushed by the fake open-protocol "
+                                "partner (bikeshare), the user linked by a link code")
+    bikes.add_argument("openid", help="the user's openid, as in the login code wx:OPENID:N (e.g. o-demo)")
+    bikes.add_argument("--count", type=int, default=3, help="rides of 2.4 km ridden now (default 3)")
+    bikes.add_argument("--api", help="the API's URL (default: the local stack's, else http://127.0.0.1:8000)")
 
 
 def _local(url: str | None, what: str) -> str:
@@ -125,4 +131,54 @@ def _rides(args, out) -> int:
     return 0
 
 
-HANDLERS = {("demo", "rides"): _rides}
+def bikes(openid: str, count: int, api: str | None, dry_run: bool = False) -> dict:
+    """The user linked to the fake open-protocol partner `bikeshare` (a link code from the API, handed to the
+    fake, which links it by the signed POST /v1/open/links), then `count` rides pushed by its signed webhook."""
+    from .console import CommandError
+
+    if not 1 <= count <= 50:
+        raise CommandError("--count must be 1 to 50")
+    api = _local(api or os.environ.get("GREENSPROUT_API_URL") or "http://127.0.0.1:8000", "API")
+    fake = _local(os.environ.get("GREENSPROUT_FAKE_OPEN_PARTNER_URL"),
+                  "fake open-protocol partner (GREENSPROUT_FAKE_OPEN_PARTNER_URL)")
+    if dry_run:
+        return {"openid": openid, "rides": count, "api": api, "partner": fake, "dry_run": True}
+    login = _call("POST", f"{api}/v1/auth/login", (200,), code=f"wx:{openid}:demo-{secrets.token_hex(6)}")
+    token, user_id = login["token"], login["user"]["id"]
+    before = _call("GET", f"{api}/v1/me", (200,), token)["points"]
+    user_ref = "demo-" + hashlib.sha256(openid.encode()).hexdigest()[:12]
+    partners = _call("GET", f"{api}/v1/partners", (200,), token)["items"]
+    if not any(p["id"] == "bikeshare" and p["status"] == "bound" for p in partners):
+        code = _call("POST", f"{api}/v1/partners/bikeshare/link-code", (201,), token)["link_code"]
+        linked = _call("POST", f"{fake}/__fake__/link", (200,), url=api, link_code=code, user_ref=user_ref)
+        if linked["status"] != 200:
+            raise CommandError(f"the link answered {linked['status']}: {linked['body']}")
+    now = datetime.now(timezone(timedelta(hours=8))).replace(microsecond=0).isoformat()
+    events = [{"event_id": f"demo-{secrets.token_hex(8)}", "user_ref": user_ref, "type": "bike_ride",
+               "occurred_at": now, "distance_km": 2.4} for _ in range(count)]
+    pushed = _call("POST", f"{fake}/__fake__/push", (200,), url=api, events=events)
+    if pushed["status"] != 200:
+        raise CommandError(f"the webhook answered {pushed['status']}: {pushed['body']}")
+    after = _call("GET", f"{api}/v1/me", (200,), token)["points"]
+    return {"user_id": user_id, "openid": openid, "rides": count, "webhook": pushed["body"],
+            "points_before": before, "points": after}
+
+
+def _bikes(args, out) -> int:
+    from .console import audit
+
+    result = bikes(args.openid, args.count, args.api, args.dry_run)
+    if args.dry_run:
+        out.result(result, f"would push {args.count} bike rides of {args.openid} from {result['partner']} to "
+                           f"{result['api']} (dry run)")
+        return 0
+    audit("demo bikes", {"user": result["user_id"], "rides": result["rides"]}, outcome=result["webhook"])
+    webhook = result["webhook"]
+    out.result(result, f"{result['user_id']} ({args.openid}): {result['rides']} bike rides pushed by the fake "
+                       f"open-protocol partner's signed webhook ({webhook['accepted']} accepted, "
+                       f"{webhook['duplicates']} duplicates, {webhook['ignored']} ignored); points "
+                       f"{result['points_before']} -> {result['points']} (1 a km, at most 20 a day)")
+    return 0
+
+
+HANDLERS = {("demo", "rides"): _rides, ("demo", "bikes"): _bikes}

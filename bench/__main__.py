@@ -118,6 +118,10 @@ def print_table(results: dict) -> None:
     for users, row in results.get("webhook_500_rides", {}).items():
         print(f"webhook of 500 rides over {users.split('_')[0]} rider(s): {row['ms']} ms, "
               f"{row['ddb_calls']} DynamoDB calls")
+    if "open_webhook_500" in results:
+        row = results["open_webhook_500"]
+        print(f"open-protocol webhook of 500 bike rides over {row['users']} users: {row['ms']} ms, "
+              f"{row['ddb_calls']} DynamoDB calls")
     if "flash_sale" in results:
         from bench.flash import print_row
 
@@ -144,10 +148,11 @@ def main() -> int:
         _setup()
         results: dict = {}
         token = measure_requests(results)
-        from bench.webhook import measure_webhook, measure_webhook_500
+        from bench.webhook import measure_open_webhook, measure_webhook, measure_webhook_500
 
         results["webhook_500"] = measure_webhook_500(stack)
         results["webhook_500_rides"] = measure_webhook(stack)
+        results["open_webhook_500"] = measure_open_webhook(stack)
         from bench.flash import measure_flash_sale
 
         results["flash_sale"] = measure_flash_sale()

@@ -37,7 +37,8 @@ SERVES_PLATFORMS = frozenset({("GET", "/v1/health"), ("POST", "/v1/auth/login"),
                               # trees and organizations
                               ("GET", "/v1/trees"), ("POST", "/v1/trees/{tree_id}/adopt"), ("GET", "/v1/me/trees"),
                               ("GET", "/v1/orgs"), ("GET", "/v1/orgs/{org_id}"), ("POST", "/v1/orgs/{org_id}/join"),
-                              ("POST", "/v1/partners/{partner_id}/link-code")})
+                              ("POST", "/v1/partners/{partner_id}/link-code"),
+                              ("POST", "/v1/open/links")})  # a partner's: the link code names the platform
 
 
 def request_platform(request) -> str:

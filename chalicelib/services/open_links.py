@@ -143,8 +143,8 @@ def _bind(found: Any, user_ref: str, consents: Any) -> Linked:
     authorization = authorization_id(found.link_id, user_ref)
     for _ in range(ATTEMPTS):
         consent = consents.get(found.user_id, found.partner)
-        if consent and consent.is_bound and consent.authorization_id == authorization:
-            return Linked(consent.bound_at)  # this link, answered before
+        if consent and consent.is_bound and consent.partner_ref == user_ref:
+            return Linked(consent.bound_at)  # this link answered before, or the same account linked again
         if consent and consent.is_bound:  # linked before to another account of the partner: that one ends
             revoke(found.user_id, found.partner, consents, platform=platform)
             continue

@@ -46,6 +46,7 @@ class LocalFakes:
         if self.open_partner:
             env.update({"PARTNER_SECRET__" + pid.upper().replace("-", "_"): self.open_partner.secret
                         for pid in self.open_partner.ids})
+            env["GREENSPROUT_FAKE_OPEN_PARTNER_URL"] = self.open_partner.base_url  # the console's demo bikes
         return env
 
     def open_partners_catalog(self, demo_catalog: dict) -> dict:

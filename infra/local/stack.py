@@ -235,6 +235,8 @@ def try_it(api: str) -> list[str]:
         f"-d '{{\"behavior\":\"clean_plate\",\"request_id\":\"checkin-{unique}\"}}'",
         "# 6 bus rides boarded now, pushed by the fake bus company's signed webhook (10 points each)",
         ".venv/bin/python -m admin demo rides o-demo",
+        "# 3 shared-bike rides of 2.4 km: the fake open-protocol partner links the user by a link code, then pushes",
+        ".venv/bin/python -m admin demo bikes o-demo",
         f"# merchant staff of {merchant['name']} ({merchant['id']}): scan codes (POST /v1/merchant/verify), "
         "see what was verified",
         f"STAFF=$(login {merchant['staff_openids'][0]})",

@@ -180,6 +180,8 @@ def test_the_banners_commands_work_pasted_in_order(make_run):
     checkin = _answers(by_route["/v1/checkins"])[0]
     assert (checkin["entry"]["behavior"], checkin["entry"]["points"]) == ("clean_plate", 5)
     assert "6 rides pushed by the fake bus company's signed webhook (6 accepted" in by_route["demo rides"]
+    bikes = next(output for command, _, output in outcomes if "demo bikes" in command)
+    assert "3 bike rides pushed by the fake open-protocol partner's signed webhook (3 accepted" in bikes
     assert "points 5 -> 65" in by_route["demo rides"]  # credited through the webhook: 10 points a ride
     assert _answers(by_route["/v1/merchant/redemptions"])[0]["items"] == []
     credit = _answers(by_route["/v1/operator/credit"])[0]

@@ -295,3 +295,22 @@ def test_linking_again_with_another_account_ends_the_first_link_and_tells_the_pa
     assert first in [r["user_ref"] for r in fake.revocations()]
     assert push(client, fake, [fake.event(first)])[1]["ignored"] == 1
     assert push(client, fake, [fake.event(second)])[1]["accepted"] == 1
+
+
+def test_linking_the_same_account_again_keeps_the_link_and_tells_the_partner_nothing(client, fake, user):
+    user_ref = linked(client, fake, user)
+    bound_at = listed(client, user)["bound_at"]
+    status, issued = link_code(client, user)
+    assert link(client, fake, issued["link_code"], user_ref) == (200, {"linked": True, "bound_at": bound_at})
+    assert user_ref not in [r["user_ref"] for r in fake.revocations()]
+    assert push(client, fake, [fake.event(user_ref)])[1]["accepted"] == 1
+
+
+@pytest.mark.parametrize("body", [{"link_code": "AAAAAAAAAAAAAAAA"}, {"user_ref": "bk_x"},
+                                  {"link_code": "AAAAAAAAAAAAAAAA", "user_ref": "a#b"},
+                                  {"link_code": 7, "user_ref": "bk_x"}])
+def test_a_signed_link_without_its_fields_is_a_validation_error(client, fake, body):
+    raw = json.dumps(body).encode()
+    status, answer = call(client, "POST", "/v1/open/links", raw,
+                          headers=fake.signed("POST", "/v1/open/links", raw))
+    assert (status, answer["error"]["code"]) == (400, "VALIDATION_ERROR")

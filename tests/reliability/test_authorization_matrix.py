@@ -209,6 +209,10 @@ ROWS: dict[tuple[str, str], Row] = {
     # A user's token is no partner signature: every caller is refused alike.
     ("POST", "/v1/webhooks/{partner_id}"): Row(_all((401, "BAD_SIGNATURE")),
                                                plain("/v1/webhooks/transit", {"events": []})),
+    # The open protocol: a link code is the caller's own; the partner's link is signed, a token is no signature.
+    ("POST", "/v1/partners/{partner_id}/link-code"): Row(_users(201), plain("/v1/partners/bikeshare/link-code")),
+    ("POST", "/v1/open/links"): Row(_all((401, "BAD_SIGNATURE")),
+                                    plain("/v1/open/links", {"link_code": "AAAAAAAAAAAAAAAA", "user_ref": "x"})),
     ("GET", "/v1/trees"): Row(_all(200), plain("/v1/trees"), public=True),
     ("POST", "/v1/trees/{tree_id}/adopt"): Row(_users(NO_POINTS, user_a=201, frozen=FROZEN),
                                                _with_request_id("/v1/trees/{w.tree_id}/adopt")),

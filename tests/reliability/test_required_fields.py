@@ -45,8 +45,10 @@ WRITES = {
     ("POST", "/v1/orgs/{id}/join"): ("/v1/orgs/o-lz-no1-school/join", "user", lambda: {"invite_code": "LZ1Z-2026"}),
 }
 NO_BODY = {("POST", "/v1/me/redemptions/{id}/cancel"), ("POST", "/v1/partners/{id}/sync"),
-           ("DELETE", "/v1/partners/{id}/consent")}
-PARTNER = {("POST", "/v1/webhooks/{id}")}  # signed event batches: a malformed event is ignored (test_webhooks.py)
+           ("DELETE", "/v1/partners/{id}/consent"), ("POST", "/v1/partners/{id}/link-code")}
+# signed partner calls: a malformed event is ignored (test_webhooks.py); a link's fields are checked after its
+# signature (test_open_partners.py)
+PARTNER = {("POST", "/v1/webhooks/{id}"), ("POST", "/v1/open/links")}
 SAMPLES = {"string": "x", "number": 7, "boolean": True, "null": None, "object": {}, "array": []}
 
 
