@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from . import clock
-from .orgs import counts_for_org, key_platform, member_owner, part_owner
+from .orgs import counts_for_org, member_owner, part_owner
 from .platforms import DEFAULT, scoped
 from .ranking import period_keys
 
@@ -45,21 +45,35 @@ def issued_points(kind: str, points: int) -> int:
     return points if kind in ("earn", "adjust") and points > 0 else 0
 
 
+def user_owner(platform: str, user_id: str) -> str:
+    """A user's own total, ranked on their platform's users board: "u#{user}", P's "P#u#{user}"."""
+    return scoped(platform, f"u#{user_id}")
+
+
+def person_board(owner: str) -> tuple[str, str]:
+    """(user, board) of a person's total: "u#{user}" on "users", "m#{org}#{user}" on "org-{org}", and a platform
+    P's "P#u#{user}" on "P#users", "P#m#{org}#{user}" on "P#org-{org}" (a platform id has two characters or more,
+    so a key's first part is its platform unless it is "u" or "m")."""
+    head, _, rest = owner.partition("#")
+    platform, rest = (DEFAULT, owner) if head in ("u", "m") else (head, rest)
+    if rest.startswith("u#"):
+        return rest[2:], scoped(platform, "users")
+    _, org_id, user = rest.split("#", 2)
+    return user, scoped(platform, f"org-{org_id}")
+
+
 def board_of(owner: str) -> str:
-    """The board a total ranks on: "u#{user}" on "users", "m#{org}#{user}" on "org-{org}", a platform P's
-    "P#m#{org}#{user}" on "P#org-{org}"."""
-    if owner.startswith("u#"):
-        return "users"
-    platform = key_platform(owner, 3)
-    return scoped(platform, f"org-{owner.split('#')[-2]}")
+    """The board a person's total ranks on (person_board)."""
+    return person_board(owner)[1]
 
 
 def plan_items(unit: list, memberships: list[tuple[str, str]], part: str, platform: str = DEFAULT) -> dict[tuple, int]:
     """What one person's inbox items add: {(kind, name, part): delta} for their totals ("total"), the org parts
     of counter part `part` ("part"), the counters of the user's platform ("stat", name, platform) and their
     active days ("day"). A union item ("person") and each user it joins ("member") count towards the persons of
-    the deployment (persons = registered - union_users + unions, over every platform). A member's org totals
-    and parts are their platform's (domain/orgs.py: "P#m#...", "P#o#..." for P)."""
+    the deployment (persons = registered - union_users + unions, over every platform). A user's own total and a
+    member's org totals and parts are their platform's ("P#u#...", and domain/orgs.py's "P#m#...", "P#o#..." for
+    P): a user of P ranks on P's boards only."""
     plan: dict[tuple, int] = defaultdict(int)
     user = unit[0].user_id
     for item in unit:
@@ -79,7 +93,7 @@ def plan_items(unit: list, memberships: list[tuple[str, str]], part: str, platfo
             continue
         plan[("stat", "carbon_mg", platform)] += carbon
         for period in period_keys(date.fromisoformat(item.day)):
-            plan[("total", f"u#{user}", period)] += carbon
+            plan[("total", user_owner(platform, user), period)] += carbon
             for org_id, joined_at in memberships:
                 if counts_for_org(item.at, item.day, joined_at):
                     plan[("total", member_owner(platform, org_id, user), period)] += carbon

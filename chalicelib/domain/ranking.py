@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from .ids import stable_shard
+from .platforms import DEFAULT
 
 PERIODS = ("week", "month", "all")
 SHARDS = 64  # fold shards: a user's totals, board index partition and histogram part live in shard_of(user)
@@ -38,8 +39,16 @@ def counter_part(shard: int) -> int:
 
 
 def board_shards(board: str) -> int:
-    """Index partitions of a board: SHARDS for "users", fewer for one org's members."""
+    """Legacy ranking index partitions of a board of `default` (store/aggregates.Total): SHARDS for "users", fewer
+    for one org's members. A platform P's boards have none: the legacy layout predates platforms."""
     return SHARDS if board == "users" else ORG_BOARD_SHARDS
+
+
+def board_platform(board: str) -> str:
+    """The platform whose board `board` is: `default`'s are "users", "orgs", "org-{id}"; a platform P's the same
+    prefixed "P#" ("P#users", "P#orgs", "P#org-{id}")."""
+    head, hashed, _ = board.partition("#")
+    return head if hashed else DEFAULT
 
 
 def rebuild_shard(board: str, period: str) -> int:

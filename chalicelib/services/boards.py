@@ -5,7 +5,9 @@ board: services/board_rebuild.py): 64 (users) or 4 (an org) Queries of the ranki
 into the top 100, plus the parts of the rank histogram that exist (of 64) in one BatchGetItem. A reader gets the
 board with one GetItem (cached 30 s) and their own total with one more: their rank is exact inside the top 100 and
 bounded by the histogram below it (the range `rank_from`..`rank_to`, `rank` its best bound). The orgs board keeps
-one row per org (`org#{id}`) beside it.
+one row per org (`org#{id}`) beside it. Each platform has its own boards: a platform P's are "P#users", "P#orgs"
+and "P#org-{id}" (its rows "P#org#{id}"), built from its users' tallies and its orgs' parts alone, and a caller
+reads their own platform's (`default`'s keep the names of before platforms).
 
 The use cases read through `BoardReading` and build through `BoardBuilding` (`bootstrap.board_reading()`,
 `bootstrap.board_building()`: store/repositories_boards.py, the catalog's orgs, the public names;
@@ -21,14 +23,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..domain import clock
+from ..domain.aggregation import user_owner
 from ..domain.ids import stable_shard
-from ..domain.orgs import platform_of_orgs_board, row_owner
+from ..domain.orgs import member_owner, orgs_board, platform_of_orgs_board, row_owner
 from ..domain.platforms import DEFAULT, scoped
 from ..domain.ranking import (
     PARTS,
     PERIODS,
     TOP,
     Ranked,
+    board_platform,
     board_shards,
     bucket,
     caller_rank_range,
@@ -85,23 +89,31 @@ def forget() -> None:
 # ---- reading -------------------------------------------------------------------------------------
 
 def leaderboard(caller: Caller, board: str, period: str | None, sources: BoardReading | None = None) -> Leaderboard:
-    """GET /v1/leaderboards/{board}?period=week|month|all."""
-    src = _reading(sources)
+    """GET /v1/leaderboards/{board}?period=week|month|all: a board of the caller's platform ("users", "orgs",
+    "org-{id}" are `default`'s; a platform P's are stored as "P#users", "P#orgs", "P#org-{id}"). Another
+    platform's org is looked up in the caller's platform's orgs only, so it answers exactly as a missing one."""
+    src, platform = _reading(sources), caller.platform
     period = period or "week"
     if period not in PERIODS:
         raise ValidationError("period 须为 week、month 或 all", field="period")
-    if board not in ("users", "orgs") and not (board.startswith("org-") and board[4:] in src.orgs()):
+    if board not in ("users", "orgs") and not (board.startswith("org-") and board[4:] in _orgs(src, platform)):
         raise NotFoundError("没有这个排行榜", board=board)
     key = period_key(period, clock.business_day(clock.now()))
     mine = src.member_orgs(caller.user_id) if board == "orgs" else []
-    data = _orgs_board_with_rows(key, mine, src) if board == "orgs" else built(board, key, src)
+    data = (_orgs_board_with_rows(key, mine, src, platform) if board == "orgs"
+            else built(scoped(platform, board), key, src))
     rows = [BoardRow(*row) for row in data.get("items", [])]
     if board == "orgs":
-        me = _my_org(mine, data, key, src)
+        me = _my_org(mine, data, key, src, platform)
     else:
         top = [Ranked(row.rank, row.id, row.carbon_mg) for row in rows]
         me = _me(caller, board, key, top, merge_histograms([data.get("histogram", {})]), src)
     return Leaderboard(board, period, key, rows, me, data.get("built_at"))
+
+
+def _orgs(sources: BoardReading | BoardBuilding, platform: str) -> dict[str, dict]:
+    """`platform`'s orgs (the catalog's `org` partition, P's `P#org`)."""
+    return sources.orgs() if platform == DEFAULT else sources.orgs(platform)
 
 
 def built(board: str, key: str, sources: BoardReading | None = None) -> dict:
@@ -114,17 +126,21 @@ def built(board: str, key: str, sources: BoardReading | None = None) -> dict:
     return data
 
 
-def _orgs_board_with_rows(key: str, org_ids: list[str], sources: BoardReading | None = None) -> dict:
-    """The orgs board of `key`; when it is not cached, read in one BatchGetItem across both tables together
-    with the rows of the caller's orgs (cached too), so the caller's place costs no call of its own."""
-    hit = _cache.get(("orgs", key))
+def _orgs_board_with_rows(key: str, org_ids: list[str], sources: BoardReading | None = None,
+                          platform: str = DEFAULT) -> dict:
+    """`platform`'s orgs board of `key`; when it is not cached, read in one BatchGetItem across both tables
+    together with the rows of the caller's orgs (cached too), so the caller's place costs no call of its own."""
+    board = orgs_board(platform)
+    hit = _cache.get((board, key))
     if hit and time.monotonic() - hit[0] < CACHE_SECONDS:
         return hit[1]
-    data, rows = _reading(sources).store.orgs_board_with_rows(key, org_ids)
+    store = _reading(sources).store
+    data, rows = (store.orgs_board_with_rows(key, org_ids) if platform == DEFAULT
+                  else store.orgs_board_with_rows(key, org_ids, platform))
     now = time.monotonic()
-    _cache[("orgs", key)] = (now, data)
+    _cache[(board, key)] = (now, data)
     for org_id in org_ids:
-        _row_cache[(org_id, key)] = (now, rows.get(org_id, (0, 0)))
+        _row_cache[(scoped(platform, org_id), key)] = (now, rows.get(org_id, (0, 0)))
     return data
 
 
@@ -152,7 +168,10 @@ def org_rows(org_ids: list[str], key: str = "all", sources: BoardReading | None 
 
 def _me(caller: Caller, board: str, key: str, top: list[Ranked], histogram: dict[int, int],
         sources: BoardReading) -> Place | None:
-    owner = f"u#{caller.user_id}" if board == "users" else f"m#{board[4:]}#{caller.user_id}"
+    """The caller's place on `board` ("users" or "org-{id}") of their platform."""
+    platform = caller.platform
+    owner = (user_owner(platform, caller.user_id) if board == "users"
+             else member_owner(platform, board[4:], caller.user_id))
     value = sources.store.total(owner, key)
     if value is None:
         if board != "users" and board[4:] not in sources.member_orgs(caller.user_id):
@@ -161,7 +180,8 @@ def _me(caller: Caller, board: str, key: str, top: list[Ranked], histogram: dict
     return Place(*caller_rank_range(caller.user_id, value, top, histogram), value)
 
 
-def _my_org(mine: list[str], data: dict, key: str, sources: BoardReading | None = None) -> OrgPlace | None:
+def _my_org(mine: list[str], data: dict, key: str, sources: BoardReading | None = None,
+            platform: str = DEFAULT) -> OrgPlace | None:
     """On the orgs board, the caller's best-placed org among `mine`: exact in the top list, else its row's
     total (cached like the board) ranked like a person's, against the board's histogram of org totals."""
     if not mine:
@@ -172,7 +192,7 @@ def _my_org(mine: list[str], data: dict, key: str, sources: BoardReading | None 
     values = {org_id: listed[org_id][1] for org_id in mine if org_id in listed}
     unlisted = [org_id for org_id in mine if org_id not in listed]
     if unlisted:
-        values.update({org_id: carbon for org_id, (carbon, _) in org_rows(unlisted, key, src).items()})
+        values.update({org_id: carbon for org_id, (carbon, _) in org_rows(unlisted, key, src, platform).items()})
     best = max(mine, key=lambda org_id: (values.get(org_id, 0), org_id in listed))
     value = values.get(best, 0)
     if best in listed:
@@ -181,7 +201,7 @@ def _my_org(mine: list[str], data: dict, key: str, sources: BoardReading | None 
         top = [Ranked(row[0], row[1], row[3]) for row in rows]
         histogram = merge_histograms([data.get("histogram", {})])
         rank_from, rank_to, approximate = caller_rank_range(best, value, top, histogram)
-    return OrgPlace(rank_from, rank_to, approximate, value, best, src.orgs().get(best, {}).get("name"))
+    return OrgPlace(rank_from, rank_to, approximate, value, best, _orgs(src, platform).get(best, {}).get("name"))
 
 
 # ---- building (the materialize-boards job) -------------------------------------------------------
@@ -214,7 +234,8 @@ def _build_people(board: str, key: str, sources: BoardBuilding, parts: tuple[lis
     for _, leaders in found.values():
         for user_id, value in leaders.items():
             best[user_id] = max(best.get(user_id, 0), int(value))
-    for shard in range(board_shards(board)):
+    legacy = board_shards(board) if board_platform(board) == DEFAULT else 0  # P's boards: none (ranking.py)
+    for shard in range(legacy):
         for owner, value in sources.store.ranked(f"{board}#{key}#{shard:02d}", limit=TOP):
             user_id = owner.rsplit("#", 1)[-1]
             best[user_id] = max(best.get(user_id, 0), value)
@@ -235,7 +256,7 @@ def _build_orgs(key: str, sources: BoardBuilding | None = None, platform: str = 
     of the orgs' totals, for the rank of an org below the top. A platform P's ("P#orgs") sums P's orgs' parts
     and keeps P's rows, each key prefixed "P#" (domain/orgs.py)."""
     src = _building(sources)
-    orgs = src.orgs() if platform == DEFAULT else src.orgs(platform)
+    orgs = _orgs(src, platform)
     values = {o: v for o, v in _summed(f"orgparts#{key}", src, platform).items() if o in orgs}
     members = ({o: v for o, v in _summed("orgmembers", src, platform).items() if o in orgs}
                if key == "all" else None)

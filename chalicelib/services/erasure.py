@@ -61,7 +61,7 @@ def delete_account(user_id: str, channel: str, operator: str | None = None, reas
     if account.deleted_at:
         done = erasures.erasure(user_id)
         if done is None or not (done.finished_at or done.waiting):  # an earlier run stopped after step 7
-            _last_steps(user_id, orgs, dict(done.outcome or {}) if done else {})
+            _last_steps(user_id, orgs, dict(done.outcome or {}) if done else {}, platform_of(account))
         return {"deleted": True, "id": user_id, "deleted_at": account.deleted_at, "already": True}
     now = clock.now()
     erasures.record(user_id, channel, operator, reason, now)
@@ -78,13 +78,13 @@ def delete_account(user_id: str, channel: str, operator: str | None = None, reas
     erasures.scrub_account(user_id, deleted_at, revocations.deleted_item(user_id))
     revocations.deleted(user_id)
     erasures.leave_moderation(user_id)
-    waiting = _last_steps(user_id, orgs, outcome)
+    waiting = _last_steps(user_id, orgs, outcome, platform)
     return {"deleted": True, "id": user_id, "deleted_at": deleted_at, "waiting_for_partners": waiting, **outcome}
 
 
-def _last_steps(user_id: str, orgs: list[str], outcome: dict) -> list[str]:
+def _last_steps(user_id: str, orgs: list[str], outcome: dict, platform: str) -> list[str]:
     """Step 8 and the record's end: boards to rebuild, consents scrubbed, finished or waiting for partners."""
-    outcome["boards_marked"] = public_names.mark_boards_of(user_id, orgs)
+    outcome["boards_marked"] = public_names.mark_boards_of(user_id, orgs, platform=platform)  # its platform's
     waiting = erasures.scrub_consents(user_id)
     erasures.finish(user_id, outcome, waiting, clock.now())
     return waiting

@@ -6,9 +6,11 @@ conditional update naming it the owner until `lease_until`, as the shared partne
 does), renews it before every further page and frees it at the end; a second worker on a held shard (an
 overlapping run) leaves at once. A shard's inbox items are its users' entries and logins, and the items
 the fold reads and rewrites for them (their tallies: one item a person holding every board's week, month and
-all-time totals, domain/tallies.py; the tallies' archives of past periods; shard s of the rank histograms
-and of the boards' leaders) are written by that shard's fold alone. The shared counters a request reads in one call (org
-totals and the platform counters, PARTS parts) are only added to. So the fold reads what it will change,
+all-time totals, domain/tallies.py, on their platform's boards only: "users" and "org-{id}" for `default`,
+"P#users" and "P#org-{id}" for a platform P, the platform read from the user's account; the tallies' archives
+of past periods; shard s of the rank histograms and of the boards' leaders) are written by that shard's fold
+alone. The shared counters a request reads in one call (org totals and the platform counters, PARTS parts) are
+only added to. So the fold reads what it will change,
 computes the new values, and writes them together with the inbox items' `pending` removal in one
 transaction of up to 100 actions, conditioned on each read-and-rewritten item's `rev`: every inbox item is
 applied exactly once, even if a lease ran out under a slow worker. A refused transaction is retried after
@@ -177,7 +179,10 @@ class Fold:
                 self._know((ARCHIVE, user, period), periods.get((user, period), {}), 0, None)
 
     def _org_ids(self, users) -> dict[str, list[str]]:
-        return {user: [org_id for org_id, _ in self.orgs.get(user, [])] for user in users}
+        """The orgs whose legacy per-board totals a first tally reads: `default`'s members' only (the legacy
+        layout predates platforms: a user of P has none)."""
+        return {user: [org_id for org_id, _ in self.orgs.get(user, [])] for user in users
+                if (self.platforms.get(user) or DEFAULT) == DEFAULT}
 
     def _know(self, key: tuple, value, rev, empty) -> None:
         self.state[key] = [empty, 0, False] if rev is None and empty is not None else [value, rev or 0, rev is not None]

@@ -2,8 +2,9 @@
 a person appears on when what may be shown of them changes (marked a minor, account deleted).
 
 Boards keep the names of when they were built (services/boards.py); a board is rebuilt when marked dirty.
-A person's boards are found from their own totals (`u#{user}` and `m#{org}#{user}` in agg_totals: one Query
-each), so every board that ever listed them, past weeks and months included, is rebuilt without their name.
+A person's boards are found from their own totals (their tally `u#{user}` and its archives, which name their
+platform's boards, and `default`'s legacy `m#{org}#{user}` in agg_totals: one Query each), so every board that ever
+listed them, past weeks and months included, is rebuilt without their name.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..domain import clock
+from ..domain.platforms import DEFAULT
 from ..domain.privacy import public_name
 from ..domain.ranking import shard_of
 from ..errors import NotFoundError, ServiceUnavailableError, ValidationError
@@ -50,14 +52,14 @@ def public_names(user_ids: list[str], store: Any = None) -> dict[str, str]:
     return names
 
 
-def mark_boards_of(user_id: str, org_ids: list[str], store: Any = None) -> int:
-    """Marks every board (every period) the person is counted on to be rebuilt, in the marker partition of
-    the person's fold shard; returns how many."""
+def mark_boards_of(user_id: str, org_ids: list[str], store: Any = None, *, platform: str = DEFAULT) -> int:
+    """Marks every board (every period) the user is counted on, their platform's, to be rebuilt, in the marker
+    partition of the person's fold shard; returns how many."""
     if store is None:
         from ..store.repositories_public_names import BoardMarks
 
         store = BoardMarks()
-    boards = store.boards_of(user_id, org_ids)
+    boards = store.boards_of(user_id, org_ids) if platform == DEFAULT else store.boards_of(user_id, org_ids, platform)
     store.mark(shard_of(user_id), boards)
     return len(boards)
 

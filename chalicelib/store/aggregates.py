@@ -77,10 +77,12 @@ class Total(Model):
 
     - "u#{user_id}", "live"  the person's tally (domain/tallies.py): `week`, `month` (the period keys it holds) and
                             `boards` {board: [week mg, month mg, all-time mg]} on "users" and each "org-{id}" they
-                            count on; not in the ranking index (a board's top comes from its shards' leaders,
-                            ShardedCounter "hist#..."). Rewritten by the fold on `rev`.
+                            count on (a user of platform P: "P#users", "P#org-{id}"); not in the ranking index (a
+                            board's top comes from its shards' leaders, ShardedCounter "hist#..."). Rewritten by the
+                            fold on `rev`.
     - "u#{user_id}", "w2026-W47" (a past week or month) the tally's archive of that period: `boards` {board: mg},
-                            `value` the "users" one; written when the tally rolls over and by late entries
+                            `value` the users board's ("users" or "P#users"); written when the tally rolls over
+                            and by late entries
     - legacy, before the tally (read while a person has no tally yet, and for past periods; never written now):
       "u#{user_id}", period  a person's carbon (mg) in a period            board_shard "users#{period}#{s}"
       "m#{org_id}#{user_id}", period a member's carbon counted for the org board_shard "org-{org_id}#{period}#{s % 4}"
@@ -117,8 +119,9 @@ class ShardedCounter(Model):
     - "P#stats", "s07"; "P#active#2026-11-23", "s07"  the same of platform P's users (`stats_name`, `active_name`);
                                      `union_users`, `unions`: users of P in a union item, union items filed under a
                                      user of P (persons of the deployment = sum of registered - union_users + unions)
-    - "hist#{board}#{period}", "s07" `counts`: {bucket: users} of shard 7's totals on that board; `top`: {user_id: mg},
-                                     the shard's leaders there (its TOP highest totals: domain/tallies.promote)
+    - "hist#{board}#{period}", "s07" `counts`: {bucket: users} of shard 7's totals on that board ("users", "org-{id}",
+                                     P's "P#users", "P#org-{id}"); `top`: {user_id: mg}, the shard's leaders there
+                                     (its TOP highest totals: domain/tallies.promote)
     - "days#{user_id}", "active"     `days`: the person's active days among the last three (the per-day marker)
     - "stream#{stream_arn}", shard id  `position`, `done`: how far `python -m admin run-jobs` read a local stream
     - "lease#fold", "s07"            `owner`, `lease_until`: the fold worker that holds shard 7 (store/fold_store.Lease)
@@ -145,8 +148,9 @@ class ShardedCounter(Model):
 
 
 class Board(Model):
-    """agg_boards — pk `board` ("users", "orgs", "org-{id}"), sk `period`: one materialized board, read with one
-    GetItem: `data` = {"items": [[rank, id, name, mg]...], "histogram": {bucket: n}, "totals": ...}.
+    """agg_boards — pk `board` ("users", "orgs", "org-{id}"; a platform P's "P#users", "P#orgs", "P#org-{id}"), sk
+    `period`: one materialized board, read with one GetItem: `data` = {"items": [[rank, id, name, mg]...],
+    "histogram": {bucket: n}, "totals": ...}.
     pk "dirty#{r:02d}#{s:02d}", sk "{board}|{period}|{mark}": a marker, written when fold shard `s`'s run (or a
     join or a new name of a user of that shard) changed a board of rebuild shard r (ranking.rebuild_shard) since it
     was last built; each run writes markers of a mark of its own, so a marker is never written again and the

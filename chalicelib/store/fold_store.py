@@ -12,7 +12,7 @@ from datetime import timedelta
 from pynamodb.exceptions import UpdateError
 
 from ..domain import clock
-from ..domain.aggregation import ARCHIVE, COUNTER, LIVE, Filed, FoldWrite, Rewrite
+from ..domain.aggregation import ARCHIVE, COUNTER, LIVE, Filed, FoldWrite, Rewrite, person_board
 from ..domain.orgs import key_platform
 from ..domain.platforms import scoped
 from ..domain.tallies import Tally
@@ -124,7 +124,7 @@ class DynamoFoldStore:
         archived: dict[tuple[str, str], dict] = {}
         legacy: dict[tuple[str, str], dict] = defaultdict(dict)
         for item in Total.batch_get(keys, consistent_read=True):
-            user, board = _legacy_owner(item.owner)
+            user, board = person_board(item.owner)  # a legacy owner: `default`'s
             if item.boards is not None:
                 archived[(user, item.period)] = {b: int(v) for b, v in item.boards.items()}
             elif item.value:
@@ -169,14 +169,6 @@ def tally_of(item: Total) -> Tally:
     return Tally(item.week, item.month, {board: [int(v) for v in values] for board, values in boards.items()})
 
 
-def _legacy_owner(owner: str) -> tuple[str, str]:
-    """(user, board) of a legacy total's owner: "u#{user}" on "users", "m#{org}#{user}" on "org-{org}"."""
-    if owner.startswith("u#"):
-        return owner[2:], "users"
-    _, org_id, user = owner.split("#", 2)
-    return user, f"org-{org_id}"
-
-
 def _stage_rewrite(tx: Tx, rewrite: Rewrite) -> None:
     name, part, rev = rewrite.name, rewrite.part, rewrite.rev
     if rewrite.kind == LIVE:
@@ -188,7 +180,8 @@ def _stage_rewrite(tx: Tx, rewrite: Rewrite) -> None:
         return
     if rewrite.kind == ARCHIVE:  # only with the tally's rewrite on its rev, in the same transaction
         boards = rewrite.value
-        tx.put(f"archive:{name}:{part}", Total(f"u#{name}", part, value=boards.get("users", 0), boards=boards))
+        users = sum(value for board, value in boards.items() if board.rpartition("#")[2] == "users")  # its platform's
+        tx.put(f"archive:{name}:{part}", Total(f"u#{name}", part, value=users, boards=boards))
         return
     condition = (ShardedCounter.rev == rev) if rewrite.exists else ShardedCounter.name.does_not_exist()
     if name.startswith("hist#"):

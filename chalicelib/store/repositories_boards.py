@@ -11,7 +11,8 @@ from datetime import date
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ..domain.orgs import row_owner
+from ..domain.aggregation import person_board
+from ..domain.orgs import orgs_board, row_owner
 from ..domain.platforms import DEFAULT
 from ..domain.ranking import PARTS, SHARDS
 from ..domain.tallies import kind_of
@@ -29,13 +30,6 @@ from .aggregates import (
 from .fold_store import tally_of
 from .single_writes import written
 from .tx import connection, raise_unavailable
-
-
-def _person_board(owner: str) -> tuple[str, str]:
-    if owner.startswith("u#"):
-        return owner[2:], "users"
-    _, org_id, user = owner.split("#", 2)
-    return user, f"org-{org_id}"
 
 
 def _item(owner: str, key: str) -> Total | None:
@@ -76,13 +70,15 @@ class DynamoBoardReads:
             return {}
 
     @staticmethod
-    def orgs_board_with_rows(key: str, org_ids: list[str]) -> tuple[dict, dict[str, tuple[int, int]]]:
-        """The orgs board of `key` and {org_id: (carbon_mg, members)} of `org_ids` that have a row, read in one
-        BatchGetItem across both tables."""
-        request = {Board.Meta.table_name: {"Keys": [{"board": {"S": "orgs"}, "period": {"S": key}}]}}
-        if org_ids:
-            request[Total.Meta.table_name] = {"Keys": [{"owner": {"S": f"org#{o}"}, "period": {"S": key}}
-                                                       for o in dict.fromkeys(org_ids)]}
+    def orgs_board_with_rows(key: str, org_ids: list[str], platform: str = DEFAULT
+                             ) -> tuple[dict, dict[str, tuple[int, int]]]:
+        """`platform`'s orgs board of `key` ("orgs", P's "P#orgs") and {org_id: (carbon_mg, members)} of `org_ids`
+        that have a row ("org#{org}", P's "P#org#{org}"), read in one BatchGetItem across both tables."""
+        owners = {row_owner(platform, o): o for o in org_ids}
+        request = {Board.Meta.table_name: {"Keys": [{"board": {"S": orgs_board(platform)}, "period": {"S": key}}]}}
+        if owners:
+            request[Total.Meta.table_name] = {"Keys": [{"owner": {"S": owner}, "period": {"S": key}}
+                                                       for owner in owners]}
         found: dict[str, list[dict]] = defaultdict(list)
         while request:
             try:
@@ -95,7 +91,7 @@ class DynamoBoardReads:
         data = {}
         for raw in found[Board.Meta.table_name]:
             data = _board_data(Board.from_raw_data(raw))
-        rows = {item.owner[4:]: _row(item) for item in map(Total.from_raw_data, found[Total.Meta.table_name])}
+        rows = {owners[item.owner]: _row(item) for item in map(Total.from_raw_data, found[Total.Meta.table_name])}
         return data, rows
 
     @staticmethod
@@ -107,10 +103,11 @@ class DynamoBoardReads:
 
     @staticmethod
     def total(owner: str, key: str) -> int | None:
-        """A person's total on a board ("u#{user}": "users", "m#{org}#{user}": "org-{org}") in period `key`
+        """A person's total on a board ("u#{user}": "users", "m#{org}#{user}": "org-{org}"; a platform P's
+        "P#u#{user}": "P#users", "P#m#{org}#{user}": "P#org-{org}") in period `key`
         (None: nothing counted): one GetItem of their tally; one more for a period older than the tally's (its
         archive), or for a person the fold has not given a tally yet (the legacy per-board total)."""
-        user, board = _person_board(owner)
+        user, board = person_board(owner)
         try:
             tally = tally_of(Total.get(f"u#{user}", "live"))
         except Total.DoesNotExist:

@@ -6,6 +6,7 @@ the boards read `ShownNames` only.
 """
 from __future__ import annotations
 
+from ..domain.platforms import DEFAULT
 from . import board_marks
 from .access import on
 from .aggregates import Total
@@ -47,9 +48,11 @@ class MinorMarks:
 class BoardMarks:
     ACCESS = (board_marks.mark, on(Total, "Query"))
 
-    def boards_of(self, user_id: str, org_ids: list[str]) -> set[tuple[str, str]]:
+    def boards_of(self, user_id: str, org_ids: list[str], platform: str = DEFAULT) -> set[tuple[str, str]]:
         """(board, period) of every board the person is counted on, from their own totals: their tally and its
-        archives (one Query), and the legacy per-board totals (one Query each)."""
+        archives (one Query), which name the boards of the user's platform ("users", "org-{id}"; P's "P#users",
+        "P#org-{id}"), and for a user of `default` the legacy per-board totals (one Query each; the legacy layout
+        predates platforms: a user of P has none)."""
         boards = set()
         for item in Total.query(f"u#{user_id}"):
             if item.period == "live":
@@ -60,7 +63,7 @@ class BoardMarks:
                 boards |= {(board, item.period) for board, value in item.boards.items() if value}
             else:
                 boards.add(("users", item.period))
-        for org_id in org_ids:
+        for org_id in org_ids if platform == DEFAULT else ():
             boards |= {(f"org-{org_id}", total.period) for total in Total.query(f"m#{org_id}#{user_id}")}
         return boards
 

@@ -16,6 +16,10 @@ from chalicelib.store import models  # its TABLE_PREFIX is read on first use, on
 from infra.aws.policy import allows, policy
 
 # Partitions written for many people by design, by key (never a whole table), each with why it stays cool.
+# A platform's own keys (its boards, their histograms and ranking partitions, its orgs' parts and rows, its counters)
+# are `default`'s prefixed "P#" for a platform P (docs/platforms.md): `_P` lets them match; each is written by that
+# platform's people alone, so a platform's key is never hotter than `default`'s of the same name.
+_P = r"(?:[a-z0-9-]{2,32}#)?"  # a platform id (domain/platforms.ID) and its "#"
 SHARED_BY_DESIGN = {
     r"stock:(goods|tree)#[^#]+(#\d+)?": "a goods' or tree's stock item, or one of a goods' stock shards: a sale, an "
                                        "adoption or an expiry's refund (paced: services/expiry.py) takes one",
@@ -28,17 +32,20 @@ SHARED_BY_DESIGN = {
     r"agg_boards:dirty#\d+": "a rebuild shard's marker flags (sort key: the fold shard), each put after markers: "
                            "by each fold shard's worker once a run, every join (the orgs board's shard: the "
                            "platform's join rate), a new name; deleted by the rebuild shard's worker once a run",
-    r"agg_boards:(users|orgs|org-[^#]+)": "a board, rebuilt by its rebuild shard's worker at most once a minute",
+    rf"agg_boards:{_P}(users|orgs|org-[^#]+)": "a board, rebuilt by its rebuild shard's worker at most once a minute",
     r"agg_counters:lease#fold": "the fold shards' leases (sort key s00..s63): taken, renewed a page, freed",
     r"agg_counters:lease#boards": "the rebuild shards' leases (sort key s00..s15): taken, renewed a round, freed",
-    r"agg_counters:stats": "the platform counters (sort key: 16 parts), added to once a commit by 4 fold shards each",
-    r"agg_counters:active#\d{4}-\d\d-\d\d": "the day's active people (16 parts), added to by the fold",
-    r"agg_counters:hist#(users|org-[^#]+)#[^#]+": "a board's rank histogram (sort key: the fold shard): one writer",
+    rf"agg_counters:{_P}stats": "the platform counters (sort key: 16 parts), added to once a commit by 4 fold shards "
+                               "each",
+    rf"agg_counters:{_P}active#\d{{4}}-\d\d-\d\d": "the day's active people (16 parts), added to by the fold",
+    rf"agg_counters:hist#{_P}(users|org-[^#]+)#[^#]+": "a board's rank histogram (sort key: the fold shard): one "
+                                                       "writer",
     r"agg_inbox/pending:s\d+": "the inbox index of a fold shard: the stream handler's puts, the fold's removals",
-    r"agg_totals:o#[^#]+#\d+": "an organization's part (16): the fold's ADDs, once a commit, and its joiners' counts",
-    r"agg_totals:org#[^#]+": "an organization's row, written by the materialize job when its sum changed",
-    r"agg_totals/ranking:(users|org-[^#]+|orgparts|orgrows)#[^#]+#\d+": "a shard of a board's ranking index",
-    r"agg_totals/ranking:(orgmembers|orgrowmembers)#\d+": "a shard of the organizations' member-count index",
+    rf"agg_totals:{_P}o#[^#]+#\d+": "an organization's part (16): the fold's ADDs, once a commit, and its joiners' "
+                                    "counts",
+    rf"agg_totals:{_P}org#[^#]+": "an organization's row, written by the materialize job when its sum changed",
+    rf"agg_totals/ranking:{_P}(users|org-[^#]+|orgparts|orgrows)#[^#]+#\d+": "a shard of a board's ranking index",
+    rf"agg_totals/ranking:{_P}(orgmembers|orgrowmembers)#\d+": "a shard of the organizations' member-count index",
 }
 # Keys of one person, or of one item of theirs (an adoption certificate, a redemption id): never shared.
 OWN = re.compile(r"u_[0-9A-Z]{8,}|GS-\d{4}-[0-9A-Z]{8}$|:[0-9A-Z]{26}$")
@@ -124,6 +131,23 @@ def test_no_partition_is_written_for_two_people_unless_its_key_is_listed(sample)
     sources = {source for by in shared.values() for source in by}
     assert {"fold job", "board rebuild", "stream handler"} <= sources, sources  # the jobs are covered
     assert any(key.startswith("agg_boards:dirty#") for key in shared)  # and so are the board markers
+
+
+def test_a_platforms_board_and_counter_keys_are_listed_as_defaults_of_the_same_name_are():
+    """The capacity sample is `default`'s journey; a platform P's keys are the same prefixed "P#" (the app's own
+    key functions build them here), and the rules list them as they list `default`'s."""
+    from chalicelib.domain.aggregation import board_of, user_owner
+    from chalicelib.domain.orgs import member_owner, orgs_board, part_owner, row_owner
+    from chalicelib.store.aggregates import active_name, stats_name
+
+    for platform in ("default", "company-demo"):
+        users, org = board_of(user_owner(platform, "u_X")), board_of(member_owner(platform, "o-x", "u_X"))
+        keys = [f"agg_boards:{board}" for board in (users, org, orgs_board(platform))]
+        keys += [f"agg_counters:hist#{users}#all", f"agg_counters:hist#{org}#w2026-W48",
+                 f"agg_counters:{stats_name(platform)}", f"agg_counters:{active_name(platform, '2026-11-23')}",
+                 f"agg_totals:{part_owner(platform, 'o-x', '03')}", f"agg_totals:{row_owner(platform, 'o-x')}"]
+        for key in keys:
+            assert any(re.fullmatch(pattern, key) for pattern in SHARED_BY_DESIGN), key
 
 
 def test_no_table_is_listed_whole():

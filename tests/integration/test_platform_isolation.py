@@ -1,22 +1,75 @@
-"""The authorization matrix across two platforms (shared/contract/platforms.md rule 1): a user of another
-platform, with their token or only naming their platform, reaches none of `default`'s objects through any route
-that is not yet per platform: each answers exactly as a missing route (404 NOT_FOUND), never 403 and never data.
-The routes that serve every platform (chalicelib/api/platform.SERVES_PLATFORMS) answer for the caller's own
-platform only. The table of routes is the app's own, so a route added later is in the matrix the day it exists."""
+"""The authorization matrix across two platforms (shared/contract/platforms.md rule 1): every route serves every
+platform, and a user of one platform (with their token, or only naming their platform) reaches none of another
+platform's objects: each answers exactly as a missing object (404 with the missing object's code), never 403 and
+never data. MATRIX names, for every route of the app, the rows that prove it (here, or in the named module), or
+why the route names no object of a platform; the table of routes is the app's own, so a route added later must
+be placed in the matrix the day it exists."""
 from __future__ import annotations
 
-import re
+import importlib
 
 import pytest
 
-from chalicelib.api.platform import SERVES_PLATFORMS
 from tests.support.api import call
 from tests.support.persons import login_on
 from tests.support.stack import DEMO_PLATFORM
 
-# `default`'s real objects, so that a 404 here is isolation, not a miss: the demo catalog's
-REAL = {"goods_id": "g-cafe-own-cup", "org_id": "o-jiangyang-runners", "tree_id": "t-camphor-2026", "board": "users",
-        "partner_id": "transit", "merchant_id": "m-cafe", "code": "A1B2C3D4"}
+_HERE = "test_platform_isolation"
+_SHOP = _HERE + "::test_a_platform_user_reaches_none_of_defaults_goods_or_redemptions"
+_STAFF = _HERE + "::test_staff_scanning_another_platforms_redemption_code_find_no_such_code"
+_GROVES = _HERE + "::test_another_platforms_tree_and_org_answer_as_missing_ones"
+_OWN = _HERE + "::test_the_callers_own_routes_on_a_platform_show_none_of_the_persons_other_users_data"
+_BOARDS = _HERE + "::test_another_platforms_boards_answer_as_missing_ones"
+_PARTNERS = ("test_partners_across_platforms::test_a_platform_that_does_not_work_with_the_partner_answers_as_for_"
+             "an_unknown_one")
+_LINKS = "test_open_partners::test_a_partner_a_platform_does_not_list_is_unknown_there"
+_NO_OBJECT = "no object: "
+# Every route of the app: the rows proving that another platform's objects answer there as missing ones, or why
+# the route names no object of a platform.
+MATRIX = {
+    ("GET", "/v1/health"): _NO_OBJECT + "the service's own health",
+    ("POST", "/v1/auth/login"): _NO_OBJECT + "the platform's own mini program exchanges the code (test_platforms)",
+    ("GET", "/v1/platform"): _NO_OBJECT + "the request's platform itself",
+    ("GET", "/v1/stats"): _NO_OBJECT + "the request's platform's own counters (test_stats_platforms)",
+    ("GET", "/v1/me"): (_OWN,),
+    ("PATCH", "/v1/me"): (_OWN,),
+    ("DELETE", "/v1/me"): ("test_erasure_platforms::test_deleting_the_user_on_a_platform_leaves_the_persons_default_"
+                           "user_its_own",),
+    ("GET", "/v1/me/export"): (_OWN,),
+    ("GET", "/v1/me/ledger"): (_OWN,),
+    ("GET", "/v1/me/summary"): (_OWN,),
+    ("GET", "/v1/behaviors"): (_OWN,),
+    ("POST", "/v1/checkins"): ("test_person_caps::test_a_behaviour_the_platform_does_not_reward_is_unknown_there",),
+    ("POST", "/v1/werun/sync"): ("test_step_days::test_a_platform_that_does_not_reward_steps_answers_unknown_behaviour",
+                                 "test_step_days::test_steps_from_another_mini_program_are_refused_on_a_platform"),
+    ("GET", "/v1/partners"): (_PARTNERS, _LINKS),
+    ("PUT", "/v1/partners/{partner_id}/consent"): (_PARTNERS,),
+    ("DELETE", "/v1/partners/{partner_id}/consent"): (_PARTNERS,),
+    ("POST", "/v1/partners/{partner_id}/sync"): (_PARTNERS,),
+    ("POST", "/v1/partners/{partner_id}/link-code"): (_LINKS,),
+    ("POST", "/v1/webhooks/{partner_id}"): _NO_OBJECT + "a partner's signed push, counted on every platform where "
+                                                        "its user consented (test_partners_across_platforms)",
+    ("POST", "/v1/open/links"): _NO_OBJECT + "a partner's signed call; the link code names its user and platform",
+    ("GET", "/v1/market/goods"): (_SHOP,),
+    ("POST", "/v1/market/goods/{goods_id}/redeem"): (_SHOP,),
+    ("GET", "/v1/me/redemptions"): (_SHOP,),
+    ("GET", "/v1/me/redemptions/{redemption_id}"): (_SHOP, _STAFF),
+    ("POST", "/v1/me/redemptions/{redemption_id}/cancel"): (_SHOP,),
+    ("GET", "/v1/me/member-code"): ("test_market_platforms::test_a_platforms_collection_point_credits_its_users_member_"
+                                    "codes_with_its_points",),
+    ("POST", "/v1/operator/credit"): ("test_market_platforms::test_a_platforms_collection_point_credits_its_users_"
+                                      "member_codes_with_its_points",),
+    ("GET", "/v1/merchant/redemptions"): (_STAFF,),
+    ("POST", "/v1/merchant/verify"): (_STAFF,),
+    ("GET", "/v1/trees"): (_GROVES,),
+    ("POST", "/v1/trees/{tree_id}/adopt"): (_GROVES,),
+    ("GET", "/v1/me/trees"): (_GROVES,),
+    ("GET", "/v1/orgs"): (_GROVES,),
+    ("GET", "/v1/orgs/{org_id}"): (_GROVES,),
+    ("POST", "/v1/orgs/{org_id}/join"): (_GROVES,),
+    ("GET", "/v1/leaderboards/{board}"): (_BOARDS, "test_leaderboards_platforms::test_a_default_users_checkin_is_not_"
+                                                   "on_the_platforms_users_board"),
+}
 
 
 def _routes() -> list[tuple[str, str]]:
@@ -24,10 +77,6 @@ def _routes() -> list[tuple[str, str]]:
 
     return sorted((method, path) for path, methods in app.app.routes.items() for method in methods
                   if method != "OPTIONS")
-
-
-def _concrete(path: str) -> str:
-    return re.sub(r"\{(\w+)\}", lambda m: REAL.get(m.group(1), "x-" + m.group(1)), path)
 
 
 @pytest.fixture(scope="module")
@@ -43,18 +92,33 @@ def client_module(app_module):
         yield c
 
 
-@pytest.mark.parametrize("method,path", [r for r in _routes() if r not in SERVES_PLATFORMS])
-def test_a_route_not_yet_per_platform_is_a_missing_route_for_another_platforms_user(client_module, demo_token,
-                                                                                   method, path):
-    body = {} if method in ("POST", "PUT", "PATCH", "DELETE") else None
-    for auth in ({"token": demo_token}, {"headers": {"X-Platform": DEMO_PLATFORM}}):
-        status, answer = call(client_module, method, _concrete(path), body, **auth)
-        assert (status, answer["error"]["code"]) == (404, "NOT_FOUND"), (method, path, auth.keys(), answer)
-
-
-def test_the_matrix_covers_every_route_of_the_app():
+def test_the_matrix_covers_every_route_of_the_app_with_rows_that_exist():
     routes = _routes()
-    assert len(routes) >= 30 and set(SERVES_PLATFORMS) <= set(routes)  # the served ones are real routes
+    assert len(routes) >= 30 and sorted(MATRIX) == routes  # every route, and only real ones
+    for route, rows in MATRIX.items():
+        if isinstance(rows, str):
+            assert rows.startswith(_NO_OBJECT) and len(rows) > len(_NO_OBJECT) + 10, route  # says why
+            continue
+        for row in rows:
+            module, _, name = row.partition("::")
+            test = getattr(importlib.import_module(f"tests.integration.{module}"), name, None)
+            assert name.startswith("test_") and callable(test), (route, row)
+
+
+def test_another_platforms_boards_answer_as_missing_ones(client_module, demo_token):
+    """A board of the other platform: its org's members' board is a missing board; `users` and `orgs` are the
+    caller's platform's own (test_leaderboards_platforms shows whose users and orgs they list)."""
+    from tests.support.api import login
+
+    default_token = login(client_module, "o-matrix-default")["token"]
+    for token, theirs in ((demo_token, DEFAULT_SIDE["org"]), (default_token, DEMO_SIDE["org"])):
+        answers = []
+        for board in (f"org-{theirs}", "org-o-no-such-org"):
+            status, body = call(client_module, "GET", f"/v1/leaderboards/{board}?period=all", token=token)
+            answers.append((status, body["error"]["code"], body["error"]["message"]))
+        assert answers[0] == answers[1] and answers[0][:2] == (404, "NOT_FOUND"), answers
+        status, orgs = call(client_module, "GET", "/v1/leaderboards/orgs?period=all", token=token)
+        assert status == 200 and theirs not in {item["id"] for item in orgs["items"]}
 
 
 def test_the_callers_own_routes_on_a_platform_show_none_of_the_persons_other_users_data(client_module):
@@ -84,7 +148,7 @@ def test_the_callers_own_routes_on_a_platform_show_none_of_the_persons_other_use
     assert mine["nickname"] != "蓝途" and mine["points"] > 0
 
 
-# --- the marketplace, merchants' staff and their codes (rows for routes of SERVES_PLATFORMS) ----------------------
+# --- the marketplace, merchants' staff and their codes ---------------------------------------------------------------
 # Each platform's real objects: a user's redemption and its code, of goods of each side's shop, and staff of the
 # merchant that sells them. A row passes only as a miss exactly like a missing object's (404), never 403.
 

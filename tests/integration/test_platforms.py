@@ -150,11 +150,12 @@ def test_a_token_sent_with_another_platforms_header_is_403(client, user, openid)
     assert (status, body["error"]["code"]) == (403, "PLATFORM_MISMATCH")
 
 
-def test_routes_not_yet_per_platform_do_not_exist_for_another_platform(client, user, openid):
-    """Until a route is isolated per platform it serves `default`'s catalog: another platform's user gets 404."""
+def test_the_last_route_made_per_platform_serves_another_platform_and_default_as_always(client, user, openid):
+    """The leaderboards were the last route not per platform: another platform's user reads its own boards there
+    (tests/integration/test_leaderboards_platforms.py)."""
     demo_token = _login_on(client, openid)[1]["token"]
     status, body = call(client, "GET", "/v1/leaderboards/users", token=demo_token)
-    assert (status, body["error"]["code"]) == (404, "NOT_FOUND")
+    assert (status, body["board"]) == (200, "users")
     # the default platform's requests, with or without the header, are answered as always
     assert call(client, "GET", "/v1/leaderboards/users", token=user["token"])[0] == 200
     default_header = {"X-Platform": "default"}

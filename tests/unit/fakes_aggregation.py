@@ -14,8 +14,8 @@ import itertools
 from collections import defaultdict
 from dataclasses import dataclass
 
-from chalicelib.domain.aggregation import ARCHIVE, COUNTER, LIVE, Filed, FoldWrite
-from chalicelib.domain.orgs import key_platform, row_owner
+from chalicelib.domain.aggregation import ARCHIVE, COUNTER, LIVE, Filed, FoldWrite, person_board
+from chalicelib.domain.orgs import key_platform, orgs_board, row_owner
 from chalicelib.domain.platforms import scoped
 from chalicelib.domain.ranking import SHARDS, rebuild_shard, shard_of
 from chalicelib.domain.tallies import Tally
@@ -173,19 +173,20 @@ class InMemoryAggregates:
     def board(self, board: str, key: str) -> dict:
         return dict(self.boards.get((board, key), {}))
 
-    def orgs_board_with_rows(self, key: str, org_ids: list[str]) -> tuple[dict, dict[str, tuple[int, int]]]:
-        return self.board("orgs", key), self.org_rows(org_ids, key)
+    def orgs_board_with_rows(self, key: str, org_ids: list[str], platform: str = "default"
+                             ) -> tuple[dict, dict[str, tuple[int, int]]]:
+        return self.board(orgs_board(platform), key), self.org_rows(org_ids, key, platform)
 
     def org_rows(self, org_ids: list[str], key: str, platform: str = "default") -> dict[str, tuple[int, int]]:
         rows = {o: self.totals.get((row_owner(platform, o), key)) for o in org_ids}
         return {o: (row.value, row.members or 0) for o, row in rows.items() if row}
 
     def total(self, owner: str, key: str) -> int | None:
-        """A person's total on a board in a period, as store/repositories_boards.DynamoBoardReads.total reads it."""
-        user, board = owner[2:], "users"
-        if owner.startswith("m#"):
-            _, org_id, user = owner.split("#", 2)
-            board = f"org-{org_id}"
+        """A person's total on a board in a period, as store/repositories_boards.DynamoBoardReads.total reads it;
+        any other owner's (an org part "o#{org}#{part}") as stored."""
+        parts = owner.split("#")
+        person = parts[0] in ("u", "m") or (len(parts) > 2 and parts[1] in ("u", "m"))  # P's: "P#u#...", "P#m#..."
+        user, board = person_board(owner) if person else (None, None)
         if user not in self.tallies:
             row = self.totals.get((owner, key))
             return None if row is None else row.value

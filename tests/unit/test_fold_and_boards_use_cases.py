@@ -146,6 +146,35 @@ def test_a_board_rebuild_ranks_the_folded_totals_and_clears_its_marks():
     assert mine == {"rank": 1, "approximate": False, "carbon_g": 144.0, "id": "o-green", "name": "绿色学校"}
 
 
+def test_each_platforms_users_rank_on_its_own_users_board_only():
+    """A user of platform p2 and one of `default` in one fold shard: each on their platform's users board ("p2#users",
+    its histogram part "hist#p2#users#...") and org board, read by a caller of that platform; nobody on both."""
+    tables = InMemoryAggregates()
+    ann, bob, shard = neighbours()
+    tables.platform_of[bob] = "p2"
+    tables.orgs_of[bob] = [("o-green", JOINED)]  # p2's org of the same id as default's
+    filed(tables, ann, 1, 144_000)
+    filed(tables, bob, 1, 432_000)
+    fold.fold_slice(shard, clock.now(), store=tables)
+    assert {"users|all", "p2#users|all", "p2#org-o-green|all", "p2#orgs|all"} <= set(tables.marked(shard))
+    assert not {"org-o-green|all", "orgs|all"} & set(tables.marked(shard))
+    assert set(tables.tallies[bob][0].boards) == {"p2#users", "p2#org-o-green"}
+    assert ("hist#p2#users#all", f"s{shard:02d}") in tables.counters
+    orgs = {"default": ORG, "p2": {"o-green": {"id": "o-green", "name": "p2 的绿色"}}}
+    boards.materialize_dirty(clock.now(), BoardBuilding(tables, orgs=lambda p="default": orgs[p],
+                                                        names=lambda ids: {}))
+    assert [row[1] for row in tables.board("users", "all")["items"]] == [ann]
+    assert [row[1] for row in tables.board("p2#users", "all")["items"]] == [bob]
+    reading = BoardReading(tables, orgs=lambda p="default": orgs[p], member_orgs=lambda u: [o for o, _ in
+                                                                                        tables.orgs_of.get(u, ())])
+    on_p2 = leaderboard_json(boards.leaderboard(Caller(bob, ("user",), platform="p2"), "users", "all", reading))
+    assert ([row["id"] for row in on_p2["items"]], on_p2["me"]["rank"], on_p2["board"]) == ([bob], 1, "users")
+    mine = leaderboard_json(boards.leaderboard(Caller(bob, ("user",), platform="p2"), "orgs", "all", reading))["me"]
+    assert (mine["id"], mine["name"], mine["carbon_g"]) == ("o-green", "p2 的绿色", 432.0)
+    on_default = leaderboard_json(boards.leaderboard(Caller(ann, ("user",)), "users", "all", reading))
+    assert [row["id"] for row in on_default["items"]] == [ann]
+
+
 def test_a_marker_set_again_while_its_board_was_built_stays_for_the_next_run():
     tables = InMemoryAggregates()
     ann, _, shard = neighbours()
