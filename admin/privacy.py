@@ -33,10 +33,14 @@ def add_parsers(sub, common: argparse.ArgumentParser, writes: argparse.ArgumentP
     expire = sub.add_parser(
         "expire-points", parents=[writes], help="expire points by lot (also scheduled daily)",
         description="Points expire by lot, oldest first: on 1 January the points still held from the lots of year "
-                    "Y and before expire, Y = this year - 1 - the catalog's points.expire_after_years (default 1). "
-                    "One `expire` entry per account; idempotent per account and year. Without --year: the lots "
-                    "due today. Asks unless --yes.")
+                    "Y and before expire, Y = this year - 1 - points.expire_after_years of the account's platform "
+                    "(the catalog's top level for `default`, the platform entry's `points` for another; default "
+                    "1). One `expire` entry per account; idempotent per account and year. Without --year: the "
+                    "lots due today. Asks unless --yes.")
     expire.add_argument("--year", type=int, help="expire the lots of this year and before (not later than due)")
+    expire.add_argument("--platform", default="default", metavar="ID|all",
+                        help="expire the points of this platform's users (default `default`), or `all` (every "
+                             "platform's, each by its own policy, as the scheduled job does)")
     expire.add_argument("--backfill", action="store_true",
                         help="first list accounts made before the account list existed (one scan)")
     nickname = sub.add_parser("nickname", help="nicknames waiting for a content check or a moderator")
@@ -111,28 +115,30 @@ def expire_points(args, out) -> int:
     from chalicelib.domain import clock
     from chalicelib.services import points_expiry
 
-    from .console import CommandError, audit, confirm
+    from .console import CommandError, audit, confirm, known_platform
 
+    platform = known_platform(args.platform, allow_all=True)
     now = clock.now()
-    due = points_expiry.due_year(now)
-    if due is None:
-        out.result({"policy": "never"}, "the catalog's points policy says points never expire")
+    due = {pid: year for pid, year in points_expiry.due_years(now, platform).items() if year is not None}
+    if not due:
+        out.result({"policy": "never", "platform": platform}, "the points policy says points never expire")
         return 0
-    year = due if args.year is None else args.year
-    if year > due:
-        raise CommandError(f"the lots of {year} are not due yet: on {clock.business_day(now)} the lots of {due} "
-                           "and before are")
+    early = {pid: year for pid, year in due.items() if args.year is not None and args.year > year}
+    if early:
+        raise CommandError(f"the lots of {args.year} are not due yet: on {clock.business_day(now)} the lots of "
+                           + ", ".join(f"{year} ({pid})" for pid, year in early.items()) + " and before are")
     if args.backfill and not args.dry_run:
         audit("expire-points --backfill", {}, outcome={"listed": _backfill()})
-    preview = points_expiry.run(now, year=year, dry_run=True)
-    summary = f"lots of {year} and before: {preview['points']} points of {preview['due']} accounts"
+    preview = points_expiry.run(now, year=args.year, dry_run=True, platform=platform)
+    years = ", ".join(f"{pid} {year}" for pid, year in preview["years"].items())
+    summary = f"lots through {years}: {preview['points']} points of {preview['due']} accounts"
     if args.dry_run or not preview["due"]:
         out.result(preview, summary + (" would expire (dry run)" if args.dry_run else ": nothing to expire"))
         return 0
     confirm(f"expire {preview['points']} points of {preview['due']} accounts?", args.yes)
-    result = points_expiry.run(now, year=year, force=True)
-    audit("expire-points", {"year": year}, outcome=result)
-    out.result(result, f"lots of {year} and before: {result['points']} points expired on "
+    result = points_expiry.run(now, year=args.year, force=True, platform=platform)
+    audit("expire-points", {"year": result["year"], "years": result["years"]}, outcome=result, platform=platform)
+    out.result(result, f"lots through {years}: {result['points']} points expired on "
                        f"{result['expired_accounts']} accounts; {result['failed']} failed (run again)")
     return 1 if result["failed"] else 0
 
