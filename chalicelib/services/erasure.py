@@ -177,10 +177,14 @@ def _forget_requests(user_id: str, now: datetime, platform: str) -> int:
 
 def _staff_records(credits: list[tuple[str, str]], platform: str) -> set[str]:
     """A collection point's credit is remembered under the staff member's id (its answer names the member):
-    the keys of every staff member of the crediting merchant (the catalog lists their openids; a few), whose
-    WeChat identities are the user's platform's (staff of a platform are users of its mini program)."""
+    the keys of every staff member of the crediting merchant, one of the user's platform's merchants (its catalog
+    lists their openids; a few), whose WeChat identities are that platform's (staff of a platform are users of
+    its mini program)."""
+    if not credits:
+        return set()
+    merchants = catalog.merchants(platform)
     openids = {openid: merchant_id for merchant_id, _ in credits
-               for openid in (catalog.merchants().get(merchant_id) or {}).get("staff_openids", [])}
+               for openid in (merchants.get(merchant_id) or {}).get("staff_openids", [])}
     if not openids:
         return set()
     staff: dict[str, list[str]] = {}
