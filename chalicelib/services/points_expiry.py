@@ -101,10 +101,11 @@ def expire_account(user_id: str, year: int) -> int:
 
 
 def run(at: datetime, year: int | None = None, force: bool = False, dry_run: bool = False,
-        platform: str = ALL) -> dict:
-    """Every shard in this process (run-jobs, the console): the accounts of `platform` (`all`: every platform's,
-    as the job), each by its platform's policy: what is due at `at`, or through `year` for every platform of the
-    scope whose points expire at all. Shards already marked done for those years are skipped unless `force`."""
+        platform: str = DEFAULT) -> dict:
+    """Every shard in this process (run-jobs, the console): the accounts of `platform` (default `default`; `all`:
+    every platform's, as the scheduled job runs it), each by its platform's policy: what is due at `at`, or
+    through `year` for every platform of the scope whose points expire at all. Shards already marked done for
+    those years are skipped unless `force`."""
     due = due_years(at, platform)
     years = {pid: (due_year_ if year is None else year) for pid, due_year_ in due.items() if due_year_ is not None}
     shown = {"year": years.get(DEFAULT if platform == ALL else platform), "years": years, "dry_run": dry_run}

@@ -65,12 +65,12 @@ def test_one_run_expires_each_user_s_points_by_their_platform_s_rule(client, pla
         assert me(client, soon)["points_expiring"] == {"points": 60, "on": "2024-12-31"}  # 0 years: this year
         assert me(client, regular)["points_expiring"] == {"points": 0, "on": None}  # 1 year: end of 2025
     with clock_at(shanghai("2025-01-01T00:00:05")):
-        first = points_expiry.run(clock.now(), force=True)
+        first = points_expiry.run(clock.now(), force=True, platform="all")
     assert first["years"][SOON] == 2024 and first["years"]["default"] == 2023
     assert (expired(client, soon), me(client, soon)["points"]) == ([-60], 0)
     assert (expired(client, regular), me(client, regular)["points"]) == ([], 70)
     with clock_at(shanghai("2026-01-01T00:00:05")):
-        points_expiry.run(clock.now(), force=True)
+        points_expiry.run(clock.now(), force=True, platform="all")
     assert (expired(client, regular), expired(client, soon)) == ([-70], [-60])
     assert reconcile_clean(soon, regular) == (True, [])
 
@@ -86,7 +86,7 @@ def test_a_platform_without_a_policy_follows_one_year_whatever_default_s_says(cl
             assert me(client, plain)["points_expiring"] == {"points": 40, "on": "2025-12-31"}
             assert me(client, regular)["points_expiring"] == {"points": 0, "on": None}
         with clock_at(shanghai("2026-01-01T00:00:06")):
-            result = points_expiry.run(clock.now(), force=True)
+            result = points_expiry.run(clock.now(), force=True, platform="all")
     finally:
         load_catalog({"points": {"expire_after_years": 1}})
     assert "default" not in result["years"] and result["years"][PLAIN] == 2024
