@@ -8,7 +8,8 @@ its own partitions `P#merchant`, `P#staff` and `P#goods`, their stock to "P#good
 
 An entry's `trees` and `orgs` are planned by the top-level sections' own planners (admin/catalog_load.plan_trees,
 admin/orgs_load.plan_orgs) into the platform's partitions `P#tree` and `P#org` (and its trees' stock "P#tree#{id}");
-the report lists them per platform under `trees` and `orgs`.
+the report lists them per platform under `trees` and `orgs`. Its `points` policy is planned by the top level's
+(admin/points_load.plan_points) into `P#policy`, reported under `points` (only when an entry has one).
 """
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ def plan_platforms(entries: list):
     listed = {b.get("code"): b for b in (LOADING.get() or {}).get("behaviors", []) if isinstance(b, dict)}
     rules = {**existing("behavior"), **listed}
     current, partners = existing("platform"), partner_ids()
-    writes, report, seen, appids = [], {"changed": [], "unchanged": [], "trees": {}, "orgs": {}}, set(), {}
+    writes, seen, appids = [], set(), {}
+    report: dict = {"changed": [], "unchanged": [], "trees": {}, "orgs": {}}
     deletes: list = []
     for entry in entries:
         try:
@@ -46,7 +48,7 @@ def plan_platforms(entries: list):
                 report.setdefault(what, []).extend(f"{checked['id']}/{one}" for one in ids)
         for section, planned in _plan_trees_and_orgs(checked["id"], entry).items():
             writes += planned.writes
-            report[section][checked["id"]] = planned.report
+            report.setdefault(section, {})[checked["id"]] = planned.report
         appids.setdefault(checked["wechat_appid"], []).append(checked["id"])
         if current.get(checked["id"]) == checked:
             report["unchanged"].append(checked["id"])
@@ -84,12 +86,13 @@ def _plan_shop(pid: str, entry: dict):
 
 
 def _plan_trees_and_orgs(pid: str, entry: dict) -> dict:
-    """{section: Planned} of the entry's `trees` and `orgs`, planned by the top-level sections' own planners into
-    the platform's partitions (`P#tree` and its stock, `P#org`)."""
+    """{section: Planned} of the entry's `trees`, `orgs` and `points`, planned by the top-level sections' own
+    planners into the platform's partitions (`P#tree` and its stock, `P#org`, `P#policy`)."""
     from .catalog_load import plan_trees
+    from .points_load import plan_points
 
     found = {}
-    for section, planner in (("trees", plan_trees), ("orgs", plan_orgs)):
+    for section, planner in (("trees", plan_trees), ("orgs", plan_orgs), ("points", plan_points)):
         if section in entry:
             try:
                 found[section] = planner(entry[section], platform=pid)

@@ -6,16 +6,21 @@
 
 Stored as the catalog item ("policy", "points"); chalicelib/services/points_expiry.py reads it (default 1 when
 never loaded). A file without the section leaves the stored policy as it is.
+
+A platform entry's `points` (admin/platforms_load.py) is the same section for that platform's users, stored as
+("P#policy", "points"); an entry without it leaves P's stored policy as it is, and a platform that never had one
+follows the default of 1, as the top level does (never `default`'s policy: points are the platform's).
 """
 from __future__ import annotations
 
 from chalicelib.domain.lots import parse_after_years
+from chalicelib.domain.platforms import DEFAULT, scoped
 from chalicelib.store.models import CatalogItem
 
 from .console import CommandError
 
 
-def plan_points(section):
+def plan_points(section, platform: str = DEFAULT):
     from .catalog_load import Planned, existing  # catalog_load lists this planner
 
     if section in (None, []):
@@ -26,6 +31,7 @@ def plan_points(section):
         policy = {"expire_after_years": parse_after_years(section.get("expire_after_years", 1))}
     except ValueError as exc:
         raise CommandError(f"points: {exc}") from exc
-    if existing("policy").get("points") == policy:
+    partition = scoped(platform, "policy")
+    if existing(partition).get("points") == policy:
         return Planned([], [], {"unchanged": ["points"]})
-    return Planned([CatalogItem("policy", "points", data=policy)], [], {"changed": ["points"]})
+    return Planned([CatalogItem(partition, "points", data=policy)], [], {"changed": ["points"]})

@@ -160,9 +160,10 @@ def _expire_points_slice(piece: Slice, out_of_time: Callable[[], bool]) -> Slice
 
 
 def _expire_points(at: datetime) -> dict:
+    from .domain.platforms import ALL
     from .services import points_expiry
 
-    return points_expiry.run(at)
+    return points_expiry.run(at, platform=ALL)  # every platform's users, each by its own policy
 
 
 JOBS.append(Job("expire-points", every_seconds=86400, run=_expire_points,

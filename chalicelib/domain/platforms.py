@@ -22,10 +22,11 @@ DEFAULT_BRANDING = {"name": "绿芽", "slogan": "每一次低碳行动都算数"
 BRANDING_FIELDS = ("name", "slogan", "primary_color", "logo_url")
 BEHAVIOR_FIELDS = {"code", "points", "daily_limit", "daily_points_max"}
 # Keys of a platform entry this version loads, and its sections loaded into the platform's own catalog partitions
-# (`P#merchant`, `P#staff`, `P#goods`, `P#tree`, `P#org`) by the loader with the top level's rules
+# (`P#merchant`, `P#staff`, `P#goods`, `P#tree`, `P#org`, `P#policy`) by the loader with the top level's rules
 # (admin/platforms_load.py); the stored platform item does not hold them.
 ENTRY_FIELDS = {"id", "name", "wechat_appid", "branding", "behaviors", "partners"}
 CATALOG_SECTIONS = ("merchants", "goods", "trees", "orgs")
+POLICY_SECTIONS = ("points",)  # an object, checked by the loader as the top level's (admin/points_load.py)
 
 
 class PlatformError(ValueError):
@@ -105,7 +106,7 @@ def check_entry(entry: object, rules: dict[str, dict], partners: tuple[str, ...]
     if pid == ALL:
         raise PlatformError("platform id 'all' names every platform in the console (issuance, stats, report)")
     where = f"platform {pid}"
-    unknown = sorted(set(entry) - ENTRY_FIELDS - set(CATALOG_SECTIONS))
+    unknown = sorted(set(entry) - ENTRY_FIELDS - set(CATALOG_SECTIONS) - set(POLICY_SECTIONS))
     if unknown:
         raise PlatformError(f"{where}: unknown fields {', '.join(unknown)}")
     name, appid = entry.get("name"), entry.get("wechat_appid")

@@ -122,9 +122,10 @@ def merchant_of_staff_id(sid: str | None, platform: str = DEFAULT) -> str | None
     return hit[2].get(sid) if sid else None
 
 
-def policies() -> dict[str, dict]:
-    """Platform policies (the `policy` partition), e.g. "points": {"expire_after_years": 1} (points_expiry.py)."""
-    return _partition("policy")
+def policies(platform: str = DEFAULT) -> dict[str, dict]:
+    """`platform`'s policies (the `policy` partition, P's `P#policy`), e.g. "points": {"expire_after_years": 1}
+    (points_expiry.py)."""
+    return _partition(scoped(platform, "policy"))
 
 
 def orgs(platform: str = DEFAULT) -> dict[str, dict]:

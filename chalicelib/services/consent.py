@@ -27,6 +27,7 @@ from ..errors import (
     PartnerAccountTakenError,
     PartnerUnavailableError,
     ServiceUnavailableError,
+    UnknownPartnerError,
     ValidationError,
 )
 from .partners import PartnerApis
@@ -78,16 +79,22 @@ def revoke(user_id: str, partner_id: str, consents: Any, apis: Any = None, platf
     bound the partner; revoking again answers the same."""
     apis = apis or PartnerApis()
     spec = apis.partner(partner_id, platform)
+    return _revoke_consent(user_id, spec.id, consents, apis, platform)
+
+
+def _revoke_consent(user_id: str, partner_id: str, consents: Any, apis: Any, platform: str) -> ConsentState:
+    """The revocation itself: the consent revoked and `platform`'s holder released in one write, then the
+    partner told (now, or by the job)."""
     for _ in range(ATTEMPTS):
-        consent = consents.get(user_id, spec.id)
+        consent = consents.get(user_id, partner_id)
         if consent is None:
             raise NotFoundError()
         if not consent.is_bound:
-            return ConsentState(spec.id, rules.REVOKED)
+            return ConsentState(partner_id, rules.REVOKED)
         revoked = rules.revoked(consent, clock.iso(clock.now()))
         if consents.revoke(consent, revoked, platform):
             _tell_partner(revoked, consents, apis)
-            return ConsentState(spec.id, rules.REVOKED)
+            return ConsentState(partner_id, rules.REVOKED)
     raise ServiceUnavailableError()
 
 
@@ -100,11 +107,13 @@ def _revoke_at_partner(consent: Consent, consents: Any, apis: Any) -> None:
 
 
 def _tell_partner(consent: Consent | None, consents: Any, apis: Any) -> bool:
-    """Revokes at the partner and clears the pending marker; False (left for the job) when it is down."""
+    """Revokes at the partner and clears the pending marker; False (left for the job) when it is down, or when
+    this stage has no client for it any more (an open-protocol partner the catalog no longer lists or whose
+    secret is unset: told by the job once it has one again)."""
     authorization_id = consent.pending_authorization_id
     try:
         _revoke_at_partner(consent, consents, apis)
-    except PartnerUnavailableError:
+    except (PartnerUnavailableError, UnknownPartnerError):
         log.warning("%s revocation left for retry", consent.partner)
         return False
     now = clock.iso(clock.now())
@@ -138,12 +147,15 @@ def retry_revocations(now: datetime, store: Any = None, apis: Any = None) -> dic
     return {"told": told, "left": left}
 
 
-def revoke_all(user_id: str, consents: Any = None, platform: str = DEFAULT) -> list[str]:
-    """Every bound consent of a user of `platform`, revoked (for DELETE /v1/me), each releasing that platform's
-    holder of its partner account; the partners revoked."""
+def revoke_all(user_id: str, consents: Any = None, platform: str = DEFAULT, apis: Any = None) -> list[str]:
+    """Every bound consent of a user of `platform`, revoked (an account's deletion), each releasing that
+    platform's holder of its partner account; the partners revoked. Whatever `platform`'s catalog lists now: a
+    partner it no longer works with (or no longer known at all) is revoked here and released all the same, and
+    told as any revocation is (now if this stage has its client, else by the job)."""
     if consents is None:
         from ..store.repositories_consent import Consents
 
         consents = Consents()
-    return [revoke(user_id, c.partner, consents, platform=platform).partner
+    apis = apis or PartnerApis()
+    return [_revoke_consent(user_id, c.partner, consents, apis, platform).partner
             for c in consents.of_user(user_id) if c.is_bound]

@@ -39,6 +39,7 @@ from ..domain.commands_expiry import ForfeitBalance
 from ..domain.platforms import platform_of
 from ..domain.posting import Posting
 from ..domain.privacy import DELETED_NAME
+from ..domain.profile import QUEUES
 from ..domain.results_expiry import PointsForfeited
 from ..errors import AppError
 from ..sealing import unseal
@@ -47,7 +48,7 @@ from ..store.idempotency import REMEMBER_FOR
 from ..store.persons import leave as leave_person
 from ..store.persons import union_key
 from ..store.unit_of_work import PostingUnitOfWork
-from . import catalog, consent, expiry, public_names, redemptions, revocations
+from . import catalog, consent, expiry, nicknames, public_names, redemptions, revocations
 
 log = logging.getLogger("greensprout.erasure")
 FROZEN_REASON = "account deletion"
@@ -77,7 +78,7 @@ def delete_account(user_id: str, channel: str, operator: str | None = None, reas
     deleted_at = clock.iso(clock.now())
     erasures.scrub_account(user_id, deleted_at, revocations.deleted_item(user_id))
     revocations.deleted(user_id)
-    erasures.leave_moderation(user_id)
+    erasures.leave_moderation(user_id, tuple(nicknames.queue_key(queue, platform) for queue in QUEUES))
     waiting = _last_steps(user_id, orgs, outcome, platform)
     return {"deleted": True, "id": user_id, "deleted_at": deleted_at, "waiting_for_partners": waiting, **outcome}
 
@@ -176,10 +177,14 @@ def _forget_requests(user_id: str, now: datetime, platform: str) -> int:
 
 def _staff_records(credits: list[tuple[str, str]], platform: str) -> set[str]:
     """A collection point's credit is remembered under the staff member's id (its answer names the member):
-    the keys of every staff member of the crediting merchant (the catalog lists their openids; a few), whose
-    WeChat identities are the user's platform's (staff of a platform are users of its mini program)."""
+    the keys of every staff member of the crediting merchant, one of the user's platform's merchants (its catalog
+    lists their openids; a few), whose WeChat identities are that platform's (staff of a platform are users of
+    its mini program)."""
+    if not credits:
+        return set()
+    merchants = catalog.merchants(platform)
     openids = {openid: merchant_id for merchant_id, _ in credits
-               for openid in (catalog.merchants().get(merchant_id) or {}).get("staff_openids", [])}
+               for openid in (merchants.get(merchant_id) or {}).get("staff_openids", [])}
     if not openids:
         return set()
     staff: dict[str, list[str]] = {}

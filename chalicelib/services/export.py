@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..domain import clock
+from ..domain.platforms import platform_of
 from ..domain.results_export import HeldData
 from . import catalog, partners, profile
 
@@ -34,12 +35,13 @@ def export(user_id: str, held: Any) -> HeldData:
     redemptions = held.redemptions(user_id)
     adoptions = held.adoptions(user_id)
     return HeldData(account, login, consents, ledger, months, redemptions, adoptions,
-                    _merchant_names(ledger, redemptions), now)
+                    _merchant_names(ledger, redemptions, platform_of(account)), now)
 
 
-def _merchant_names(ledger: list, redemptions: list) -> dict[str, str | None]:
-    """The catalog's names of the merchants the export names (the catalog is read only if it names one)."""
+def _merchant_names(ledger: list, redemptions: list, platform: str) -> dict[str, str | None]:
+    """The names the caller's platform's catalog gives the merchants the export names (its redemptions' and
+    collection points'; a user of P dealt with P's merchants only). The catalog is read only if it names one."""
     named = {line.inputs.get("merchant_id") or line.ref for line in ledger if line.source == "operator" and line.inputs}
     named |= {redemption.merchant_id for redemption in redemptions}
-    merchants = catalog.merchants() if named else {}
+    merchants = catalog.merchants(platform) if named else {}
     return {merchant_id: (merchants.get(merchant_id) or {}).get("name") for merchant_id in named}

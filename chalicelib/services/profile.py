@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from ..domain import clock, persons
 from ..domain import lots as lot_rules
+from ..domain.platforms import platform_of
 from ..domain.privacy import nickname_status
 from ..domain.profile import Org, Profile, ProfileChange, UpdateProfile
 from ..errors import ValidationError
@@ -68,7 +69,8 @@ def _expiring(acct: Any, points: int, today: date) -> tuple[int, date | None]:
     """Without points nothing can expire: the policy (a cached catalog read) is not even looked at."""
     if points <= 0:
         return 0, None
-    return lot_rules.next_expiry(points, points_expiry.lots_of(acct), today, points_expiry.after_years())
+    return lot_rules.next_expiry(points, points_expiry.lots_of(acct), today,
+                                 points_expiry.after_years(platform_of(acct)))
 
 
 def clean_nickname(raw: object) -> str:

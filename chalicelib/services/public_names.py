@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..domain import clock
-from ..domain.platforms import DEFAULT
+from ..domain.platforms import DEFAULT, platform_of
 from ..domain.privacy import public_name
 from ..domain.ranking import shard_of
 from ..errors import NotFoundError, ServiceUnavailableError, ValidationError
@@ -64,12 +64,13 @@ def mark_boards_of(user_id: str, org_ids: list[str], store: Any = None, *, platf
     return len(boards)
 
 
-def set_minor(user_id: str, org_id: str, minor: bool, marks: Any = None) -> MinorMarking:
-    """A school marks (or unmarks) one of its members as a minor: their name leaves every public board.
+def set_minor(user_id: str, org_id: str, minor: bool, marks: Any = None, platform: str = DEFAULT) -> MinorMarking:
+    """A school of `platform` (its `orgs`: P's `P#org`) marks (or unmarks) one of its members as a minor: their
+    name leaves every public board. Another platform's org, or a user of another platform, is NOT_FOUND.
 
     The account keeps the schools that marked it (`minor_orgs`), written on the condition that the list is
     still the one read; the person stays a minor while any school says so."""
-    org = catalog.orgs().get(org_id)
+    org = catalog.orgs(platform).get(org_id)
     if org is None:
         raise NotFoundError("没有这个组织", org=org_id)
     if org["type"] != "school":
@@ -80,7 +81,7 @@ def set_minor(user_id: str, org_id: str, minor: bool, marks: Any = None) -> Mino
         marks = MinorMarks()
     for _ in range(ATTEMPTS):
         account = marks.get(user_id)
-        if account is None:
+        if account is None or platform_of(account) != platform:
             raise NotFoundError()
         member_of = [o["id"] for o in account.orgs or []]
         if org_id not in member_of:
@@ -91,6 +92,6 @@ def set_minor(user_id: str, org_id: str, minor: bool, marks: Any = None) -> Mino
             return MinorMarking(user_id, org_id, wanted, changed=False)
         read = None if account.minor_orgs is None else current
         if marks.set(user_id, read, wanted, clock.iso(clock.now())):
-            return MinorMarking(user_id, org_id, wanted, changed=True, boards_marked=mark_boards_of(user_id, member_of))
+            return MinorMarking(user_id, org_id, wanted, changed=True, boards_marked=mark_boards_of(user_id, member_of, platform=platform))
         # another school changed the list meanwhile: read it again
     raise ServiceUnavailableError()

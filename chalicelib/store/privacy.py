@@ -12,6 +12,7 @@ from pynamodb.models import Model
 
 from ..domain import shards
 from ..domain.ids import stable_shard
+from ..domain.platforms import DEFAULT
 from .models import table_meta
 
 SHARDS = shards.ACCOUNTS  # never lower it: accounts keep the shard they were listed under
@@ -40,8 +41,10 @@ class AccountShard(Model):
     outcome = JSONAttribute(null=True)  # a marker's counts
 
 
-def expiry_marker(shard: int, year: int) -> AccountShard:
-    return AccountShard(shard, f"#expired#{year}")
+def expiry_marker(shard: int, year: int, platform: str = DEFAULT) -> AccountShard:
+    """A shard done for `platform`'s accounts' lots of `year`: `#expired#{year}` for `default` (as before
+    platforms), `#expired#{platform}#{year}` for another."""
+    return AccountShard(shard, f"#expired#{year}" if platform == DEFAULT else f"#expired#{platform}#{year}")
 
 
 class ErasuresWaiting(GlobalSecondaryIndex):

@@ -189,9 +189,9 @@ def scrub_account(user_id: str, deleted_at: str, revocation: Revocation) -> None
 
 
 @access(on(ModerationItem, "DeleteItem"))
-def leave_moderation(user_id: str) -> None:
-    """Out of the nickname moderation queues."""
-    for queue in ("unchecked", "review"):
+def leave_moderation(user_id: str, queues: tuple[str, ...] = ("unchecked", "review")) -> None:
+    """Out of the nickname moderation queues (`queues`: the user's platform's partitions, services/nicknames)."""
+    for queue in queues:
         ModerationItem(queue, user_id).delete()
 
 

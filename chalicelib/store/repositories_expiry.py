@@ -8,6 +8,7 @@ names `expire_unrefunded` (an account deletion) but no job's Query (chalicelib/b
 """
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 
 from pynamodb.exceptions import UpdateError
@@ -78,14 +79,20 @@ def accounts(user_ids: list[str]) -> list[Account]:
 
 
 @access(on(AccountShard, "BatchGetItem"))
-def expired_shards(year: int, shards: list[int] | None = None) -> set[int]:
-    """The account shards already marked done for `year` (one BatchGetItem)."""
-    keys = [(shard, f"#expired#{year}") for shard in (range(SHARDS) if shards is None else shards)]
-    return {int(item.shard) for item in AccountShard.batch_get(keys)}
+def expired_shards(years: dict[str, int], shards: list[int] | None = None) -> set[int]:
+    """The account shards already marked done for every platform's year of `years` ({platform: lot year}):
+    one BatchGetItem of a marker per shard and platform (PynamoDB pages it by 100 keys)."""
+    wanted = list(range(SHARDS) if shards is None else shards)
+    keys = [(marker.shard, marker.user_id) for marker in
+            (expiry_marker(shard, year, platform) for shard in wanted for platform, year in years.items())]
+    found = Counter(int(item.shard) for item in AccountShard.batch_get(keys))
+    return {shard for shard in wanted if found[shard] == len(years)}
 
 
 @access(on(AccountShard, "PutItem"))
-def mark_expired(shard: int, year: int, at: datetime, outcome: dict) -> None:
-    marker = expiry_marker(shard, year)
-    marker.listed_at, marker.outcome = clock.iso(at), outcome
-    marker.save()
+def mark_expired(shard: int, years: dict[str, int], at: datetime, outcome: dict) -> None:
+    """Marks `shard` done for each platform's year of `years` (one PutItem a platform, once a year)."""
+    for platform, year in years.items():
+        marker = expiry_marker(shard, year, platform)
+        marker.listed_at, marker.outcome = clock.iso(at), outcome
+        marker.save()

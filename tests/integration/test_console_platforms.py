@@ -22,6 +22,9 @@ COMMANDS = {  # each command about one user, as an operator types it (USER subst
     "user unfreeze": ["user", "unfreeze", "USER", "--reason", "cleared"],
     "user delete": ["user", "delete", "USER", "--reason", "ticket-1", "--yes"],
     "points adjust": ["points", "adjust", "USER", "5", "--reason", "apology"],
+    "user minor": ["user", "minor", "USER", "--org", "o-any-school", "--reason", "roster"],
+    "nickname approve": ["nickname", "approve", "USER", "--reason", "fine"],
+    "nickname reject": ["nickname", "reject", "USER", "--reason", "no"],
 }
 
 

@@ -169,3 +169,32 @@ def test_reconcile_passes_for_the_deployment_and_per_platform_after_deletions(cl
         capsys.readouterr()
         assert admin(args) == 0
         assert json.loads(capsys.readouterr().out)["clean"]
+
+
+def test_a_deletion_revokes_a_consent_to_a_partner_the_platform_no_longer_works_with(client, stack, tmp_path):
+    """A platform's catalog dropped the partner its user is bound to: the deletion still revokes the consent,
+    releases the platform's holder of the partner account and tells the partner (its client is configured)."""
+    import uuid
+
+    from tests.support.persons import _onboard
+
+    pid = "t-drops-" + uuid.uuid4().hex[:6]
+    entry = {"id": pid, "name": "停止合作平台", "wechat_appid": "wx-" + pid,
+             "branding": {"name": "停止合作平台", "slogan": "公交", "primary_color": "#123456", "logo_url": None},
+             "behaviors": [{"code": "bus_ride"}], "partners": ["transit"]}
+    _onboard(stack, tmp_path, entry, "drops-secret")
+    number = phone()
+    ref = stack.transit.add_rider(number)
+    user = login_on(client, "o-" + uuid.uuid4().hex[:12], pid)
+    assert bind_on(client, user, stack, number, appid=entry["wechat_appid"])[0] == 200
+    assert _active_at_partner(stack, user)
+    authorization_id = Consent.get(user["id"], "transit", consistent_read=True).authorization_id
+    _onboard(stack, tmp_path, {**entry, "partners": []}, "drops-secret")  # the platform stops working with it
+    status, body = call(client, "GET", "/v1/partners", token=user["token"])
+    assert (status, body["items"]) == (200, [])
+    _delete(client, user)
+    assert Consent.get(user["id"], "transit", consistent_read=True).status == "revoked"
+    assert PartnerLink.get(f"transit#{ref}", consistent_read=True).holders() == {}
+    assert [a["active"] for a in stack.transit.authorizations() if a["authorization_id"] == authorization_id] == [
+        False]  # the partner was told
+    assert reconciled(user)["clean"]

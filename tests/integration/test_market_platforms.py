@@ -16,6 +16,7 @@ import pytest
 from admin.__main__ import main as admin
 from chalicelib.domain import clock
 from chalicelib.store.market import LimitCounter, MemberCode, Redemption, RedemptionCode, Verification
+from chalicelib.store.models import IdempotencyRecord
 from tests.support.api import call, login, request_id
 from tests.support.market import (
     balance,
@@ -194,6 +195,29 @@ def test_a_platforms_collection_point_credits_its_users_member_codes_with_its_po
     credited = LimitCounter.get(f"credited#merchant#{shop.id}#m-recycle#old_clothes#{today()}")
     assert int(credited.count) == 2500
     assert reconciled(member, user)["clean"]
+
+
+def test_a_platform_user_s_export_names_its_platform_s_merchants(client, shop):
+    member = shopper(client, shop)
+    assert _credit(client, login_on(client, shop.collector, shop.id), _member_code(client, member))[0] == 201
+    assert redeem(client, member, twin_goods(shop))[0] == 201
+    status, export = call(client, "GET", "/v1/me/export", token=member["token"])
+    assert status == 200, export
+    (credited,) = [e["credited_at"] for e in export["ledger"] if e["source"] == "operator"]
+    assert credited == {"merchant_id": "m-recycle", "name": "平台回收站"}  # not default's m-recycle's name
+    assert [r["merchant"] for r in export["redemptions"]] == [{"id": "m-cafe", "name": "平台咖啡"}]
+
+
+def test_deleting_a_platform_user_forgets_the_record_its_collection_point_kept_of_the_credit(client, shop):
+    member = shopper(client, shop, points=1)
+    collector = login_on(client, shop.collector, shop.id)
+    body = {"request_id": request_id(), "member_code": _member_code(client, member), "behavior": "old_clothes",
+            "quantity": 1}
+    assert call(client, "POST", "/v1/operator/credit", body, token=collector["token"])[0] == 201
+    record = f"{collector['id']}#{body['request_id']}"  # the credit's answer names the member
+    assert IdempotencyRecord.count(record) == 1
+    assert admin(["user", "delete", member["id"], "--platform", shop.id, "--reason", "ticket 8", "--yes"]) == 0
+    assert IdempotencyRecord.count(record) == 0
 
 
 def test_deleting_a_platform_user_gives_their_unused_codes_units_back_to_the_platforms_stock(client, shop):
