@@ -92,6 +92,7 @@ def set_minor(user_id: str, org_id: str, minor: bool, marks: Any = None, platfor
             return MinorMarking(user_id, org_id, wanted, changed=False)
         read = None if account.minor_orgs is None else current
         if marks.set(user_id, read, wanted, clock.iso(clock.now())):
-            return MinorMarking(user_id, org_id, wanted, changed=True, boards_marked=mark_boards_of(user_id, member_of, platform=platform))
+            marked = mark_boards_of(user_id, member_of, platform=platform)  # the platform's boards
+            return MinorMarking(user_id, org_id, wanted, changed=True, boards_marked=marked)
         # another school changed the list meanwhile: read it again
     raise ServiceUnavailableError()
