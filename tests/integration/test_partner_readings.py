@@ -15,7 +15,7 @@ from chalicelib.domain import clock
 from chalicelib.domain.commands_collection import AdjustPoints
 from chalicelib.services.corrections import adjust_points
 from chalicelib.store.dynamo_uow import DynamoPostingUnitOfWork
-from tests.support.api import call, login
+from tests.support.api import DynamoDBCalls, call, login
 from tests.support.partners import ledger, me, reconcile_clean
 
 GRID = "powergrid"
@@ -184,3 +184,21 @@ def test_a_reading_of_a_month_not_over_too_old_too_late_or_malformed_is_ignored_
         event["month"] = f"{moment.year - (moment.month == 1):04d}-{(moment.month - 2) % 12 + 1:02d}"
     assert push(client, fake, [event]) == counts(ignored=1)
     assert grid_entries(client, user) == []
+
+
+def test_a_webhook_of_500_readings_is_ingested_in_a_bounded_number_of_dynamodb_calls(client, fake, openid):
+    users = [login(client, f"{openid}-{n}") for n in range(50)]
+    refs = [linked(client, fake, u) for u in users]
+    months = [month_back(13), *(month_back(n) for n in range(9, 0, -1))]  # the last one's baseline, 9 more
+    batch = [reading(fake, ref, month, 300 if month == months[0] else 250) for ref in refs for month in months]
+    with DynamoDBCalls() as calls:
+        assert push(client, fake, batch) == counts(accepted=500)
+    # 1 replay guard + batched reads (links, consents, accounts, and 50 x 19 reading keys, the months and the
+    # year-earlier months, 100 a call) + one transaction a user (its 10 readings, 1 entry, its summary, account and
+    # consent) (+ the catalog, once a minute per container): no call per reading.
+    assert calls.operations.count("BatchGetItem") == 3 + 10
+    assert calls.operations.count("TransactWriteItems") == 50
+    assert len(calls) <= 1 + 3 + 10 + 50 + 1, calls.operations
+    for u in users[:3]:
+        assert [(e["points"], e["carbon_g"]) for e in grid_entries(client, u)] == [(50, 50 * KWH_MG / 1000)]
+    assert reconcile_clean(*users)[0]
