@@ -11,6 +11,7 @@ from datetime import date
 from typing import ClassVar
 
 from .guards import Guard
+from .readings import Recorded
 
 
 @dataclass(frozen=True)
@@ -36,4 +37,17 @@ class ConsentStillBound(Guard):
     user_id: str
     partner: str
     authorization_id: str | None
+    refuses: ClassVar[bool] = False
+
+
+@dataclass(frozen=True)
+class ReadingRecorded(Guard):
+    """A month's reading `key` ("{partner}#{user_ref}#{month}") is recorded as `recorded`, provided it was not
+    recorded yet (`revision_before` None) or still holds `revision_before`: a correction replaces exactly the
+    revision it was computed from (domain/readings.py)."""
+
+    key: str
+    recorded: Recorded
+    day: date
+    revision_before: int | None = None
     refuses: ClassVar[bool] = False

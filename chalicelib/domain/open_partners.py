@@ -15,13 +15,14 @@ from urllib.parse import urlsplit
 
 from .methodology import QUANTITY_SCALE, plain
 from .partner_events import PartnerEvent, moment_of, text_of
+from .readings import SAME_MONTH_LAST_YEAR, Reading, acceptable, month_of, revision_of
 
 PROTOCOL = "open-v1"
 CHANNEL = "partner"  # the channel of every behaviour an open-protocol partner's events earn
 ID = re.compile(r"[a-z0-9-]{2,32}")
 SECRET_MIN_BYTES = 32
 BUILT_IN = ("transit", "bank")  # partners with their own published APIs (transit.md, bank.md), not this protocol
-BASELINES = ("same_month_last_year",)
+BASELINES = (SAME_MONTH_LAST_YEAR,)
 MAX_QUANTITY = Decimal(1_000_000_000)  # past any ceiling a catalog may set: refused before quantizing
 _FIELD = re.compile(r"[a-z][a-z0-9_]{0,31}")
 _RESERVED = frozenset({"event_id", "user_ref", "type", "occurred_at", "month", "revision"})
@@ -139,16 +140,20 @@ def _check_mapping(pid: str, entry: object, behaviours: Mapping[str, Mapping]) -
     if isinstance(ceiling, bool) or not isinstance(ceiling, (int, float)) or not 0 < ceiling < 1e9 \
             or not math.isfinite(ceiling):
         raise OpenPartnerError(f"partner {pid}: event {kind}'s max_quantity must be a positive number")
+    stored = {"type": kind, "behavior": code, "quantity": quantity, "max_quantity": ceiling}
     baseline = entry.get("baseline")
-    if baseline is not None:  # open-protocol.md's same_month_last_year: not built yet, so refused, never ignored
-        raise OpenPartnerError(f"partner {pid}: event {kind}'s baseline {baseline!r} is not supported yet "
-                               f"(docs/partners.md, Plan: {', '.join(BASELINES)})")
-    return {"type": kind, "behavior": code, "quantity": quantity, "max_quantity": ceiling}
+    if baseline is not None:
+        if baseline not in BASELINES:  # refused, never ignored: a partner's readings must not count as events
+            raise OpenPartnerError(f"partner {pid}: event {kind}'s baseline must be one of {', '.join(BASELINES)}")
+        stored["baseline"] = baseline
+    return stored
 
 
 def parse_event(partner: OpenPartner, raw: object) -> PartnerEvent | None:
     """One pushed event, or None when it is ignored: malformed, of a type the partner's entry does not list, or
-    whose quantity is missing, not a number, negative or above the type's `max_quantity`."""
+    whose quantity is missing, not a number, negative or above the type's `max_quantity`. A reading (a mapping
+    with a baseline) also needs its `month` ("YYYY-MM", ended by `occurred_at` and at most 13 months before it)
+    and a `revision` that is absent (0) or a non-negative integer (domain/readings.py)."""
     if not isinstance(raw, dict):
         return None
     event_id, user_ref, occurred_at = text_of(raw, "event_id"), text_of(raw, "user_ref"), moment_of(raw, "occurred_at")
@@ -160,7 +165,13 @@ def parse_event(partner: OpenPartner, raw: object) -> PartnerEvent | None:
         return None
     detail = {"event_id": event_id, "type": mapping.type, "occurred_at": raw["occurred_at"],
               mapping.quantity: float(quantity) if quantity != quantity.to_integral() else int(quantity)}
-    return PartnerEvent(partner.id, event_id, user_ref, mapping.behavior, quantity, occurred_at, detail)
+    reading = None
+    if mapping.baseline == SAME_MONTH_LAST_YEAR:
+        month, revision = month_of(raw.get("month")), revision_of(raw.get("revision"))
+        if month is None or revision is None or not acceptable(month, occurred_at):
+            return None
+        reading = Reading(month, revision, quantity)
+    return PartnerEvent(partner.id, event_id, user_ref, mapping.behavior, quantity, occurred_at, detail, reading)
 
 
 def _quantity(value: object) -> Decimal | None:

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import TypeVar
 
 from . import clock, numbers
+from .readings import Reading, reading_key, year_before
 
 T = TypeVar("T")
 
@@ -37,10 +38,21 @@ class PartnerEvent:
     quantity: Decimal
     occurred_at: datetime
     detail: dict = field(default_factory=dict, compare=False)
+    reading: Reading | None = None  # a month's usage against the same month a year earlier (domain/readings.py)
 
     @property
     def key(self) -> str:
         return f"{self.partner}#{self.event_id}"
+
+    @property
+    def once_key(self) -> str:
+        """What counts once: the event (its seen item), or for a reading its month (its reading item)."""
+        return reading_key(self.partner, self.partner_ref, self.reading.month) if self.reading else self.key
+
+    @property
+    def baseline_key(self) -> str | None:
+        """A reading's baseline: the same user_ref's reading of the same month a year earlier."""
+        return reading_key(self.partner, self.partner_ref, year_before(self.reading.month)) if self.reading else None
 
     @property
     def day(self) -> date:

@@ -19,6 +19,9 @@ from .methodology import Rule
 KEEP_DAYS = clock.LATE_EVENT_DAYS + 2  # no counter is older than this: no late event can touch it
 LEGACY_DAYS = KEEP_DAYS  # how long a counter written before counters said their own days is kept (as then)
 EARNING_KINDS = ("earn", "accrual")
+# an `adjust` of a behaviour (a partner's corrected reading, domain/readings.py) moves its month's carbon and points,
+# not its count of events; an operator's `adjust` names no behaviour
+SUMMARISED_KINDS = (*EARNING_KINDS, "adjust")
 
 
 @dataclass
@@ -158,13 +161,15 @@ def _lots_after(account: AccountView, postings: list[Posting], today: date) -> d
 
 
 def _summaries(postings: list[Posting], today: date) -> dict[str, tuple[int, int, int]]:
-    """What the earning postings add to the person's per-month, per-behaviour totals."""
+    """What the earning postings (and corrections of a behaviour) add to the person's per-month, per-behaviour
+    totals."""
     totals: dict[str, tuple[int, int, int]] = {}
     for posting in postings:
-        if posting.behavior and posting.kind in EARNING_KINDS:
+        if posting.behavior and posting.kind in SUMMARISED_KINDS:
             period = f"{(posting.day or today).isoformat()[:7]}#{posting.behavior}"
             events, carbon, points = totals.get(period, (0, 0, 0))
-            totals[period] = (events + 1, carbon + posting.carbon_mg, points + posting.points)
+            totals[period] = (events + (posting.kind in EARNING_KINDS), carbon + posting.carbon_mg,
+                              points + posting.points)
     return totals
 
 

@@ -28,12 +28,13 @@ from typing import Any
 from ..domain import clock, persons
 from ..domain.caps import award_verified_event
 from ..domain.guards import Guard
-from ..domain.guards_ingest import ConsentStillBound, EventUnseen
+from ..domain.guards_ingest import ConsentStillBound, EventUnseen, ReadingRecorded
 from ..domain.methodology import Rule
 from ..domain.open_partners import channel_of
 from ..domain.partner_events import PartnerEvent, Sighting, chunks, consented, timely
 from ..domain.platforms import DEFAULT, platform_of
 from ..domain.posting import Posting, day_count
+from ..domain.readings import Recorded, credit
 from ..domain.results_ingest import Outcome
 from ..errors import UnknownBehaviorError
 
@@ -46,11 +47,12 @@ PEERS_MARGIN = 2
 @dataclass
 class Known:
     """What a batch read said about one user: their account, their consent, the events already seen (on any
-    platform)."""
+    platform), and the readings recorded for their monthly readings' months and the year-earlier months."""
 
     account: Any
     consent: Any
     seen: dict[str, Sighting] = field(default_factory=dict)
+    readings: dict[str, Recorded] = field(default_factory=dict)  # monthly readings and their baselines, by key
 
 
 def ingest_batch(partner: str, events: list[PartnerEvent], new_uow: Any) -> Outcome:
@@ -77,7 +79,8 @@ def ingest_batch(partner: str, events: list[PartnerEvent], new_uow: Any) -> Outc
         return outcome
     consents = uow.consents.many(list(by_user), partner)
     accounts = uow.accounts.many(list(by_user))
-    seen = uow.seen.seen(e.key for group in by_user.values() for e in group)
+    seen = uow.seen.seen(e.key for group in by_user.values() for e in group if e.reading is None)
+    readings = recorded_readings(uow, [e for group in by_user.values() for e in group])
     rules = rules_of(uow.catalog, events)
     people, assigned = [], set()
     for users in holders.values():
@@ -91,10 +94,11 @@ def ingest_batch(partner: str, events: list[PartnerEvent], new_uow: Any) -> Outc
         for index, user_id in enumerate(users):
             own = new_uow() if len(by_user) > 1 else uow
             group = by_user[user_id]
-            known = Known(accounts.get(user_id), consents.get(user_id), seen if index == 0 else
-                          own.seen.seen(e.key for e in group))
+            known = Known(accounts.get(user_id), consents.get(user_id),
+                          seen if index == 0 else own.seen.seen(e.key for e in group if e.reading is None),
+                          readings if index == 0 else recorded_readings(own, group))
             result.add(ingest_user(user_id, partner, group, known, own, rules))
-        return result if len(users) == 1 else _once_each(result, events, holders, set(users), seen)
+        return result if len(users) == 1 else _once_each(result, events, holders, set(users), seen, readings)
 
     if len(people) == 1:
         return outcome.add(one_person(people[0]))
@@ -106,7 +110,7 @@ def ingest_batch(partner: str, events: list[PartnerEvent], new_uow: Any) -> Outc
 
 
 def _once_each(result: Outcome, events: list[PartnerEvent], holders: dict, users: set[str],
-               seen: dict[str, Sighting]) -> Outcome:
+               seen: dict[str, Sighting], readings: dict[str, Recorded]) -> Outcome:
     """A person's outcome on several platforms, as the partner sees its batch: each event of the person once,
     imported if some platform imported it, a duplicate if some platform had counted it before, else ignored;
     the points and carbon of every platform."""
@@ -119,12 +123,19 @@ def _once_each(result: Outcome, events: list[PartnerEvent], holders: dict, users
             counted.duplicates += 1
         elif event.key in result.imported_keys:
             counted.imported += 1
-        elif event.key in seen:
+        elif event.key in seen or (event.reading and event.once_key in readings):
             counted.duplicates += 1
         else:
             counted.ignored += 1
         done.add(event.key)
     return counted
+
+
+def recorded_readings(uow: Any, events: list[PartnerEvent]) -> dict[str, Recorded]:
+    """The recorded readings of the monthly readings' months and of the months a year earlier (their baselines):
+    one batch read for all of them, none when there are no readings."""
+    keys = {key for e in events if e.reading for key in (e.once_key, e.baseline_key)}
+    return uow.readings.many(keys) if keys else {}
 
 
 def rules_of(catalog: Any, events: list[PartnerEvent], platform: str = DEFAULT) -> dict[str, Rule]:
@@ -152,13 +163,18 @@ def ingest_user(user_id: str, partner: str, events: list[PartnerEvent], known: K
     for event in events:
         if not timely(event, now):
             outcome.ignored += 1
-        elif _seen_on(known.seen, event, platform) or event.key in fresh:
+        elif _counted(known.seen, known.readings, event, platform, user_id):
             outcome.duplicates += 1
+        elif event.once_key in fresh:
+            outcome.duplicates += 1
+            if _corrects(event, fresh[event.once_key]):  # a batch with two revisions of a reading: the later one
+                fresh[event.once_key] = event
         else:
-            fresh[event.key] = event
+            fresh[event.once_key] = event
     eligible = [e for e in fresh.values() if _eligible(e, known.consent, known.account, rules, now)]
     outcome.ignored += len(fresh) - len(eligible)
-    eligible.sort(key=lambda e: (e.occurred_at, e.event_id))
+    # readings of one moment oldest month first: a year-earlier month sent with its month is the latter's baseline
+    eligible.sort(key=lambda e: (e.occurred_at, e.reading.month if e.reading else "", e.event_id))
     peers = len(persons.peers_of(known.account)) + PEERS_MARGIN
     for index, chunk in enumerate(transactions(uow, user_id, partner, eligible, peers)):
         account = known.account if index == 0 else None
@@ -192,18 +208,35 @@ def _seen_on(seen: dict[str, Sighting], event: PartnerEvent, platform: str) -> b
     return event.key in seen and seen[event.key].seen_on(platform)
 
 
+def _counted(seen: dict[str, Sighting], readings: dict[str, Recorded], event: PartnerEvent, platform: str,
+             user_id: str) -> bool:
+    """Already counted: an event seen on this platform; a reading whose month holds another event, another user's
+    credit (a reading counts on one platform, the first to record it), or this revision or a later one."""
+    if event.reading is None:
+        return _seen_on(seen, event, platform)
+    recorded = readings.get(event.once_key)
+    return recorded is not None and (recorded.event_id != event.event_id or recorded.user_id != user_id
+                                     or recorded.revision >= event.reading.revision)
+
+
+def _corrects(event: PartnerEvent, other: PartnerEvent) -> bool:
+    return bool(event.reading and other.reading and event.event_id == other.event_id
+                and event.reading.revision > other.reading.revision)
+
+
 def _post_chunk(uow: Any, user_id: str, partner: str, chunk: list[PartnerEvent], known: Known, account: Any,
                 rules: dict[str, Rule]) -> Outcome:
     """One transaction's worth of events; a lost race reads the consent and the seen items again."""
-    consent, seen = known.consent, known.seen
+    consent, seen, readings = known.consent, known.seen, known.readings
     with uow.posting(user_id, account=account) as posting:
         for attempt, current in enumerate(posting.attempts()):
             todo = chunk
             platform = platform_of(current)
             if attempt:
                 consent = uow.consents.get(user_id, partner)
-                seen = uow.seen.seen(e.key for e in chunk)
-                todo = [e for e in chunk if not _seen_on(seen, e, platform)]
+                seen = uow.seen.seen(e.key for e in chunk if e.reading is None)
+                readings = recorded_readings(uow, chunk)
+                todo = [e for e in chunk if not _counted(seen, readings, e, platform, user_id)]
             now = clock.now()
             eligible = [e for e in todo if _eligible(e, consent, current, rules, now)]
             outcome = Outcome(duplicates=len(chunk) - len(todo), ignored=len(todo) - len(eligible))
@@ -211,34 +244,53 @@ def _post_chunk(uow: Any, user_id: str, partner: str, chunk: list[PartnerEvent],
                 posting.answer(outcome)
                 continue
             holders = {e.key: seen[e.key].holder for e in eligible if e.key in seen}  # another platform's
-            postings = _postings(current, partner, eligible, rules, holders)
+            postings, recorded = _postings(current, partner, eligible, rules, holders, readings)
             posting.stage(postings)
-            for guard in _guards(current, partner, eligible, consent.authorization_id, holders):
+            for guard in [*recorded, *_guards(current, partner, eligible, consent.authorization_id, holders)]:
                 posting.guard(guard)
-            outcome.imported, outcome.imported_keys = len(postings), {e.key for e in eligible}
+            outcome.imported, outcome.imported_keys = len(eligible), {e.key for e in eligible}
             outcome.points = sum(p.points for p in postings)
             outcome.carbon_mg = sum(p.carbon_mg for p in postings)
             posting.commit(outcome)
+            if posting.result is outcome:  # written: the next chunks see these readings as recorded
+                known.readings.update((guard.key, guard.recorded) for guard in recorded)
     return posting.result
 
 
 def _postings(account: Any, partner: str, events: list[PartnerEvent], rules: dict[str, Rule],
-              holders: dict[str, str]) -> list[Posting]:
+              holders: dict[str, str], readings: dict[str, Recorded]) -> tuple[list[Posting], list[ReadingRecorded]]:
     """Each event against its day's counters as they stand after the events before it; one whose carbon another
-    platform holds (`holders`: event key -> that platform) earns its points here for 0 carbon."""
+    platform holds (`holders`: event key -> that platform) earns its points here for 0 carbon. A monthly reading
+    credits its saving, or corrects what its month credited (domain/readings.py), and is recorded in the same
+    transaction (the guards returned); one with nothing to credit is recorded without an entry."""
     counters: dict = {}
-    postings = []
+    postings, recorded = [], []
+    balance = int(account.points)
+    readings = dict(readings)  # with the readings this transaction records, as the next events see them
     for event in events:
         rule = rules[event.behavior]
         key = (event.day, rule.code)
-        award = award_verified_event(rule, counters.get(key) or day_count(account, event.day, rule.code),
-                                     event.quantity)
-        counters[key] = award.day
-        held = holders.get(event.key)
-        postings.append(Posting("earn", award.points, 0 if held else award.carbon_mg, partner, behavior=rule.code,
-                                rule=rule, inputs={**award.inputs, **event.detail}, ref=event.event_id,
-                                day=event.day, day_count=award.day, counted_via=held))
-    return postings
+        count = counters.get(key) or day_count(account, event.day, rule.code)
+        if event.reading:
+            before = readings.get(event.once_key)
+            entry, record = credit(rule, partner, event.event_id, account.user_id, event.reading, event.day,
+                                   event.detail, before, readings.get(event.baseline_key), count, balance)
+            recorded.append(ReadingRecorded(event.once_key, record, event.day, before.revision if before else None))
+            readings[event.once_key] = record
+            if entry is None:
+                continue
+            if entry.day_count is not None:
+                counters[key] = entry.day_count
+        else:
+            award = award_verified_event(rule, count, event.quantity)
+            counters[key] = award.day
+            held = holders.get(event.key)
+            entry = Posting("earn", award.points, 0 if held else award.carbon_mg, partner, behavior=rule.code,
+                            rule=rule, inputs={**award.inputs, **event.detail}, ref=event.event_id, day=event.day,
+                            day_count=award.day, counted_via=held)
+        balance += entry.points
+        postings.append(entry)
+    return postings, recorded
 
 
 def _guards(account: Any, partner: str, events: list[PartnerEvent], authorization_id: str | None,
@@ -246,5 +298,6 @@ def _guards(account: Any, partner: str, events: list[PartnerEvent], authorizatio
     """Each event is new on this platform (its carbon taken here, or still held where another platform holds
     it), and the consent is still the bound one the events were checked against."""
     user_id, platform = account.user_id, platform_of(account)
-    guards: list[Guard] = [EventUnseen(e.key, user_id, e.day, platform, holders.get(e.key)) for e in events]
+    guards: list[Guard] = [EventUnseen(e.key, user_id, e.day, platform, holders.get(e.key)) for e in events
+                           if e.reading is None]  # a reading counts once by its reading item (_postings)
     return [*guards, ConsentStillBound(user_id, partner, authorization_id)]

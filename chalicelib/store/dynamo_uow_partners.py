@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..domain.guards import Guard, StepDayHeld
-from ..domain.guards_ingest import ConsentStillBound, EventUnseen
+from ..domain.guards_ingest import ConsentStillBound, EventUnseen, ReadingRecorded
 from . import repositories
 from . import repositories_partners as partners
 from .dynamo_uow import DynamoPostingUnitOfWork
@@ -17,6 +17,7 @@ class DynamoPartnerUnitOfWork(DynamoPostingUnitOfWork):
         partners.PartnerLinks,
         partners.Consents,
         partners.SeenEvents,
+        partners.PartnerReadings,
         partners.ReplayGuards,
         partners.SessionKeys,
         partners.BatchAccounts,
@@ -25,6 +26,7 @@ class DynamoPartnerUnitOfWork(DynamoPostingUnitOfWork):
 
     # the partner repositories hold no state: one of each serves every unit of work
     links, consents, seen = partners.PartnerLinks(), partners.Consents(), partners.SeenEvents()
+    readings = partners.PartnerReadings()
     replay_guards, session_keys = partners.ReplayGuards(), partners.SessionKeys()
     step_days = repositories.StepDays()  # a person's step-days, held by one platform (services/werun.py)
 
@@ -39,6 +41,8 @@ class DynamoPartnerUnitOfWork(DynamoPostingUnitOfWork):
     def _stage_guard(self, tx: Tx, label: str, guard: Guard) -> None:
         if isinstance(guard, EventUnseen):
             self.seen.stage_new(tx, label, guard)
+        elif isinstance(guard, ReadingRecorded):
+            self.readings.stage_record(tx, label, guard)
         elif isinstance(guard, StepDayHeld):
             self.step_days.stage_held(tx, label, guard.person_id, guard.day, guard.platform, guard.holder)
         elif isinstance(guard, ConsentStillBound):

@@ -1,10 +1,11 @@
-"""PynamoDB models of the partner integrations: consents, partner-account links, seen events, replay
-guards and the shared partner access token.
+"""PynamoDB models of the partner integrations: consents, partner-account links, seen events, monthly readings,
+replay guards and the shared partner access token.
 
 Every invariant is a condition on one of these items: a partner account links to one person, by one user
 per platform (`PartnerLink`, claimed while free or the binder's person's), an event counts once (`SeenEvent`, put
 with `attribute_not_exists` in the transaction of its ledger entry), a webhook delivery is accepted
-once (`ReplayGuard`), and only one container at a time asks the bank for a token (`PartnerToken.lease_until`).
+once (`ReplayGuard`), a month's reading is credited once per revision (`PartnerReading`), and only one container
+at a time asks the bank for a token (`PartnerToken.lease_until`).
 """
 from __future__ import annotations
 
@@ -110,6 +111,32 @@ class SeenEvent(Model):
     via = UnicodeAttribute(null=True)
 
 
+class PartnerReading(Model):
+    """partner_readings — pk `key` = "{partner}#{user_ref}#{month}": a month's usage an open-protocol partner sent
+    under a `same_month_last_year` mapping (domain/readings.py), kept for good (no TTL: it is the next year's
+    baseline).
+
+    `event_id` and `revision` name the reading it holds; `user_id` the user it was credited to; `usage`, `baseline`
+    (the year-earlier month's usage when this month was first recorded; absent: none), `saved` (3-decimal strings)
+    and `carbon_mg`, `points` (what it credited in all, net of corrections). Put with `attribute_not_exists(key)`
+    when first recorded, and replaced on `revision = :recorded` by a correction, each in the transaction of its
+    ledger entry: two revisions racing cannot both credit.
+    """
+
+    Meta = table_meta("partner_readings")
+    key = UnicodeAttribute(hash_key=True)
+    event_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    revision = NumberAttribute()
+    usage = UnicodeAttribute()
+    baseline = UnicodeAttribute(null=True)
+    saved = UnicodeAttribute()
+    carbon_mg = NumberAttribute()
+    points = NumberAttribute()
+    day = UnicodeAttribute()
+    at = UnicodeAttribute()
+
+
 class ReplayGuard(Model):
     """replay_guards — pk `key` = "transit#nonce#{nonce}" | "bank#sig#{signature}".
 
@@ -141,4 +168,4 @@ class PartnerToken(Model):
     lease_until = NumberAttribute(default=0)
 
 
-PARTNER_MODELS: tuple[type[Model], ...] = (Consent, PartnerLink, SeenEvent, ReplayGuard, PartnerToken)
+PARTNER_MODELS: tuple[type[Model], ...] = (Consent, PartnerLink, SeenEvent, PartnerReading, ReplayGuard, PartnerToken)

@@ -1,5 +1,5 @@
 """The DynamoDB repositories of partner data coming in (services/ingest.py, partner_sync.py, webhooks.py,
-werun.py): partner links, consents, seen events, webhook replay guards and WeChat session keys.
+werun.py): partner links, consents, seen events, monthly readings, webhook replay guards and WeChat session keys.
 
 Batch reads are consistent BatchGetItems; the seen-event item and the consent check are staged into the
 posting's one transaction (store/dynamo_uow_partners.py); a refused condition is answered as a bool here.
@@ -9,17 +9,19 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from pynamodb.exceptions import PutError, UpdateError
 
 from ..domain import clock
-from ..domain.guards_ingest import EventUnseen
+from ..domain.guards_ingest import EventUnseen, ReadingRecorded
 from ..domain.partner_events import SEEN_TTL, Sighting
 from ..domain.platforms import DEFAULT
+from ..domain.readings import Recorded
 from ..sealing import unseal
 from .access import on
 from .models import Account, Identity
-from .partners import Consent, PartnerLink, ReplayGuard, SeenEvent
+from .partners import Consent, PartnerLink, PartnerReading, ReplayGuard, SeenEvent
 from .repositories import Accounts
 from .tx import Tx
 
@@ -104,6 +106,34 @@ class SeenEvents:
         tx.update(label, SeenEvent(guard.key), actions=[SeenEvent.via.set(guard.holder),
                                                         SeenEvent.platforms.add({guard.holder, guard.platform})],
                   condition=SeenEvent.key.exists() & held & ~SeenEvent.platforms.contains(guard.platform))
+
+
+class PartnerReadings:
+    ACCESS = (on(PartnerReading, "BatchGetItem", "PutItem"),)
+
+    def many(self, keys: Iterable[str]) -> dict[str, Recorded]:
+        """The readings recorded under these keys (consistent BatchGetItems, 100 keys each)."""
+        keys = set(keys)
+        found = PartnerReading.batch_get(keys, consistent_read=True) if keys else []
+        return {item.key: recorded(item) for item in found}
+
+    def stage_record(self, tx: Tx, label: str, guard: ReadingRecorded) -> None:
+        """The reading put as `guard.recorded` says, if it is new (`revision_before` None) or still holds the
+        revision the correction was computed from."""
+        r = guard.recorded
+        item = PartnerReading(guard.key, event_id=r.event_id, user_id=r.user_id, revision=r.revision,
+                              usage=str(r.usage), baseline=None if r.baseline is None else str(r.baseline),
+                              saved=str(r.saved), carbon_mg=r.carbon_mg, points=r.points, day=guard.day.isoformat(),
+                              at=clock.iso(clock.now()))
+        condition = PartnerReading.key.does_not_exist() if guard.revision_before is None else \
+            PartnerReading.revision == guard.revision_before
+        tx.put(label, item, condition=condition)
+
+
+def recorded(item: PartnerReading) -> Recorded:
+    return Recorded(item.event_id, item.user_id, int(item.revision), Decimal(item.usage),
+                    None if item.baseline is None else Decimal(item.baseline), Decimal(item.saved),
+                    int(item.carbon_mg), int(item.points))
 
 
 def sighting(item: SeenEvent) -> Sighting:

@@ -118,7 +118,7 @@ class PostingUnitOfWork:
         person's carbon on each of `peers` other accounts (store/dynamo_uow.py)."""
         today = clock.business_day(clock.now())
         months = {((p.day or today).year, (p.day or today).month, p.behavior) for p in postings
-                  if p.behavior and p.kind in posting_rules.EARNING_KINDS}  # domain/posting.py's summaries
+                  if p.behavior and p.kind in posting_rules.SUMMARISED_KINDS}  # domain/posting.py's summaries
         actions = 1 + int(once) + len(postings) + len(months) + len(guards) + peers
         return actions + sum(1 for guard in guards if isinstance(guard, RedemptionIssued)) <= MAX_ACTIONS
 

@@ -22,7 +22,9 @@ from infra.local.fake_transit import FakeTransit
 from infra.local.fake_wechat import FakeWeChat
 from infra.local.shutdown import block_until_interrupted
 
-OPEN_PARTNER_IDS = ("bikeshare",)  # the demo catalog's open-protocol partners the fake plays
+# The demo catalog's open-protocol partners, all played by one fake with one secret; `bikeshare` first (the id the
+# fake signs as unless told otherwise).
+OPEN_PARTNER_IDS = ("bikeshare", "evcharge", "powergrid", "resale")
 
 
 @dataclass
@@ -80,7 +82,7 @@ def start_fakes(wechat_port: int, appid: str, secret: str, partners: dict[str, s
                 open_port: int = 0) -> LocalFakes:
     """Start every fake partner on 127.0.0.1 (port 0: any free port). `partners` holds TRANSIT_APP_ID,
     TRANSIT_SECRET, BANK_CLIENT_ID, BANK_CLIENT_SECRET and BANK_WEBHOOK_SECRET, and OPEN_PARTNER_SECRET for the
-    fake open-protocol partner (the demo catalog's `bikeshare`); without them only WeChat runs.
+    fake open-protocol partner (playing the demo catalog's OPEN_PARTNER_IDS); without them only WeChat runs.
     `apps`: the other platforms' mini programs (appid -> secret) the fake WeChat serves too."""
     fakes = LocalFakes(wechat=FakeWeChat(appid, secret, port=wechat_port, apps=apps).start())
     if partners:

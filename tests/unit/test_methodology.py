@@ -392,8 +392,8 @@ def factors_table() -> dict[str, dict]:
     return rows
 
 
-def test_factors_md_table_has_the_twelve_demo_behaviours():
-    assert len(factors_table()) == 12
+def test_factors_md_table_has_the_seventeen_demo_behaviours():
+    assert len(factors_table()) == 17
 
 
 def test_the_demo_catalog_has_exactly_the_behaviours_of_factors_md():
