@@ -47,7 +47,7 @@ RUN_MARKERS = {("expire-points", "account_shards:")}
 # Partitions a request picks at random among N (a redemption's shard of the `due` index): two measured people
 # may land on the same one by chance, which does not make it everybody's key; it takes 1/N of their writes.
 SPREAD_AT_RANDOM = {"redemptions/due:due#": shards.REDEMPTIONS_DUE}
-PERSONAL = re.compile(r"u_[0-9A-Z]{8,}")
+PERSONAL = re.compile(r"[up]_[0-9A-Z]{8,}")  # a user's id, or a person's (their users on several platforms)
 
 
 def _shared(key: str) -> bool:

@@ -48,7 +48,8 @@ SHARED_BY_DESIGN = {
     rf"agg_totals/ranking:{_P}(orgmembers|orgrowmembers)#\d+": "a shard of the organizations' member-count index",
 }
 # Keys of one person, or of one item of theirs (an adoption certificate, a redemption id): never shared.
-OWN = re.compile(r"u_[0-9A-Z]{8,}|GS-\d{4}-[0-9A-Z]{8}$|:[0-9A-Z]{26}$")
+# A person's id (`p_...`) is one person's too: "n#{person}", the statistics' item of a person on several platforms.
+OWN = re.compile(r"[up]_[0-9A-Z]{8,}|GS-\d{4}-[0-9A-Z]{8}$|:[0-9A-Z]{26}$")
 
 
 @pytest.fixture(scope="module")
