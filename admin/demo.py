@@ -106,29 +106,43 @@ def rides(openid: str, count: int, api: str | None, dry_run: bool = False) -> di
     user_ref = _bind_transit(api, wechat, transit, token, _phone(openid))
     recorded = [_call("POST", f"{transit}/__fake__/rides", (200,), user_ref=user_ref, mode="bus")
                 for _ in range(count)]
-    pushed = _call("POST", f"{transit}/__fake__/push", (200,), url=api, events=recorded)
+    return _pushed(api, transit, token, recorded, {"user_id": user_id, "openid": openid, "points_before": before})
+
+
+def _pushed(api: str, fake: str, token: str, events: list, result: dict) -> dict:
+    """Has the fake partner at `fake` push `events` to the API's webhook, signed; `result` with the webhook's
+    answer and the user's points after it."""
+    from .console import CommandError
+
+    pushed = _call("POST", f"{fake}/__fake__/push", (200,), url=api, events=events)
     if pushed["status"] != 200:
         raise CommandError(f"the webhook answered {pushed['status']}: {pushed['body']}")
     after = _call("GET", f"{api}/v1/me", (200,), token)["points"]
-    return {"user_id": user_id, "openid": openid, "rides": len(recorded), "webhook": pushed["body"],
-            "points_before": before, "points": after}
+    return {**result, "rides": len(events), "webhook": pushed["body"], "points": after}
+
+
+def _report(args, out, run, command: str, rides: str, pusher: str, earns: str) -> int:
+    """A demo command's console side: its dry run, its audit record and its line."""
+    from .console import audit
+
+    result = run(args.openid, args.count, args.api, args.dry_run)
+    if args.dry_run:
+        source = result.get("transit") or result.get("partner")
+        out.result(result, f"would push {args.count} {rides} of {args.openid} from {source} to {result['api']} "
+                           "(dry run)")
+        return 0
+    audit(command, {"user": result["user_id"], "rides": result["rides"]}, outcome=result["webhook"])
+    webhook = result["webhook"]
+    out.result(result, f"{result['user_id']} ({args.openid}): {result['rides']} {rides} pushed by {pusher}'s "
+                       f"signed webhook ({webhook['accepted']} accepted, {webhook['duplicates']} duplicates, "
+                       f"{webhook['ignored']} ignored); points {result['points_before']} -> {result['points']} "
+                       f"({earns})")
+    return 0
 
 
 def _rides(args, out) -> int:
-    from .console import audit
-
-    result = rides(args.openid, args.count, args.api, args.dry_run)
-    if args.dry_run:
-        out.result(result, f"would push {args.count} rides of {args.openid} from {result['transit']} to "
-                           f"{result['api']} (dry run)")
-        return 0
-    audit("demo rides", {"user": result["user_id"], "rides": result["rides"]}, outcome=result["webhook"])
-    webhook = result["webhook"]
-    out.result(result, f"{result['user_id']} ({args.openid}): {result['rides']} rides pushed by the fake bus "
-                       f"company's signed webhook ({webhook['accepted']} accepted, {webhook['duplicates']} "
-                       f"duplicates, {webhook['ignored']} ignored); points {result['points_before']} -> "
-                       f"{result['points']} (bus rides earn on at most 6 a day)")
-    return 0
+    return _report(args, out, rides, "demo rides", "rides", "the fake bus company",
+                   "bus rides earn on at most 6 a day")
 
 
 def bikes(openid: str, count: int, api: str | None, dry_run: bool = False) -> dict:
@@ -156,29 +170,12 @@ def bikes(openid: str, count: int, api: str | None, dry_run: bool = False) -> di
     now = datetime.now(timezone(timedelta(hours=8))).replace(microsecond=0).isoformat()
     events = [{"event_id": f"demo-{secrets.token_hex(8)}", "user_ref": user_ref, "type": "bike_ride",
                "occurred_at": now, "distance_km": 2.4} for _ in range(count)]
-    pushed = _call("POST", f"{fake}/__fake__/push", (200,), url=api, events=events)
-    if pushed["status"] != 200:
-        raise CommandError(f"the webhook answered {pushed['status']}: {pushed['body']}")
-    after = _call("GET", f"{api}/v1/me", (200,), token)["points"]
-    return {"user_id": user_id, "openid": openid, "rides": count, "webhook": pushed["body"],
-            "points_before": before, "points": after}
+    return _pushed(api, fake, token, events, {"user_id": user_id, "openid": openid, "points_before": before})
 
 
 def _bikes(args, out) -> int:
-    from .console import audit
-
-    result = bikes(args.openid, args.count, args.api, args.dry_run)
-    if args.dry_run:
-        out.result(result, f"would push {args.count} bike rides of {args.openid} from {result['partner']} to "
-                           f"{result['api']} (dry run)")
-        return 0
-    audit("demo bikes", {"user": result["user_id"], "rides": result["rides"]}, outcome=result["webhook"])
-    webhook = result["webhook"]
-    out.result(result, f"{result['user_id']} ({args.openid}): {result['rides']} bike rides pushed by the fake "
-                       f"open-protocol partner's signed webhook ({webhook['accepted']} accepted, "
-                       f"{webhook['duplicates']} duplicates, {webhook['ignored']} ignored); points "
-                       f"{result['points_before']} -> {result['points']} (1 a km, at most 20 a day)")
-    return 0
+    return _report(args, out, bikes, "demo bikes", "bike rides", "the fake open-protocol partner",
+                   "1 a km, at most 20 a day")
 
 
 HANDLERS = {("demo", "rides"): _rides, ("demo", "bikes"): _bikes}

@@ -4,11 +4,10 @@ figure (docs/methodology/): a charging network's kWh, a second-hand marketplace'
 company's monthly readings are tests/integration/test_partner_readings.py."""
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
 from tests.support.api import call, login
+from tests.support.open_partners import linked, push
 from tests.support.partners import ledger, me, reconcile_clean
 
 
@@ -21,20 +20,6 @@ def fake(stack):
 @pytest.fixture
 def user(client, openid):
     return login(client, openid)
-
-
-def linked(client, fake, user, partner: str) -> str:
-    user_ref = f"{partner}_{uuid.uuid4().hex[:10]}"
-    status, issued = call(client, "POST", f"/v1/partners/{partner}/link-code", token=user["token"])
-    assert status == 201, issued
-    path, headers, body = fake.link_request(issued["link_code"], user_ref, partner=partner)
-    assert call(client, "POST", path, body, headers=headers)[0] == 200
-    return user_ref
-
-
-def push(client, fake, events, partner: str) -> tuple[int, dict]:
-    path, headers, body = fake.webhook_request(events, partner=partner)
-    return call(client, "POST", path, body, headers=headers)
 
 
 def test_the_fake_plays_every_demo_open_partner_and_the_mini_program_lists_them_with_their_behaviours(
@@ -53,9 +38,9 @@ def test_the_fake_plays_every_demo_open_partner_and_the_mini_program_lists_them_
 def test_kwh_charged_at_a_public_charger_earn_the_ev_charging_figure(client, fake, user):
     user_ref = linked(client, fake, user, "evcharge")
     session = fake.event(user_ref, type="charge_session", field="kwh", quantity=32.5)
-    assert push(client, fake, [session], "evcharge") == (200, {"accepted": 1, "duplicates": 0, "ignored": 0})
+    assert push(client, fake, [session], partner="evcharge") == (200, {"accepted": 1, "duplicates": 0, "ignored": 0})
     over = fake.event(user_ref, type="charge_session", field="kwh", quantity=151)  # above max_quantity
-    assert push(client, fake, [over], "evcharge")[1]["ignored"] == 1
+    assert push(client, fake, [over], partner="evcharge")[1]["ignored"] == 1
     [entry] = [e for e in ledger(client, user) if e["source"] == "evcharge"]
     assert (entry["behavior"], entry["points"]) == ("ev_charging", 20)  # 32 points, 20 a day
     assert entry["carbon_g"] == pytest.approx(32.5 * 529.573)  # petrol for 6.667 km minus the kWh at the grid
@@ -69,7 +54,7 @@ def test_items_sold_second_hand_earn_their_categorys_figure(client, fake, user):
              fake.event(user_ref, type="clothing_sold", field="items", quantity=3),
              fake.event(user_ref, type="book_sold", field="items", quantity=2),
              fake.event(user_ref, type="sofa_sold", field="items", quantity=1)]  # no mapping: ignored
-    assert push(client, fake, sales, "resale") == (200, {"accepted": 3, "duplicates": 0, "ignored": 1})
+    assert push(client, fake, sales, partner="resale") == (200, {"accepted": 3, "duplicates": 0, "ignored": 1})
     earned = {e["behavior"]: (e["points"], e["carbon_g"]) for e in ledger(client, user) if e["source"] == "resale"}
     assert earned == {"second_hand_phone": (20, 25000), "second_hand_clothing": (6, 4500),
                       "second_hand_book": (2, 1200)}

@@ -17,11 +17,11 @@ from chalicelib.domain import clock
 from chalicelib.services import catalog
 from chalicelib.settings import get_settings
 from tests.support.api import call, login
+from tests.support.open_partners import BIKE, link, link_code, linked, push
 from tests.support.partners import ledger, me, reconcile_clean
 from tests.support.persons import login_on
 from tests.support.stack import OPEN_PARTNER_SECRET
 
-BIKE = "bikeshare"
 KM_MG = 33880  # shared_bike: 33.88 g CO2e a km (admin/demo_catalog.json)
 
 
@@ -34,30 +34,6 @@ def fake(stack):
 @pytest.fixture
 def user(client, openid):
     return login(client, openid)
-
-
-def link_code(client, user, partner: str = BIKE) -> tuple[int, dict]:
-    return call(client, "POST", f"/v1/partners/{partner}/link-code", token=user["token"])
-
-
-def link(client, fake, code: str, user_ref: str, **forge) -> tuple[int, dict]:
-    path, headers, body = fake.link_request(code, user_ref, **forge)
-    return call(client, "POST", path, body, headers=headers)
-
-
-def push(client, fake, events, **forge) -> tuple[int, dict]:
-    path, headers, body = fake.webhook_request(events, **forge)
-    return call(client, "POST", path, body, headers=headers)
-
-
-def linked(client, fake, user) -> str:
-    """The user linked to a new account at the partner; its user_ref."""
-    user_ref = "bk_" + uuid.uuid4().hex[:12]
-    status, issued = link_code(client, user)
-    assert status == 201, issued
-    status, body = link(client, fake, issued["link_code"], user_ref)
-    assert (status, body["linked"]) == (200, True), body
-    return user_ref
 
 
 def listed(client, user, partner: str = BIKE) -> dict:

@@ -15,6 +15,7 @@ from chalicelib.domain import clock
 from chalicelib.domain.commands_collection import AdjustPoints
 from chalicelib.services.corrections import adjust_points
 from chalicelib.store.dynamo_uow import DynamoPostingUnitOfWork
+from tests.support import open_partners
 from tests.support.api import DynamoDBCalls, call, login
 from tests.support.partners import ledger, me, reconcile_clean
 
@@ -41,12 +42,7 @@ def month_back(months: int) -> str:
 
 def linked(client, fake, user) -> str:
     """The user linked to a new household account at the grid company; its user_ref (the account holder)."""
-    user_ref = "pg_" + uuid.uuid4().hex[:12]
-    status, issued = call(client, "POST", f"/v1/partners/{GRID}/link-code", token=user["token"])
-    assert status == 201, issued
-    path, headers, body = fake.link_request(issued["link_code"], user_ref, partner=GRID)
-    assert call(client, "POST", path, body, headers=headers)[0] == 200
-    return user_ref
+    return open_partners.linked(client, fake, user, GRID)
 
 
 def reading(fake, user_ref: str, month: str, kwh, event_id: str | None = None, **extra) -> dict:
@@ -55,8 +51,7 @@ def reading(fake, user_ref: str, month: str, kwh, event_id: str | None = None, *
 
 
 def push(client, fake, events) -> tuple[int, dict]:
-    path, headers, body = fake.webhook_request(events, partner=GRID)
-    return call(client, "POST", path, body, headers=headers)
+    return open_partners.push(client, fake, events, partner=GRID)
 
 
 def counts(accepted: int = 0, duplicates: int = 0, ignored: int = 0) -> tuple[int, dict]:
