@@ -2,7 +2,7 @@
 (its account's `platform`, absent = `default`) and the marker of each issued entry (store/issuance.IssuedEntry)."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from chalicelib.domain import clock
 from chalicelib.domain.platforms import DEFAULT, platform_of
@@ -11,6 +11,7 @@ from chalicelib.store.models import Account
 from chalicelib.store.single_writes import written
 
 BATCH = 100  # keys of one BatchGetItem
+PLATFORMS_KEPT = 50_000  # users' platforms a scan's segment remembers (a user's entries come together in a scan)
 
 
 def _chunks(items: list, size: int = BATCH) -> Iterable[list]:
@@ -28,6 +29,19 @@ def platforms_of(user_ids: Iterable[str]) -> dict[str, str]:
         for account in Account.batch_get(chunk, attributes_to_get=["user_id", "platform"]):
             found[account.user_id] = platform_of(account)
     return found
+
+
+def remembered(known: dict[str, str], user_ids: set[str],
+               lookup: Callable[[Iterable[str]], dict[str, str]] = platforms_of) -> dict[str, str]:
+    """`known` (a segment's memory of users' platforms) holding those of `user_ids` too: the missing ones read by
+    `lookup`; past PLATFORMS_KEPT users the memory starts afresh with these. Report and issuance both use it."""
+    missing = user_ids - known.keys()
+    if missing:
+        if len(known) > PLATFORMS_KEPT:
+            known.clear()
+            missing = user_ids
+        known.update(lookup(missing))
+    return known
 
 
 def owners(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:

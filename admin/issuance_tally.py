@@ -14,13 +14,14 @@ from chalicelib.domain.platforms import ALL
 from chalicelib.services import catalog
 from chalicelib.store.models import CatalogItem, LedgerEntry
 
+from .issuance_marks import remembered
+
 EARNING_KINDS = ("earn", "accrual")
 ENTRY_COLUMNS = ("methodology_id", "methodology_version", "behavior", "user_id", "entry_id", "day", "kind",
                  "carbon_mg", "platform")
 OFFERED_COLUMNS = (*ENTRY_COLUMNS, "entry_source")  # the offered entries' log keeps what the recount needs
 ELSEWHERE = "issued_elsewhere"  # the verdict on an entry another issuance marked: it issued it
 LOOKUP_BATCH = 100  # entries whose platforms and markers are read at once
-PLATFORMS_KEPT = 50_000  # users' platforms a segment remembers (a user's entries come together in a scan)
 
 
 class Verdicts:
@@ -149,13 +150,7 @@ class Tally:
                 self.offered.write(row)
 
     def _platforms(self, user_ids: set[str]) -> dict[str, str]:
-        missing = user_ids - self._known.keys()
-        if missing:
-            if len(self._known) > PLATFORMS_KEPT:
-                self._known.clear()
-                missing = user_ids
-            self._known.update(self.lookups.platforms_of(missing))
-        return self._known
+        return remembered(self._known, user_ids, self.lookups.platforms_of)
 
     def left_out(self, owner: str) -> str:
         self.elsewhere[owner] = self.elsewhere.get(owner, 0) + 1

@@ -30,7 +30,7 @@ from chalicelib.store.models import LedgerEntry
 
 from . import ledger_scan
 from .console import CommandError, Output, UsageError, known_platform
-from .issuance_marks import platforms_of
+from .issuance_marks import platforms_of, remembered
 
 EARNING_KINDS = ("earn", "accrual")
 SOURCE_NAMES = {"tree_uptake": "认养树木固碳", "tree": "认养树木固碳"}  # codes outside the behaviours' catalog
@@ -64,7 +64,6 @@ class DayBehaviorTotals:
 
 
 LOOKUP_BATCH = 100  # entries whose users' platforms are read at once
-PLATFORMS_KEPT = 200_000  # users whose platform a segment remembers before it forgets them all
 
 
 @dataclass
@@ -89,12 +88,8 @@ class PlatformTotals:
 
     def finish(self) -> None:
         batch, self._pending = self._pending, []
-        missing = {entry.user_id for entry in batch} - self._known.keys()
-        if missing and self.lookup is not None:
-            if len(self._known) > PLATFORMS_KEPT:
-                self._known.clear()
-                missing = {entry.user_id for entry in batch}
-            self._known.update(self.lookup(missing))
+        if self.lookup is not None:
+            remembered(self._known, {entry.user_id for entry in batch}, self.lookup)
         for entry in batch:
             platform = self._known.get(entry.user_id, DEFAULT)
             if self.scope in (ALL, platform):
