@@ -7,7 +7,7 @@ computed with), and a changed rule under an unchanged version is refused.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +58,22 @@ def read_catalog(path: str | Path) -> dict:
 def existing(kind: str) -> dict[str, dict]:
     """Every catalog item of one partition, by id."""
     return {item.id: item.data for item in CatalogItem.query(kind)}
+
+
+def upserts(kind: str, label: str, checked: Iterable[dict]) -> Planned:
+    """The writes of a section whose entries are stored as they are checked, one item each in partition `kind`:
+    an entry listed twice refuses the file; one equal to the stored item is unchanged (no write)."""
+    current, writes, report, seen = existing(kind), [], {"changed": [], "unchanged": []}, set()
+    for entry in checked:  # checked one by one: the first refusal, in file order, is the one reported
+        if entry["id"] in seen:
+            raise CommandError(f"{label} {entry['id']} is listed twice")
+        seen.add(entry["id"])
+        if current.get(entry["id"]) == entry:
+            report["unchanged"].append(entry["id"])
+        else:
+            report["changed"].append(entry["id"])
+            writes.append(CatalogItem(kind, entry["id"], data=entry))
+    return Planned(writes, [], report)
 
 
 def plan_behaviors(entries: list) -> Planned:

@@ -9,7 +9,6 @@ import re
 
 from chalicelib.domain.orgs import INVITE_MAX, INVITE_MIN, ORG_TYPES, invite_digest
 from chalicelib.domain.platforms import DEFAULT, scoped
-from chalicelib.store.models import CatalogItem
 
 from .console import CommandError
 
@@ -33,21 +32,8 @@ def org_from_catalog(entry: object) -> dict:
 
 def plan_orgs(entries: list, platform: str = DEFAULT):
     """The `org` partition; a platform P's orgs (its entry's `orgs`, admin/platforms_load.py) go to `P#org`."""
-    from .catalog_load import Planned, existing  # catalog_load lists this planner
+    from .catalog_load import upserts  # catalog_load lists this planner
 
     if not isinstance(entries, list):
         raise CommandError("orgs must be a list")
-    writes, report, seen = [], {"changed": [], "unchanged": []}, set()
-    kind = scoped(platform, "org")
-    current = existing(kind)
-    for entry in entries:
-        org = org_from_catalog(entry)
-        if org["id"] in seen:
-            raise CommandError(f"org {org['id']} is listed twice")
-        seen.add(org["id"])
-        if current.get(org["id"]) == org:
-            report["unchanged"].append(org["id"])
-        else:
-            report["changed"].append(org["id"])
-            writes.append(CatalogItem(kind, org["id"], data=org))
-    return Planned(writes, [], report)
+    return upserts(scoped(platform, "org"), "org", (org_from_catalog(entry) for entry in entries))

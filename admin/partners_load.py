@@ -8,34 +8,25 @@ goes to the catalog partition "partner". A load never deletes a partner: consent
 from __future__ import annotations
 
 from chalicelib.domain.open_partners import OpenPartnerError, check_entry
-from chalicelib.store.models import CatalogItem
 
 from .console import CommandError
 
 
 def plan_partners(entries: list):
-    from .catalog_load import LOADING, Planned, existing  # catalog_load lists this planner
+    from .catalog_load import LOADING, existing, upserts  # catalog_load lists this planner
 
     if not isinstance(entries, list):
         raise CommandError("partners must be a list")
     listed = {b.get("code"): b for b in (LOADING.get() or {}).get("behaviors", []) if isinstance(b, dict)}
     rules = {**existing("behavior"), **listed}
-    current = existing("partner")
-    writes, report, seen = [], {"changed": [], "unchanged": []}, set()
-    for entry in entries:
-        try:
-            checked = check_entry(entry, rules)
-        except OpenPartnerError as exc:
-            raise CommandError(str(exc)) from exc
-        if checked["id"] in seen:
-            raise CommandError(f"partner {checked['id']} is listed twice")
-        seen.add(checked["id"])
-        if current.get(checked["id"]) == checked:
-            report["unchanged"].append(checked["id"])
-        else:
-            report["changed"].append(checked["id"])
-            writes.append(CatalogItem("partner", checked["id"], data=checked))
-    return Planned(writes, [], report)
+    return upserts("partner", "partner", (_checked(entry, rules) for entry in entries))
+
+
+def _checked(entry: object, rules: dict) -> dict:
+    try:
+        return check_entry(entry, rules)
+    except OpenPartnerError as exc:
+        raise CommandError(str(exc)) from exc
 
 
 def partner_ids() -> tuple[str, ...]:
