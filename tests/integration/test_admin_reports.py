@@ -9,13 +9,12 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import itertools
 import json
 import threading
 import unicodedata
 from collections import defaultdict
-from contextlib import contextmanager, redirect_stdout
-from datetime import date, datetime, time, timedelta
+from contextlib import redirect_stdout
+from datetime import date, timedelta
 
 import pytest
 
@@ -24,21 +23,12 @@ from chalicelib.domain import clock
 from chalicelib.store.issuance import REGISTRY, IssuanceRecord
 from chalicelib.store.models import LedgerEntry
 from tests.support.api import call, login, request_id
+from tests.support.days import at, difference
 
 TODAY = clock.business_day(clock.now())
 REPORT_DAY = TODAY - timedelta(days=100)  # each test below owns its days: nobody else writes there
 ISSUED_DAY = TODAY - timedelta(days=60)
 RACE_DAY = TODAY - timedelta(days=70)
-
-
-@contextmanager
-def business_day(day: date):
-    """The app believes it is `day` in Shanghai while entries are made: from noon on, a second per reading of
-    the clock (entries keep their order, as in real time)."""
-    noon, ticks = datetime.combine(day, time(12), clock.SHANGHAI), itertools.count()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(clock, "now", lambda: noon + timedelta(seconds=next(ticks)))
-        yield
 
 
 def checkin(client, user: dict, behavior: str, **extra) -> dict:
@@ -64,22 +54,12 @@ def cells_to(line: str, text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in head)
 
 
-def cells(doc: dict) -> dict:
-    return {(r["day"], r["behavior"]): (r["events"], r["carbon_mg"], r["points"]) for r in doc["rows"]}
-
-
-def difference(after: dict, before: dict) -> dict:
-    old = cells(before)
-    return {key: tuple(a - b for a, b in zip(value, old.get(key, (0, 0, 0)), strict=True))
-            for key, value in cells(after).items() if value != old.get(key)}
-
-
 @pytest.fixture(scope="module")
 def report_day(app_module):
     """Two people's check-ins and an operator's credit on REPORT_DAY, with the report from before them."""
     from chalice.test import Client
 
-    with Client(app_module.app, stage_name="local") as client, business_day(REPORT_DAY):
+    with Client(app_module.app, stage_name="local") as client, at(REPORT_DAY):
         printed = io.StringIO()
         with redirect_stdout(printed):
             assert admin(["report", "--from", REPORT_DAY.isoformat(), "--to", REPORT_DAY.isoformat(), "--json"]) == 0
@@ -171,7 +151,7 @@ def entry_rows(path) -> list[dict]:
 
 def test_issuance_leaves_out_estimates_lists_every_entry_and_refuses_overlaps(client, tmp_path, capsys):
     people = [login(client, f"o-iss-{n}-{request_id()}") for n in range(2)]
-    with business_day(ISSUED_DAY):
+    with at(ISSUED_DAY):
         made = [checkin(client, people[0], "clean_plate"), checkin(client, people[0], "no_cutlery"),
                 checkin(client, people[1], "clean_plate"), checkin(client, people[1], "garbage_sorting"),
                 checkin(client, people[1], "green_parking", quantity=1, evidence={"odometer_km": 12345})]
@@ -233,7 +213,7 @@ def test_issuance_refuses_to_overwrite_a_file_and_reversed_periods(tmp_path, cap
 
 def test_of_overlapping_issuances_run_at_once_exactly_one_is_recorded(client, tmp_path):
     person = login(client, f"o-race-{request_id()}")
-    with business_day(RACE_DAY):
+    with at(RACE_DAY):
         checkin(client, person, "clean_plate")
     periods = [(RACE_DAY, RACE_DAY), (RACE_DAY - timedelta(days=1), RACE_DAY),
                (RACE_DAY, RACE_DAY + timedelta(days=1))]

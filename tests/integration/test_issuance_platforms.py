@@ -14,7 +14,6 @@ import csv
 import itertools
 import json
 import threading
-from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 
 import pytest
@@ -25,6 +24,7 @@ from chalicelib.store.failures import Unavailable
 from chalicelib.store.issuance import REGISTRY, IssuanceRecord, IssuedEntry
 from chalicelib.store.models import LedgerEntry
 from tests.support.api import call, login, request_id
+from tests.support.days import at
 from tests.support.partners import bind, phone, sync
 from tests.support.persons import bind_without_route, login_on, pull
 from tests.support.stack import DEMO_PLATFORM
@@ -33,15 +33,6 @@ TODAY = clock.business_day(clock.now())
 DAY_ALL, DAY_HELD_BY_P, DAY_HELD_BY_DEFAULT = (TODAY - timedelta(days=n) for n in (128, 130, 131))
 DAY_TWICE, DAY_AFTER_ALL, DAY_FILES, DAY_CRASH, DAY_BEFORE = (TODAY - timedelta(days=n)
                                                                for n in (137, 133, 140, 146, 148))
-
-
-@contextmanager
-def at(day: date, hour: int = 12):
-    """The app believes it is `hour` o'clock of `day` in Shanghai (a second later at each reading)."""
-    moment, ticks = datetime.combine(day, time(hour), clock.SHANGHAI), itertools.count()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(clock, "now", lambda: moment + timedelta(seconds=next(ticks)))
-        yield
 
 
 def checkin(client, user: dict, behavior: str = "clean_plate") -> str:

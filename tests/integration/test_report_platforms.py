@@ -5,16 +5,15 @@ while each platform's points are its own. Every figure is the difference between
 on a business day nobody else writes to."""
 from __future__ import annotations
 
-import itertools
 import json
-from contextlib import contextmanager
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 
 from admin.__main__ import main as admin
 from chalicelib.domain import clock
 from tests.support.api import call, login, request_id
+from tests.support.days import at, difference
 from tests.support.partners import bind, phone, sync
 from tests.support.persons import bind_without_route, login_on, pull
 from tests.support.stack import DEMO_PLATFORM
@@ -22,15 +21,6 @@ from tests.support.stack import DEMO_PLATFORM
 DAY = clock.business_day(clock.now()) - timedelta(days=157)  # this module's day: no other test writes to it
 CLEAN_PLATE = (DAY.isoformat(), "clean_plate")
 BUS = (DAY.isoformat(), "bus_ride")
-
-
-@contextmanager
-def at(day: date, hour: int = 12):
-    """The app believes it is `hour` o'clock of `day` in Shanghai (a second later at each reading)."""
-    moment, ticks = datetime.combine(day, time(hour), clock.SHANGHAI), itertools.count()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(clock, "now", lambda: moment + timedelta(seconds=next(ticks)))
-        yield
 
 
 def report(capsys, platform: str) -> dict:
@@ -42,16 +32,6 @@ def report(capsys, platform: str) -> dict:
 
 def reports(capsys, *platforms: str) -> dict[str, dict]:
     return {platform: report(capsys, platform) for platform in platforms}
-
-
-def cells(doc: dict) -> dict:
-    return {(r["day"], r["behavior"]): (r["events"], r["carbon_mg"], r["points"]) for r in doc["rows"]}
-
-
-def difference(after: dict, before: dict) -> dict:
-    old = cells(before)
-    return {key: tuple(a - b for a, b in zip(value, old.get(key, (0, 0, 0)), strict=True))
-            for key, value in cells(after).items() if value != old.get(key)}
 
 
 def totals_difference(after: dict, before: dict, *keys: str) -> dict:
