@@ -16,8 +16,8 @@ from chalicelib.store.partners import Consent, PartnerLink
 from chalicelib.store.tx import Tx
 from tests.support.aggregates import checkin
 from tests.support.api import call, login
-from tests.support.partners import bind, ledger, phone, push, sync
-from tests.support.persons import bind_on, login_on, pull
+from tests.support.partners import ledger, phone, push, sync
+from tests.support.persons import bind_on, bound_on_both, login_on, pull
 from tests.support.reconcile import reconciled
 from tests.support.stack import DEMO_PLATFORM
 
@@ -25,12 +25,7 @@ from tests.support.stack import DEMO_PLATFORM
 @pytest.fixture
 def person(client, stack, openid, rides):
     """One person: a `default` user and a user of the rides platform, each bound to one bus account by the route."""
-    number = phone()
-    on_default = login(client, openid)
-    ref = bind(client, stack, on_default, "transit", number)
-    on_rides = login_on(client, openid, rides)
-    status, body = bind_on(client, on_rides, stack, number)
-    assert (status, body["status"]) == (200, "bound"), body
+    on_default, on_rides, ref, _ = bound_on_both(client, stack, openid, rides)
     return on_default, on_rides, ref
 
 

@@ -11,21 +11,15 @@ from chalicelib.store.models import Account, LedgerEntry
 from chalicelib.store.partners import Consent, PartnerLink
 from chalicelib.store.repositories_ledger import line
 from tests.support.api import call, login
-from tests.support.partners import bind, ledger, phone, phone_code, push
-from tests.support.persons import bind_on, login_on, steps_platform
+from tests.support.partners import ledger, phone, phone_code, push
+from tests.support.persons import bind_on, bound_on_both, login_on, steps_platform
 from tests.support.reconcile import reconciled
 
 
 @pytest.fixture
 def person(client, stack, openid, rides):
     """One person: a `default` user and a user of the rides platform, each bound to one bus account by the route."""
-    number = phone()
-    on_default = login(client, openid)
-    ref = bind(client, stack, on_default, "transit", number)
-    on_rides = login_on(client, openid, rides)
-    status, body = bind_on(client, on_rides, stack, number)
-    assert (status, body["status"]) == (200, "bound"), body
-    return on_default, on_rides, ref, number
+    return bound_on_both(client, stack, openid, rides)
 
 
 def _entries(user: dict) -> list[dict]:

@@ -115,3 +115,15 @@ def rewind(user_id: str, partner: str = "transit") -> None:
     from chalicelib.store.partners import Consent
 
     Consent.get(user_id, partner, consistent_read=True).update(actions=[Consent.cursor.set(None)])
+
+
+def bound_on_both(client, stack, openid: str, platform: str) -> tuple[dict, dict, str, str]:
+    """One person: a `default` user and a user of `platform`, each bound to one bus account by the route: (the
+    `default` user, the `platform` user, the partner's reference, the phone number)."""
+    number = phone()
+    on_default = login(client, openid)
+    ref = bind(client, stack, on_default, "transit", number)
+    on_other = login_on(client, openid, platform)
+    status, body = bind_on(client, on_other, stack, number)
+    assert (status, body["status"]) == (200, "bound"), body
+    return on_default, on_other, ref, number
