@@ -72,6 +72,11 @@ def open_partner(partner_id: str) -> OpenPartner:
     spec = partner(partner_id)
     if not spec.is_open:
         raise UnknownPartnerError(partner=partner_id)
+    return mappings(spec)
+
+
+def mappings(spec: Partner) -> OpenPartner:
+    """The event mappings of an open-protocol partner `partner` has found (its catalog entry, cached)."""
     return from_catalog(catalog.open_partners()[spec.id])
 
 
@@ -143,7 +148,8 @@ def list_partners(user_id: str, consents: Any, platform: str = DEFAULT) -> list[
     Query)."""
     found = {c.partner: c for c in consents.of_user(user_id)}
     listed = []
-    for spec in (partner(p, platform) for p in partners_of(platform) if p in PARTNERS or _open(p)):
+    specs = (PARTNERS.get(p) or _open(p) for p in partners_of(platform))  # an open one without its secret: None
+    for spec in (spec for spec in specs if spec is not None):
         consent = found.get(spec.id)
         status = consent.status if consent else UNBOUND
         listed.append(PartnerConsent(spec.id, spec.name, spec.scopes, status, consent.bound_at if consent else None,

@@ -29,7 +29,7 @@ from ..errors import (
 from ..partners.signing import SignatureError, sorted_query, verify_bank, verify_open, verify_transit
 from ..settings import get_settings
 from .ingest import ingest_batch
-from .partners import Partner, open_partner, partner
+from .partners import Partner, mappings, partner
 
 log = logging.getLogger(__name__)
 MAX_EVENTS = 500
@@ -68,7 +68,7 @@ def _push(spec: Partner, headers: dict[str, str], query: dict[str, str], body: b
     if not replay_guards.claim(guard, window):
         raise ReplayedError()
     try:
-        parse = partial(parse_event, open_partner(spec.id)) if spec.is_open else PARSERS[spec.id]
+        parse = partial(parse_event, mappings(spec)) if spec.is_open else PARSERS[spec.id]
         events = [e for e in map(parse, raw_events) if e is not None]
         outcome = ingest_batch(spec.id, events, new_uow)
     except Exception:
