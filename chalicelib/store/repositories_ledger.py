@@ -10,6 +10,13 @@ from .access import on
 from .models import BehaviorMonth, LedgerEntry
 
 _FIELDS = tuple(LedgerLine.__dataclass_fields__)
+# A page reads only the attributes the API shows: an entry's `inputs` (the methodology's inputs, often the
+# largest attribute) and its index keys cost no read capacity less, but parsing them was most of the route's time
+# (docs/performance.md, session 8).
+_PAGE_FIELDS = ("entry_id", "at", "kind", "points", "carbon_mg", "balance_after", "source", "behavior", "ref",
+                "methodology_id", "methodology_version", "counted_via")  # what raw_line reads
+_SHOWN = {f"#f{i}": name for i, name in enumerate(_PAGE_FIELDS)}
+_PROJECTION = ", ".join(_SHOWN)
 
 
 def line(entry: LedgerEntry) -> LedgerLine:
@@ -41,7 +48,8 @@ class LedgerReads:
         context = f"ledger|{user_id}|{kind or ''}"
         start = cursors.decode(cursor, context, platform)
         request = {"TableName": LedgerEntry.Meta.table_name, "KeyConditionExpression": "#k = :k",
-                   "ExpressionAttributeNames": {"#k": "user_kind" if kind else "user_id"},
+                   "ExpressionAttributeNames": {"#k": "user_kind" if kind else "user_id", **_SHOWN},
+                   "ProjectionExpression": _PROJECTION,
                    "ExpressionAttributeValues": {":k": {"S": f"{user_id}#{kind}" if kind else user_id}},
                    "ScanIndexForward": False, "Limit": limit}
         if kind:
