@@ -55,7 +55,7 @@ MATRIX = {
         "moderation": "DeleteItem PutItem",
         "partner_events": "BatchGetItem PutItem UpdateItem",  # another platform marks an event seen
         "partner_links": "BatchGetItem GetItem UpdateItem",
-        "partner_readings": "BatchGetItem PutItem",  # monthly readings of open partners (domain/readings.py)
+        "partner_readings": "BatchGetItem PutItem UpdateItem",  # monthly readings of open partners (domain/readings.py)
         "partner_tokens": "GetItem UpdateItem",
         "redemption_codes": "GetItem PutItem",
         "redemptions": "BatchGetItem GetItem PutItem UpdateItem",
