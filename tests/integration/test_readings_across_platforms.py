@@ -12,7 +12,7 @@ import pytest
 
 from tests.integration.test_partner_readings import GRID, KWH_MG, grid_entries, month_back, push, reading
 from tests.support import open_partners
-from tests.support.api import login
+from tests.support.api import call, login
 from tests.support.partners import me, reconcile_clean
 from tests.support.persons import login_on
 
@@ -116,3 +116,29 @@ def test_a_corrections_points_respect_its_days_cap_and_a_correction_down_takes_b
     assert amounts(client, on_grid)[-1] == ("adjust", -10, kwh(-25), None)
     assert (me(client, on_grid)["points"], me(client, on_grid)["carbon_g"]) == (50, kwh(25))
     assert reconcile_clean(on_grid) == (True, [])
+
+
+def stored(user_ref: str, *months: str) -> list[str]:
+    """The months of `user_ref`'s readings the grid company sent that are still stored."""
+    from chalicelib.store.partners import PartnerReading
+
+    return [m for m in months if PartnerReading.count(f"{GRID}#{user_ref}#{m}", consistent_read=True)]
+
+
+def test_erasing_the_last_user_holding_a_household_account_deletes_its_readings(client, fake, openid, grid_platform):
+    """Erasure (docs/privacy.md): the readings are keyed by the partner's user_ref; they go once the partner has
+    confirmed the revocation and no user of the person holds the account any more, found by key (no scan)."""
+    on_default, on_grid, user_ref = linked_on_both(client, fake, openid, grid_platform)
+    months = (month_back(13), month_back(1))
+    push(client, fake, [reading(fake, user_ref, months[0], 300), reading(fake, user_ref, months[1], 250)])
+    assert stored(user_ref, *months) == list(months)
+    confirm = {"confirm": "DELETE"}
+    assert call(client, "DELETE", "/v1/me", confirm, token=on_grid["token"])[0] == 200
+    assert stored(user_ref, *months) == list(months)  # default still holds the household account: its readings
+    assert amounts(client, on_default) == [("earn", 50, kwh(50), None)]
+
+    assert call(client, "DELETE", "/v1/me", confirm, token=on_default["token"])[0] == 200
+    assert {"partner": GRID, "user_ref": user_ref} in [{k: r[k] for k in ("partner", "user_ref")}
+                                                       for r in fake.revocations()]  # the partner confirmed
+    assert stored(user_ref, *months) == []
+    assert reconcile_clean(on_default, on_grid) == (True, [])
