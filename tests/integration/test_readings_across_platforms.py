@@ -27,6 +27,11 @@ def fake(stack):
 
 @pytest.fixture(scope="module")
 def grid_platform(stack, database, tmp_path_factory):
+    return onboard_grid(stack, tmp_path_factory)
+
+
+def onboard_grid(stack, tmp_path_factory) -> str:
+    """The platform t-grid, onboarded as docs/platforms.md says (a catalog load and a secret)."""
     from tests.support.persons import _onboard
 
     return _onboard(stack, tmp_path_factory.mktemp("grid"), {
