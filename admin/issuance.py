@@ -2,10 +2,15 @@
 exchange.
 
 What is issued: `earn` and `accrual` ledger entries whose business day is in the period, with carbon
-above zero, computed by a methodology version that the catalog knows (`catalog.rule_version`) and
-that is not an estimate. Entries without a methodology (spends, refunds, adjustments) are not
-reductions. Estimates, and entries whose methodology version the catalog cannot confirm, are left
-out but counted under "excluded", so nothing disappears silently.
+above zero, and the `adjust` entries of corrected partner readings (domain/readings.py: the difference in
+carbon, above or below zero, under the reading's methodology), computed by a methodology version that the
+catalog knows (`catalog.rule_version`) and that is not an estimate. A reading's entries are issued on their own
+days, so what its issuances count in all is its net carbon, never more than its latest revision once the
+correction's period is issued: a correction down after the reading's period was issued is a negative row of the
+next issuance of the correction's day (a deduction from its totals), issued once like any entry (its marker).
+Entries without a methodology (spends, refunds, an operator's points adjustments) are not reductions.
+Estimates, and entries whose methodology version the catalog cannot confirm, are left out but counted under
+"excluded", so nothing disappears silently.
 
 Scope (shared/contract/platforms.md rule 5): `--platform P` (default `default`) counts the entries of P's users
 (the account's `platform`, absent = `default`); `--platform all` counts every platform's, each attributed to the

@@ -17,6 +17,7 @@ from chalicelib.store.models import CatalogItem, LedgerEntry
 from .issuance_marks import remembered
 
 EARNING_KINDS = ("earn", "accrual")
+CORRECTING_KIND = "adjust"  # a partner's corrected reading: the difference in carbon, under its methodology
 ENTRY_COLUMNS = ("methodology_id", "methodology_version", "behavior", "user_id", "entry_id", "day", "kind",
                  "carbon_mg", "platform")
 OFFERED_COLUMNS = (*ENTRY_COLUMNS, "entry_source")  # the offered entries' log keeps what the recount needs
@@ -81,6 +82,15 @@ class EntryLog:
             self._file.close()
 
 
+def counts(kind: str, carbon_mg: int, methodology_id: str | None) -> bool:
+    """A reduction an issuance counts: an `earn` or `accrual` entry with carbon above zero, or an `adjust` entry
+    with a methodology and carbon (a partner's corrected reading, domain/readings.py: up, or down, a deduction).
+    An operator's `adjust` moves points only and names no methodology."""
+    if kind in EARNING_KINDS:
+        return carbon_mg > 0
+    return kind == CORRECTING_KIND and carbon_mg != 0 and bool(methodology_id)
+
+
 def row_of(entry: LedgerEntry, platform: str) -> dict:
     return {"methodology_id": entry.methodology_id, "methodology_version": entry.methodology_version,
             "behavior": entry.behavior or "", "user_id": entry.user_id, "entry_id": entry.entry_id, "day": entry.day,
@@ -107,11 +117,12 @@ class Tally:
     """Per (verdict, methodology id, version): entries, carbon, behaviours, first and last day; per platform: the
     issued entries and carbon; per other issuance: the entries it issued that this one leaves out.
 
-    The scan `add`s every entry of the period; an entry counts when it is a reduction (`earn` or `accrual`) holding
-    its carbon (`counted_via` null: an entry counted via another platform holds none, and is never listed) whose
-    user is of the scope (`scope` a platform id, or ALL). Those whose version may be issued and that no other
-    issuance marked (`mine` may have: a re-run of a console that died half-way) are offered: written to
-    `offered`, counted as "issue". The entries are judged LOOKUP_BATCH at a time (one BatchGetItem of their
+    The scan `add`s every entry of the period; an entry counts when it is a reduction (`counts`: `earn` or
+    `accrual`, or a reading's correction `adjust`, whose negative carbon is a deduction) holding its carbon
+    (`counted_via` null: an entry counted via another platform holds none, and is never listed) whose user is of
+    the scope (`scope` a platform id, or ALL). Those whose version may be issued and that no other issuance marked
+    (`mine` may have: a re-run of a console that died half-way) are offered: written to `offered`, counted as
+    "issue". The entries are judged LOOKUP_BATCH at a time (one BatchGetItem of their
     accounts' platforms, one of their markers)."""
 
     scope: str
@@ -126,7 +137,7 @@ class Tally:
     _known: dict[str, str] = field(default_factory=dict)
 
     def add(self, entry: LedgerEntry) -> None:
-        if entry.kind not in EARNING_KINDS or int(entry.carbon_mg or 0) <= 0 or entry.counted_via:
+        if entry.counted_via or not counts(entry.kind, int(entry.carbon_mg or 0), entry.methodology_id):
             return
         self._pending.append(entry)
         if len(self._pending) >= LOOKUP_BATCH:

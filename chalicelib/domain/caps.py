@@ -111,6 +111,17 @@ def award_verified_event(rule: Rule, day: DayCount, quantity: Decimal) -> Award:
                           day.carbon_mg + carbon))
 
 
+def award_correction(rule: Rule, day: DayCount, extra_points: int) -> Award:
+    """A correction up of a partner's reading (domain/readings.py): the extra points, within what `daily_points_max`
+    leaves of its day. It is the same reading, not another event: it takes no place under `daily_limit`, and its
+    carbon is the reading's difference, not capped here."""
+    points = extra_points
+    if rule.daily_points_max is not None:
+        points = max(0, min(points, rule.daily_points_max - day.points))
+    return Award(0, points, {"extra_points": extra_points},
+                 DayCount(day.events, day.points + points, day.quantity_milli, day.carbon_mg))
+
+
 def award_day_total(rule: Rule, day: DayCount, total: Decimal) -> Award | None:
     """An amount that grows during the day (steps): award f(total) - f(already credited).
 

@@ -42,12 +42,15 @@ class ConsentStillBound(Guard):
 
 @dataclass(frozen=True)
 class ReadingRecorded(Guard):
-    """A month's reading `key` ("{partner}#{user_ref}#{month}") is recorded as `recorded`, provided it was not
-    recorded yet (`revision_before` None) or still holds `revision_before`: a correction replaces exactly the
-    revision it was computed from (domain/readings.py)."""
+    """A month's reading `key` ("{partner}#{user_ref}#{month}") is recorded as `recorded` by `platform`, provided
+    the item still holds what it was computed from (`before`, None: not recorded yet): a first reading creates it;
+    the holder's correction replaces exactly the revision it was computed from; another platform's import or
+    correction changes only its share, while the item still names the same holder and the shares read
+    (domain/readings.py)."""
 
     key: str
     recorded: Recorded
     day: date
-    revision_before: int | None = None
+    platform: str = "default"
+    before: Recorded | None = None
     refuses: ClassVar[bool] = False

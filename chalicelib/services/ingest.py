@@ -210,13 +210,17 @@ def _seen_on(seen: dict[str, Sighting], event: PartnerEvent, platform: str) -> b
 
 def _counted(seen: dict[str, Sighting], readings: dict[str, Recorded], event: PartnerEvent, platform: str,
              user_id: str) -> bool:
-    """Already counted: an event seen on this platform; a reading whose month holds another event, another user's
-    credit (a reading counts on one platform, the first to record it), or this revision or a later one."""
+    """Already counted: an event seen on this platform; a reading whose month holds another event, or whose
+    credit on this platform (the holder's, or this platform's share) is another user's or of this revision or a
+    later one."""
     if event.reading is None:
         return _seen_on(seen, event, platform)
     recorded = readings.get(event.once_key)
-    return recorded is not None and (recorded.event_id != event.event_id or recorded.user_id != user_id
-                                     or recorded.revision >= event.reading.revision)
+    if recorded is None:
+        return False
+    share = recorded.share_of(platform)
+    return recorded.event_id != event.event_id or (share is not None and (
+        share.user_id != user_id or share.revision >= event.reading.revision))
 
 
 def _corrects(event: PartnerEvent, other: PartnerEvent) -> bool:
@@ -261,8 +265,9 @@ def _postings(account: Any, partner: str, events: list[PartnerEvent], rules: dic
               holders: dict[str, str], readings: dict[str, Recorded]) -> tuple[list[Posting], list[ReadingRecorded]]:
     """Each event against its day's counters as they stand after the events before it; one whose carbon another
     platform holds (`holders`: event key -> that platform) earns its points here for 0 carbon. A monthly reading
-    credits its saving, or corrects what its month credited (domain/readings.py), and is recorded in the same
-    transaction (the guards returned); one with nothing to credit is recorded without an entry."""
+    credits its saving, or corrects what its month credited (domain/readings.py): the first platform to record it
+    holds its carbon, another earns its own points for 0 carbon `counted_via` the holder. It is recorded in the
+    same transaction (the guards returned); one with nothing to credit is recorded without an entry."""
     counters: dict = {}
     postings, recorded = [], []
     balance = int(account.points)
@@ -274,8 +279,9 @@ def _postings(account: Any, partner: str, events: list[PartnerEvent], rules: dic
         if event.reading:
             before = readings.get(event.once_key)
             entry, record = credit(rule, partner, event.event_id, account.user_id, event.reading, event.day,
-                                   event.detail, before, readings.get(event.baseline_key), count, balance)
-            recorded.append(ReadingRecorded(event.once_key, record, event.day, before.revision if before else None))
+                                   event.detail, before, readings.get(event.baseline_key), count, balance,
+                                   platform_of(account))
+            recorded.append(ReadingRecorded(event.once_key, record, event.day, platform_of(account), before))
             readings[event.once_key] = record
             if entry is None:
                 continue

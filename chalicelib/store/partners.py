@@ -10,7 +10,7 @@ at a time asks the bank for a token (`PartnerToken.lease_until`).
 from __future__ import annotations
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute, UnicodeSetAttribute
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from .models import table_meta
@@ -26,6 +26,18 @@ class PendingRevocations(GlobalSecondaryIndex):
 
     revocation_pending = UnicodeAttribute(hash_key=True)
     user_id = UnicodeAttribute(range_key=True)
+
+
+class ReadingsByAccount(GlobalSecondaryIndex):
+    """GSI `readings_by_account` — pk `account` ("{partner}#{user_ref}"), sk `key`: the months recorded for one
+    partner account, a partition of that account alone (keys only)."""
+
+    class Meta:
+        index_name = "readings_by_account"
+        projection = KeysOnlyProjection()
+
+    account = UnicodeAttribute(hash_key=True)
+    key = UnicodeAttribute(range_key=True)
 
 
 class Consent(Model):
@@ -118,9 +130,15 @@ class PartnerReading(Model):
 
     `event_id` and `revision` name the reading it holds; `user_id` the user it was credited to; `usage`, `baseline`
     (the year-earlier month's usage when this month was first recorded; absent: none), `saved` (3-decimal strings)
-    and `carbon_mg`, `points` (what it credited in all, net of corrections). Put with `attribute_not_exists(key)`
-    when first recorded, and replaced on `revision = :recorded` by a correction, each in the transaction of its
-    ledger entry: two revisions racing cannot both credit.
+    and `carbon_mg`, `points` (what it credited in all, net of corrections; `worth`: the points before caps, absent
+    as `points`). These are the holder's: `via` names the platform holding the month's carbon (absent: `default`).
+    `shares` (JSON, absent: none) holds each other platform's `[user_id, revision, points, worth]` by platform id
+    (docs/platforms.md rule 2). `account` = "{partner}#{user_ref}" finds a partner account's months (GSI
+    `readings_by_account`, keys only: erasure, services/reading_erasure.py).
+
+    Put with `attribute_not_exists(key)` when first recorded; the holder's correction updates its fields on
+    `revision = :recorded`; another platform updates `shares` on the shares read and the holder read; each in the
+    transaction of its ledger entry: two revisions or two platforms racing cannot both credit.
     """
 
     Meta = table_meta("partner_readings")
@@ -135,6 +153,11 @@ class PartnerReading(Model):
     points = NumberAttribute()
     day = UnicodeAttribute()
     at = UnicodeAttribute()
+    via = UnicodeAttribute(null=True)
+    worth = NumberAttribute(null=True)
+    shares = JSONAttribute(null=True)
+    account = UnicodeAttribute(null=True)
+    readings_by_account = ReadingsByAccount()
 
 
 class ReplayGuard(Model):

@@ -17,7 +17,7 @@ from ..errors import NotFoundError, ServiceUnavailableError
 from .access import access, on
 from .market import Redemption
 from .models import Account, IdempotencyRecord, Identity, LedgerEntry
-from .partners import Consent
+from .partners import Consent, PartnerLink, PartnerReading
 from .privacy import Erasure, ModerationItem
 from .revocations import Revocation
 from .trees import Adoption
@@ -195,9 +195,29 @@ def leave_moderation(user_id: str, queues: tuple[str, ...] = ("unchecked", "revi
         ModerationItem(queue, user_id).delete()
 
 
-@access(on(Consent, "Query", "UpdateItem"))
+@access(on(PartnerLink, "GetItem"), on(PartnerReading, "Query", index="readings_by_account"),
+        on(PartnerReading, "BatchWriteItem"))
+def forget_readings(partner: str, partner_ref: str) -> int:
+    """Deletes the monthly readings of a partner account nobody holds any more (`partner_readings`, found by the
+    GSI `readings_by_account`, a partition of that account alone: no scan); an account another user of the person
+    still holds keeps them (its readings are that user's too). How many were deleted."""
+    account = f"{partner}#{partner_ref}"
+    try:
+        if PartnerLink.get(account, consistent_read=True).holders():
+            return 0
+    except PartnerLink.DoesNotExist:
+        pass
+    keys = [item.key for item in PartnerReading.readings_by_account.query(account)]
+    with PartnerReading.batch_write() as batch:
+        for key in keys:
+            batch.delete(PartnerReading(key))
+    return len(keys)
+
+
+@access(on(Consent, "Query", "UpdateItem"), forget_readings)
 def scrub_consents(user_id: str) -> list[str]:
-    """Removes the partner's reference from consents whose revocation the partner confirmed; returns the
+    """Removes the partner's reference from consents whose revocation the partner confirmed, after deleting the
+    monthly readings of that partner account when nobody holds it any more (forget_readings); returns the
     partners still to confirm (their reference is what the retry needs)."""
     waiting = []
     for item in Consent.query(user_id):
@@ -206,6 +226,8 @@ def scrub_consents(user_id: str) -> list[str]:
             continue
         if item.partner_ref is None and item.authorization_id is None:
             continue
+        if item.partner_ref is not None:
+            forget_readings(item.partner, item.partner_ref)
         history = [{k: v for k, v in event.items() if k != "partner_ref"} for event in item.history or []]
         try:
             item.update(actions=[

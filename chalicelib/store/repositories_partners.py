@@ -17,7 +17,7 @@ from ..domain import clock
 from ..domain.guards_ingest import EventUnseen, ReadingRecorded
 from ..domain.partner_events import SEEN_TTL, Sighting
 from ..domain.platforms import DEFAULT
-from ..domain.readings import Recorded
+from ..domain.readings import Recorded, Share
 from ..sealing import unseal
 from .access import on
 from .models import Account, Identity
@@ -109,7 +109,7 @@ class SeenEvents:
 
 
 class PartnerReadings:
-    ACCESS = (on(PartnerReading, "BatchGetItem", "PutItem"),)
+    ACCESS = (on(PartnerReading, "BatchGetItem", "PutItem", "UpdateItem"),)
 
     def many(self, keys: Iterable[str]) -> dict[str, Recorded]:
         """The readings recorded under these keys (consistent BatchGetItems, 100 keys each)."""
@@ -118,22 +118,49 @@ class PartnerReadings:
         return {item.key: recorded(item) for item in found}
 
     def stage_record(self, tx: Tx, label: str, guard: ReadingRecorded) -> None:
-        """The reading put as `guard.recorded` says, if it is new (`revision_before` None) or still holds the
-        revision the correction was computed from."""
-        r = guard.recorded
-        item = PartnerReading(guard.key, event_id=r.event_id, user_id=r.user_id, revision=r.revision,
-                              usage=str(r.usage), baseline=None if r.baseline is None else str(r.baseline),
-                              saved=str(r.saved), carbon_mg=r.carbon_mg, points=r.points, day=guard.day.isoformat(),
-                              at=clock.iso(clock.now()))
-        condition = PartnerReading.key.does_not_exist() if guard.revision_before is None else \
-            PartnerReading.revision == guard.revision_before
-        tx.put(label, item, condition=condition)
+        """The reading recorded as `guard.recorded` says, on the condition that the item still holds what it was
+        computed from (`guard.before`): new; the holder's revision read; the holder and the shares read."""
+        r, before, now = guard.recorded, guard.before, clock.iso(clock.now())
+        if before is None:
+            tx.put(label, PartnerReading(guard.key, event_id=r.event_id, user_id=r.user_id, revision=r.revision,
+                                         usage=str(r.usage), baseline=None if r.baseline is None else str(r.baseline),
+                                         saved=str(r.saved), carbon_mg=r.carbon_mg, points=r.points,
+                                         day=guard.day.isoformat(), at=now, worth=r.worth,
+                                         via=None if r.via == DEFAULT else r.via, account=account_of(guard.key)),
+                   condition=PartnerReading.key.does_not_exist())
+            return
+        if guard.platform == before.via:
+            tx.update(label, PartnerReading(guard.key), actions=[
+                PartnerReading.revision.set(r.revision), PartnerReading.usage.set(str(r.usage)),
+                PartnerReading.saved.set(str(r.saved)), PartnerReading.carbon_mg.set(r.carbon_mg),
+                PartnerReading.points.set(r.points), PartnerReading.worth.set(r.worth),
+                PartnerReading.day.set(guard.day.isoformat()), PartnerReading.at.set(now)],
+                condition=PartnerReading.key.exists() & (PartnerReading.revision == before.revision))
+            return
+        held = PartnerReading.via == before.via
+        if before.via == DEFAULT:  # `default` holding is the item without `via`
+            held = PartnerReading.via.does_not_exist()
+        same = PartnerReading.shares == shares_of(before) if before.shares else PartnerReading.shares.does_not_exist()
+        tx.update(label, PartnerReading(guard.key), actions=[PartnerReading.shares.set(shares_of(r))],
+                  condition=PartnerReading.key.exists() & held & same)
+
+
+def account_of(key: str) -> str:
+    """"{partner}#{user_ref}" of a reading's key "{partner}#{user_ref}#{month}"."""
+    return key.rsplit("#", 1)[0]
+
+
+def shares_of(r: Recorded) -> dict[str, list]:
+    return {platform: [s.user_id, s.revision, s.points, s.worth] for platform, s in r.shares.items()}
 
 
 def recorded(item: PartnerReading) -> Recorded:
+    shares = {platform: Share(str(v[0]), int(v[1]), int(v[2]), int(v[3]))
+              for platform, v in (item.shares or {}).items()}
     return Recorded(item.event_id, item.user_id, int(item.revision), Decimal(item.usage),
                     None if item.baseline is None else Decimal(item.baseline), Decimal(item.saved),
-                    int(item.carbon_mg), int(item.points))
+                    int(item.carbon_mg), int(item.points), item.via or DEFAULT,
+                    None if item.worth is None else int(item.worth), shares)
 
 
 def sighting(item: SeenEvent) -> Sighting:

@@ -48,14 +48,16 @@ MATRIX = {
         "erasures": "GetItem PutItem UpdateItem",
         "idempotency": "BatchWriteItem GetItem PutItem",
         "identities": "BatchGetItem DeleteItem GetItem PutItem UpdateItem",
-        "indexes": "adoptions/index/accruing adoptions/index/by_user ledger/index/by_kind redemptions/index/by_user",
+        "indexes": "adoptions/index/accruing adoptions/index/by_user ledger/index/by_kind "
+                   "partner_readings/index/readings_by_account redemptions/index/by_user",
         "ledger": "PutItem Query",
         "link_codes": "GetItem PutItem UpdateItem",  # the open protocol's link codes
         "member_codes": "GetItem PutItem UpdateItem",
         "moderation": "DeleteItem PutItem",
         "partner_events": "BatchGetItem PutItem UpdateItem",  # another platform marks an event seen
         "partner_links": "BatchGetItem GetItem UpdateItem",
-        "partner_readings": "BatchGetItem PutItem",  # monthly readings of open partners (domain/readings.py)
+        # monthly readings of open partners (domain/readings.py); BatchWriteItem: an erasure deletes an account's
+        "partner_readings": "BatchGetItem BatchWriteItem PutItem UpdateItem",
         "partner_tokens": "GetItem UpdateItem",
         "redemption_codes": "GetItem PutItem",
         "redemptions": "BatchGetItem GetItem PutItem UpdateItem",
@@ -75,8 +77,9 @@ MATRIX = {
         "consents": "GetItem PutItem Query UpdateItem",
         "counters": "UpdateItem",  # a revocation's transaction counts the partner's consents one less
         "erasures": "UpdateItem",
-        "indexes": "erasures/index/waiting",
+        "indexes": "erasures/index/waiting partner_readings/index/readings_by_account",
         "partner_links": "GetItem UpdateItem",
+        "partner_readings": "BatchWriteItem",  # the readings of a partner account nobody holds any more
         "partner_tokens": "GetItem UpdateItem",
     },
     "fold-aggregates": {},

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from chalicelib.store.models import Account, LedgerEntry
 from tests.integration.test_partner_readings import GRID, KWH_MG, linked, month_back, reading
+from tests.integration.test_readings_across_platforms import linked_on_both, onboard_grid
 from tests.support.partners import reconcile_clean
 from tests.support.racer import race
 
@@ -43,3 +46,28 @@ def test_revisions_of_a_reading_racing_credit_the_highest_revision_once(client, 
 
 def _run(target, args):
     return target(*args)
+
+
+@pytest.fixture(scope="module")
+def grid_platform(stack, database, tmp_path_factory):
+    return onboard_grid(stack, tmp_path_factory)
+
+
+def test_a_reading_pushed_three_times_at_once_to_a_person_on_two_platforms_counts_once_on_each(
+        client, stack, openid, grid_platform):
+    """The month's item decides between the platforms (the holder put on `attribute_not_exists`, each other
+    platform's share on the holder and the shares read): however the deliveries interleave, the person's carbon is
+    the latest revision's once, and each platform's points are its own (t-grid: 2 a kWh, 60 a day at most)."""
+    fake = stack.open_partner
+    on_default, on_grid, user_ref = linked_on_both(client, fake, openid, grid_platform)
+    assert deliver(*fake.webhook_request([reading(fake, user_ref, month_back(13), 300)], partner=GRID))[0] == "ok"
+    first = reading(fake, user_ref, month_back(1), 250, event_id="pg_race2_" + uuid.uuid4().hex[:8])
+    corrected = {**first, "kwh": 280, "revision": 1}  # 20 kWh saved in the end
+    outcomes = race(_run, [(deliver, fake.webhook_request([event], partner=GRID))
+                           for event in (first, first, corrected)])
+    assert [result[0] for kind, result in outcomes if kind == "ok"] == ["ok"] * 3, outcomes
+
+    held, shared = (Account.get(u["id"], consistent_read=True) for u in (on_default, on_grid))
+    assert (held.points, held.carbon_mg) == (20, 20 * KWH_MG)
+    assert (shared.points, shared.carbon_mg) == (40, 0)
+    assert reconcile_clean(on_default, on_grid)[0]

@@ -62,3 +62,27 @@ def test_a_correction_adjusts_by_the_difference_against_the_recorded_baseline_an
     posting, record = credited(Reading("2026-10", 1, Decimal(290)), recorded, baseline=Decimal(999), balance=12)
     assert (posting.kind, posting.points, posting.carbon_mg) == ("adjust", -12, -40 * 530_600)
     assert (record.revision, record.saved, record.points, record.carbon_mg) == (1, 10, 38, 10 * 530_600)
+
+
+CAPPED = rule_from_catalog({"code": "saving", "name": "节电", "unit": "kWh", "carbon": {"mg": 530600, "per": 1},
+                            "points": {"points": 1, "per": 1}, "channels": ["partner"], "daily_points_max": 30,
+                            "methodology": {"id": "T", "version": "1"}})
+
+
+def test_a_correction_up_earns_within_its_days_points_cap_and_down_takes_back_only_what_was_credited():
+    recorded = Recorded("e1", "u1", 0, Decimal(280), Decimal(300), Decimal(20), 20 * 530_600, 20, worth=20)
+    posting, record = credit(CAPPED, "grid", "e1", "u1", Reading("2026-10", 1, Decimal(250)), NOV_3.date(), {},
+                             recorded, None, DayCount(1, 25, 0, 0), 100)
+    assert (posting.points, posting.carbon_mg, posting.day_count.points) == (5, 30 * 530_600, 30)  # 30 more, 5 left
+    assert (record.points, record.worth) == (25, 50)
+    posting, record = credit(CAPPED, "grid", "e1", "u1", Reading("2026-10", 2, Decimal(270)), NOV_3.date(), {},
+                             record, None, DayCount(), 100)
+    assert (posting.points, record.points) == (0, 25) and posting.carbon_mg == -20 * 530_600  # worth 30 >= 25
+
+
+def test_another_platform_imports_a_month_for_its_own_points_and_no_carbon():
+    recorded = Recorded("e1", "u1", 0, Decimal(250), Decimal(300), Decimal(50), 50 * 530_600, 50)
+    posting, record = credit(RULE, "grid", "e1", "u2", Reading("2026-10", 0, Decimal(250)), NOV_3.date(), {},
+                             recorded, None, DayCount(), 0, platform="p2")
+    assert (posting.kind, posting.points, posting.carbon_mg, posting.counted_via) == ("earn", 50, 0, "default")
+    assert record.share_of("p2").points == 50 and record.carbon_mg == 50 * 530_600
