@@ -16,7 +16,7 @@ from chalicelib.store.models import CatalogItem, LedgerEntry
 
 from .issuance_marks import remembered
 
-EARNING_KINDS = ("earn", "accrual")
+EARNING_KINDS = ("earn", "accrual", "release")  # a release: a held credit, credited when released (docs/risk.md)
 ENTRY_COLUMNS = ("methodology_id", "methodology_version", "behavior", "user_id", "entry_id", "day", "kind",
                  "carbon_mg", "platform")
 OFFERED_COLUMNS = (*ENTRY_COLUMNS, "entry_source")  # the offered entries' log keeps what the recount needs

@@ -65,6 +65,17 @@ class Profile:
     expiring_points: int  # what expires at the end of `expiring_on` (domain/lots.next_expiry)
     expiring_on: date | None
     person_carbon_mg: int  # the person's carbon across every platform (domain/persons.person_carbon_mg)
+    review: Review | None = None  # None: clear (domain/review.py)
+
+
+@dataclass(frozen=True)
+class Review:
+    """An account under review as its owner sees it: since when, the rules, what is held."""
+
+    since: str
+    rules: tuple[str, ...]
+    points_held: int
+    carbon_held_mg: int
 
 
 @dataclass(frozen=True)

@@ -97,6 +97,7 @@ MATRIX = {
         "indexes": "adoptions/index/accruing adoptions/index/by_user agg_inbox/index/pending "
                    "agg_totals/index/ranking redemptions/index/due",
         "ledger": "PutItem",
+        "moderation": "DeleteItem PutItem",  # the review queue's item, in a posting's transaction (docs/risk.md)
         "redemption_codes": "PutItem",
         "redemptions": "PutItem UpdateItem",
         "stock": "BatchGetItem UpdateItem",
