@@ -44,6 +44,12 @@ class FakeAccount:
     deleted_at: str | None = None
     joined_at: str = "2026-01-05T09:00:00.000+08:00"
     updated_at: str | None = None
+    review_since: str | None = None  # review (domain/review.py)
+    review_rules: list | None = None
+    points_held: int | None = None
+    carbon_held_mg: int | None = None
+    appeal: dict | None = None
+    appeal_open: str | None = None
 
 
 class FakeCatalog:
@@ -158,7 +164,8 @@ class InMemoryPostingUnitOfWork(PostingUnitOfWork):
     def _apply(self, record: dict | None) -> None:
         self.commits += 1
         stored = self.accounts.items[self.user_id]
-        self.accounts.items[self.user_id] = replace(stored, **self.staged.account)
+        self.accounts.items[self.user_id] = replace(stored, **self.staged.account,
+                                                    **dict.fromkeys(self.staged.remove))
         self.ledger.extend(self.staged.lines)
         if record:
             self.idempotency.records[record["key"]] = record
