@@ -12,7 +12,7 @@ from chalicelib.services import review
 from chalicelib.store.dynamo_uow import DynamoPostingUnitOfWork
 from chalicelib.store.models import Account, LedgerEntry
 from tests.support.api import DynamoDBCalls, call, login, request_id
-from tests.support.market import give_points, new_goods, redeem
+from tests.support.market import give_points, new_goods, new_merchant, redeem, staff_login
 from tests.support.persons import login_on
 from tests.support.reconcile import reconciled
 from tests.support.stack import DEMO_PLATFORM
@@ -189,3 +189,18 @@ def test_risk_commands_are_audited(client, user, capsys):
     trail = json.loads(capsys.readouterr().out)
     done = {r["command"] for r in trail if r["arguments"].get("user") == user["id"]}
     assert {"risk flag", "risk release"} <= done
+
+
+def test_a_collection_point_credit_to_a_member_under_review_is_held_on_the_members_account(client, user):
+    _, (openid,) = new_merchant(1, collection_point=True)
+    staff = staff_login(client, openid)
+    flag(user)
+    code = call(client, "GET", "/v1/me/member-code", token=user["token"])[1]["member_code"]
+    status, body = call(client, "POST", "/v1/operator/credit", {"request_id": request_id(), "member_code": code,
+                                                                 "behavior": "old_clothes", "quantity": 2},
+                        token=staff["token"])
+    assert status == 201 and body["entry"]["kind"] == "held" and body["entry"]["balance_after"] == 0, body
+    shown = me(client, user)
+    assert (shown["points"], shown["review"]["points_held"]) == (0, body["entry"]["points"])
+    assert admin(["risk", "release", user["id"], "--reason", "weighed again"]) == 0
+    assert me(client, user)["points"] == body["entry"]["points"] and reconciled(user)["clean"]

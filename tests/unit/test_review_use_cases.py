@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 
 from chalicelib.domain import posting as posting_rules
+from chalicelib.domain.aggregation import issued_points, matters
 from chalicelib.domain.commands import AwardCheckin, RedeemGoods
 from chalicelib.domain.posting import Posting
 from chalicelib.domain.review import Flag
@@ -97,3 +98,8 @@ def test_a_release_closes_the_open_appeal(uow):
                                         appeal_open="ap_1")
     review.settle("u_1", "release", "ok", uow, Queue(uow))
     assert account(uow).appeal["status"] == "closed" and account(uow).appeal_open is None
+
+
+def test_held_and_voided_credits_reach_no_board_or_statistic_and_a_release_counts_as_issued():
+    assert not matters("held", "checkin", 5, 144000) and not matters("void", "checkin", 0, 0)
+    assert matters("release", "checkin", 5, 144000) and issued_points("release", 5) == 5
