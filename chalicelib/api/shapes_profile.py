@@ -23,7 +23,6 @@ def profile_json(profile: Profile) -> dict:
 
 
 def review_json(review: Review | None) -> dict:
-    if review is None:
-        return {"status": "clear", "since": None, "rules": [], "points_held": 0, "carbon_held_g": carbon_g(0)}
-    return {"status": "under_review", "since": review.since, "rules": list(review.rules),
+    review = review or Review(None, (), 0, 0)
+    return {"status": "under_review" if review.since else "clear", "since": review.since, "rules": list(review.rules),
             "points_held": review.points_held, "carbon_held_g": carbon_g(review.carbon_held_mg)}

@@ -48,6 +48,7 @@ class Posting:
     # a release or void: the (points, carbon_mg) its held entry (`ref`) held, taken off the account's held totals
     settles: tuple[int, int] | None = None
     methodology: tuple[str | None, str | None] | None = None  # a release's: its held entry's (without a Rule)
+    hold: bool = False  # held whatever the account's status: its staff member is under review (domain/review.py)
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,7 @@ def stage(account: AccountView, postings: list[Posting], request_id: str | None 
     now = now or clock.now()
     at, today = clock.iso(now), clock.business_day(now)
     reviewed = review_rules.under_review(account) or flag is not None
-    postings = [_held(posting) if reviewed else posting for posting in postings]
+    postings = [_held(posting) if reviewed or posting.hold else posting for posting in postings]
     balance, carbon = int(account.points), int(account.carbon_mg)
     earned, spent = int(account.points_earned), int(account.points_spent)
     held_points, held_carbon = review_rules.held_totals(account)

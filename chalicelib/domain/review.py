@@ -16,9 +16,10 @@ goes under review in the same transaction, and that write's own credits are held
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from . import ids
+from .guards import Guard
 
 CLEAR, UNDER_REVIEW = "clear", "under_review"
 HELD, RELEASE, VOID = "held", "release", "void"
@@ -35,6 +36,41 @@ class Flag:
 
     rule: str
     reason: str | None = None
+
+
+@dataclass(frozen=True)
+class StaffStanding(Guard):
+    """A collection-point credit's condition on the crediting staff member's own account: under review (the
+    credit is then held on the member's account) or not, as the credit assumed. Refused: assume the other."""
+
+    staff_id: str
+    under_review: bool
+
+
+@dataclass(frozen=True)
+class StaffCreditListed(Guard):
+    """A credit held because its staff member is under review, listed for that staff member's release or void
+    (the review queue's "risk-staff#{staff}" partition), in the credit's own transaction."""
+
+    refuses: ClassVar[bool] = False
+    staff_id: str
+    member_id: str
+    entry_id: str
+
+
+@dataclass(frozen=True)
+class StaffCreditsSettled(Guard):
+    """The listing of a staff member's held credits on one member's account, removed in the transaction that
+    settles them."""
+
+    refuses: ClassVar[bool] = False
+    staff_id: str
+    member_id: str
+    entry_ids: tuple[str, ...]
+
+
+def staff_queue(staff_id: str) -> str:
+    return f"risk-staff#{staff_id}"
 
 
 def under_review(account: Any) -> bool:

@@ -67,10 +67,10 @@ def profile_of(acct: Any, caller: Caller) -> Profile:
         review=_review(acct))
 
 
-def _review(acct: Any) -> Review | None:
-    if not review_rules.under_review(acct):
-        return None
+def _review(acct: Any) -> Review:
     points, carbon = review_rules.held_totals(acct)
+    if not review_rules.under_review(acct):
+        return Review(None, (), points, carbon)
     return Review(acct.review_since, tuple(review_rules.rules_of(acct)), points, carbon)
 
 

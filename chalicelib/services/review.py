@@ -12,6 +12,10 @@ of the account and then of its held entries (store/review_queue.unsettled: a hel
 or void names it). Two reviewers racing (or a release racing a void, or a retry) cannot both settle an entry: the
 second's transaction is refused, it reads again and finds the entry settled. A crash between batches leaves the
 account under review with fewer held entries: running the command again finishes it.
+
+A staff member under review: the credits they gave meanwhile are held on the members' accounts and listed under
+them (store/review_queue.py); their release or void settles those first (a posting on each member's account, which
+also removes the listing), then their own account, then once more what a credit listed while the first pass ran.
 """
 from __future__ import annotations
 
@@ -20,10 +24,11 @@ from typing import Any
 
 from ..domain import review as review_rules
 from ..domain.posting import Posting
-from ..domain.review import RELEASE, VOID, Flag
+from ..domain.review import RELEASE, VOID, Flag, StaffCreditsSettled
 from ..errors import NotUnderReviewError
 
 BATCH = 45  # held entries a transaction settles: the account, an entry and a month summary each, the queue item
+STAFF_BATCH = 30  # a staff member's held credits on one member's account a transaction settles (and unlists)
 
 
 @dataclass
@@ -58,7 +63,33 @@ def settle(user_id: str, outcome: str, reason: str, uow: Any, queue: Any, dry_ru
     if dry_run:
         for entry in queue.unsettled(user_id, account.review_since):
             _count(done, entry)
+        for member, entry_ids in queue.staff_held(user_id).items():
+            for entry in queue.unsettled_of(member, entry_ids):
+                _count(done, entry)
         return done
+    _settle_staff_credits(user_id, outcome, reason, uow, queue, done)
+    _settle_own(user_id, outcome, reason, uow, queue, done)
+    _settle_staff_credits(user_id, outcome, reason, uow, queue, done)  # any listed while the above ran
+    return done
+
+
+def _settle_staff_credits(staff_id: str, outcome: str, reason: str, uow: Any, queue: Any, done: Settled) -> None:
+    """The credits held on members' accounts because `staff_id` is under review, member by member."""
+    for member, entry_ids in sorted(queue.staff_held(staff_id).items()):
+        ordered = sorted(entry_ids)
+        for start in range(0, len(ordered), STAFF_BATCH):
+            batch = tuple(ordered[start:start + STAFF_BATCH])
+            with uow.posting(member) as posting:
+                for _ in posting.attempts():
+                    open_entries = queue.unsettled_of(member, list(batch))
+                    posting.stage([_settling(entry, outcome, reason) for entry in open_entries])
+                    posting.guard(StaffCreditsSettled(staff_id, member, batch))
+                    posting.commit(open_entries)
+            for entry in posting.result:
+                _count(done, entry)
+
+
+def _settle_own(user_id: str, outcome: str, reason: str, uow: Any, queue: Any, done: Settled) -> None:
     while not done.cleared:
         batch: list = []
         with uow.posting(user_id) as posting:
@@ -71,11 +102,10 @@ def settle(user_id: str, outcome: str, reason: str, uow: Any, queue: Any, dry_ru
                 posting.stage([_settling(entry, outcome, reason) for entry in batch], clear=last)
                 posting.commit("cleared" if last else "batch")
         if posting.result == "clear":
-            return done
+            return
         for entry in batch:
             _count(done, entry)
         done.cleared = posting.result == "cleared"
-    return done
 
 
 def _count(done: Settled, entry: Any) -> None:

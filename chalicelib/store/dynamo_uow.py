@@ -7,6 +7,7 @@ from typing import Any
 from ..domain import persons
 from ..domain.guards import ClaimUnderLimit, Guard, PersonUnderDailyLimit, RedemptionIssued, StockAvailable
 from ..domain.guards_market import RedemptionSettled
+from ..domain.review import StaffCreditListed, StaffCreditsSettled, StaffStanding
 from . import repositories, repositories_market, review_queue
 from .tx import Tx
 from .unit_of_work import IDEMPOTENCY, PostingUnitOfWork
@@ -23,6 +24,7 @@ class DynamoPostingUnitOfWork(PostingUnitOfWork):
         repositories.Redemptions,
         repositories_market.stage_settle,
         review_queue.stage,
+        review_queue.stage_staff,
     )
 
     def __init__(self, catalog: Any = None) -> None:
@@ -64,5 +66,7 @@ class DynamoPostingUnitOfWork(PostingUnitOfWork):
             self.person_days.stage_count(tx, label, guard.person_id, guard.day, guard.behavior, guard.limit)
         elif isinstance(guard, RedemptionSettled):
             repositories_market.stage_settle(tx, label, guard)
+        elif isinstance(guard, (StaffStanding, StaffCreditListed, StaffCreditsSettled)):
+            review_queue.stage_staff(tx, label, guard)
         else:
             raise TypeError(f"no DynamoDB action for {type(guard).__name__}")

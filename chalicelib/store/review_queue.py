@@ -9,6 +9,9 @@
   the review began (entry ids sort by time), never a scan; the release and void entries in that range say which
   held entries are settled already.
 - An appeal: one UpdateItem of the account, conditioned on the account being under review with no open appeal.
+- A staff member's held credits (held on the members' accounts): one item each in partition "risk-staff#{staff}",
+  sort key "{member}#{entry id}", put by the credit's transaction (which also checks the staff member's
+  standing: a ConditionCheck of their account) and deleted by the one that settles it; read by one Query.
 """
 from __future__ import annotations
 
@@ -38,6 +41,44 @@ def stage(tx: Tx, op: str, user_id: str, since: str | None) -> None:
         tx.put("review-queue", item)
     else:
         tx.delete("review-queue", item)
+
+
+@access(on(Account, "ConditionCheckItem"), on(ModerationItem, "PutItem", "DeleteItem"))
+def stage_staff(tx: Tx, label: str, guard: review_rules.Guard) -> None:
+    """A collection-point credit's staff guards (domain/review.py) as transaction actions."""
+    if isinstance(guard, review_rules.StaffStanding):
+        since = Account.review_since
+        tx.check(label, Account, guard.staff_id, None, since.exists() if guard.under_review else since.does_not_exist())
+    elif isinstance(guard, review_rules.StaffCreditListed):
+        tx.put(label, ModerationItem(review_rules.staff_queue(guard.staff_id), f"{guard.member_id}#{guard.entry_id}",
+                                     queued_at=clock.iso(clock.now())))
+    else:
+        for index, entry_id in enumerate(guard.entry_ids):
+            tx.delete(f"{label}:{index}", ModerationItem(review_rules.staff_queue(guard.staff_id),
+                                                        f"{guard.member_id}#{entry_id}"))
+
+
+@access(on(ModerationItem, "Query"))
+def staff_held(staff_id: str) -> dict[str, list[str]]:
+    """{member: [held entry ids]} of the credits held because `staff_id` is under review (one Query)."""
+    found: dict[str, list[str]] = {}
+    for item in ModerationItem.query(review_rules.staff_queue(staff_id), consistent_read=True):
+        member, _, entry_id = item.user_id.partition("#")
+        found.setdefault(member, []).append(entry_id)
+    return found
+
+
+@access(on(LedgerEntry, "Query"))
+def unsettled_of(user_id: str, entry_ids: list[str]) -> list[LedgerEntry]:
+    """Which of these held entries of the user no release or void settles yet (one consistent Query of the
+    user's partition from the oldest of them)."""
+    wanted, held, settled = set(entry_ids), [], set()
+    for entry in LedgerEntry.query(user_id, LedgerEntry.entry_id >= min(entry_ids), consistent_read=True):
+        if entry.kind == review_rules.HELD and entry.entry_id in wanted:
+            held.append(entry)
+        elif entry.kind in (review_rules.RELEASE, review_rules.VOID) and entry.ref:
+            settled.add(entry.ref)
+    return [entry for entry in held if entry.entry_id not in settled]
 
 
 @access(on(ModerationItem, "Query"))

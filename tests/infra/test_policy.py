@@ -85,7 +85,8 @@ MATRIX = {
     },
     "jobs_worker": {
         "account_shards": "BatchGetItem PutItem Query",
-        "accounts": "BatchGetItem GetItem UpdateItem",
+        # ConditionCheckItem: a staff member's standing (store/review_queue.stage_staff, in the posting unit of work)
+        "accounts": "BatchGetItem ConditionCheckItem GetItem UpdateItem",
         "adoptions": "BatchGetItem PutItem UpdateItem",
         "agg_boards": "BatchGetItem BatchWriteItem DeleteItem PutItem Query",  # DeleteItem: a marker flag
         "agg_counters": "BatchGetItem UpdateItem",

@@ -204,3 +204,37 @@ def test_a_collection_point_credit_to_a_member_under_review_is_held_on_the_membe
     assert (shown["points"], shown["review"]["points_held"]) == (0, body["entry"]["points"])
     assert admin(["risk", "release", user["id"], "--reason", "weighed again"]) == 0
     assert me(client, user)["points"] == body["entry"]["points"] and reconciled(user)["clean"]
+
+
+def test_credits_of_staff_under_review_are_held_on_the_members_accounts_and_settled_by_the_staffs_review(
+        client, capsys):
+    _, (openid,) = new_merchant(1, collection_point=True)
+    staff = staff_login(client, openid)
+    members = [login(client, "o-" + uuid.uuid4().hex[:16]) for _ in range(2)]
+    give_points(members[0], 50)
+    flag(staff)
+
+    def credit(member) -> dict:
+        code = call(client, "GET", "/v1/me/member-code", token=member["token"])[1]["member_code"]
+        status, body = call(client, "POST", "/v1/operator/credit", {
+            "request_id": request_id(), "member_code": code, "behavior": "old_clothes", "quantity": 1},
+            token=staff["token"])
+        assert status == 201, body
+        return body["entry"]
+
+    held = [credit(member) for member in members]
+    assert [entry["kind"] for entry in held] == ["held", "held"]
+    first = me(client, members[0])
+    assert (first["points"], first["review"]["status"]) == (50, "clear")  # the member is not under review
+    assert first["review"]["points_held"] == held[0]["points"] > 0  # but what the staff gave waits
+    assert reconciled(staff, *members)["clean"]
+    capsys.readouterr()
+    assert admin(["risk", "release", staff["id"], "--reason", "the scale was right", "--dry-run", "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["entries"]) == 2
+    assert admin(["risk", "release", staff["id"], "--reason", "the scale was right"]) == 0
+    assert [me(client, m)["points"] for m in members] == [50 + held[0]["points"], held[1]["points"]]
+    assert [me(client, m)["review"]["points_held"] for m in members] == [0, 0]
+    assert [e.ref for e in ledger(members[1]["id"]) if e.kind == "release"] == [held[1]["id"]]
+    assert admin(["risk", "release", staff["id"], "--reason", "again"]) == 1  # clear: nothing settled twice
+    assert credit(members[1])["kind"] == "earn"  # the staff member is clear again
+    assert reconciled(staff, *members)["clean"]

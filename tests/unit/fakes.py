@@ -17,6 +17,7 @@ from chalicelib.domain.guards import ClaimUnderLimit, PersonUnderDailyLimit, Red
 from chalicelib.domain.market import Goods, goods_from_catalog
 from chalicelib.domain.methodology import Rule, rule_from_catalog
 from chalicelib.domain.platforms import platform_rule
+from chalicelib.domain.review import StaffCreditListed, StaffCreditsSettled, StaffStanding
 from chalicelib.errors import AccountDeletedError, NotFoundError, UnknownBehaviorError
 from chalicelib.services.stock_memory import StockMemory
 from chalicelib.store import results
@@ -159,6 +160,11 @@ class InMemoryPostingUnitOfWork(PostingUnitOfWork):
         if isinstance(guard, RedemptionIssued):
             return (guard.redemption.redemption_id not in self.redemptions
                     and guard.redemption.code not in self.codes)
+        if isinstance(guard, StaffStanding):
+            staff = self.accounts.items.get(guard.staff_id)
+            return bool(staff and staff.review_since) == guard.under_review
+        if isinstance(guard, (StaffCreditListed, StaffCreditsSettled)):
+            return True  # the review queue's listing: not kept in memory
         raise TypeError(f"no in-memory condition for {type(guard).__name__}")
 
     def _apply(self, record: dict | None) -> None:
