@@ -31,12 +31,14 @@ def add_parsers(sub, common: argparse.ArgumentParser, writes: argparse.ArgumentP
 def _row(account) -> dict:
     from chalicelib.domain import review
     from chalicelib.domain.platforms import platform_of
+    from chalicelib.store import review_queue
 
     points, carbon = review.held_totals(account)
     appeal = account.appeal if account.appeal_open else None
+    given = sum(len(ids) for ids in review_queue.staff_held(account.user_id).values())  # as staff, one Query
     return {"user_id": account.user_id, "platform": platform_of(account), "since": account.review_since,
             "rules": review.rules_of(account), "reasons": list(account.review_rules or []),
-            "points_held": points, "carbon_held_g": carbon / 1000, "appeal": appeal}
+            "points_held": points, "carbon_held_g": carbon / 1000, "credits_given_held": given, "appeal": appeal}
 
 
 def risk_list(args, out) -> int:
@@ -49,7 +51,9 @@ def risk_list(args, out) -> int:
 
     rows = [_row(account) for account in review.queued(accounts, review_queue, args.rule)]
     lines = [f"{r['since']}  {r['user_id']}  [{r['platform']}]  {', '.join(r['rules'])}  held {r['points_held']} "
-             f"points, {r['carbon_held_g']:.3f} g" + ("  appeal: " + r["appeal"]["text"] if r["appeal"] else "")
+             f"points, {r['carbon_held_g']:.3f} g" + (f", {r['credits_given_held']} credits given held"
+                                                       if r["credits_given_held"] else "")
+             + ("  appeal: " + r["appeal"]["text"] if r["appeal"] else "")
              for r in rows]
     out.result(rows, "\n".join(lines) or "no account under review")
     return 0

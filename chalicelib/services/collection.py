@@ -9,8 +9,10 @@ ordinary posting on the user's account (same ledger, same caps: refused whole at
 under the staff member's request_id, and its transaction holds the guards (domain/guards_collection.py):
 the member code consumed (`MemberCodeUnused`: a code credits once even when two staff scan it together),
 the staff member's failed-scan window (`ScansNotLimited`: after 10 wrong codes in 10 minutes, even a right
-code is 429 until the window ends; unknown codes count against it, services/attempts.py), and the staff
-member's and the merchant's day of this behaviour within their ceilings (`CreditUnderCeiling`).
+code is 429 until the window ends; unknown codes count against it, services/attempts.py), the staff
+member's and the merchant's day of this behaviour within their ceilings (`CreditUnderCeiling`), and the staff
+member's own standing (`StaffStanding`, docs/risk.md: a staff member under review has the credit held on the
+member's account and listed for their review).
 """
 from __future__ import annotations
 

@@ -229,6 +229,9 @@ def test_credits_of_staff_under_review_are_held_on_the_members_accounts_and_sett
     assert first["review"]["points_held"] == held[0]["points"] > 0  # but what the staff gave waits
     assert reconciled(staff, *members)["clean"]
     capsys.readouterr()
+    assert admin(["risk", "list", "--json"]) == 0
+    row = next(r for r in json.loads(capsys.readouterr().out) if r["user_id"] == staff["id"])
+    assert row["credits_given_held"] == 2 and row["rules"] == ["operator"]
     assert admin(["risk", "release", staff["id"], "--reason", "the scale was right", "--dry-run", "--json"]) == 0
     assert len(json.loads(capsys.readouterr().out)["entries"]) == 2
     assert admin(["risk", "release", staff["id"], "--reason", "the scale was right"]) == 0
