@@ -10,6 +10,7 @@ from chalice.app import Request
 
 from chalicelib import jobs, observability, scheduling
 from chalicelib.api import (
+    appeals,
     auth,
     checkins,
     leaderboards,
@@ -39,7 +40,8 @@ app.api.cors = False
 for blueprint in (auth.routes, me.routes, checkins.routes, market.routes, merchant.routes, trees.routes,
                   orgs.routes, leaderboards.routes, werun.routes, partners.routes,
                   privacy.routes,  # GET /v1/me/export, DELETE /v1/me
-                  platform.routes):  # GET /v1/platform
+                  platform.routes,  # GET /v1/platform
+                  appeals.routes):  # POST /v1/me/appeals (docs/risk.md)
     app.register_blueprint(blueprint)
 
 

@@ -15,6 +15,7 @@ from .persons import add_parsers as _add_persons
 from .privacy import add_parsers as _add_privacy
 from .privacy import add_user_parsers as _add_privacy_user
 from .redemptions import add_parsers as _add_marketplace
+from .risk import add_parsers as _add_risk
 
 
 def _day(text: str) -> date:
@@ -119,6 +120,7 @@ def _parser() -> argparse.ArgumentParser:
     unfreeze.add_argument("user")
     unfreeze.add_argument("--reason")
     _add_privacy_user(user_sub, common, writes, scoped)  # user delete, user minor (admin/privacy.py)
+    _add_risk(sub, common, writes, scoped)  # risk list, flag, release, void (admin/risk.py)
 
     points = sub.add_parser("points", help="operator corrections")
     points_sub = points.add_subparsers(dest="action", required=True, metavar="ACTION")

@@ -102,19 +102,29 @@ def _check_account(account: Account) -> dict | None:
     for _ in range(2):
         points = carbon = 0
         last_balance = None
+        held = [0, 0]  # held entries count apart: what the account holds, less what releases and voids settled
         for entry in LedgerEntry.query(account.user_id, scan_index_forward=False):
             if last_balance is None:
                 last_balance = int(entry.balance_after)
+            if entry.kind == "held":
+                held = [held[0] + int(entry.points), held[1] + int(entry.carbon_mg)]
+                continue
+            if entry.kind in ("release", "void"):
+                settled = (int(entry.points), int(entry.carbon_mg)) if entry.kind == "release" else \
+                    (int((entry.inputs or {}).get("points", 0)), int((entry.inputs or {}).get("carbon_mg", 0)))
+                held = [held[0] - settled[0], held[1] - settled[1]]
             points += int(entry.points)
             carbon += int(entry.carbon_mg)
         ok = points == int(account.points) and carbon == int(account.carbon_mg) \
-            and (last_balance is None or last_balance == int(account.points))
+            and (last_balance is None or last_balance == int(account.points)) \
+            and held == [int(account.points_held or 0), int(account.carbon_held_mg or 0)]
         persons_carbon = _persons_carbon(account)
         if ok and persons_carbon is None:
             return None
         account = Account.get(account.user_id, consistent_read=True)
     problem = {"user_id": account.user_id, "points": int(account.points), "ledger_points": points,
-               "carbon_mg": int(account.carbon_mg), "ledger_carbon_mg": carbon, "last_balance_after": last_balance}
+               "carbon_mg": int(account.carbon_mg), "ledger_carbon_mg": carbon, "last_balance_after": last_balance,
+               "points_held": int(account.points_held or 0), "ledger_points_held": held[0]}
     if persons_carbon is not None:
         problem.update(person_carbon_mg=int(account.person_carbon_mg or 0), users_carbon_mg=persons_carbon)
     return problem

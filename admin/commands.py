@@ -16,6 +16,7 @@ from .partners import HANDLERS as _PARTNER_HANDLERS
 from .persons import HANDLERS as _PERSONS_HANDLERS
 from .privacy import HANDLERS as _PRIVACY_HANDLERS
 from .redemptions import HANDLERS as _MARKETPLACE_HANDLERS
+from .risk import HANDLERS as _RISK_HANDLERS
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
@@ -191,6 +192,7 @@ _HANDLERS = {
     **_DEMO_HANDLERS,
     **_PARTNER_HANDLERS,
     **_PERSONS_HANDLERS,
+    **_RISK_HANDLERS,
     ("report", None): _report,
     ("issuance", None): _issuance,
     ("stats", None): _stats,

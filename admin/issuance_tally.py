@@ -16,7 +16,7 @@ from chalicelib.store.models import CatalogItem, LedgerEntry
 
 from .issuance_marks import remembered
 
-EARNING_KINDS = ("earn", "accrual")
+EARNING_KINDS = ("earn", "accrual", "release")  # a release: a held credit, credited when released (docs/risk.md)
 CORRECTING_KIND = "adjust"  # a partner's corrected reading: the difference in carbon, under its methodology
 ENTRY_COLUMNS = ("methodology_id", "methodology_version", "behavior", "user_id", "entry_id", "day", "kind",
                  "carbon_mg", "platform")

@@ -32,7 +32,7 @@ from . import ledger_scan
 from .console import CommandError, Output, UsageError, known_platform
 from .issuance_marks import platforms_of, remembered
 
-EARNING_KINDS = ("earn", "accrual")
+EARNING_KINDS = ("earn", "accrual", "release")  # a release: a held credit, credited when released (docs/risk.md)
 SOURCE_NAMES = {"tree_uptake": "认养树木固碳", "tree": "认养树木固碳"}  # codes outside the behaviours' catalog
 CSV_COLUMNS = ("day", "behavior", "name", "events", "carbon_mg", "carbon_g", "points")
 
@@ -137,12 +137,12 @@ def build(first: date, last: date, totals: DayBehaviorTotals, names: dict[str, s
     kinds = {kind: {"entries": n, "points": points, "carbon_mg": carbon}
              for kind, (n, points, carbon) in sorted(totals.kinds.items())}
     points_of = Counter({kind: values["points"] for kind, values in kinds.items()})
-    carbon = sum(values["carbon_mg"] for values in kinds.values())
+    carbon = sum(values["carbon_mg"] for kind, values in kinds.items() if kind != "held")  # held: not credited
     summary = {
         "entries": sum(values["entries"] for values in kinds.values()),
         "events": sum(values[0] for values in per_behavior.values()),
         "carbon_mg": carbon, "carbon_g": carbon_g(carbon),
-        "points_issued": points_of["earn"] + totals.adjust_up,
+        "points_issued": points_of["earn"] + points_of["release"] + totals.adjust_up,
         "points_spent": -points_of["spend"],
         "points_refunded": points_of["refund"],
         "points_expired": -points_of["expire"],

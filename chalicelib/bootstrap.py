@@ -222,6 +222,13 @@ def ledger_reads() -> LedgerReads:
     return LedgerReads()
 
 
+def appeals():
+    """POST /v1/me/appeals (services/appeals.py): the account's appeal (store/review_queue.py)."""
+    from .store.review_queue import Appeals
+
+    return Appeals()
+
+
 def held_reads() -> HeldReads:
     """What an export reads (services/export.py)."""
     from .store.repositories_export import HeldReads
@@ -248,6 +255,7 @@ API_TOUCHES = (
     _STORE + "repositories_boards:DynamoPlatformCounts",
     _STORE + "repositories_consent:Bindings",
     _STORE + "repositories_export:HeldReads",
+    _STORE + "review_queue:Appeals",  # POST /v1/me/appeals
     _STORE + "repositories_ledger:LedgerReads",
     _STORE + "repositories_market:SoldRedemptions",
     _STORE + "repositories_profile:Profiles",

@@ -103,3 +103,8 @@ TooManyOrgsError = _error("TooManyOrgsError", 409, "TOO_MANY_ORGS", "最多只�
 # Privacy: content checks and deleted accounts (services/nicknames.py, services/erasure.py).
 ContentRejectedError = _error("ContentRejectedError", 422, "CONTENT_REJECTED", "内容含有违规信息，请修改后重试")
 AccountDeletedError = _error("AccountDeletedError", 401, "UNAUTHENTICATED", "该账号已注销，请重新登录")
+# Review (docs/risk.md "Review"; domain/review.py, services/review.py, services/appeals.py).
+AccountUnderReviewError = _error("AccountUnderReviewError", 403, "ACCOUNT_UNDER_REVIEW",
+                                 "账户正在审核中，暂不能使用积分")
+AppealOpenError = _error("AppealOpenError", 409, "APPEAL_OPEN", "你已有一份申诉在处理中")
+NotUnderReviewError = _error("NotUnderReviewError", 409, "NOT_UNDER_REVIEW", "账户未在审核中，无需申诉")

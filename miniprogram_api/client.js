@@ -25,6 +25,7 @@ export const ROUTES = Object.freeze({
   exportMe: ['GET', '/v1/me/export'],
   ledger: ['GET', '/v1/me/ledger'],
   summary: ['GET', '/v1/me/summary'],
+  appeal: ['POST', '/v1/me/appeals'],
   behaviors: ['GET', '/v1/behaviors'],
   checkin: ['POST', '/v1/checkins'],
   syncWeRun: ['POST', '/v1/werun/sync'],
@@ -244,6 +245,8 @@ export function createClient({ baseUrl, platform, wx = globalThis.wx, storage, t
     },
     ledger: ({ limit, cursor, kind } = {}) => call('ledger', { query: { limit, cursor, kind } }),
     summary: (period) => call('summary', { query: { period } }),
+    // An account under review (me().review.status) asks for its review to be looked at again.
+    appeal: (text) => call('appeal', { body: { text } }),
     // earning
     checkin: (behavior, { quantity, evidence, requestId: given } = {}) =>
       write('checkin', { behavior, quantity, evidence }, { requestId: given }),

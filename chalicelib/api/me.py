@@ -30,7 +30,7 @@ def patch_me():
                          "platform": platform_json(caller.platform)})
 
 
-KINDS = ("earn", "spend", "refund", "adjust", "accrual", "expire")
+KINDS = ("earn", "spend", "refund", "adjust", "accrual", "expire", "held", "release", "void")
 PERIODS = ("month", "year", "all")
 
 

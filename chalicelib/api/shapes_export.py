@@ -41,6 +41,7 @@ def _profile(held: HeldData, caller: Any) -> dict:
         "minor": bool(account.minor_orgs), "points_lots": {year: int(n) for year, n in (account.lots or {}).items()},
         "expired_through": int(account.expired_through) if account.expired_through is not None else None,
         "odometer": _odometer(account.odometer),
+        "appeal": account.appeal,  # the latest appeal of a review, with its text (docs/risk.md)
         "platform": platform_json(platform_of(account)),
         "wechat": {"openid": openid_in(account.identity_key, platform_of(account)),
                    "unionid_kept": bool(login and login.unionid_kept),

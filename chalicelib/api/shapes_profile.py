@@ -1,7 +1,7 @@
 """The JSON of the caller's own account (api.md: GET and PATCH /v1/me), from services/profile.py's Profile."""
 from __future__ import annotations
 
-from ..domain.profile import Profile
+from ..domain.profile import Profile, Review
 from .shapes import carbon_g
 
 
@@ -18,4 +18,11 @@ def profile_json(profile: Profile) -> dict:
         "nickname_status": profile.nickname_status,
         "points_expiring": {"points": profile.expiring_points,
                             "on": profile.expiring_on.isoformat() if profile.expiring_on else None},
+        "review": review_json(profile.review),  # docs/risk.md "Review"
     }
+
+
+def review_json(review: Review | None) -> dict:
+    review = review or Review(None, (), 0, 0)
+    return {"status": "under_review" if review.since else "clear", "since": review.since, "rules": list(review.rules),
+            "points_held": review.points_held, "carbon_held_g": carbon_g(review.carbon_held_mg)}

@@ -35,14 +35,21 @@ class Filed:
     carbon_mg: int = 0
 
 
+NOT_CREDITED = ("held", "void")  # docs/risk.md: held (and voided) credits count nowhere; a `release` is the credit
+
+
 def matters(kind: str, source: str, points: int, carbon_mg: int) -> bool:
-    """Whether an entry changes a board, a counter or the day's actives (refunds and expiries do not)."""
+    """Whether an entry changes a board, a counter or the day's actives (refunds, expiries and held or voided
+    credits do not)."""
+    if kind in NOT_CREDITED:
+        return False
     return carbon_mg != 0 or issued_points(kind, points) > 0 or (kind, source) in ACTIVITY
 
 
 def issued_points(kind: str, points: int) -> int:
-    """api.md: points issued are `earn` and `adjust` above zero; refunds are not issued again."""
-    return points if kind in ("earn", "adjust") and points > 0 else 0
+    """api.md: points issued are `earn`, `adjust` and `release` (a held credit, released) above zero; refunds
+    are not issued again."""
+    return points if kind in ("earn", "adjust", "release") and points > 0 else 0
 
 
 def user_owner(platform: str, user_id: str) -> str:

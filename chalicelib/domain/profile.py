@@ -65,6 +65,18 @@ class Profile:
     expiring_points: int  # what expires at the end of `expiring_on` (domain/lots.next_expiry)
     expiring_on: date | None
     person_carbon_mg: int  # the person's carbon across every platform (domain/persons.person_carbon_mg)
+    review: Review | None = None  # domain/review.py
+
+
+@dataclass(frozen=True)
+class Review:
+    """The account's review as its owner sees it: since when and the rules (under review), what is held (also on
+    a clear account: credits of a staff member under review)."""
+
+    since: str | None
+    rules: tuple[str, ...]
+    points_held: int
+    carbon_held_mg: int
 
 
 @dataclass(frozen=True)

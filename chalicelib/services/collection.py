@@ -9,11 +9,14 @@ ordinary posting on the user's account (same ledger, same caps: refused whole at
 under the staff member's request_id, and its transaction holds the guards (domain/guards_collection.py):
 the member code consumed (`MemberCodeUnused`: a code credits once even when two staff scan it together),
 the staff member's failed-scan window (`ScansNotLimited`: after 10 wrong codes in 10 minutes, even a right
-code is 429 until the window ends; unknown codes count against it, services/attempts.py), and the staff
-member's and the merchant's day of this behaviour within their ceilings (`CreditUnderCeiling`).
+code is 429 until the window ends; unknown codes count against it, services/attempts.py), the staff
+member's and the merchant's day of this behaviour within their ceilings (`CreditUnderCeiling`), and the staff
+member's own standing (`StaffStanding`, docs/risk.md: a staff member under review has the credit held on the
+member's account and listed for their review).
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -29,6 +32,7 @@ from ..domain.platforms import DEFAULT, scoped
 from ..domain.posting import Posting, day_count
 from ..domain.refusals import award_within_caps, refuse_frozen
 from ..domain.results_collection import CollectionCredit, MemberCodeIssued
+from ..domain.review import HELD, StaffCreditListed, StaffStanding
 from ..errors import (
     AppError,
     CodeExpiredError,
@@ -89,19 +93,36 @@ def credit_collection(command: CreditCollection, uow: Any) -> CollectionCredit:
     if member.user_id == command.user_id:
         raise ForbiddenError("不能为自己的会员码记录")
     ceilings = rules.credit_ceilings(merchant)
-    try:
-        with uow.posting(member.user_id, once, command.request_id) as posting:
-            for account in posting.attempts():
-                refuse_frozen(account)
-                at = clock.now()
-                day = clock.business_day(at)
-                entry = _entry(command, rule, quantity, ceilings, day, day_count(account, day, rule.code))
-                staged = posting.stage([entry])
-                for guard in _guards(command, member, rule.code, day, to_milli(quantity), ceilings, now, at):
-                    posting.guard(guard)
-                posting.commit(CollectionCredit(staged.lines[0].receipt(), account.nickname))
-    except GuardFailed as failed:
-        raise _refusal(failed.guard, now) from None
+    staff_reviewed = False  # the usual case; a refused StaffStanding says otherwise (one more transaction)
+    for _ in range(2):
+        try:
+            return _credit(command, uow, member, rule, quantity, ceilings, once, now, staff_reviewed)
+        except GuardFailed as failed:
+            if not isinstance(failed.guard, StaffStanding):
+                raise _refusal(failed.guard, now) from None
+            staff_reviewed = not staff_reviewed
+    raise ServiceUnavailableError()  # reviewed and cleared again between two tries: let the client retry
+
+
+def _credit(command: CreditCollection, uow: Any, member: Any, rule: Rule, quantity: Decimal,
+            ceilings: dict[str, Decimal], once: IdempotencyKeyFree, now: datetime,
+            staff_reviewed: bool) -> CollectionCredit:
+    """The posting; a staff member under review (docs/risk.md) has the credit held on the member's account and
+    listed for their own review, in the same transaction, which checks the staff member's standing."""
+    with uow.posting(member.user_id, once, command.request_id) as posting:
+        for account in posting.attempts():
+            refuse_frozen(account)
+            at = clock.now()
+            day = clock.business_day(at)
+            entry = _entry(command, rule, quantity, ceilings, day, day_count(account, day, rule.code))
+            staged = posting.stage([replace(entry, hold=staff_reviewed)])
+            for guard in _guards(command, member, rule.code, day, to_milli(quantity), ceilings, now, at):
+                posting.guard(guard)
+            posting.guard(StaffStanding(command.user_id, staff_reviewed))
+            line = staged.lines[0]
+            if staff_reviewed and line.kind == HELD:
+                posting.guard(StaffCreditListed(command.user_id, member.user_id, line.entry_id))
+            posting.commit(CollectionCredit(line.receipt(), account.nickname))
     return posting.result
 
 

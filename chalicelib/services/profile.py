@@ -10,9 +10,10 @@ from urllib.parse import urlsplit
 
 from ..domain import clock, persons
 from ..domain import lots as lot_rules
+from ..domain import review as review_rules
 from ..domain.platforms import platform_of
 from ..domain.privacy import nickname_status
-from ..domain.profile import Org, Profile, ProfileChange, UpdateProfile
+from ..domain.profile import Org, Profile, ProfileChange, Review, UpdateProfile
 from ..errors import ValidationError
 from . import nicknames, points_expiry, staff
 from .tokens import Caller
@@ -62,7 +63,15 @@ def profile_of(acct: Any, caller: Caller) -> Profile:
         points=points, carbon_mg=int(acct.carbon_mg), points_earned=int(acct.points_earned),
         points_spent=int(acct.points_spent), joined_at=acct.joined_at, roles=tuple(staff.current_roles(caller)),
         frozen=bool(acct.frozen), orgs=tuple(Org(org["id"], org["name"]) for org in (acct.orgs or [])),
-        expiring_points=expiring, expiring_on=on, person_carbon_mg=persons.person_carbon_mg(acct))
+        expiring_points=expiring, expiring_on=on, person_carbon_mg=persons.person_carbon_mg(acct),
+        review=_review(acct))
+
+
+def _review(acct: Any) -> Review:
+    points, carbon = review_rules.held_totals(acct)
+    if not review_rules.under_review(acct):
+        return Review(None, (), points, carbon)
+    return Review(acct.review_since, tuple(review_rules.rules_of(acct)), points, carbon)
 
 
 def _expiring(acct: Any, points: int, today: date) -> tuple[int, date | None]:

@@ -7,7 +7,8 @@ from typing import Any
 from ..domain import persons
 from ..domain.guards import ClaimUnderLimit, Guard, PersonUnderDailyLimit, RedemptionIssued, StockAvailable
 from ..domain.guards_market import RedemptionSettled
-from . import repositories, repositories_market
+from ..domain.review import StaffCreditListed, StaffCreditsSettled, StaffStanding
+from . import repositories, repositories_market, review_queue
 from .tx import Tx
 from .unit_of_work import IDEMPOTENCY, PostingUnitOfWork
 
@@ -22,6 +23,8 @@ class DynamoPostingUnitOfWork(PostingUnitOfWork):
         repositories.PersonDays,
         repositories.Redemptions,
         repositories_market.stage_settle,
+        review_queue.stage,
+        review_queue.stage_staff,
     )
 
     def __init__(self, catalog: Any = None) -> None:
@@ -41,10 +44,13 @@ class DynamoPostingUnitOfWork(PostingUnitOfWork):
             self.idempotency.stage(tx, IDEMPOTENCY, self.key, result)
         peers = persons.peers_of(account)
         carbon = int(staged.account.get("carbon_mg", account.carbon_mg)) - int(account.carbon_mg) if peers else 0
-        self.accounts.stage_posting(tx, "account", account.user_id, staged.account, int(account.version), carbon)
+        self.accounts.stage_posting(tx, "account", account.user_id, staged.account, int(account.version), carbon,
+                                    staged.remove)
         for platform, peer in sorted(peers.items()) if carbon else ():  # the person's carbon, on each of theirs
             self.accounts.stage_peer_carbon(tx, f"peer:{platform}", peer, carbon)
         self.ledger.stage(tx, account.user_id, staged)
+        if staged.queue:  # put under review, or cleared: the review queue's item (store/review_queue.py)
+            review_queue.stage(tx, staged.queue, account.user_id, staged.account.get("review_since"))
         for label, guard in self.labelled_guards():
             self._stage_guard(tx, label, guard)
         tx.commit()
@@ -60,5 +66,7 @@ class DynamoPostingUnitOfWork(PostingUnitOfWork):
             self.person_days.stage_count(tx, label, guard.person_id, guard.day, guard.behavior, guard.limit)
         elif isinstance(guard, RedemptionSettled):
             repositories_market.stage_settle(tx, label, guard)
+        elif isinstance(guard, (StaffStanding, StaffCreditListed, StaffCreditsSettled)):
+            review_queue.stage_staff(tx, label, guard)
         else:
             raise TypeError(f"no DynamoDB action for {type(guard).__name__}")

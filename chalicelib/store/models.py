@@ -116,6 +116,15 @@ class Account(Model):
     # of this platform alone, whose carbon is `carbon_mg`.
     peers = JSONAttribute(null=True)
     person_carbon_mg = NumberAttribute(null=True)
+    # Review (domain/review.py, docs/risk.md "Review"): present while the account is under review, with its reasons
+    # [{"rule", "reason", "at"}]; what its credits meanwhile hold (`held` entries, waiting for release or void); the
+    # latest appeal {"id", "status", "at", "text"(, "closed_at")} and the open one's id (one open at a time).
+    review_since = UnicodeAttribute(null=True)
+    review_rules = JSONAttribute(null=True)
+    points_held = NumberAttribute(null=True)
+    carbon_held_mg = NumberAttribute(null=True)
+    appeal = JSONAttribute(null=True)
+    appeal_open = UnicodeAttribute(null=True)
 
 
 class Identity(Model):

@@ -46,12 +46,13 @@ class Accounts:
         return account
 
     def stage_posting(self, tx: Tx, label: str, user_id: str, changes: dict, version: int,
-                      person_carbon_mg: int = 0) -> None:
+                      person_carbon_mg: int = 0, remove: tuple[str, ...] = ()) -> None:
         """The new balance and counters, provided the account is still at `version` (a lost race otherwise); a
-        person on several platforms also ADDs the carbon change to the person's carbon it keeps."""
+        person on several platforms also ADDs the carbon change to the person's carbon it keeps; `remove`: the
+        attributes a write takes away (a review ended)."""
         tx.update_values(label, Account, items.key(Account, user_id), set_=changes,
                          add={"person_carbon_mg": person_carbon_mg} if person_carbon_mg else None,
-                         expect={"version": version})
+                         expect={"version": version}, remove=remove)
 
     def stage_peer_carbon(self, tx: Tx, label: str, user_id: str, carbon_mg: int) -> None:
         """A carbon change of the person made on another platform, ADDed to the person's carbon this account of

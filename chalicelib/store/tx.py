@@ -79,9 +79,9 @@ class Tx:
 
     def update_values(self, label: str, model_cls: type[Model], key: dict[str, dict],
                       set_: dict[str, Any] | None = None, add: dict[str, int] | None = None,
-                      expect: dict[str, Any] | None = None) -> None:
-        """SET and ADD plain values on the item at `key` (items.key). With `expect`, the item must exist
-        and hold those values, or the update is refused under `label`."""
+                      expect: dict[str, Any] | None = None, remove: tuple[str, ...] = ()) -> None:
+        """SET and ADD plain values on the item at `key` (items.key), and REMOVE the attributes named in `remove`.
+        With `expect`, the item must exist and hold those values, or the update is refused under `label`."""
         names, values, clauses = {}, {}, []
         for verb, changes in (("SET", set_), ("ADD", add)):
             parts = []
@@ -92,6 +92,10 @@ class Tx:
                 parts.append(f"#{slot} = :{slot}" if verb == "SET" else f"#{slot} :{slot}")
             if parts:
                 clauses.append(f"{verb} {', '.join(parts)}")
+        if remove:
+            start = len(names)
+            names.update({f"#{start + index}": items.attr_name(model_cls, name) for index, name in enumerate(remove)})
+            clauses.append("REMOVE " + ", ".join(f"#{start + index}" for index in range(len(remove))))
         action = {"TableName": model_cls.Meta.table_name, "Key": key, "UpdateExpression": " ".join(clauses),
                   "ExpressionAttributeNames": names}
         if expect:

@@ -29,6 +29,7 @@ from ..domain import clock
 from ..domain import posting as posting_rules
 from ..domain.guards import Guard, GuardFailed, IdempotencyKeyFree, RedemptionIssued
 from ..domain.posting import Posting, Staged
+from ..domain.review import Flag
 from ..errors import AppError
 from .failures import THROTTLED_ATTEMPTS, ConditionFailed, Throttled, Unavailable, conflict_pause, throttled_pause
 from .idempotency import IdempotencyKey
@@ -91,11 +92,14 @@ class PostingUnitOfWork:
             time.sleep(self._pause)
         raise Unavailable()
 
-    def stage(self, postings: list[Posting], set_on_account: dict | None = None) -> Staged:
+    def stage(self, postings: list[Posting], set_on_account: dict | None = None, flag: Flag | None = None,
+              clear: bool = False) -> Staged:
         """The entries and the balance after them (InsufficientPointsError below zero); `set_on_account`:
-        more values the same write sets on the account (an odometer reading ...)."""
-        self.postings = postings
-        self.staged = posting_rules.stage(self.account, postings, self.request_id)
+        more values the same write sets on the account (an odometer reading ...). `flag`: the hook a rule uses
+        to put the account under review in this same transaction (this write's credits are then held too);
+        `clear`: a review's last release or void ends it (domain/review.py)."""
+        self.staged = posting_rules.stage(self.account, postings, self.request_id, flag=flag, clear=clear)
+        self.postings = self.staged.postings
         self.staged.account.update(set_on_account or {})
         return self.staged
 
@@ -112,14 +116,16 @@ class PostingUnitOfWork:
         self._deciding = False
         self.result = result
 
-    def fits(self, postings: list[Posting], guards: list[Guard], once: bool = False, peers: int = 0) -> bool:
+    def fits(self, postings: list[Posting], guards: list[Guard], once: bool = False, peers: int = 0,
+             review: bool = False) -> bool:
         """Whether one transaction holds these postings and guards: the account, an entry each, a month
-        summary per (month, behaviour) earned, the guards' actions, the idempotency record if `once`, and the
-        person's carbon on each of `peers` other accounts (store/dynamo_uow.py)."""
+        summary per (month, behaviour) earned, the guards' actions, the idempotency record if `once`, the
+        person's carbon on each of `peers` other accounts, and the review queue's item if `review` (a flag or
+        a clearing; store/dynamo_uow.py)."""
         today = clock.business_day(clock.now())
         months = {((p.day or today).year, (p.day or today).month, p.behavior) for p in postings
                   if p.behavior and p.kind in posting_rules.SUMMARISED_KINDS}  # domain/posting.py's summaries
-        actions = 1 + int(once) + len(postings) + len(months) + len(guards) + peers
+        actions = 1 + int(once) + len(postings) + len(months) + len(guards) + peers + int(review)
         return actions + sum(1 for guard in guards if isinstance(guard, RedemptionIssued)) <= MAX_ACTIONS
 
     def commit(self, result: Any) -> None:

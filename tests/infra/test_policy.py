@@ -88,7 +88,8 @@ MATRIX = {
     },
     "jobs_worker": {
         "account_shards": "BatchGetItem PutItem Query",
-        "accounts": "BatchGetItem GetItem UpdateItem",
+        # ConditionCheckItem: a staff member's standing (store/review_queue.stage_staff, in the posting unit of work)
+        "accounts": "BatchGetItem ConditionCheckItem GetItem UpdateItem",
         "adoptions": "BatchGetItem PutItem UpdateItem",
         "agg_boards": "BatchGetItem BatchWriteItem DeleteItem PutItem Query",  # DeleteItem: a marker flag
         "agg_counters": "BatchGetItem UpdateItem",
@@ -100,6 +101,7 @@ MATRIX = {
         "indexes": "adoptions/index/accruing adoptions/index/by_user agg_inbox/index/pending "
                    "agg_totals/index/ranking redemptions/index/due",
         "ledger": "PutItem",
+        "moderation": "DeleteItem PutItem",  # the review queue's item, in a posting's transaction (docs/risk.md)
         "redemption_codes": "PutItem",
         "redemptions": "PutItem UpdateItem",
         "stock": "BatchGetItem UpdateItem",

@@ -196,6 +196,9 @@ ROWS: dict[tuple[str, str], Row] = {
     ("GET", "/v1/me/ledger"): Row(_users((400, "INVALID_CURSOR"), user_a=200),
                                   lambda w, kind, s: (f"/v1/me/ledger?limit=1&cursor={w.cursor}", None, {})),
     ("GET", "/v1/me/summary"): Row(_users(200), plain("/v1/me/summary?period=all")),
+    # Nobody here is under review: an appeal is each caller's own, about their own account (tests/integration/
+    # test_review.py has the accepted one).
+    ("POST", "/v1/me/appeals"): Row(_users((409, "NOT_UNDER_REVIEW")), plain("/v1/me/appeals", {"text": "矩阵测试"})),
     ("GET", "/v1/behaviors"): Row(_all(200), plain("/v1/behaviors"), public=True),
     ("POST", "/v1/checkins"): Row(_users(201, frozen=FROZEN), _with_request_id("/v1/checkins",
                                                                                {"behavior": PLATE["code"]})),

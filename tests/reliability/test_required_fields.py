@@ -31,6 +31,7 @@ WRITES = {
     ("POST", "/v1/auth/login"): ("/v1/auth/login", None, lambda: {"code": "wx:o-req-" + uuid.uuid4().hex[:8] + ":x"}),
     ("PATCH", "/v1/me"): ("/v1/me", "user", lambda: {"nickname": "小绿", "avatar_url": None}),
     ("DELETE", "/v1/me"): ("/v1/me", "user", lambda: {"confirm": "DELETE"}),
+    ("POST", "/v1/me/appeals"): ("/v1/me/appeals", "user", lambda: {"text": "请复核我的账户"}),
     ("POST", "/v1/checkins"): ("/v1/checkins", "user", lambda: {
         "request_id": request_id(), "behavior": "clean_plate", "quantity": 1, "evidence": {}}),
     ("POST", "/v1/werun/sync"): ("/v1/werun/sync", "user", lambda: {

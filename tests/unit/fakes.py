@@ -17,6 +17,7 @@ from chalicelib.domain.guards import ClaimUnderLimit, PersonUnderDailyLimit, Red
 from chalicelib.domain.market import Goods, goods_from_catalog
 from chalicelib.domain.methodology import Rule, rule_from_catalog
 from chalicelib.domain.platforms import platform_rule
+from chalicelib.domain.review import StaffCreditListed, StaffCreditsSettled, StaffStanding
 from chalicelib.errors import AccountDeletedError, NotFoundError, UnknownBehaviorError
 from chalicelib.services.stock_memory import StockMemory
 from chalicelib.store import results
@@ -44,6 +45,12 @@ class FakeAccount:
     deleted_at: str | None = None
     joined_at: str = "2026-01-05T09:00:00.000+08:00"
     updated_at: str | None = None
+    review_since: str | None = None  # review (domain/review.py)
+    review_rules: list | None = None
+    points_held: int | None = None
+    carbon_held_mg: int | None = None
+    appeal: dict | None = None
+    appeal_open: str | None = None
 
 
 class FakeCatalog:
@@ -153,12 +160,18 @@ class InMemoryPostingUnitOfWork(PostingUnitOfWork):
         if isinstance(guard, RedemptionIssued):
             return (guard.redemption.redemption_id not in self.redemptions
                     and guard.redemption.code not in self.codes)
+        if isinstance(guard, StaffStanding):
+            staff = self.accounts.items.get(guard.staff_id)
+            return bool(staff and staff.review_since) == guard.under_review
+        if isinstance(guard, (StaffCreditListed, StaffCreditsSettled)):
+            return True  # the review queue's listing: not kept in memory
         raise TypeError(f"no in-memory condition for {type(guard).__name__}")
 
     def _apply(self, record: dict | None) -> None:
         self.commits += 1
         stored = self.accounts.items[self.user_id]
-        self.accounts.items[self.user_id] = replace(stored, **self.staged.account)
+        self.accounts.items[self.user_id] = replace(stored, **self.staged.account,
+                                                    **dict.fromkeys(self.staged.remove))
         self.ledger.extend(self.staged.lines)
         if record:
             self.idempotency.records[record["key"]] = record
