@@ -21,6 +21,7 @@ from chalicelib.api import (
     platform,
     privacy,
     trees,
+    uploads,
     werun,
 )
 from chalicelib.errors import (
@@ -39,7 +40,8 @@ app.api.cors = False
 for blueprint in (auth.routes, me.routes, checkins.routes, market.routes, merchant.routes, trees.routes,
                   orgs.routes, leaderboards.routes, werun.routes, partners.routes,
                   privacy.routes,  # GET /v1/me/export, DELETE /v1/me
-                  platform.routes):  # GET /v1/platform
+                  platform.routes,  # GET /v1/platform
+                  uploads.routes):  # POST /v1/uploads (evidence photos)
     app.register_blueprint(blueprint)
 
 

@@ -103,3 +103,6 @@ TooManyOrgsError = _error("TooManyOrgsError", 409, "TOO_MANY_ORGS", "最多只�
 # Privacy: content checks and deleted accounts (services/nicknames.py, services/erasure.py).
 ContentRejectedError = _error("ContentRejectedError", 422, "CONTENT_REJECTED", "内容含有违规信息，请修改后重试")
 AccountDeletedError = _error("AccountDeletedError", 401, "UNAUTHENTICATED", "该账号已注销，请重新登录")
+# Evidence photos (services/uploads.py, services/checkins.py; contract risk.md rule 3).
+EvidenceReusedError = _error("EvidenceReusedError", 409, "EVIDENCE_REUSED", "该照片已被使用过，请拍摄新的照片")
+UploadNotFoundError = _error("UploadNotFoundError", 404, "UPLOAD_NOT_FOUND", "照片不存在或已失效，请重新上传")

@@ -6,8 +6,10 @@ from typing import Any
 
 from ..domain import persons
 from ..domain.guards import ClaimUnderLimit, Guard, PersonUnderDailyLimit, RedemptionIssued, StockAvailable
+from ..domain.guards_evidence import PhotoHashUnused, UploadUnused
 from ..domain.guards_market import RedemptionSettled
 from . import repositories, repositories_market
+from .photo_hashes import PhotoHashes
 from .tx import Tx
 from .unit_of_work import IDEMPOTENCY, PostingUnitOfWork
 
@@ -22,7 +24,7 @@ class DynamoPostingUnitOfWork(PostingUnitOfWork):
         repositories.PersonDays,
         repositories.Redemptions,
         repositories_market.stage_settle,
-    )
+    )  # + store/photo_hashes.PhotoHashes, staged by photo check-ins only: named by the API (bootstrap.API_TOUCHES)
 
     def __init__(self, catalog: Any = None) -> None:
         self.catalog = catalog
@@ -33,6 +35,7 @@ class DynamoPostingUnitOfWork(PostingUnitOfWork):
         self.claims = repositories.Claims()
         self.redemptions = repositories.Redemptions()
         self.person_days = repositories.PersonDays()
+        self.photos = PhotoHashes()
 
     def _write(self, result: Any) -> None:
         account, staged = self.account, self.staged
@@ -60,5 +63,9 @@ class DynamoPostingUnitOfWork(PostingUnitOfWork):
             self.person_days.stage_count(tx, label, guard.person_id, guard.day, guard.behavior, guard.limit)
         elif isinstance(guard, RedemptionSettled):
             repositories_market.stage_settle(tx, label, guard)
+        elif isinstance(guard, UploadUnused):
+            self.photos.stage_upload(tx, label, guard.upload_id, guard.at)
+        elif isinstance(guard, PhotoHashUnused):
+            self.photos.stage_hash(tx, label, guard.photo_hash, guard.at)
         else:
             raise TypeError(f"no DynamoDB action for {type(guard).__name__}")

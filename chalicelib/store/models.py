@@ -116,6 +116,9 @@ class Account(Model):
     # of this platform alone, whose carbon is `carbon_mg`.
     peers = JSONAttribute(null=True)
     person_carbon_mg = NumberAttribute(null=True)
+    # Check-ins refused for a reused evidence photo within the last 30 days, [[ISO time, request_id], ...]
+    # (domain/evidence.py, services/checkins.py; contract rule 3 photo_reuse): written by the refusal alone.
+    photo_refusals = JSONAttribute(null=True)
 
 
 class Identity(Model):

@@ -57,6 +57,8 @@ MATRIX = {
         "partner_links": "BatchGetItem GetItem UpdateItem",
         "partner_readings": "BatchGetItem PutItem",  # monthly readings of open partners (domain/readings.py)
         "partner_tokens": "GetItem UpdateItem",
+        # evidence photos: a check-in reads 68 hash buckets with the account, puts its markers, ADDs its hash
+        "photo_hashes": "BatchGetItem PutItem UpdateItem",
         "redemption_codes": "GetItem PutItem",
         "redemptions": "BatchGetItem GetItem PutItem UpdateItem",
         "replay_guards": "DeleteItem PutItem",
