@@ -272,3 +272,23 @@ def test_init_db_gives_the_bucket_its_180_day_lifecycle_rule(database):
 
     assert main(["init-db"]) == 0
     assert evidence_objects.lifecycle_days() == 180
+
+
+# --- privacy --------------------------------------------------------------------------------------------------
+
+def test_deleting_the_account_deletes_its_photos_and_keeps_their_hashes(client, user, openid):
+    from chalicelib.domain.photo_hash import dhash
+
+    data = photos.photo()
+    upload_ids = [photos.upload(client, user, data), photos.upload(client, user)]
+    assert photos.checkin(client, user, upload_id=upload_ids[0])[0] == 201
+    other = login(client, openid + "-keep")
+    kept = photos.upload(client, other)
+    status, body = call(client, "DELETE", "/v1/me", {"confirm": "DELETE"}, token=user["token"])
+    assert status == 200, body
+    for upload_id in upload_ids:
+        assert evidence_objects.read(evidence.object_key("default", user["id"], upload_id), MIB5) is None
+    assert evidence_objects.read(evidence.object_key("default", other["id"], kept), MIB5) is not None
+    assert PhotoHash.get(exact_key(dhash(data)), consistent_read=True).at  # the hash stays: "by anyone, ever"
+    status, body = photos.checkin(client, other, data=data)
+    assert (status, body["error"]["code"]) == (409, "EVIDENCE_REUSED")

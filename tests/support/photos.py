@@ -83,3 +83,11 @@ def photo_required(*codes: str):
         yield
     finally:
         catalog.forget()
+
+
+def raced_checkin(user_id: str, body: dict, platform: str = "default") -> tuple[int, str]:
+    """tests/support/racer.checkin in a racing process, with the photo behaviours requiring a photo there too."""
+    from tests.support.racer import checkin as racer_checkin
+
+    with photo_required(*PHOTO_BEHAVIORS):
+        return racer_checkin(user_id, body, platform)
