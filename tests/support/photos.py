@@ -25,6 +25,31 @@ def photo(seed: int | None = None, size: int = 480, quality: int = 90, image_for
     return out.getvalue()
 
 
+def fresh_seed() -> int:
+    return secrets.randbits(64)
+
+
+def near_copies(seed: int, count: int = 3) -> list[bytes]:
+    """Copies of photo(seed) a farmer might make: one cell of the grid inverted, smaller and re-encoded at a lower
+    JPEG quality. Their hashes differ from the original's (the exact-hash marker does not catch them) by a few
+    bits; the test asserts how many."""
+    from chalicelib.domain.evidence import DISTANCE, distance
+    from chalicelib.domain.photo_hash import dhash
+
+    original, copies = dhash(photo(seed)), []
+    for cell in range(144):
+        image = grid(seed)
+        red, green, blue = image.getpixel((cell % 12, cell // 12))
+        image.putpixel((cell % 12, cell // 12), (255 - red, 255 - green, 255 - blue))
+        out = io.BytesIO()
+        image.resize((400, 400), _bicubic()).save(out, "JPEG", quality=60)
+        if 1 <= distance(original, dhash(out.getvalue())) <= DISTANCE:
+            copies.append(out.getvalue())
+        if len(copies) == count:
+            return copies
+    raise AssertionError("no near copy found")
+
+
 def grid(seed: int | None = None):
     from PIL import Image
 
