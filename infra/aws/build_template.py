@@ -297,9 +297,16 @@ def _functions(stage: str, settings: StageSettings, names: list[str], streams: d
             "MemorySize": settings.api_memory_mb if api else settings.job_memory_mb,
             "Timeout": settings.api_timeout_s if api else settings.job_timeout_s,
             "ReservedConcurrentExecutions": {"Ref": concurrency_parameter(name, workers, stream_handlers)},
-            **streams.get(logical, {}),
-            **({"Environment": {"Variables": evidence_bucket.api_environment(stage)}} if api else {})}}
+            **_with_evidence_bucket(streams.get(logical, {}), stage, api)}}
     return resources
+
+
+def _with_evidence_bucket(patch: dict, stage: str, api: bool) -> dict:
+    """The function's stream patch, and for the API its EVIDENCE_BUCKET among the variables it sets."""
+    if not api:
+        return patch
+    variables = {**patch.get("Environment", {}).get("Variables", {}), **evidence_bucket.api_environment(stage)}
+    return {**patch, "Environment": {"Variables": variables}}
 
 
 def _parameters(settings: StageSettings) -> dict:
