@@ -9,8 +9,8 @@ Development secrets are generated once into .local/dev.env and reused. While it 
 the settings its children got, so `python -m admin` run from the repo in another terminal finds the local
 stack by itself (admin/local_stack.py). Ctrl-C or SIGTERM stops everything it started, and it exits 0.
 
-GREENSPROUT_API_PORT (default 8000; the other servers take the ports 1, 10, 20, 30, 40 and 50 above it, or free ones when
-those are busy) and GREENSPROUT_LOCAL_DIR (default .local) run a second stack beside the first (the tests do).
+GREENSPROUT_API_PORT (default 8000; the other servers take the ports 1, 10, 20, 30, 40 and 50 above it, or free
+ones when those are busy) and GREENSPROUT_LOCAL_DIR (default .local) run a second stack beside the first (the tests do).
 """
 
 from __future__ import annotations
