@@ -30,8 +30,9 @@ def client() -> Any:
                 from botocore.config import Config
 
                 settings = get_settings()
+                style = "path" if settings.s3_endpoint else "virtual"  # a local server has no bucket host names
                 _client = boto3.session.Session().client("s3", region_name=settings.aws_region, config=Config(
-                    signature_version="s3v4", s3={"addressing_style": "path"}, connect_timeout=1, read_timeout=3,
+                    signature_version="s3v4", s3={"addressing_style": style}, connect_timeout=1, read_timeout=3,
                     retries={"max_attempts": 3, "mode": "standard"}, request_checksum_calculation="when_required",
                     response_checksum_validation="when_required"))
     return _client

@@ -91,8 +91,7 @@ class FakeS3(FakeHTTPServer):
 
     def _bucket_operation(self, bucket: str, request: Request) -> Response:
         with self._lock:
-            if "lifecycle" in request.query or "lifecycle=" in request.raw_query.split("&") \
-                    or "lifecycle" in request.raw_query.split("&"):
+            if "lifecycle" in {item.partition("=")[0] for item in request.raw_query.split("&")}:
                 self._objects(bucket)
                 if request.method == "PUT":
                     self.lifecycles[bucket] = request.body
