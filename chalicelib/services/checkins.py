@@ -32,7 +32,13 @@ from ..domain.methodology import Rule, RuleError, parse_quantity, plain
 from ..domain.posting import Posting, day_count
 from ..domain.refusals import award_within_caps, refuse_frozen
 from ..domain.results import CheckinResult, Verification
-from ..errors import DailyLimitReachedError, EvidenceReusedError, NotSelfReportableError, ValidationError
+from ..errors import (
+    DailyLimitReachedError,
+    EvidenceReusedError,
+    NotSelfReportableError,
+    UploadNotFoundError,
+    ValidationError,
+)
 from ..store.unit_of_work import PostingUnitOfWork  # the port: store/dynamo_uow.py, tests/unit/fakes.py
 from . import evidence as photos
 
@@ -50,8 +56,9 @@ def award_checkin(command: AwardCheckin, uow: PostingUnitOfWork) -> CheckinResul
     reading = _reading(evidence, quantity, day)
     once = IdempotencyKeyFree(command.user_id, command.request_id, ROUTE,
                               {"behavior": rule.code, "quantity": str(quantity), "evidence": evidence})
-    photo = photos.inspect_photo(command.user_id, command.platform, evidence["upload_id"]) \
-        if photo_rules.PHOTO in rule.evidence else None
+    photo = _photo(command, evidence, uow, once) if photo_rules.PHOTO in rule.evidence else None
+    if isinstance(photo, CheckinResult):  # a retry of a check-in whose photo has gone since: its first answer
+        return photo
     try:
         return _post(command, uow, rule, quantity, evidence, day, reading, once, photo)
     except GuardFailed as refused:
@@ -65,6 +72,19 @@ def award_checkin(command: AwardCheckin, uow: PostingUnitOfWork) -> CheckinResul
     except photos.PhotoReusedError:
         _refused_photo(command, uow)
         raise
+
+
+def _photo(command: AwardCheckin, evidence: dict, uow: PostingUnitOfWork,
+           once: IdempotencyKeyFree) -> photos.Photo | CheckinResult:
+    """The photo read and hashed; UPLOAD_NOT_FOUND unless this very request already succeeded (a retry after
+    the upload's 24 hours or after the photo was deleted: one GetItem, on that path only)."""
+    try:
+        return photos.inspect_photo(command.user_id, command.platform, evidence["upload_id"])
+    except UploadNotFoundError:
+        remembered = uow.remembered(once)
+        if remembered is None:
+            raise
+        return remembered
 
 
 def _refused_photo(command: AwardCheckin, uow: PostingUnitOfWork) -> None:

@@ -245,6 +245,17 @@ def test_retry_of_a_photo_checkin_returns_the_first_result(client, user):
     assert me(client, user)["points"] == 5
 
 
+def test_retry_after_the_photo_is_gone_still_returns_the_first_result(client, user):
+    upload_id, rid = photos.upload(client, user), request_id()
+    first = photos.checkin(client, user, upload_id=upload_id, rid=rid)
+    assert first[0] == 201
+    evidence_objects.client().delete_object(Bucket=evidence_objects.get_settings().evidence_bucket,
+                                            Key=evidence.object_key("default", user["id"], upload_id))
+    assert photos.checkin(client, user, upload_id=upload_id, rid=rid) == first
+    status, body = photos.checkin(client, user, upload_id=upload_id)  # another request: the photo is gone
+    assert (status, body["error"]["code"]) == (404, "UPLOAD_NOT_FOUND")
+
+
 def test_user_of_another_platform_checks_in_with_a_photo(client, openid):
     user = login_on(client, openid)
     data = photos.photo()
