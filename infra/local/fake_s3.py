@@ -71,6 +71,8 @@ class FakeS3(FakeHTTPServer):
             return self._handle(request)
         except S3Error as error:
             return error.response()
+        except (KeyError, ValueError, TypeError, IndexError, UnicodeDecodeError) as exc:  # a malformed request
+            return S3Error(400, "InvalidRequest", f"malformed request: {exc!r}").response()
 
     def _handle(self, request: Request) -> Response:
         bucket, _, key = request.path.lstrip("/").partition("/")
@@ -178,7 +180,10 @@ class FakeS3(FakeHTTPServer):
         if not hmac.compare_digest(expected, lowered["x-amz-signature"]):
             raise S3Error(403, "SignatureDoesNotMatch", "The request signature we calculated does not match the "
                           "signature you provided. Check your key and signing method.")
-        policy = json.loads(base64.b64decode(lowered["policy"]))
+        try:
+            policy = json.loads(base64.b64decode(lowered["policy"]))
+        except ValueError:
+            raise S3Error(400, "InvalidPolicyDocument", "Invalid Policy: Invalid JSON.") from None
         expiration = datetime.fromisoformat(policy["expiration"].replace("Z", "+00:00"))
         if expiration <= datetime.now(UTC):
             raise S3Error(403, "AccessDenied", "Invalid according to Policy: Policy expired.")

@@ -313,6 +313,19 @@ def test_photo_checkin_is_one_get_object_one_batch_read_one_transaction(client, 
     assert sorted(calls.operations) == ["BatchGetItem", "TransactWriteItems"]
 
 
+def test_refused_photo_checkin_reads_and_remembers_the_refusal_only(client, user, openid):
+    data = photos.photo()
+    assert photos.checkin(client, user, data=data)[0] == 201
+    other = login(client, openid + "-calls")
+    upload_id = photos.upload(client, other, data)
+    with S3Calls() as s3, DynamoDBCalls() as calls:
+        status, _ = photos.checkin(client, other, upload_id=upload_id)
+    assert status == 409
+    assert s3.operations == ["GetObject"]
+    # the batch read; the request's idempotency record (a retry of a success gets its answer); the refusal
+    assert calls.operations == ["BatchGetItem", "GetItem", "UpdateItem"]
+
+
 def test_checkin_without_photo_makes_no_object_call(client, user):
     with S3Calls() as s3, DynamoDBCalls() as calls:
         status, _ = call(client, "POST", "/v1/checkins", {"request_id": request_id(), "behavior": "no_cutlery"},
