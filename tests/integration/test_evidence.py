@@ -351,6 +351,17 @@ def test_init_db_gives_the_bucket_its_180_day_lifecycle_rule(database):
 
 # --- privacy --------------------------------------------------------------------------------------------------
 
+def test_the_export_shows_the_checkins_photo_evidence(client, user):
+    data = photos.photo()
+    upload_id = photos.upload(client, user, data)
+    assert photos.checkin(client, user, upload_id=upload_id)[0] == 201
+    status, body = call(client, "GET", "/v1/me/export", token=user["token"])
+    assert status == 200, body
+    shown = [entry for entry in body["ledger"] if entry["behavior"] == "clean_plate"]
+    assert [entry["inputs"]["evidence"] for entry in shown] == [
+        {"upload_id": upload_id, "photo_hash": evidence.hex_of(dhash(data))}]
+
+
 def test_deleting_the_account_deletes_its_photos_and_keeps_their_hashes(client, user, openid):
     data = photos.photo()
     upload_ids = [photos.upload(client, user, data), photos.upload(client, user)]
