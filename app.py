@@ -22,6 +22,7 @@ from chalicelib.api import (
     platform,
     privacy,
     trees,
+    uploads,
     werun,
 )
 from chalicelib.errors import (
@@ -41,7 +42,8 @@ for blueprint in (auth.routes, me.routes, checkins.routes, market.routes, mercha
                   orgs.routes, leaderboards.routes, werun.routes, partners.routes,
                   privacy.routes,  # GET /v1/me/export, DELETE /v1/me
                   platform.routes,  # GET /v1/platform
-                  appeals.routes):  # POST /v1/me/appeals (docs/risk.md)
+                  appeals.routes,  # POST /v1/me/appeals (docs/risk.md)
+                  uploads.routes):  # POST /v1/uploads (evidence photos)
     app.register_blueprint(blueprint)
 
 

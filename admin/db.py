@@ -1,10 +1,13 @@
-"""init-db: creates the missing tables under TABLE_PREFIX and waits until they are active.
+"""init-db: creates the missing tables under TABLE_PREFIX and waits until they are active, and the evidence
+photos' bucket (EVIDENCE_BUCKET) where missing, with its lifecycle rule (objects expire after 180 days).
 
 PynamoDB's create_table also turns on TTL for models with a TTLAttribute (the idempotency records)."""
 from __future__ import annotations
 
 from pynamodb.exceptions import TableError
 
+from chalicelib.settings import get_settings
+from chalicelib.store import evidence_objects
 from chalicelib.store.tables import ALL_MODELS
 
 
@@ -20,7 +23,10 @@ def init_db(dry_run: bool) -> dict:
         created.append(name)
         if not dry_run:
             _create(model)
-    return {"created": created, "present": present, "dry_run": dry_run}
+    bucket = get_settings().evidence_bucket
+    if not dry_run and evidence_objects.ensure_bucket():  # the lifecycle rule is (re)set either way
+        created.append(bucket)
+    return {"created": created, "present": present, "dry_run": dry_run, "bucket": bucket}
 
 
 def _create(model) -> None:

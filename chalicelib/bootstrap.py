@@ -249,6 +249,7 @@ API_TOUCHES = (
     _STORE + "uow_trees:DynamoTreesUnitOfWork",
     _STORE + "attempts",  # failed-scan windows (services/attempts.py)
     _STORE + "link_codes:LinkCodes",  # the open protocol's link codes (services/open_links.py)
+    _STORE + "photo_hashes:PhotoHashes",  # a photo check-in's read and guards (services/evidence.py)
     _STORE + "partner_tallies:PartnerTallies",  # a webhook's delivery counted (store/partner_tallies.py)
     _STORE + "logins",
     _STORE + "repositories_boards:DynamoBoardReads",

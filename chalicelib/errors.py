@@ -108,3 +108,6 @@ AccountUnderReviewError = _error("AccountUnderReviewError", 403, "ACCOUNT_UNDER_
                                  "账户正在审核中，暂不能使用积分")
 AppealOpenError = _error("AppealOpenError", 409, "APPEAL_OPEN", "你已有一份申诉在处理中")
 NotUnderReviewError = _error("NotUnderReviewError", 409, "NOT_UNDER_REVIEW", "账户未在审核中，无需申诉")
+# Evidence photos (services/uploads.py, services/checkins.py; contract risk.md rule 3).
+EvidenceReusedError = _error("EvidenceReusedError", 409, "EVIDENCE_REUSED", "该照片已被使用过，请拍摄新的照片")
+UploadNotFoundError = _error("UploadNotFoundError", 404, "UPLOAD_NOT_FOUND", "照片不存在或已失效，请重新上传")

@@ -49,6 +49,10 @@ class Settings:
     # The secret of each open-protocol partner: PARTNER_SECRET__<ID> (chalicelib/domain/open_partners.py), as
     # (setting name, secret) pairs.
     partner_secrets: tuple[tuple[str, str], ...] = ()
+    # The bucket of the evidence photos (EVIDENCE_BUCKET; default: TABLE_PREFIX + "evidence"). A local
+    # S3-compatible server is reached through the standard AWS_ENDPOINT_URL_S3, which boto3 reads itself.
+    evidence_bucket: str = "greensprout-dev-evidence"
+    s3_endpoint: str | None = None  # AWS_ENDPOINT_URL_S3: boto3 reads it; here only to address the bucket by path
 
     def wechat_secret_of(self, platform_id: str) -> str | None:
         """The AppSecret of a platform's mini program (`default`'s: WECHAT_SECRET); None when it is not set."""
@@ -136,6 +140,8 @@ def from_environ(env: dict | os._Environ = os.environ) -> Settings:
                                              if name.startswith(PLATFORM_SECRET_PREFIX) and value)),
         partner_secrets=tuple(sorted((name, value) for name, value in env.items()
                                      if name.startswith(PARTNER_SECRET_PREFIX) and value)),
+        evidence_bucket=env.get("EVIDENCE_BUCKET") or (env.get("TABLE_PREFIX") or "greensprout-dev-") + "evidence",
+        s3_endpoint=env.get("AWS_ENDPOINT_URL_S3") or None,
     )
 
 

@@ -28,6 +28,7 @@ export const ROUTES = Object.freeze({
   appeal: ['POST', '/v1/me/appeals'],
   behaviors: ['GET', '/v1/behaviors'],
   checkin: ['POST', '/v1/checkins'],
+  createUpload: ['POST', '/v1/uploads'],
   syncWeRun: ['POST', '/v1/werun/sync'],
   partners: ['GET', '/v1/partners'],
   bindPartner: ['PUT', '/v1/partners/{id}/consent'],
@@ -250,6 +251,16 @@ export function createClient({ baseUrl, platform, wx = globalThis.wx, storage, t
     // earning
     checkin: (behavior, { quantity, evidence, requestId: given } = {}) =>
       write('checkin', { behavior, quantity, evidence }, { requestId: given }),
+    // A photo for a behaviour whose evidence is `photo`: a presigned POST (JPEG or PNG, at most 5 MiB) ...
+    createUpload: ({ contentType, size }) =>
+      call('createUpload', { body: { purpose: 'checkin_evidence', content_type: contentType, size } }),
+    // ... sent by wx.uploadFile with its fields; resolves to the upload_id for checkin(code, { evidence }).
+    uploadPhoto: async ({ filePath, contentType, size }) => {
+      const upload = await call('createUpload', { body: { purpose: 'checkin_evidence', content_type: contentType, size } });
+      const sent = await wxCall(wx, 'uploadFile', { url: upload.url, filePath, name: 'file', formData: upload.fields });
+      if (sent.statusCode >= 300) throw errorFromWx('uploadFile', { errMsg: `uploadFile:fail status ${sent.statusCode}` });
+      return upload.upload_id;
+    },
     syncWeRun: () => call('syncWeRun', { body: weRunData }),
     partners: () => call('partners'),
     bindPartner: (partnerId, phoneCode) => call('bindPartner', { params: { id: partnerId }, body: { phone_code: phoneCode } }),

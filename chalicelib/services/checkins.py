@@ -11,6 +11,11 @@ entry of 0 points and 0 carbon whose inputs keep the evidence and why (`verified
 reading kept as the new starting point, the day's one check-in of the behaviour used, and the result
 remembered for its request_id like any success (api.md: a failure changes nothing). The result then also
 carries the `verification`, so the mini program can say why nothing was earned.
+
+A behaviour whose evidence includes a photo (`"evidence": ["photo"]`) takes `{"upload_id"}` (POST /v1/uploads):
+the photo is read and hashed, and the account's consistent read becomes one BatchGetItem that also reads the
+earlier photos near it; a photo near one already used, or an upload already used, is 409 EVIDENCE_REUSED
+(services/evidence.py). A check-in without a photo makes exactly its calls of before.
 """
 from __future__ import annotations
 
@@ -18,15 +23,24 @@ from datetime import date
 from decimal import Decimal
 
 from ..domain import clock, odometer, persons
+from ..domain import evidence as photo_rules
 from ..domain.caps import DayCount
 from ..domain.commands import AwardCheckin
 from ..domain.guards import GuardFailed, IdempotencyKeyFree, PersonUnderDailyLimit
+from ..domain.guards_evidence import PhotoHashUnused, UploadUnused
 from ..domain.methodology import Rule, RuleError, parse_quantity, plain
 from ..domain.posting import Posting, day_count
 from ..domain.refusals import award_within_caps, refuse_frozen
 from ..domain.results import CheckinResult, Verification
-from ..errors import DailyLimitReachedError, NotSelfReportableError, ValidationError
+from ..errors import (
+    DailyLimitReachedError,
+    EvidenceReusedError,
+    NotSelfReportableError,
+    UploadNotFoundError,
+    ValidationError,
+)
 from ..store.unit_of_work import PostingUnitOfWork  # the port: store/dynamo_uow.py, tests/unit/fakes.py
+from . import evidence as photos
 
 ROUTE = "POST /v1/checkins"  # the operation idempotency records name (kept: records of 48 hours replay)
 ODOMETER_MAX_KM = Decimal("2000000")
@@ -42,20 +56,57 @@ def award_checkin(command: AwardCheckin, uow: PostingUnitOfWork) -> CheckinResul
     reading = _reading(evidence, quantity, day)
     once = IdempotencyKeyFree(command.user_id, command.request_id, ROUTE,
                               {"behavior": rule.code, "quantity": str(quantity), "evidence": evidence})
+    photo = _photo(command, evidence, uow, once) if photo_rules.PHOTO in rule.evidence else None
+    if isinstance(photo, CheckinResult):  # a retry of a check-in whose photo has gone since: its first answer
+        return photo
     try:
-        return _post(command, uow, rule, quantity, evidence, day, reading, once)
-    except GuardFailed as refused:  # the person's check-ins on every platform reached the deployment's limit
+        return _post(command, uow, rule, quantity, evidence, day, reading, once, photo)
+    except GuardFailed as refused:
+        if isinstance(refused.guard, UploadUnused):  # a concurrent check-in took the upload first
+            raise EvidenceReusedError(reason="upload_used") from None
+        if isinstance(refused.guard, PhotoHashUnused):  # a concurrent check-in of the very same photo
+            _refused_photo(command, uow)
+            raise photos.PhotoReusedError(reason="photo_reused") from None
+        # the person's check-ins on every platform reached the deployment's limit
         raise DailyLimitReachedError(cap="daily_limit", behavior=rule.code) from refused
+    except photos.PhotoReusedError:
+        _refused_photo(command, uow)
+        raise
+
+
+def _photo(command: AwardCheckin, evidence: dict, uow: PostingUnitOfWork,
+           once: IdempotencyKeyFree) -> photos.Photo | CheckinResult:
+    """The photo read and hashed; UPLOAD_NOT_FOUND unless this very request already succeeded (a retry after
+    the upload's 24 hours or after the photo was deleted: one GetItem, on that path only)."""
+    try:
+        return photos.inspect_photo(command.user_id, command.platform, evidence["upload_id"])
+    except UploadNotFoundError:
+        remembered = uow.remembered(once)
+        if remembered is None:
+            raise
+        return remembered
+
+
+def _refused_photo(command: AwardCheckin, uow: PostingUnitOfWork) -> None:
+    """The refusal remembered on the account (rule 3 counts them), from the refusals the posting read."""
+    account = getattr(uow, "account", None)
+    photos.record_photo_refusal(uow.photos, command.user_id, getattr(account, "photo_refusals", None),
+                                command.request_id)
 
 
 def _post(command: AwardCheckin, uow: PostingUnitOfWork, rule: Rule, quantity: Decimal, evidence: dict, day: date,
-          reading: odometer.Reading | None, once: IdempotencyKeyFree) -> CheckinResult:
-    with uow.posting(command.user_id, once, command.request_id) as posting:
+          reading: odometer.Reading | None, once: IdempotencyKeyFree, photo: photos.Photo | None) -> CheckinResult:
+    first, known, used = uow.photos.read_with_account(command.user_id, photo.photo_hash, photo.upload_id) \
+        if photo else (None, set(), False)
+    with uow.posting(command.user_id, once, command.request_id, account=first) as posting:
         for account in posting.attempts():
             refuse_frozen(account)
+            if photo:
+                photos.refuse_reused(photo, known, used)
             award = award_within_caps(rule, day_count(account, day, rule.code), quantity)
             verdict = _parked(account, reading, rule) if reading else None
-            inputs = {**award.inputs, **({"evidence": evidence} if evidence else {}),
+            shown = {**evidence, "photo_hash": photo_rules.hex_of(photo.photo_hash)} if photo else evidence
+            inputs = {**award.inputs, **({"evidence": shown} if evidence else {}),
                       **(verdict.inputs() if verdict else {})}
             entry = Posting("earn", award.points, award.carbon_mg, "checkin", behavior=rule.code, rule=rule,
                             inputs=inputs, day=day, day_count=award.day)
@@ -65,6 +116,10 @@ def _post(command: AwardCheckin, uow: PostingUnitOfWork, rule: Rule, quantity: D
             person_cap = _person_cap(uow, account, rule, day)
             if person_cap:
                 posting.guard(person_cap)
+            if photo:
+                at = clock.iso(clock.now())
+                posting.guard(UploadUnused(photo.upload_id, at))
+                posting.guard(PhotoHashUnused(photo.photo_hash, at))
             posting.commit(CheckinResult(staged.lines[0].receipt(), staged.points, staged.carbon_mg,
                                          verification(verdict) if verdict else None))
     return posting.result
@@ -103,6 +158,12 @@ def evidence_of(rule: Rule, raw: object) -> dict:
     for name in rule.evidence:
         if name == "odometer_km":
             evidence[name] = str(_odometer(raw.get(name)))
+        elif name == photo_rules.PHOTO:  # the photo of POST /v1/uploads, by its upload_id
+            upload_id = raw.get("upload_id")
+            if not isinstance(upload_id, str) or not 1 <= len(upload_id) <= 64:
+                raise ValidationError("该行为需要上传照片凭证", field="evidence", reason="upload_id",
+                                      rule="evidence.upload_id: the upload_id of POST /v1/uploads")
+            evidence["upload_id"] = upload_id
         else:
             value = raw.get(name)
             if not isinstance(value, str) or not 1 <= len(value) <= 256:

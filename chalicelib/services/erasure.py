@@ -25,7 +25,10 @@ retry after a crash half-way finishes what is left:
    answered), every write too (store/repositories.Accounts.get);
 8. the boards the person was ever listed on are marked for rebuilding (their name goes), and consents
    lose the partner's reference as soon as the partner has confirmed the revocation (now, or through
-   `finish_waiting`, the job that follows the partners' retries).
+   `finish_waiting`, the job that follows the partners' retries);
+9. the evidence photos the user uploaded are deleted: a List of the user's own prefix in the bucket
+   (`evidence/{platform}/{user_id}/`, domain/evidence.py), never the bucket's. Their perceptual hashes stay
+   (store/photo_hashes.py: 64 bits each, no user id with them; docs/privacy.md).
 """
 from __future__ import annotations
 
@@ -34,7 +37,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .. import bootstrap
-from ..domain import clock, persons
+from ..domain import clock, evidence, persons
 from ..domain.commands_expiry import ForfeitBalance
 from ..domain.platforms import platform_of
 from ..domain.posting import Posting
@@ -43,6 +46,7 @@ from ..domain.profile import QUEUES
 from ..domain.results_expiry import PointsForfeited
 from ..errors import AppError
 from ..sealing import unseal
+from ..store import evidence_objects
 from ..store import repositories_erasure as erasures
 from ..store.idempotency import REMEMBER_FOR
 from ..store.persons import leave as leave_person
@@ -86,6 +90,7 @@ def delete_account(user_id: str, channel: str, operator: str | None = None, reas
 def _last_steps(user_id: str, orgs: list[str], outcome: dict, platform: str) -> list[str]:
     """Step 8 and the record's end: boards to rebuild, consents scrubbed, finished or waiting for partners."""
     outcome["boards_marked"] = public_names.mark_boards_of(user_id, orgs, platform=platform)  # its platform's
+    outcome["evidence_photos_deleted"] = evidence_objects.delete_prefix(evidence.user_prefix(platform, user_id))
     waiting = erasures.scrub_consents(user_id)
     erasures.finish(user_id, outcome, waiting, clock.now())
     return waiting

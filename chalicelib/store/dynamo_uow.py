@@ -6,9 +6,11 @@ from typing import Any
 
 from ..domain import persons
 from ..domain.guards import ClaimUnderLimit, Guard, PersonUnderDailyLimit, RedemptionIssued, StockAvailable
+from ..domain.guards_evidence import PhotoHashUnused, UploadUnused
 from ..domain.guards_market import RedemptionSettled
 from ..domain.review import StaffCreditListed, StaffCreditsSettled, StaffStanding
 from . import repositories, repositories_market, review_queue
+from .photo_hashes import PhotoHashes
 from .tx import Tx
 from .unit_of_work import IDEMPOTENCY, PostingUnitOfWork
 
@@ -25,7 +27,7 @@ class DynamoPostingUnitOfWork(PostingUnitOfWork):
         repositories_market.stage_settle,
         review_queue.stage,
         review_queue.stage_staff,
-    )
+    )  # + store/photo_hashes.PhotoHashes, staged by photo check-ins only: named by the API (bootstrap.API_TOUCHES)
 
     def __init__(self, catalog: Any = None) -> None:
         self.catalog = catalog
@@ -36,6 +38,7 @@ class DynamoPostingUnitOfWork(PostingUnitOfWork):
         self.claims = repositories.Claims()
         self.redemptions = repositories.Redemptions()
         self.person_days = repositories.PersonDays()
+        self.photos = PhotoHashes()
 
     def _write(self, result: Any) -> None:
         account, staged = self.account, self.staged
@@ -68,5 +71,9 @@ class DynamoPostingUnitOfWork(PostingUnitOfWork):
             repositories_market.stage_settle(tx, label, guard)
         elif isinstance(guard, (StaffStanding, StaffCreditListed, StaffCreditsSettled)):
             review_queue.stage_staff(tx, label, guard)
+        elif isinstance(guard, UploadUnused):
+            self.photos.stage_upload(tx, label, guard.upload_id, guard.at)
+        elif isinstance(guard, PhotoHashUnused):
+            self.photos.stage_hash(tx, label, guard.photo_hash, guard.at)
         else:
             raise TypeError(f"no DynamoDB action for {type(guard).__name__}")

@@ -125,6 +125,9 @@ class Account(Model):
     carbon_held_mg = NumberAttribute(null=True)
     appeal = JSONAttribute(null=True)
     appeal_open = UnicodeAttribute(null=True)
+    # Check-ins refused for a reused evidence photo within the last 30 days, [[ISO time, request_id], ...]
+    # (domain/evidence.py, services/checkins.py; contract rule 3 photo_reuse): written by the refusal alone.
+    photo_refusals = JSONAttribute(null=True)
 
 
 class Identity(Model):

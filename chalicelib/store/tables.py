@@ -12,6 +12,7 @@ from .link_codes import LinkCode
 from .market import MARKET_MODELS
 from .models import Account, AuditRecord, BehaviorMonth, CatalogItem, IdempotencyRecord, Identity, LedgerEntry
 from .partners import PARTNER_MODELS
+from .photo_hashes import PhotoHash
 from .privacy import PRIVACY_MODELS
 from .revocations import Revocation
 from .stock import Stock
@@ -28,4 +29,5 @@ ALL_MODELS: tuple[type[Model], ...] = (
     *AGGREGATE_MODELS,  # boards, org totals and stats: store/aggregates.py
     *PRIVACY_MODELS,  # account shards, erasures, nickname moderation: store/privacy.py
     Revocation,  # deleted and frozen accounts whose tokens are refused: store/revocations.py
+    PhotoHash,  # evidence photos' perceptual hashes and used uploads: store/photo_hashes.py
 )

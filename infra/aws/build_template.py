@@ -13,6 +13,8 @@
 - every Lambda function Chalice makes (the API handler and one per job of chalicelib/jobs.py): a fixed
   name, memory, timeout, reserved concurrency and a log group with a retention period (each function's
   own IAM role and policy: infra/aws/policy.py, .chalice/config.json);
+- the evidence photos' bucket, its 180-day lifecycle rule and the API's EVIDENCE_BUCKET
+  (infra/aws/evidence_bucket.py);
 - the stream handlers' failure handling: bounded retries, a bisected batch, a maximum record age, and the
   batches given up on described in an SQS queue with an alarm (infra/aws/stream_failures.py).
 
@@ -27,7 +29,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import stream_failures
+from . import evidence_bucket, stream_failures
 from .dynamodb import table_resource
 from .functions import StageFunctions, stage_functions
 from .models import APP_NAME, STAGES, TableSpec, table_specs
@@ -295,8 +297,16 @@ def _functions(stage: str, settings: StageSettings, names: list[str], streams: d
             "MemorySize": settings.api_memory_mb if api else settings.job_memory_mb,
             "Timeout": settings.api_timeout_s if api else settings.job_timeout_s,
             "ReservedConcurrentExecutions": {"Ref": concurrency_parameter(name, workers, stream_handlers)},
-            **streams.get(logical, {})}}
+            **_with_evidence_bucket(streams.get(logical, {}), stage, api)}}
     return resources
+
+
+def _with_evidence_bucket(patch: dict, stage: str, api: bool) -> dict:
+    """The function's stream patch, and for the API its EVIDENCE_BUCKET among the variables it sets."""
+    if not api:
+        return patch
+    variables = {**patch.get("Environment", {}).get("Variables", {}), **evidence_bucket.api_environment(stage)}
+    return {**patch, "Environment": {"Variables": variables}}
 
 
 def _parameters(settings: StageSettings) -> dict:
@@ -339,6 +349,7 @@ def build(stage: str, functions: list[str] | None = None) -> dict:
     resources.update(_access_logs(stage, settings))
     resources.update(_waf(stage))
     resources.update(_domain())
+    resources.update(evidence_bucket.resources(stage))
     if functions is None:
         found = stage_functions(stage)
         functions, streams, handlers = list(found.names), stream_patches(stage, specs, found), sorted(found.streams)
@@ -351,6 +362,7 @@ def build(stage: str, functions: list[str] | None = None) -> dict:
     resources.update(stream_failures.resources(stage, handlers))
     outputs = {f"{spec.logical_id}Name": {"Value": {"Ref": spec.logical_id}} for spec in specs}
     outputs["SecretsParameterPath"] = {"Value": parameter_path(stage)}
+    outputs["EvidenceBucketName"] = {"Value": {"Ref": evidence_bucket.LOGICAL_ID}}
     outputs["ApiDomainTarget"] = {"Condition": "HasCustomDomain", "Description": "CNAME the API domain to this",
                                   "Value": {"Fn::GetAtt": ["ApiDomainName", "RegionalDomainName"]}}
     outputs.update(stream_failures.outputs(handlers))

@@ -14,6 +14,7 @@ only fans out, none). No code is parsed: tests/infra/test_roles_in_use.py runs t
 the declarations do not cover. So a function gets:
 - each DynamoDB action declared on each table, and Query on the indexes declared;
 - a stream handler: reading its own table's stream, nothing else of streams;
+- the API function: the evidence photos' objects under `evidence/` (infra/aws/evidence_bucket.py);
 - its own log group; reading the stage's secrets from SSM Parameter Store (every function imports app.py,
   which reads them);
 - a sharded job's scheduled function and the jobs' worker: invoking the worker (chalicelib/scheduling.py).
@@ -33,6 +34,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import evidence_bucket
 from .build_template import function_name, parameter_path
 from .functions import stage_functions
 from .models import APP_NAME, STAGES, TableSpec, load_models, table_specs
@@ -134,6 +136,8 @@ def policy(stage: str, function: str, uses: list[Use] | None = None) -> dict:
                            "Resource": f"{table_arn(streamed[table].table_name(stage))}/stream/*"})
         statements.append({"Sid": "ListStreams", "Effect": "Allow", "Action": ["dynamodb:ListStreams"],
                            "Resource": "*"})
+    if function == "api_handler":  # the evidence photos (infra/aws/evidence_bucket.py)
+        statements.extend(evidence_bucket.api_statements(stage))
     statements.append({
         "Sid": "Logs",
         "Effect": "Allow",

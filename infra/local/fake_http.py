@@ -32,6 +32,7 @@ class Request:
     query: dict[str, str]
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)  # names in lower case
+    raw_query: str = ""  # the query as sent (the fake S3 signs it, blank values included)
 
     def json(self) -> dict[str, Any]:
         """The body as a JSON object, or BadJsonError."""
@@ -92,6 +93,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:  # noqa: N802
         self._dispatch()
 
+    def do_HEAD(self) -> None:  # noqa: N802 - the headers a GET would send, no body (the fake S3's HeadObject)
+        self._dispatch()
+
     def _dispatch(self) -> None:
         url = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
@@ -101,16 +105,19 @@ class _RequestHandler(BaseHTTPRequestHandler):
             query={name: values[0] for name, values in parse_qs(url.query).items()},
             body=self.rfile.read(length) if length else b"",
             headers={name.lower(): value for name, value in self.headers.items()},
+            raw_query=url.query,
         )
         response = self.server.fake.handle(request)
         data, content_type = response.encode()
         self.send_response(response.status)
         self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Content-Length", response.headers.get("Content-Length") or str(len(data)))
         for name, value in response.headers.items():
-            self.send_header(name, value)
+            if name != "Content-Length":
+                self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(data)
+        if self.command != "HEAD":
+            self.wfile.write(data)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - keep the terminal quiet
         return

@@ -1,4 +1,5 @@
-"""All the fake partners `make run` needs, started together: WeChat, the bus company and the bank.
+"""All the fake partners `make run` needs, started together: WeChat, the bus company and the bank, and the
+S3-compatible server of the evidence photos (infra/local/fake_s3.py, the stack's key pair `local`/`local`).
 
 In-process (what infra.local.stack does):
     fakes = start_fakes(wechat_port=8010, appid="wx-local-demo", secret="...")
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 
 from infra.local.fake_bank import FakeBank
 from infra.local.fake_open_partner import FakeOpenPartner
+from infra.local.fake_s3 import FakeS3
 from infra.local.fake_transit import FakeTransit
 from infra.local.fake_wechat import FakeWeChat
 from infra.local.shutdown import block_until_interrupted
@@ -25,6 +27,7 @@ from infra.local.shutdown import block_until_interrupted
 # The demo catalog's open-protocol partners, all played by one fake with one secret; `bikeshare` first (the id the
 # fake signs as unless told otherwise).
 OPEN_PARTNER_IDS = ("bikeshare", "evcharge", "powergrid", "resale")
+S3_ACCESS_KEY, S3_SECRET_KEY = "local", "local"  # the AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY of the stack
 
 
 @dataclass
@@ -35,10 +38,13 @@ class LocalFakes:
     transit: FakeTransit | None = None
     bank: FakeBank | None = None
     open_partner: FakeOpenPartner | None = None
+    s3: FakeS3 | None = None
 
     def env(self) -> dict[str, str]:
         """The environment variables that point the app at these fakes."""
         env = {"WECHAT_API_BASE": self.wechat.base_url}
+        if self.s3:
+            env["AWS_ENDPOINT_URL_S3"] = self.s3.base_url  # boto3 reads it (chalicelib/store/evidence_objects.py)
         if self.transit:
             env.update(TRANSIT_API_BASE=self.transit.base_url, TRANSIT_APP_ID=self.transit.app_id,
                        TRANSIT_SECRET=self.transit.secret)
@@ -68,23 +74,27 @@ class LocalFakes:
         if self.open_partner:
             lines.append(f"fake open-protocol partner {', '.join(self.open_partner.ids)} {self.open_partner.base_url}"
                          "  (/__fake__/link, push, revocations)")
+        if self.s3:
+            lines.append(f"fake S3          {self.s3.base_url}  (evidence photos; path-style, key pair local/local)")
         return "\n".join(lines)
 
     def stop(self) -> None:
         """Stop every fake."""
-        for fake in (self.open_partner, self.bank, self.transit, self.wechat):
+        for fake in (self.s3, self.open_partner, self.bank, self.transit, self.wechat):
             if fake is not None:
                 fake.stop()
 
 
 def start_fakes(wechat_port: int, appid: str, secret: str, partners: dict[str, str] | None = None,
                 transit_port: int = 0, bank_port: int = 0, apps: dict[str, str] | None = None,
-                open_port: int = 0) -> LocalFakes:
+                open_port: int = 0, s3_port: int = 0) -> LocalFakes:
     """Start every fake partner on 127.0.0.1 (port 0: any free port). `partners` holds TRANSIT_APP_ID,
     TRANSIT_SECRET, BANK_CLIENT_ID, BANK_CLIENT_SECRET and BANK_WEBHOOK_SECRET, and OPEN_PARTNER_SECRET for the
     fake open-protocol partner (playing the demo catalog's OPEN_PARTNER_IDS); without them only WeChat runs.
-    `apps`: the other platforms' mini programs (appid -> secret) the fake WeChat serves too."""
-    fakes = LocalFakes(wechat=FakeWeChat(appid, secret, port=wechat_port, apps=apps).start())
+    `apps`: the other platforms' mini programs (appid -> secret) the fake WeChat serves too. The fake S3 always
+    runs (`s3_port`, 0: any free port), for the key pair the stack gives the app (AWS_ACCESS_KEY_ID `local`)."""
+    fakes = LocalFakes(wechat=FakeWeChat(appid, secret, port=wechat_port, apps=apps).start(),
+                       s3=FakeS3(S3_ACCESS_KEY, S3_SECRET_KEY, port=s3_port).start())
     if partners:
         fakes.transit = FakeTransit(partners["TRANSIT_APP_ID"], partners["TRANSIT_SECRET"], port=transit_port).start()
         fakes.bank = FakeBank(partners["BANK_CLIENT_ID"], partners["BANK_CLIENT_SECRET"],

@@ -9,8 +9,8 @@ Development secrets are generated once into .local/dev.env and reused. While it 
 the settings its children got, so `python -m admin` run from the repo in another terminal finds the local
 stack by itself (admin/local_stack.py). Ctrl-C or SIGTERM stops everything it started, and it exits 0.
 
-GREENSPROUT_API_PORT (default 8000; the other servers take the ports 1, 10, 20 and 30 above it, or free ones when
-those are busy) and GREENSPROUT_LOCAL_DIR (default .local) run a second stack beside the first (the tests do).
+GREENSPROUT_API_PORT (default 8000; the other servers take the ports 1, 10, 20, 30, 40 and 50 above it, or free
+ones when those are busy) and GREENSPROUT_LOCAL_DIR (default .local) run a second stack beside the first (the tests do).
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ DEMO_CATALOG = ROOT / "admin" / "demo_catalog.json"
 # The other servers' ports follow the API's (8001, 8010, 8020, 8030 beside 8000), or any free one when busy.
 DYNAMODB_PORT, WECHAT_PORT = API_PORT + 1, API_PORT + 10
 TRANSIT_PORT, BANK_PORT, OPEN_PARTNER_PORT = API_PORT + 20, API_PORT + 30, API_PORT + 40
+S3_PORT = API_PORT + 50  # the fake S3 of the evidence photos (infra/local/fake_s3.py)
 WECHAT_APPID = "wx-local-demo"
 # The demo catalog's second platform (admin/demo_catalog.json: its id and its mini program's appid); its AppSecret
 # is a development secret of .local/dev.env, as the default platform's.
@@ -307,7 +308,7 @@ def run() -> None:
         fakes = start_fakes(port_or_free(WECHAT_PORT), WECHAT_APPID, dev_env["WECHAT_SECRET"],
                             {**PARTNER_IDS, **dev_env}, port_or_free(TRANSIT_PORT), port_or_free(BANK_PORT),
                             apps={demo_platform_appid(): dev_env[DEMO_PLATFORM_SECRET]},
-                            open_port=port_or_free(OPEN_PARTNER_PORT))
+                            open_port=port_or_free(OPEN_PARTNER_PORT), s3_port=port_or_free(S3_PORT))
         settings = stack_settings(dynamodb.endpoint, fakes, dev_env)
         env = stack_env(settings)
         run_admin("init-db", env)

@@ -143,6 +143,31 @@ test('a check-in sends a fresh request_id and reuses it when it repeats the call
   assert.notEqual(apiRequests(wx)[2].data.request_id, first.data.request_id, 'each new check-in has its own');
 });
 
+test('uploadPhoto asks for a presigned POST, sends the file with its fields by wx.uploadFile, gives the upload_id', async () => {
+  const wx = fakeWx(server((request) => ({ status: 201, body: {
+    upload_id: 'UP1', url: 'https://bucket.test/', fields: { key: 'evidence/default/u_1/UP1', policy: 'p' },
+    expires_at: '2026-12-02T16:40:00+08:00' } })));
+  const sent = [];
+  wx.uploadFile = (options) => { sent.push(options); setTimeout(() => options.success({ statusCode: 204, data: '' }), 0); };
+  const api = createClient({ baseUrl: BASE, wx });
+  const uploadId = await api.uploadPhoto({ filePath: 'wxfile://tmp/1.jpg', contentType: 'image/jpeg', size: 1000 });
+  assert.equal(uploadId, 'UP1');
+  const [asked] = apiRequests(wx);
+  assert.deepEqual([asked.method, asked.path, asked.data],
+    ['POST', '/v1/uploads', { purpose: 'checkin_evidence', content_type: 'image/jpeg', size: 1000 }]);
+  assert.deepEqual([sent[0].url, sent[0].name, sent[0].filePath, sent[0].formData],
+    ['https://bucket.test/', 'file', 'wxfile://tmp/1.jpg', { key: 'evidence/default/u_1/UP1', policy: 'p' }]);
+});
+
+test('a photo the storage refuses rejects with WX_API_FAILED', async () => {
+  const wx = fakeWx(server(() => ({ status: 201, body: { upload_id: 'UP1', url: 'https://bucket.test/', fields: {},
+    expires_at: '2026-12-02T16:40:00+08:00' } })));
+  wx.uploadFile = (options) => setTimeout(() => options.success({ statusCode: 400, data: '<Error/>' }), 0);
+  const api = createClient({ baseUrl: BASE, wx });
+  await assert.rejects(api.uploadPhoto({ filePath: 'f', contentType: 'image/jpeg', size: 6e6 }),
+    (error) => isApiError(error, ErrorCode.WX_API_FAILED));
+});
+
 test('a write lost to the network is sent again once with the same request_id', async () => {
   let attempt = 0;
   const wx = fakeWx(server(() => {

@@ -46,6 +46,8 @@ SHARED_BY_DESIGN = {
     rf"agg_totals:{_P}org#[^#]+": "an organization's row, written by the materialize job when its sum changed",
     rf"agg_totals/ranking:{_P}(users|org-[^#]+|orgparts|orgrows)#[^#]+#\d+": "a shard of a board's ranking index",
     rf"agg_totals/ranking:{_P}(orgmembers|orgrowmembers)#\d+": "a shard of the organizations' member-count index",
+    r"photo_hashes:ph#[0-3]#[0-9a-f]{4}": "a bucket of the evidence photos' hashes (4 x 65,536): a photo check-in "
+                                          "ADDs its hash to 4 (docs/capacity.md, \"Evidence photos\")",
 }
 # Keys of one person, or of one item of theirs (an adoption certificate, a redemption id): never shared.
 # A person's id (`p_...`) is one person's too: "n#{person}", the statistics' item of a person on several platforms.

@@ -217,7 +217,7 @@ def test_the_console_never_uses_the_local_stack_when_the_environment_names_a_dep
 def test_sigterm_to_make_run_stops_everything_and_frees_every_port(make_run):
     """What a script or CI does: `make run &`, then `kill -TERM $!` (README, "From a script or CI")."""
     ports, before = make_run.ports(), make_run.processes()
-    assert len(ports) == 6 and not any(port_is_free(port) for port in ports), ports  # API, DynamoDB, 4 fakes
+    assert len(ports) == 7 and not any(port_is_free(port) for port in ports), ports  # API, DynamoDB, 5 fakes
     assert make_run.pid in before and len(before) >= 6, before  # bash, make, the stack, Java, the API, the jobs
     started = time.monotonic()
     os.kill(make_run.pid, signal.SIGTERM)

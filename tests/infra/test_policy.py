@@ -59,6 +59,8 @@ MATRIX = {
         # monthly readings of open partners (domain/readings.py); BatchWriteItem: an erasure deletes an account's
         "partner_readings": "BatchGetItem BatchWriteItem PutItem UpdateItem",
         "partner_tokens": "GetItem UpdateItem",
+        # evidence photos: a check-in reads 68 hash buckets with the account, puts its markers, ADDs its hash
+        "photo_hashes": "BatchGetItem PutItem UpdateItem",
         "redemption_codes": "GetItem PutItem",
         "redemptions": "BatchGetItem GetItem PutItem UpdateItem",
         "replay_guards": "DeleteItem PutItem",

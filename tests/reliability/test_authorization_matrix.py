@@ -202,6 +202,10 @@ ROWS: dict[tuple[str, str], Row] = {
     ("GET", "/v1/behaviors"): Row(_all(200), plain("/v1/behaviors"), public=True),
     ("POST", "/v1/checkins"): Row(_users(201, frozen=FROZEN), _with_request_id("/v1/checkins",
                                                                                {"behavior": PLATE["code"]})),
+    # A presigned POST for the caller's own key, no DynamoDB call: a frozen account may upload (its check-in is
+    # refused).
+    ("POST", "/v1/uploads"): Row(_users(201), plain("/v1/uploads", {"purpose": "checkin_evidence",
+                                                                    "content_type": "image/jpeg", "size": 1000})),
     ("POST", "/v1/werun/sync"): Row(_users(200, frozen=FROZEN), _werun),
     ("GET", "/v1/partners"): Row(_users(200), plain("/v1/partners")),
     ("PUT", "/v1/partners/{partner_id}/consent"): Row(_users(200), _consent_put),

@@ -1,0 +1,118 @@
+"""Evidence photos in the tests: generated images (no two tests' photos near: random colour grids from a CSPRNG
+seed), uploaded as the mini program does (POST /v1/uploads, then a real multipart POST of the returned fields
+to the local S3-compatible server), and check-ins with them."""
+from __future__ import annotations
+
+import io
+import random
+import secrets
+import time
+from contextlib import contextmanager
+
+import requests
+
+from tests.support.api import call, request_id
+
+PHOTO_BEHAVIORS = ("clean_plate", "garbage_sorting")
+
+
+def photo(seed: int | None = None, size: int = 480, quality: int = 90, image_format: str = "JPEG") -> bytes:
+    """A photo-like image: a random 12 x 12 grid of colours, smoothly enlarged (its dHash is stable under
+    resizing and re-encoding, and about 32 bits away from another seed's)."""
+    image = grid(seed).resize((size, size), _bicubic())
+    out = io.BytesIO()
+    image.save(out, image_format, **({"quality": quality} if image_format == "JPEG" else {}))
+    return out.getvalue()
+
+
+def fresh_seed() -> int:
+    return secrets.randbits(64)
+
+
+def near_copies(seed: int, count: int = 3) -> list[bytes]:
+    """Copies of photo(seed) a farmer might make: one cell of the grid inverted, smaller and re-encoded at a lower
+    JPEG quality. Their hashes differ from the original's (the exact-hash marker does not catch them) by a few
+    bits; the test asserts how many."""
+    from chalicelib.domain.evidence import DISTANCE, distance
+    from chalicelib.domain.photo_hash import dhash
+
+    original, copies = dhash(photo(seed)), []
+    for cell in range(144):
+        image = grid(seed)
+        red, green, blue = image.getpixel((cell % 12, cell // 12))
+        image.putpixel((cell % 12, cell // 12), (255 - red, 255 - green, 255 - blue))
+        out = io.BytesIO()
+        image.resize((400, 400), _bicubic()).save(out, "JPEG", quality=60)
+        if 1 <= distance(original, dhash(out.getvalue())) <= DISTANCE:
+            copies.append(out.getvalue())
+        if len(copies) == count:
+            return copies
+    raise AssertionError("no near copy found")
+
+
+def grid(seed: int | None = None):
+    from PIL import Image
+
+    rng = random.Random(secrets.randbits(64) if seed is None else seed)
+    small = Image.new("RGB", (12, 12))
+    small.putdata([(rng.randrange(256), rng.randrange(256), rng.randrange(256)) for _ in range(144)])
+    return small
+
+
+def _bicubic():
+    from PIL import Image
+
+    return Image.Resampling.BICUBIC
+
+
+def request_upload(client, user: dict, content_type: str = "image/jpeg", size: int = 1000):
+    return call(client, "POST", "/v1/uploads", {"purpose": "checkin_evidence", "content_type": content_type,
+                                                "size": size}, token=user["token"])
+
+
+def post_form(upload: dict, data: bytes, content_type: str = "image/jpeg", **overrides: str) -> requests.Response:
+    """The browser-style POST of a file with the fields POST /v1/uploads returned (`overrides` changes some)."""
+    fields = {**upload["fields"], **overrides}
+    return requests.post(upload["url"], data=fields, files={"file": ("photo", data, content_type)}, timeout=10)
+
+
+def upload(client, user: dict, data: bytes | None = None, content_type: str = "image/jpeg") -> str:
+    """A fresh photo (or `data`) uploaded by `user`; its upload_id."""
+    data = photo() if data is None else data
+    status, body = request_upload(client, user, content_type, len(data))
+    assert status == 201, body
+    sent = post_form(body, data, content_type)
+    assert sent.status_code == 204, sent.text
+    return body["upload_id"]
+
+
+def checkin(client, user: dict, behavior: str = "clean_plate", data: bytes | None = None, rid: str | None = None,
+            upload_id: str | None = None):
+    """A check-in of a photo behaviour with a fresh photo (or `data`, or an existing `upload_id`)."""
+    upload_id = upload_id or upload(client, user, data)
+    return call(client, "POST", "/v1/checkins", {"request_id": rid or request_id(), "behavior": behavior,
+                                                 "evidence": {"upload_id": upload_id}}, token=user["token"])
+
+
+@contextmanager
+def photo_required(*codes: str):
+    """The catalog's behaviours `codes` require a photo for the duration of the block (this process's cached
+    catalog, as a `load` of a catalog saying `"evidence": ["photo"]` would make it)."""
+    from chalicelib.services import catalog
+
+    catalog.forget()
+    items = catalog._partition("behavior")
+    changed = {**items, **{code: {**items[code], "evidence": ["photo"]} for code in codes}}
+    catalog._cache["behavior"] = (time.monotonic() + 10 ** 9, changed)
+    try:
+        yield
+    finally:
+        catalog.forget()
+
+
+def raced_checkin(user_id: str, body: dict, platform: str = "default") -> tuple[int, str]:
+    """tests/support/racer.checkin in a racing process, with the photo behaviours requiring a photo there too."""
+    from tests.support.racer import checkin as racer_checkin
+
+    with photo_required(*PHOTO_BEHAVIORS):
+        return racer_checkin(user_id, body, platform)
