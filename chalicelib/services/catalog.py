@@ -15,6 +15,7 @@ import time
 
 from ..domain.methodology import Rule, rule_from_catalog
 from ..domain.platforms import DEFAULT, platform_rule, scoped
+from ..domain.risk import RiskSettings, settings_from
 from ..errors import NotFoundError, UnknownBehaviorError
 from ..settings import get_settings
 from ..store import catalog_items
@@ -126,6 +127,12 @@ def policies(platform: str = DEFAULT) -> dict[str, dict]:
     """`platform`'s policies (the `policy` partition, P's `P#policy`), e.g. "points": {"expire_after_years": 1}
     (points_expiry.py)."""
     return _partition(scoped(platform, "policy"))
+
+
+def risk_settings() -> RiskSettings:
+    """The risk rules' thresholds: the deployment's catalog `risk` section (admin/risk_load.py), the contract's
+    defaults where it was never loaded. From the cached `policy` partition: no call of its own."""
+    return settings_from(policies().get("risk"))
 
 
 def orgs(platform: str = DEFAULT) -> dict[str, dict]:
