@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from .domain.market import Goods
 from .domain.methodology import Rule
 from .domain.platforms import DEFAULT
+from .domain.risk import RiskSettings
 from .services import catalog, goods, stock_memory
 from .store.dynamo_uow import DynamoPostingUnitOfWork
 from .store.repositories import StockLeft
@@ -44,6 +45,10 @@ class ServedCatalog:
     @staticmethod
     def goods_on_sale(goods_id: str, platform: str = DEFAULT) -> Goods:
         return goods.on_sale(goods_id, platform)
+
+    @staticmethod
+    def risk_settings() -> RiskSettings:
+        return catalog.risk_settings()
 
     @staticmethod
     def tree(tree_id: object, platform: str = DEFAULT) -> Tree:

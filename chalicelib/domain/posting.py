@@ -188,6 +188,7 @@ def _review_changes(account: AccountView, changes: dict, flag: review_rules.Flag
     appeal = getattr(account, "appeal", None)
     if getattr(account, "appeal_open", None) and appeal:
         changes["appeal"] = {**appeal, "status": "closed", "closed_at": at}
+    changes["review_cleared_at"] = at  # the rules judge only what comes after (domain/risk.py)
     return ("review_since", "review_rules", "appeal_open"), "delete"
 
 

@@ -134,6 +134,17 @@ def steps_rules(days: Mapping[date, int], today: date, quantity_max: Decimal | i
     return tuple(fired)
 
 
+def steps_reason(rule: str, days: Mapping[date, int], today: date, settings: RiskSettings) -> str:
+    """What a reviewer reads: the repeated total and on how many days, or the run of days near the maximum."""
+    first = today - timedelta(days=settings.steps_window_days - 1)
+    window = {day: total for day, total in days.items() if first <= day <= today and total > 0}
+    if rule == STEPS_REPEAT:
+        total, count = Counter(window.values()).most_common(1)[0]
+        return f"{count} of the last {settings.steps_window_days} days at exactly {total} steps"
+    share = f"{settings.steps_near_max_ratio:.0%}"
+    return f"{settings.steps_near_max_days} days in a row at {share} of the daily maximum or more"
+
+
 def _longest_run(window: Mapping[date, int], floor: Decimal) -> int:
     """The most consecutive days whose total is at least `floor`."""
     longest, run, previous = 0, 0, None
@@ -160,6 +171,12 @@ def machine_timing(times: Sequence[float], settings: RiskSettings) -> bool:
         return False
     gaps = [later - earlier for earlier, later in itertools.pairwise(last)]
     return min(gaps) >= TIMING_MIN_GAP_S and max(gaps) - min(gaps) <= float(settings.timing_tolerance_s)
+
+
+def timing_reason(times: Sequence[float]) -> str:
+    """What a reviewer reads: how many check-ins, and how far apart."""
+    gaps = [later - earlier for earlier, later in itertools.pairwise(sorted(times))]
+    return f"{len(times)} check-ins {min(gaps):.1f} to {max(gaps):.1f} s apart"
 
 
 # Rule 3: reused evidence -----------------------------------------------------------------------------------------
@@ -236,3 +253,31 @@ def trim_ring(redemptions: Iterable[RingRedemption], now: datetime, settings: Ri
     since = now - timedelta(hours=settings.ring_window_hours)
     return sorted((r for r in redemptions if young(r, settings) and r.redeemed_at >= since),
                   key=lambda r: r.redeemed_at)
+
+
+# Judging an account: only what came after its last review, one reason per rule -----------------------------------
+
+def cleared_at(account: object) -> datetime | None:
+    """When the account's last review ended (a release or a void), or None: the rules judge only what came after,
+    so a person a reviewer cleared is not put under review again for the same days or check-ins."""
+    cleared = getattr(account, "review_cleared_at", None)
+    return datetime.fromisoformat(cleared) if cleared else None
+
+
+def first_new(account: object, fired: Iterable[str]) -> str | None:
+    """The first rule of `fired` that has not already put the account under review (a rule gives one reason)."""
+    already = {reason["rule"] for reason in (getattr(account, "review_rules", None) or [])}
+    return next((rule for rule in fired if rule not in already), None)
+
+
+def checkin_times_after(account: object, at: datetime, settings: RiskSettings) -> list[float]:
+    """The account's check-in times with one more at `at`, those before its last review's end left out."""
+    cleared = cleared_at(account)
+    times = [t for t in (getattr(account, "checkin_times", None) or ())
+             if cleared is None or float(t) > cleared.timestamp()]
+    return remember_checkin(times, at.timestamp(), settings)
+
+
+def step_days_after(days: Mapping[date, int], cleared_day: date | None) -> dict[date, int]:
+    """The step-days a rule may judge: those after the day the account's last review ended."""
+    return {day: total for day, total in days.items() if cleared_day is None or day > cleared_day}

@@ -22,7 +22,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from ..domain import clock, odometer, persons
+from ..domain import clock, odometer, persons, risk
 from ..domain import evidence as photo_rules
 from ..domain.caps import DayCount
 from ..domain.commands import AwardCheckin
@@ -32,6 +32,7 @@ from ..domain.methodology import Rule, RuleError, parse_quantity, plain
 from ..domain.posting import Posting, day_count
 from ..domain.refusals import award_within_caps, refuse_frozen
 from ..domain.results import CheckinResult, Verification
+from ..domain.review import Flag
 from ..errors import (
     DailyLimitReachedError,
     EvidenceReusedError,
@@ -98,6 +99,7 @@ def _post(command: AwardCheckin, uow: PostingUnitOfWork, rule: Rule, quantity: D
           reading: odometer.Reading | None, once: IdempotencyKeyFree, photo: photos.Photo | None) -> CheckinResult:
     first, known, used = uow.photos.read_with_account(command.user_id, photo.photo_hash, photo.upload_id) \
         if photo else (None, set(), False)
+    settings = uow.catalog.risk_settings()
     with uow.posting(command.user_id, once, command.request_id, account=first) as posting:
         for account in posting.attempts():
             refuse_frozen(account)
@@ -112,7 +114,9 @@ def _post(command: AwardCheckin, uow: PostingUnitOfWork, rule: Rule, quantity: D
                             inputs=inputs, day=day, day_count=award.day)
             if verdict and not verdict.verified:  # the day's check-in, worth nothing: counts toward the limit only
                 entry = _unverified(entry, day_count(account, day, rule.code))
-            staged = posting.stage([entry], {"odometer": reading.item()} if reading else None)
+            times, flag = _timing(account, settings)
+            on_account = {"checkin_times": times, **({"odometer": reading.item()} if reading else {})}
+            staged = posting.stage([entry], on_account, flag=flag)
             person_cap = _person_cap(uow, account, rule, day)
             if person_cap:
                 posting.guard(person_cap)
@@ -123,6 +127,16 @@ def _post(command: AwardCheckin, uow: PostingUnitOfWork, rule: Rule, quantity: D
             posting.commit(CheckinResult(staged.lines[0].receipt(), staged.points, staged.carbon_mg,
                                          verification(verdict) if verdict else None))
     return posting.result
+
+
+def _timing(account, settings: risk.RiskSettings) -> tuple[list[float], Flag | None]:
+    """Rule 2, machine timing (docs/risk.md): the account's latest check-in times with this one, kept on the account
+    by this very write, and the flag that puts it under review when they are a machine's (this check-in is then
+    held too). No read of its own: the times come with the posting's consistent read of the account."""
+    times = risk.checkin_times_after(account, clock.now(), settings)
+    if not risk.machine_timing(times, settings) or not risk.first_new(account, [risk.MACHINE_TIMING]):
+        return times, None
+    return times, Flag(risk.MACHINE_TIMING, risk.timing_reason(times))
 
 
 def _person_cap(uow: PostingUnitOfWork, account, rule: Rule, day: date) -> PersonUnderDailyLimit | None:

@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from ..domain import clock, numbers, persons
+from ..domain import clock, numbers, persons, risk
 from ..domain.caps import award_day_total
 from ..domain.commands_partners import SyncWeRun
 from ..domain.guards import StepDayHeld
@@ -27,6 +27,7 @@ from ..domain.platforms import DEFAULT
 from ..domain.posting import Posting, day_count
 from ..domain.refusals import refuse_frozen
 from ..domain.results_ingest import StepDay, WeRunResult
+from ..domain.review import Flag
 from ..errors import InvalidWeRunDataError, SessionExpiredError
 from ..partners.wechat_phone import UndecryptableError, decrypt_user_data
 from . import platforms
@@ -35,6 +36,7 @@ BEHAVIOR = "walk_steps"
 MAX_AGE_SECONDS = 600  # a watermark older than this is a replay
 FUTURE_SKEW_SECONDS = 300
 EPOCH_MAX = 10**11  # seconds: far beyond any real timestamp, well inside what datetime and float take
+HISTORY_DAYS = 30  # WeChat sends 30 days (today and the 29 before); the risk rules judge the last 14 of them
 STEPS_MAX = 1_000_000  # a day's steps above this are not a day's steps: the record is skipped as malformed
 
 
@@ -49,9 +51,12 @@ def sync_steps(command: SyncWeRun, uow: Any) -> WeRunResult:
         data = decrypt_user_data(session_key, command.encrypted_data, command.iv)
     except UndecryptableError:
         raise SessionExpiredError() from None
-    steps = _recent_steps(data, platforms.wechat_credentials(command.platform)[0])
+    history = _step_days(data, platforms.wechat_credentials(command.platform)[0])
+    today = clock.business_day(clock.now())
+    steps = {day: total for day, total in history.items() if day in (today, today - timedelta(days=1))}
     refuse_frozen(account)
     rule = uow.catalog.behavior(BEHAVIOR, command.platform)
+    settings = uow.catalog.risk_settings()
     holders: dict[str, str] = {}
     with uow.posting(command.user_id, account=account) as posting:
         for attempt, current in enumerate(posting.attempts()):
@@ -60,16 +65,28 @@ def sync_steps(command: SyncWeRun, uow: Any) -> WeRunResult:
             if attempt and person:  # a lost race, or another platform holds a step-day: which one
                 holders = uow.step_days.holders(person, [day.isoformat() for day in steps])
             postings = _awards(rule, current, steps, command.platform, holders)
-            if not postings:
+            flag = _steps_flag(current, history, today, rule, settings)
+            if not postings and flag is None:
                 posting.answer(_result(steps, current, []))
                 continue
-            posting.stage(postings)
+            posting.stage(postings, flag=flag)
             for day in sorted({p.day for p in postings}) if person else ():
                 holder = holders.get(day.isoformat())
                 posting.guard(StepDayHeld(person, day.isoformat(), command.platform,
                                           None if holder in (None, command.platform) else holder))
             posting.commit(_result(steps, current, postings))
     return posting.result
+
+
+def _steps_flag(account: Any, history: dict[date, int], today: date, rule: Rule,
+                settings: risk.RiskSettings) -> Flag | None:
+    """Rule 1, repeated step counts (docs/risk.md): judged on the days WeChat sent with this sync (its last 30 days),
+    after the account's last review; the flag puts the account under review in this sync's own write (its awards
+    are then held). No read of its own."""
+    cleared = risk.cleared_at(account)
+    days = risk.step_days_after(history, clock.business_day(cleared) if cleared else None)
+    fired = risk.first_new(account, risk.steps_rules(days, today, rule.daily_quantity_max, settings))
+    return Flag(fired, risk.steps_reason(fired, days, today, settings)) if fired else None
 
 
 def _awards(rule: Rule, account: Any, steps: dict[date, int], platform: str = DEFAULT,
@@ -101,9 +118,9 @@ def _result(steps: dict[date, int], account: Any, postings: list[Posting]) -> We
     return WeRunResult(days, sum(p.points for p in postings), sum(p.carbon_mg for p in postings))
 
 
-def _recent_steps(data: dict, appid: str | None) -> dict[date, int]:
-    """Today's and yesterday's step totals of data from the caller's platform's mini program (`appid`), fresh;
-    INVALID_WERUN_DATA otherwise."""
+def _step_days(data: dict, appid: str | None) -> dict[date, int]:
+    """The day totals (WeChat sends its last 30 days) of data from the caller's platform's mini program (`appid`),
+    fresh; INVALID_WERUN_DATA otherwise. Today and yesterday earn; the rest only the risk rules read."""
     watermark, items = data.get("watermark"), data.get("stepInfoList")
     if not isinstance(watermark, dict) or not appid or watermark.get("appid") != appid:
         raise InvalidWeRunDataError(reason="appid")
@@ -113,7 +130,7 @@ def _recent_steps(data: dict, appid: str | None) -> dict[date, int]:
     if not isinstance(items, list):
         raise InvalidWeRunDataError(reason="stepInfoList")
     today = clock.business_day(clock.now())
-    wanted = {today, today - timedelta(days=1)}
+    oldest = today - timedelta(days=HISTORY_DAYS - 1)
     steps: dict[date, int] = {}
     for item in items:
         ts, step = (item.get("timestamp"), item.get("step")) if isinstance(item, dict) else (None, None)
@@ -121,6 +138,6 @@ def _recent_steps(data: dict, appid: str | None) -> dict[date, int]:
         if ts is None or step is None:
             continue
         day = clock.business_day(datetime.fromtimestamp(ts, clock.SHANGHAI))
-        if day in wanted:
+        if oldest <= day <= today:
             steps[day] = max(step, steps.get(day, 0))
     return steps

@@ -125,6 +125,12 @@ class Account(Model):
     carbon_held_mg = NumberAttribute(null=True)
     appeal = JSONAttribute(null=True)
     appeal_open = UnicodeAttribute(null=True)
+    # When the last review ended (a release or a void): the rules judge only what happened after it, so a person a
+    # reviewer cleared is not put under review again for the same days (domain/risk.py).
+    review_cleared_at = UnicodeAttribute(null=True)
+    # The times of the latest self-reported check-ins (seconds since the epoch, oldest first, at most the catalog's
+    # `risk.timing_checkins`): rule 2, machine timing, judged in the check-in's own write (domain/risk.py).
+    checkin_times = JSONAttribute(null=True)
     # Check-ins refused for a reused evidence photo within the last 30 days, [[ISO time, request_id], ...]
     # (domain/evidence.py, services/checkins.py; contract rule 3 photo_reuse): written by the refusal alone.
     photo_refusals = JSONAttribute(null=True)

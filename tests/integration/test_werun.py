@@ -3,26 +3,14 @@ the day-total rule for today and yesterday, refused when stale or not ours."""
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from chalicelib.domain import clock
 from tests.support.api import call, login
 from tests.support.partners import ledger, me
-
-
-def day_start(days_ago: int = 0) -> int:
-    """The stepInfoList timestamp of a day: its start in China time."""
-    day = clock.business_day(clock.now()) - timedelta(days=days_ago)
-    return int(datetime(day.year, day.month, day.day, tzinfo=clock.SHANGHAI).timestamp())
-
-
-def werun(client, stack, user, steps: dict[int, int], **options):
-    """What the mini program sends after wx.getWeRunData, for {days_ago: steps}."""
-    info = [{"timestamp": day_start(ago), "step": count} for ago, count in sorted(steps.items(), reverse=True)]
-    data = stack.wechat.werun(user["openid"], info, **options)
-    return call(client, "POST", "/v1/werun/sync", data, token=user["token"])
+from tests.support.steps import werun
 
 
 def test_steps_are_awarded_from_the_day_total_and_capped_by_the_demo_rule(client, stack, user):

@@ -18,6 +18,7 @@ from chalicelib.domain.market import Goods, goods_from_catalog
 from chalicelib.domain.methodology import Rule, rule_from_catalog
 from chalicelib.domain.platforms import platform_rule
 from chalicelib.domain.review import StaffCreditListed, StaffCreditsSettled, StaffStanding
+from chalicelib.domain.risk import RiskSettings
 from chalicelib.errors import AccountDeletedError, NotFoundError, UnknownBehaviorError
 from chalicelib.services.stock_memory import StockMemory
 from chalicelib.store import results
@@ -51,6 +52,9 @@ class FakeAccount:
     carbon_held_mg: int | None = None
     appeal: dict | None = None
     appeal_open: str | None = None
+    review_cleared_at: str | None = None
+    checkin_times: list | None = None
+    photo_refusals: list | None = None
 
 
 class FakeCatalog:
@@ -69,6 +73,10 @@ class FakeCatalog:
                 raise UnknownBehaviorError(behavior=code)
             return platform_rule(self.rules[code], choices[code])
         return self.rules[code]
+
+    @staticmethod
+    def risk_settings() -> RiskSettings:
+        return RiskSettings()
 
     def goods_on_sale(self, goods_id: str, platform: str = "default") -> Goods:
         if goods_id not in self.shelf or platform != "default":  # the demo catalog's shelf is `default`'s
