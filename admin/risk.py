@@ -5,6 +5,9 @@
     risk flag USER --reason R        puts the account under review (rule "operator"): what it earns is held
     risk release USER --reason R     credits every held entry (a `release` entry each), then clears the account
     risk void USER --reason R        voids every held entry (a `void` entry each, nothing credited), then clears it
+    risk simulate --honest N --farmers M [--seed S] [--days D]
+                                     a simulated population through the API on a stack of its own (never this
+                                     environment's tables): farmers caught, honest people flagged, per rule
 
 Writes are audited; --dry-run shows what would change and writes nothing. Release and void settle each held entry
 exactly once, whatever runs race or repeat (services/review.py); after a crash, run the same command again.
@@ -26,6 +29,12 @@ def add_parsers(sub, common: argparse.ArgumentParser, writes: argparse.ArgumentP
         parser = actions.add_parser(action, parents=[writes, scoped], help=text)
         parser.add_argument("user")
         parser.add_argument("--reason", required=True)
+    simulate = actions.add_parser("simulate", parents=[common], help="drive a simulated population through the "
+                                  "API on a stack of its own; farmers caught and honest people flagged, per rule")
+    simulate.add_argument("--honest", type=int, required=True, metavar="N")
+    simulate.add_argument("--farmers", type=int, required=True, metavar="M")
+    simulate.add_argument("--seed", type=int, default=1, metavar="S")
+    simulate.add_argument("--days", type=int, default=21, metavar="D", help="simulated days (default 21)")
 
 
 def _row(account) -> dict:
@@ -112,9 +121,16 @@ def risk_settle(args, out) -> int:
     return 0
 
 
+def risk_simulate(args, out) -> int:
+    from .risk_simulate import simulate
+
+    return simulate(args, out)
+
+
 HANDLERS = {
     ("risk", "list"): risk_list,
     ("risk", "flag"): risk_flag,
     ("risk", "release"): risk_settle,
     ("risk", "void"): risk_settle,
+    ("risk", "simulate"): risk_simulate,
 }

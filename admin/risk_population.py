@@ -12,7 +12,8 @@ about 11%), not to flatter the rules:
   ceiling), a day's total varying 35% around it, days without the phone (0 steps), desk days of a few hundred;
   WeChat hands over the last 30 days at every sync, whatever the person did in the app;
 - meals: 0 to 2 clean-plate check-ins on an active day at lunch or dinner time, each with a photo of its own (a
-  plate on a table: similar scenes, the photo rule's honest near-miss), a cutlery-free order now and then,
+  plate on a table), now and then the last photo sent again by a double tap (a refusal the photo rule counts:
+  its honest near-miss), a cutlery-free order now and then,
   garbage sorting with a photo; check-ins minutes to hours apart;
 - rides: 40% ride the bus (bound to the bus company), 0 to 2 rides on an active day;
 - shopping: on an active day a person with enough points may redeem a coupon of one of the merchants, handed over
@@ -23,7 +24,7 @@ Farmers, split evenly over the patterns (a ring is 5 to 7 accounts and the clerk
 all counted as farmers of the ring):
 - `steps_repeat`: a step script that sets one total on most days; `steps_near_max`: one that walks the phone to
   just under the ceiling every day;
-- `machine_timing`: a bot checking in at the same second every day;
+- `machine_timing`: a bot checking in at the same second every day (a cron job, within a second);
 - `photo_reuse`: a person re-uploading a few meal photos (the same file, or re-encoded, resized);
 - `staff_same_person`: a clerk crediting old clothes to two friends on 3 to 5 days a week;
 - `staff_ceiling`: a clerk crediting friends far beyond the merchant's daily ceiling, day after day;
@@ -149,6 +150,8 @@ class Planner:
         for meal in range(meals):
             self._add(later(11.5, 14) if meal == 0 else later(17.5, 21), key, "checkin",
                       {"behavior": "clean_plate", "photo": ("fresh", rng.getrandbits(48))})
+        if meals and rng.random() < 0.03:  # a double tap: the last photo sent again with a new upload
+            self._add(later(12, 22), key, "checkin", {"behavior": "clean_plate", "photo": ("again",)})
         if rng.random() < 0.25:
             self._add(later(11, 21), key, "checkin", {"behavior": "no_cutlery"})
         if rng.random() < 0.15:
@@ -200,7 +203,7 @@ class Planner:
             actor = self._farmer(f"f-timing-{i}", "machine_timing")
             second = self.rng.uniform(9 * 3600, 10 * 3600)
             for day in self.day_list():
-                at = _moment(day, 0) + timedelta(seconds=second + self.rng.uniform(-0.7, 0.7))
+                at = _moment(day, 0) + timedelta(seconds=second + self.rng.uniform(-0.4, 0.4))
                 self._add(at, actor.key, "checkin", {"behavior": "no_cutlery"})
 
     def _photo_reuse(self, count: int) -> None:
