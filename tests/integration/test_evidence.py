@@ -265,6 +265,14 @@ def test_user_of_another_platform_checks_in_with_a_photo(client, openid):
     assert (status, body["error"]["code"]) == (409, "EVIDENCE_REUSED")  # across platforms too
 
 
+def test_an_upload_of_the_persons_user_on_another_platform_is_not_found(client, openid):
+    on_demo = login_on(client, openid)
+    upload_id = photos.upload(client, on_demo)
+    status, body = photos.checkin(client, login(client, openid), upload_id=upload_id)
+    assert (status, body["error"]["code"]) == (404, "UPLOAD_NOT_FOUND")  # the same person, another platform's user
+    assert photos.checkin(client, on_demo, upload_id=upload_id)[0] == 201
+
+
 def test_third_refusal_within_30_days_is_recorded_on_the_account(client, user, openid, monkeypatch):
     from chalicelib.services import evidence as evidence_service
 

@@ -36,6 +36,9 @@ MATRIX = {
     ("DELETE", "/v1/me"): ("test_erasure_platforms::test_deleting_the_user_on_a_platform_leaves_the_persons_default_"
                            "user_its_own",),
     ("GET", "/v1/me/export"): (_OWN,),
+    ("POST", "/v1/me/appeals"): _NO_OBJECT + "an appeal of the caller's own account, under review on its platform "
+                                              "(test_review)",
+    ("POST", "/v1/uploads"): ("test_evidence::test_an_upload_of_the_persons_user_on_another_platform_is_not_found",),
     ("GET", "/v1/me/ledger"): (_OWN,),
     ("GET", "/v1/me/summary"): (_OWN,),
     ("GET", "/v1/behaviors"): (_OWN,),
