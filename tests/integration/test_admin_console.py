@@ -84,14 +84,14 @@ def test_points_adjust_with_the_same_request_id_applies_once(client, user):
 
 
 def test_reconcile_reports_an_account_whose_balance_disagrees_with_its_ledger(client, user, capsys):
-    call(client, "POST", "/v1/checkins", {"request_id": request_id(), "behavior": "clean_plate"}, token=user["token"])
+    call(client, "POST", "/v1/checkins", {"request_id": request_id(), "behavior": "no_cutlery"}, token=user["token"])
     account = Account.get(user["id"])
     account.update(actions=[Account.points.add(1000)])  # corruption no code path can make
     try:
         assert admin(["reconcile", "--json"]) == 1
         report = json.loads(capsys.readouterr().out)
         bad = [m for m in report["mismatches"] if m["user_id"] == user["id"]]
-        assert bad and bad[0]["points"] == 1005 and bad[0]["ledger_points"] == 5
+        assert bad and bad[0]["points"] == 1002 and bad[0]["ledger_points"] == 2  # no_cutlery: 2 points
         assert reconciled(user) == {"accounts": 1, "mismatches": bad, "clean": False}  # what each test checks
     finally:
         account.update(actions=[Account.points.add(-1000)])
