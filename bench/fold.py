@@ -18,7 +18,7 @@ import uuid
 PEOPLE = 60
 # each person's, in order: behaviours without a photo (the demo catalog's clean_plate takes one)
 CHECKINS = ("green_parking", "no_cutlery", "bench_unlimited", "bench_unlimited")
-EVIDENCE = {"green_parking": {"odometer_km": 12345}}  # a first reading: it earns
+EXTRA = {"green_parking": {"quantity": 1, "evidence": {"odometer_km": 12345}}}  # a first reading: it earns
 
 
 def measure_fold() -> dict:
@@ -43,9 +43,7 @@ def measure_fold() -> dict:
         for behavior in CHECKINS:
             status, body = invoke(app, event("POST", "/v1/checkins", token=token,
                                              body={"request_id": f"fold_{uuid.uuid4().hex[:12]}",
-                                                   "behavior": behavior,
-                                                   **({"evidence": EVIDENCE[behavior]} if behavior in EVIDENCE
-                                                      else {})}))
+                                                   "behavior": behavior, **EXTRA.get(behavior, {})}))
             assert status == 201, body
     streams.drain()  # the inbox items, filed as the stream handler files them: not timed
     counter = calls.CallCounter(calls.app_clients())

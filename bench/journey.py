@@ -51,7 +51,7 @@ STEPS = (
     Step("check-in", "POST", "/v1/checkins", lambda c: {"request_id": c["rid"], "behavior": "no_cutlery"}),
     Step("check-in replayed", "POST", "/v1/checkins", lambda c: {"request_id": c["rid"], "behavior": "no_cutlery"}),
     Step("check-in, another behaviour", "POST", "/v1/checkins",
-         lambda c: {**_rid(c), "behavior": "green_parking", "evidence": {"odometer_km": 12345}}),
+         lambda c: {**_rid(c), "behavior": "green_parking", "quantity": 1, "evidence": {"odometer_km": 12345}}),
     Step("ledger page", "GET", "/v1/me/ledger"),
     Step("ledger page by kind", "GET", "/v1/me/ledger?kind=earn", route="/v1/me/ledger"),
     Step("summary", "GET", "/v1/me/summary"),
