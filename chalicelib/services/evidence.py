@@ -6,8 +6,9 @@ marker and the hash's 68 probe buckets: store/photo_hashes.py) + 1 TransactWrite
 upload's marker, the exact hash's marker and the hash ADDed to its 4 buckets). A refusal for a reused photo
 writes nothing of the check-in; it makes 1 GetItem (the request's idempotency record: a retry of a request that
 succeeded gets its first result) and 1 UpdateItem (the refusal onto the account, `photo_refusals`, conditioned
-on the refusals read). The refusal that brings the person's refusals within 30 days to the catalog's
-`risk.photo_refusals` (default 3) is instead 1 TransactWriteItems: the refusals, the account under review for
+on the refusals read; it moves the account's `version`, so a posting that read the account before it reads
+again). The refusal that brings the person's refusals within 30 days to the catalog's `risk.photo_refusals`
+(default 3) is instead 1 TransactWriteItems: the refusals, the account under review for
 `photo_reuse` (domain/review.py Flag: the reason, `since`, its review-queue item), conditioned on the account's
 version; once: while the account is under review for `photo_reuse`, further refusals add no reason. The distance
 is the catalog's `risk.photo_distance` (default 6). Both from services/catalog.risk_settings (cached: no call).

@@ -163,3 +163,28 @@ def test_a_farmer_of_another_platform_is_under_review_on_that_platform(client, o
         refused(client, farmer, copy)
     assert me(client, farmer)["review"]["rules"] == ["photo_reuse"]
     assert listed(capsys)[farmer["id"]]["platform"] != "default"
+
+
+def test_a_refusal_recorded_while_the_flagging_one_decides_is_kept(client, openid, monkeypatch):
+    """The refusal that flags writes the refusals in a posting, conditioned on the account's version; a plain
+    refusal recorded meanwhile (one UpdateItem) moves the version, so the posting reads again and keeps it."""
+    from chalicelib.services import evidence as evidence_service
+    from chalicelib.store.photo_hashes import PhotoHashes
+
+    seed = used_photo(client, openid)
+    farmer = login(client, openid + "-race")
+    copies = photos.near_copies(seed, 3)
+    for copy in copies[:2]:
+        refused(client, farmer, copy)
+    flagging = evidence_service._record_flagging
+
+    def a_concurrent_refusal_lands_first(uow, user_id, account, request_id, limit):
+        before = Account.get(user_id, consistent_read=True).photo_refusals
+        PhotoHashes().record_refusal(user_id, before, [*before, [clock.iso(clock.now()), "concurrent"]])
+        return flagging(uow, user_id, account, request_id, limit)
+
+    monkeypatch.setattr(evidence_service, "_record_flagging", a_concurrent_refusal_lands_first)
+    refused(client, farmer, copies[2])
+    stored = Account.get(farmer["id"], consistent_read=True)
+    assert len(stored.photo_refusals) == 4 and "concurrent" in [item[1] for item in stored.photo_refusals]
+    assert [r["rule"] for r in stored.review_rules] == ["photo_reuse"]
