@@ -82,7 +82,7 @@ def steady_operations(driver: steady.Driver, days: int = steady.HISTORY_DAYS) ->
         person = steady.build_person(driver, orgs[:count], days)
         suffix = f"steady state, {count} org{'s' if count > 1 else ''}"
         work: dict[str, Callable[[], tuple[int, dict]]] = {f"check-in ({suffix})": lambda p=person: driver.check_in(
-            p, "clean_plate")}
+            p, steady.MEASURED_CHECKIN)}
         if count == 2:
             journey.granter()(person.user_id)  # points enough to adopt and redeem (an operator's, not measured)
             transit, bank = driver.bind(person, "transit"), driver.bind(person, "bank")
@@ -120,7 +120,7 @@ def two_platform_operations(driver: steady.Driver, person: steady.Person, transi
     rows = [posting_row(TWO_PLATFORM_JOIN, _answered(TWO_PLATFORM_JOIN, steady.with_aggregation(
         join, person.user_id, users)), person.user_id, users)]
     driver.bind(other, "transit", phone=driver.phones[transit], appid=DEMO_PLATFORM_APPID)
-    for name, work in ((TWO_PLATFORM_CHECKIN, lambda: driver.check_in(person, "clean_plate")),
+    for name, work in ((TWO_PLATFORM_CHECKIN, lambda: driver.check_in(person, steady.MEASURED_CHECKIN)),
                        (TWO_PLATFORM_RIDE, lambda: driver.ride(transit))):
         parts = _answered(name, steady.with_aggregation(work, person.user_id, users))
         rows.append(posting_row(name, parts, person.user_id, users))
@@ -145,7 +145,7 @@ def spread(driver: steady.Driver, users: int = steady.SPREAD_USERS) -> dict:
         person = steady.Person("o-spread-" + uuid.uuid4().hex[:12])
         for name, work in (("login (first time)", lambda p=person: driver.login(p)),
                            ("join an organization", lambda p=person: driver.join(p, org)),
-                           ("check-in", lambda p=person: driver.check_in(p, "clean_plate"))):
+                           ("check-in", lambda p=person: driver.check_in(p, steady.MEASURED_CHECKIN))):
             with Recorder(schema) as recorder:
                 work()
             requests[name].append(_keys(steady.cost_of(recorder.take())))

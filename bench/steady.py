@@ -25,6 +25,8 @@ from .units import Cost, cost, reader
 
 HISTORY_DAYS = 30
 CHECKINS_A_DAY = ("clean_plate", "no_cutlery", "garbage_sorting")  # and one steps sync: 4 behaviours a day
+PHOTO_CHECKINS = ("clean_plate", "garbage_sorting")  # the demo catalog's behaviours whose evidence is a photo
+MEASURED_CHECKIN = "no_cutlery"  # the check-in the plan measures: one without a photo (docs/capacity.md)
 STEPS_A_DAY = 8000
 SPREAD_USERS = 256  # new people in the spread sample (about 4 a fold shard): one login, a join, a check-in each
 
@@ -84,8 +86,26 @@ class Driver:
         person.orgs.append(org["id"])
 
     def check_in(self, person: Person, behaviour: str) -> tuple[int, dict]:
-        return self.call("POST", "/v1/checkins", {"request_id": "cap_" + uuid.uuid4().hex, "behavior": behaviour},
-                         token=person.token)
+        """A self-reported check-in; a photo behaviour's (the demo catalog's clean_plate, garbage_sorting) with a
+        fresh photo uploaded first, as the mini program does (not part of what is measured: the history)."""
+        body = {"request_id": "cap_" + uuid.uuid4().hex, "behavior": behaviour}
+        if behaviour in PHOTO_CHECKINS:
+            body["evidence"] = {"upload_id": self.upload(person)}
+        return self.call("POST", "/v1/checkins", body, token=person.token)
+
+    def upload(self, person: Person) -> str:
+        """A fresh photo uploaded by `person` (POST /v1/uploads, then the form POST to the object storage)."""
+        from tests.support.photos import photo, post_form
+
+        data = photo()
+        status, body = self.call("POST", "/v1/uploads", {"purpose": "checkin_evidence", "content_type": "image/jpeg",
+                                                         "size": len(data)}, token=person.token)
+        if status != 201:
+            raise RuntimeError(f"upload answered {status}: {body}")
+        sent = post_form(body, data)
+        if sent.status_code != 204:
+            raise RuntimeError(f"the object storage answered {sent.status_code}: {sent.text}")
+        return body["upload_id"]
 
     def steps(self, person: Person, steps: int) -> tuple[int, dict]:
         from chalicelib.domain import clock

@@ -3,7 +3,8 @@
 //
 //   import { createClient } from '../../miniprogram_api/client.js';
 //   const api = createClient({ baseUrl: 'https://api.example.com' });
-//   const { entry, points } = await api.checkin('clean_plate');
+//   const uploadId = await api.uploadPhoto({ filePath, contentType: 'image/jpeg', size });  // a photo behaviour's
+//   const { entry, points } = await api.checkin('clean_plate', { evidence: { upload_id: uploadId } });
 //
 // It logs in by itself (wx.login -> POST /v1/auth/login), keeps the token in storage, logs in again once
 // when a call answers 401 and repeats the call; writes that award or spend carry a request_id that the

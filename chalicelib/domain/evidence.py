@@ -5,29 +5,32 @@
 - Its object key is derived from the caller and the id, `evidence/{platform}/{user_id}/{upload_id}` (a user id is
   a random `u_...`, never an openid), so another person's upload_id names a key that does not exist: a 404 like a
   missing photo.
-- A photo's perceptual hash is 64 bits (services/photos.py). Two photos are "the same" within a Hamming distance
-  of `distance` (contract rule 3 `photo_reuse`, default 6). Multi-index hashing finds every earlier hash within
-  that distance without a scan: the hash is cut into 4 chunks of 16 bits; two hashes within distance 6 differ in
-  at most 1 bit on at least one chunk (pigeonhole: 4 chunks with 2 or more differing bits each is 8 > 6). So
+- A photo's perceptual hash is 64 bits (domain/photo_hash.py). Two photos are "the same" within a Hamming
+  distance of the catalog's `risk.photo_distance` (contract rule 3 `photo_reuse`, default 6; domain/risk.py
+  RiskSettings, the one place the thresholds live). Multi-index hashing finds every earlier hash within that
+  distance without a scan: the hash is cut into 4 chunks of 16 bits; two hashes within distance 7 differ in at
+  most 1 bit on at least one chunk (pigeonhole: 4 chunks with 2 or more differing bits each is 8 > 7). So
   reading, for each chunk, the bucket of its value and of its 16 one-bit neighbours (68 buckets) finds every
-  candidate, which is then compared by full distance.
+  candidate, which is then compared by full distance. MAX_DISTANCE (7) is therefore the largest distance the
+  catalog may set (domain/risk.py refuses more).
+- A refused photo is remembered on the account (`[ISO time, request_id]`, the business days of the last 30,
+  domain/risk.py PHOTO_REFUSAL_WINDOW); the catalog's `risk.photo_refusals` of them (default 3) put the person
+  under review (services/evidence.py).
 """
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
 from . import clock, ids
+from .risk import PHOTO_REFUSAL_WINDOW
 
 UPLOAD_SERVES = timedelta(hours=24)
 MAX_BYTES = 5 * 1024 * 1024  # 5 MiB: the upload policy's content-length-range, and the largest object read
 CONTENT_TYPES = ("image/jpeg", "image/png")
 PURPOSE = "checkin_evidence"
 PHOTO = "photo"  # a behaviour's `evidence` naming it requires {"upload_id"}
-DISTANCE = 6  # catalog risk.photo_distance
 CHUNKS, CHUNK_BITS = 4, 16
-REFUSALS = 3  # catalog risk.photo_refusals: the third refusal within REFUSAL_DAYS
-REFUSAL_DAYS = 30
-RULE = "photo_reuse"
+MAX_DISTANCE = 2 * CHUNKS - 1  # the largest distance the 68 probe buckets are sure to find (module docstring)
 
 
 def object_key(platform: str, user_id: str, upload_id: str) -> str:
@@ -75,7 +78,7 @@ def own_buckets(photo_hash: int) -> list[str]:
 
 
 def probe_buckets(photo_hash: int) -> list[str]:
-    """The 68 buckets holding every earlier hash that may be within DISTANCE (module docstring)."""
+    """The 68 buckets holding every earlier hash that may be within MAX_DISTANCE (module docstring)."""
     keys = []
     for index, value in enumerate(chunks(photo_hash)):
         keys.append(bucket_key(index, value))
@@ -87,7 +90,7 @@ def hex_of(photo_hash: int) -> str:
     return f"{photo_hash:016x}"
 
 
-def nearest(photo_hash: int, known: set[int], within: int = DISTANCE) -> int | None:
+def nearest(photo_hash: int, known: set[int], within: int) -> int | None:
     """The distance to the nearest known hash if one is within `within`, else None."""
     near = [distance(photo_hash, other) for other in known]
     best = min(near, default=None)
@@ -96,7 +99,7 @@ def nearest(photo_hash: int, known: set[int], within: int = DISTANCE) -> int | N
 
 def kept_refusals(refusals: list | None, today: date) -> list[list[str]]:
     """The refusals ([ISO time, request_id]) still inside the window."""
-    oldest = today - timedelta(days=REFUSAL_DAYS - 1)
+    oldest = today - (PHOTO_REFUSAL_WINDOW - timedelta(days=1))
     return [list(item) for item in refusals or []
             if clock.business_day(clock.parse_iso(item[0])) >= oldest]
 
@@ -109,7 +112,7 @@ def with_refusal(refusals: list | None, at: datetime, request_id: str) -> list[l
     return [*kept, [clock.iso(at), request_id]]
 
 
-def photo_refusals_reached(refusals: list | None, today: date, limit: int = REFUSALS) -> bool:
-    """Rule 3's last clause: the person's refusals within 30 days reached `limit` (the third puts them under
-    review: the caller, services/checkins.record_photo_refusal, is where the review hook is called)."""
+def photo_refusals_reached(refusals: list | None, today: date, limit: int) -> bool:
+    """Rule 3's last clause: the person's refusals within 30 days reached `limit` (the catalog's
+    `risk.photo_refusals`: the third, by default, puts them under review; services/evidence.py)."""
     return len(kept_refusals(refusals, today)) >= limit

@@ -6,7 +6,7 @@ Each rule judges what the write that calls it already holds, so no rule reads an
   WeChat recorded them), judged when they arrive (services/werun.py);
 - `machine_timing`: the times of the person's latest self-reported check-ins, kept on the account (a short list
   the check-in's one consistent read already returns and its transaction replaces);
-- `photo_reuse`: the times of the person's refused photos, kept on the account likewise;
+- `photo_reuse`: the person's refused photos, kept on the account likewise (domain/evidence.py);
 - `staff_same_person`, `staff_ceiling`, `redemption_ring`: the days and redemptions kept on the staff member's
   and the goods' own items, judged where a credit, a refusal or a verification writes them.
 A rule that fires returns its id; the caller puts the account (or staff member) under review in the same write.
@@ -31,8 +31,9 @@ RULES = (STEPS_REPEAT, STEPS_NEAR_MAX, MACHINE_TIMING, PHOTO_REUSE, STAFF_SAME_P
          REDEMPTION_RING)
 
 # Fixed by the contract (not in the catalog section): a machine's gaps are each at least a minute (a person who
-# checks in twice within a minute is tapping, not scripting); refusals count over 30 days; a staff member's
-# credits refused at the ceiling count on 2 days of the window.
+# checks in twice within a minute is tapping, not scripting); photo refusals count over 30 days (business days,
+# domain/evidence.kept_refusals); a staff member's credits refused at the ceiling count on 2 days of the window.
+# photo_distance is at most 7: what multi-index hashing is sure to find (domain/evidence.py MAX_DISTANCE).
 TIMING_MIN_GAP_S = 60
 PHOTO_REFUSAL_WINDOW = timedelta(days=30)
 STAFF_CEILING_DAYS = 2
@@ -66,7 +67,7 @@ _RANGES: dict[str, tuple[Decimal, Decimal]] = {
     "steps_same_total_days": (Decimal(2), Decimal(30)), "steps_window_days": (Decimal(2), Decimal(30)),
     "steps_near_max_ratio": (Decimal("0.5"), Decimal(1)), "steps_near_max_days": (Decimal(2), Decimal(30)),
     "timing_checkins": (Decimal(3), Decimal(50)), "timing_tolerance_s": (Decimal(0), Decimal(60)),
-    "photo_distance": (Decimal(0), Decimal(20)), "photo_refusals": (Decimal(1), Decimal(100)),
+    "photo_distance": (Decimal(0), Decimal(7)), "photo_refusals": (Decimal(1), Decimal(100)),
     "staff_same_person_days": (Decimal(2), Decimal(30)), "staff_window_days": (Decimal(2), Decimal(60)),
     "ring_accounts": (Decimal(2), Decimal(100)), "ring_account_age_days": (Decimal(1), Decimal(365)),
     "ring_window_hours": (Decimal(1), Decimal(24 * 30)),
@@ -179,20 +180,8 @@ def timing_reason(times: Sequence[float]) -> str:
     return f"{len(times)} check-ins {min(gaps):.1f} to {max(gaps):.1f} s apart"
 
 
-# Rule 3: reused evidence -----------------------------------------------------------------------------------------
-
-def remember_refusal(times: Sequence[str] | None, at: datetime) -> list[str]:
-    """The account's photo refusals (ISO times) within the last 30 days, after one more at `at`."""
-    since = at - PHOTO_REFUSAL_WINDOW
-    kept = [t for t in (times or ()) if datetime.fromisoformat(t) > since]
-    return [*kept, at.isoformat()]
-
-
-def photo_refusals_reached(times: Sequence[str], at: datetime, settings: RiskSettings) -> bool:
-    """Whether the refusals within the 30 days up to `at` (this one included) reach `photo_refusals`."""
-    since = at - PHOTO_REFUSAL_WINDOW
-    return sum(1 for t in times if datetime.fromisoformat(t) > since) >= settings.photo_refusals
-
+# Rule 3: reused evidence: the refusals kept on the account and their count are domain/evidence.py's
+# (with_refusal, photo_refusals_reached), judged with `photo_distance` and `photo_refusals` from here.
 
 # Rule 4: collection-point patterns -------------------------------------------------------------------------------
 

@@ -89,10 +89,9 @@ def _photo(command: AwardCheckin, evidence: dict, uow: PostingUnitOfWork,
 
 
 def _refused_photo(command: AwardCheckin, uow: PostingUnitOfWork) -> None:
-    """The refusal remembered on the account (rule 3 counts them), from the refusals the posting read."""
-    account = getattr(uow, "account", None)
-    photos.record_photo_refusal(uow.photos, command.user_id, getattr(account, "photo_refusals", None),
-                                command.request_id)
+    """The refusal remembered on the account (rule 3 counts them; the one that reaches the catalog's number puts
+    the person under review), from the account the posting read."""
+    photos.record_photo_refusal(uow, command.user_id, getattr(uow, "account", None), command.request_id)
 
 
 def _post(command: AwardCheckin, uow: PostingUnitOfWork, rule: Rule, quantity: Decimal, evidence: dict, day: date,

@@ -93,9 +93,13 @@ class PhotoHashes:
 
     def record_refusal(self, user_id: str, before: list | None, after: list) -> None:
         """The account's photo refusals become `after`, provided they are still `before` (one conditioned
-        UpdateItem; ConditionFailed when a concurrent refusal changed them: read again and retry)."""
-        names = {"#r": items.attr_name(Account, "photo_refusals"), "#k": "user_id"}
-        values = {":after": items.value(Account, "photo_refusals", after)}
+        UpdateItem; ConditionFailed when a concurrent refusal changed them: read again and retry). It moves the
+        account's `version` too: a posting that read the account before it (the refusal that puts the person
+        under review writes the refusals in a posting, services/evidence.py) is refused and reads again, so it
+        never writes back refusals without this one."""
+        names = {"#r": items.attr_name(Account, "photo_refusals"), "#k": "user_id",
+                 "#v": items.attr_name(Account, "version")}
+        values = {":after": items.value(Account, "photo_refusals", after), ":one": {"N": "1"}}
         if before is None:
             condition = "attribute_exists(#k) AND attribute_not_exists(#r)"
         else:
@@ -103,8 +107,9 @@ class PhotoHashes:
             values[":before"] = items.value(Account, "photo_refusals", before)
         try:
             connection().client.update_item(
-                TableName=Account.Meta.table_name, Key=items.key(Account, user_id), UpdateExpression="SET #r = :after",
-                ConditionExpression=condition, ExpressionAttributeNames=names, ExpressionAttributeValues=values)
+                TableName=Account.Meta.table_name, Key=items.key(Account, user_id),
+                UpdateExpression="SET #r = :after ADD #v :one", ConditionExpression=condition,
+                ExpressionAttributeNames=names, ExpressionAttributeValues=values)
         except ClientError as exc:
             if error_code(exc) == "ConditionalCheckFailedException":
                 raise ConditionFailed({"refusals": None}) from exc

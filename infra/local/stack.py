@@ -230,10 +230,20 @@ def try_it(api: str) -> list[str]:
         f"| {field.format('token')}; }}",
         "TOKEN=$(login o-demo)   # the demo user (any openid after wx: is a user)",
         f"curl -s -w '\\n' {api}/v1/me {auth.format('TOKEN')}",
-        "# check in a clean plate; request_id: 8 to 64 letters, digits, _ or -, new for each write "
+        "# check in a clean plate: its evidence is a photo (a JPEG or PNG of at most 5 MB; here one drawn for the "
+        "demo), uploaded as the mini program does: POST /v1/uploads answers a presigned POST to the object storage",
+        "PHOTO=${TMPDIR:-/tmp}/greensprout-plate.jpg; .venv/bin/python -c 'import os, sys; from PIL import Image; "
+        "Image.frombytes(\"RGB\", (12, 12), os.urandom(432)).resize((480, 480)).save(sys.argv[1])' $PHOTO",
+        f"UPLOAD_ID=$(curl -s -X POST {api}/v1/uploads {auth.format('TOKEN')} {as_json} -d '{{\"purpose\":"
+        "\"checkin_evidence\",\"content_type\":\"image/jpeg\",\"size\":'$(wc -c < $PHOTO)'}' | .venv/bin/python "
+        "-c 'import json, sys, requests; u = json.load(sys.stdin); requests.post(u[\"url\"], data=u[\"fields\"], "
+        "files={\"file\": (\"plate.jpg\", open(sys.argv[1], \"rb\"), \"image/jpeg\")}, timeout=10)"
+        ".raise_for_status(); print(u[\"upload_id\"])' $PHOTO); echo \"upload_id: $UPLOAD_ID\"",
+        "# then the check-in names the upload; request_id: 8 to 64 letters, digits, _ or -, new for each write "
         "(sent again, the first answer comes back and nothing is applied twice)",
         f"curl -s -w '\\n' -X POST {api}/v1/checkins {auth.format('TOKEN')} {as_json} "
-        f"-d '{{\"behavior\":\"clean_plate\",\"request_id\":\"checkin-{unique}\"}}'",
+        f"-d '{{\"behavior\":\"clean_plate\",\"request_id\":\"checkin-{unique}\","
+        "\"evidence\":{\"upload_id\":\"'$UPLOAD_ID'\"}}'",
         "# 6 bus rides boarded now, pushed by the fake bus company's signed webhook (10 points each)",
         ".venv/bin/python -m admin demo rides o-demo",
         "# 3 shared-bike rides of 2.4 km: the fake open-protocol partner links the user by a link code, then pushes",

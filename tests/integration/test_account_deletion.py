@@ -24,6 +24,7 @@ from chalicelib.store.trees import Adoption
 from tests.support.aggregates import drain
 from tests.support.api import call, login, request_id
 from tests.support.partners import bind, phone, phone_code, reconcile_clean
+from tests.support.photos import evidence_for
 from tests.support.privacy import busy_user, clock_at, raw_item, raw_items_containing
 
 ISSUED_DAY = clock.business_day(clock.now()) - timedelta(days=45)  # this module's own day (reports use others)
@@ -62,7 +63,8 @@ def issuance_verifies(record: IssuanceRecord) -> bool:
 def test_a_deleted_account_leaves_no_personal_data_and_every_figure_stays_true(client, stack, tmp_path):
     user = busy_user(client, stack)
     with clock_at(datetime.combine(ISSUED_DAY, time(12), clock.SHANGHAI)):  # an entry that gets issued
-        assert call(client, "POST", "/v1/checkins", {"request_id": request_id(), "behavior": "clean_plate"},
+        assert call(client, "POST", "/v1/checkins", {"request_id": request_id(), "behavior": "clean_plate",
+                                                     **evidence_for(client, user, "clean_plate")},
                     token=user["token"])[0] == 201
     record = issue(tmp_path)
     assert any(row["user_id"] == user["id"] for row in csv.DictReader(open(record.files["entries"]["path"])))
@@ -153,7 +155,8 @@ def test_a_partner_that_is_down_is_told_later_and_keeps_its_reference_until_then
 
 
 def test_the_console_deletes_a_request_received_by_another_channel_audited(client, user, capsys):
-    assert call(client, "POST", "/v1/checkins", {"request_id": request_id(), "behavior": "clean_plate"},
+    assert call(client, "POST", "/v1/checkins", {"request_id": request_id(), "behavior": "clean_plate",
+                                                 **evidence_for(client, user, "clean_plate")},
                 token=user["token"])[0] == 201
     assert admin(["user", "delete", user["openid"], "--reason", "ticket 42", "--dry-run"]) == 0
     assert call(client, "GET", "/v1/me", token=user["token"])[0] == 200  # a dry run changes nothing
@@ -185,7 +188,8 @@ def test_lists_of_one_s_own_entries_refuse_the_token_after_deletion(client, user
 def test_a_deletion_that_stopped_half_way_is_finished_by_the_next_request(client, user, monkeypatch, stop_at):
     from chalicelib.services import erasure
 
-    assert call(client, "POST", "/v1/checkins", {"request_id": request_id(), "behavior": "clean_plate"},
+    assert call(client, "POST", "/v1/checkins", {"request_id": request_id(), "behavior": "clean_plate",
+                                                 **evidence_for(client, user, "clean_plate")},
                 token=user["token"])[0] == 201
     original = getattr(erasure, stop_at)
 

@@ -18,6 +18,7 @@ from chalicelib.services import catalog
 from chalicelib.store.models import Account, LedgerEntry
 from chalicelib.store.tx import Tx, connection
 from tests.support.api import call, request_id
+from tests.support.photos import evidence_for
 from tests.support.reconcile import reconciled
 
 HISTORY_DAYS = 30
@@ -74,8 +75,8 @@ def test_a_checkin_at_steady_state_costs_9_write_units_and_the_account_stays_und
                 token=user["token"])  # today's first check-in; the caches of a warm container
     assert warm[0] == 201, warm
     before = item_size(_raw_account(user["id"]))
-    with Recorder() as recorder:
-        status, body = call(client, "POST", "/v1/checkins", {"request_id": request_id(), "behavior": "clean_plate"},
+    with Recorder() as recorder:  # a check-in without a photo (the demo catalog's clean_plate takes one)
+        status, body = call(client, "POST", "/v1/checkins", {"request_id": request_id(), "behavior": "no_cutlery"},
                             token=user["token"])
     assert status == 201, body
     calls = recorder.take()
@@ -105,7 +106,8 @@ def test_an_account_written_in_the_old_form_keeps_its_caps_and_its_partner_count
                                  five_days_ago: {"bus_ride": [6, 60, 6000, 480000]}})
     assert _raw_account(user["id"])["daily"]["S"].startswith('{"')
 
-    status, body = call(client, "POST", "/v1/checkins", {"request_id": request_id(), "behavior": "clean_plate"},
+    status, body = call(client, "POST", "/v1/checkins", {"request_id": request_id(), "behavior": "clean_plate",
+                                                         **evidence_for(client, user, "clean_plate")},
                         token=user["token"])
     assert (status, body["error"]["code"]) == (429, "DAILY_LIMIT_REACHED")  # today's 3 in the old form count
     status, body = call(client, "POST", "/v1/checkins", {"request_id": request_id(), "behavior": "no_cutlery"},

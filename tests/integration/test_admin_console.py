@@ -84,14 +84,14 @@ def test_points_adjust_with_the_same_request_id_applies_once(client, user):
 
 
 def test_reconcile_reports_an_account_whose_balance_disagrees_with_its_ledger(client, user, capsys):
-    call(client, "POST", "/v1/checkins", {"request_id": request_id(), "behavior": "clean_plate"}, token=user["token"])
+    call(client, "POST", "/v1/checkins", {"request_id": request_id(), "behavior": "no_cutlery"}, token=user["token"])
     account = Account.get(user["id"])
     account.update(actions=[Account.points.add(1000)])  # corruption no code path can make
     try:
         assert admin(["reconcile", "--json"]) == 1
         report = json.loads(capsys.readouterr().out)
         bad = [m for m in report["mismatches"] if m["user_id"] == user["id"]]
-        assert bad and bad[0]["points"] == 1005 and bad[0]["ledger_points"] == 5
+        assert bad and bad[0]["points"] == 1002 and bad[0]["ledger_points"] == 2  # no_cutlery: 2 points
         assert reconciled(user) == {"accounts": 1, "mismatches": bad, "clean": False}  # what each test checks
     finally:
         account.update(actions=[Account.points.add(-1000)])
@@ -220,3 +220,29 @@ def test_run_jobs_refuses_a_job_it_does_not_know(capsys):
     assert admin(["run-jobs", "--once", "--job", "no-such-job"]) == 2
     err = capsys.readouterr().err
     assert "usage error: no job no-such-job" in err and "expire-redemptions" in err
+
+
+def test_the_demo_catalogs_photo_behaviours_are_new_versions_and_the_old_ones_stay_for_recomputing():
+    """A deployment that loaded the demo catalog before its clean plate and garbage sorting required a photo
+    takes the new file as new methodology versions (the rule changed: `evidence`); the old versions stay stored,
+    so an entry computed with them is recomputed by them."""
+    from admin.catalog_load import DEMO_CATALOG
+    from chalicelib.domain.caps import recompute
+    from chalicelib.services import catalog
+    from tests.support.market import load_catalog
+
+    demo = {b["code"]: b for b in json.loads(DEMO_CATALOG.read_text(encoding="utf-8"))["behaviors"]}
+    before = {"clean_plate": "2024.1", "garbage_sorting": "2026.1"}  # the versions without evidence
+    old = [{**{k: v for k, v in demo[code].items() if k != "evidence"},
+            "methodology": {**demo[code]["methodology"], "version": version}} for code, version in before.items()]
+    try:
+        load_catalog({"behaviors": old})
+        report = load_catalog({"behaviors": [demo["clean_plate"], demo["garbage_sorting"]]})
+        assert sorted(report["behaviors"]["new_version"]) == ["clean_plate@2026.1", "garbage_sorting@2026.2"]
+    finally:
+        load_catalog({"behaviors": [demo["clean_plate"], demo["garbage_sorting"]]})  # the demo's, whatever failed
+        catalog.forget()
+    for code, version in before.items():
+        previous, current = catalog.rule_version(code, version), catalog.behavior(code)
+        assert (previous.evidence, current.evidence) == ((), ("photo",))
+        assert recompute(previous, {"quantity": "1"}) == recompute(current, {"quantity": "1"})  # same arithmetic

@@ -24,6 +24,7 @@ from chalicelib.store.issuance import REGISTRY, IssuanceRecord
 from chalicelib.store.models import LedgerEntry
 from tests.support.api import call, login, request_id
 from tests.support.days import at, difference
+from tests.support.photos import evidence_for
 
 TODAY = clock.business_day(clock.now())
 REPORT_DAY = TODAY - timedelta(days=100)  # each test below owns its days: nobody else writes there
@@ -32,6 +33,8 @@ RACE_DAY = TODAY - timedelta(days=70)
 
 
 def checkin(client, user: dict, behavior: str, **extra) -> dict:
+    """A check-in; a clean plate or garbage sorting with its photo, as the demo catalog requires."""
+    extra = extra or evidence_for(client, user, behavior)
     status, body = call(client, "POST", "/v1/checkins", {"request_id": request_id(), "behavior": behavior, **extra},
                         token=user["token"])
     assert status == 201, body
@@ -162,8 +165,8 @@ def test_issuance_leaves_out_estimates_lists_every_entry_and_refuses_overlaps(cl
 
     doc = run_json(capsys, *issue(tmp_path, ISSUED_DAY, ISSUED_DAY, "--yes", "--reason", "Q-test submission"))
     by_version = {(m["methodology_id"], m["methodology_version"]): m for m in doc["methodologies"]}
-    assert set(by_version) == {("ACEF-031-clean-plate", "2024.1"), ("SJ-no-cutlery", "2022.1")}
-    assert by_version[("ACEF-031-clean-plate", "2024.1")]["carbon_mg"] == 2 * 144000
+    assert set(by_version) == {("ACEF-031-clean-plate", "2026.1"), ("SJ-no-cutlery", "2022.1")}
+    assert by_version[("ACEF-031-clean-plate", "2026.1")]["carbon_mg"] == 2 * 144000
     assert doc["totals"]["carbon_mg"] == 2 * 144000 + 45720 and doc["totals"]["entries"] == 3
     assert {x["methodology_id"]: x["reason"] for x in doc["excluded"]} == {
         "GS-garbage-sorting": "estimate", "GS-green-parking": "estimate"}

@@ -117,7 +117,7 @@ def test_a_verified_checkin_says_so(client, user):
 
 
 def test_other_checkins_carry_no_verification(client, user):
-    status, body = call(client, "POST", "/v1/checkins", {"request_id": request_id(), "behavior": "clean_plate"},
+    status, body = call(client, "POST", "/v1/checkins", {"request_id": request_id(), "behavior": "no_cutlery"},
                         token=user["token"])
     assert status == 201 and "verification" not in body, body
 

@@ -27,6 +27,7 @@ from tests.support.api import call, login, request_id
 from tests.support.days import at
 from tests.support.partners import bind, phone, sync
 from tests.support.persons import bind_without_route, login_on, pull
+from tests.support.photos import evidence_for
 from tests.support.stack import DEMO_PLATFORM
 
 TODAY = clock.business_day(clock.now())
@@ -36,7 +37,9 @@ DAY_TWICE, DAY_AFTER_ALL, DAY_FILES, DAY_CRASH, DAY_BEFORE = (TODAY - timedelta(
 
 
 def checkin(client, user: dict, behavior: str = "clean_plate") -> str:
-    status, body = call(client, "POST", "/v1/checkins", {"request_id": request_id(), "behavior": behavior},
+    """A check-in (a clean plate, rewarded on both demo platforms, with its photo as the demo catalog requires)."""
+    status, body = call(client, "POST", "/v1/checkins", {"request_id": request_id(), "behavior": behavior,
+                                                         **evidence_for(client, user, behavior)},
                         token=user["token"])
     assert status == 201, body
     return body["entry"]["id"]

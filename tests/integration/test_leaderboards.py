@@ -144,7 +144,7 @@ def _checkin_cost(client, person) -> tuple[list[str], list[int]]:
         c.meta.events.register("before-parameter-build.dynamodb.TransactWriteItems", count_items)
     try:
         with DynamoDBCalls() as calls:
-            checkin(client, person)
+            checkin(client, person, "no_cutlery")  # a check-in without a photo
     finally:
         for c in clients.values():
             c.meta.events.unregister("before-parameter-build.dynamodb.TransactWriteItems", count_items)
@@ -158,8 +158,8 @@ def test_a_checkins_writes_do_not_grow_with_orgs_or_their_members(client):
         assert join(client, joiner, org)[0] == 200
     for _ in range(6):
         assert join(client, _person(client), orgs[0])[0] == 200  # a crowded org
-    checkin(client, loner)
-    checkin(client, joiner)  # both warm: the catalog cached, the day's counters present
+    checkin(client, loner, "no_cutlery")
+    checkin(client, joiner, "no_cutlery")  # both warm: the catalog cached, the day's counters present
     alone = _checkin_cost(client, loner)
     in_five_orgs = _checkin_cost(client, joiner)
     assert alone == in_five_orgs

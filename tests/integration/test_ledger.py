@@ -5,9 +5,12 @@ from chalicelib.domain.caps import recompute
 from chalicelib.services import catalog
 from chalicelib.store.models import LedgerEntry
 from tests.support.api import DynamoDBCalls, call, login, request_id
+from tests.support.photos import evidence_for
 
 
 def _earn(client, user, behavior="clean_plate", **fields):
+    """An entry of `behavior`'s; a clean plate or garbage sorting with its photo, as the demo catalog requires."""
+    fields = fields or evidence_for(client, user, behavior)
     status, body = call(client, "POST", "/v1/checkins", {"request_id": request_id(), "behavior": behavior, **fields},
                         token=user["token"])
     assert status == 201, body

@@ -12,12 +12,15 @@ from chalicelib.store.models import Account, LedgerEntry
 from chalicelib.store.repositories import person_day_key
 from tests.support.api import DynamoDBCalls, call, login, request_id
 from tests.support.persons import login_on
+from tests.support.photos import evidence_for
 from tests.support.reconcile import reconciled
 
 
 def _checkin(client, user: dict, behavior: str = "clean_plate") -> tuple[int, dict]:
-    return call(client, "POST", "/v1/checkins", {"request_id": request_id(), "behavior": behavior},
-                token=user["token"])
+    """A check-in; a clean plate (the behaviour company-demo rewards with its own points and limit) with its
+    photo, as the demo catalog requires."""
+    return call(client, "POST", "/v1/checkins", {"request_id": request_id(), "behavior": behavior,
+                                                 **evidence_for(client, user, behavior)}, token=user["token"])
 
 
 def test_a_checkin_on_the_second_platform_earns_its_points_for_the_deployments_grams(client, openid):
@@ -76,13 +79,13 @@ def test_the_days_earlier_clean_plates_count_once_the_person_logs_in_on_a_second
 def test_a_person_on_one_platform_writes_no_person_counter(client, openid):
     alone = login(client, openid)
     with DynamoDBCalls() as calls:
-        assert _checkin(client, alone)[0] == 201
+        assert _checkin(client, alone, "no_cutlery")[0] == 201  # a check-in without a photo: its two calls
     assert calls.operations == ["GetItem", "TransactWriteItems"]
     account = Account.get(alone["id"], consistent_read=True)
     assert not account.peers and account.person_id  # joinable, but alone: the account's count suffices
     today = clock.business_day(clock.now()).isoformat()
     with pytest.raises(LimitCounter.DoesNotExist):
-        LimitCounter.get(person_day_key(account.person_id, today, "clean_plate"), consistent_read=True)
+        LimitCounter.get(person_day_key(account.person_id, today, "no_cutlery"), consistent_read=True)
 
 
 def test_different_people_do_not_share_a_cap(client, openid):
@@ -94,5 +97,5 @@ def test_a_checkin_on_the_second_platform_costs_one_read_and_one_transaction(cli
     demo = login_on(client, openid)
     _checkin(client, demo, "no_cutlery")  # warm the platform's catalog
     with DynamoDBCalls() as calls:
-        assert _checkin(client, demo)[0] == 201
+        assert _checkin(client, demo, "no_cutlery")[0] == 201  # without a photo
     assert calls.operations == ["GetItem", "TransactWriteItems"]

@@ -9,12 +9,14 @@ from chalicelib.store.models import Account
 from tests.support.api import DynamoDBCalls, call, login, request_id
 from tests.support.partners import sync
 from tests.support.persons import login_on, pull, rider, rides_platform
+from tests.support.photos import evidence_for
 from tests.support.reconcile import reconciled
 
 
 def _checkin(client, user: dict, behavior: str = "clean_plate") -> int:
-    return call(client, "POST", "/v1/checkins", {"request_id": request_id(), "behavior": behavior},
-                token=user["token"])[0]
+    """A check-in; a clean plate (rewarded on both demo platforms) with its photo, as the demo catalog requires."""
+    return call(client, "POST", "/v1/checkins", {"request_id": request_id(), "behavior": behavior,
+                                                 **evidence_for(client, user, behavior)}, token=user["token"])[0]
 
 
 def _carbon(client, user: dict) -> tuple[float, float]:

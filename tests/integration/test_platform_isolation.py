@@ -134,7 +134,7 @@ def test_the_callers_own_routes_on_a_platform_show_none_of_the_persons_other_use
     openid = "o-iso-" + uuid.uuid4().hex[:10]
     on_default, on_demo = login(client_module, openid), login_on(client_module, openid)
     for _ in range(2):
-        assert call(client_module, "POST", "/v1/checkins", {"request_id": request_id(), "behavior": "clean_plate"},
+        assert call(client_module, "POST", "/v1/checkins", {"request_id": request_id(), "behavior": "no_cutlery"},
                     token=on_default["token"])[0] == 201
     cursor = call(client_module, "GET", "/v1/me/ledger?limit=1", token=on_default["token"])[1]["next_cursor"]
     demo = {"token": on_demo["token"]}

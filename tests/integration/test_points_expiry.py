@@ -17,6 +17,7 @@ from chalicelib.store.privacy import SHARDS, AccountShard, expiry_marker, shard_
 from tests.support.api import call, login, request_id
 from tests.support.market import give_points, load_catalog, new_goods, redeem
 from tests.support.partners import reconcile_clean
+from tests.support.photos import evidence_for
 from tests.support.privacy import clock_at, shanghai
 
 
@@ -40,9 +41,10 @@ def test_the_unspent_points_of_a_year_expire_at_the_end_of_the_next_year_and_not
     user = person(client)
     with clock_at(shanghai("2024-03-01T12:00:00")):
         give_points(user, 100)
-        status, _ = call(client, "POST", "/v1/checkins", {"request_id": request_id(), "behavior": "clean_plate"},
+        status, _ = call(client, "POST", "/v1/checkins", {"request_id": request_id(), "behavior": "clean_plate",
+                                                          **evidence_for(client, user, "clean_plate")},
                          token=user["token"])
-        assert status == 201  # 105 points came in during 2024
+        assert status == 201  # 105 points came in during 2024 (a clean plate's 5)
     with clock_at(shanghai("2025-06-01T12:00:00")):
         give_points(user, 50)  # 50 in 2025
         goods = new_goods(points_price=30)

@@ -16,6 +16,7 @@ from tests.support.api import call, login, request_id
 from tests.support.days import at, difference
 from tests.support.partners import bind, phone, sync
 from tests.support.persons import bind_without_route, login_on, pull
+from tests.support.photos import evidence_for
 from tests.support.stack import DEMO_PLATFORM
 
 DAY = clock.business_day(clock.now()) - timedelta(days=157)  # this module's day: no other test writes to it
@@ -39,7 +40,9 @@ def totals_difference(after: dict, before: dict, *keys: str) -> dict:
 
 
 def checkin(client, user: dict) -> None:
-    status, body = call(client, "POST", "/v1/checkins", {"request_id": request_id(), "behavior": "clean_plate"},
+    """A clean plate, with its photo as the demo catalog requires."""
+    status, body = call(client, "POST", "/v1/checkins", {"request_id": request_id(), "behavior": "clean_plate",
+                                                         **evidence_for(client, user, "clean_plate")},
                         token=user["token"])
     assert status == 201, body
 

@@ -24,7 +24,7 @@ def me(client, user) -> dict:
     return body
 
 
-def checkin(client, user, rid: str | None = None, behavior: str = "clean_plate"):
+def checkin(client, user, rid: str | None = None, behavior: str = "no_cutlery"):  # a behaviour without a photo
     return call(client, "POST", "/v1/checkins", {"request_id": rid or request_id(), "behavior": behavior},
                 token=user["token"])
 
@@ -62,7 +62,7 @@ def test_held_check_ins_are_released_or_voided_once_and_the_account_cleared(clie
     assert status == 201 and held["entry"]["kind"] == "held", held
     assert held["entry"]["points"] == earned["entry"]["points"] and held["entry"]["balance_after"] == balance
     assert (held["points"], held["carbon_g"]) == (balance, carbon_g)  # nothing credited
-    assert checkin(client, user)[0] == 201  # clean_plate: 3 a day; the held ones count towards it
+    assert checkin(client, user)[0] == 201  # no_cutlery: 3 a day; the held ones count towards it
     status, body = checkin(client, user)
     assert status == 429 and body["error"]["code"] == "DAILY_LIMIT_REACHED"
     shown = me(client, user)

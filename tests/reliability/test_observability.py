@@ -91,7 +91,7 @@ def test_awards_redemptions_and_partner_failures_are_emf_metrics(client, stack, 
     give_points(user, 100)
     goods = new_goods(points_price=10)
     logs.records.clear()
-    call(client, "POST", "/v1/checkins", {"request_id": request_id(), "behavior": "clean_plate"}, token=user["token"])
+    call(client, "POST", "/v1/checkins", {"request_id": request_id(), "behavior": "no_cutlery"}, token=user["token"])
     redeem(client, user, goods["id"])
     bind(client, stack, user, "transit")
     stack.transit.faults.add(path="/v1/rides", status=503, count=-1)
@@ -101,8 +101,8 @@ def test_awards_redemptions_and_partner_failures_are_emf_metrics(client, stack, 
         stack.transit.faults.clear()
     assert (status, body["error"]["code"]) == (503, "PARTNER_UNAVAILABLE")
     lines = _metrics(logs)
-    assert _metric(lines, "Awards", source="checkin") == 1 and _metric(lines, "AwardedPoints", source="checkin") == 5
-    assert _metric(lines, "AwardedCarbonMg", source="checkin") == 144000
+    assert _metric(lines, "Awards", source="checkin") == 1 and _metric(lines, "AwardedPoints", source="checkin") == 2
+    assert _metric(lines, "AwardedCarbonMg", source="checkin") == 45720  # no_cutlery: 2 points, 45.72 g
     assert _metric(lines, "Redemptions") == 1 and _metric(lines, "RedeemedPoints") == 10
     assert _metric(lines, "PartnerFailures", partner="transit") == 1
 
@@ -127,7 +127,7 @@ def test_a_full_run_logs_no_token_session_key_phone_number_or_secret(client, sta
     settings = get_settings()
     user = login(client, openid)
     session_key = stack.wechat.session_key(openid)
-    call(client, "POST", "/v1/checkins", {"request_id": request_id(), "behavior": "clean_plate"}, token=user["token"])
+    call(client, "POST", "/v1/checkins", {"request_id": request_id(), "behavior": "no_cutlery"}, token=user["token"])
     assert werun(client, stack, user, {0: 12345})[0] == 200
     number = phone()
     stack.transit.add_rider(number)

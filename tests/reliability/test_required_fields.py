@@ -33,7 +33,7 @@ WRITES = {
     ("DELETE", "/v1/me"): ("/v1/me", "user", lambda: {"confirm": "DELETE"}),
     ("POST", "/v1/me/appeals"): ("/v1/me/appeals", "user", lambda: {"text": "请复核我的账户"}),
     ("POST", "/v1/checkins"): ("/v1/checkins", "user", lambda: {
-        "request_id": request_id(), "behavior": "clean_plate", "quantity": 1, "evidence": {}}),
+        "request_id": request_id(), "behavior": "no_cutlery", "quantity": 1, "evidence": {}}),
     ("POST", "/v1/uploads"): ("/v1/uploads", "user", lambda: {
         "purpose": "checkin_evidence", "content_type": "image/jpeg", "size": 1000}),
     ("POST", "/v1/werun/sync"): ("/v1/werun/sync", "user", lambda: {

@@ -42,7 +42,12 @@ def join(client, user: dict, org: dict, code: str | None = None):
 
 
 def checkin(client, user: dict, behavior: str = "clean_plate"):
-    status, body = call(client, "POST", "/v1/checkins", {"request_id": request_id(), "behavior": behavior},
+    """A check-in of the person's, counted by the boards; a clean plate (or garbage sorting) with its photo, as the
+    demo catalog requires (tests/support/photos.py)."""
+    from tests.support.photos import evidence_for
+
+    status, body = call(client, "POST", "/v1/checkins", {"request_id": request_id(), "behavior": behavior,
+                                                         **evidence_for(client, user, behavior)},
                         token=user["token"])
     assert status == 201, body
     return body

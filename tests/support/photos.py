@@ -33,8 +33,11 @@ def near_copies(seed: int, count: int = 3) -> list[bytes]:
     """Copies of photo(seed) a farmer might make: one cell of the grid inverted, smaller and re-encoded at a lower
     JPEG quality. Their hashes differ from the original's (the exact-hash marker does not catch them) by a few
     bits; the test asserts how many."""
-    from chalicelib.domain.evidence import DISTANCE, distance
+    from chalicelib.domain.evidence import distance
     from chalicelib.domain.photo_hash import dhash
+    from chalicelib.domain.risk import RiskSettings
+
+    within = RiskSettings().photo_distance  # the contract's default
 
     original, copies = dhash(photo(seed)), []
     for cell in range(144):
@@ -43,7 +46,7 @@ def near_copies(seed: int, count: int = 3) -> list[bytes]:
         image.putpixel((cell % 12, cell // 12), (255 - red, 255 - green, 255 - blue))
         out = io.BytesIO()
         image.resize((400, 400), _bicubic()).save(out, "JPEG", quality=60)
-        if 1 <= distance(original, dhash(out.getvalue())) <= DISTANCE:
+        if 1 <= distance(original, dhash(out.getvalue())) <= within:
             copies.append(out.getvalue())
         if len(copies) == count:
             return copies
@@ -86,6 +89,12 @@ def upload(client, user: dict, data: bytes | None = None, content_type: str = "i
     return body["upload_id"]
 
 
+def evidence_for(client, user: dict, behavior: str) -> dict:
+    """The fields a check-in of `behavior` needs besides its request_id: a fresh photo's upload for the demo
+    catalog's photo behaviours (clean_plate, garbage_sorting), nothing for the others."""
+    return {"evidence": {"upload_id": upload(client, user)}} if behavior in PHOTO_BEHAVIORS else {}
+
+
 def checkin(client, user: dict, behavior: str = "clean_plate", data: bytes | None = None, rid: str | None = None,
             upload_id: str | None = None):
     """A check-in of a photo behaviour with a fresh photo (or `data`, or an existing `upload_id`)."""
@@ -97,13 +106,17 @@ def checkin(client, user: dict, behavior: str = "clean_plate", data: bytes | Non
 @contextmanager
 def photo_required(*codes: str):
     """The catalog's behaviours `codes` require a photo for the duration of the block (this process's cached
-    catalog, as a `load` of a catalog saying `"evidence": ["photo"]` would make it)."""
+    catalog, as a `load` of a catalog saying `"evidence": ["photo"]` would make it; the demo catalog's
+    clean_plate and garbage_sorting already do). The behaviours and the policies (the `risk` section a photo
+    check-in judges with) stay cached for the block: a test counting a check-in's calls counts no catalog
+    refresh (a Query a minute per container)."""
     from chalicelib.services import catalog
 
     catalog.forget()
     items = catalog._partition("behavior")
     changed = {**items, **{code: {**items[code], "evidence": ["photo"]} for code in codes}}
     catalog._cache["behavior"] = (time.monotonic() + 10 ** 9, changed)
+    catalog._cache["policy"] = (time.monotonic() + 10 ** 9, catalog._partition("policy"))
     try:
         yield
     finally:

@@ -82,8 +82,10 @@ def busy_user(client, stack) -> dict:
     token = user["token"]
     nickname = "全功能" + uuid.uuid4().hex[:6]
     assert call(client, "PATCH", "/v1/me", {"nickname": nickname}, token=token)[0] == 200
-    assert call(client, "POST", "/v1/checkins", {"request_id": request_id(), "behavior": "clean_plate"},
-                token=token)[0] == 201
+    from tests.support.photos import evidence_for
+
+    assert call(client, "POST", "/v1/checkins", {"request_id": request_id(), "behavior": "clean_plate",
+                                                 **evidence_for(client, user, "clean_plate")}, token=token)[0] == 201
     day = clock.business_day(clock.now())
     start = int(datetime(day.year, day.month, day.day, tzinfo=clock.SHANGHAI).timestamp())
     steps = stack.wechat.werun(openid, [{"timestamp": start, "step": 12345}])

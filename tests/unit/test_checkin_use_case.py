@@ -24,14 +24,16 @@ def uow() -> InMemoryPostingUnitOfWork:
     return uow
 
 
-def checkin(uow, request_id="req_0001", behavior="clean_plate", **more) -> CheckinResult:
+def checkin(uow, request_id="req_0001", behavior="no_cutlery", **more) -> CheckinResult:
+    """A check-in of a self-reported behaviour without evidence (the demo catalog's clean_plate and garbage_sorting
+    take a photo: tests/integration/test_evidence.py)."""
     return award_checkin(AwardCheckin("u_1", request_id, behavior, **more), uow)
 
 
 def test_a_checkin_adds_one_entry_and_its_points_and_carbon_to_the_balance(uow):
     result = checkin(uow)
-    rule = uow.catalog.behavior("clean_plate")
-    assert (result.entry.kind, result.entry.points, result.entry.behavior) == ("earn", rule.points, "clean_plate")
+    rule = uow.catalog.behavior("no_cutlery")
+    assert (result.entry.kind, result.entry.points, result.entry.behavior) == ("earn", rule.points, "no_cutlery")
     assert result.points == result.entry.balance_after == 10 + rule.points
     assert result.carbon_mg == rule.carbon_mg > 0
     account = uow.accounts.items["u_1"]
@@ -48,17 +50,18 @@ def test_second_checkin_with_same_request_id_awards_once_and_returns_the_first_r
 
 
 def test_a_retry_after_the_first_try_used_the_last_checkin_of_the_day_returns_the_first_result(uow):
-    results_ = [checkin(uow, request_id=f"req_000{n}", behavior="garbage_sorting") for n in (1, 2)]
+    assert uow.catalog.behavior("no_cutlery").daily_limit == 3
+    results_ = [checkin(uow, request_id=f"req_000{n}") for n in (1, 2, 3)]
     with pytest.raises(DailyLimitReachedError):
-        checkin(uow, request_id="req_0003", behavior="garbage_sorting")
-    assert checkin(uow, request_id="req_0002", behavior="garbage_sorting") == results_[1]
-    assert len(uow.ledger) == 2
+        checkin(uow, request_id="req_0004")
+    assert checkin(uow, request_id="req_0003") == results_[2]
+    assert len(uow.ledger) == 3
 
 
 def test_the_same_request_id_for_another_behaviour_is_a_conflict_and_writes_nothing(uow):
     checkin(uow)
     with pytest.raises(IdempotencyConflictError):
-        checkin(uow, behavior="no_cutlery")
+        checkin(uow, behavior="green_parking", quantity=1, evidence={"odometer_km": 1000})
     assert len(uow.ledger) == 1
 
 
@@ -77,7 +80,7 @@ def test_a_posting_that_lost_the_race_reads_again_and_counts_the_winner(uow):
 
     uow.before_write = a_concurrent_award_lands
     result = checkin(uow)
-    assert result.points == 110 + uow.catalog.behavior("clean_plate").points
+    assert result.points == 110 + uow.catalog.behavior("no_cutlery").points
     assert uow.accounts.reads == 2 and uow.commits == 1
 
 
@@ -93,11 +96,11 @@ def test_a_green_parking_reading_that_moved_is_a_worthless_checkin_that_says_why
 def test_a_checkin_remembered_by_the_code_before_the_use_cases_replays_the_same_result(uow):
     """Records live 48 hours: one written before the deploy holds the HTTP body, and must still replay."""
     body = {"entry": {"id": "01KAVQ3J2G0000000000000000", "at": "2026-11-24T10:06:26.902+08:00", "kind": "earn",
-                      "points": 5, "carbon_g": 202.458, "behavior": "clean_plate", "source": "checkin", "ref": None,
+                      "points": 5, "carbon_g": 202.458, "behavior": "no_cutlery", "source": "checkin", "ref": None,
                       "methodology": {"id": "LZ-clean-plate", "version": "2024.1"}, "balance_after": 15,
                       "counted_via": None},
             "points": 15, "carbon_g": 1202.458}
-    key = IdempotencyKey("u_1", "req_0001", ROUTE, {"behavior": "clean_plate", "quantity": "1", "evidence": {}})
+    key = IdempotencyKey("u_1", "req_0001", ROUTE, {"behavior": "no_cutlery", "quantity": "1", "evidence": {}})
     uow.idempotency.records[key.key] = key.values(201, body) | {"format": None}
     result = checkin(uow)
     assert (result.entry.entry_id, result.entry.carbon_mg, result.points, result.carbon_mg) == (

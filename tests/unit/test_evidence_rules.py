@@ -10,6 +10,7 @@ import pytest
 
 from chalicelib.domain import clock, evidence, ids
 from chalicelib.domain.photo_hash import NotAPhotoError, dhash
+from chalicelib.domain.risk import RiskError, RiskSettings, settings_from
 from tests.support.photos import grid, photo
 
 
@@ -30,13 +31,13 @@ def test_the_hash_is_stable_for_the_same_image():
 def test_resized_reencoded_and_png_copies_stay_within_the_distance():
     data = photo(seed=11)
     for copy in (_reencoded(data, 300, 40), _reencoded(data, 1000, 95), photo(seed=11, image_format="PNG")):
-        assert evidence.distance(dhash(data), dhash(copy)) <= evidence.DISTANCE
+        assert evidence.distance(dhash(data), dhash(copy)) <= RiskSettings().photo_distance
 
 
 def test_different_photos_are_far_apart():
     hashes = [dhash(photo(seed=seed)) for seed in range(40)]
     near = [(a, b) for i, a in enumerate(hashes) for b in hashes[i + 1:]
-            if evidence.distance(a, b) <= evidence.DISTANCE]
+            if evidence.distance(a, b) <= RiskSettings().photo_distance]
     assert near == []
 
 
@@ -70,7 +71,7 @@ def test_every_hash_within_the_distance_shares_a_probed_bucket():
     rng = random.Random(5)
     for _ in range(3000):
         stored = rng.getrandbits(64)
-        flips = rng.sample(range(64), rng.randint(0, evidence.DISTANCE))
+        flips = rng.sample(range(64), rng.randint(0, evidence.MAX_DISTANCE))
         probe = stored
         for bit in flips:
             probe ^= 1 << bit
@@ -78,8 +79,12 @@ def test_every_hash_within_the_distance_shares_a_probed_bucket():
 
 
 def test_seven_bits_spread_two_per_chunk_may_escape_the_probes():
-    """Why the distance is at most 6 for 4 chunks: 2 bits in each of 3 chunks and 1 in the last is still
-    found, 2 in each of 4 chunks (8 bits) is not."""
+    """Why the distance is at most 7 for 4 chunks (MAX_DISTANCE, the most a catalog may set): 2 bits in each
+    of 3 chunks and 1 in the last is still found, 2 in each of 4 chunks (8 bits) is not."""
+    assert evidence.MAX_DISTANCE == 7
+    assert settings_from({"photo_distance": evidence.MAX_DISTANCE}).photo_distance == 7
+    with pytest.raises(RiskError):
+        settings_from({"photo_distance": evidence.MAX_DISTANCE + 1})
     stored = 0
     assert set(evidence.own_buckets(stored)) & set(evidence.probe_buckets(0b11 | 0b11 << 16 | 0b11 << 32 | 1 << 48))
     assert not set(evidence.own_buckets(stored)) & set(evidence.probe_buckets(
@@ -104,9 +109,26 @@ def test_refusals_are_counted_within_30_days_and_each_request_once():
     assert [item[1] for item in refusals] == ["r1"]  # 30 days ago has left the window
     assert evidence.with_refusal(refusals, now, "r1") is None  # a retry of the same refused request
     refusals = evidence.with_refusal(evidence.with_refusal(refusals, now, "r2"), now, "r3")
-    assert not evidence.photo_refusals_reached(refusals[:2], clock.business_day(now))
-    assert evidence.photo_refusals_reached(refusals, clock.business_day(now))
-    assert not evidence.photo_refusals_reached(refusals, clock.business_day(now + timedelta(days=30)))
+    limit = RiskSettings().photo_refusals
+    assert limit == 3
+    assert not evidence.photo_refusals_reached(refusals[:2], clock.business_day(now), limit)
+    assert evidence.photo_refusals_reached(refusals, clock.business_day(now), limit)
+    assert evidence.photo_refusals_reached(refusals[:2], clock.business_day(now), 2)  # a catalog's lower number
+    assert not evidence.photo_refusals_reached(refusals, clock.business_day(now + timedelta(days=30)), limit)
+
+
+def test_refusals_spread_over_more_than_30_days_never_reach_three():
+    """29 days ago, 12 days ago and today reach it; a first refusal 30 business days ago has left the window."""
+    now = clock.now()
+    limit = RiskSettings().photo_refusals
+    refusals = None
+    for days_ago, rid in ((29, "a"), (12, "b"), (0, "c")):
+        refusals = evidence.with_refusal(refusals, now - timedelta(days=days_ago), rid)
+    assert evidence.photo_refusals_reached(refusals, clock.business_day(now), limit)
+    refusals = None
+    for days_ago, rid in ((30, "a"), (12, "b"), (0, "c")):
+        refusals = evidence.with_refusal(refusals, now - timedelta(days=days_ago), rid)
+    assert not evidence.photo_refusals_reached(refusals, clock.business_day(now), limit)
 
 
 def test_object_keys_are_the_callers_own():

@@ -429,7 +429,7 @@ def test_every_demo_behaviours_limits_match_factors_md(code):
     if quantity_a_day:
         expected_ceiling = Decimal((quantity_a_day.group(1) or quantity_a_day.group(2)).replace(",", ""))
     assert rule.daily_quantity_max == expected_ceiling
-    assert rule.evidence == (("odometer_km",) if "odometer" in limits else ())
+    assert rule.evidence == (("odometer_km",) if "odometer" in limits else ("photo",) if "photo" in limits else ())
 
 
 @pytest.mark.parametrize("code", sorted(factors_table()))

@@ -45,7 +45,7 @@ def account(uow) -> FakeAccount:
 
 
 def checkin(uow, n: int):
-    return award_checkin(AwardCheckin("u_1", f"req_000{n}", "clean_plate"), uow)
+    return award_checkin(AwardCheckin("u_1", f"req_000{n}", "no_cutlery"), uow)  # a behaviour without a photo
 
 
 def test_a_flagged_account_holds_its_check_in_counts_it_towards_the_day_and_keeps_its_balance(uow):
