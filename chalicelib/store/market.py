@@ -107,6 +107,10 @@ class RedemptionCode(Model):
     goods_name = UnicodeAttribute()
     points_spent = NumberAttribute()
     expires_epoch = NumberAttribute()
+    # Rule 5 (services/staff_rules.py): the redeemer, the redemption's time and the account's `joined_at`.
+    user_id = UnicodeAttribute(null=True)
+    redeemed_at = UnicodeAttribute(null=True)
+    joined_at = UnicodeAttribute(null=True)
 
 
 class LimitCounter(Model):
