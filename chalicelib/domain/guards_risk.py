@@ -18,6 +18,21 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from .guards import Guard
+from .platforms import scoped
+
+
+def staff_person_key(platform: str, staff_id: str, member_id: str) -> str:
+    """The memory of a staff member's credits to one person (the platform's staff: its own key)."""
+    return f"staff-person#{scoped(platform, staff_id)}#{member_id}"
+
+
+def staff_ceiling_key(platform: str, staff_id: str) -> str:
+    return f"staff-ceiling#{scoped(platform, staff_id)}"
+
+
+def ring_key(platform: str, goods_id: str, staff_id: str) -> str:
+    """The memory of one goods of the platform verified by one staff member."""
+    return f"ring#{scoped(platform, goods_id)}#{staff_id}"
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from ..domain.caps import DayCount
 from ..domain.commands_collection import CreditCollection
 from ..domain.guards import Guard, GuardFailed, IdempotencyKeyFree
 from ..domain.guards_collection import CreditUnderCeiling, MemberCodeUnused, ScansNotLimited
-from ..domain.guards_risk import StaffDaysRemembered
+from ..domain.guards_risk import StaffDaysRemembered, staff_person_key
 from ..domain.methodology import Rule, to_milli
 from ..domain.platforms import DEFAULT, scoped
 from ..domain.posting import Posting, day_count
@@ -44,9 +44,7 @@ from ..errors import (
     ServiceUnavailableError,
     ValidationError,
 )
-from ..store import risk_memory
 from . import attempts, staff_rules
-from .catalog import risk_settings
 from .checkins import quantity_of
 
 CREDIT_ROUTE = "POST /v1/operator/credit"  # the operation idempotency records name (kept: they replay)
@@ -103,8 +101,8 @@ def _credit_tries(command: CreditCollection, uow: Any, member: Any, rule: Rule, 
     """The credit, tried again as held when the staff member is under review, and exactly when rule 4's memory
     holds another day of the window (services/staff_rules.py); a refusal at the staff ceiling is remembered."""
     staff_reviewed = False  # the usual case; a refused StaffStanding says otherwise (one more transaction)
-    pair = staff_rules.Pair(risk_memory.staff_person_key(command.platform, command.user_id, member.user_id),
-                            risk_settings())
+    pair = staff_rules.Pair(staff_person_key(command.platform, command.user_id, member.user_id),
+                            uow.catalog.risk_settings(), uow.risk_memory)
     try:
         for _ in range(4):
             try:

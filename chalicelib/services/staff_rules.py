@@ -23,12 +23,10 @@ from typing import Any
 
 from ..domain import clock
 from ..domain import risk as risk_rules
-from ..domain.guards_risk import RingEntry, RingRemembered, StaffDaysRemembered
+from ..domain.guards_risk import RingEntry, RingRemembered, StaffDaysRemembered, staff_ceiling_key
 from ..domain.risk import RingRedemption, RiskSettings
 from ..errors import AppError
-from ..store import risk_memory
 from . import review
-from .catalog import risk_settings
 
 
 @dataclass
@@ -37,6 +35,7 @@ class Pair:
 
     key: str
     settings: RiskSettings
+    memory: Any  # store/risk_memory.RiskMemory
     rev: int | None = None  # None: the usual shape
     fired: bool = False
     days: list[date] = field(default_factory=list)
@@ -46,7 +45,7 @@ class Pair:
         return StaffDaysRemembered(self.key, day, self.settings.staff_window_days, self.rev, self.stale)
 
     def read(self, today: date) -> None:
-        days, self.rev = risk_memory.staff_days(self.key)
+        days, self.rev = self.memory.staff_days(self.key)
         self.days = risk_rules.trim_days([*days, today], today, self.settings)
         self.stale = tuple(sorted(set(days) - set(self.days)))
         self.fired = risk_rules.staff_same_person(self.days, today, self.settings)
@@ -62,10 +61,10 @@ def after_credit(command: Any, member_id: str, pair: Pair, uow: Any) -> None:
 
 def ceiling_refused(command: Any, uow: Any) -> None:
     """A credit refused at the staff ceiling: its day remembered; the 2nd such day of the window flags."""
-    settings = risk_settings()
+    settings = uow.catalog.risk_settings()
     today = clock.business_day(clock.now())
-    days = risk_memory.remember_ceiling_refusal(risk_memory.staff_ceiling_key(command.platform, command.user_id),
-                                                today, settings.staff_window_days)
+    days = uow.risk_memory.remember_ceiling_refusal(staff_ceiling_key(command.platform, command.user_id), today,
+                                                    settings.staff_window_days)
     if risk_rules.staff_ceiling(days, today, settings):
         kept = ", ".join(day.isoformat() for day in risk_rules.trim_days(days, today, settings))
         _flag(command.user_id, risk_rules.STAFF_CEILING,
@@ -108,10 +107,10 @@ class Ring:
         return RingRemembered(self.key, self.entry, self.settings.ring_accounts - 1, self.kept, self.rev,
                               self.settings.ring_window_hours)
 
-    def read(self) -> None:
+    def read(self, scans: Any) -> None:
         """The kept redemptions with this one, trimmed to the window before the latest of them (none earlier can
         be within the window of a later one), judged: the ring's accounts are marked."""
-        kept, self.rev = risk_memory.ring_entries(self.key)
+        kept, self.rev = scans.ring_entries(self.key)
         entries = [e for e in kept if e.user_id != self.entry.user_id or e.redeemed_at != self.entry.redeemed_at]
         entries.append(self.entry)
         as_ring = {(e.user_id, e.redeemed_at): e for e in entries}

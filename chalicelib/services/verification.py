@@ -26,7 +26,7 @@ from ..domain import market as rules
 from ..domain.commands_market import VerifyCode
 from ..domain.guards import GuardFailed
 from ..domain.guards_market import RedemptionUsed, ScanWindowOpen, VerificationRecorded
-from ..domain.guards_risk import RingRemembered
+from ..domain.guards_risk import RingRemembered, ring_key
 from ..domain.market import Redemption
 from ..domain.market_after_sale import CodePointer, MerchantDay
 from ..domain.platforms import DEFAULT
@@ -40,7 +40,6 @@ from ..errors import (
     NotYourMerchantError,
     ServiceUnavailableError,
 )
-from ..store import risk_memory
 from . import attempts, staff_rules
 from .catalog import risk_settings
 
@@ -71,7 +70,7 @@ def verify_code(command: VerifyCode, scans: Any, reviews: Callable[[], Any] | No
             if isinstance(failed.guard, ScanWindowOpen):
                 raise attempts.limited(now) from None
             if isinstance(failed.guard, RingRemembered):
-                ring.read()  # the rare path: the ring's memory read, judged, written exactly (rule 5)
+                ring.read(scans)  # the rare path: the ring's memory read, judged, written exactly (rule 5)
                 continue
             raise why_not(scans.redemption(pointer.redemption_id), now) from None
         time.sleep(random.uniform(0.005, 0.02) * (attempt + 1))  # a conflict: try again
@@ -86,8 +85,7 @@ def _ring(pointer: CodePointer, command: VerifyCode, reviews: Any) -> staff_rule
     entry = staff_rules.ring_entry(pointer, settings)
     if entry is None:
         return None
-    key = risk_memory.ring_key(command.platform, pointer.goods_id, command.staff_user_id)
-    return staff_rules.Ring(key, entry, settings)
+    return staff_rules.Ring(ring_key(command.platform, pointer.goods_id, command.staff_user_id), entry, settings)
 
 
 def _hand_over(pointer: CodePointer, staff_user_id: str, now: datetime, ring: Any = None) -> list:

@@ -17,8 +17,7 @@ from .tx import Tx
 class DynamoCollectionUnitOfWork(DynamoPostingUnitOfWork):
     """`failed_scans`: counts a wrong code against the staff member's window (services/attempts.py `refuse`)."""
 
-    ACCESS = (Members, MemberCodes, CollectionCounters, risk_memory.stage_staff_days, risk_memory.staff_days,
-              risk_memory.remember_ceiling_refusal)
+    ACCESS = (Members, MemberCodes, CollectionCounters, risk_memory.stage_staff_days, risk_memory.RiskMemory)
 
     def __init__(self, catalog: Any, failed_scans: Any) -> None:
         super().__init__(catalog)
@@ -26,6 +25,7 @@ class DynamoCollectionUnitOfWork(DynamoPostingUnitOfWork):
         self.member_codes = MemberCodes()
         self.counters = CollectionCounters()
         self.failed_scans = failed_scans
+        self.risk_memory = risk_memory.RiskMemory()
 
     def _stage_guard(self, tx: Tx, label: str, guard: Guard) -> None:
         if isinstance(guard, MemberCodeUnused):

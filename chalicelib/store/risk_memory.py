@@ -9,7 +9,8 @@ purged by TTL (`purge_at`) once the window it serves has passed:
   the merchant's staff ceiling; one UpdateItem on the refusal path (ADD: a day is kept once, whatever the retries).
 - "ring#{P#}{goods}#{staff}": `young`, the list of young accounts' redemptions of the goods the staff member
   verified ({"u", "at", "age", "f"}), and `rev`. Written in the verification's transaction.
-`{P#}` is "P#" for platform P's staff and goods (docs/platforms.md), nothing for `default`.
+`{P#}` is "P#" for platform P's staff and goods (docs/platforms.md), nothing for `default`. The items are the
+counters table's (store/market.LimitCounter: the access declared on it), their attributes written as plain values.
 """
 from __future__ import annotations
 
@@ -17,39 +18,15 @@ from datetime import date, datetime, time, timedelta
 
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import BotoCoreError, ClientError
-from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
-from pynamodb.models import Model
 
 from ..domain import clock
 from ..domain.guards_risk import RingEntry, RingRemembered, StaffDaysRemembered
-from ..domain.platforms import scoped
 from .access import access, on
 from .failures import raise_unavailable
-from .models import table_meta
+from .market import LimitCounter
 from .tx import Tx, connection
 
 _DESERIALIZE = TypeDeserializer().deserialize
-
-
-class RiskMemory(Model):
-    """counters — pk `key` (the risk rules' items above; the other attributes are written as plain values)."""
-
-    Meta = table_meta("counters")
-    key = UnicodeAttribute(hash_key=True)
-    rev = NumberAttribute(null=True)
-    purge_at = TTLAttribute(null=True)
-
-
-def staff_person_key(platform: str, staff_id: str, member_id: str) -> str:
-    return f"staff-person#{scoped(platform, staff_id)}#{member_id}"
-
-
-def staff_ceiling_key(platform: str, staff_id: str) -> str:
-    return f"staff-ceiling#{scoped(platform, staff_id)}"
-
-
-def ring_key(platform: str, goods_id: str, staff_id: str) -> str:
-    return f"ring#{scoped(platform, goods_id)}#{staff_id}"
 
 
 def _purge(day: date, days: int) -> int:
@@ -60,7 +37,7 @@ def _day_name(day: date) -> str:
     return "d" + day.strftime("%Y%m%d")
 
 
-@access(on(RiskMemory, "UpdateItem"))
+@access(on(LimitCounter, "UpdateItem"))
 def stage_staff_days(tx: Tx, label: str, guard: StaffDaysRemembered) -> None:
     """The credit's day. Usual shape: on condition that today is kept already or no other day of the window is
     (the rule cannot fire), removing the days of the window before (so the item stays small); exact shape: on the
@@ -85,7 +62,7 @@ def stage_staff_days(tx: Tx, label: str, guard: StaffDaysRemembered) -> None:
             condition = "attribute_not_exists(#r)"
     names.update({f"#x{n}": name for n, name in enumerate(stale)})
     remove = (" REMOVE " + ", ".join(f"#x{n}" for n in range(len(stale)))) if stale else ""
-    tx.raw("Update", label, {"TableName": RiskMemory.Meta.table_name, "Key": {"key": {"S": guard.key}},
+    tx.raw("Update", label, {"TableName": LimitCounter.Meta.table_name, "Key": {"key": {"S": guard.key}},
                              "UpdateExpression": "SET #s = :today, #p = :p ADD #r :one" + remove,
                              "ConditionExpression": condition, "ExpressionAttributeNames": names,
                              "ExpressionAttributeValues": values})
@@ -96,7 +73,7 @@ def _ring_entry(entry: RingEntry) -> dict:
                   "age": {"N": str(entry.age_s)}, "f": {"BOOL": entry.flagged}}}
 
 
-@access(on(RiskMemory, "UpdateItem"))
+@access(on(LimitCounter, "UpdateItem"))
 def stage_ring(tx: Tx, label: str, guard: RingRemembered) -> None:
     """Usual shape: the entry appended while fewer than `room` are kept; exact shape: the list as `kept`."""
     names = {"#y": "young", "#p": "purge_at", "#r": "rev"}
@@ -114,21 +91,21 @@ def stage_ring(tx: Tx, label: str, guard: RingRemembered) -> None:
             condition, values[":rev"] = "#r = :rev", {"N": str(guard.rev)}
         else:
             condition = "attribute_not_exists(#r)"
-    tx.raw("Update", label, {"TableName": RiskMemory.Meta.table_name, "Key": {"key": {"S": guard.key}},
+    tx.raw("Update", label, {"TableName": LimitCounter.Meta.table_name, "Key": {"key": {"S": guard.key}},
                              "UpdateExpression": update, "ConditionExpression": condition,
                              "ExpressionAttributeNames": names, "ExpressionAttributeValues": values})
 
 
 def _read(key: str) -> dict:
     try:
-        found = connection().client.get_item(TableName=RiskMemory.Meta.table_name, Key={"key": {"S": key}},
+        found = connection().client.get_item(TableName=LimitCounter.Meta.table_name, Key={"key": {"S": key}},
                                              ConsistentRead=True)
     except (ClientError, BotoCoreError) as exc:
         raise_unavailable(exc)
     return {name: _DESERIALIZE(value) for name, value in (found.get("Item") or {}).items()}
 
 
-@access(on(RiskMemory, "GetItem"))
+@access(on(LimitCounter, "GetItem"))
 def staff_days(key: str) -> tuple[list[date], int]:
     """The days kept for a staff member and a person, and the item's `rev` (0: none yet). One consistent GetItem."""
     item = _read(key)
@@ -137,7 +114,7 @@ def staff_days(key: str) -> tuple[list[date], int]:
     return days, int(item.get("rev") or 0)
 
 
-@access(on(RiskMemory, "GetItem"))
+@access(on(LimitCounter, "GetItem"))
 def ring_entries(key: str) -> tuple[list[RingEntry], int]:
     """The kept redemptions of a goods verified by a staff member, and `rev`. One consistent GetItem."""
     item = _read(key)
@@ -145,15 +122,24 @@ def ring_entries(key: str) -> tuple[list[RingEntry], int]:
     return kept, int(item.get("rev") or 0)
 
 
-@access(on(RiskMemory, "UpdateItem"))
+@access(on(LimitCounter, "UpdateItem"))
 def remember_ceiling_refusal(key: str, day: date, window_days: int) -> list[date]:
     """The refusal's day added to the staff member's (once per day: ADD to a set); the days kept, after it."""
     try:
         found = connection().client.update_item(
-            TableName=RiskMemory.Meta.table_name, Key={"key": {"S": key}},
+            TableName=LimitCounter.Meta.table_name, Key={"key": {"S": key}},
             UpdateExpression="ADD #d :day SET #p = :p", ExpressionAttributeNames={"#d": "days", "#p": "purge_at"},
             ExpressionAttributeValues={":day": {"SS": [day.isoformat()]}, ":p": {"N": str(_purge(day, window_days))}},
             ReturnValues="ALL_NEW")
     except (ClientError, BotoCoreError) as exc:
         raise_unavailable(exc)
     return sorted(date.fromisoformat(d) for d in _DESERIALIZE(found["Attributes"]["days"]))
+
+
+class RiskMemory:
+    """What the use cases read and write of the memory outside a transaction (tests/unit/fakes_collection.py)."""
+
+    ACCESS = (staff_days, ring_entries, remember_ceiling_refusal)
+    staff_days = staticmethod(staff_days)
+    ring_entries = staticmethod(ring_entries)
+    remember_ceiling_refusal = staticmethod(remember_ceiling_refusal)

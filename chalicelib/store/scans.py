@@ -33,7 +33,7 @@ class Scans:
         on(Verification, "PutItem", "UpdateItem"),
         windows.stage_window_open,
         risk_memory.stage_ring,
-        risk_memory.ring_entries,
+        risk_memory.RiskMemory,
     )
 
     def pointer(self, code: str, platform: str = DEFAULT) -> CodePointer | None:
@@ -46,6 +46,11 @@ class Scans:
                            int(found.points_spent), int(found.expires_epoch),
                            None if platform == DEFAULT else platform, found.user_id, found.redeemed_at,
                            found.joined_at)
+
+    @staticmethod
+    def ring_entries(key: str) -> tuple[list, int]:
+        """Rule 5's memory of a goods and a staff member (its rare path): one consistent GetItem."""
+        return risk_memory.ring_entries(key)
 
     def redemption(self, redemption_id: str) -> SoldRedemption | None:
         return SoldRedemptions().get(redemption_id)
