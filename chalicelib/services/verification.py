@@ -44,6 +44,7 @@ from . import attempts, staff_rules
 from .catalog import risk_settings
 
 MAX_ATTEMPTS = 5
+RING_ATTEMPTS = 10  # more for rule 5's memory: verifications of one goods at one counter may race for it
 
 
 def verify_code(command: VerifyCode, scans: Any, reviews: Callable[[], Any] | None = None) -> ScanResult:
@@ -57,7 +58,7 @@ def verify_code(command: VerifyCode, scans: Any, reviews: Callable[[], Any] | No
     if pointer.merchant_id != command.merchant_id:
         attempts.refuse(command.staff_user_id, NotYourMerchantError(), now, counters=scans)
     ring = _ring(pointer, command, reviews)
-    for attempt in range(MAX_ATTEMPTS):
+    for attempt in range(MAX_ATTEMPTS + (RING_ATTEMPTS if ring else 0)):
         now = clock.now() if attempt else now
         if now.timestamp() >= pointer.expires_epoch:
             raise CodeExpiredError()
@@ -69,10 +70,12 @@ def verify_code(command: VerifyCode, scans: Any, reviews: Callable[[], Any] | No
         except GuardFailed as failed:
             if isinstance(failed.guard, ScanWindowOpen):
                 raise attempts.limited(now) from None
-            if isinstance(failed.guard, RingRemembered):
-                ring.read(scans)  # the rare path: the ring's memory read, judged, written exactly (rule 5)
+            if not isinstance(failed.guard, RingRemembered):
+                raise why_not(scans.redemption(pointer.redemption_id), now) from None
+            lost = ring.kept is not None  # the exact write lost to another verification of the same memory
+            ring.read(scans)  # the rare path: the ring's memory read, judged, written exactly (rule 5)
+            if not lost:
                 continue
-            raise why_not(scans.redemption(pointer.redemption_id), now) from None
         time.sleep(random.uniform(0.005, 0.02) * (attempt + 1))  # a conflict: try again
     raise ServiceUnavailableError()
 
