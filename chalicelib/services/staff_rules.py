@@ -63,8 +63,11 @@ def ceiling_refused(command: Any, uow: Any) -> None:
     """A credit refused at the staff ceiling: its day remembered; the 2nd such day of the window flags."""
     settings = uow.catalog.risk_settings()
     today = clock.business_day(clock.now())
-    days = uow.risk_memory.remember_ceiling_refusal(staff_ceiling_key(command.platform, command.user_id), today,
-                                                    settings.staff_window_days)
+    key = staff_ceiling_key(command.platform, command.user_id)
+    days = uow.risk_memory.remember_ceiling_refusal(key, today, settings.staff_window_days)
+    stale = sorted(set(days) - set(risk_rules.trim_days(days, today, settings)))
+    if stale:
+        uow.risk_memory.forget_ceiling_days(key, stale)
     if risk_rules.staff_ceiling(days, today, settings):
         kept = ", ".join(day.isoformat() for day in risk_rules.trim_days(days, today, settings))
         _flag(command.user_id, risk_rules.STAFF_CEILING,

@@ -6,7 +6,8 @@ purged by TTL (`purge_at`) once the window it serves has passed:
   also removes the days that fell out of the window (the usual write: the window's length of days before it;
   the exact one: those it read), so the item holds about a window of days at most.
 - "staff-ceiling#{P#}{staff}": `days`, the string set of the days the staff member's credits were refused at
-  the merchant's staff ceiling; one UpdateItem on the refusal path (ADD: a day is kept once, whatever the retries).
+  the merchant's staff ceiling; one UpdateItem on the refusal path (ADD: a day is kept once, whatever the retries),
+  and one more when it finds days that fell out of the window (DELETE them).
 - "ring#{P#}{goods}#{staff}": `young`, the list of young accounts' redemptions of the goods the staff member
   verified ({"u", "at", "age", "f"}), and `rev`. Written in the verification's transaction.
 `{P#}` is "P#" for platform P's staff and goods (docs/platforms.md), nothing for `default`. The items are the
@@ -136,10 +137,23 @@ def remember_ceiling_refusal(key: str, day: date, window_days: int) -> list[date
     return sorted(date.fromisoformat(d) for d in _DESERIALIZE(found["Attributes"]["days"]))
 
 
+@access(on(LimitCounter, "UpdateItem"))
+def forget_ceiling_days(key: str, stale: list[date]) -> None:
+    """The refusal days that fell out of the window, deleted from the set (only when the refusal found some)."""
+    try:
+        connection().client.update_item(
+            TableName=LimitCounter.Meta.table_name, Key={"key": {"S": key}}, UpdateExpression="DELETE #d :stale",
+            ExpressionAttributeNames={"#d": "days"}, ExpressionAttributeValues={":stale": {"SS": [
+                day.isoformat() for day in stale]}})
+    except (ClientError, BotoCoreError) as exc:
+        raise_unavailable(exc)
+
+
 class RiskMemory:
     """What the use cases read and write of the memory outside a transaction (tests/unit/fakes_collection.py)."""
 
-    ACCESS = (staff_days, ring_entries, remember_ceiling_refusal)
+    ACCESS = (staff_days, ring_entries, remember_ceiling_refusal, forget_ceiling_days)
     staff_days = staticmethod(staff_days)
     ring_entries = staticmethod(ring_entries)
     remember_ceiling_refusal = staticmethod(remember_ceiling_refusal)
+    forget_ceiling_days = staticmethod(forget_ceiling_days)

@@ -11,16 +11,21 @@ import json
 import uuid
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from admin.__main__ import main as admin
 from chalicelib.domain import clock
+from chalicelib.domain.guards_risk import ring_key
+from chalicelib.store import risk_memory
 from chalicelib.store.models import Account
 from tests.support.api import DynamoDBCalls, call, login, request_id
 from tests.support.days import at
-from tests.support.market import give_points, new_goods, new_merchant, redeem, staff_login, verify
+from tests.support.market import give_points, load_catalog, new_goods, new_merchant, redeem, staff_login, verify
+from tests.support.persons import login_on
 from tests.support.reconcile import reconciled
+from tests.support.stack import DEMO_PLATFORM
 
 AUGUST = date(2025, 8, 4)
 
@@ -236,3 +241,26 @@ def test_a_young_accounts_verification_still_costs_one_read_and_one_transaction(
     with DynamoDBCalls() as calls:
         assert verify(client, clerk, codes[3])[0] == 200  # the fourth: kept without reading what is kept
     assert calls.operations == ["GetItem", "TransactWriteItems"]
+
+
+def test_a_ring_at_a_platforms_counter_is_that_platforms(client, capsys):
+    """The demo platform's canteen, with goods of the test's own (its platform entry as the demo catalog has it)."""
+    demo = Path(__file__).resolve().parents[2] / "admin" / "demo_catalog.json"
+    entry = next(p for p in json.loads(demo.read_text(encoding="utf-8"))["platforms"] if p["id"] == DEMO_PLATFORM)
+    goods = {"id": "t-ring-" + uuid.uuid4().hex[:8], "name": "食堂券", "kind": "coupon", "merchant_id": "m-canteen",
+             "points_price": 12, "stock": 10, "per_user_limit": 5, "valid_days": 30, "cancellable": True}
+    load_catalog({"platforms": [{**{k: v for k, v in entry.items() if k not in ("merchants", "goods", "trees", "orgs")},
+                                 "goods": [goods]}]})
+    clerk = login_on(client, "o-canteen-staff")
+    people = [login_on(client, "o-" + uuid.uuid4().hex[:16]) for _ in range(5)]
+    for person in people:
+        give_points(person, 12)
+        status, body = redeem(client, person, goods["id"])
+        assert status == 201, body
+        assert verify(client, clerk, body["redemption"]["code"])[0] == 200
+    assert all(review_of(client, p)["rules"] == ["redemption_ring"] for p in [*people, clerk])
+    shown = listed(capsys, "redemption_ring")
+    assert {shown[p["id"]]["platform"] for p in people} == {DEMO_PLATFORM}
+    kept, _ = risk_memory.ring_entries(ring_key(DEMO_PLATFORM, goods["id"], clerk["id"]))
+    assert len(kept) == 5 and risk_memory.ring_entries(ring_key("default", goods["id"], clerk["id"]))[0] == []
+    assert reconciled(*people, clerk)["clean"]

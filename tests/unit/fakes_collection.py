@@ -69,6 +69,9 @@ class InMemoryRiskMemory:
         self.refusals.setdefault(key, set()).add(day)
         return sorted(self.refusals[key])
 
+    def forget_ceiling_days(self, key: str, stale: list[date]) -> None:
+        self.refusals[key] -= set(stale)
+
     def holds(self, guard: StaffDaysRemembered) -> bool:
         days, rev = self.pairs.get(guard.key, (set(), 0))
         if guard.rev is not None:
