@@ -119,7 +119,7 @@ def _credit_tries(command: CreditCollection, uow: Any, member: Any, rule: Rule, 
             return credited
     except DailyLimitReachedError as refused:
         if (refused.details or {}).get("cap") == "staff":
-            staff_rules.ceiling_refused(command, uow)
+            staff_rules.ceiling_refused(command, uow)  # the refusal stays the answer, whatever happens to this
         raise
     raise ServiceUnavailableError()  # reviewed and cleared again between two tries: let the client retry
 

@@ -17,6 +17,7 @@ flag, not the memory: the next credit or verification of the pattern fires it ag
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -27,6 +28,8 @@ from ..domain.guards_risk import RingEntry, RingRemembered, StaffDaysRemembered,
 from ..domain.risk import RingRedemption, RiskSettings
 from ..errors import AppError
 from . import review
+
+logger = logging.getLogger("greensprout.risk")
 
 
 @dataclass
@@ -60,7 +63,16 @@ def after_credit(command: Any, member_id: str, pair: Pair, uow: Any) -> None:
 
 
 def ceiling_refused(command: Any, uow: Any) -> None:
-    """A credit refused at the staff ceiling: its day remembered; the 2nd such day of the window flags."""
+    """A credit refused at the staff ceiling: its day remembered; the 2nd such day of the window flags. The
+    refusal is the request's answer: a memory that cannot be written now (DynamoDB unavailable) is logged and
+    skipped, not turned into a 503."""
+    try:
+        _remember_ceiling_refusal(command, uow)
+    except AppError:
+        logger.warning("staff_ceiling: the refusal of staff %s could not be remembered", command.user_id)
+
+
+def _remember_ceiling_refusal(command: Any, uow: Any) -> None:
     settings = uow.catalog.risk_settings()
     today = clock.business_day(clock.now())
     key = staff_ceiling_key(command.platform, command.user_id)
@@ -77,7 +89,8 @@ def ceiling_refused(command: Any, uow: Any) -> None:
 def _flag(user_id: str, rule: str, reason: str, uow: Any) -> list[str]:
     try:
         return [user_id] if review.flag_once(user_id, rule, reason, uow) else []
-    except AppError:  # a deleted or frozen account: nothing more to put under review
+    except AppError as exc:  # a deleted or frozen account; or DynamoDB unavailable: the write it judged stands
+        logger.warning("%s: could not put %s under review: %s", rule, user_id, exc.code)
         return []
 
 
