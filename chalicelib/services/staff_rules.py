@@ -18,7 +18,7 @@ flag, not the memory: the next credit or verification of the pattern fires it ag
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -86,12 +86,15 @@ def _remember_ceiling_refusal(command: Any, uow: Any) -> None:
               f"credits refused at the staff ceiling of merchant {command.merchant_id} on {kept}", uow)
 
 
-def _flag(user_id: str, rule: str, reason: str, uow: Any) -> list[str]:
+def _flag(user_id: str, rule: str, reason: str, uow: Any) -> bool:
+    """Whether the account is now under review for `rule` (put there now or before); False when it could not be
+    (DynamoDB unavailable: the write it judged stands; a deleted or frozen account, logged likewise)."""
     try:
-        return [user_id] if review.flag_once(user_id, rule, reason, uow) else []
-    except AppError as exc:  # a deleted or frozen account; or DynamoDB unavailable: the write it judged stands
+        review.flag_once(user_id, rule, reason, uow)
+    except AppError as exc:
         logger.warning("%s: could not put %s under review: %s", rule, user_id, exc.code)
-        return []
+        return False
+    return True
 
 
 # Rule 5 --------------------------------------------------------------------------------------------------------
@@ -118,6 +121,7 @@ class Ring:
     kept: tuple[RingEntry, ...] | None = None
     rev: int = 0
     to_flag: list[str] = field(default_factory=list)
+    caught: int = 0  # the ring's size
 
     def guard(self) -> RingRemembered:
         return RingRemembered(self.key, self.entry, self.settings.ring_accounts - 1, self.kept, self.rev,
@@ -125,7 +129,8 @@ class Ring:
 
     def read(self, scans: Any) -> None:
         """The kept redemptions with this one, trimmed to the window before the latest of them (none earlier can
-        be within the window of a later one), judged: the ring's accounts are marked."""
+        be within the window of a later one), judged. The ring's accounts are marked flagged only once they are
+        (`after_verification`), so a flag lost between the two writes is made by the next judgement."""
         kept, self.rev = scans.ring_entries(self.key)
         entries = [e for e in kept if e.user_id != self.entry.user_id or e.redeemed_at != self.entry.redeemed_at]
         entries.append(self.entry)
@@ -134,20 +139,29 @@ class Ring:
                                         for e in entries], max(e.redeemed_at for e in entries), self.settings)
         caught = risk_rules.ring(trimmed, self.settings)
         flagged = {e.user_id for e in entries if e.flagged}
-        self.to_flag = sorted(caught - flagged)
+        self.to_flag, self.caught = sorted(caught - flagged), len(caught)
         self.kept = tuple(RingEntry(r.user_id, r.redeemed_at, as_ring[(r.user_id, r.redeemed_at)].age_s,
-                                    r.user_id in caught or r.user_id in flagged) for r in trimmed)
+                                    r.user_id in flagged) for r in trimmed)
+
+    def marked(self) -> tuple[RingEntry, ...]:
+        return tuple(replace(e, flagged=e.flagged or e.user_id in self.to_flag) for e in self.kept or ())
 
 
-def after_verification(ring: Ring | None, pointer: Any, staff_id: str, uow_of: Any) -> None:
-    """The ring's accounts not yet flagged by it, and then the staff member, put under review."""
+def after_verification(ring: Ring | None, pointer: Any, staff_id: str, uow_of: Any, scans: Any) -> None:
+    """The ring's accounts not yet flagged by it, and then the staff member, put under review; then marked on
+    the memory (one UpdateItem, conditioned on the `rev` the verification left: after a later write, the later
+    judgement flags and marks them, flag_once skipping those under review already)."""
     if ring is None or not ring.to_flag:
         return
     uow = uow_of()
-    size = sum(1 for e in ring.kept or () if e.flagged)
-    reason = (f"{size} accounts younger than {ring.settings.ring_account_age_days} days redeemed "
+    reason = (f"{ring.caught} accounts younger than {ring.settings.ring_account_age_days} days redeemed "
               f"{pointer.goods_name} ({pointer.goods_id}) within {ring.settings.ring_window_hours} h, "
               f"all verified by staff {staff_id}")
-    for user_id in ring.to_flag:
-        _flag(user_id, risk_rules.REDEMPTION_RING, reason, uow)
+    ring.to_flag = [user_id for user_id in ring.to_flag if _flag(user_id, risk_rules.REDEMPTION_RING, reason, uow)]
     _flag(staff_id, risk_rules.REDEMPTION_RING, reason, uow)
+    if not ring.to_flag:
+        return
+    try:
+        scans.mark_ring(ring.key, ring.rev + 1, ring.marked())  # only those now under review
+    except AppError as exc:
+        logger.warning("redemption_ring: %s not marked: %s", ring.key, exc.code)

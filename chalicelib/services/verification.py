@@ -64,7 +64,7 @@ def verify_code(command: VerifyCode, scans: Any, reviews: Callable[[], Any] | No
             raise CodeExpiredError()
         try:
             if scans.commit(_hand_over(pointer, command.staff_user_id, now, ring)):
-                staff_rules.after_verification(ring, pointer, command.staff_user_id, reviews)
+                staff_rules.after_verification(ring, pointer, command.staff_user_id, reviews, scans)
                 return ScanResult(pointer.redemption_id, pointer.goods_id, pointer.goods_name, clock.iso(now),
                                   pointer.points_spent)
         except GuardFailed as failed:

@@ -23,7 +23,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ..domain import clock
 from ..domain.guards_risk import RingEntry, RingRemembered, StaffDaysRemembered
 from .access import access, on
-from .failures import raise_unavailable
+from .failures import error_code, raise_unavailable
 from .market import LimitCounter
 from .tx import Tx, connection
 
@@ -138,6 +138,25 @@ def remember_ceiling_refusal(key: str, day: date, window_days: int) -> list[date
 
 
 @access(on(LimitCounter, "UpdateItem"))
+def mark_ring(key: str, rev: int, kept: tuple[RingEntry, ...]) -> bool:
+    """The ring's list with its flagged accounts marked, if the item is still at `rev`; False when not."""
+    try:
+        connection().client.update_item(
+            TableName=LimitCounter.Meta.table_name, Key={"key": {"S": key}},
+            UpdateExpression="SET #y = :kept ADD #r :one", ConditionExpression="#r = :rev",
+            ExpressionAttributeNames={"#y": "young", "#r": "rev"},
+            ExpressionAttributeValues={":kept": {"L": [_ring_entry(e) for e in kept]}, ":one": {"N": "1"},
+                                       ":rev": {"N": str(rev)}})
+    except ClientError as exc:
+        if error_code(exc) == "ConditionalCheckFailedException":
+            return False
+        raise_unavailable(exc)
+    except BotoCoreError as exc:
+        raise_unavailable(exc)
+    return True
+
+
+@access(on(LimitCounter, "UpdateItem"))
 def forget_ceiling_days(key: str, stale: list[date]) -> None:
     """The refusal days that fell out of the window, deleted from the set (only when the refusal found some)."""
     try:
@@ -152,8 +171,9 @@ def forget_ceiling_days(key: str, stale: list[date]) -> None:
 class RiskMemory:
     """What the use cases read and write of the memory outside a transaction (tests/unit/fakes_collection.py)."""
 
-    ACCESS = (staff_days, ring_entries, remember_ceiling_refusal, forget_ceiling_days)
+    ACCESS = (staff_days, ring_entries, mark_ring, remember_ceiling_refusal, forget_ceiling_days)
     staff_days = staticmethod(staff_days)
     ring_entries = staticmethod(ring_entries)
+    mark_ring = staticmethod(mark_ring)
     remember_ceiling_refusal = staticmethod(remember_ceiling_refusal)
     forget_ceiling_days = staticmethod(forget_ceiling_days)

@@ -52,6 +52,11 @@ class Scans:
         """Rule 5's memory of a goods and a staff member (its rare path): one consistent GetItem."""
         return risk_memory.ring_entries(key)
 
+    @staticmethod
+    def mark_ring(key: str, rev: int, kept: tuple) -> bool:
+        """Rule 5's memory with the accounts just flagged marked, if still at `rev` (one UpdateItem)."""
+        return risk_memory.mark_ring(key, rev, kept)
+
     def redemption(self, redemption_id: str) -> SoldRedemption | None:
         return SoldRedemptions().get(redemption_id)
 

@@ -190,6 +190,24 @@ def test_five_fresh_accounts_redeeming_the_same_goods_at_one_clerk_are_a_ring(cl
     assert reconciled(*ring, clerk)["clean"]
 
 
+def test_a_ring_whose_flags_were_lost_is_flagged_by_the_next_verification(client, monkeypatch):
+    from chalicelib.errors import ServiceUnavailableError
+    from chalicelib.services import review
+
+    goods, (clerk,) = counter(client)
+    ring = fresh(client, 6)
+    codes = [redeemed(client, person, goods)["code"] for person in ring]
+    for code in codes[:4]:
+        assert verify(client, clerk, code)[0] == 200
+    with monkeypatch.context() as patch:  # the fifth's flags fail (DynamoDB unavailable, a timeout ...)
+        patch.setattr(review, "flag_once", lambda *args: (_ for _ in ()).throw(ServiceUnavailableError()))
+        assert verify(client, clerk, codes[4])[0] == 200  # the hand-over stands
+    assert all(review_of(client, p)["status"] == "clear" for p in [*ring[:5], clerk])
+    assert verify(client, clerk, codes[5])[0] == 200  # the next judgement finds them unmarked
+    assert all(review_of(client, p)["rules"] == ["redemption_ring"] for p in [*ring, clerk])
+    assert reconciled(*ring, clerk)["clean"]
+
+
 def _judged(client, goods: dict, verified: list[tuple[dict, str]], people: list[dict]) -> None:
     for staff, code in verified:
         assert verify(client, staff, code)[0] == 200
