@@ -43,6 +43,11 @@ class ServedCatalog:
         return catalog.behavior(code, platform)
 
     @staticmethod
+    def risk_settings():
+        """The risk rules' thresholds (the catalog's `risk` section, cached with the policy partition)."""
+        return catalog.risk_settings()
+
+    @staticmethod
     def goods_on_sale(goods_id: str, platform: str = DEFAULT) -> Goods:
         return goods.on_sale(goods_id, platform)
 

@@ -27,7 +27,8 @@ ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 @routes.route("/v1/merchant/verify", methods=["POST"])
 def verify_code():
     command = verify_command(routes.caller(), routes.body(*VERIFY))
-    return respond(200, shapes_market.scan_json(verification.verify_code(command, bootstrap.scans())))
+    return respond(200, shapes_market.scan_json(verification.verify_code(command, bootstrap.scans(),
+                                                                                bootstrap.posting_uow)))
 
 
 def verify_command(caller, body: dict) -> VerifyCode:

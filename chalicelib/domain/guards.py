@@ -51,6 +51,7 @@ class RedemptionIssued(Guard):
     """The redemption and its code are new (`attribute_not_exists`): an 80-bit collision retries."""
 
     redemption: Redemption
+    joined_at: str | None = None  # the redeeming account's (on the code's pointer, for rule 5)
     refuses: ClassVar[bool] = False
 
 

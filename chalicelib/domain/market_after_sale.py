@@ -20,6 +20,11 @@ class CodePointer:
     points_spent: int
     expires_epoch: int
     platform: str | None = None
+    # Rule 5 (services/staff_rules.py): who redeemed, when, and when their account was made (absent on codes
+    # issued before the rule: such a redemption is never part of a ring).
+    user_id: str | None = None
+    redeemed_at: str | None = None
+    joined_at: str | None = None
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from ..domain.caps import DayCount
 from ..domain.commands_collection import CreditCollection
 from ..domain.guards import Guard, GuardFailed, IdempotencyKeyFree
 from ..domain.guards_collection import CreditUnderCeiling, MemberCodeUnused, ScansNotLimited
+from ..domain.guards_risk import StaffDaysRemembered, staff_person_key
 from ..domain.methodology import Rule, to_milli
 from ..domain.platforms import DEFAULT, scoped
 from ..domain.posting import Posting, day_count
@@ -43,7 +44,7 @@ from ..errors import (
     ServiceUnavailableError,
     ValidationError,
 )
-from . import attempts
+from . import attempts, staff_rules
 from .checkins import quantity_of
 
 CREDIT_ROUTE = "POST /v1/operator/credit"  # the operation idempotency records name (kept: they replay)
@@ -92,21 +93,40 @@ def credit_collection(command: CreditCollection, uow: Any) -> CollectionCredit:
         raise CodeExpiredError(_USED_OR_EXPIRED)
     if member.user_id == command.user_id:
         raise ForbiddenError("不能为自己的会员码记录")
-    ceilings = rules.credit_ceilings(merchant)
+    return _credit_tries(command, uow, member, rule, quantity, rules.credit_ceilings(merchant), once, now)
+
+
+def _credit_tries(command: CreditCollection, uow: Any, member: Any, rule: Rule, quantity: Decimal,
+                  ceilings: dict[str, Decimal], once: IdempotencyKeyFree, now: datetime) -> CollectionCredit:
+    """The credit, tried again as held when the staff member is under review, and exactly when rule 4's memory
+    holds another day of the window (services/staff_rules.py); a refusal at the staff ceiling is remembered."""
     staff_reviewed = False  # the usual case; a refused StaffStanding says otherwise (one more transaction)
-    for _ in range(2):
-        try:
-            return _credit(command, uow, member, rule, quantity, ceilings, once, now, staff_reviewed)
-        except GuardFailed as failed:
-            if not isinstance(failed.guard, StaffStanding):
-                raise _refusal(failed.guard, now) from None
-            staff_reviewed = not staff_reviewed
+    pair = staff_rules.Pair(staff_person_key(command.platform, command.user_id, member.user_id),
+                            uow.catalog.risk_settings(), uow.risk_memory)
+    try:
+        for _ in range(4):
+            try:
+                credited = _credit(command, uow, member, rule, quantity, ceilings, once, now, staff_reviewed, pair)
+            except GuardFailed as failed:
+                if isinstance(failed.guard, StaffStanding):
+                    staff_reviewed = not staff_reviewed
+                elif isinstance(failed.guard, StaffDaysRemembered):
+                    pair.read(clock.business_day(clock.now()))  # the rare path: the pair's days, then exactly
+                else:
+                    raise _refusal(failed.guard, now) from None
+                continue
+            staff_rules.after_credit(command, member.user_id, pair, uow)
+            return credited
+    except DailyLimitReachedError as refused:
+        if (refused.details or {}).get("cap") == "staff":
+            staff_rules.ceiling_refused(command, uow)  # the refusal stays the answer, whatever happens to this
+        raise
     raise ServiceUnavailableError()  # reviewed and cleared again between two tries: let the client retry
 
 
 def _credit(command: CreditCollection, uow: Any, member: Any, rule: Rule, quantity: Decimal,
             ceilings: dict[str, Decimal], once: IdempotencyKeyFree, now: datetime,
-            staff_reviewed: bool) -> CollectionCredit:
+            staff_reviewed: bool, pair: Any) -> CollectionCredit:
     """The posting; a staff member under review (docs/risk.md) has the credit held on the member's account and
     listed for their own review, in the same transaction, which checks the staff member's standing."""
     with uow.posting(member.user_id, once, command.request_id) as posting:
@@ -119,6 +139,7 @@ def _credit(command: CreditCollection, uow: Any, member: Any, rule: Rule, quanti
             for guard in _guards(command, member, rule.code, day, to_milli(quantity), ceilings, now, at):
                 posting.guard(guard)
             posting.guard(StaffStanding(command.user_id, staff_reviewed))
+            posting.guard(pair.guard(day))  # rule 4's memory (services/staff_rules.py)
             line = staged.lines[0]
             if staff_reviewed and line.kind == HELD:
                 posting.guard(StaffCreditListed(command.user_id, member.user_id, line.entry_id))

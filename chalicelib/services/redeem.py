@@ -53,7 +53,7 @@ def redeem_goods(command: RedeemGoods, uow: PostingUnitOfWork) -> RedemptionResu
                 refuse_frozen(account)
                 if int(account.points) < goods.points_price:
                     raise InsufficientPointsError(points=int(account.points), points_price=goods.points_price)
-                sold = _from_a_shard(posting, shards, command, goods, address)
+                sold = _from_a_shard(posting, shards, command, goods, address, account.joined_at)
     except GuardFailed as failed:
         if isinstance(failed.guard, StockAvailable):
             raise OutOfStockError(goods_id=goods.id) from None
@@ -64,7 +64,7 @@ def redeem_goods(command: RedeemGoods, uow: PostingUnitOfWork) -> RedemptionResu
 
 
 def _from_a_shard(posting: PostingUnitOfWork, shards: Shards, command: RedeemGoods, goods: rules.Goods,
-                  address: dict | None) -> RedemptionResult:
+                  address: dict | None, joined_at: str | None) -> RedemptionResult:
     """One attempt: the unit from the request's next shard; an empty shard makes it try the next one on
     the same read of the account. The result committed (posting.result stays None after a lost race)."""
     while (shard := shards.next()) is not None:
@@ -73,7 +73,7 @@ def _from_a_shard(posting: PostingUnitOfWork, shards: Shards, command: RedeemGoo
         posting.guard(StockAvailable(rules.stock_key(goods.id, shard, goods.platform)))
         if goods.per_user_limit is not None:
             posting.guard(ClaimUnderLimit(command.user_id, goods.id, goods.per_user_limit))
-        posting.guard(RedemptionIssued(redemption))
+        posting.guard(RedemptionIssued(redemption, joined_at))  # the account's age, for rule 5
         sold = RedemptionResult(redemption, staged.points, staged.lines[0].receipt())
         try:
             posting.commit(sold)

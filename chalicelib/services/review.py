@@ -52,6 +52,20 @@ def flag(user_id: str, reason: str | None, uow: Any, rule: str = review_rules.OP
     return posting.result
 
 
+def flag_once(user_id: str, rule: str, reason: str, uow: Any) -> bool:
+    """A rule's flag (rules 4 and 5, fired outside the posting they judge): the account goes under review with
+    `reason`, unless it is under review for `rule` already (one reason per rule, not one per further write).
+    True when this call put it under review or added the reason."""
+    with uow.posting(user_id) as posting:
+        for account in posting.attempts():
+            if review_rules.under_review(account) and rule in review_rules.rules_of(account):
+                posting.answer(False)
+                break
+            posting.stage([], flag=Flag(rule, reason))
+            posting.commit(True)
+    return bool(posting.result)
+
+
 def settle(user_id: str, outcome: str, reason: str, uow: Any, queue: Any, dry_run: bool = False) -> Settled:
     """Releases (credits) or voids every open held entry of the account, then clears it. NOT_UNDER_REVIEW when it
     is clear before anything is done (a run racing with another that cleared it returns what it settled)."""

@@ -7,6 +7,8 @@ from typing import Any
 
 from ..domain.guards import Guard
 from ..domain.guards_collection import CreditUnderCeiling, MemberCodeUnused, ScansNotLimited
+from ..domain.guards_risk import StaffDaysRemembered
+from . import risk_memory
 from .dynamo_uow import DynamoPostingUnitOfWork
 from .repositories_collection import CollectionCounters, MemberCodes, Members
 from .tx import Tx
@@ -15,7 +17,7 @@ from .tx import Tx
 class DynamoCollectionUnitOfWork(DynamoPostingUnitOfWork):
     """`failed_scans`: counts a wrong code against the staff member's window (services/attempts.py `refuse`)."""
 
-    ACCESS = (Members, MemberCodes, CollectionCounters)
+    ACCESS = (Members, MemberCodes, CollectionCounters, risk_memory.stage_staff_days, risk_memory.RiskMemory)
 
     def __init__(self, catalog: Any, failed_scans: Any) -> None:
         super().__init__(catalog)
@@ -23,6 +25,7 @@ class DynamoCollectionUnitOfWork(DynamoPostingUnitOfWork):
         self.member_codes = MemberCodes()
         self.counters = CollectionCounters()
         self.failed_scans = failed_scans
+        self.risk_memory = risk_memory.RiskMemory()
 
     def _stage_guard(self, tx: Tx, label: str, guard: Guard) -> None:
         if isinstance(guard, MemberCodeUnused):
@@ -31,5 +34,7 @@ class DynamoCollectionUnitOfWork(DynamoPostingUnitOfWork):
             self.counters.stage_window_check(tx, label, guard)
         elif isinstance(guard, CreditUnderCeiling):
             self.counters.stage_credit(tx, label, guard)
+        elif isinstance(guard, StaffDaysRemembered):
+            risk_memory.stage_staff_days(tx, label, guard)
         else:
             super()._stage_guard(tx, label, guard)

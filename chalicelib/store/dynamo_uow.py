@@ -64,7 +64,7 @@ class DynamoPostingUnitOfWork(PostingUnitOfWork):
         elif isinstance(guard, ClaimUnderLimit):
             self.claims.stage_claim(tx, label, guard.user_id, guard.goods_id, guard.limit)
         elif isinstance(guard, RedemptionIssued):
-            self.redemptions.stage_new(tx, label, guard.redemption)
+            self.redemptions.stage_new(tx, label, guard.redemption, guard.joined_at)
         elif isinstance(guard, PersonUnderDailyLimit):
             self.person_days.stage_count(tx, label, guard.person_id, guard.day, guard.behavior, guard.limit)
         elif isinstance(guard, RedemptionSettled):

@@ -107,6 +107,10 @@ class RedemptionCode(Model):
     goods_name = UnicodeAttribute()
     points_spent = NumberAttribute()
     expires_epoch = NumberAttribute()
+    # Rule 5 (services/staff_rules.py): the redeemer, the redemption's time and the account's `joined_at`.
+    user_id = UnicodeAttribute(null=True)
+    redeemed_at = UnicodeAttribute(null=True)
+    joined_at = UnicodeAttribute(null=True)
 
 
 class LimitCounter(Model):
@@ -119,7 +123,8 @@ class LimitCounter(Model):
     `<= ceiling` in the credit's transaction, purged by TTL), and "quota#{kind}#{subject}#{window}" (a user's
     exports in a fixed window, services/quotas.py, purged by TTL), and "person-day#{person}#{day}#{behaviour}"
     (a person's self-reported events of a day on every platform, `< daily_limit`), and
-    "steps#{person}#{day}" (the platform `via` that holds a person's step-day carbon, store/persons.py)."""
+    "steps#{person}#{day}" (the platform `via` that holds a person's step-day carbon, store/persons.py), and the
+    risk rules' memory "staff-person#...", "staff-ceiling#...", "ring#..." (store/risk_memory.py, purged by TTL)."""
 
     Meta = table_meta("counters")
     key = UnicodeAttribute(hash_key=True)

@@ -171,7 +171,7 @@ def person_day_purge(day: str) -> datetime:
 class Redemptions:
     ACCESS = (on(Redemption, "PutItem"), on(RedemptionCode, "PutItem"))
 
-    def stage_new(self, tx: Tx, label: str, redemption: IssuedRedemption) -> None:
+    def stage_new(self, tx: Tx, label: str, redemption: IssuedRedemption, joined_at: str | None = None) -> None:
         """The redemption and its code's pointer, both new: the code is unique across the platform's redemptions
         (its key is the redemption's platform's, store/market.code_key)."""
         values = {name: value for name, value in vars(redemption).items() if name != "address"}
@@ -184,7 +184,9 @@ class Redemptions:
             "code": code_key(redemption.platform, redemption.code), "redemption_id": redemption.redemption_id,
             "merchant_id": redemption.merchant_id,
             "goods_id": redemption.goods_id, "goods_name": redemption.goods_name,
-            "points_spent": redemption.points_spent, "expires_epoch": redemption.expires_epoch})
+            "points_spent": redemption.points_spent, "expires_epoch": redemption.expires_epoch,
+            "user_id": redemption.user_id, "redeemed_at": redemption.created_at,
+            **({"joined_at": joined_at} if joined_at else {})})
 
 
 def address_context(redemption_id: str) -> str:

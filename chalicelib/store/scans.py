@@ -10,11 +10,13 @@ from datetime import date, datetime
 from ..domain import clock
 from ..domain.guards import Guard
 from ..domain.guards_market import RedemptionUsed, ScanWindowOpen, VerificationRecorded
+from ..domain.guards_risk import RingRemembered
 from ..domain.market import Redemption as SoldRedemption
 from ..domain.market_after_sale import CodePointer, MerchantDay, VerifiedRow
 from ..domain.platforms import DEFAULT, scoped
 from . import attempts as windows
 from . import cursor as cursors
+from . import risk_memory
 from .access import on
 from .market import TOTALS_SHARDS, TOTALS_SK, Redemption, RedemptionCode, Verification, code_key, merchant_day
 from .repositories_market import SoldRedemptions
@@ -30,6 +32,8 @@ class Scans:
         on(Redemption, "UpdateItem"),  # what `_stage` below stages into a verification's transaction
         on(Verification, "PutItem", "UpdateItem"),
         windows.stage_window_open,
+        risk_memory.stage_ring,
+        risk_memory.RiskMemory,
     )
 
     def pointer(self, code: str, platform: str = DEFAULT) -> CodePointer | None:
@@ -40,7 +44,18 @@ class Scans:
             return None
         return CodePointer(found.code, found.redemption_id, found.merchant_id, found.goods_id, found.goods_name,
                            int(found.points_spent), int(found.expires_epoch),
-                           None if platform == DEFAULT else platform)
+                           None if platform == DEFAULT else platform, found.user_id, found.redeemed_at,
+                           found.joined_at)
+
+    @staticmethod
+    def ring_entries(key: str) -> tuple[list, int]:
+        """Rule 5's memory of a goods and a staff member (its rare path): one consistent GetItem."""
+        return risk_memory.ring_entries(key)
+
+    @staticmethod
+    def mark_ring(key: str, rev: int, kept: tuple) -> bool:
+        """Rule 5's memory with the accounts just flagged marked, if still at `rev` (one UpdateItem)."""
+        return risk_memory.mark_ring(key, rev, kept)
 
     def redemption(self, redemption_id: str) -> SoldRedemption | None:
         return SoldRedemptions().get(redemption_id)
@@ -99,5 +114,7 @@ def _stage(tx: Tx, label: str, guard: Guard) -> None:
                   actions=[Verification.count.add(1), Verification.points.add(pointer.points_spent)])
     elif isinstance(guard, ScanWindowOpen):
         windows.stage_window_open(tx, label, guard.window_key, guard.limit)
+    elif isinstance(guard, RingRemembered):
+        risk_memory.stage_ring(tx, label, guard)
     else:
         raise TypeError(f"no scan action for {type(guard).__name__}")

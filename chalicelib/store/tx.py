@@ -111,6 +111,11 @@ class Tx:
             action["ExpressionAttributeValues"] = values
         self._add(label, "Update", action)
 
+    def raw(self, kind: str, label: str, action: dict) -> None:
+        """An action written out in DynamoDB's own shape (a store module's expression the helpers above cannot
+        say: store/risk_memory.py)."""
+        self._add(label, kind, action)
+
     def _add(self, label: str, kind: str, action: dict) -> None:
         if len(self._items) >= MAX_ACTIONS:
             raise ValueError("a transaction holds at most 100 actions")

@@ -44,7 +44,8 @@ MATRIX = {
         "agg_totals": "BatchGetItem GetItem Query UpdateItem",
         "catalog": "Query",
         "consents": "BatchGetItem ConditionCheckItem GetItem PutItem Query UpdateItem",
-        "counters": "BatchGetItem ConditionCheckItem UpdateItem",  # BatchGetItem: which platform holds a step-day
+        # BatchGetItem: which platform holds a step-day; GetItem: rules 4 and 5's memory (store/risk_memory.py)
+        "counters": "BatchGetItem ConditionCheckItem GetItem UpdateItem",
         "erasures": "GetItem PutItem UpdateItem",
         "idempotency": "BatchWriteItem GetItem PutItem",
         "identities": "BatchGetItem DeleteItem GetItem PutItem UpdateItem",

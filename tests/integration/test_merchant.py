@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from chalicelib.domain import clock
+from chalicelib.services import catalog
 from tests.support.api import DynamoDBCalls, call, login
 from tests.support.market import (
     balance,
@@ -49,6 +50,7 @@ def test_staff_hand_over_a_code_once(client, user):
 def test_a_scan_costs_one_read_and_one_transaction(client, user):
     redemption = issued(client, user)  # loading the goods forgets the catalog cache ...
     staff = staff_login(client, "o-staff-1")  # ... which logging in warms, as a container does once a minute
+    catalog.risk_settings()  # ... and the risk rules' thresholds (the policy partition, read once a minute too)
     with DynamoDBCalls() as calls:
         assert verify(client, staff, redemption["code"])[0] == 200
     assert calls.operations == ["GetItem", "TransactWriteItems"]

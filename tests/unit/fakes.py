@@ -63,6 +63,12 @@ class FakeCatalog:
         self.shelf: dict[str, Goods] = {g["id"]: goods_from_catalog(g) for g in DEMO_CATALOG["goods"]}
         self.sold_out = StockMemory()  # a container's memory of its own (services/stock_memory.py)
 
+    @staticmethod
+    def risk_settings():
+        from chalicelib.domain.risk import RiskSettings
+
+        return RiskSettings()  # the contract's defaults
+
     def behavior(self, code: object, platform: str = "default") -> Rule:
         if code not in self.rules:
             raise UnknownBehaviorError(behavior=code)

@@ -2,10 +2,12 @@
 failed-scan windows, with the same promises as store/collection_uow.py (a refused guard writes nothing)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from types import SimpleNamespace
 
 from chalicelib.domain.guards_collection import CreditUnderCeiling, MemberCodeUnused, ScansNotLimited
+from chalicelib.domain.guards_risk import StaffDaysRemembered
 from chalicelib.errors import RateLimitedError
 from tests.unit.fakes import DEMO_CATALOG, FakeAccount, FakeCatalog, InMemoryPostingUnitOfWork
 
@@ -52,6 +54,36 @@ class InMemoryFailedScans:
         raise error
 
 
+@dataclass
+class InMemoryRiskMemory:
+    """store/risk_memory.RiskMemory over dicts: key -> (days kept, rev); key -> refusal days."""
+
+    pairs: dict[str, tuple[set, int]] = field(default_factory=dict)
+    refusals: dict[str, set] = field(default_factory=dict)
+
+    def staff_days(self, key: str) -> tuple[list[date], int]:
+        days, rev = self.pairs.get(key, (set(), 0))
+        return sorted(days), rev
+
+    def remember_ceiling_refusal(self, key: str, day: date, window_days: int) -> list[date]:
+        self.refusals.setdefault(key, set()).add(day)
+        return sorted(self.refusals[key])
+
+    def forget_ceiling_days(self, key: str, stale: list[date]) -> None:
+        self.refusals[key] -= set(stale)
+
+    def holds(self, guard: StaffDaysRemembered) -> bool:
+        days, rev = self.pairs.get(guard.key, (set(), 0))
+        if guard.rev is not None:
+            return rev == guard.rev
+        window = {guard.day - timedelta(days=back) for back in range(1, guard.window_days)}
+        return guard.day in days or not days & window
+
+    def apply(self, guard: StaffDaysRemembered) -> None:
+        days, rev = self.pairs.get(guard.key, (set(), 0))
+        self.pairs[guard.key] = ((days | {guard.day}) - set(guard.stale), rev + 1)
+
+
 class InMemoryCollectionUnitOfWork(InMemoryPostingUnitOfWork):
     def __init__(self) -> None:
         from chalicelib.services.attempts import window_key
@@ -62,6 +94,7 @@ class InMemoryCollectionUnitOfWork(InMemoryPostingUnitOfWork):
         self.member_codes = InMemoryMemberCodes()
         self.counters: dict[str, int] = {}
         self.failed_scans = InMemoryFailedScans(self.counters, window_key)
+        self.risk_memory = InMemoryRiskMemory()
 
     def _holds(self, guard: object) -> bool:
         if isinstance(guard, MemberCodeUnused):
@@ -72,6 +105,8 @@ class InMemoryCollectionUnitOfWork(InMemoryPostingUnitOfWork):
             return self.counters.get(guard.window, 0) < guard.limit
         if isinstance(guard, CreditUnderCeiling):
             return self.counters.get(self._credited(guard), 0) <= guard.ceiling_milli - guard.taken_milli
+        if isinstance(guard, StaffDaysRemembered):
+            return self.risk_memory.holds(guard)
         return super()._holds(guard)
 
     def _apply(self, record: dict | None) -> None:
@@ -83,6 +118,8 @@ class InMemoryCollectionUnitOfWork(InMemoryPostingUnitOfWork):
             elif isinstance(guard, CreditUnderCeiling):
                 key = self._credited(guard)
                 self.counters[key] = self.counters.get(key, 0) + guard.taken_milli
+            elif isinstance(guard, StaffDaysRemembered):
+                self.risk_memory.apply(guard)
 
     @staticmethod
     def _credited(guard: CreditUnderCeiling) -> str:

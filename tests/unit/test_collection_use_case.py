@@ -125,3 +125,41 @@ def test_a_credit_remembered_before_the_use_cases_replays_the_same_answer(uow):
     uow.idempotency.records[key.key] = key.values(201, body) | {"format": None}
     assert shapes_collection.credit_json(credit(uow, code)) == body
     assert uow.ledger == []
+
+
+def _on(monkeypatch, day: str) -> None:
+    from datetime import date, datetime, time
+
+    monkeypatch.setattr(clock, "now", lambda: datetime.combine(date.fromisoformat(day), time(12), clock.SHANGHAI))
+
+
+def test_a_clerk_crediting_one_person_on_three_days_of_seven_goes_under_review(uow, monkeypatch):
+    for n, day in enumerate(("2025-08-04", "2025-08-06")):
+        _on(monkeypatch, day)
+        credit(uow, code_of(uow), request_id=f"req_s{n}")
+    assert uow.accounts.items[STAFF].review_since is None  # two days: a regular
+    _on(monkeypatch, "2025-08-08")
+    credit(uow, code_of(uow), request_id="req_s2")
+    staff = uow.accounts.items[STAFF]
+    assert staff.review_since and [r["rule"] for r in staff.review_rules] == ["staff_same_person"]
+    assert "u_1" in staff.review_rules[0]["reason"] and uow.accounts.items["u_1"].review_since is None
+
+
+def test_a_clerk_crediting_one_person_on_three_days_over_nine_is_not_a_pattern(uow, monkeypatch):
+    for n, day in enumerate(("2025-08-04", "2025-08-08", "2025-08-12")):
+        _on(monkeypatch, day)
+        credit(uow, code_of(uow), request_id=f"req_n{n}")
+    assert uow.accounts.items[STAFF].review_since is None
+    assert uow.risk_memory.staff_days(f"staff-person#{STAFF}#u_1")[0] == [
+        clock.parse_iso("2025-08-08T00:00:00+08:00").date(), clock.parse_iso("2025-08-12T00:00:00+08:00").date()]
+
+
+def test_refusals_at_the_staff_ceiling_on_two_days_put_the_clerk_under_review(uow, monkeypatch):
+    for n, day in enumerate(("2025-08-04", "2025-08-07")):
+        _on(monkeypatch, day)
+        uow.counters[f"credited#staff#{STAFF}#old_clothes#{day}"] = 199_000  # 2.5 kg more passes 200 kg
+        with pytest.raises(DailyLimitReachedError) as refused:
+            credit(uow, code_of(uow), request_id=f"req_c{n}")
+        assert refused.value.details["cap"] == "staff"
+    staff = uow.accounts.items[STAFF]
+    assert [r["rule"] for r in staff.review_rules or []] == ["staff_ceiling"]
