@@ -10,7 +10,7 @@ import pytest
 
 from admin.__main__ import main as admin
 from chalicelib.domain import clock
-from tests.support.api import call, login, request_id
+from tests.support.api import DynamoDBCalls, call, login, request_id
 from tests.support.market import give_points, new_goods, new_merchant, redeem, staff_login, verify
 from tests.support.persons import login_on
 from tests.support.stack import DEMO_PLATFORM
@@ -269,13 +269,15 @@ def test_the_weekly_report_goes_to_users_who_earned_that_week_once(client, stack
 def test_a_receipt_arrives_after_a_verify(client, stack, user):
     accept(client, user, ["redemption_used"])
     merchant_id, staff_openids = new_merchant()
-    staff = staff_login(client, staff_openids[0])
     give_points(user, 30)
     status, body = redeem(client, user, new_goods(merchant_id, name="有机蔬菜")["id"])
     assert status == 201, body
     redemption = body["redemption"]
-    status, body = verify(client, staff, redemption["code"])
+    staff = staff_login(client, staff_openids[0])  # after the catalog load, warming the cache as a container does
+    with DynamoDBCalls() as calls:
+        status, body = verify(client, staff, redemption["code"])
     assert status == 200, body
+    assert calls.operations == ["GetItem", "TransactWriteItems"]  # the receipt rides in the scan's transaction
     assert admin(["run-jobs", "--once", "--job", "send-receipts"]) == 0
     sent = to(stack, user["openid"])
     assert len(sent) == 1 and sent[0]["template_id"] == "tpl-demo-redemption-used"
@@ -283,6 +285,17 @@ def test_a_receipt_arrives_after_a_verify(client, stack, user):
     assert redemption["code"] not in json.dumps(sent[0], ensure_ascii=False)
     assert admin(["run-jobs", "--once", "--job", "send-receipts"]) == 0
     assert len(to(stack, user["openid"])) == 1
+
+
+def test_a_platform_user_is_messaged_through_its_own_mini_program(client, stack, openid):
+    other = login_on(client, openid, DEMO_PLATFORM)
+    accept(client, other, ["coupon_expiring"])
+    redemption_id = _coupon_expiring_at(other, noon(2))
+    send(noon(), "coupon_expiring")
+    [sent] = [r for r in stack.wechat.subscribe_received() if r["body"]["page"].endswith(redemption_id)]
+    assert sent["appid"] == "wx-demo-company" and sent["errcode"] == 0
+    assert sent["body"]["template_id"] == "tpl-company-coupon-expiring"
+    assert sent["body"]["touser"] == f"{openid}@wx-demo-company"  # the platform's own openid of the person
 
 
 def test_stats_count_what_was_sent_and_refused(client, stack, user, capsys):
