@@ -197,13 +197,14 @@ JOBS.append(Job("finish-erasures", every_seconds=300, run=_finish_erasures,
                     "chalicelib.store.repositories_consent:Consents", "chalicelib.store.shared_token:SharedToken")))
 
 
-# Nudges (services/nudge_topics.py, docs/nudges.md): every hour one worker per shard finds what fell due (coupons
-# expiring within 3 days, points within 30, last week's report) and sends it, at most once per (user, topic,
-# subject); every minute one worker per shard sends the receipts verifications queued and the retries now due.
+# Nudges (services/nudge_topics.py, docs/nudges.md): every hour one worker per shard finds the coupons expiring
+# within 3 days (and, in the 09:00 run, last week's reports and, in December, the points expiring on 31 December)
+# and sends them, at most once per (user, topic, subject); every minute one worker per shard sends the receipts
+# verifications queued and the retries now due.
 def _send_nudges_slice(piece: Slice, out_of_time: Callable[[], bool]) -> SliceResult:
     from .services import nudge_topics
 
-    return SliceResult(nudge_topics.sweep_shard(piece.shard, piece.at))
+    return SliceResult(nudge_topics.scheduled_sweep(piece.shard, piece.at))
 
 
 def _send_receipts_slice(piece: Slice, out_of_time: Callable[[], bool]) -> SliceResult:
@@ -213,10 +214,9 @@ def _send_receipts_slice(piece: Slice, out_of_time: Callable[[], bool]) -> Slice
 
 
 def _send_nudges(at: datetime) -> dict:
-    from .domain import nudges
     from .services import nudge_topics
 
-    return {topic: nudge_topics.run(at, topic) for topic in nudges.SWEPT}
+    return {topic: nudge_topics.run(at, topic) for topic in nudge_topics.scheduled_topics(at)}
 
 
 def _send_receipts(at: datetime) -> dict:

@@ -23,6 +23,7 @@ from ..store.nudges import SHARDS
 from . import nudges
 
 PAGE = 100
+DAILY_SWEEP_HOUR = 9  # Asia/Shanghai: the hourly job's run that also sweeps the weekly report and points
 
 
 def coupon_subjects(shard: int, now: datetime) -> list[Subject]:
@@ -43,6 +44,8 @@ def points_subjects(shard: int, now: datetime) -> list[Subject]:
     from .points_expiry import expiring
 
     today = clock.business_day(now)
+    if not rules.points_due(1, today.replace(month=12, day=31), today):
+        return []  # points expire on 31 December only: nothing is within 30 days before December
     subjects = []
     for users in _holder_pages(rules.POINTS_EXPIRING, shard):
         for account in store.accounts(users).values():
@@ -101,9 +104,27 @@ FINDERS = {rules.COUPON_EXPIRING: coupon_subjects, rules.POINTS_EXPIRING: points
            rules.WEEKLY_REPORT: weekly_subjects}
 
 
+def scheduled_topics(now: datetime) -> tuple[str, ...]:
+    """What an hourly run sweeps: coupons every hour; the weekly report and points, whose holders are many, once a
+    day, in the run of DAILY_SWEEP_HOUR (from Monday 09:00 the week's report; points only in the 30 days before
+    31 December, the only day points expire); a subject the daily limit held back goes on a later day's run."""
+    local = now.astimezone(clock.SHANGHAI)
+    topics = [rules.COUPON_EXPIRING]
+    if local.hour == DAILY_SWEEP_HOUR:
+        topics.append(rules.WEEKLY_REPORT)
+        if rules.points_due(1, local.date().replace(month=12, day=31), local.date()):
+            topics.append(rules.POINTS_EXPIRING)
+    return tuple(topics)
+
+
+def scheduled_sweep(shard: int, now: datetime) -> dict:
+    """The hourly job's worker for `shard` (chalicelib/jobs.py)."""
+    return sweep_shard(shard, now, scheduled_topics(now))
+
+
 def sweep_shard(shard: int, now: datetime, topics: tuple[str, ...] = rules.SWEPT) -> dict:
-    """One shard of the hourly sweep: each topic's due subjects, in the order of `topics` (the daily limit lets the
-    first through)."""
+    """One shard of the sweep: each topic's due subjects, in the order of `topics` (the daily limit lets the first
+    through)."""
     tally: Counter = Counter()
     outcomes: Counter = Counter()
     for topic in topics:

@@ -58,8 +58,13 @@ def send_one(subject: Subject, account: Any, now: datetime, tally: Counter, retr
     if rules.held_back(topic, now):
         tally[(topic, "deferred")] += 1
         return "deferred"
-    message = retry_of.message if retry_of is not None and retry_of.message else {
-        "template": template, "page": rules.page_of(topic, subject.subject), "data": rules.message_data(subject)}
+    try:
+        message = retry_of.message if retry_of is not None and retry_of.message else {
+            "template": template, "page": rules.page_of(topic, subject.subject), "data": rules.message_data(subject)}
+    except rules.MessageDataError as exc:  # our bug (WeChat would answer 47003): reported, nothing claimed
+        log.error("nudge %s of %s not sent: %s", topic, subject.user_id, exc)
+        tally[(topic, "failed")] += 1
+        return "failed"
     day = None if topic == rules.REDEMPTION_USED else clock.business_day(now).isoformat()
     refused = store.claim(subject.user_id, topic, subject.subject, day, now, platform, retry_of)
     if refused == store.DAY:

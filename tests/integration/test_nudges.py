@@ -312,3 +312,9 @@ def test_stats_count_what_was_sent_and_refused(client, stack, user, capsys):
 @pytest.fixture
 def user(client, openid):
     return login(client, openid)
+
+
+def test_the_catalog_refuses_a_template_for_an_unknown_topic(tmp_path):
+    path = tmp_path / "catalog.json"
+    path.write_text(json.dumps({"subscribe_templates": {"lottery": "tpl-x"}}), encoding="utf-8")
+    assert admin(["load", str(path), "--yes"]) == 1
