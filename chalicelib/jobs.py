@@ -204,7 +204,7 @@ JOBS.append(Job("finish-erasures", every_seconds=300, run=_finish_erasures,
 def _send_nudges_slice(piece: Slice, out_of_time: Callable[[], bool]) -> SliceResult:
     from .services import nudge_topics
 
-    return SliceResult(nudge_topics.scheduled_sweep(piece.shard, piece.at))
+    return SliceResult(*nudge_topics.scheduled_sweep(piece.shard, piece.at, piece.cursor, out_of_time))
 
 
 def _send_receipts_slice(piece: Slice, out_of_time: Callable[[], bool]) -> SliceResult:

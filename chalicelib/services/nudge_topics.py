@@ -10,7 +10,9 @@
 """
 from __future__ import annotations
 
+import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from ..domain import clock
@@ -23,58 +25,59 @@ from ..store.nudges import SHARDS
 from . import nudges
 
 PAGE = 100
+SWEEP_EVERY = 3600  # the hourly job (chalicelib/jobs.py)
 DAILY_SWEEP_HOUR = 9  # Asia/Shanghai: the hourly job's run that also sweeps the weekly report and points
 
 
-def coupon_subjects(shard: int, now: datetime) -> list[Subject]:
+def coupon_page(shard: int, now: datetime, key: dict | None) -> tuple[list[Subject], dict | None]:
+    if shard >= EXPIRY_SHARDS:
+        return [], None
     start = int(now.timestamp())
-    subjects, key = [], None
-    while True:
-        page, key = found.expiring_page(shard, start, start + int(rules.COUPON_WINDOW.total_seconds()), key, PAGE)
-        for redemption in page:
-            last = clock.from_epoch_ms(int(redemption.expires_epoch) * 1000) - timedelta(seconds=1)
-            expires = clock.business_day(last)
-            subjects.append(Subject(redemption.user_id, rules.COUPON_EXPIRING, redemption.redemption_id,
-                                    (("goods_name", redemption.goods_name or ""), ("expires_on", expires.isoformat()))))
-        if not key:
-            return subjects
+    page, key = found.expiring_page(shard, start, start + int(rules.COUPON_WINDOW.total_seconds()), key, PAGE)
+    subjects = []
+    for redemption in page:
+        last = clock.from_epoch_ms(int(redemption.expires_epoch) * 1000) - timedelta(seconds=1)
+        expires = clock.business_day(last)
+        subjects.append(Subject(redemption.user_id, rules.COUPON_EXPIRING, redemption.redemption_id,
+                                (("goods_name", redemption.goods_name or ""), ("expires_on", expires.isoformat()))))
+    return subjects, key
 
 
-def points_subjects(shard: int, now: datetime) -> list[Subject]:
+def points_page(shard: int, now: datetime, key: dict | None) -> tuple[list[Subject], dict | None]:
     from .points_expiry import expiring
 
     today = clock.business_day(now)
     if not rules.points_due(1, today.replace(month=12, day=31), today):
-        return []  # points expire on 31 December only: nothing is within 30 days before December
+        return [], None  # points expire on 31 December only: nothing is within 30 days before December
+    users, key = store.holders(rules.POINTS_EXPIRING, shard, key, PAGE)
     subjects = []
-    for users in _holder_pages(rules.POINTS_EXPIRING, shard):
-        for account in store.accounts(users).values():
-            if account.deleted_at:
-                continue
-            soon = expiring(account, today)
-            if rules.points_due(soon.points, soon.on, today):
-                subjects.append(Subject(account.user_id, rules.POINTS_EXPIRING, soon.on.isoformat(),
-                                        (("points", str(soon.points)),)))
-    return subjects
+    for account in (store.accounts(users) if users else {}).values():
+        if account.deleted_at:
+            continue
+        soon = expiring(account, today)
+        if rules.points_due(soon.points, soon.on, today):
+            subjects.append(Subject(account.user_id, rules.POINTS_EXPIRING, soon.on.isoformat(),
+                                    (("points", str(soon.points)),)))
+    return subjects, key
 
 
-def weekly_subjects(shard: int, now: datetime) -> list[Subject]:
+def weekly_page(shard: int, now: datetime, key: dict | None) -> tuple[list[Subject], dict | None]:
     week = rules.report_week(now)
     if week is None:
-        return []
+        return [], None
     label = rules.iso_week(week[0])
+    users, key = store.holders(rules.WEEKLY_REPORT, shard, key, PAGE)
+    state = store.read_state(rules.WEEKLY_REPORT, [(user, label) for user in users]) if users else {}
     subjects = []
-    for users in _holder_pages(rules.WEEKLY_REPORT, shard):
-        state = store.read_state(rules.WEEKLY_REPORT, [(user, label) for user in users])
-        for user in users:
-            left, marker = state[(user, label)]
-            if left <= 0 or marker is not None:
-                continue
-            earned = found.week_earnings(user, *week)
-            if earned is not None:
-                subjects.append(Subject(user, rules.WEEKLY_REPORT, label,
-                                        (("points", str(max(earned[0], 0))), ("carbon_mg", str(max(earned[1], 0))))))
-    return subjects
+    for user in users:
+        left, marker = state[(user, label)]
+        if left <= 0 or marker is not None:
+            continue
+        earned = found.week_earnings(user, *week)
+        if earned is not None:
+            subjects.append(Subject(user, rules.WEEKLY_REPORT, label,
+                                    (("points", str(max(earned[0], 0))), ("carbon_mg", str(max(earned[1], 0))))))
+    return subjects, key
 
 
 def receipt_subjects(shard: int) -> tuple[list[Subject], list]:
@@ -90,18 +93,7 @@ def receipt_subjects(shard: int) -> tuple[list[Subject], list]:
     return subjects, queued
 
 
-def _holder_pages(topic: str, shard: int):
-    key = None
-    while True:
-        users, key = store.holders(topic, shard, key, PAGE)
-        if users:
-            yield users
-        if not key:
-            return
-
-
-FINDERS = {rules.COUPON_EXPIRING: coupon_subjects, rules.POINTS_EXPIRING: points_subjects,
-           rules.WEEKLY_REPORT: weekly_subjects}
+PAGES = {rules.COUPON_EXPIRING: coupon_page, rules.POINTS_EXPIRING: points_page, rules.WEEKLY_REPORT: weekly_page}
 
 
 def scheduled_topics(now: datetime) -> tuple[str, ...]:
@@ -117,22 +109,36 @@ def scheduled_topics(now: datetime) -> tuple[str, ...]:
     return tuple(topics)
 
 
-def scheduled_sweep(shard: int, now: datetime) -> dict:
-    """The hourly job's worker for `shard` (chalicelib/jobs.py)."""
-    return sweep_shard(shard, now, scheduled_topics(now))
+def scheduled_sweep(shard: int, now: datetime, cursor: dict | None,
+                    out_of_time: Callable[[], bool]) -> tuple[dict, dict | None]:
+    """The hourly job's worker for `shard` (chalicelib/jobs.py): page after page, handing its cursor over to a fresh
+    invocation when its time runs out (scheduling.py). A coupon cursor is dropped once the next hour's run has
+    started (that run reads the window again); the day's reports and points go on to their end, however long."""
+    counts, cursor = sweep_shard(shard, now, scheduled_topics(now), cursor, out_of_time)
+    late = time.time() >= now.timestamp() + SWEEP_EVERY
+    return counts, None if cursor and late and cursor["topic"] == rules.COUPON_EXPIRING else cursor
 
 
-def sweep_shard(shard: int, now: datetime, topics: tuple[str, ...] = rules.SWEPT) -> dict:
-    """One shard of the sweep: each topic's due subjects, in the order of `topics` (the daily limit lets the first
-    through)."""
+def sweep_shard(shard: int, now: datetime, topics: tuple[str, ...] = rules.SWEPT, cursor: dict | None = None,
+                out_of_time: Callable[[], bool] = lambda: False) -> tuple[dict, dict | None]:
+    """One shard of the sweep from `cursor` ({"topic", "key"}): each topic's due subjects page by page, in the
+    order of `topics` (the daily limit lets the first through); the cursor to go on from when `out_of_time()`."""
     tally: Counter = Counter()
     outcomes: Counter = Counter()
-    for topic in topics:
-        if topic == rules.COUPON_EXPIRING and shard >= EXPIRY_SHARDS:
-            continue
-        outcomes.update(nudges.send_all(FINDERS[topic](shard, now), now, tally))
-    nudges.record(tally, now)
-    return dict(outcomes)
+    start = topics.index(cursor["topic"]) if cursor and cursor.get("topic") in topics else 0
+    key = (cursor or {}).get("key")
+    try:
+        for topic in topics[start:]:
+            while True:
+                subjects, key = PAGES[topic](shard, now, key)
+                outcomes.update(nudges.send_all(subjects, now, tally))
+                if not key:
+                    break
+                if out_of_time():
+                    return dict(outcomes), {"topic": topic, "key": key}
+    finally:
+        nudges.record(tally, now)
+    return dict(outcomes), None
 
 
 def receipts_shard(shard: int, now: datetime) -> dict:
@@ -155,6 +161,6 @@ def run(at: datetime, topic: str | None = None) -> dict:
         if topic in (None, rules.REDEMPTION_USED):
             totals.update(receipts_shard(shard, at))
         if topics:
-            totals.update(sweep_shard(shard, at, topics))
+            totals.update(sweep_shard(shard, at, topics)[0])
     return {"at": clock.iso(at), **{name: int(totals[name]) for name in
                                     ("sent", "refused", "retry", "failed", "deferred", "skipped")}}

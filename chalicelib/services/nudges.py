@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +31,7 @@ from .subscriptions import templates
 log = logging.getLogger("greensprout.nudges")
 REFUSED_BY_WECHAT = 43101
 TRANSIENT = (-1, 40001, 42001, 45009)  # busy, a token still refused after one refresh, a quota: a later run
+WORKERS = 8  # users whose messages one worker sends at once (each: a claim, WeChat, the outcome)
 
 
 def app_of(platform: str) -> tuple[str, str] | None:
@@ -107,19 +109,47 @@ def _settle(subject: Subject, day: str | None, now: datetime, errcode: int, mess
 
 
 def send_all(subjects: list[Subject], now: datetime, tally: Counter) -> Counter:
-    """The subjects whose user holds an allowance of the topic and that have no marker yet, each sent."""
+    """The subjects whose user holds an allowance of the topic and that have no marker yet, each sent: WORKERS users
+    at a time, one user's subjects in order (their claims meet on the user's day item)."""
     outcomes: Counter = Counter()
     by_topic: dict[str, list[Subject]] = {}
     for subject in subjects:
         by_topic.setdefault(subject.topic, []).append(subject)
+    ready: list[Subject] = []
     for topic, group in by_topic.items():
         state = store.read_state(topic, [(s.user_id, s.subject) for s in group])
-        ready = [s for s in group if state[(s.user_id, s.subject)][0] > 0 and state[(s.user_id, s.subject)][1] is None]
-        outcomes.update(skipped=len(group) - len(ready))
-        accounts = store.accounts([s.user_id for s in ready]) if ready else {}
-        for subject in ready:
-            outcomes[send_one(subject, accounts.get(subject.user_id), now, tally)] += 1
+        chosen = [s for s in group if _open(*state[(s.user_id, s.subject)])]
+        outcomes.update(skipped=len(group) - len(chosen))
+        ready += chosen
+    if not ready:
+        return outcomes
+    accounts = store.accounts([s.user_id for s in ready])
+    by_user: dict[str, list[Subject]] = {}
+    for subject in ready:
+        by_user.setdefault(subject.user_id, []).append(subject)
+
+    def send_user(group: list[Subject]) -> tuple[Counter, Counter]:
+        mine, counted = Counter(), Counter()
+        for subject in group:
+            mine[send_one(subject, accounts.get(subject.user_id), now, counted)] += 1
+        return mine, counted
+
+    groups = list(by_user.values())
+    if len(groups) == 1:
+        results = [send_user(groups[0])]
+    else:
+        store.warm_clients()
+        with ThreadPoolExecutor(max_workers=min(WORKERS, len(groups))) as pool:
+            results = list(pool.map(send_user, groups))
+    for mine, counted in results:
+        outcomes.update(mine)
+        tally.update(counted)
     return outcomes
+
+
+def _open(allowances: int, marker: Any) -> bool:
+    """An allowance left and no marker yet: worth a claim."""
+    return allowances > 0 and marker is None
 
 
 def retry_shard(shard: int, now: datetime, tally: Counter) -> Counter:

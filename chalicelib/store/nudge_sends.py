@@ -224,3 +224,11 @@ def stats(day: str) -> dict[str, dict[str, int]]:
     except PynamoDBException as exc:
         raise Unavailable() from exc
     return found
+
+
+def warm_clients() -> None:
+    """PynamoDB builds its botocore clients lazily without a lock: built before threads share them."""
+    from .tx import connection
+
+    _ = Nudge._get_connection().connection.client, Account._get_connection().connection.client
+    _ = connection().client

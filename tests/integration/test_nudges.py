@@ -207,7 +207,23 @@ def test_the_daily_limit_holds_across_topics(client, stack, user):
     assert points["page"] == "pages/ledger/index"
 
 
-def _coupon_expiring_at(user, expires: datetime) -> str:
+def test_a_worker_out_of_time_hands_its_cursor_over_and_the_next_goes_on(client, stack, monkeypatch):
+    from chalicelib.services import nudge_topics
+
+    users = [login(client, "o-" + uuid.uuid4().hex[:16]) for _ in range(2)]
+    for n, user in enumerate(users):
+        accept(client, user, ["coupon_expiring"])
+        _coupon_expiring_at(user, noon() + timedelta(seconds=n + 1), bucket="due#5")  # the shard's first two
+    monkeypatch.setattr(nudge_topics, "PAGE", 1)
+    outcomes, cursor = nudge_topics.sweep_shard(5, noon(), ("coupon_expiring",), None, lambda: True)
+    assert outcomes.get("sent") == 1 and cursor["topic"] == "coupon_expiring" and cursor["key"]
+    assert [len(to(stack, user["openid"])) for user in users] == [1, 0]
+    outcomes, cursor = nudge_topics.sweep_shard(5, noon(), ("coupon_expiring",), cursor, lambda: True)
+    assert outcomes.get("sent") == 1
+    assert [len(to(stack, user["openid"])) for user in users] == [1, 1]
+
+
+def _coupon_expiring_at(user, expires: datetime, bucket: str | None = None) -> str:
     import secrets
 
     from chalicelib.store.market import Redemption, expiry_bucket
@@ -215,7 +231,8 @@ def _coupon_expiring_at(user, expires: datetime) -> str:
     redemption = Redemption("rd-" + uuid.uuid4().hex, user_id=user["id"], goods_id="t-x", goods_name="未来的券",
                             kind="coupon", merchant_id="m-cafe", code=secrets.token_hex(8), status="issued",
                             points_spent=0, created_at=clock.iso(clock.now()), expires_at=clock.iso(expires),
-                            expires_epoch=int(expires.timestamp()), expiry_bucket=expiry_bucket(), cancellable=True,
+                            expires_epoch=int(expires.timestamp()), expiry_bucket=bucket or expiry_bucket(),
+                            cancellable=True,
                             refund_on_expiry=False)
     redemption.save()
     return redemption.redemption_id
