@@ -85,3 +85,18 @@ def test_the_hourly_job_sweeps_reports_and_points_once_a_day():
     assert scheduled_topics(at("2026-11-09 10:00")) == ("coupon_expiring",)
     assert scheduled_topics(at("2026-11-09 09:00")) == ("coupon_expiring", "weekly_report")
     assert scheduled_topics(at("2026-12-09 09:30")) == ("coupon_expiring", "weekly_report", "points_expiring")
+
+
+def test_make_run_prints_a_line_per_message_the_fake_wechat_accepted(capsys):
+    from types import SimpleNamespace
+
+    from infra.local.stack import print_messages
+
+    sent = [{"touser": "o-demo", "template_id": "tpl-demo-redemption-used", "page": "pages/redemption/detail?id=r1",
+             "data": {"thing1": {"value": "咖啡券"}, "time2": {"value": "2026-12-03 10:15"}}}]
+    fakes = SimpleNamespace(wechat=SimpleNamespace(messages=lambda: list(sent)))
+    assert print_messages(fakes, 0) == 1
+    assert print_messages(fakes, 1) == 1  # nothing new: nothing printed again
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == ["==> WeChat message sent to o-demo: tpl-demo-redemption-used (pages/redemption/detail?id=r1): "
+                     "咖啡券, 2026-12-03 10:15"]
