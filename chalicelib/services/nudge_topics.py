@@ -145,9 +145,12 @@ def receipts_shard(shard: int, now: datetime) -> dict:
     """One shard of the minute job: queued receipts, then the retries that are due."""
     tally: Counter = Counter()
     subjects, queued = receipt_subjects(shard)
-    outcomes = nudges.send_all(subjects, now, tally)
+    again: set = set()
+    outcomes = nudges.send_all(subjects, now, tally, again)
+    retried = {subject for user, subject in again}
     for item in queued:
-        store.receipt_done(item)
+        if item.sk not in retried:  # sent, settled, or nothing to send: done; a lost race: the next minute's
+            store.receipt_done(item)
     outcomes.update(nudges.retry_shard(shard, now, tally))
     nudges.record(tally, now)
     return dict(outcomes)
@@ -163,4 +166,4 @@ def run(at: datetime, topic: str | None = None) -> dict:
         if topics:
             totals.update(sweep_shard(shard, at, topics)[0])
     return {"at": clock.iso(at), **{name: int(totals[name]) for name in
-                                    ("sent", "refused", "retry", "failed", "deferred", "skipped")}}
+                                    ("sent", "refused", "retry", "failed", "deferred", "skipped", "conflict")}}

@@ -72,6 +72,8 @@ def send_one(subject: Subject, account: Any, now: datetime, tally: Counter, retr
     if refused == store.DAY:
         tally[(topic, "deferred")] += 1
         return "deferred"
+    if refused == "conflict":
+        return "conflict"  # a concurrent transaction on these items: nothing written, a later run tries again
     if refused:
         return "skipped"
     try:
@@ -108,9 +110,10 @@ def _settle(subject: Subject, day: str | None, now: datetime, errcode: int, mess
     return "failed"
 
 
-def send_all(subjects: list[Subject], now: datetime, tally: Counter) -> Counter:
+def send_all(subjects: list[Subject], now: datetime, tally: Counter, again: set | None = None) -> Counter:
     """The subjects whose user holds an allowance of the topic and that have no marker yet, each sent: WORKERS users
-    at a time, one user's subjects in order (their claims meet on the user's day item)."""
+    at a time, one user's subjects in order (their claims meet on the user's day item). `again` collects the
+    (user, subject) whose claim met a concurrent transaction (nothing written: to try again)."""
     outcomes: Counter = Counter()
     by_topic: dict[str, list[Subject]] = {}
     for subject in subjects:
@@ -131,7 +134,10 @@ def send_all(subjects: list[Subject], now: datetime, tally: Counter) -> Counter:
     def send_user(group: list[Subject]) -> tuple[Counter, Counter]:
         mine, counted = Counter(), Counter()
         for subject in group:
-            mine[send_one(subject, accounts.get(subject.user_id), now, counted)] += 1
+            outcome = send_one(subject, accounts.get(subject.user_id), now, counted)
+            mine[outcome] += 1
+            if outcome == "conflict" and again is not None:
+                again.add((subject.user_id, subject.subject))
         return mine, counted
 
     groups = list(by_user.values())
