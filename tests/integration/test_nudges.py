@@ -335,3 +335,27 @@ def test_the_catalog_refuses_a_template_for_an_unknown_topic(tmp_path):
     path = tmp_path / "catalog.json"
     path.write_text(json.dumps({"subscribe_templates": {"lottery": "tpl-x"}}), encoding="utf-8")
     assert admin(["load", str(path), "--yes"]) == 1
+
+
+def test_data_wechat_refuses_47003_fails_at_once_and_keeps_the_allowance(client, stack, user):
+    accept(client, user, ["coupon_expiring"])
+    coupon(client, user)
+    stack.wechat.subscribe_errors([47003], touser=user["openid"])
+    send(noon(), "coupon_expiring")
+    send(noon() + timedelta(minutes=10))
+    assert [r["errcode"] for r in received(stack, user["openid"])] == [47003]
+    assert allowances(client, user)["allowances"]["coupon_expiring"] == 1
+
+
+def test_the_fake_wechat_refuses_data_beyond_wechats_limits_over_http(stack):
+    import requests
+
+    token = requests.post(f"{stack.wechat.base_url}/cgi-bin/stable_token", json={
+        "grant_type": "client_credential", "appid": stack.wechat.appid, "secret": stack.wechat.secret}).json()
+    url = f"{stack.wechat.base_url}/cgi-bin/message/subscribe/send?access_token={token['access_token']}"
+    message = {"touser": "o-fake-check", "template_id": "tpl", "page": "pages/ledger/index",
+               "data": {"thing1": {"value": "超" * 21}, "number2": {"value": "12"}}}
+    assert requests.post(url, json=message).json()["errcode"] == 47003
+    message["data"]["thing1"]["value"] = "超" * 20
+    assert requests.post(url, json=message).json()["errcode"] == 0
+    assert requests.post(url.replace("access_token=", "access_token=x"), json=message).json()["errcode"] == 40001
