@@ -21,6 +21,7 @@ from chalicelib.api import (
     partners,
     platform,
     privacy,
+    subscriptions,
     trees,
     uploads,
     werun,
@@ -43,6 +44,7 @@ for blueprint in (auth.routes, me.routes, checkins.routes, market.routes, mercha
                   privacy.routes,  # GET /v1/me/export, DELETE /v1/me
                   platform.routes,  # GET /v1/platform
                   appeals.routes,  # POST /v1/me/appeals (docs/risk.md)
+                  subscriptions.routes,  # POST and GET /v1/me/subscriptions (docs/nudges.md)
                   uploads.routes):  # POST /v1/uploads (evidence photos)
     app.register_blueprint(blueprint)
 
@@ -166,6 +168,16 @@ def job_recheck_nicknames(event):
 @_job("finish-erasures")
 def job_finish_erasures(event):
     return _run_job("finish-erasures", event)
+
+
+@_job("send-nudges")
+def job_send_nudges(event):
+    return _run_job("send-nudges", event)
+
+
+@_job("send-receipts")
+def job_send_receipts(event):
+    return _run_job("send-receipts", event)
 
 
 @app.lambda_function(name=scheduling.WORKER)

@@ -10,6 +10,7 @@ from chalicelib.settings import SettingsError
 
 from . import local_stack
 from .demo import add_parsers as _add_demo
+from .nudges import add_parsers as _add_nudges
 from .partners import add_parsers as _add_partners
 from .persons import add_parsers as _add_persons
 from .privacy import add_parsers as _add_privacy
@@ -121,6 +122,7 @@ def _parser() -> argparse.ArgumentParser:
     unfreeze.add_argument("--reason")
     _add_privacy_user(user_sub, common, writes, scoped)  # user delete, user minor (admin/privacy.py)
     _add_risk(sub, common, writes, scoped)  # risk list, flag, release, void (admin/risk.py)
+    _add_nudges(sub, common)  # nudges send, stats (admin/nudges.py)
 
     points = sub.add_parser("points", help="operator corrections")
     points_sub = points.add_subparsers(dest="action", required=True, metavar="ACTION")

@@ -28,6 +28,7 @@ from .partners_load import plan_partners
 from .platforms_load import plan_platforms
 from .points_load import plan_points
 from .risk_load import plan_risk
+from .subscribe_templates_load import plan_subscribe_templates
 
 DEMO_CATALOG = Path(__file__).with_name("demo_catalog.json")
 # The whole document being planned, for a section that refers to another (goods name their merchant).
@@ -209,6 +210,7 @@ SECTIONS: dict[str, Callable[[list], Planned]] = {
     "orgs": plan_orgs,
     "points": plan_points,  # the points policy: expiry (admin/points_load.py)
     "risk": plan_risk,  # the risk rules' thresholds (admin/risk_load.py)
+    "subscribe_templates": plan_subscribe_templates,  # nudges' WeChat templates (admin/subscribe_templates_load.py)
     "partners": plan_partners,  # open-protocol partners, after the behaviours they earn (admin/partners_load.py)
     "platforms": plan_platforms,  # the tenants, after the behaviours they choose from (admin/platforms_load.py)
 }

@@ -12,6 +12,7 @@ from chalicelib.store.models import AuditRecord
 from . import accounts, catalog_load, db
 from .console import CommandError, Output, UsageError, audit, known_platform
 from .demo import HANDLERS as _DEMO_HANDLERS
+from .nudges import HANDLERS as _NUDGES_HANDLERS
 from .partners import HANDLERS as _PARTNER_HANDLERS
 from .persons import HANDLERS as _PERSONS_HANDLERS
 from .privacy import HANDLERS as _PRIVACY_HANDLERS
@@ -193,6 +194,7 @@ _HANDLERS = {
     **_PARTNER_HANDLERS,
     **_PERSONS_HANDLERS,
     **_RISK_HANDLERS,
+    **_NUDGES_HANDLERS,
     ("report", None): _report,
     ("issuance", None): _issuance,
     ("stats", None): _stats,

@@ -90,9 +90,11 @@ def _plan_trees_and_orgs(pid: str, entry: dict) -> dict:
     planners into the platform's partitions (`P#tree` and its stock, `P#org`, `P#policy`)."""
     from .catalog_load import plan_trees
     from .points_load import plan_points
+    from .subscribe_templates_load import plan_subscribe_templates
 
     found = {}
-    for section, planner in (("trees", plan_trees), ("orgs", plan_orgs), ("points", plan_points)):
+    for section, planner in (("trees", plan_trees), ("orgs", plan_orgs), ("points", plan_points),
+                             ("subscribe_templates", plan_subscribe_templates)):
         if section in entry:
             try:
                 found[section] = planner(entry[section], platform=pid)

@@ -239,6 +239,13 @@ def appeals():
     return Appeals()
 
 
+def subscriptions():
+    """POST and GET /v1/me/subscriptions (services/subscriptions.py): the user's nudge items (store/nudges.py)."""
+    from .store.repositories_nudges import Subscriptions
+
+    return Subscriptions()
+
+
 def held_reads() -> HeldReads:
     """What an export reads (services/export.py)."""
     from .store.repositories_export import HeldReads
@@ -267,6 +274,8 @@ API_TOUCHES = (
     _STORE + "repositories_consent:Bindings",
     _STORE + "repositories_export:HeldReads",
     _STORE + "review_queue:Appeals",  # POST /v1/me/appeals
+    _STORE + "repositories_nudges:Subscriptions",  # POST and GET /v1/me/subscriptions
+    _STORE + "repositories_nudges:erase",  # DELETE /v1/me forgets allowances and history
     _STORE + "repositories_ledger:LedgerReads",
     _STORE + "repositories_market:SoldRedemptions",
     _STORE + "repositories_profile:Profiles",

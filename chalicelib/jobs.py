@@ -195,3 +195,42 @@ JOBS.append(Job("finish-erasures", every_seconds=300, run=_finish_erasures,
                 touches=tuple(f"chalicelib.store.repositories_erasure:{name}" for name in (
                     "waiting_users", "scrub_consents", "finished", "account")) + (
                     "chalicelib.store.repositories_consent:Consents", "chalicelib.store.shared_token:SharedToken")))
+
+
+# Nudges (services/nudge_topics.py, docs/nudges.md): every hour one worker per shard finds the coupons expiring
+# within 3 days (and, in the 09:00 run, last week's reports and, in December, the points expiring on 31 December)
+# and sends them, at most once per (user, topic, subject); every minute one worker per shard sends the receipts
+# verifications queued and the retries now due.
+def _send_nudges_slice(piece: Slice, out_of_time: Callable[[], bool]) -> SliceResult:
+    from .services import nudge_topics
+
+    return SliceResult(*nudge_topics.scheduled_sweep(piece.shard, piece.at, piece.cursor, out_of_time))
+
+
+def _send_receipts_slice(piece: Slice, out_of_time: Callable[[], bool]) -> SliceResult:
+    from .services import nudge_topics
+
+    return SliceResult(nudge_topics.receipts_shard(piece.shard, piece.at))
+
+
+def _send_nudges(at: datetime) -> dict:
+    from .services import nudge_topics
+
+    return {topic: nudge_topics.run(at, topic) for topic in nudge_topics.scheduled_topics(at)}
+
+
+def _send_receipts(at: datetime) -> dict:
+    from .domain import nudges
+    from .services import nudge_topics
+
+    return nudge_topics.run(at, nudges.REDEMPTION_USED)
+
+
+NUDGES = tuple(f"chalicelib.store.nudge_sends:{name}" for name in (
+    "read_state", "claim", "skip", "settle_sent", "settle_unsent", "retries_due", "holders", "receipts", "receipt_done",
+    "redemptions", "accounts", "count")) + (CATALOG,)
+JOBS.append(Job("send-nudges", every_seconds=3600, run=_send_nudges, shards=shards.NUDGES,
+                run_slice=_send_nudges_slice, touches=NUDGES + (
+                    "chalicelib.store.nudge_topics:expiring_page", "chalicelib.store.nudge_topics:week_earnings")))
+JOBS.append(Job("send-receipts", every_seconds=60, run=_send_receipts, shards=shards.NUDGES,
+                run_slice=_send_receipts_slice, touches=NUDGES))

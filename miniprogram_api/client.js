@@ -27,6 +27,8 @@ export const ROUTES = Object.freeze({
   ledger: ['GET', '/v1/me/ledger'],
   summary: ['GET', '/v1/me/summary'],
   appeal: ['POST', '/v1/me/appeals'],
+  subscriptions: ['GET', '/v1/me/subscriptions'],
+  acceptSubscriptions: ['POST', '/v1/me/subscriptions'],
   behaviors: ['GET', '/v1/behaviors'],
   checkin: ['POST', '/v1/checkins'],
   createUpload: ['POST', '/v1/uploads'],
@@ -115,9 +117,11 @@ function parseBody(data) {
  *   `platform`: the id of the platform this mini program is (docs/platforms.md); sent as `X-Platform` on every
  *   call and as `platform` on login. Without it the server takes `default`.
  *   `wx` defaults to the mini program's global `wx` (inject a fake one in tests); `storage` to wx storage.
+ *   `subscribeTemplates`: {topic: WeChat template id} of this mini program's subscribe messages (the same ids as
+ *   the platform's catalog `subscribe_templates`), for subscribe(topics).
  */
 export function createClient({ baseUrl, platform, wx = globalThis.wx, storage, timeout = 10000, now = Date.now,
-  requestId = newRequestId } = {}) {
+  requestId = newRequestId, subscribeTemplates = {} } = {}) {
   if (!baseUrl) throw new TypeError('createClient: baseUrl is required');
   if (!wx) throw new TypeError('createClient: no wx object (pass {wx} outside the mini program)');
   const base = String(baseUrl).replace(/\/+$/, '');
@@ -218,6 +222,16 @@ export function createClient({ baseUrl, platform, wx = globalThis.wx, storage, t
     return { encrypted_data: encryptedData, iv };
   }
 
+  // wx.requestSubscribeMessage for the topics' templates (one call, at most 3 templates, from a tap), then
+  // POST /v1/me/subscriptions with the topics the user accepted: each gains one allowance (one message).
+  async function subscribe(topics) {
+    const wanted = [...new Set(topics)].filter((topic) => subscribeTemplates[topic]);
+    if (wanted.length === 0) throw new TypeError('subscribe: no template id for these topics (subscribeTemplates)');
+    const answer = await wxCall(wx, 'requestSubscribeMessage', { tmplIds: wanted.map((t) => subscribeTemplates[t]) });
+    const accepted = wanted.filter((topic) => answer[subscribeTemplates[topic]] === 'accept');
+    return write('acceptSubscriptions', { accepted });
+  }
+
   async function forget() {
     await store.remove(SESSION_KEY);
   }
@@ -249,6 +263,12 @@ export function createClient({ baseUrl, platform, wx = globalThis.wx, storage, t
     summary: (period) => call('summary', { query: { period } }),
     // An account under review (me().review.status) asks for its review to be looked at again.
     appeal: (text) => call('appeal', { body: { text } }),
+    // WeChat subscribe messages (docs/nudges.md): the allowances left and the last messages sent; subscribe asks
+    // the user (wx.requestSubscribeMessage) and records what was accepted.
+    subscriptions: () => call('subscriptions'),
+    subscribe,
+    acceptSubscriptions: (accepted, { requestId: given } = {}) =>
+      write('acceptSubscriptions', { accepted }, { requestId: given }),
     // earning
     checkin: (behavior, { quantity, evidence, requestId: given } = {}) =>
       write('checkin', { behavior, quantity, evidence }, { requestId: given }),

@@ -26,7 +26,8 @@ BEHAVIOR_FIELDS = {"code", "points", "daily_limit", "daily_points_max"}
 # (admin/platforms_load.py); the stored platform item does not hold them.
 ENTRY_FIELDS = {"id", "name", "wechat_appid", "branding", "behaviors", "partners"}
 CATALOG_SECTIONS = ("merchants", "goods", "trees", "orgs")
-POLICY_SECTIONS = ("points",)  # an object, checked by the loader as the top level's (admin/points_load.py)
+# Objects, checked by the loader as the top level's (admin/points_load.py, admin/subscribe_templates_load.py).
+POLICY_SECTIONS = ("points", "subscribe_templates")
 
 
 class PlatformError(ValueError):

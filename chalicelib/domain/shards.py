@@ -5,4 +5,5 @@ Never lower one: items keep the shard they were written under.
 """
 ADOPTIONS = 64  # store/trees.py: adoptions in their accrual year, on the sparse `accruing` index
 ACCOUNTS = 64  # store/privacy.py: the account list that points expiry and erasure walk
+NUDGES = 8  # store/nudges.py: the holders, retries and receipts of the nudges table, and the `due` index's shards
 REDEMPTIONS_DUE = 8  # store/market.py: issued redemptions on the sparse `due` index the expiry job walks

@@ -28,7 +28,8 @@ retry after a crash half-way finishes what is left:
    `finish_waiting`, the job that follows the partners' retries);
 9. the evidence photos the user uploaded are deleted: a List of the user's own prefix in the bucket
    (`evidence/{platform}/{user_id}/`, domain/evidence.py), never the bucket's. Their perceptual hashes stay
-   (store/photo_hashes.py: 64 bits each, no user id with them; docs/privacy.md).
+   (store/photo_hashes.py: 64 bits each, no user id with them; docs/privacy.md). The nudges' allowances, sent
+   markers and day claims go too (store/nudges.py): nothing is sent to a deleted account.
 """
 from __future__ import annotations
 
@@ -51,6 +52,7 @@ from ..store import repositories_erasure as erasures
 from ..store.idempotency import REMEMBER_FOR
 from ..store.persons import leave as leave_person
 from ..store.persons import union_key
+from ..store.repositories_nudges import erase as forget_nudges
 from ..store.unit_of_work import PostingUnitOfWork
 from . import catalog, consent, expiry, nicknames, public_names, redemptions, revocations
 
@@ -91,6 +93,7 @@ def _last_steps(user_id: str, orgs: list[str], outcome: dict, platform: str) -> 
     """Step 8 and the record's end: boards to rebuild, consents scrubbed, finished or waiting for partners."""
     outcome["boards_marked"] = public_names.mark_boards_of(user_id, orgs, platform=platform)  # its platform's
     outcome["evidence_photos_deleted"] = evidence_objects.delete_prefix(evidence.user_prefix(platform, user_id))
+    outcome["nudge_items_deleted"] = forget_nudges(user_id)  # allowances and what was sent (docs/nudges.md)
     waiting = erasures.scrub_consents(user_id)
     erasures.finish(user_id, outcome, waiting, clock.now())
     return waiting

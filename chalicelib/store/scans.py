@@ -19,12 +19,14 @@ from . import cursor as cursors
 from . import risk_memory
 from .access import on
 from .market import TOTALS_SHARDS, TOTALS_SK, Redemption, RedemptionCode, Verification, code_key, merchant_day
+from .nudges import Nudge, receipt_item
 from .repositories_market import SoldRedemptions
 from .tx import Tx, commit_guards
 
 
 class Scans:
     ACCESS = (
+        on(Nudge, "PutItem"),  # the receipt queued in the scan's transaction (store/nudge_sends.py)
         on(RedemptionCode, "GetItem"),
         on(Verification, "Query"),
         SoldRedemptions,
@@ -103,6 +105,7 @@ def _stage(tx: Tx, label: str, guard: Guard) -> None:
             Redemption.used_by.set(guard.staff_user_id), Redemption.expiry_bucket.remove(),
         ], condition=(Redemption.status == "issued")
             & (Redemption.expires_epoch > int(guard.at.timestamp())))
+        tx.put(f"{label}:receipt", receipt_item(guard.redemption_id, guard.at))  # the user's receipt (nudges)
     elif isinstance(guard, VerificationRecorded):
         pointer = guard.pointer
         day = merchant_day(pointer.merchant_id, clock.business_day(guard.at), pointer.platform)

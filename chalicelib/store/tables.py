@@ -11,6 +11,7 @@ from .issuance import IssuanceRecord
 from .link_codes import LinkCode
 from .market import MARKET_MODELS
 from .models import Account, AuditRecord, BehaviorMonth, CatalogItem, IdempotencyRecord, Identity, LedgerEntry
+from .nudges import Nudge
 from .partners import PARTNER_MODELS
 from .photo_hashes import PhotoHash
 from .privacy import PRIVACY_MODELS
@@ -30,4 +31,5 @@ ALL_MODELS: tuple[type[Model], ...] = (
     *PRIVACY_MODELS,  # account shards, erasures, nickname moderation: store/privacy.py
     Revocation,  # deleted and frozen accounts whose tokens are refused: store/revocations.py
     PhotoHash,  # evidence photos' perceptual hashes and used uploads: store/photo_hashes.py
+    Nudge,  # subscribe-message allowances, sent markers, receipts queued, stats: store/nudges.py
 )

@@ -19,6 +19,12 @@ mainland number verified for this mini program unless told another country code 
 "+<cc> <phone>") or another appid in the watermark (a code issued to another mini program).
 Content checks (`/wxa/msg_sec_check`, v2): text containing "违禁" is `risky`, "待审" is `review`, anything else
 `pass`; an openid of another mini program than the access token's is 40003 (an openid is per mini program).
+Subscribe messages (`/cgi-bin/message/subscribe/send`): a message whose data breaks WeChat's limits (`thing` over
+20 characters, `number` not digits or over 32, `time` not a date or time) is 47003; a `touser` starting with
+"nosub" is 43101. `POST /__fake__/subscribe_errors` {"errcodes": [43101, -1 ...], "touser"?} makes the next
+calls (to that openid only, with `touser`) answer those errcodes, one each, in order (40001 among them also
+invalidates the access tokens, as a real expiry would). Every call is recorded as received (`GET
+/__fake__/subscribe_received`: body, appid, errcode); the accepted ones are the `messages`.
 WeChat outages: `faults` (infra/local/fake_faults.py, `POST /__fake__/faults`) fail chosen API paths.
 Tests and `make run` drive it through the control API under `/__fake__/` (or the same methods in-process).
 
@@ -90,6 +96,27 @@ def encrypt_user_data(session_key: str, plaintext: bytes) -> tuple[str, str]:
     return base64.b64encode(ciphertext).decode(), base64.b64encode(iv).decode()
 
 
+_TIME_VALUE = re.compile(r"\d{4}-\d{2}-\d{2}( \d{2}:\d{2}(:\d{2})?)?|\d{2}:\d{2}")
+
+
+def _template_data_ok(data: object) -> bool:
+    """WeChat's limits on subscribe-message data (47003 otherwise): `thing` 1..20 characters, `number` 1..32
+    digits (a decimal point allowed), `time` a date or a time; every value a string under {"value"}."""
+    if not isinstance(data, dict) or not data:
+        return False
+    for name, field in data.items():
+        value = field.get("value") if isinstance(field, dict) else None
+        if not isinstance(value, str):
+            return False
+        if name.startswith("thing") and not 0 < len(value) <= 20:
+            return False
+        if name.startswith("number") and not (re.fullmatch(r"\d+(\.\d+)?", value) and len(value) <= 32):
+            return False
+        if name.startswith("time") and not _TIME_VALUE.fullmatch(value):
+            return False
+    return True
+
+
 def _ok_after(action: Callable[[], None]) -> Handler:
     """A control handler that runs `action` and answers {"ok": true}."""
 
@@ -137,6 +164,9 @@ class FakeWeChat(FakeHTTPServer):
             ("POST", "/__fake__/invalidate_token"): _ok_after(self.invalidate_token),
             ("GET", "/__fake__/calls"): lambda _: Response(self.calls()),
             ("GET", "/__fake__/messages"): lambda _: Response({"messages": self.messages()}),
+            ("GET", "/__fake__/subscribe_received"): lambda _: Response({"received": self.subscribe_received()}),
+            ("POST", "/__fake__/subscribe_errors"): lambda r: (self.subscribe_errors(
+                *_required(r.json(), "errcodes"), touser=r.json().get("touser")), OK)[1],
             ("POST", "/__fake__/reset"): _ok_after(self.reset),
         }
 
@@ -151,6 +181,8 @@ class FakeWeChat(FakeHTTPServer):
             self._phone_codes: dict[str, tuple[str, str, str | None]] = {}  # code -> (phone, country, appid)
             self._calls: Counter[str] = Counter()
             self._messages: list[dict[str, Any]] = []
+            self._received: list[dict[str, Any]] = []  # every subscribe/send call: body, appid, errcode
+            self._next_errcodes: list[tuple[int, str | None]] = []  # (errcode, only for this touser)
             self._checked: list[dict[str, Any]] = []
         self.faults.clear()
 
@@ -206,6 +238,16 @@ class FakeWeChat(FakeHTTPServer):
         """The subscribe messages accepted so far, as sent."""
         with self._lock:
             return list(self._messages)
+
+    def subscribe_errors(self, errcodes: list[int], touser: str | None = None) -> None:
+        """The next subscribe/send calls (to `touser` only, if given) answer these errcodes, one each, in order."""
+        with self._lock:
+            self._next_errcodes.extend((int(code), touser) for code in errcodes)
+
+    def subscribe_received(self) -> list[dict[str, Any]]:
+        """Every subscribe/send call, accepted or not: {"body", "appid", "errcode"}."""
+        with self._lock:
+            return list(self._received)
 
     def checked(self) -> list[dict[str, Any]]:
         """The texts msg_sec_check judged so far: {"content", "openid", "scene", "suggest", "appid"} (the appid of
@@ -327,17 +369,39 @@ class FakeWeChat(FakeHTTPServer):
         return Response({"errcode": 0, "errmsg": "ok", "phone_info": {**phone_info, "watermark": watermark}})
 
     def _subscribe_send(self, request: Request) -> Response:
-        if error := self._token_error(request):
-            return error
         body = self._wechat_body(request)
-        if body is None:
-            return wechat_error(47001)
-        if str(body.get("touser", "")).startswith("nosub"):
-            return wechat_error(43101)
+        appid = self._token_app(request)
+        touser = body.get("touser") if isinstance(body, dict) else None
         with self._lock:
-            self._messages.append(body)
-            msgid = len(self._messages)
+            hooked = next(((n, code) for n, (code, only) in enumerate(self._next_errcodes)
+                           if only in (None, touser)), None)
+            if hooked is not None:
+                del self._next_errcodes[hooked[0]]
+                hooked = hooked[1]
+            if hooked in (40001, 42001):
+                self._tokens.clear()
+        errcode = hooked if hooked is not None else self._subscribe_errcode(request, body)
+        with self._lock:
+            self._received.append({"body": body, "appid": appid, "errcode": errcode})
+            if errcode == 0:
+                self._messages.append(body)
+                msgid = len(self._messages)
+        if errcode != 0:
+            return wechat_error(errcode)
         return Response({"errcode": 0, "errmsg": "ok", "msgid": msgid})
+
+    def _subscribe_errcode(self, request: Request, body: dict[str, Any] | None) -> int:
+        if error := self._token_error(request):
+            return int(error.body["errcode"])  # type: ignore[index]
+        if body is None:
+            return 47001
+        if not body.get("template_id"):
+            return 40037
+        if not isinstance(body.get("touser"), str) or not body["touser"]:
+            return 40003
+        if str(body["touser"]).startswith("nosub"):
+            return 43101
+        return 0 if _template_data_ok(body.get("data")) else 47003
 
     def _msg_sec_check(self, request: Request) -> Response:
         """msgSecCheck v2: {"content", "version": 2, "scene": 1..4, "openid"} -> result.suggest and label."""

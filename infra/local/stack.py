@@ -258,6 +258,11 @@ def try_it(api: str) -> list[str]:
         f"MEMBER_CODE=$(curl -s {api}/v1/me/member-code {auth.format('TOKEN')} | {field.format('member_code')})",
         f"curl -s -w '\\n' -X POST {api}/v1/operator/credit {auth.format('COLLECTOR')} {as_json} -d '{{\"member_code\":"
         f"\"'$MEMBER_CODE'\",\"behavior\":\"old_clothes\",\"quantity\":2.5,\"request_id\":\"credit-{unique}\"}}'",
+        "# WeChat subscribe messages: what wx.requestSubscribeMessage reported as accepted becomes one allowance a "
+        "topic; the jobs send a receipt after each scan and reminders when coupons or points are about to expire "
+        "(a line `==> WeChat message ...` here; `.venv/bin/python -m admin nudges stats`)",
+        f"curl -s -w '\\n' -X POST {api}/v1/me/subscriptions {auth.format('TOKEN')} {as_json} "
+        f"-d '{{\"accepted\":[\"redemption_used\",\"coupon_expiring\"],\"request_id\":\"subscribe-{unique}\"}}'",
         f"# the console finds this stack by itself ({STACK_ENV_FILE.name} in {LOCAL_DIR}): the ledger sums to "
         "every balance",
         ".venv/bin/python -m admin reconcile",
@@ -295,6 +300,16 @@ Ctrl-C stops everything; from a script or CI: kill -TERM {os.getppid() if _under
 (kill -INT does nothing to a background job).""",
         flush=True,
     )
+
+
+def print_messages(fakes: LocalFakes, shown: int) -> int:
+    """One line per subscribe message the fake WeChat accepted since the `shown` first (docs/nudges.md)."""
+    messages = fakes.wechat.messages()
+    for message in messages[shown:]:
+        values = ", ".join(f"{v.get('value')}" for v in (message.get("data") or {}).values() if isinstance(v, dict))
+        print(f"==> WeChat message sent to {message.get('touser')}: {message.get('template_id')} "
+              f"({message.get('page')}): {values}", flush=True)
+    return len(messages)
 
 
 def _under_make() -> bool:
@@ -338,7 +353,9 @@ def run() -> None:
         api = f"http://{API_HOST}:{API_PORT}"
         wait_for_health(f"{api}/v1/health", children)
         print_welcome(api, dynamodb, fakes)
+        shown = 0
         while not (message := children.exited()):
+            shown = print_messages(fakes, shown)
             time.sleep(0.5)
         raise StackError(message)
     finally:

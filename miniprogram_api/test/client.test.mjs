@@ -159,6 +159,24 @@ test('uploadPhoto asks for a presigned POST, sends the file with its fields by w
     ['https://bucket.test/', 'file', 'wxfile://tmp/1.jpg', { key: 'evidence/default/u_1/UP1', policy: 'p' }]);
 });
 
+test('subscribe asks wx.requestSubscribeMessage for the topics and posts only the accepted ones', async () => {
+  const wx = fakeWx(server((request) => ({ status: 200, body: { allowances: { coupon_expiring: 1, weekly_report: 0 } } })));
+  const asked = [];
+  wx.requestSubscribeMessage = (options) => {
+    asked.push(options.tmplIds);
+    setTimeout(() => options.success({ errMsg: 'requestSubscribeMessage:ok', 'TPL-C': 'accept', 'TPL-W': 'reject' }), 0);
+  };
+  const api = createClient({ baseUrl: BASE, wx,
+    subscribeTemplates: { coupon_expiring: 'TPL-C', weekly_report: 'TPL-W' } });
+  const answer = await api.subscribe(['coupon_expiring', 'weekly_report']);
+  assert.deepEqual(asked, [['TPL-C', 'TPL-W']]);
+  const [posted] = apiRequests(wx);
+  assert.deepEqual([posted.method, posted.path, posted.data.accepted],
+    ['POST', '/v1/me/subscriptions', ['coupon_expiring']]);
+  assert.match(posted.data.request_id, REQUEST_ID);
+  assert.deepEqual(answer, { allowances: { coupon_expiring: 1, weekly_report: 0 } });
+});
+
 test('a photo the storage refuses rejects with WX_API_FAILED', async () => {
   const wx = fakeWx(server(() => ({ status: 201, body: { upload_id: 'UP1', url: 'https://bucket.test/', fields: {},
     expires_at: '2026-12-02T16:40:00+08:00' } })));

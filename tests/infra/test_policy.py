@@ -55,6 +55,8 @@ MATRIX = {
         "link_codes": "GetItem PutItem UpdateItem",  # the open protocol's link codes
         "member_codes": "GetItem PutItem UpdateItem",
         "moderation": "DeleteItem PutItem",
+        # nudges: allowances (Query, UpdateItem), a verification's queued receipt (PutItem), a deletion (BatchWriteItem)
+        "nudges": "BatchWriteItem PutItem Query UpdateItem",
         "partner_events": "BatchGetItem PutItem UpdateItem",  # another platform marks an event seen
         "partner_links": "BatchGetItem GetItem UpdateItem",
         # monthly readings of open partners (domain/readings.py); BatchWriteItem: an erasure deletes an account's
@@ -102,11 +104,13 @@ MATRIX = {
         "counters": "UpdateItem",
         "idempotency": "GetItem PutItem",
         "indexes": "adoptions/index/accruing adoptions/index/by_user agg_inbox/index/pending "
-                   "agg_totals/index/ranking redemptions/index/due",
-        "ledger": "PutItem",
+                   "agg_totals/index/ranking nudges/index/holders nudges/index/retries redemptions/index/due",
+        "ledger": "PutItem Query",  # Query: a weekly report's earnings of one user (store/nudge_topics.py)
         "moderation": "DeleteItem PutItem",  # the review queue's item, in a posting's transaction (docs/risk.md)
+        # the nudge jobs: allowances and markers (BatchGetItem), claims and outcomes, receipts, stats
+        "nudges": "BatchGetItem DeleteItem PutItem Query UpdateItem",
         "redemption_codes": "PutItem",
-        "redemptions": "PutItem UpdateItem",
+        "redemptions": "BatchGetItem PutItem UpdateItem",  # BatchGetItem: the redemptions of queued receipts
         "stock": "BatchGetItem UpdateItem",
         "summaries": "UpdateItem",
     },
@@ -119,6 +123,8 @@ MATRIX = {
         "catalog": "Query",  # another platform's mini program (its appid) for its users' nicknames
         "moderation": "DeleteItem PutItem Query",
     },
+    "send-nudges": {},
+    "send-receipts": {},
     "retry-partner-revocations": {
         "catalog": "Query",  # the open-protocol partners of the catalog
         "consents": "GetItem UpdateItem",

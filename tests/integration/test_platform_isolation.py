@@ -38,6 +38,8 @@ MATRIX = {
     ("GET", "/v1/me/export"): (_OWN,),
     ("POST", "/v1/me/appeals"): _NO_OBJECT + "an appeal of the caller's own account, under review on its platform "
                                               "(test_review)",
+    ("POST", "/v1/me/subscriptions"): ("test_nudges::test_a_platform_has_its_own_templates_and_inherits_none",),
+    ("GET", "/v1/me/subscriptions"): ("test_nudges::test_a_platform_has_its_own_templates_and_inherits_none",),
     ("POST", "/v1/uploads"): ("test_evidence::test_an_upload_of_the_persons_user_on_another_platform_is_not_found",),
     ("GET", "/v1/me/ledger"): (_OWN,),
     ("GET", "/v1/me/summary"): (_OWN,),

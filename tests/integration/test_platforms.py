@@ -309,7 +309,8 @@ def test_loading_the_demo_catalog_again_writes_nothing(capsys, stack):
                                 "goods_changed": [], "stock_changed": [],  # its shop too
                                 "trees": {DEMO_PLATFORM: {"changed": [], "unchanged": ["t-lantu-ginkgo"],
                                                           "stock_changed": []}},
-                                "orgs": {DEMO_PLATFORM: {"changed": [], "unchanged": ["o-lantu-rd"]}}}
+                                "orgs": {DEMO_PLATFORM: {"changed": [], "unchanged": ["o-lantu-rd"]}},
+                                "subscribe_templates": {DEMO_PLATFORM: {"unchanged": ["subscribe_templates"]}}}
     # the only writes: the demo's open-protocol partners, which the test stack loads with its fake's revoke_url
     # (tests/support/stack.load_open_partners), loaded back without it; the stack's entries are put back
     played = sorted(stack.open_partner.ids)

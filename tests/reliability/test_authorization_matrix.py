@@ -199,6 +199,10 @@ ROWS: dict[tuple[str, str], Row] = {
     # Nobody here is under review: an appeal is each caller's own, about their own account (tests/integration/
     # test_review.py has the accepted one).
     ("POST", "/v1/me/appeals"): Row(_users((409, "NOT_UNDER_REVIEW")), plain("/v1/me/appeals", {"text": "矩阵测试"})),
+    # Each caller's own allowances (docs/nudges.md); a frozen account may still accept (it keeps its allowances).
+    ("POST", "/v1/me/subscriptions"): Row(_users(200), _with_request_id("/v1/me/subscriptions",
+                                                                        {"accepted": ["coupon_expiring"]})),
+    ("GET", "/v1/me/subscriptions"): Row(_users(200), plain("/v1/me/subscriptions")),
     ("GET", "/v1/behaviors"): Row(_all(200), plain("/v1/behaviors"), public=True),
     ("POST", "/v1/checkins"): Row(_users(201, frozen=FROZEN), _with_request_id("/v1/checkins",
                                                                                {"behavior": PLATE["code"]})),

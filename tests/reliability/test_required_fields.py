@@ -32,6 +32,8 @@ WRITES = {
     ("PATCH", "/v1/me"): ("/v1/me", "user", lambda: {"nickname": "小绿", "avatar_url": None}),
     ("DELETE", "/v1/me"): ("/v1/me", "user", lambda: {"confirm": "DELETE"}),
     ("POST", "/v1/me/appeals"): ("/v1/me/appeals", "user", lambda: {"text": "请复核我的账户"}),
+    ("POST", "/v1/me/subscriptions"): ("/v1/me/subscriptions", "user", lambda: {
+        "request_id": request_id(), "accepted": ["coupon_expiring"]}),
     ("POST", "/v1/checkins"): ("/v1/checkins", "user", lambda: {
         "request_id": request_id(), "behavior": "no_cutlery", "quantity": 1, "evidence": {}}),
     ("POST", "/v1/uploads"): ("/v1/uploads", "user", lambda: {

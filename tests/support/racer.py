@@ -51,3 +51,12 @@ def login(code: str, platform: str = "default") -> str:
     from chalicelib.services import auth
 
     return auth.login(code, platform).user_id
+
+
+def send_nudges(at_iso: str, topic: str | None = None) -> dict:
+    """One run of the nudges' work (`python -m admin nudges send --now`), as the jobs do it."""
+    from datetime import datetime
+
+    from chalicelib.services import nudge_topics
+
+    return nudge_topics.run(datetime.fromisoformat(at_iso), topic)
