@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 from .domain.market import Goods
 from .domain.methodology import Rule
 from .domain.platforms import DEFAULT
-from .domain.risk import RiskSettings
 from .services import catalog, goods, stock_memory
 from .store.dynamo_uow import DynamoPostingUnitOfWork
 from .store.repositories import StockLeft
@@ -51,9 +50,6 @@ class ServedCatalog:
     def goods_on_sale(goods_id: str, platform: str = DEFAULT) -> Goods:
         return goods.on_sale(goods_id, platform)
 
-    @staticmethod
-    def risk_settings() -> RiskSettings:
-        return catalog.risk_settings()
 
     @staticmethod
     def tree(tree_id: object, platform: str = DEFAULT) -> Tree:

@@ -65,7 +65,6 @@ class FakeCatalog:
 
     @staticmethod
     def risk_settings():
-        from chalicelib.domain.risk import RiskSettings
 
         return RiskSettings()  # the contract's defaults
 
@@ -80,9 +79,6 @@ class FakeCatalog:
             return platform_rule(self.rules[code], choices[code])
         return self.rules[code]
 
-    @staticmethod
-    def risk_settings() -> RiskSettings:
-        return RiskSettings()
 
     def goods_on_sale(self, goods_id: str, platform: str = "default") -> Goods:
         if goods_id not in self.shelf or platform != "default":  # the demo catalog's shelf is `default`'s
