@@ -171,8 +171,8 @@ class Simulation:
         """A fresh photo of the person's own, a double-sent one (the last again), or a farmer's re-used one."""
         from tests.support.photos import photo
 
-        if spec[0] == "again" and person.last_photo is not None:
-            return person.last_photo
+        if spec[0] == "again":  # a double tap: the last photo again (or, with none yet, a first one)
+            return person.last_photo or photo(self.rng.getrandbits(48))
         if spec[0] == "reuse":
             variant = spec[2]
             data = photo(spec[1], quality=60) if variant == "requality" else \
