@@ -101,6 +101,9 @@ def run(client, app, openid: str, grant_points: Callable[[str], None] | None = N
     from chalicelib.services import revocations
 
     revocations.revoked()  # ... and so are the revoked accounts (services/revocations.py, once a minute)
+    from chalicelib.services import catalog
+
+    catalog.risk_settings()  # ... and the risk rules' thresholds (the catalog's policy partition, once a minute)
     results = []
     for step in STEPS:
         if not registered(app, step):
