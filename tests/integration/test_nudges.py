@@ -264,7 +264,7 @@ def test_a_deleted_account_gets_nothing_and_its_allowances_are_forgotten(client,
 def test_the_weekly_report_goes_to_users_who_earned_that_week_once(client, stack, user):
     accept(client, user, ["weekly_report"])
     accept(client, user, ["weekly_report"])
-    status, body = call(client, "POST", "/v1/checkins", {"request_id": request_id(), "behavior": "clean_plate"},
+    status, body = call(client, "POST", "/v1/checkins", {"request_id": request_id(), "behavior": "no_cutlery"},
                         token=user["token"])
     assert status == 201, body
     idle = login(client, "o-" + uuid.uuid4().hex[:16])
@@ -278,7 +278,7 @@ def test_the_weekly_report_goes_to_users_who_earned_that_week_once(client, stack
     send(at + timedelta(days=1), "weekly_report")
     sent = to(stack, user["openid"])
     assert len(sent) == 1 and sent[0]["template_id"] == "tpl-demo-weekly-report"
-    assert sent[0]["data"]["number2"]["value"] == "5"
+    assert sent[0]["data"]["number2"]["value"] == "2"  # no_cutlery: 2 points
     assert sent[0]["data"]["thing1"]["value"].startswith(today.strftime("%G-W%V"))
     assert to(stack, idle["openid"]) == []
 
@@ -291,6 +291,9 @@ def test_a_receipt_arrives_after_a_verify(client, stack, user):
     assert status == 201, body
     redemption = body["redemption"]
     staff = staff_login(client, staff_openids[0])  # after the catalog load, warming the cache as a container does
+    from chalicelib.services import catalog
+
+    catalog.risk_settings()  # and the risk rules' thresholds, cached once a minute like the catalog
     with DynamoDBCalls() as calls:
         status, body = verify(client, staff, redemption["code"])
     assert status == 200, body
@@ -309,8 +312,10 @@ def test_a_platform_user_is_messaged_through_its_own_mini_program(client, stack,
     accept(client, other, ["coupon_expiring"])
     redemption_id = _coupon_expiring_at(other, noon(2))
     send(noon(), "coupon_expiring")
-    [sent] = [r for r in stack.wechat.subscribe_received() if r["body"]["page"].endswith(redemption_id)]
-    assert sent["appid"] == "wx-demo-company" and sent["errcode"] == 0
+    # the fake records every attempt (one refused by a token another test expired is retried): one was accepted
+    [sent] = [r for r in stack.wechat.subscribe_received()
+              if r["body"]["page"].endswith(redemption_id) and r["errcode"] == 0]
+    assert sent["appid"] == "wx-demo-company"
     assert sent["body"]["template_id"] == "tpl-company-coupon-expiring"
     assert sent["body"]["touser"] == f"{openid}@wx-demo-company"  # the platform's own openid of the person
 
