@@ -20,6 +20,8 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
+from . import review
+
 STEPS_REPEAT = "steps_repeat"
 STEPS_NEAR_MAX = "steps_near_max"
 MACHINE_TIMING = "machine_timing"
@@ -124,8 +126,7 @@ def steps_rules(days: Mapping[date, int], today: date, quantity_max: Decimal | i
     more (`steps_repeat`); at least `steps_near_max_ratio` of the behaviour's `daily_quantity_max` on
     `steps_near_max_days` days in a row (`steps_near_max`; none without a maximum). Days without steps never
     count, and break a run."""
-    first = today - timedelta(days=settings.steps_window_days - 1)
-    window = {day: int(total) for day, total in days.items() if first <= day <= today and int(total) > 0}
+    window = _steps_window(days, today, settings)
     fired = []
     if window and max(Counter(window.values()).values()) >= settings.steps_same_total_days:
         fired.append(STEPS_REPEAT)
@@ -137,13 +138,18 @@ def steps_rules(days: Mapping[date, int], today: date, quantity_max: Decimal | i
 
 def steps_reason(rule: str, days: Mapping[date, int], today: date, settings: RiskSettings) -> str:
     """What a reviewer reads: the repeated total and on how many days, or the run of days near the maximum."""
-    first = today - timedelta(days=settings.steps_window_days - 1)
-    window = {day: total for day, total in days.items() if first <= day <= today and total > 0}
+    window = _steps_window(days, today, settings)
     if rule == STEPS_REPEAT:
         total, count = Counter(window.values()).most_common(1)[0]
         return f"{count} of the last {settings.steps_window_days} days at exactly {total} steps"
     share = f"{settings.steps_near_max_ratio:.0%}"
     return f"{settings.steps_near_max_days} days in a row at {share} of the daily maximum or more"
+
+
+def _steps_window(days: Mapping[date, int], today: date, settings: RiskSettings) -> dict[date, int]:
+    """The days with steps among the last `steps_window_days` up to `today`: what both step rules judge."""
+    first = today - timedelta(days=settings.steps_window_days - 1)
+    return {day: int(total) for day, total in days.items() if first <= day <= today and int(total) > 0}
 
 
 def _longest_run(window: Mapping[date, int], floor: Decimal) -> int:
@@ -255,7 +261,7 @@ def cleared_at(account: object) -> datetime | None:
 
 def first_new(account: object, fired: Iterable[str]) -> str | None:
     """The first rule of `fired` that has not already put the account under review (a rule gives one reason)."""
-    already = {reason["rule"] for reason in (getattr(account, "review_rules", None) or [])}
+    already = set(review.rules_of(account))
     return next((rule for rule in fired if rule not in already), None)
 
 
