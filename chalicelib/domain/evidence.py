@@ -112,7 +112,12 @@ def with_refusal(refusals: list | None, at: datetime, request_id: str) -> list[l
     return [*kept, [clock.iso(at), request_id]]
 
 
-def photo_refusals_reached(refusals: list | None, today: date, limit: int) -> bool:
+def photo_refusals_reached(refusals: list | None, today: date, limit: int, cleared: datetime | None = None) -> bool:
     """Rule 3's last clause: the person's refusals within 30 days reached `limit` (the catalog's
-    `risk.photo_refusals`: the third, by default, puts them under review; services/evidence.py)."""
-    return len(kept_refusals(refusals, today)) >= limit
+    `risk.photo_refusals`: the third, by default, puts them under review; services/evidence.py). Refusals at or
+    before `cleared` (the end of the account's last review, domain/risk.cleared_at) are not counted: a person a
+    reviewer cleared is not put under review again for the same refusals."""
+    kept = kept_refusals(refusals, today)
+    if cleared is not None:
+        kept = [item for item in kept if clock.parse_iso(item[0]) > cleared]
+    return len(kept) >= limit

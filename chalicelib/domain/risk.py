@@ -20,7 +20,7 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from . import review
+from . import clock, review
 
 STEPS_REPEAT = "steps_repeat"
 STEPS_NEAR_MAX = "steps_near_max"
@@ -206,6 +206,16 @@ def staff_ceiling(days: Iterable[date], today: date, settings: RiskSettings) -> 
     """Whether a staff member's credits were refused at the merchant's daily ceiling on 2 days or more of the
     last `staff_window_days` (`days`: the days of such refusals)."""
     return _days_within(days, today, settings.staff_window_days) >= STAFF_CEILING_DAYS
+
+
+def days_since_review(days: Iterable[date], account: object, today: date) -> list[date]:
+    """The days of `days` a rule may still judge the account on: those after the business day its last review
+    ended (a reviewer saw the ones before), and `today`, whose write came after that review."""
+    cleared = cleared_at(account)
+    if cleared is None:
+        return list(days)
+    last_seen = clock.business_day(cleared)
+    return [day for day in days if day > last_seen or day == today]
 
 
 def trim_days(days: Iterable[date], today: date, settings: RiskSettings) -> list[date]:

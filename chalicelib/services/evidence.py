@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..domain import clock, evidence, review
+from ..domain import clock, evidence, review, risk
 from ..domain.photo_hash import NotAPhotoError, dhash
 from ..domain.review import Flag
 from ..domain.risk import PHOTO_REFUSAL_WINDOW, PHOTO_REUSE
@@ -75,7 +75,8 @@ def record_photo_refusal(uow, user_id: str, account, request_id: str) -> list | 
         after = evidence.with_refusal(before, now, request_id)
         if after is None:
             return before
-        if evidence.photo_refusals_reached(after, clock.business_day(now), limit) and not _flagged(account):
+        cleared = risk.cleared_at(account) if account is not None else None  # unknown: decided again on a read
+        if evidence.photo_refusals_reached(after, clock.business_day(now), limit, cleared) and not _flagged(account):
             return _record_flagging(uow, user_id, account, request_id, limit)
         try:
             uow.photos.record_refusal(user_id, before, after)
@@ -103,7 +104,7 @@ def _record_flagging(uow, user_id: str, account, request_id: str, limit: int) ->
             if after is None:
                 posting.answer(current.photo_refusals)
                 break
-            reached = evidence.photo_refusals_reached(after, clock.business_day(now), limit)
+            reached = evidence.photo_refusals_reached(after, clock.business_day(now), limit, risk.cleared_at(current))
             flag = Flag(PHOTO_REUSE, refusals_reason(len(after))) if reached and not _flagged(current) else None
             posting.stage([], {"photo_refusals": after}, flag=flag)
             posting.commit(after)

@@ -19,6 +19,7 @@ also removes the listing), then their own account, then once more what a credit 
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,13 +53,16 @@ def flag(user_id: str, reason: str | None, uow: Any, rule: str = review_rules.OP
     return posting.result
 
 
-def flag_once(user_id: str, rule: str, reason: str, uow: Any) -> bool:
+def flag_once(user_id: str, rule: str, reason: str, uow: Any,
+              still: Callable[[Any], bool] | None = None) -> bool:
     """A rule's flag (rules 4 and 5, fired outside the posting they judge): the account goes under review with
-    `reason`, unless it is under review for `rule` already (one reason per rule, not one per further write).
-    True when this call put it under review or added the reason."""
+    `reason`, unless it is under review for `rule` already (one reason per rule, not one per further write), or
+    `still` (the rule judged again on the account read, with what its last review cleared) says it no longer
+    fires. True when this call put it under review or added the reason."""
     with uow.posting(user_id) as posting:
         for account in posting.attempts():
-            if review_rules.under_review(account) and rule in review_rules.rules_of(account):
+            if (review_rules.under_review(account) and rule in review_rules.rules_of(account)) or (
+                    still is not None and not still(account)):
                 posting.answer(False)
                 break
             posting.stage([], flag=Flag(rule, reason))

@@ -57,9 +57,12 @@ class Pair:
 def after_credit(command: Any, member_id: str, pair: Pair, uow: Any) -> None:
     if pair.fired:
         days = ", ".join(day.isoformat() for day in pair.days)
+        today = clock.business_day(clock.now())
         _flag(command.user_id, risk_rules.STAFF_SAME_PERSON,
               f"credited {member_id} on {len(pair.days)} days within {pair.settings.staff_window_days}: {days}"
-              f" (merchant {command.merchant_id})", uow)
+              f" (merchant {command.merchant_id})", uow,
+              still=lambda staff: risk_rules.staff_same_person(
+                  risk_rules.days_since_review(pair.days, staff, today), today, pair.settings))
 
 
 def ceiling_refused(command: Any, uow: Any) -> None:
@@ -83,14 +86,17 @@ def _remember_ceiling_refusal(command: Any, uow: Any) -> None:
     if risk_rules.staff_ceiling(days, today, settings):
         kept = ", ".join(day.isoformat() for day in risk_rules.trim_days(days, today, settings))
         _flag(command.user_id, risk_rules.STAFF_CEILING,
-              f"credits refused at the staff ceiling of merchant {command.merchant_id} on {kept}", uow)
+              f"credits refused at the staff ceiling of merchant {command.merchant_id} on {kept}", uow,
+              still=lambda staff: risk_rules.staff_ceiling(
+                  risk_rules.days_since_review(days, staff, today), today, settings))
 
 
-def _flag(user_id: str, rule: str, reason: str, uow: Any) -> bool:
+def _flag(user_id: str, rule: str, reason: str, uow: Any, still: Any = None) -> bool:
     """Whether the account is now under review for `rule` (put there now or before); False when it could not be
-    (DynamoDB unavailable: the write it judged stands; a deleted or frozen account, logged likewise)."""
+    (DynamoDB unavailable: the write it judged stands; a deleted or frozen account, logged likewise). `still`:
+    the rule judged again on the account read, leaving out what its last review cleared (review.flag_once)."""
     try:
-        review.flag_once(user_id, rule, reason, uow)
+        review.flag_once(user_id, rule, reason, uow, still)
     except AppError as exc:
         logger.warning("%s: could not put %s under review: %s", rule, user_id, exc.code)
         return False

@@ -104,6 +104,23 @@ def test_the_reaching_refusal_is_one_transaction_with_the_review(client, openid)
     assert me(client, farmer)["review"]["rules"] == ["photo_reuse"]
 
 
+def test_a_released_person_is_not_flagged_again_for_the_refusals_a_reviewer_saw(client, openid):
+    seed = used_photo(client, openid)
+    farmer = login(client, openid + "-farmer")
+    copies = photos.near_copies(seed, 6)
+    for copy in copies[:3]:
+        refused(client, farmer, copy)
+    assert me(client, farmer)["review"]["status"] == "under_review"
+    assert admin(["risk", "release", farmer["id"], "--reason", "test: a family sharing one phone"]) == 0
+
+    refused(client, farmer, copies[3])  # the three the reviewer saw are still within 30 days, but cleared
+    refused(client, farmer, copies[4])
+    assert me(client, farmer)["review"]["status"] == "clear"
+    refused(client, farmer, copies[5])  # three new ones after the review: flagged again
+    review = me(client, farmer)["review"]
+    assert (review["status"], review["rules"]) == ("under_review", ["photo_reuse"])
+
+
 def test_two_refusals_in_30_days_are_an_honest_near_miss(client, openid, capsys):
     seed = used_photo(client, openid)
     person = login(client, openid + "-twice")

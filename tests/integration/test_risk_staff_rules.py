@@ -79,6 +79,24 @@ def test_a_clerk_crediting_the_same_person_on_three_days_in_seven_goes_under_rev
     assert reconciled(user, clerk)["clean"]
 
 
+def test_a_released_clerk_is_judged_on_the_days_after_the_review_only(client, user):
+    clerk = collection_point(client)
+    for offset in (0, 2, 4):
+        assert credit_on(client, clerk, user, AUGUST + timedelta(days=offset))[0] == 201
+    assert review_of(client, clerk)["status"] == "under_review"
+    with at(AUGUST + timedelta(days=4)):
+        assert admin(["risk", "release", clerk["id"], "--reason", "test: the member's weekly clothes drive"]) == 0
+
+    for offset in (5, 6):  # four and five days in seven, but the reviewer saw three of them
+        status, body = credit_on(client, clerk, user, AUGUST + timedelta(days=offset))
+        assert status == 201 and body["entry"]["kind"] == "earn"
+        assert review_of(client, clerk)["status"] == "clear"
+    assert credit_on(client, clerk, user, AUGUST + timedelta(days=7))[0] == 201  # three new days: flagged again
+    review = review_of(client, clerk)
+    assert (review["status"], review["rules"]) == ("under_review", ["staff_same_person"])
+    assert reconciled(user, clerk)["clean"]
+
+
 @pytest.mark.parametrize("offsets", [(10, 13), (20, 24, 28)], ids=["two-days-in-seven", "three-days-over-nine"])
 def test_a_clerk_crediting_a_regular_is_not_a_pattern(client, user, capsys, offsets):
     clerk = collection_point(client)
