@@ -6,8 +6,10 @@ The honest population is drawn from the seed's Luzhou figures (350,000 users, 40
 about 11%), not to flatter the rules:
 - activity: each person's chance of being active on a day is drawn from Beta(0.6, 4.7) (mean 11%): many
   occasional users, a few daily regulars;
-- joining: 70% are there from the start, 30% join during the simulation (a campaign brings young accounts, who
-  may redeem within their first week, the ring rule's honest near-miss);
+- joining: 70% are there from the start, with accounts opened 8 days to half a year before it (their login is
+  carried out then, so the account's age is real; their first day in the run is an ordinary one), 30% join during
+  the simulation (a campaign brings young accounts, who are active on the day they join and may redeem within
+  their first week, the ring rule's honest near-miss);
 - steps: a personal mean (log-normal around 6,500 a day; 3% are runners around 20,000 who approach the 30,000
   ceiling), a day's total varying 35% around it, days without the phone (0 steps), desk days of a few hundred;
   WeChat hands over the last 30 days at every sync, whatever the person did in the app;
@@ -45,6 +47,7 @@ LUZHOU_ACTIVE_SHARE = 40_000 / 350_000
 STEPS_CEILING = 30_000  # the demo catalog's walk_steps daily_quantity_max
 FARMER_PATTERNS = RULES  # one pattern a rule (contract/risk.md "Rules")
 HISTORY_DAYS = 30  # what wx.getWeRunData hands over
+OLD_ACCOUNT_DAYS = (8, 180)  # how long before the run the 70% who are there from the start opened their account
 
 
 @dataclass
@@ -126,7 +129,10 @@ class Planner:
 
     def _honest(self, key: str) -> None:
         rng = self.rng
-        joins = self.first if rng.random() < 0.7 else self.first + timedelta(days=rng.randrange(self.days))
+        if rng.random() < 0.7:  # an account opened before the run, 8 days to half a year before: not young
+            joins = self.first - timedelta(days=rng.randint(OLD_ACCOUNT_DAYS[0], OLD_ACCOUNT_DAYS[1]))
+        else:
+            joins = self.first + timedelta(days=rng.randrange(self.days))
         runner = rng.random() < 0.03
         mean = rng.uniform(17_000, 23_000) if runner else math.exp(rng.gauss(math.log(6_500), 0.4))
         actor = Actor(key, "honest", joins, activity=rng.betavariate(0.6, 4.7), steps=self._steps_history(mean),
