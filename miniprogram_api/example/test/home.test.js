@@ -58,3 +58,14 @@ test('a failure shows its Chinese message, and pull-to-refresh loads again and s
   assert.equal(text(page.querySelector('.users')), '1024');
   assert.equal(seen.stopPullDownRefresh, 1);
 });
+
+test('with config.devOpenid (make run\'s fake WeChat) the login sends the fake\'s code for that openid', async () => {
+  const { reset: resetApi } = await import('../utils/api.js');
+  resetApi({ devOpenid: 'o-demo' });
+  let code;
+  routes['POST /v1/auth/login'] = (request) => { code = request.data.code; return { token: 't', expires_in: 7200, new_user: false,
+    user: { id: 'u_TEST', nickname: '小绿', roles: ['user'], platform: { id: 'default', name: '绿芽' } } }; };
+  await open('home');
+  assert.match(code, /^wx:o-demo:[a-z0-9]+-\d+$/);
+  assert.equal(seen.login, undefined); // the real wx.login is not asked
+});

@@ -5,6 +5,7 @@
 //   const page = await open('market');            // rendered, onLoad awaited
 //   await tap(page, '.redeem');                   // bindtap, then every answer settled
 //   assert.match(text(page), /兑换成功/);
+import http from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -123,6 +124,45 @@ function install() {
   wx.getWindowInfo = () => ({ pixelRatio: 2 });
 }
 
+/**
+ * wx.request over Node's HTTP, for the end-to-end run against the real local API (`make run`'s server): what
+ * the mini program sends, as WeChat sends it (JSON body, the answer's text parsed by the client).
+ */
+function httpRequest(options) {
+  const url = new URL(options.url);
+  const body = options.data === undefined ? undefined : JSON.stringify(options.data);
+  seen.requests.push({ method: options.method || 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams),
+    data: options.data, header: options.header || {} });
+  pending += 1;
+  const sent = http.request(url, { method: options.method || 'GET', timeout: options.timeout || 10000,
+    headers: { ...(options.header || {}), ...(body === undefined ? {} : { 'Content-Length': Buffer.byteLength(body) }) } },
+  (response) => {
+    const chunks = [];
+    response.on('data', (chunk) => chunks.push(chunk));
+    response.on('end', () => {
+      pending -= 1;
+      options.success({ statusCode: response.statusCode, data: Buffer.concat(chunks).toString('utf8'), header: response.headers });
+    });
+  });
+  sent.on('timeout', () => sent.destroy(new Error('timeout')));
+  sent.on('error', (error) => { pending -= 1; options.fail({ errMsg: `request:fail ${error.message}` }); });
+  if (body !== undefined) sent.write(body);
+  sent.end();
+}
+
+/** Send the pages' requests to a real server at `baseUrl` instead of the table of routes. */
+export function useHttp(baseUrl) {
+  globalThis.wx.request = httpRequest;
+  resetApi({ baseUrl });
+}
+
+/** Log in as another WeChat user on the next call (the fake WeChat's `wx:<openid>:<nonce>`: a code serves once). */
+export function actAs(openid) {
+  let nonce = 0;
+  fake.login = () => ({ code: `wx:${openid}:${process.pid}-${Date.now()}-${(nonce += 1)}` });
+  storage.delete('greensprout.session');
+}
+
 /** A fresh boundary for a test: no session, default routes and answers, nothing seen. */
 export function reset() {
   for (const key of Object.keys(seen)) delete seen[key];
@@ -131,7 +171,7 @@ export function reset() {
   Object.assign(routes, defaults());
   storage.clear();
   install();
-  resetApi({ baseUrl: 'https://api.test', platform: '' });
+  resetApi({ baseUrl: 'https://api.test', platform: '', devOpenid: '' });
 }
 
 /** Every timer and answer of the fakes done (the pages' awaits have all resumed). */

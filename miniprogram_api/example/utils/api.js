@@ -5,10 +5,22 @@ import config from '../config.js';
 
 let client = null;
 let platformOnce = null;
+let nonce = 0;
+
+/** The wx the client uses: the real one, or, with config.devOpenid, one whose login answers the fake's code. */
+function wxOf() {
+  if (!config.devOpenid) return wx;
+  const local = Object.create(wx);
+  local.login = ({ success }) => {
+    nonce += 1;
+    success({ code: `wx:${config.devOpenid}:${Date.now().toString(36)}-${nonce}` });
+  };
+  return local;
+}
 
 /** The client, made on first use with the global `wx` (tests replace `wx` before the first call). */
 export function api() {
-  if (!client) client = createClient({ baseUrl: config.baseUrl, platform: config.platform || undefined });
+  if (!client) client = createClient({ baseUrl: config.baseUrl, platform: config.platform || undefined, wx: wxOf() });
   return client;
 }
 
@@ -18,7 +30,7 @@ export function platform() {
   return platformOnce;
 }
 
-/** For tests: forget the client and the platform (a new base URL or a new fake wx). */
+/** For tests: other settings (base URL, devOpenid), then a new client and platform on next use. */
 export function reset(options) {
   if (options) Object.assign(config, options);
   client = null;
