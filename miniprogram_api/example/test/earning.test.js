@@ -95,3 +95,18 @@ test('ledger: the month by behaviour and by month, entries paged by cursor, anot
   assert.equal(text(page.querySelector('.total-carbon')), '12.00 千克');
   assert.equal(text(page.querySelector('.total-points')), '500');
 });
+
+test('ledger: "加载中…" while the first answers are awaited, then the entries', async () => {
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  routes['GET /v1/me/summary'] = () => make.summary();
+  routes['GET /v1/me/ledger'] = async () => { await held; return { items: [make.entry()], next_cursor: null }; };
+  const page = await open('ledger', {}, { loading: true });
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.match(text(page), /加载中…/);
+  assert.equal(all(page, '.entry').length, 0);
+  release();
+  await page.loaded;
+  assert.doesNotMatch(text(page), /加载中…/);
+  assert.deepEqual(all(page, '.entry .points').map(text), ['+5']);
+});

@@ -190,16 +190,19 @@ const components = {
 };
 const loaded = {};
 
-/** Render `pages/<name>/index` (loaded once per process: the page is an ES module) and run its onLoad. */
-export async function open(name, query = {}) {
+/**
+ * Render `pages/<name>/index` (loaded once per process: the page is an ES module) and run its onLoad; with
+ * `{ loading: true }` return at once, while its first answers are still awaited (`page.loaded` settles them).
+ */
+export async function open(name, query = {}, { loading = false } = {}) {
   if (!loaded[name]) {
     loaded[name] = simulate.load(path.join(ROOT, 'pages', name, 'index'),
       { compiler: 'simulate', rootPath: ROOT, usingComponents: { ...components } });
   }
   const page = simulate.render(loaded[name]);
   page.attach(document.createElement('parent-wrapper'));
-  await page.instance.onLoad(query);
-  await settle();
+  page.loaded = Promise.resolve(page.instance.onLoad(query)).then(settle);
+  if (!loading) await page.loaded;
   return page;
 }
 
