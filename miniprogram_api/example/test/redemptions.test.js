@@ -45,3 +45,9 @@ test('an item tapped opens it', async () => {
   assert.match(text(page.querySelector('.detail')), /拿铁半价已使用/);
   assert.equal(page.querySelector('.code-qr'), undefined); // a used code is not shown to scan again
 });
+
+test('no redemptions yet says so', async () => {
+  routes['GET /v1/me/redemptions'] = () => ({ items: [], next_cursor: null });
+  const page = await open('redemptions');
+  assert.equal(text(page), '还没有兑换记录');
+});
