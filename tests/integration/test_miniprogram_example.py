@@ -31,6 +31,9 @@ def test_the_pages_log_in_earn_redeem_and_the_staff_verify_against_the_local_api
                           timeout=120, check=False)
     assert done.returncode == 0, f"{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
     shown = json.loads(done.stdout.strip().splitlines()[-1])
+    # every answer the pages got over HTTP is as openapi.yaml documents it
+    assert len(shown["exchanges"]) > 15
+    assert spec.check_all([{**e, "path": e["url"], "test": "e2e.js"} for e in shown["exchanges"]]) == []
 
     user = login(client, openid)  # the same WeChat user the pages logged in as
     status, body = call(client, "GET", f"/v1/me/redemptions/{shown['redemption_id']}", token=user["token"])

@@ -68,6 +68,14 @@ test('partners: phone-number consent for a built-in partner, sync and unbind a b
   assert.ok(seen.requests.some((r) => r.method === 'DELETE' && r.path === '/v1/partners/bank/consent'));
 });
 
+test('partners: a person who refuses the phone number is told why, and nothing is sent', async () => {
+  routes['GET /v1/partners'] = PARTNERS;
+  const page = await open('partners');
+  await trigger(page, '.bind', 'getphonenumber', { errMsg: 'getPhoneNumber:fail user deny' });
+  assert.match(text(page), /需要你的手机号授权才能关联/);
+  assert.ok(!seen.requests.some((r) => r.method === 'PUT'));
+});
+
 test('partners: an open partner gives a link code to paste in its mini program', async () => {
   routes['GET /v1/partners'] = PARTNERS;
   routes['POST /v1/partners/bikeshare/link-code'] = () => [201, { link_code: 'LK7K3M9QX2ABCDEF', expires_at: '2026-12-03T09:10:00+08:00' }];

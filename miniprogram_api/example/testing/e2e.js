@@ -1,7 +1,8 @@
 // The pages against the real local API (tests/integration/test_miniprogram_example.py runs it with the
 // server's URL): log in, check in and earn, redeem, verify as the merchant's staff, see the code used.
 // Env: BASE_URL, USER_OPENID, STAFF_OPENID, GOODS_NAME (a goods the check-in's points buy, of the staff's merchant).
-// Prints one JSON line: {"redemption_id", "code"}.
+// Prints one JSON line: {"redemption_id", "code", "exchanges": [{method, url, status, body}]} (every answer, for
+// the pytest to check against openapi.yaml).
 import assert from 'node:assert/strict';
 import { actAs, all, fake, open, reset, seen, tap, text, useHttp } from './harness.js';
 
@@ -72,4 +73,4 @@ assert.equal(text(mine.querySelector('.detail .status')), '已使用');
 assert.equal(mine.querySelector('.code-qr'), undefined);
 assert.equal(seen.login.length, 3); // user, staff, user: each once, by the client itself
 
-console.log(JSON.stringify({ redemption_id: redemptionId, code }));
+console.log(JSON.stringify({ redemption_id: redemptionId, code, exchanges: seen.exchanges }));

@@ -141,7 +141,11 @@ function httpRequest(options) {
     response.on('data', (chunk) => chunks.push(chunk));
     response.on('end', () => {
       pending -= 1;
-      options.success({ statusCode: response.statusCode, data: Buffer.concat(chunks).toString('utf8'), header: response.headers });
+      const data = Buffer.concat(chunks).toString('utf8');
+      let parsed = null;
+      try { parsed = data ? JSON.parse(data) : null; } catch { parsed = data; }
+      seen.exchanges.push({ method: options.method || 'GET', url: options.url, status: response.statusCode, body: parsed });
+      options.success({ statusCode: response.statusCode, data, header: response.headers });
     });
   });
   sent.on('timeout', () => sent.destroy(new Error('timeout')));
@@ -166,7 +170,7 @@ export function actAs(openid) {
 /** A fresh boundary for a test: no session, default routes and answers, nothing seen. */
 export function reset() {
   for (const key of Object.keys(seen)) delete seen[key];
-  Object.assign(seen, { requests: [], unmatched: [] });
+  Object.assign(seen, { requests: [], unmatched: [], exchanges: [] });
   for (const key of Object.keys(routes)) delete routes[key];
   Object.assign(routes, defaults());
   storage.clear();

@@ -9,6 +9,11 @@ export function showError(error) {
   return message;
 }
 
+/** A check of the page's own (an empty field): said like an API refusal, nothing sent. */
+export function hint(page, message) {
+  page.setData({ error: showError({ message }) });
+}
+
 /**
  * Run `work` with `data.loading` true; on failure show the message and keep it in `data.error`.
  * Resolves to work's result, or undefined when it failed.

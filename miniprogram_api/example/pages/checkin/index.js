@@ -3,7 +3,7 @@
 // reading when it is `odometer_km`, a quantity when its unit is not one event.
 import { platform } from '../../utils/api.js';
 import { carbon } from '../../utils/format.js';
-import { cancelled, guarded, refreshed, showError, wxAsync } from '../../utils/page.js';
+import { cancelled, guarded, hint, refreshed, wxAsync } from '../../utils/page.js';
 
 function card(behavior) {
   const evidence = behavior.evidence || [];
@@ -63,7 +63,7 @@ Component({
           }
           if (item.odometer) {
             const km = Number(typed);
-            if (!typed || Number.isNaN(km)) { this.setData({ error: showError({ message: '请填写当前里程（公里）' }) }); return; }
+            if (!typed || Number.isNaN(km)) { hint(this, '请填写当前里程（公里）'); return; }
             options.quantity = 1;
             options.evidence = { odometer_km: km };
           } else if (item.quantity) {

@@ -1,7 +1,7 @@
 // A collection point's staff: scan the member code a person shows (我的 -> 会员码), pick what was handed in
 // and how much, and credit it (POST /v1/operator/credit).
 import { carbon } from '../../utils/format.js';
-import { cancelled, guarded, refreshed, showError, wxAsync } from '../../utils/page.js';
+import { cancelled, guarded, hint, refreshed, wxAsync } from '../../utils/page.js';
 
 Component({
   data: { loading: false, sending: false, error: '', behaviors: [], picked: 0, quantity: '', memberCode: '', done: '' },
@@ -28,8 +28,8 @@ Component({
     credit() {
       const behavior = this.data.behaviors[this.data.picked];
       const quantity = Number(this.data.quantity);
-      if (!this.data.memberCode) { this.setData({ error: showError({ message: '请先扫描会员码' }) }); return undefined; }
-      if (!behavior || !(quantity > 0)) { this.setData({ error: showError({ message: '请填写数量' }) }); return undefined; }
+      if (!this.data.memberCode) { hint(this, '请先扫描会员码'); return undefined; }
+      if (!behavior || !(quantity > 0)) { hint(this, '请填写数量'); return undefined; }
       return guarded(this, async (api) => {
         const { entry, member } = await api.operatorCredit({ memberCode: this.data.memberCode, behavior: behavior.code, quantity });
         this.setData({ done: `已为 ${member.nickname} 记 ${entry.points} 积分，减排 ${carbon(entry.carbon_g)}`, memberCode: '', quantity: '' });

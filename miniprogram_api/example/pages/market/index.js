@@ -2,7 +2,7 @@
 // (wx.requestSubscribeMessage, from the tap), then for a delivery address (wx.chooseAddress) when the goods are
 // physical. Pull down to refresh, scroll down for more.
 import { platform } from '../../utils/api.js';
-import { cancelled, guarded, refreshed, showError, wxAsync } from '../../utils/page.js';
+import { cancelled, guarded, refreshed, wxAsync } from '../../utils/page.js';
 
 const KIND = { coupon: '优惠券', physical: '实物', experience: '体验' };
 
@@ -69,8 +69,6 @@ Component({
           wx.showToast({ title: '兑换成功', icon: 'success' });
           wx.navigateTo({ url: `/pages/redemptions/index?id=${redemption.id}` });
         }, { key: 'sending' });
-      } catch (error) {
-        showError(error);
       } finally {
         this.setData({ busy: '' });
       }

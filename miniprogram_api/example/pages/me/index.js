@@ -2,7 +2,7 @@
 // review, my data (export, delete), the service's health, and the way to every other page (staff pages only
 // for merchant staff).
 import { when } from '../../utils/format.js';
-import { guarded, refreshed, showError } from '../../utils/page.js';
+import { guarded, hint, refreshed } from '../../utils/page.js';
 
 Component({
   data: { loading: false, error: '', me: null, staff: false, underReview: false, nickname: '', member: null,
@@ -34,7 +34,7 @@ Component({
     },
     onAppealText(event) { this.setData({ appealText: event.detail.value }); },
     appeal() {
-      if (!this.data.appealText.trim()) { this.setData({ error: showError({ message: '请写下申诉理由' }) }); return undefined; }
+      if (!this.data.appealText.trim()) { hint(this, '请写下申诉理由'); return undefined; }
       return guarded(this, async (api) => {
         const { appeal } = await api.appeal(this.data.appealText.trim());
         this.setData({ appealed: `申诉已提交（${when(appeal.at)}），我们会尽快处理` });

@@ -1,7 +1,7 @@
 // Organizations: schools, companies and groups of this platform; one opened shows its members and carbon and
 // its own leaderboard; join with the invite code the organization gave.
 import { carbon } from '../../utils/format.js';
-import { guarded, refreshed, showError } from '../../utils/page.js';
+import { guarded, hint, refreshed } from '../../utils/page.js';
 
 const TYPES = [{ key: '', text: '全部' }, { key: 'enterprise', text: '企业' }, { key: 'school', text: '学校' }, { key: 'group', text: '团体' }];
 const TYPE_TEXT = { enterprise: '企业', school: '学校', group: '团体' };
@@ -37,7 +37,7 @@ Component({
     onInvite(event) { this.setData({ invite: event.detail.value }); },
     join() {
       const code = this.data.invite.trim();
-      if (!code) { this.setData({ error: showError({ message: '请输入邀请码' }) }); return undefined; }
+      if (!code) { hint(this, '请输入邀请码'); return undefined; }
       return guarded(this, async (api) => {
         const joined = await api.joinOrg(this.data.current.id, code);
         this.setData({ current: { ...org(joined.org), member: true } });

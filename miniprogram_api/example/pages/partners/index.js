@@ -1,7 +1,7 @@
 // Partners of this platform: bind a built-in one with the phone-number button (its `link` is `phone`) and pull
 // its events (sync); for an open-protocol one (`link_code`) get a link code to hand to its mini program.
 import { carbon, PARTNER_STATUS, when } from '../../utils/format.js';
-import { guarded, refreshed, showError } from '../../utils/page.js';
+import { guarded, hint, refreshed } from '../../utils/page.js';
 
 function shown(p) {
   return { ...p, statusText: PARTNER_STATUS[p.status] || p.status, bound: p.status === 'bound',
@@ -30,7 +30,7 @@ Component({
     // <button open-type="getPhoneNumber">: e.detail.code is the one-time code the API exchanges with WeChat
     onPhone(event) {
       const { id } = event.currentTarget.dataset;
-      if (!event.detail || !event.detail.code) { showError({ message: '需要你的手机号授权才能关联' }); return undefined; }
+      if (!event.detail || !event.detail.code) { hint(this, '需要你的手机号授权才能关联'); return undefined; }
       return this.act(id, async (api) => {
         await api.bindPartner(id, event.detail.code);
         wx.showToast({ title: '已授权', icon: 'success' });
