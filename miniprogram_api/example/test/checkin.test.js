@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { beforeEach, test } from 'node:test';
 import { MESSAGES } from '../api/errors.js';
-import { all, failure, open, reset, routes, seen, tap, text, trigger } from '../testing/harness.js';
+import { all, fake, failure, open, reset, routes, seen, tap, text, trigger } from '../testing/harness.js';
 import * as make from '../testing/fixtures.js';
 
 beforeEach(() => {
@@ -39,7 +39,6 @@ test('a photo behaviour uploads the photo first (POST /v1/uploads, wx.uploadFile
 });
 
 test('closing the camera sends nothing', async () => {
-  const { fake } = await import('../testing/harness.js');
   fake.chooseMedia = () => ({ fail: { errMsg: 'chooseMedia:fail cancel' } });
   const page = await open('checkin');
   await tap(page, '.go', 0);
