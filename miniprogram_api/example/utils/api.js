@@ -10,12 +10,20 @@ let nonce = 0;
 /** The wx the client uses: the real one, or, with config.devOpenid, one whose login answers the fake's code. */
 function wxOf() {
   if (!config.devOpenid) return wx;
-  const local = Object.create(wx);
-  local.login = ({ success }) => {
-    nonce += 1;
-    success({ code: `wx:${config.devOpenid}:${Date.now().toString(36)}-${nonce}` });
+  return {
+    login({ success }) {
+      nonce += 1;
+      success({ code: `wx:${config.devOpenid}:${Date.now().toString(36)}-${nonce}` });
+    },
+    // everything else the client calls, on the real wx
+    request: (options) => wx.request(options),
+    uploadFile: (options) => wx.uploadFile(options),
+    getWeRunData: (options) => wx.getWeRunData(options),
+    requestSubscribeMessage: (options) => wx.requestSubscribeMessage(options),
+    getStorageSync: (key) => wx.getStorageSync(key),
+    setStorageSync: (key, value) => wx.setStorageSync(key, value),
+    removeStorageSync: (key) => wx.removeStorageSync(key),
   };
-  return local;
 }
 
 /** The client, made on first use with the global `wx` (tests replace `wx` before the first call). */
