@@ -9,6 +9,7 @@ SHELL := bash
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 LOCAL_INFRA := infra/local
+EXAMPLE := miniprogram_api/example
 PYTEST_ARGS ?=
 
 # apt-get install as root, or through sudo when we are not root.
@@ -65,6 +66,21 @@ node-deps:
 	fi
 	echo "==> npm ci in $(LOCAL_INFRA) (DynamoDB Local, Swagger UI for /docs)"
 	(cd $(LOCAL_INFRA) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+	echo "$$hash" > $$stamp
+
+# The reference mini program's packages: uqrcodejs (its QR codes) and, for its tests, miniprogram-simulate and jsdom
+# (tests/contract/test_miniprogram_example.py, tests/integration/test_miniprogram_example.py).
+node-deps: example-node-deps
+.PHONY: example-node-deps
+example-node-deps:
+	@stamp=$(EXAMPLE)/node_modules/.greensprout-lock.sha256
+	hash=$$(sha256sum $(EXAMPLE)/package-lock.json | cut -d' ' -f1)
+	if [ "$$(cat $$stamp 2>/dev/null)" = "$$hash" ]; then exit 0; fi
+	if ! command -v npm >/dev/null; then
+	  $(call apt_install,nodejs npm)
+	fi
+	echo "==> npm ci in $(EXAMPLE) (the mini program's QR library, miniprogram-simulate for its tests)"
+	(cd $(EXAMPLE) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
 	echo "$$hash" > $$stamp
 
 java:

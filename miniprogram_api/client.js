@@ -224,11 +224,13 @@ export function createClient({ baseUrl, platform, wx = globalThis.wx, storage, t
 
   // wx.requestSubscribeMessage for the topics' templates (one call, at most 3 templates, from a tap), then
   // POST /v1/me/subscriptions with the topics the user accepted: each gains one allowance (one message).
-  async function subscribe(topics) {
-    const wanted = [...new Set(topics)].filter((topic) => subscribeTemplates[topic]);
+  // `templates`: {topic: template id}, by default the client's subscribeTemplates; GET /v1/platform's
+  // `subscribe_templates` are the platform's.
+  async function subscribe(topics, templates = subscribeTemplates) {
+    const wanted = [...new Set(topics)].filter((topic) => templates[topic]);
     if (wanted.length === 0) throw new TypeError('subscribe: no template id for these topics (subscribeTemplates)');
-    const answer = await wxCall(wx, 'requestSubscribeMessage', { tmplIds: wanted.map((t) => subscribeTemplates[t]) });
-    const accepted = wanted.filter((topic) => answer[subscribeTemplates[topic]] === 'accept');
+    const answer = await wxCall(wx, 'requestSubscribeMessage', { tmplIds: wanted.map((t) => templates[t]) });
+    const accepted = wanted.filter((topic) => answer[templates[topic]] === 'accept');
     return write('acceptSubscriptions', { accepted });
   }
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from ..domain.platforms import DEFAULT
 from ..errors import AppError, PlatformMismatchError
-from ..services import platforms, tokens
+from ..services import platforms, subscriptions, tokens
 from ..store.failures import of_database
 from .web import Routes, error_response, respond
 
@@ -75,4 +75,5 @@ def get_platform():
     """What the mini program needs to draw itself (anyone; the token's platform, else X-Platform)."""
     found = platforms.platform(resolve(routes.current_request))
     return respond(200, {"id": found.id, "name": found.name, "branding": found.branding,
-                         "behaviors": list(found.behaviors), "partners": list(found.partners)})
+                         "behaviors": list(found.behaviors), "partners": list(found.partners),
+                         "subscribe_templates": subscriptions.templates(found.id)})

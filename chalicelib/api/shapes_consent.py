@@ -14,7 +14,7 @@ def consent_state_json(state: ConsentState) -> dict:
 
 def partners_json(listed: list[PartnerConsent]) -> dict:
     items = [{"id": p.id, "name": p.name, "scopes": list(p.scopes), "status": p.status, "bound_at": p.bound_at,
-              "revoked_at": p.revoked_at} for p in listed]
+              "revoked_at": p.revoked_at, "link": p.link} for p in listed]
     return {"items": items, "next_cursor": None}
 
 

@@ -86,6 +86,9 @@ class PartnerConsent:
     status: str
     bound_at: str | None
     revoked_at: str | None
+    # How the mini program links the user: `phone` (the phone-number button, PUT .../consent) for the built-in
+    # partners, `link_code` (POST .../link-code, handed to the partner's own mini program) for open-protocol ones.
+    link: str = "phone"
 
 
 def bound(before: Consent | None, user_id: str, partner: str, partner_ref: str, authorization_id: str,

@@ -153,7 +153,8 @@ def list_partners(user_id: str, consents: Any, platform: str = DEFAULT) -> list[
         consent = found.get(spec.id)
         status = consent.status if consent else UNBOUND
         listed.append(PartnerConsent(spec.id, spec.name, spec.scopes, status, consent.bound_at if consent else None,
-                                     consent.revoked_at if consent and status == REVOKED else None))
+                                     consent.revoked_at if consent and status == REVOKED else None,
+                                     "link_code" if spec.is_open else "phone"))
     return listed
 
 

@@ -177,6 +177,28 @@ test('subscribe asks wx.requestSubscribeMessage for the topics and posts only th
   assert.deepEqual(answer, { allowances: { coupon_expiring: 1, weekly_report: 0 } });
 });
 
+test('subscribe takes the templates GET /v1/platform gives (subscribe_templates) instead of the client\'s', async () => {
+  const wx = fakeWx(server(() => ({ status: 200, body: { allowances: { redemption_used: 1 } } })));
+  const asked = [];
+  wx.requestSubscribeMessage = (options) => {
+    asked.push(options.tmplIds);
+    setTimeout(() => options.success({ errMsg: 'requestSubscribeMessage:ok', 'tpl-used': 'accept' }), 0);
+  };
+  const api = createClient({ baseUrl: BASE, wx });
+  await api.subscribe(['redemption_used', 'weekly_report'], { redemption_used: 'tpl-used' });
+  assert.deepEqual(asked, [['tpl-used']]);
+  assert.deepEqual(apiRequests(wx)[0].data.accepted, ['redemption_used']);
+});
+
+test('an answer with a code and no message carries the contract\'s Chinese message of the code', async () => {
+  const wx = fakeWx(server(() => ({ status: 429, body: { error: { code: 'DAILY_LIMIT_REACHED' } } })));
+  const api = createClient({ baseUrl: BASE, wx });
+  const error = await api.checkin('no_cutlery').catch((e) => e);
+  assert.equal(error.code, ErrorCode.DAILY_LIMIT_REACHED);
+  assert.match(error.message, /[\u4e00-\u9fff]/);
+  assert.notEqual(error.message, 'DAILY_LIMIT_REACHED');
+});
+
 test('a photo the storage refuses rejects with WX_API_FAILED', async () => {
   const wx = fakeWx(server(() => ({ status: 201, body: { upload_id: 'UP1', url: 'https://bucket.test/', fields: {},
     expires_at: '2026-12-02T16:40:00+08:00' } })));

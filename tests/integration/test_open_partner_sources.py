@@ -28,6 +28,9 @@ def test_the_fake_plays_every_demo_open_partner_and_the_mini_program_lists_them_
     partners = {p["id"]: p for p in call(client, "GET", "/v1/partners", token=user["token"])[1]["items"]}
     assert {"bikeshare", "evcharge", "powergrid", "resale"} <= set(partners)
     assert partners["powergrid"]["scopes"] == ["electricity"] and partners["powergrid"]["status"] == "unbound"
+    # the page shows a link-code button for an open partner, the phone-number button for a built-in one
+    assert {pid: partners[pid]["link"] for pid in ("powergrid", "bikeshare", "transit", "bank")} == {
+        "powergrid": "link_code", "bikeshare": "link_code", "transit": "phone", "bank": "phone"}
     behaviours = {b["code"]: b for b in call(client, "GET", "/v1/behaviors", token=user["token"])[1]["items"]}
     for code, estimate in (("ev_charging", True), ("household_power_saving", False), ("second_hand_phone", False),
                            ("second_hand_clothing", True), ("second_hand_book", True), ("shared_bike", False)):

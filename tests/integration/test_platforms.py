@@ -97,6 +97,8 @@ def test_the_platform_costs_no_dynamodb_call_on_a_warm_request(client, user, ope
         with DynamoDBCalls() as calls:
             assert call(client, "GET", "/v1/me", token=token, headers=headers)[0] == 200
         assert calls.operations == ["GetItem"], (headers, calls.operations)  # the account, as before
+    # its subscribe_templates are the platform's cached policy partition: one Query a minute, none when warm
+    assert call(client, "GET", "/v1/platform", headers={"X-Platform": DEMO_PLATFORM})[0] == 200
     with DynamoDBCalls() as calls:
         assert call(client, "GET", "/v1/platform", headers={"X-Platform": DEMO_PLATFORM})[0] == 200
     assert calls.operations == []
@@ -187,6 +189,11 @@ def test_get_platform_of_the_default_platform(client):
 
     catalog.forget()  # `default` works with every partner: the two built in, then the catalog's open-protocol ones
     assert body["partners"] == ["transit", "bank", *sorted(catalog.open_partners())]
+    # the templates the mini program passes to wx.requestSubscribeMessage (the catalog's subscribe_templates)
+    assert body["subscribe_templates"] == {"coupon_expiring": "tpl-demo-coupon-expiring",
+                                           "points_expiring": "tpl-demo-points-expiring",
+                                           "redemption_used": "tpl-demo-redemption-used",
+                                           "weekly_report": "tpl-demo-weekly-report"}
     assert call(client, "GET", "/v1/platform", headers={"X-Platform": "default"})[1] == body
 
 
@@ -194,7 +201,9 @@ def test_get_platform_of_the_second_platform_by_header_and_by_token(client, open
     expected = {"id": DEMO_PLATFORM, "name": DEMO_NAME,
                 "branding": {"name": DEMO_NAME, "slogan": "上班路上的每一克减排", "primary_color": "#1565C0",
                              "logo_url": None},
-                "behaviors": ["clean_plate", "no_cutlery"], "partners": ["transit"]}
+                "behaviors": ["clean_plate", "no_cutlery"], "partners": ["transit"],
+                "subscribe_templates": {"coupon_expiring": "tpl-company-coupon-expiring",
+                                        "redemption_used": "tpl-company-redemption-used"}}
     assert call(client, "GET", "/v1/platform", headers={"X-Platform": DEMO_PLATFORM}) == (200, expected)
     token = _login_on(client, openid)[1]["token"]
     assert call(client, "GET", "/v1/platform", token=token) == (200, expected)
