@@ -74,3 +74,25 @@ test('every error code of the contract is shown as its Chinese message, from the
   await tap(page, '.go', 1);
   assert.match(text(page), /今天这项已经打满 3 次了/);
 });
+
+test('a behaviour counted in kilograms asks for the quantity before sending, then sends it', async () => {
+  routes['GET /v1/behaviors'] = () => ({ items: [...make.behaviors().items.slice(0, 3),
+    { code: 'garbage_sorting', name: '垃圾分类', category: 'recycling', unit: 'kg', carbon_g_per_unit: 100,
+      points_rule: { points: 1, per: 1 }, daily_limit: null, daily_points_max: null, daily_quantity_max: 20,
+      evidence: [], channels: ['checkin'], methodology: { id: 'm', version: '1', source: 's', estimate: true } }] });
+  const standard = routes['GET /v1/platform']();
+  routes['GET /v1/platform'] = () => ({ ...standard, behaviors: [...standard.behaviors, 'garbage_sorting'] });
+  let sent;
+  routes['POST /v1/checkins'] = (request) => {
+    sent = request.data;
+    return [201, { entry: make.entry({ points: 2, carbon_g: 250, behavior: 'garbage_sorting' }), points: 137, carbon_g: 2700 }];
+  };
+  const page = await open('checkin');
+  await tap(page, '.go', 3);
+  assert.match(text(page), /请填写数量（kg）/);
+  assert.equal(sent, undefined);
+  await trigger(page, '.input', 'input', { value: '2.5' }, 1);
+  await tap(page, '.go', 3);
+  assert.equal(sent.quantity, 2.5);
+  assert.equal(sent.behavior, 'garbage_sorting');
+});

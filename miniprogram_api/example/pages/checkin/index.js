@@ -68,7 +68,7 @@ Component({
             options.evidence = { odometer_km: km };
           } else if (item.quantity) {
             const quantity = Number(typed);
-            if (!typed || !(quantity > 0)) { this.setData({ error: showError({ message: `请填写数量（${item.unit}）` }) }); return; }
+            if (!typed || !(quantity > 0)) { hint(this, `请填写数量（${item.unit}）`); return; }
             options.quantity = quantity;
           }
           const answer = await api.checkin(item.code, options);
