@@ -221,6 +221,7 @@ def expiry_runs() -> list[dict]:
     """Points expiry and redemption expiry over every shard (after the spread sample: several accounts a shard),
     the runs that expired something."""
     from chalicelib.domain import clock
+    from chalicelib.domain.platforms import DEFAULT
     from chalicelib.services import expiry, points_expiry
     from chalicelib.store.market import EXPIRY_SHARDS
     from chalicelib.store.privacy import SHARDS as ACCOUNT_SHARDS
@@ -229,7 +230,7 @@ def expiry_runs() -> list[dict]:
     year = clock.business_day(clock.now()).year
     for shard in range(ACCOUNT_SHARDS):
         with Recorder(schema) as recorder:
-            counts, _ = points_expiry.expire_slice(shard, year, None, lambda: False, check_marker=False)
+            counts, _ = points_expiry.expire_slice(shard, {DEFAULT: year}, None, lambda: False, check_marker=False)
         if counts.get("expired_accounts"):
             found.append(row("points expiry: a shard run", recorder.take(), kind="job", job="expire-points",
                              shard=shard, items=counts["accounts"], due=counts["due"]))
