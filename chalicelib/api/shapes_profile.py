@@ -19,7 +19,16 @@ def profile_json(profile: Profile) -> dict:
         "points_expiring": {"points": profile.expiring_points,
                             "on": profile.expiring_on.isoformat() if profile.expiring_on else None},
         "review": review_json(profile.review),  # docs/risk.md "Review"
+        # today's use of the daily caps, per behaviour with a cap (the numbers no cap reads are 0)
+        "today": {use.behavior: {"count": use.events, "points": use.points,
+                                 "quantity": quantity_json(use.quantity_milli)} for use in profile.today},
     }
+
+
+def quantity_json(milli: int) -> int | float:
+    """Thousandths as the number a person reads: 2500 -> 2.5, 3000 -> 3."""
+    whole, rest = divmod(milli, 1000)
+    return whole if rest == 0 else milli / 1000
 
 
 def review_json(review: Review | None) -> dict:

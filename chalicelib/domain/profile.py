@@ -49,6 +49,17 @@ class Org:
 
 
 @dataclass(frozen=True)
+class TodayUse:
+    """What today's events of one capped behaviour used of its daily caps (domain/caps.py): events, points and
+    quantity (thousandths), each kept only when a cap of the behaviour reads it (0 otherwise)."""
+
+    behavior: str
+    events: int
+    points: int
+    quantity_milli: int
+
+
+@dataclass(frozen=True)
 class Profile:
     user_id: str
     nickname: str  # the owner sees their pending nickname; others see the checked one only
@@ -66,6 +77,7 @@ class Profile:
     expiring_on: date | None
     person_carbon_mg: int  # the person's carbon across every platform (domain/persons.person_carbon_mg)
     review: Review | None = None  # domain/review.py
+    today: tuple[TodayUse, ...] = ()  # the account's day counters of today's business day
 
 
 @dataclass(frozen=True)

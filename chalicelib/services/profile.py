@@ -11,9 +11,10 @@ from urllib.parse import urlsplit
 from ..domain import clock, persons
 from ..domain import lots as lot_rules
 from ..domain import review as review_rules
+from ..domain.caps import DayCount
 from ..domain.platforms import platform_of
 from ..domain.privacy import nickname_status
-from ..domain.profile import Org, Profile, ProfileChange, Review, UpdateProfile
+from ..domain.profile import Org, Profile, ProfileChange, Review, TodayUse, UpdateProfile
 from ..errors import ValidationError
 from . import nicknames, points_expiry, staff
 from .tokens import Caller
@@ -56,7 +57,8 @@ def update(caller: Caller, command: UpdateProfile, store: Any) -> Profile:
 def profile_of(acct: Any, caller: Caller) -> Profile:
     """The account as its owner sees it, with the roles to show and the points expiring this year."""
     points = int(acct.points)
-    expiring, on = _expiring(acct, points, clock.business_day(clock.now()))
+    today = clock.business_day(clock.now())
+    expiring, on = _expiring(acct, points, today)
     return Profile(
         user_id=acct.user_id, nickname=acct.nickname_pending or acct.nickname,
         nickname_status=nickname_status(acct.nickname_pending, acct.nickname_check), avatar_url=acct.avatar_url,
@@ -64,7 +66,15 @@ def profile_of(acct: Any, caller: Caller) -> Profile:
         points_spent=int(acct.points_spent), joined_at=acct.joined_at, roles=tuple(staff.current_roles(caller)),
         frozen=bool(acct.frozen), orgs=tuple(Org(org["id"], org["name"]) for org in (acct.orgs or [])),
         expiring_points=expiring, expiring_on=on, person_carbon_mg=persons.person_carbon_mg(acct),
-        review=_review(acct))
+        review=_review(acct), today=_today(acct, today))
+
+
+def _today(acct: Any, today: date) -> tuple[TodayUse, ...]:
+    """Today's use of each capped behaviour, from the counters the account keeps for its caps (no read of its own):
+    what a mini program shows beside a daily limit before a check-in is refused."""
+    counters = (getattr(acct, "daily", None) or {}).get(today.isoformat(), {})
+    used = ((code, DayCount.from_list(raw)) for code, raw in sorted(counters.items()))
+    return tuple(TodayUse(code, day.events, day.points, day.quantity_milli) for code, day in used)
 
 
 def _review(acct: Any) -> Review:

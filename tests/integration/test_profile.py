@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.api import call
+from tests.support.api import DynamoDBCalls, call, request_id
 
 
 def test_new_user_profile_has_the_contract_fields(client, user):
@@ -45,3 +45,15 @@ def test_bad_profile_changes_are_refused_and_change_nothing(client, user, body, 
 def test_points_cannot_be_set_through_the_profile(client, user):
     status, me = call(client, "PATCH", "/v1/me", {"nickname": "小明", "points": 99999}, token=user["token"])
     assert status == 200 and me["points"] == 0
+
+
+def test_the_profile_shows_what_today_used_of_each_daily_limit(client, user):
+    assert call(client, "GET", "/v1/me", token=user["token"])[1]["today"] == {}
+    for _ in range(2):
+        status, body = call(client, "POST", "/v1/checkins", {"request_id": request_id(), "behavior": "no_cutlery"},
+                            token=user["token"])
+        assert status == 201, body
+    with DynamoDBCalls() as calls:
+        status, me = call(client, "GET", "/v1/me", token=user["token"])
+    assert status == 200 and calls.operations == ["GetItem"]
+    assert me["today"] == {"no_cutlery": {"count": 2, "points": 0, "quantity": 0}}  # of the catalog's 3 a day

@@ -7,6 +7,7 @@ import * as make from '../testing/fixtures.js';
 beforeEach(() => {
   reset();
   routes['GET /v1/behaviors'] = () => make.behaviors();
+  routes['GET /v1/me'] = () => make.me();
 });
 
 test('check-in lists the behaviours a person reports on this platform, each with its daily limit', async () => {
@@ -95,4 +96,18 @@ test('a behaviour counted in kilograms asks for the quantity before sending, the
   await tap(page, '.go', 3);
   assert.equal(sent.quantity, 2.5);
   assert.equal(sent.behavior, 'garbage_sorting');
+});
+
+test('what today already used of a daily limit is shown before a refusal, and a full one cannot be tapped', async () => {
+  routes['GET /v1/me'] = () => make.me({ today: { clean_plate: { count: 3, points: 0, quantity: 0 },
+    no_cutlery: { count: 1, points: 0, quantity: 0 } } });
+  routes['POST /v1/checkins'] = () => [201, { entry: make.entry({ points: 2, carbon_g: 20, behavior: 'no_cutlery' }), points: 137, carbon_g: 2470.5 }];
+  const page = await open('checkin');
+  const limits = all(page, '.limit').map(text);
+  assert.deepEqual(limits.slice(0, 2), ['每天最多 3 次，今天已满', '每天最多 3 次，今天已打卡 1 次']);
+  await tap(page, '.go', 0); // full today: nothing is asked or sent
+  assert.ok(!seen.requests.some((r) => r.path === '/v1/checkins' || r.path === '/v1/uploads'));
+  assert.equal(seen.chooseMedia, undefined);
+  await tap(page, '.go', 1);
+  assert.equal(text(all(page, '.limit')[1]), '每天最多 3 次，今天已打卡 2 次');
 });

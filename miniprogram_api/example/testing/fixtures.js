@@ -3,7 +3,7 @@ export const me = (changes = {}) => ({
   id: 'u_TEST', nickname: '小绿', avatar_url: null, points: 135, carbon_g: 2450.5, person_carbon_g: 3120,
   points_earned: 200, points_spent: 65, joined_at: '2026-11-01T09:00:00+08:00', roles: ['user'], frozen: false,
   orgs: [], nickname_status: 'ok', points_expiring: { points: 0, on: null }, platform: { id: 'default', name: '绿芽' },
-  review: { status: 'clear', since: null, rules: [], points_held: 0, carbon_held_g: 0 }, ...changes,
+  review: { status: 'clear', since: null, rules: [], points_held: 0, carbon_held_g: 0 }, today: {}, ...changes,
 });
 
 export const summary = (changes = {}) => ({

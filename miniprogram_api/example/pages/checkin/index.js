@@ -5,8 +5,16 @@ import { platform } from '../../utils/api.js';
 import { carbon } from '../../utils/format.js';
 import { cancelled, guarded, hint, refreshed, wxAsync } from '../../utils/page.js';
 
-function card(behavior) {
+/** The daily limit, and what today already used of it (GET /v1/me `today`), shown before any refusal. */
+function limitText(limit, done) {
+  if (!limit) return '';
+  if (done >= limit) return `每天最多 ${limit} 次，今天已满`;
+  return done ? `每天最多 ${limit} 次，今天已打卡 ${done} 次` : `每天最多 ${limit} 次`;
+}
+
+function card(behavior, today) {
   const evidence = behavior.evidence || [];
+  const done = (today[behavior.code] || {}).count || 0;
   return {
     code: behavior.code,
     name: behavior.name,
@@ -15,7 +23,10 @@ function card(behavior) {
     odometer: evidence.includes('odometer_km'),
     quantity: behavior.unit !== 'event' && !evidence.includes('odometer_km'),
     reward: `${behavior.points_rule.points} 积分 / ${behavior.points_rule.per === 1 ? '' : behavior.points_rule.per}${behavior.unit === 'event' ? '次' : behavior.unit}`,
-    limit: behavior.daily_limit ? `每天最多 ${behavior.daily_limit} 次` : '',
+    dailyLimit: behavior.daily_limit || 0,
+    done,
+    full: Boolean(behavior.daily_limit) && done >= behavior.daily_limit,
+    limit: limitText(behavior.daily_limit, done),
   };
 }
 
@@ -26,10 +37,10 @@ Component({
     onPullDownRefresh() { return refreshed(this); },
     load() {
       return guarded(this, async (api) => {
-        const [found, behaviors] = await Promise.all([platform(), api.behaviors()]);
+        const [found, behaviors, me] = await Promise.all([platform(), api.behaviors(), api.me()]);
         const items = behaviors.items
           .filter((b) => (b.channels || []).includes('checkin') && found.behaviors.includes(b.code))
-          .map(card);
+          .map((b) => card(b, me.today || {}));
         this.setData({ items });
       });
     },
@@ -51,7 +62,7 @@ Component({
     },
     async checkin(event) {
       const item = this.data.items.find((b) => b.code === event.currentTarget.dataset.code);
-      if (!item || this.data.busy) return;
+      if (!item || this.data.busy || item.full) return; // the button is disabled: today's limit is used up
       this.setData({ busy: item.code, result: '', error: '' });
       try {
         await guarded(this, async (api) => {
@@ -75,7 +86,10 @@ Component({
           let result = `${item.name}：+${answer.entry.points} 积分，减排 ${carbon(answer.entry.carbon_g)}`;
           if (answer.entry.kind === 'held') result = `${item.name}：已记录，审核通过后计入积分`;
           if (answer.verification && !answer.verification.verified) result = answer.verification.message;
-          this.setData({ result });
+          const done = item.done + 1;
+          const index = this.data.items.findIndex((b) => b.code === item.code);
+          this.setData({ result, [`items[${index}].done`]: done, [`items[${index}].full`]: item.dailyLimit > 0 && done >= item.dailyLimit,
+            [`items[${index}].limit`]: limitText(item.dailyLimit, done) });
           wx.showToast({ title: '打卡成功', icon: 'success' });
         }, { key: 'sending' });
       } finally {
