@@ -47,6 +47,13 @@ business day, so a period is issued only once its last day is at least 8 days ag
 afterwards, so nothing is missed or issued twice. --dry-run writes the files (marked as a preview, also for an
 open or overlapping period) and records and marks nothing."""
 
+VERIFY_HELP = """Recomputes every ledger entry that carries carbon from its methodology id and version (the catalog's
+immutable rule history) and its stored inputs, checking the day caps the inputs record; entries without carbon
+are counted and skipped. Prints counts (entries read, recomputed, matching, by methodology version) and exits 1
+with every mismatch (entry key, stored vs recomputed carbon, why). An offline parallel scan of the ledger (--from
+and --to filter on the business day), one page at a time, with a progress bar on a terminal; --resume FILE saves
+each segment's position after every page and goes on from FILE's when run again with the same options."""
+
 
 def _add_reporting(sub, common: argparse.ArgumentParser, writes: argparse.ArgumentParser) -> None:
     """report and issuance (admin/reports.py, admin/issuance.py): offline scans of the ledger by business day."""
@@ -71,6 +78,13 @@ def _add_reporting(sub, common: argparse.ArgumentParser, writes: argparse.Argume
     issuance.add_argument("--reason", help="why, for the audit trail (e.g. the exchange's request)")
     issuance.add_argument("--platform", default="default", metavar="ID",
                           help="the platform whose users' reductions are issued, or `all` (default `default`)")
+    verify = sub.add_parser("verify-ledger", parents=[common], help="recompute every entry's carbon (exit 1 if any "
+                            "differs)", description=VERIFY_HELP)
+    verify.add_argument("--from", dest="first", type=_day, metavar="D", help="first business day (default: the first)")
+    verify.add_argument("--to", dest="last", type=_day, metavar="D", help="last business day (default: the last)")
+    verify.add_argument("--platform", metavar="ID", help="only the entries of this platform's users (default: all)")
+    verify.add_argument("--resume", metavar="FILE", help="checkpoint file: written after every page, read to go on")
+    verify.add_argument("--segments", type=_segments, default=4, help="parallel scan segments (default 4)")
 
 
 RESEAL_HELP = """Rewrites every sealed value (WeChat session keys and unionids, delivery addresses, partner tokens)

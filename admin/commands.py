@@ -151,6 +151,12 @@ def _issuance(args, out: Output):
     return issuance.run(args, out)
 
 
+def _verify_ledger(args, out: Output):
+    from . import verify_ledger  # imported when used: the other commands start without it
+
+    return verify_ledger.run(args, out)
+
+
 def _stats(args, out: Output):
     from . import stats  # imported when used: the other commands start without it
 
@@ -197,6 +203,7 @@ _HANDLERS = {
     **_NUDGES_HANDLERS,
     ("report", None): _report,
     ("issuance", None): _issuance,
+    ("verify-ledger", None): _verify_ledger,
     ("stats", None): _stats,
     ("reseal", None): _reseal,
 }
