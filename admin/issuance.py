@@ -69,6 +69,7 @@ from chalicelib.domain.platforms import DEFAULT
 from chalicelib.errors import AppError
 from chalicelib.store.issuance import ISSUING, REGISTRY, IssuanceRecord, issuance_id, registry_of
 
+from . import issuance_export as export
 from . import issuance_marks as marks
 from . import issuance_registry as registry
 from . import ledger_scan
@@ -89,18 +90,19 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _paths(args) -> tuple[Path, Path, str]:
+def _paths(args) -> tuple[Path, Path, Path, str]:
     out = Path(args.out)
     fmt = args.format or ("csv" if out.suffix.lower() == ".csv" else "json")
     entries = Path(args.entries) if args.entries else out.with_name(out.stem + ".entries.csv")
-    if entries == out:
-        raise UsageError("--entries must differ from --out")
-    for path in (out, entries):
+    registry_path = out.with_name(out.stem + ".registry.json")
+    if entries == out or entries == registry_path:
+        raise UsageError("--entries must differ from --out and from the registry export (OUT_STEM.registry.json)")
+    for path in (out, entries, registry_path):
         if path.exists():
             raise CommandError(f"{path} exists: an issuance file is never overwritten; choose another name")
         if not path.parent.is_dir():
             raise CommandError(f"directory {path.parent} does not exist")
-    return out, entries, fmt
+    return out, entries, registry_path, fmt
 
 
 def _refusals(args, scope: str) -> tuple[list[str], IssuanceRecord | None]:
@@ -192,9 +194,9 @@ def _unfinished(held: registry.Claim, exc: BaseException) -> CommandError:
 def run(args, out: Output) -> int:
     scope = known_platform(args.platform, allow_all=True)
     warnings, unfinished = _refusals(args, scope)
-    out_path, entries_path, fmt = _paths(args)
-    tmp_out, tmp_entries, tmp_offered = (p.with_name(f"{p.name}.tmp-{os.getpid()}") for p in (
-        out_path, entries_path, entries_path.with_name(entries_path.name + ".offered")))
+    out_path, entries_path, registry_path, fmt = _paths(args)
+    tmp_out, tmp_entries, tmp_offered, tmp_registry = (p.with_name(f"{p.name}.tmp-{os.getpid()}") for p in (
+        out_path, entries_path, entries_path.with_name(entries_path.name + ".offered"), registry_path))
     doc, held = _document(args, scope, warnings, unfinished), None
     try:
         tally = _scan(args, scope, doc["issuance"]["marker"], tmp_offered)
@@ -210,15 +212,22 @@ def run(args, out: Output) -> int:
             raise _unfinished(held, exc) if held else CommandError(f"could not read the ledger ({exc})") from exc
         finally:
             log.close()
+        exported = export.export((row["behavior"], row["methodology_id"], row["methodology_version"])
+                                 for row in read_rows(tmp_entries))
+        tmp_registry.write_text(export.text(exported), encoding="utf-8")
         doc = summary({**doc, "entries_file": {"path": entries_path.name, "rows": log.rows,
-                                                "sha256": _sha256(tmp_entries), "columns": list(ENTRY_COLUMNS)}},
-                       tally)
+                                                "sha256": _sha256(tmp_entries), "columns": list(ENTRY_COLUMNS)},
+                       "registry_file": {"path": registry_path.name, "sha256": _sha256(tmp_registry),
+                                         "format": export.FORMAT,
+                                         "methodologies": len(exported["methodologies"])}}, tally)
         tmp_out.write_text(summary_text(doc, fmt), encoding="utf-8")
         files = {"summary": {"path": str(out_path), "sha256": _sha256(tmp_out)},
-                 "entries": {**doc["entries_file"], "path": str(entries_path)}}
+                 "entries": {**doc["entries_file"], "path": str(entries_path)},
+                 "registry": {**doc["registry_file"], "path": str(registry_path)}}
         if held:
             _finish(held, doc, files)
         os.replace(tmp_entries, entries_path)
+        os.replace(tmp_registry, registry_path)
         os.replace(tmp_out, out_path)
         if held:
             audit("issuance", {"platform": scope, "from": doc["period"]["from"], "to": doc["period"]["to"],
@@ -226,7 +235,7 @@ def run(args, out: Output) -> int:
                   {"entries": doc["totals"]["entries"], "carbon_mg": doc["totals"]["carbon_mg"], "files": files,
                    "registry": doc["registry"], "resumed": held.resumed})
     finally:
-        for tmp in (tmp_out, tmp_entries, tmp_offered):
+        for tmp in (tmp_out, tmp_entries, tmp_offered, tmp_registry):
             tmp.unlink(missing_ok=True)
     out.result({**doc, "files": files}, text(doc, files, args.dry_run))
     return 0

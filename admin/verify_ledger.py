@@ -64,6 +64,11 @@ class Rules:
         uptake = (inputs or {}).get("annual_uptake_mg")
         return rules.get(uptake) or next(iter(rules.values()), None)
 
+    def trees_of(self, methodology_id: str, version: str) -> list:
+        """Every rule of a tree methodology version (one per annual uptake its trees have)."""
+        found = self._tree_versions().get((methodology_id, version)) or {}
+        return [found[uptake] for uptake in sorted(found)]
+
     def _tree_versions(self) -> dict:
         """Every platform's trees' methodology versions: {(id, version): {annual uptake mg: rule}}."""
         with self._lock:
@@ -76,7 +81,8 @@ class Rules:
                         except TreeError:
                             continue
                         self._trees.setdefault((tree.methodology_id, tree.version), {})[tree.annual_uptake_mg] = \
-                            tree_rule(tree.methodology_id, tree.version, tree.annual_uptake_mg)
+                            tree_rule(tree.methodology_id, tree.version, tree.annual_uptake_mg, tree.source,
+                                      tree.estimate)
             return self._trees
 
 

@@ -54,11 +54,12 @@ def carries_carbon(carbon_mg: int, methodology_id: str | None) -> bool:
     return carbon_mg != 0 or bool(methodology_id)
 
 
-def tree_rule(methodology_id: str, version: str, annual_uptake_mg: int) -> Rule:
+def tree_rule(methodology_id: str, version: str, annual_uptake_mg: int, source: str = "",
+              estimate: bool = False) -> Rule:
     """A tree methodology version as a rule (domain/adoptions.accrual_rule): A mg per 365 days, no points."""
     return Rule(code=TREE_BEHAVIOR, name="认养树木固碳", category="tree", unit="day", carbon_mg=int(annual_uptake_mg),
                 carbon_per=Decimal(YEAR_DAYS), points=0, points_per=Decimal(1), channels=(),
-                methodology_id=methodology_id, version=version, source="")
+                methodology_id=methodology_id, version=version, source=source, estimate=estimate)
 
 
 def arithmetic(inputs: dict) -> str | None:
