@@ -1,0 +1,70 @@
+"""End to end: an issuance produced from the local stack, and the standalone verifier (verifier/verify_issuance.py)
+run on its files as a stranger runs it (a subprocess, `python -I -S`: the standard library only, no database, no
+network). A platform of its own (tests/support/persons.ledger_platform), so the test's day has its own chain.
+
+The day is 181 days ago (tests/support/days.py): no other test writes there."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from admin.__main__ import main as admin
+from chalicelib.domain import clock
+from tests.support.api import call, request_id
+from tests.support.days import at
+from tests.support.partners import reconcile_clean
+from tests.support.persons import LEDGER_PLATFORM_APPID, ledger_platform, login_on
+from tests.support.steps import werun
+
+TODAY = clock.business_day(clock.now())
+DAY = TODAY - timedelta(days=181)
+VERIFIER = Path(__file__).resolve().parents[2] / "verifier" / "verify_issuance.py"
+
+
+def verifier(*argv: str) -> tuple[int, str]:
+    done = subprocess.run([sys.executable, "-I", "-S", str(VERIFIER), *argv], capture_output=True, text=True,
+                          timeout=120, check=False)
+    return done.returncode, done.stdout + done.stderr
+
+
+def fill(client, stack, platform: str) -> list[dict]:
+    users = [login_on(client, f"o-verify-{n}-{request_id()}", platform) for n in range(2)]
+    with at(DAY, 9):
+        for user in users:
+            for _ in range(3):
+                status, body = call(client, "POST", "/v1/checkins", {"request_id": request_id(),
+                                                                     "behavior": "no_cutlery"}, token=user["token"])
+                assert status == 201, body
+            for steps in (12345, 41000):  # the second past the 30,000 steps a day counts
+                there = {**user, "openid": f"{user['openid']}@{LEDGER_PLATFORM_APPID}"}  # the fake's openid there
+                status, body = werun(client, stack, there, {0: steps}, appid=LEDGER_PLATFORM_APPID)
+                assert status == 200, body
+    return users
+
+
+def test_an_issuance_from_the_stack_verifies_and_fails_on_one_changed_byte(client, stack, tmp_path, capsys):
+    platform = ledger_platform(stack, tmp_path)
+    users = fill(client, stack, platform)
+    folder = tmp_path / "issuance"
+    folder.mkdir()
+    capsys.readouterr()
+    assert admin(["issuance", "--from", DAY.isoformat(), "--to", DAY.isoformat(), "--platform", platform,
+                  "--out", str(folder / "issuance.json"), "--yes", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["totals"]["entries"] == 10  # 3 check-ins and 2 step totals each
+    registry = json.loads((folder / "issuance.registry.json").read_text(encoding="utf-8"))
+    assert {(m["methodology_id"], m["version"], m["behavior"]) for m in registry["methodologies"]} == {
+        ("SJ-no-cutlery", "2022.1", "no_cutlery"), ("LZ-walk", "2024.1", "walk_steps")}
+
+    status, out = verifier(str(folder))
+    assert status == 0, out
+    assert "totals: 10 entries" in out and "VERIFIED" in out
+
+    entries = folder / "issuance.entries.csv"
+    entries.write_bytes(entries.read_bytes().replace(b"45720", b"45721", 1))
+    status, out = verifier(str(folder))
+    assert status == 1 and "FAIL  file issuance.entries.csv: SHA-256" in out
+    assert reconcile_clean(*users) == (True, [])
