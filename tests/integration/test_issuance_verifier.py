@@ -1,6 +1,7 @@
 """End to end: an issuance produced from the local stack, and the standalone verifier (verifier/verify_issuance.py)
 run on its files as a stranger runs it (a subprocess, `python -I -S`: the standard library only, no database, no
-network). A platform of its own (tests/support/persons.ledger_platform), so the test's day has its own chain.
+network). A platform of its own (tests/support/persons.ledger_platform), so the test's day has its own chain of
+daily roots, rooted by the roots job (chalicelib/services/transparency.run) as its first day.
 
 The day is 181 days ago (tests/support/days.py): no other test writes there."""
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from admin.__main__ import main as admin
 from chalicelib.domain import clock
+from chalicelib.services import transparency
 from tests.support.api import call, request_id
 from tests.support.days import at
 from tests.support.partners import reconcile_clean
@@ -48,23 +50,32 @@ def fill(client, stack, platform: str) -> list[dict]:
 def test_an_issuance_from_the_stack_verifies_and_fails_on_one_changed_byte(client, stack, tmp_path, capsys):
     platform = ledger_platform(stack, tmp_path)
     users = fill(client, stack, platform)
+    rooted = transparency.run(TODAY, [platform], first_day=DAY.isoformat(), through=DAY)
+    assert rooted["closed"] == 1
     folder = tmp_path / "issuance"
     folder.mkdir()
     capsys.readouterr()
     assert admin(["issuance", "--from", DAY.isoformat(), "--to", DAY.isoformat(), "--platform", platform,
                   "--out", str(folder / "issuance.json"), "--yes", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
-    assert doc["totals"]["entries"] == 10  # 3 check-ins and 2 step totals each
+    assert doc["totals"]["entries"] == 10 and doc["warnings"] == []  # 3 check-ins and 2 step totals each
     registry = json.loads((folder / "issuance.registry.json").read_text(encoding="utf-8"))
     assert {(m["methodology_id"], m["version"], m["behavior"]) for m in registry["methodologies"]} == {
         ("SJ-no-cutlery", "2022.1", "no_cutlery"), ("LZ-walk", "2024.1", "walk_steps")}
+    entries = (folder / "issuance.entries.csv").read_text(encoding="utf-8")
+    assert all(user["id"] not in entries for user in users) and "user_id" not in entries
+    [record] = json.loads((folder / "issuance.roots.json").read_text(encoding="utf-8"))
+    assert (record["platform"], record["day"], record["entries"]) == (platform, DAY.isoformat(), 10)
 
     status, out = verifier(str(folder))
     assert status == 0, out
-    assert "totals: 10 entries" in out and "VERIFIED" in out
+    assert "entries: all 10 issued entries are leaves of their days and their carbon follows their rule" in out
+    assert f"chain {platform}: 1 days {DAY}..{DAY} unbroken (from the platform's first day)" in out
 
-    entries = folder / "issuance.entries.csv"
-    entries.write_bytes(entries.read_bytes().replace(b"45720", b"45721", 1))
+    leaves = max((folder / "issuance.leaves").rglob("*.jsonl"), key=lambda path: path.stat().st_size)
+    body = bytearray(leaves.read_bytes())
+    body[body.index(b'"carbon_mg":') + len(b'"carbon_mg":')] ^= 1  # one digit of one leaf's carbon: 4 -> 5 ...
+    leaves.write_bytes(bytes(body))
     status, out = verifier(str(folder))
-    assert status == 1 and "FAIL  file issuance.entries.csv: SHA-256" in out
+    assert status == 1 and "not to its published shard root" in out, out
     assert reconcile_clean(*users) == (True, [])
