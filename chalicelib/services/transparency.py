@@ -198,5 +198,22 @@ def roots(platform: str, first: object, last: object) -> list[dict]:
     return store.day_roots(platform or DEFAULT, start.isoformat(), end.isoformat())
 
 
-def today_of(at: datetime) -> date:
-    return clock.business_day(at)
+def platforms() -> list[str]:
+    from . import catalog
+
+    return [DEFAULT, *sorted(catalog.platforms())]
+
+
+def job_slice(shard: int, at: datetime, out_of_time: Callable[[], bool]) -> dict:
+    """The scheduled job's worker (chalicelib/jobs.py): its shard of every platform; nothing while
+    TRANSPARENCY_FIRST_DAY is unset (the deployment has not started its roots)."""
+    from ..settings import get_settings
+
+    first_day = get_settings().transparency_first_day
+    totals = {"days": 0, "entries": 0, "closed": 0}
+    if first_day is None:
+        return {**totals, "unconfigured": 1}
+    for platform in platforms():
+        for name, n in root_slice(platform, shard, clock.business_day(at), first_day, None, out_of_time).items():
+            totals[name] += n
+    return totals
