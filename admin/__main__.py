@@ -17,6 +17,7 @@ from .privacy import add_parsers as _add_privacy
 from .privacy import add_user_parsers as _add_privacy_user
 from .redemptions import add_parsers as _add_marketplace
 from .risk import add_parsers as _add_risk
+from .transparency import add_parsers as _add_transparency
 
 
 def _day(text: str) -> date:
@@ -184,6 +185,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_demo(sub, common, writes)  # demo rides (admin/demo.py)
     _add_partners(sub, common, writes)  # partner list, partner test (admin/partners.py)
     _add_persons(sub, common, writes)  # backfill-persons (admin/persons.py)
+    _add_transparency(sub, common, writes, _day)  # roots (admin/transparency.py)
     audit = sub.add_parser("audit", parents=[common], help="the audit trail")
     audit.add_argument("--since", help="ISO date or time, default the last 30 days")
     audit.add_argument("--platform", metavar="ID", help="only the records of commands that concerned this platform "

@@ -18,6 +18,7 @@ from .persons import HANDLERS as _PERSONS_HANDLERS
 from .privacy import HANDLERS as _PRIVACY_HANDLERS
 from .redemptions import HANDLERS as _MARKETPLACE_HANDLERS
 from .risk import HANDLERS as _RISK_HANDLERS
+from .transparency import HANDLERS as _TRANSPARENCY_HANDLERS
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
@@ -199,6 +200,7 @@ _HANDLERS = {
     **_DEMO_HANDLERS,
     **_PARTNER_HANDLERS,
     **_PERSONS_HANDLERS,
+    **_TRANSPARENCY_HANDLERS,
     **_RISK_HANDLERS,
     **_NUDGES_HANDLERS,
     ("report", None): _report,

@@ -159,8 +159,8 @@ def leaves_key(platform: str, day: str, shard: int, root: str) -> str:
 
 def deleted_pseudonym() -> str:
     """A pseudonym for the entries of a deleted account rooted after its deletion: random, linked to nothing."""
-    return "x_" + ids.random_code(20)
+    return "ps_" + ids.random_code(20)  # shaped as a live one's: a leaf does not say its person left
 
 
 def new_pseudonym() -> str:
-    return "p_" + ids.random_code(20)
+    return "ps_" + ids.random_code(20)

@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from ..domain import clock, merkle
 from ..domain import transparency as rules
 from ..domain.platforms import DEFAULT
-from ..errors import NotFoundError, RootNotReadyError, ValidationError
+from ..errors import NotFoundError, RootNotReadyError
 from ..store import transparency as store
 from ..store import transparency_objects as objects
 
@@ -99,8 +99,8 @@ def close_days(platform: str, days: list[str]) -> list[dict]:
 
 
 def root_slice(platform: str, shard: int, today: date, first_day: str | None, through: date | None = None,
-               out_of_time: Callable[[], bool] = lambda: False) -> dict:
-    """One worker's part for one platform: its shard of every pending day, then the days it can close."""
+               out_of_time: Callable[[], bool] = lambda: False, close: bool = True) -> dict:
+    """One worker's part for one platform: its shard of every pending day, then (`close`) the days it can close."""
     days = pending_days(platform, today, first_day, through)
     counts = {"days": 0, "entries": 0, "closed": 0}
     for day in days:
@@ -108,20 +108,20 @@ def root_slice(platform: str, shard: int, today: date, first_day: str | None, th
             break
         counts["entries"] += root_shard(platform, day, shard)["entries"]
         counts["days"] += 1
-    counts["closed"] = len(close_days(platform, days))
+    counts["closed"] = len(close_days(platform, days)) if close else 0
     return counts
 
 
-def run(today: date, platforms: list[str], first_day: str | None, through: date | None = None) -> dict:
-    """Every shard of every platform, in this process (the console, run-jobs, the tests)."""
-    totals = {"days": 0, "entries": 0, "closed": 0}
-    for platform in platforms:
-        for shard in range(rules.SHARDS):
-            counts = root_slice(platform, shard, today, first_day, through)
-            totals["entries"] += counts["entries"]
-        totals["closed"] += counts["closed"]
-        totals["days"] += counts["days"]
-    return totals
+def run(platform: str, today: date, first_day: str | None, through: date | None = None) -> dict:
+    """Every shard of one platform, in this process (the console, the tests): the days rooted, the chain's head."""
+    days = pending_days(platform, today, first_day, through)
+    entries = 0
+    for shard in range(rules.SHARDS):  # as the workers do, then the days closed once (a worker closes after its shard)
+        entries += root_slice(platform, shard, today, first_day, through, close=False)["entries"]
+    close_days(platform, days)
+    head = store.last_rooted(platform)
+    return {"platform": platform, "days": days, "entries": entries, "head": head["day"] if head else None,
+            "chain": head["chain"] if head else None}
 
 
 @dataclass(frozen=True)
@@ -186,17 +186,27 @@ def proof(user_id: str, entry_id: str) -> dict:
             "root": record["root"], "chain": record["chain"]}
 
 
-def roots(platform: str, first: object, last: object) -> list[dict]:
-    """The platform's root records from `first` to `last` (YYYY-MM-DD, at most MAX_RANGE_DAYS days), without
-    their shard roots (a proof carries its own)."""
-    try:
-        start, end = date.fromisoformat(str(first)), date.fromisoformat(str(last))
-    except ValueError:
-        raise ValidationError("from、to 须为 YYYY-MM-DD 格式的日期") from None
-    if start > end or (end - start).days >= MAX_RANGE_DAYS or first is None or last is None:
-        raise ValidationError(f"from 须不晚于 to，且最多 {MAX_RANGE_DAYS} 天")
-    return store.day_roots(platform or DEFAULT, start.isoformat(), end.isoformat())
+def roots(platform: str, first: date, last: date) -> list[dict]:
+    """The platform's root records from `first` to `last` (the route holds the range to MAX_RANGE_DAYS)."""
+    return store.day_roots(platform or DEFAULT, first.isoformat(), last.isoformat())
 
 
-def today_of(at: datetime) -> date:
-    return clock.business_day(at)
+def platforms() -> list[str]:
+    from . import catalog
+
+    return [DEFAULT, *sorted(catalog.platforms())]
+
+
+def job_slice(shard: int, at: datetime, out_of_time: Callable[[], bool]) -> dict:
+    """The scheduled job's worker (chalicelib/jobs.py): its shard of every platform; nothing while
+    TRANSPARENCY_FIRST_DAY is unset (the deployment has not started its roots)."""
+    from ..settings import get_settings
+
+    first_day = get_settings().transparency_first_day
+    totals = {"days": 0, "entries": 0, "closed": 0}
+    if first_day is None:
+        return {**totals, "unconfigured": 1}
+    for platform in platforms():
+        for name, n in root_slice(platform, shard, clock.business_day(at), first_day, None, out_of_time).items():
+            totals[name] += n
+    return totals

@@ -33,5 +33,5 @@ ALL_MODELS: tuple[type[Model], ...] = (
     Revocation,  # deleted and frozen accounts whose tokens are refused: store/revocations.py
     PhotoHash,  # evidence photos' perceptual hashes and used uploads: store/photo_hashes.py
     Nudge,  # subscribe-message allowances, sent markers, receipts queued, stats: store/nudges.py
-    RootRecord,  # the daily roots of the transparency record: store/transparency.py
+    RootRecord,  # the transparency record's daily and shard roots, written once: store/transparency.py
 )
