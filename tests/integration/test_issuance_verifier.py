@@ -50,8 +50,8 @@ def fill(client, stack, platform: str) -> list[dict]:
 def test_an_issuance_from_the_stack_verifies_and_fails_on_one_changed_byte(client, stack, tmp_path, capsys):
     platform = ledger_platform(stack, tmp_path)
     users = fill(client, stack, platform)
-    rooted = transparency.run(TODAY, [platform], first_day=DAY.isoformat(), through=DAY)
-    assert rooted["closed"] == 1
+    rooted = transparency.run(platform, TODAY, DAY.isoformat(), DAY)
+    assert (rooted["days"], rooted["head"]) == ([DAY.isoformat()], DAY.isoformat())
     folder = tmp_path / "issuance"
     folder.mkdir()
     capsys.readouterr()
@@ -71,6 +71,13 @@ def test_an_issuance_from_the_stack_verifies_and_fails_on_one_changed_byte(clien
     assert status == 0, out
     assert "entries: all 10 issued entries are leaves of their days and their carbon follows their rule" in out
     assert f"chain {platform}: 1 days {DAY}..{DAY} unbroken (from the platform's first day)" in out
+
+    entry_id = next(e for e in call(client, "GET", "/v1/me/ledger", token=users[0]["token"])[1]["items"])["id"]
+    status, proof = call(client, "GET", f"/v1/me/ledger/{entry_id}/proof", token=users[0]["token"])
+    assert status == 200, proof
+    (tmp_path / "proof.json").write_text(json.dumps(proof), encoding="utf-8")
+    status, out = verifier("--proof", str(tmp_path / "proof.json"), "--root", str(folder / "issuance.roots.json"))
+    assert status == 0 and "OK    proof: the published root of" in out, out
 
     leaves = max((folder / "issuance.leaves").rglob("*.jsonl"), key=lambda path: path.stat().st_size)
     body = bytearray(leaves.read_bytes())

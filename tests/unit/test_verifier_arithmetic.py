@@ -99,3 +99,30 @@ def test_every_demo_tree_accrues_the_same_in_the_verifier(tree):
         assert ours == theirs
     wrong = {"annual_uptake_mg": tree.annual_uptake_mg + 1, "day_n": 5}
     assert both(rule, wrong)[0] == both(rule, wrong)[1] and both(rule, wrong)[0][0] == "refused"
+
+
+def test_the_verifiers_hashing_is_the_roots_jobs():
+    """Leaf and node hashes, the tree hash of any size, folding a path, the chain hash, the shard of an entry and the
+    leaf's fields: the verifier's and domain/merkle.py's, domain/transparency.py's (the roots job's) agree."""
+    from types import SimpleNamespace
+
+    from chalicelib.domain import merkle, transparency
+
+    rng = random.Random(25)
+    for size in (0, 1, 2, 3, 5, 8, 13, 256, 257):
+        hashes = [rng.randbytes(32) for _ in range(size)]
+        assert verifier.mth(hashes) == merkle.mth(hashes)
+        for index in {0, size // 2, size - 1} if size else ():
+            steps = merkle.path(hashes, index)
+            assert verifier.fold(hashes[index], steps) == merkle.fold(hashes[index], steps) == merkle.mth(hashes)
+    entry = SimpleNamespace(entry_id="01JABCDEF", kind="earn", points=5, carbon_mg=144000, source="checkin",
+                            behavior="clean_plate", methodology_id="ACEF-031-clean-plate", methodology_version="2026.1",
+                            inputs={"quantity": "1", "evidence": {"photo": "x"}, "staff_user_id": "u_1"},
+                            counted_via=None)
+    leaf = transparency.leaf("default", "2026-10-01", entry, "p_abc")
+    line = merkle.canonical(leaf)
+    assert verifier.canonical(leaf) == line and verifier.leaf_hash(line) == merkle.leaf_hash(line)
+    assert set(leaf) == verifier.LEAF_FIELDS and leaf["inputs"] == {"quantity": "1"}
+    assert verifier.shard_of(entry.entry_id, transparency.SHARDS) == transparency.shard_of(entry.entry_id)
+    record = transparency.day_record("default", "2026-10-01", [merkle.EMPTY.hex()] * 4, 0, 0, [], merkle.ZERO)
+    assert verifier.chain_hash(record) == record["chain"]
