@@ -21,9 +21,11 @@ from chalicelib.store.models import Account, LedgerEntry
 from chalicelib.store.tx import connection
 from tests.support.api import call, login, request_id
 from tests.support.days import at
+from tests.support.persons import login_on
 from tests.support.photos import evidence_for
 from tests.support.privacy import raw_item, raw_items_containing
 from tests.support.reconcile import reconciled
+from tests.support.stack import DEMO_PLATFORM
 
 TODAY = clock.business_day(clock.now())
 FIRST = TODAY - timedelta(days=254)  # the module's first rooted day: nothing on it (an empty day)
@@ -167,3 +169,24 @@ def test_a_person_deleted_after_their_day_was_rooted_leaves_it_true_and_unlinkab
 def test_a_bad_or_too_wide_range_of_roots_is_refused(client, query):
     status, body = call(client, "GET", f"/v1/transparency/roots{query}")
     assert (status, body["error"]["code"]) == (400, "VALIDATION_ERROR")
+
+
+def test_a_platforms_roots_and_proofs_are_its_own(client, user, openid):
+    """Platform isolation (test_platform_isolation MATRIX): a platform's user proves their entry against their
+    platform's root; another platform's entry answers as a missing one, and each platform lists its own roots."""
+    day = TODAY - timedelta(days=249)
+    demo = login_on(client, openid + "-demo")
+    (entry_id,) = entries_on(client, demo, day, 1)
+    (default_entry,) = entries_on(client, user, D1, 1)  # D1 may be rooted already: its proof is only A's anyway
+    result = transparency.run(DEMO_PLATFORM, TODAY, day.isoformat(), day)
+    assert result["head"] == day.isoformat()
+    status, proof = call(client, "GET", f"/v1/me/ledger/{entry_id}/proof", token=demo["token"])
+    assert status == 200 and proof["platform"] == DEMO_PLATFORM, proof
+    status, listed = call(client, "GET", f"/v1/transparency/roots?from={day}&to={day}",
+                          headers={"X-Platform": DEMO_PLATFORM})
+    assert status == 200 and [(i["platform"], i["root"]) for i in listed["items"]] == [(DEMO_PLATFORM, proof["root"])]
+    assert fold_proof(proof)[1].hex() == proof["root"]
+    status, listed = call(client, "GET", f"/v1/transparency/roots?from={day}&to={day}")
+    assert status == 200 and all(item["platform"] == "default" for item in listed["items"])
+    status, body = call(client, "GET", f"/v1/me/ledger/{default_entry}/proof", token=demo["token"])
+    assert (status, body["error"]["code"]) == (404, "NOT_FOUND")
