@@ -39,9 +39,12 @@ methodologies, or of versions the catalog cannot confirm, are left out and liste
 (default `default`) issues the entries of P's users into P's registry; --platform all issues every platform's
 into its own registry, each entry attributed to its user's platform (totals per platform and overall). Only
 entries holding their carbon count (never one `counted_via` another platform). --out gets the summary (JSON, or
-CSV with --format csv or a .csv name); every issued entry's key (user_id, entry_id), carbon and platform go to
---entries (default OUT_STEM.entries.csv), whose row count and SHA-256 the summary and the issuance record
-carry. An entry is issued at most once: a period overlapping an issued one of the same scope is refused, and
+CSV with --format csv or a .csv name); every issued entry, named by its leaf in the daily roots (day, platform,
+entry id, pseudonym, leaf hash; no user id), with its methodology and carbon, goes to --entries (default
+OUT_STEM.entries.csv); beside them OUT_STEM.registry.json (the methodology versions' rules), OUT_STEM.roots.json
+and OUT_STEM.leaves/ (the roots and leaves files of the entries' days): what verifier/verify_issuance.py checks
+(docs/issuance.md). The summary and the issuance record carry the files' SHA-256. An entry is issued at most
+once: a period overlapping an issued one of the same scope is refused, and
 an entry another scope issued (its marker) is left out. If the console dies half-way, run the same command
 again to finish the issuance. Late entries: an event may arrive up to 7 days late and still lands on its own
 business day, so a period is issued only once its last day is at least 8 days ago; nothing can then land in it

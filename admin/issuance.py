@@ -19,9 +19,12 @@ platform named there holds it) and is never listed. The summary gives totals per
 scope has its registry: `carbon-inclusion` (`default`'s, as before platforms), `carbon-inclusion#P`,
 `carbon-inclusion#all` (store/issuance.registry_of).
 
-Traceable: the summary (JSON or CSV) gives totals per (methodology id, version); a companion CSV
-lists every issued entry's key (user_id, entry_id) with its carbon and platform, and the summary and the
-issuance record carry that file's row count and SHA-256: the listed grams sum to the totals.
+Traceable and verifiable by a stranger (docs/issuance.md, verifier/verify_issuance.py): the summary (JSON or CSV)
+gives totals per (methodology id, version); a companion CSV lists every issued entry by its leaf in the daily roots
+(day, platform, entry_id, pseudonym, leaf_hash; no user id) with its methodology and carbon; beside them the
+methodology registry export (admin/issuance_export.py), the roots file and the leaves files of the entries' days
+(admin/issuance_roots.py). The summary and the issuance record carry the files' SHA-256: the listed grams sum to
+the totals. The console keeps each entry's user id only while marking (a temporary file, removed).
 
 At most once within a scope: an issuance record (chalicelib/store/issuance.py) keyed by the period is written
 with a condition, in one transaction with a version bump of the registry's head item, so two runs

@@ -3,7 +3,7 @@ run on its files as a stranger runs it (a subprocess, `python -I -S`: the standa
 network). A platform of its own (tests/support/persons.ledger_platform), so the test's day has its own chain of
 daily roots, rooted by the roots job (chalicelib/services/transparency.run) as its first day.
 
-The day is 181 days ago (tests/support/days.py): no other test writes there."""
+The days are 181 and 179 days ago (tests/support/days.py): no other test writes there."""
 from __future__ import annotations
 
 import json
@@ -22,7 +22,7 @@ from tests.support.persons import LEDGER_PLATFORM_APPID, ledger_platform, login_
 from tests.support.steps import werun
 
 TODAY = clock.business_day(clock.now())
-DAY = TODAY - timedelta(days=181)
+DAY, DAY_NOT_ROOTED = TODAY - timedelta(days=181), TODAY - timedelta(days=179)
 VERIFIER = Path(__file__).resolve().parents[2] / "verifier" / "verify_issuance.py"
 
 
@@ -32,9 +32,9 @@ def verifier(*argv: str) -> tuple[int, str]:
     return done.returncode, done.stdout + done.stderr
 
 
-def fill(client, stack, platform: str) -> list[dict]:
+def fill(client, stack, platform: str, day=DAY) -> list[dict]:
     users = [login_on(client, f"o-verify-{n}-{request_id()}", platform) for n in range(2)]
-    with at(DAY, 9):
+    with at(day, 9):
         for user in users:
             for _ in range(3):
                 status, body = call(client, "POST", "/v1/checkins", {"request_id": request_id(),
@@ -85,4 +85,23 @@ def test_an_issuance_from_the_stack_verifies_and_fails_on_one_changed_byte(clien
     leaves.write_bytes(bytes(body))
     status, out = verifier(str(folder))
     assert status == 1 and "not to its published shard root" in out, out
+    assert reconcile_clean(*users) == (True, [])
+
+
+def test_entries_of_a_day_not_rooted_are_issued_with_a_warning_and_the_verifier_fails_them(client, stack, tmp_path,
+                                                                                           capsys):
+    platform = ledger_platform(stack, tmp_path)
+    users = fill(client, stack, platform, DAY_NOT_ROOTED)
+    folder = tmp_path / "issuance"
+    folder.mkdir()
+    capsys.readouterr()
+    assert admin(["issuance", "--from", DAY_NOT_ROOTED.isoformat(), "--to", DAY_NOT_ROOTED.isoformat(),
+                  "--platform", platform, "--out", str(folder / "issuance.json"), "--yes", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["warnings"] == [f"{platform} {DAY_NOT_ROOTED} is not rooted yet: 10 of its entries are listed without "
+                               "their leaf, and the verifier cannot check them"]
+    assert json.loads((folder / "issuance.roots.json").read_text(encoding="utf-8")) == []
+    status, out = verifier(str(folder))
+    assert status == 1 and out.count("its day is not in the roots file") == 10, out
+    assert "totals: 10 entries" in out  # what can be checked still is
     assert reconcile_clean(*users) == (True, [])
