@@ -49,6 +49,10 @@ def test_a_busy_day_recomputes_clean_and_entries_without_carbon_are_skipped(clie
     assert versions["ACEF-031-clean-plate 2026.1"]["entries"] >= 3
     assert {"LZ-walk 2024.1", "LZ-bus-ride 2024.1", "CITIC-e-statement 2022.1", "LZ-old-clothes 2024.1",
             "GS-household-power-saving 2026.1", "GS-tree-dawn-redwood 2026.1", "SJ-no-cutlery 2022.1"} <= set(versions)
+    on_rides = [e for e in mine if e.user_id == users[2]["id"] and e.day == DAY_CLEAN.isoformat()]
+    only = verify(capsys, DAY_CLEAN, "--platform", rides)  # the rides platform's users' entries only
+    assert only["recomputed"] == only["matching"] == len(on_rides) == 7 and only["platform"] == rides
+    assert only["other_platforms"] == result["recomputed"] - 7
     assert reconcile_clean(*users) == (True, [])
 
 
