@@ -22,6 +22,7 @@ from chalicelib.api import (
     platform,
     privacy,
     subscriptions,
+    transparency,
     trees,
     uploads,
     werun,
@@ -45,7 +46,8 @@ for blueprint in (auth.routes, me.routes, checkins.routes, market.routes, mercha
                   platform.routes,  # GET /v1/platform
                   appeals.routes,  # POST /v1/me/appeals (docs/risk.md)
                   subscriptions.routes,  # POST and GET /v1/me/subscriptions (docs/nudges.md)
-                  uploads.routes):  # POST /v1/uploads (evidence photos)
+                  uploads.routes,  # POST /v1/uploads (evidence photos)
+                  transparency.routes):  # GET /v1/transparency/roots, GET /v1/me/ledger/{entry_id}/proof
     app.register_blueprint(blueprint)
 
 
@@ -178,6 +180,11 @@ def job_send_nudges(event):
 @_job("send-receipts")
 def job_send_receipts(event):
     return _run_job("send-receipts", event)
+
+
+@_job("transparency-roots")
+def job_transparency_roots(event):
+    return _run_job("transparency-roots", event)
 
 
 @app.lambda_function(name=scheduling.WORKER)

@@ -17,6 +17,7 @@ from .privacy import add_parsers as _add_privacy
 from .privacy import add_user_parsers as _add_privacy_user
 from .redemptions import add_parsers as _add_marketplace
 from .risk import add_parsers as _add_risk
+from .transparency import add_parsers as _add_transparency
 
 
 def _day(text: str) -> date:
@@ -38,14 +39,24 @@ methodologies, or of versions the catalog cannot confirm, are left out and liste
 (default `default`) issues the entries of P's users into P's registry; --platform all issues every platform's
 into its own registry, each entry attributed to its user's platform (totals per platform and overall). Only
 entries holding their carbon count (never one `counted_via` another platform). --out gets the summary (JSON, or
-CSV with --format csv or a .csv name); every issued entry's key (user_id, entry_id), carbon and platform go to
---entries (default OUT_STEM.entries.csv), whose row count and SHA-256 the summary and the issuance record
-carry. An entry is issued at most once: a period overlapping an issued one of the same scope is refused, and
+CSV with --format csv or a .csv name); every issued entry, named by its leaf in the daily roots (day, platform,
+entry id, pseudonym, leaf hash; no user id), with its methodology and carbon, goes to --entries (default
+OUT_STEM.entries.csv); beside them OUT_STEM.registry.json (the methodology versions' rules), OUT_STEM.roots.json
+and OUT_STEM.leaves/ (the roots and leaves files of the entries' days): what verifier/verify_issuance.py checks
+(docs/issuance.md). The summary and the issuance record carry the files' SHA-256. An entry is issued at most
+once: a period overlapping an issued one of the same scope is refused, and
 an entry another scope issued (its marker) is left out. If the console dies half-way, run the same command
 again to finish the issuance. Late entries: an event may arrive up to 7 days late and still lands on its own
 business day, so a period is issued only once its last day is at least 8 days ago; nothing can then land in it
 afterwards, so nothing is missed or issued twice. --dry-run writes the files (marked as a preview, also for an
 open or overlapping period) and records and marks nothing."""
+
+VERIFY_HELP = """Recomputes every ledger entry that carries carbon from its methodology id and version (the catalog's
+immutable rule history) and its stored inputs, checking the day caps the inputs record; entries without carbon
+are counted and skipped. Prints counts (entries read, recomputed, matching, by methodology version) and exits 1
+with every mismatch (entry key, stored vs recomputed carbon, why). An offline parallel scan of the ledger (--from
+and --to filter on the business day), one page at a time, with a progress bar on a terminal; --resume FILE saves
+each segment's position after every page and goes on from FILE's when run again with the same options."""
 
 
 def _add_reporting(sub, common: argparse.ArgumentParser, writes: argparse.ArgumentParser) -> None:
@@ -71,6 +82,13 @@ def _add_reporting(sub, common: argparse.ArgumentParser, writes: argparse.Argume
     issuance.add_argument("--reason", help="why, for the audit trail (e.g. the exchange's request)")
     issuance.add_argument("--platform", default="default", metavar="ID",
                           help="the platform whose users' reductions are issued, or `all` (default `default`)")
+    verify = sub.add_parser("verify-ledger", parents=[common], help="recompute every entry's carbon (exit 1 if any "
+                            "differs)", description=VERIFY_HELP)
+    verify.add_argument("--from", dest="first", type=_day, metavar="D", help="first business day (default: the first)")
+    verify.add_argument("--to", dest="last", type=_day, metavar="D", help="last business day (default: the last)")
+    verify.add_argument("--platform", metavar="ID", help="only the entries of this platform's users (default: all)")
+    verify.add_argument("--resume", metavar="FILE", help="checkpoint file: written after every page, read to go on")
+    verify.add_argument("--segments", type=_segments, default=4, help="parallel scan segments (default 4)")
 
 
 RESEAL_HELP = """Rewrites every sealed value (WeChat session keys and unionids, delivery addresses, partner tokens)
@@ -170,6 +188,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_demo(sub, common, writes)  # demo rides (admin/demo.py)
     _add_partners(sub, common, writes)  # partner list, partner test (admin/partners.py)
     _add_persons(sub, common, writes)  # backfill-persons (admin/persons.py)
+    _add_transparency(sub, common, writes, _day)  # roots (admin/transparency.py)
     audit = sub.add_parser("audit", parents=[common], help="the audit trail")
     audit.add_argument("--since", help="ISO date or time, default the last 30 days")
     audit.add_argument("--platform", metavar="ID", help="only the records of commands that concerned this platform "

@@ -18,6 +18,7 @@ from .persons import HANDLERS as _PERSONS_HANDLERS
 from .privacy import HANDLERS as _PRIVACY_HANDLERS
 from .redemptions import HANDLERS as _MARKETPLACE_HANDLERS
 from .risk import HANDLERS as _RISK_HANDLERS
+from .transparency import HANDLERS as _TRANSPARENCY_HANDLERS
 
 
 def run(args: argparse.Namespace, out: Output) -> int:
@@ -151,6 +152,12 @@ def _issuance(args, out: Output):
     return issuance.run(args, out)
 
 
+def _verify_ledger(args, out: Output):
+    from . import verify_ledger  # imported when used: the other commands start without it
+
+    return verify_ledger.run(args, out)
+
+
 def _stats(args, out: Output):
     from . import stats  # imported when used: the other commands start without it
 
@@ -193,10 +200,12 @@ _HANDLERS = {
     **_DEMO_HANDLERS,
     **_PARTNER_HANDLERS,
     **_PERSONS_HANDLERS,
+    **_TRANSPARENCY_HANDLERS,
     **_RISK_HANDLERS,
     **_NUDGES_HANDLERS,
     ("report", None): _report,
     ("issuance", None): _issuance,
+    ("verify-ledger", None): _verify_ledger,
     ("stats", None): _stats,
     ("reseal", None): _reseal,
 }

@@ -19,9 +19,12 @@ platform named there holds it) and is never listed. The summary gives totals per
 scope has its registry: `carbon-inclusion` (`default`'s, as before platforms), `carbon-inclusion#P`,
 `carbon-inclusion#all` (store/issuance.registry_of).
 
-Traceable: the summary (JSON or CSV) gives totals per (methodology id, version); a companion CSV
-lists every issued entry's key (user_id, entry_id) with its carbon and platform, and the summary and the
-issuance record carry that file's row count and SHA-256: the listed grams sum to the totals.
+Traceable and verifiable by a stranger (docs/issuance.md, verifier/verify_issuance.py): the summary (JSON or CSV)
+gives totals per (methodology id, version); a companion CSV lists every issued entry by its leaf in the daily roots
+(day, platform, entry_id, pseudonym, leaf_hash; no user id) with its methodology and carbon; beside them the
+methodology registry export (admin/issuance_export.py), the roots file and the leaves files of the entries' days
+(admin/issuance_roots.py). The summary and the issuance record carry the files' SHA-256: the listed grams sum to
+the totals. The console keeps each entry's user id only while marking (a temporary file, removed).
 
 At most once within a scope: an issuance record (chalicelib/store/issuance.py) keyed by the period is written
 with a condition, in one transaction with a version bump of the registry's head item, so two runs
@@ -56,7 +59,9 @@ issued twice by a later one. (--dry-run may preview an open period; the file say
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from itertools import islice
@@ -69,12 +74,14 @@ from chalicelib.domain.platforms import DEFAULT
 from chalicelib.errors import AppError
 from chalicelib.store.issuance import ISSUING, REGISTRY, IssuanceRecord, issuance_id, registry_of
 
+from . import issuance_export as export
 from . import issuance_marks as marks
 from . import issuance_registry as registry
+from . import issuance_roots as published
 from . import ledger_scan
 from .console import CommandError, Output, Progress, UsageError, audit, confirm, known_platform, operator
 from .issuance_summary import summary, summary_text, text
-from .issuance_tally import ENTRY_COLUMNS, OFFERED_COLUMNS, EntryLog, Lookups, Tally, Verdicts, read_rows
+from .issuance_tally import OFFERED_COLUMNS, EntryLog, Lookups, Tally, Verdicts, read_rows
 
 ISSUE_AFTER_DAYS = clock.LATE_EVENT_DAYS + 1
 MARK_THREADS = 8
@@ -89,18 +96,20 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _paths(args) -> tuple[Path, Path, str]:
+def _paths(args) -> tuple[Path, Path, Path, Path, Path, str]:
+    """The summary, entries CSV, registry export, roots file and leaves folder, and the summary's format."""
     out = Path(args.out)
     fmt = args.format or ("csv" if out.suffix.lower() == ".csv" else "json")
     entries = Path(args.entries) if args.entries else out.with_name(out.stem + ".entries.csv")
-    if entries == out:
-        raise UsageError("--entries must differ from --out")
-    for path in (out, entries):
+    beside = [out.with_name(out.stem + suffix) for suffix in (".registry.json", ".roots.json", ".leaves")]
+    if entries == out or entries in beside:
+        raise UsageError("--entries must differ from --out and from OUT_STEM.registry.json, .roots.json, .leaves")
+    for path in (out, entries, *beside):
         if path.exists():
             raise CommandError(f"{path} exists: an issuance file is never overwritten; choose another name")
         if not path.parent.is_dir():
             raise CommandError(f"directory {path.parent} does not exist")
-    return out, entries, fmt
+    return out, entries, *beside, fmt
 
 
 def _refusals(args, scope: str) -> tuple[list[str], IssuanceRecord | None]:
@@ -189,45 +198,78 @@ def _unfinished(held: registry.Claim, exc: BaseException) -> CommandError:
                         "(same --platform, --from and --to) to finish it; no entry is issued twice or lost")
 
 
+def _publish(keys: Path, tmp: dict[str, Path], held: registry.Claim | None) -> tuple[dict, list[str]]:
+    """Steps after the markers, into temporary files: the leaves files and roots of the issued entries' days, the
+    entries CSV naming each entry by its leaf (admin/issuance_roots.py), and the registry export."""
+    try:
+        records, found, warnings = published.publish(read_rows(keys), tmp["leaves"])
+    except (AppError, PynamoDBException, CommandError) as exc:
+        raise _unfinished(held, exc) if held else CommandError(f"could not read the daily roots ({exc})") from exc
+    tmp["roots"].write_text(json.dumps(records, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    rows = published.write_entries(read_rows(keys), found, tmp["entries"])
+    exported = export.export((row["behavior"], row["methodology_id"], row["methodology_version"])
+                             for row in read_rows(keys))
+    tmp["registry"].write_text(export.text(exported), encoding="utf-8")
+    leaves = sorted(path for path in tmp["leaves"].rglob("*.jsonl"))
+    return {"entries_file": {"path": "", "rows": rows, "sha256": _sha256(tmp["entries"]),
+                             "columns": list(published.ENTRY_COLUMNS), "format": published.FORMAT},
+            "registry_file": {"path": "", "sha256": _sha256(tmp["registry"]), "format": export.FORMAT,
+                              "methodologies": len(exported["methodologies"])},
+            "roots_file": {"path": "", "sha256": _sha256(tmp["roots"]), "days": len(records)},
+            "leaves": {"path": "", "files": len(leaves)}}, warnings
+
+
 def run(args, out: Output) -> int:
     scope = known_platform(args.platform, allow_all=True)
     warnings, unfinished = _refusals(args, scope)
-    out_path, entries_path, fmt = _paths(args)
-    tmp_out, tmp_entries, tmp_offered = (p.with_name(f"{p.name}.tmp-{os.getpid()}") for p in (
-        out_path, entries_path, entries_path.with_name(entries_path.name + ".offered")))
+    out_path, entries_path, registry_path, roots_path, leaves_path, fmt = _paths(args)
+    final = {"summary": out_path, "entries": entries_path, "registry": registry_path, "roots": roots_path,
+             "leaves": leaves_path, "keys": entries_path.with_name(entries_path.name + ".keys"),
+             "offered": entries_path.with_name(entries_path.name + ".offered")}
+    tmp = {name: path.with_name(f"{path.name}.tmp-{os.getpid()}") for name, path in final.items()}
     doc, held = _document(args, scope, warnings, unfinished), None
     try:
-        tally = _scan(args, scope, doc["issuance"]["marker"], tmp_offered)
+        tally = _scan(args, scope, doc["issuance"]["marker"], tmp["offered"])
         if not args.dry_run:
             offered = summary(dict(doc), tally)["totals"]
             confirm(f"issue {offered['carbon_kg']:,.3f} kg CO2e from {offered['entries']:,} entries for "
                     f"{doc['issuance']['id']} ({doc['registry']}) to the exchange? This cannot be undone", args.yes)
             held = _hold(args, doc, unfinished, scope)
-        log = EntryLog(tmp_entries)
+        log = EntryLog(tmp["keys"])
         try:
-            _settle(tmp_offered, log, tally, held)
+            _settle(tmp["offered"], log, tally, held)
         except (AppError, PynamoDBException) as exc:
             raise _unfinished(held, exc) if held else CommandError(f"could not read the ledger ({exc})") from exc
         finally:
             log.close()
-        doc = summary({**doc, "entries_file": {"path": entries_path.name, "rows": log.rows,
-                                                "sha256": _sha256(tmp_entries), "columns": list(ENTRY_COLUMNS)}},
-                       tally)
-        tmp_out.write_text(summary_text(doc, fmt), encoding="utf-8")
-        files = {"summary": {"path": str(out_path), "sha256": _sha256(tmp_out)},
-                 "entries": {**doc["entries_file"], "path": str(entries_path)}}
+        files_doc, more = _publish(tmp["keys"], tmp, held)
+        for key, name in (("entries_file", "entries"), ("registry_file", "registry"), ("roots_file", "roots"),
+                          ("leaves", "leaves")):
+            files_doc[key]["path"] = final[name].name
+        doc = summary({**doc, **files_doc, "warnings": [*doc["warnings"], *more]}, tally)
+        tmp["summary"].write_text(summary_text(doc, fmt), encoding="utf-8")
+        files = {"summary": {"path": str(out_path), "sha256": _sha256(tmp["summary"])},
+                 "entries": {**doc["entries_file"], "path": str(entries_path)},
+                 "registry": {**doc["registry_file"], "path": str(registry_path)},
+                 "roots": {**doc["roots_file"], "path": str(roots_path)},
+                 "leaves": {**doc["leaves"], "path": str(leaves_path)}}
         if held:
             _finish(held, doc, files)
-        os.replace(tmp_entries, entries_path)
-        os.replace(tmp_out, out_path)
+        for name in ("entries", "registry", "roots", "leaves", "summary"):  # the summary last: it names the others
+            if name == "leaves" and not tmp["leaves"].exists():
+                tmp["leaves"].mkdir()
+            os.replace(tmp[name], final[name])
         if held:
             audit("issuance", {"platform": scope, "from": doc["period"]["from"], "to": doc["period"]["to"],
                                "out": str(out_path)}, args.reason,
                   {"entries": doc["totals"]["entries"], "carbon_mg": doc["totals"]["carbon_mg"], "files": files,
                    "registry": doc["registry"], "resumed": held.resumed})
     finally:
-        for tmp in (tmp_out, tmp_entries, tmp_offered):
-            tmp.unlink(missing_ok=True)
+        for name, path in tmp.items():
+            if name == "leaves":
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
     out.result({**doc, "files": files}, text(doc, files, args.dry_run))
     return 0
 

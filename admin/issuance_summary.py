@@ -61,5 +61,7 @@ def text(doc: dict, files: dict, dry_run: bool) -> str:
     lines += [f"  warning: {w}" for w in doc["warnings"]]
     lines.append(f"wrote {files['summary']['path']} (sha256 {files['summary']['sha256'][:12]}…) and "
                  f"{files['entries']['path']} ({files['entries']['rows']:,} entries, "
-                 f"sha256 {files['entries']['sha256'][:12]}…)")
+                 f"sha256 {files['entries']['sha256'][:12]}…)"
+                 + (f", the registry export {files['registry']['path']} ({files['registry']['methodologies']} "
+                    "methodology versions)" if "registry" in files else ""))
     return "\n".join(lines)

@@ -18,8 +18,10 @@ from .issuance_marks import remembered
 
 EARNING_KINDS = ("earn", "accrual", "release")  # a release: a held credit, credited when released (docs/risk.md)
 CORRECTING_KIND = "adjust"  # a partner's corrected reading: the difference in carbon, under its methodology
+# The issued entries' keys, as the console keeps them while issuing (the published entries file names each entry by
+# its leaf instead, admin/issuance_roots.ENTRY_COLUMNS); `root_key`: the day and shard of the entry's leaf.
 ENTRY_COLUMNS = ("methodology_id", "methodology_version", "behavior", "user_id", "entry_id", "day", "kind",
-                 "carbon_mg", "platform")
+                 "carbon_mg", "platform", "root_key")
 OFFERED_COLUMNS = (*ENTRY_COLUMNS, "entry_source")  # the offered entries' log keeps what the recount needs
 ELSEWHERE = "issued_elsewhere"  # the verdict on an entry another issuance marked: it issued it
 LOOKUP_BATCH = 100  # entries whose platforms and markers are read at once
@@ -95,7 +97,7 @@ def row_of(entry: LedgerEntry, platform: str) -> dict:
     return {"methodology_id": entry.methodology_id, "methodology_version": entry.methodology_version,
             "behavior": entry.behavior or "", "user_id": entry.user_id, "entry_id": entry.entry_id, "day": entry.day,
             "kind": entry.kind, "carbon_mg": int(entry.carbon_mg), "platform": platform,
-            "entry_source": entry.source}
+            "root_key": entry.root_key or "", "entry_source": entry.source}
 
 
 def read_rows(path: Path) -> Iterator[dict]:

@@ -26,7 +26,7 @@ from .console import Progress
 SEGMENTS = 4
 PAGE_SIZE = 1000
 FIELDS = ("user_id", "entry_id", "day", "kind", "points", "carbon_mg", "behavior", "source",
-          "methodology_id", "methodology_version", "counted_via")
+          "methodology_id", "methodology_version", "counted_via", "root_key")
 
 
 class Accumulator(Protocol):

@@ -290,6 +290,7 @@ API_TOUCHES = (
     _STORE + "repositories:StockLeft",  # the shelf's stock (ServedShelf)
     _STORE + "repositories_orgs:Memberships",
     _STORE + "revocations",  # every authenticated route (services/revocations.py)
+    *(_STORE + f"transparency:{name}" for name in ("entry", "day_root", "day_roots")),  # docs/transparency.md
 )
 STREAM_TOUCHES = {  # app.py's stream handlers (services/aggregate.py files each record into the inbox)
     "ledger_stream": (_STORE + "inbox:DynamoInbox",),

@@ -111,3 +111,6 @@ NotUnderReviewError = _error("NotUnderReviewError", 409, "NOT_UNDER_REVIEW", "�
 # Evidence photos (services/uploads.py, services/checkins.py; contract risk.md rule 3).
 EvidenceReusedError = _error("EvidenceReusedError", 409, "EVIDENCE_REUSED", "该照片已被使用过，请拍摄新的照片")
 UploadNotFoundError = _error("UploadNotFoundError", 404, "UPLOAD_NOT_FOUND", "照片不存在或已失效，请重新上传")
+
+# The transparency record (docs/transparency.md)
+RootNotReadyError = _error("RootNotReadyError", 409, "ROOT_NOT_READY", "该记录所在日期尚未公示，请在 9 天后再查看")

@@ -234,3 +234,21 @@ JOBS.append(Job("send-nudges", every_seconds=3600, run=_send_nudges, shards=shar
                     "chalicelib.store.nudge_topics:expiring_page", "chalicelib.store.nudge_topics:week_earnings")))
 JOBS.append(Job("send-receipts", every_seconds=60, run=_send_receipts, shards=shards.NUDGES,
                 run_slice=_send_receipts_slice, touches=NUDGES))
+
+
+# Transparency roots (services/transparency.py, docs/transparency.md): at 02:00 Asia/Shanghai (18:00 UTC) one
+# worker per shard reads its shard of every day that closed since the last run (9 days back) once, through the
+# ledger's GSI `by_root`, writes the shard's leaves file and root; the last worker to finish closes the days, in
+# order, each chained to the one before. Everything is written once (`attribute_not_exists`): a retry or a second
+# run finds the first records. A missed run is caught up by the next (at most 31 days a run).
+def _transparency_roots_slice(piece: Slice, out_of_time: Callable[[], bool]) -> SliceResult:
+    from .services import transparency
+
+    return SliceResult(transparency.job_slice(piece.shard, piece.at, out_of_time))
+
+
+JOBS.append(sharded_job("transparency-roots", every_seconds=86400, schedule="cron(0 18 * * ? *)",
+                        shards=shards.TRANSPARENCY, run_slice=_transparency_roots_slice,
+                        touches=tuple(f"chalicelib.store.transparency:{name}" for name in (
+                            "shard_entries", "pseudonyms", "put_shard", "put_day", "shard_roots", "shard_root",
+                            "day_root", "last_rooted")) + (CATALOG,)))

@@ -53,6 +53,9 @@ class Settings:
     # S3-compatible server is reached through the standard AWS_ENDPOINT_URL_S3, which boto3 reads itself.
     evidence_bucket: str = "greensprout-dev-evidence"
     s3_endpoint: str | None = None  # AWS_ENDPOINT_URL_S3: boto3 reads it; here only to address the bucket by path
+    # The first business day the transparency roots cover (TRANSPARENCY_FIRST_DAY, YYYY-MM-DD): a day on which every
+    # entry carries `root_key` (the deployment of the roots, or later). Unset: the roots job roots nothing.
+    transparency_first_day: str | None = None
 
     def wechat_secret_of(self, platform_id: str) -> str | None:
         """The AppSecret of a platform's mini program (`default`'s: WECHAT_SECRET); None when it is not set."""
@@ -142,7 +145,19 @@ def from_environ(env: dict | os._Environ = os.environ) -> Settings:
                                      if name.startswith(PARTNER_SECRET_PREFIX) and value)),
         evidence_bucket=env.get("EVIDENCE_BUCKET") or (env.get("TABLE_PREFIX") or "greensprout-dev-") + "evidence",
         s3_endpoint=env.get("AWS_ENDPOINT_URL_S3") or None,
+        transparency_first_day=_day(env.get("TRANSPARENCY_FIRST_DAY")),
     )
+
+
+def _day(raw: str | None) -> str | None:
+    if not raw:
+        return None
+    from datetime import date
+
+    try:
+        return date.fromisoformat(raw.strip()).isoformat()
+    except ValueError as exc:
+        raise SettingsError("TRANSPARENCY_FIRST_DAY must be a day, YYYY-MM-DD") from exc
 
 
 # --- Keys, their rotation and each stage's token names (issue 17, items 8 and 13) ---------------------------

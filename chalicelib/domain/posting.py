@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from ..errors import AccountUnderReviewError, InsufficientPointsError
-from . import clock, ids
+from . import clock, ids, platforms, transparency
 from . import lots as lot_rules
 from . import review as review_rules
 from .caps import DayCount, kept_counts
@@ -72,15 +72,21 @@ class LedgerLine:
     request_id: str | None = None
     reason: str | None = None
     counted_via: str | None = None  # another platform holds this reduction's carbon (docs/platforms.md)
+    platform: str | None = None  # the account's platform: not stored as such, it names the entry's `root_key`
 
     def values(self) -> dict[str, Any]:
-        """The LedgerEntry's attribute values (store/items.py)."""
-        return {**vars(self), "user_kind": f"{self.user_id}#{self.kind}"}
+        """The LedgerEntry's attribute values (store/items.py), with the `root_key` of the day and shard whose
+        transparency root holds it (domain/transparency.py, the ledger's GSI `by_root`)."""
+        values = {**vars(self), "user_kind": f"{self.user_id}#{self.kind}"}
+        platform = values.pop("platform") or platforms.DEFAULT
+        if self.day and self.at:
+            values["root_key"] = transparency.root_key(platform, self.day, self.at, self.entry_id)
+        return values
 
     def receipt(self) -> LedgerLine:
         """The entry as a result shows it (api.md LedgerEntry): without its inputs and bookkeeping, which
         stay in the ledger (an idempotency record that keeps results stays under 1 KB, half the cost)."""
-        return replace(self, user_id=None, day=None, inputs=None, request_id=None, reason=None)
+        return replace(self, user_id=None, day=None, inputs=None, request_id=None, reason=None, platform=None)
 
 
 class AccountView(Protocol):
@@ -155,7 +161,7 @@ def stage(account: AccountView, postings: list[Posting], request_id: str | None 
             counts = kept_counts(posting.rule, posting.day_count) if posting.rule else posting.day_count.to_list()
             if counts is not None:
                 daily.setdefault(posting.day.isoformat(), {})[posting.behavior] = counts
-        lines.append(_line(account.user_id, entry_id, posting, balance, at, today, request_id))
+        lines.append(_line(account, entry_id, posting, balance, at, today, request_id))
     changes = {"version": int(account.version) + 1, "points": balance, "carbon_mg": carbon, "points_earned": earned,
                "points_spent": spent, "daily": daily, "updated_at": at}
     credited = [posting for posting in postings if posting.kind != review_rules.HELD]
@@ -225,7 +231,7 @@ def _summaries(postings: list[Posting], today: date) -> dict[str, tuple[int, int
     return totals
 
 
-def _line(user_id: str, entry_id: str, posting: Posting, balance: int, at: str, today: date,
+def _line(account: AccountView, entry_id: str, posting: Posting, balance: int, at: str, today: date,
           request_id: str | None) -> LedgerLine:
     rule = posting.rule
     return LedgerLine(
@@ -233,5 +239,6 @@ def _line(user_id: str, entry_id: str, posting: Posting, balance: int, at: str, 
         balance_after=balance, source=posting.source, behavior=posting.behavior, ref=posting.ref,
         methodology_id=rule.methodology_id if rule else (posting.methodology or (None, None))[0],
         methodology_version=rule.version if rule else (posting.methodology or (None, None))[1],
-        user_id=user_id, day=(posting.day or today).isoformat(), inputs=posting.inputs, request_id=request_id,
-        reason=posting.reason, counted_via=posting.counted_via)
+        user_id=account.user_id, day=(posting.day or today).isoformat(), inputs=posting.inputs,
+        request_id=request_id, reason=posting.reason, counted_via=posting.counted_via,
+        platform=platforms.platform_of(account))

@@ -7,3 +7,4 @@ ADOPTIONS = 64  # store/trees.py: adoptions in their accrual year, on the sparse
 ACCOUNTS = 64  # store/privacy.py: the account list that points expiry and erasure walk
 NUDGES = 8  # store/nudges.py: the holders, retries and receipts of the nudges table, and the `due` index's shards
 REDEMPTIONS_DUE = 8  # store/market.py: issued redemptions on the sparse `due` index the expiry job walks
+TRANSPARENCY = 256  # domain/transparency.py: the leaves of a platform's day, by entry id (GSI `by_root` on the ledger)

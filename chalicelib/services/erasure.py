@@ -19,7 +19,8 @@ retry after a crash half-way finishes what is left:
    no longer names it (deleted with the person's last user), its peers no longer name it and their person's
    carbon loses its carbon (store/persons.leave); it keeps its own carbon, anonymous. Then the WeChat
    identity (whose sealed unionid finds the union item) is deleted (a later login makes a new, empty
-   account) and the account loses its nickname, avatar, identity key and latest odometer reading and gets
+   account) and the account loses its nickname, avatar, identity key, latest odometer reading and the pseudonym
+   of the public transparency record (docs/transparency.md: its only link to the user) and gets
    `deleted_at`, in one transaction with its revocation: every route refuses the old tokens (401) within a
    minute in every container, at once in this one (services/revocations.py; DELETE /v1/me again is still
    answered), every write too (store/repositories.Accounts.get);

@@ -13,7 +13,7 @@ from pynamodb.attributes import (
     TTLAttribute,
     UnicodeAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
 from ..settings import get_settings
@@ -134,6 +134,9 @@ class Account(Model):
     # Check-ins refused for a reused evidence photo within the last 30 days, [[ISO time, request_id], ...]
     # (domain/evidence.py, services/checkins.py; contract rule 3 photo_reuse): written by the refusal alone.
     photo_refusals = JSONAttribute(null=True)
+    # The public record's pseudonym of this user (docs/transparency.md), random, given by the roots job the first
+    # time it roots one of the user's entries (store/transparency.py); erasure removes it (services/erasure.py).
+    pseudonym = UnicodeAttribute(null=True)
 
 
 class Identity(Model):
@@ -168,11 +171,26 @@ class LedgerByKind(GlobalSecondaryIndex):
     entry_id = UnicodeAttribute(range_key=True)
 
 
+class LedgerByRoot(GlobalSecondaryIndex):
+    """GSI `by_root` — pk `root_key` = "{platform}#{day}#{shard:03d}", sk `entry_id`: the entries of one shard of
+    one platform's day (domain/transparency.py), what the daily roots job reads (store/transparency.py). 256
+    partitions a day per platform, so no key is hot; it projects only what a leaf needs."""
+
+    class Meta:
+        index_name = "by_root"
+        projection = IncludeProjection(["day", "kind", "points", "carbon_mg", "source", "behavior", "methodology_id",
+                                        "methodology_version", "inputs", "counted_via"])
+
+    root_key = UnicodeAttribute(hash_key=True)
+    entry_id = UnicodeAttribute(range_key=True)
+
+
 class LedgerEntry(Model):
     """ledger — pk `user_id`, sk `entry_id` (time-sortable, so a Query reads newest first).
 
     Immutable: written once, with `attribute_not_exists`, in the same transaction as the balance it
-    changes. `methodology_*` and `inputs` let anyone recompute `carbon_mg`.
+    changes. `methodology_*` and `inputs` let anyone recompute `carbon_mg`. `root_key` (absent on entries
+    written before the transparency roots) puts the entry on the sparse GSI `by_root`.
     """
 
     Meta = table_meta("ledger", stream_view_type="NEW_IMAGE")  # aggregated from its stream (services/aggregate.py)
@@ -194,7 +212,9 @@ class LedgerEntry(Model):
     request_id = UnicodeAttribute(null=True)
     reason = UnicodeAttribute(null=True)
     counted_via = UnicodeAttribute(null=True)  # the platform holding this reduction's carbon (carbon_mg is 0 here)
+    root_key = UnicodeAttribute(null=True)
     by_kind = LedgerByKind()
+    by_root = LedgerByRoot()
 
 
 class IdempotencyRecord(Model):

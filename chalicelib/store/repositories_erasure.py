@@ -178,6 +178,7 @@ def scrub_account(user_id: str, deleted_at: str, revocation: Revocation) -> None
         Account.nickname.remove(), Account.avatar_url.remove(), Account.identity_key.remove(),
         Account.nickname_pending.remove(), Account.nickname_check.remove(), Account.minor_orgs.remove(),
         Account.odometer.remove(), Account.appeal.remove(),  # an appeal's text (docs/risk.md)
+        Account.pseudonym.remove(),  # the only link of the public record's pseudonym to the user (docs/transparency.md)
         Account.frozen.set(True), Account.frozen_reason.set("account deleted"), Account.deleted_at.set(deleted_at),
         Account.version.add(1), Account.updated_at.set(deleted_at),
     ], condition=Account.user_id.exists())

@@ -17,6 +17,7 @@ from .photo_hashes import PhotoHash
 from .privacy import PRIVACY_MODELS
 from .revocations import Revocation
 from .stock import Stock
+from .transparency import RootRecord
 from .trees import Adoption
 
 ALL_MODELS: tuple[type[Model], ...] = (
@@ -32,4 +33,5 @@ ALL_MODELS: tuple[type[Model], ...] = (
     Revocation,  # deleted and frozen accounts whose tokens are refused: store/revocations.py
     PhotoHash,  # evidence photos' perceptual hashes and used uploads: store/photo_hashes.py
     Nudge,  # subscribe-message allowances, sent markers, receipts queued, stats: store/nudges.py
+    RootRecord,  # the transparency record's daily and shard roots, written once: store/transparency.py
 )

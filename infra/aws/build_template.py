@@ -297,13 +297,14 @@ def _functions(stage: str, settings: StageSettings, names: list[str], streams: d
             "MemorySize": settings.api_memory_mb if api else settings.job_memory_mb,
             "Timeout": settings.api_timeout_s if api else settings.job_timeout_s,
             "ReservedConcurrentExecutions": {"Ref": concurrency_parameter(name, workers, stream_handlers)},
-            **_with_evidence_bucket(streams.get(logical, {}), stage, api)}}
+            **_with_evidence_bucket(streams.get(logical, {}), stage, name in evidence_bucket.BUCKET_USERS)}}
     return resources
 
 
-def _with_evidence_bucket(patch: dict, stage: str, api: bool) -> dict:
-    """The function's stream patch, and for the API its EVIDENCE_BUCKET among the variables it sets."""
-    if not api:
+def _with_evidence_bucket(patch: dict, stage: str, uses: bool) -> dict:
+    """The function's stream patch, and for the API and the jobs' worker (the transparency leaves files) its
+    EVIDENCE_BUCKET among the variables it sets."""
+    if not uses:
         return patch
     variables = {**patch.get("Environment", {}).get("Variables", {}), **evidence_bucket.api_environment(stage)}
     return {**patch, "Environment": {"Variables": variables}}

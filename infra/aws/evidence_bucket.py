@@ -16,6 +16,11 @@ from .models import APP_NAME
 LOGICAL_ID = "EvidenceBucket"
 PREFIX = "evidence/"
 API_OBJECT_ACTIONS = ("s3:DeleteObject", "s3:GetObject", "s3:PutObject")
+# The transparency record's leaves files (chalicelib/store/transparency_objects.py), outside the lifecycle rule's
+# prefix: the roots job (the jobs' worker) puts them, the API reads them for a proof; nobody deletes them.
+TRANSPARENCY_PREFIX = "transparency/"
+WORKER = "jobs_worker"  # chalicelib/scheduling.py WORKER
+BUCKET_USERS = ("api_handler", WORKER)  # the functions given EVIDENCE_BUCKET
 
 
 def bucket_name(stage: str) -> dict:
@@ -54,4 +59,19 @@ def api_statements(stage: str) -> list[dict]:
          "Resource": f"{arn}/{PREFIX}*"},
         {"Sid": "EvidenceList", "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": arn,
          "Condition": {"StringLike": {"s3:prefix": [f"{PREFIX}*"]}}},
+        {"Sid": "TransparencyRead", "Effect": "Allow", "Action": ["s3:GetObject"],
+         "Resource": f"{arn}/{TRANSPARENCY_PREFIX}*"},
     ]
+
+
+def statements(stage: str, function: str) -> list[dict]:
+    """What a function may do in the bucket: the API's statements, the worker's, nothing for the others."""
+    if function == "api_handler":
+        return api_statements(stage)
+    return worker_statements(stage) if function == WORKER else []
+
+
+def worker_statements(stage: str) -> list[dict]:
+    """The jobs' worker writes the transparency leaves files (and reads them back for a check); nothing else."""
+    return [{"Sid": "TransparencyFiles", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
+             "Resource": f"{bucket_arn_pattern(stage)}/{TRANSPARENCY_PREFIX}*"}]

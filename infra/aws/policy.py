@@ -52,6 +52,9 @@ DENIED = {
     "LedgerAndAuditAreAppendOnly": (("ledger", "audit"), ("UpdateItem", "DeleteItem", "BatchWriteItem",
                                                            "PartiQLUpdate", "PartiQLDelete")),
     "NoAuditNoIssuances": (("audit", "issuances"), ("*",)),
+    # the transparency roots are written once (PutItem conditioned on absence, store/transparency.py), never changed
+    "RootsAreWriteOnce": (("transparency_roots",), ("UpdateItem", "DeleteItem", "BatchWriteItem", "PartiQLUpdate",
+                                                    "PartiQLDelete")),
 }
 MAX_POLICY_CHARS = 10240  # IAM's limit for a role's inline policies, whitespace not counted
 
@@ -136,8 +139,8 @@ def policy(stage: str, function: str, uses: list[Use] | None = None) -> dict:
                            "Resource": f"{table_arn(streamed[table].table_name(stage))}/stream/*"})
         statements.append({"Sid": "ListStreams", "Effect": "Allow", "Action": ["dynamodb:ListStreams"],
                            "Resource": "*"})
-    if function == "api_handler":  # the evidence photos (infra/aws/evidence_bucket.py)
-        statements.extend(evidence_bucket.api_statements(stage))
+    # the evidence photos (the API), the transparency leaves files (the API, the jobs' worker): evidence_bucket.py
+    statements.extend(evidence_bucket.statements(stage, function))
     statements.append({
         "Sid": "Logs",
         "Effect": "Allow",

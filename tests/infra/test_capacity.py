@@ -46,6 +46,9 @@ SHARED_BY_DESIGN = {
     rf"agg_totals:{_P}org#[^#]+": "an organization's row, written by the materialize job when its sum changed",
     rf"agg_totals/ranking:{_P}(users|org-[^#]+|orgparts|orgrows)#[^#]+#\d+": "a shard of a board's ranking index",
     rf"agg_totals/ranking:{_P}(orgmembers|orgrowmembers)#\d+": "a shard of the organizations' member-count index",
+    r"ledger/by_root:[a-z0-9-]+#\d{4}-\d\d-\d\d#\d{3}": "a shard (256, by entry id) of a platform's day in the "
+                                                     "transparency index: every entry of the day writes one "
+                                                     "(docs/capacity.md, \"Transparency roots\")",
     r"photo_hashes:ph#[0-3]#[0-9a-f]{4}": "a bucket of the evidence photos' hashes (4 x 65,536): a photo check-in "
                                           "ADDs its hash to 4 (docs/capacity.md, \"Evidence photos\")",
 }
@@ -80,7 +83,8 @@ def test_a_check_in_is_one_consistent_read_and_one_transaction_of_four_items(jou
     assert checkin.calls[0].params["ConsistentRead"] is True
     tables = sorted(t.table.removeprefix(models.TABLE_PREFIX) for t in touches(checkin.calls[1], {}))
     assert tables == ["accounts", "idempotency", "ledger", "summaries"]
-    assert checkin.cost.write_units == 9  # 4 transactional writes of <= 1 KB, and the ledger's by_kind copy
+    # 4 transactional writes of <= 1 KB, and the ledger's by_kind and by_root (transparency) copies
+    assert checkin.cost.write_units == 10
 
 
 def test_reading_one_s_own_data_is_one_call(journeys):

@@ -51,7 +51,7 @@ MATRIX = {
         "identities": "BatchGetItem DeleteItem GetItem PutItem UpdateItem",
         "indexes": "adoptions/index/accruing adoptions/index/by_user ledger/index/by_kind "
                    "partner_readings/index/readings_by_account redemptions/index/by_user",
-        "ledger": "PutItem Query",
+        "ledger": "GetItem PutItem Query",  # GetItem: a proof's entry (GET /v1/me/ledger/{entry_id}/proof)
         "link_codes": "GetItem PutItem UpdateItem",  # the open protocol's link codes
         "member_codes": "GetItem PutItem UpdateItem",
         "moderation": "DeleteItem PutItem",
@@ -70,6 +70,7 @@ MATRIX = {
         "revocations": "PutItem Query",
         "stock": "BatchGetItem UpdateItem",
         "summaries": "Query UpdateItem",
+        "transparency_roots": "GetItem Query",  # the public roots and a proof's day (docs/transparency.md)
         "verifications": "PutItem Query UpdateItem",  # the later pages read the totals parts by Query
     },
     # A sharded job's scheduled function only fans out to the worker: no table. No job and no stream handler
@@ -104,7 +105,8 @@ MATRIX = {
         "counters": "UpdateItem",
         "idempotency": "GetItem PutItem",
         "indexes": "adoptions/index/accruing adoptions/index/by_user agg_inbox/index/pending "
-                   "agg_totals/index/ranking nudges/index/holders nudges/index/retries redemptions/index/due",
+                   "agg_totals/index/ranking ledger/index/by_root nudges/index/holders nudges/index/retries "
+                   "redemptions/index/due",
         "ledger": "PutItem Query",  # Query: a weekly report's earnings of one user (store/nudge_topics.py)
         "moderation": "DeleteItem PutItem",  # the review queue's item, in a posting's transaction (docs/risk.md)
         # the nudge jobs: allowances and markers (BatchGetItem), claims and outcomes, receipts, stats
@@ -113,6 +115,9 @@ MATRIX = {
         "redemptions": "BatchGetItem PutItem UpdateItem",  # BatchGetItem: the redemptions of queued receipts
         "stock": "BatchGetItem UpdateItem",
         "summaries": "UpdateItem",
+        # the roots job: shard and day roots written once (PutItem conditioned on absence; never UpdateItem or
+        # DeleteItem, denied whatever an Allow says), read back by a retry (GetItem, Query)
+        "transparency_roots": "GetItem PutItem Query",
     },
     "ledger_stream": {
         "agg_inbox": "PutItem",
@@ -125,6 +130,7 @@ MATRIX = {
     },
     "send-nudges": {},
     "send-receipts": {},
+    "transparency-roots": {},
     "retry-partner-revocations": {
         "catalog": "Query",  # the open-protocol partners of the catalog
         "consents": "GetItem UpdateItem",

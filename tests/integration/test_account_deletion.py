@@ -4,7 +4,6 @@ ledger's amounts stay under the anonymous id: `reconcile`, org totals and an ear
 later login with the same WeChat account starts a new, empty account."""
 from __future__ import annotations
 
-import csv
 import hashlib
 import uuid
 from datetime import datetime, time, timedelta
@@ -23,6 +22,7 @@ from chalicelib.store.privacy import Erasure
 from chalicelib.store.trees import Adoption
 from tests.support.aggregates import drain
 from tests.support.api import call, login, request_id
+from tests.support.issued import rows_of
 from tests.support.partners import bind, phone, phone_code, reconcile_clean
 from tests.support.photos import evidence_for
 from tests.support.privacy import busy_user, clock_at, raw_item, raw_items_containing
@@ -52,7 +52,7 @@ def issuance_verifies(record: IssuanceRecord) -> bool:
         if hashlib.sha256(file.read()).hexdigest() != record.files["entries"]["sha256"]:
             return False
     total = 0
-    for row in csv.DictReader(open(path, encoding="utf-8")):
+    for row in rows_of(path):
         stored = LedgerEntry.get(row["user_id"], row["entry_id"], consistent_read=True)
         if int(stored.carbon_mg) != int(row["carbon_mg"]):
             return False
@@ -67,7 +67,7 @@ def test_a_deleted_account_leaves_no_personal_data_and_every_figure_stays_true(c
                                                      **evidence_for(client, user, "clean_plate")},
                     token=user["token"])[0] == 201
     record = issue(tmp_path)
-    assert any(row["user_id"] == user["id"] for row in csv.DictReader(open(record.files["entries"]["path"])))
+    assert any(row["user_id"] == user["id"] for row in rows_of(record.files["entries"]["path"]))
     drain()
     org_before = org_figures(client, user["org"])
     account_before = Account.get(user["id"], consistent_read=True)

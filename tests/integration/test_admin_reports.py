@@ -24,6 +24,7 @@ from chalicelib.store.issuance import REGISTRY, IssuanceRecord
 from chalicelib.store.models import LedgerEntry
 from tests.support.api import call, login, request_id
 from tests.support.days import at, difference
+from tests.support.issued import rows_of
 from tests.support.photos import evidence_for
 
 TODAY = clock.business_day(clock.now())
@@ -149,7 +150,8 @@ def issue(tmp_path, first: date, last: date, *extra: str, name: str = "issuance"
 
 
 def entry_rows(path) -> list[dict]:
-    return list(csv.DictReader(open(path, encoding="utf-8")))
+    """The entries file's rows with the user of each entry (tests/support/issued.py: the file names none)."""
+    return rows_of(path)
 
 
 def test_issuance_leaves_out_estimates_lists_every_entry_and_refuses_overlaps(client, tmp_path, capsys):

@@ -10,7 +10,6 @@ days; the tree tests' year of accruals comes later in the suite. A user who chec
 in time order (entry ids follow the clock, and `reconcile` reads the newest entry's balance)."""
 from __future__ import annotations
 
-import csv
 import itertools
 import json
 import threading
@@ -25,6 +24,7 @@ from chalicelib.store.issuance import REGISTRY, IssuanceRecord, IssuedEntry
 from chalicelib.store.models import LedgerEntry
 from tests.support.api import call, login, request_id
 from tests.support.days import at
+from tests.support.issued import rows_of
 from tests.support.partners import bind, phone, sync
 from tests.support.persons import bind_without_route, login_on, pull
 from tests.support.photos import evidence_for
@@ -56,7 +56,8 @@ def issue(capsys, tmp_path, first: date, last: date, platform: str, status: int 
 
 
 def rows(doc: dict) -> list[dict]:
-    return list(csv.DictReader(open(doc["files"]["entries"]["path"], encoding="utf-8")))
+    """The entries file's rows, with the user of each entry (tests/support/issued.py: the file names none)."""
+    return rows_of(doc["files"]["entries"]["path"])
 
 
 def keys(doc: dict) -> list[tuple[str, str]]:

@@ -23,6 +23,7 @@ _BOARDS = _HERE + "::test_another_platforms_boards_answer_as_missing_ones"
 _PARTNERS = ("test_partners_across_platforms::test_a_platform_that_does_not_work_with_the_partner_answers_as_for_"
              "an_unknown_one")
 _LINKS = "test_open_partners::test_a_partner_a_platform_does_not_list_is_unknown_there"
+_ROOTS = "test_transparency_roots::test_a_platforms_roots_and_proofs_are_its_own"
 _NO_OBJECT = "no object: "
 # Every route of the app: the rows proving that another platform's objects answer there as missing ones, or why
 # the route names no object of a platform.
@@ -43,6 +44,8 @@ MATRIX = {
     ("POST", "/v1/uploads"): ("test_evidence::test_an_upload_of_the_persons_user_on_another_platform_is_not_found",),
     ("GET", "/v1/me/ledger"): (_OWN,),
     ("GET", "/v1/me/summary"): (_OWN,),
+    ("GET", "/v1/me/ledger/{entry_id}/proof"): (_ROOTS,),
+    ("GET", "/v1/transparency/roots"): (_ROOTS,),
     ("GET", "/v1/behaviors"): (_OWN,),
     ("POST", "/v1/checkins"): ("test_person_caps::test_a_behaviour_the_platform_does_not_reward_is_unknown_there",),
     ("POST", "/v1/werun/sync"): ("test_step_days::test_a_platform_that_does_not_reward_steps_answers_unknown_behaviour",

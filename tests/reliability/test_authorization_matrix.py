@@ -174,6 +174,15 @@ def _credit(w: World, kind: str, state: dict):
                                    "behavior": CLOTHES["code"], "quantity": 2}, {}
 
 
+def _proof(w: World, kind: str, state: dict):
+    """A's newest entry (of today: not rooted yet, ROOT_NOT_READY for A); everyone else asks for A's entry."""
+    if "entry" not in state:
+        status, page = call(w.client, "GET", "/v1/me/ledger?limit=1", token=w.token("user_a"))
+        assert status == 200, page
+        state["entry"] = page["items"][0]["id"]
+    return f"/v1/me/ledger/{state['entry']}/proof", None, {}
+
+
 def _login(w: World, kind: str, state: dict):
     return "/v1/auth/login", {"code": f"wx:o-authz-login-{uuid.uuid4().hex[:10]}:{uuid.uuid4().hex[:6]}"}, {}
 
@@ -196,6 +205,8 @@ ROWS: dict[tuple[str, str], Row] = {
     ("GET", "/v1/me/ledger"): Row(_users((400, "INVALID_CURSOR"), user_a=200),
                                   lambda w, kind, s: (f"/v1/me/ledger?limit=1&cursor={w.cursor}", None, {})),
     ("GET", "/v1/me/summary"): Row(_users(200), plain("/v1/me/summary?period=all")),
+    # The proof of one's own entry (docs/transparency.md): another user's entry is a missing one.
+    ("GET", "/v1/me/ledger/{entry_id}/proof"): Row(_users(NOT_FOUND, user_a=(409, "ROOT_NOT_READY")), _proof),
     # Nobody here is under review: an appeal is each caller's own, about their own account (tests/integration/
     # test_review.py has the accepted one).
     ("POST", "/v1/me/appeals"): Row(_users((409, "NOT_UNDER_REVIEW")), plain("/v1/me/appeals", {"text": "矩阵测试"})),
@@ -246,6 +257,8 @@ ROWS: dict[tuple[str, str], Row] = {
     ("GET", "/v1/leaderboards/{board}"): Row(_users(200), plain("/v1/leaderboards/users?period=week"), public=True),
     ("GET", "/v1/stats"): Row(_all(200), plain("/v1/stats"), public=True),
     ("GET", "/v1/platform"): Row(_all(200), plain("/v1/platform"), public=True),
+    ("GET", "/v1/transparency/roots"): Row(_all(200), plain("/v1/transparency/roots?from=2026-01-01&to=2026-01-31"),
+                                           public=True),
 }
 
 

@@ -127,3 +127,16 @@ def bound_on_both(client, stack, openid: str, platform: str) -> tuple[dict, dict
     status, body = bind_on(client, on_other, stack, number)
     assert (status, body["status"]) == (200, "bound"), body
     return on_default, on_other, ref, number
+
+
+LEDGER_PLATFORM, LEDGER_PLATFORM_APPID, LEDGER_PLATFORM_SECRET = "t-ledger", "wx-t-ledger", "test-ledger-secret"
+
+
+def ledger_platform(stack, tmp_dir) -> str:
+    """A platform of its own for the issuance verifier's end-to-end test (its own chain of daily roots): check-ins
+    without a photo and WeChat Sports steps, onboarded as rides_platform is."""
+    return _onboard(stack, tmp_dir, {
+        "id": LEDGER_PLATFORM, "name": "账本平台", "wechat_appid": LEDGER_PLATFORM_APPID,
+        "branding": {"name": "账本平台", "slogan": "可验证", "primary_color": "#224466", "logo_url": None},
+        "behaviors": [{"code": "no_cutlery"}, {"code": "green_parking"}, {"code": "walk_steps"}], "partners": []},
+        LEDGER_PLATFORM_SECRET)
