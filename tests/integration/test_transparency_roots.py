@@ -75,6 +75,7 @@ def test_a_closed_day_is_rooted_once_and_computing_it_again_changes_nothing(clie
     assert transparency.check_day("default", D1.isoformat()).ok
     leaf = published_leaf(D1, mine[0])
     assert leaf["pseudonym"] == Account.get(user["id"]).pseudonym and user["id"] not in str(leaf)
+    assert reconciled(user)["clean"]
 
 
 def test_changing_removing_or_adding_one_entry_of_a_closed_day_changes_its_recomputed_root(client, user):
@@ -116,10 +117,10 @@ def fold_proof(proof: dict) -> tuple[bytes, bytes]:
 
 
 def test_a_person_proves_their_own_entry_against_the_public_root(client, user, openid):
+    (entry_id,) = entries_on(client, user, D3, 1)
     today_entry = checkin(client, user)  # today: not rooted for 9 days
     status, body = call(client, "GET", f"/v1/me/ledger/{today_entry}/proof", token=user["token"])
     assert (status, body["error"]["code"]) == (409, "ROOT_NOT_READY")
-    (entry_id,) = entries_on(client, user, D3, 1)
     root_through(D3)
     status, proof = call(client, "GET", f"/v1/me/ledger/{entry_id}/proof", token=user["token"])
     assert status == 200, proof
@@ -141,6 +142,7 @@ def test_a_person_proves_their_own_entry_against_the_public_root(client, user, o
     assert (status, body["error"]["code"]) == (404, "NOT_FOUND")  # another user's entry: as a missing one
     status, body = call(client, "GET", "/v1/me/ledger/NOPE/proof", token=other["token"])
     assert (status, body["error"]["code"]) == (404, "NOT_FOUND")
+    assert reconciled(user)["clean"]
 
 
 def test_a_person_deleted_after_their_day_was_rooted_leaves_it_true_and_unlinkable(client, openid):
@@ -190,3 +192,4 @@ def test_a_platforms_roots_and_proofs_are_its_own(client, user, openid):
     assert status == 200 and all(item["platform"] == "default" for item in listed["items"])
     status, body = call(client, "GET", f"/v1/me/ledger/{default_entry}/proof", token=demo["token"])
     assert (status, body["error"]["code"]) == (404, "NOT_FOUND")
+    assert reconciled(user, demo)["clean"]
