@@ -193,3 +193,27 @@ def test_a_platforms_roots_and_proofs_are_its_own(client, user, openid):
     status, body = call(client, "GET", f"/v1/me/ledger/{default_entry}/proof", token=demo["token"])
     assert (status, body["error"]["code"]) == (404, "NOT_FOUND")
     assert reconciled(user, demo)["clean"]
+
+
+def test_the_scheduled_job_roots_the_days_closed_on_its_run_and_nothing_later(client, user, monkeypatch):
+    """`transparency-roots` as AWS runs it (chalicelib/jobs.py, every shard's worker closing what it can), at
+    02:00 nine days after the day: the day is rooted, the day after it is not (it is still open)."""
+    from datetime import datetime, time
+
+    from chalicelib import jobs
+    from chalicelib.settings import get_settings
+
+    day = TODAY - timedelta(days=247)
+    (entry_id,) = entries_on(client, user, day, 1)
+    monkeypatch.setenv("TRANSPARENCY_FIRST_DAY", day.isoformat())  # the first day, if no test rooted one before
+    get_settings.cache_clear()
+    monkeypatch.setattr(transparency, "platforms", lambda: ["default"])
+    try:
+        at_run = datetime.combine(day + timedelta(days=rules.ROOT_AFTER_DAYS), time(2), clock.SHANGHAI)
+        jobs.job_named("transparency-roots").run(at_run)
+    finally:
+        monkeypatch.delenv("TRANSPARENCY_FIRST_DAY")
+        get_settings.cache_clear()
+    assert roots_store.last_rooted("default")["day"] == day.isoformat()
+    assert published_leaf(day, entry_id)["pseudonym"] == Account.get(user["id"]).pseudonym
+    assert transparency.check_day("default", day.isoformat()).ok
