@@ -101,6 +101,8 @@ def test_changing_removing_or_adding_one_entry_of_a_closed_day_changes_its_recom
     added = copy.deepcopy(original)
     added["entry_id"] = {"S": target[:-1] + ("A" if target[-1] != "A" else "B")}
     added["root_key"] = {"S": f"default#{D2.isoformat()}#{rules.shard_of(added['entry_id']['S']):03d}"}
+    added["kind"], added["user_kind"] = {"S": "void"}, {"S": f"{user['id']}#void"}  # the stream's aggregation
+    added["points"], added["carbon_mg"] = {"N": "0"}, {"N": "0"}  # ignores it (no board or stat counts it)
     db.put_item(TableName=table, Item=added)
     check = transparency.check_day("default", D2.isoformat())
     assert not check.ok and check.computed["entries"] == check.stored["entries"] + 1  # added
