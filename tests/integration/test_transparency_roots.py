@@ -75,6 +75,7 @@ def test_a_closed_day_is_rooted_once_and_computing_it_again_changes_nothing(clie
     assert transparency.check_day("default", D1.isoformat()).ok
     leaf = published_leaf(D1, mine[0])
     assert leaf["pseudonym"] == Account.get(user["id"]).pseudonym and user["id"] not in str(leaf)
+    assert reconciled(user)["clean"]
 
 
 def test_changing_removing_or_adding_one_entry_of_a_closed_day_changes_its_recomputed_root(client, user):
@@ -100,6 +101,8 @@ def test_changing_removing_or_adding_one_entry_of_a_closed_day_changes_its_recom
     added = copy.deepcopy(original)
     added["entry_id"] = {"S": target[:-1] + ("A" if target[-1] != "A" else "B")}
     added["root_key"] = {"S": f"default#{D2.isoformat()}#{rules.shard_of(added['entry_id']['S']):03d}"}
+    added["kind"], added["user_kind"] = {"S": "void"}, {"S": f"{user['id']}#void"}  # the stream's aggregation
+    added["points"], added["carbon_mg"] = {"N": "0"}, {"N": "0"}  # ignores it (no board or stat counts it)
     db.put_item(TableName=table, Item=added)
     check = transparency.check_day("default", D2.isoformat())
     assert not check.ok and check.computed["entries"] == check.stored["entries"] + 1  # added
@@ -116,10 +119,10 @@ def fold_proof(proof: dict) -> tuple[bytes, bytes]:
 
 
 def test_a_person_proves_their_own_entry_against_the_public_root(client, user, openid):
+    (entry_id,) = entries_on(client, user, D3, 1)
     today_entry = checkin(client, user)  # today: not rooted for 9 days
     status, body = call(client, "GET", f"/v1/me/ledger/{today_entry}/proof", token=user["token"])
     assert (status, body["error"]["code"]) == (409, "ROOT_NOT_READY")
-    (entry_id,) = entries_on(client, user, D3, 1)
     root_through(D3)
     status, proof = call(client, "GET", f"/v1/me/ledger/{entry_id}/proof", token=user["token"])
     assert status == 200, proof
@@ -141,6 +144,7 @@ def test_a_person_proves_their_own_entry_against_the_public_root(client, user, o
     assert (status, body["error"]["code"]) == (404, "NOT_FOUND")  # another user's entry: as a missing one
     status, body = call(client, "GET", "/v1/me/ledger/NOPE/proof", token=other["token"])
     assert (status, body["error"]["code"]) == (404, "NOT_FOUND")
+    assert reconciled(user)["clean"]
 
 
 def test_a_person_deleted_after_their_day_was_rooted_leaves_it_true_and_unlinkable(client, openid):
@@ -190,3 +194,28 @@ def test_a_platforms_roots_and_proofs_are_its_own(client, user, openid):
     assert status == 200 and all(item["platform"] == "default" for item in listed["items"])
     status, body = call(client, "GET", f"/v1/me/ledger/{default_entry}/proof", token=demo["token"])
     assert (status, body["error"]["code"]) == (404, "NOT_FOUND")
+    assert reconciled(user, demo)["clean"]
+
+
+def test_the_scheduled_job_roots_the_days_closed_on_its_run_and_nothing_later(client, user, monkeypatch):
+    """`transparency-roots` as AWS runs it (chalicelib/jobs.py, every shard's worker closing what it can), at
+    02:00 nine days after the day: the day is rooted, the day after it is not (it is still open)."""
+    from datetime import datetime, time
+
+    from chalicelib import jobs
+    from chalicelib.settings import get_settings
+
+    day = TODAY - timedelta(days=247)
+    (entry_id,) = entries_on(client, user, day, 1)
+    monkeypatch.setenv("TRANSPARENCY_FIRST_DAY", day.isoformat())  # the first day, if no test rooted one before
+    get_settings.cache_clear()
+    monkeypatch.setattr(transparency, "platforms", lambda: ["default"])
+    try:
+        at_run = datetime.combine(day + timedelta(days=rules.ROOT_AFTER_DAYS), time(2), clock.SHANGHAI)
+        jobs.job_named("transparency-roots").run(at_run)
+    finally:
+        monkeypatch.delenv("TRANSPARENCY_FIRST_DAY")
+        get_settings.cache_clear()
+    assert roots_store.last_rooted("default")["day"] == day.isoformat()
+    assert published_leaf(day, entry_id)["pseudonym"] == Account.get(user["id"]).pseudonym
+    assert transparency.check_day("default", day.isoformat()).ok
