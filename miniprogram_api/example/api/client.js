@@ -26,6 +26,7 @@ export const ROUTES = Object.freeze({
   exportMe: ['GET', '/v1/me/export'],
   ledger: ['GET', '/v1/me/ledger'],
   summary: ['GET', '/v1/me/summary'],
+  entryProof: ['GET', '/v1/me/ledger/{id}/proof'],
   appeal: ['POST', '/v1/me/appeals'],
   subscriptions: ['GET', '/v1/me/subscriptions'],
   acceptSubscriptions: ['POST', '/v1/me/subscriptions'],
@@ -56,6 +57,7 @@ export const ROUTES = Object.freeze({
   leaderboard: ['GET', '/v1/leaderboards/{board}'],
   stats: ['GET', '/v1/stats'],
   platform: ['GET', '/v1/platform'],
+  transparencyRoots: ['GET', '/v1/transparency/roots'],
 });
 
 const REQUEST_ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-'; // 64
@@ -252,6 +254,8 @@ export function createClient({ baseUrl, platform, wx = globalThis.wx, storage, t
     org: (orgId) => call('org', { auth: false, params: { id: orgId } }),
     stats: () => call('stats', { auth: false }),
     platform: () => call('platform', { auth: false }),
+    // The public daily roots of the ledger (docs/transparency.md): `from`..`to`, YYYY-MM-DD, at most 31 days.
+    transparencyRoots: (from, to) => call('transparencyRoots', { auth: false, query: { from, to } }),
     // me
     me: () => call('me'),
     updateMe: (changes) => call('updateMe', { body: changes }),
@@ -263,6 +267,8 @@ export function createClient({ baseUrl, platform, wx = globalThis.wx, storage, t
     },
     ledger: ({ limit, cursor, kind } = {}) => call('ledger', { query: { limit, cursor, kind } }),
     summary: (period) => call('summary', { query: { period } }),
+    // The inclusion proof of one of my entries in its day's public root (ROOT_NOT_READY until 9 days after).
+    entryProof: (entryId) => call('entryProof', { params: { id: entryId } }),
     // An account under review (me().review.status) asks for its review to be looked at again.
     appeal: (text) => call('appeal', { body: { text } }),
     // WeChat subscribe messages (docs/nudges.md): the allowances left and the last messages sent; subscribe asks

@@ -51,6 +51,7 @@ export const ErrorCode = Object.freeze({
   CODE_EXPIRED: 'CODE_EXPIRED',
   APPEAL_OPEN: 'APPEAL_OPEN',
   NOT_UNDER_REVIEW: 'NOT_UNDER_REVIEW',
+  ROOT_NOT_READY: 'ROOT_NOT_READY',
   // 413, 415, 422
   REQUEST_TOO_LARGE: 'REQUEST_TOO_LARGE',
   UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
@@ -107,6 +108,7 @@ export const MESSAGES = Object.freeze({
   METHOD_NOT_ALLOWED: '不支持该请求方法',
   UPLOAD_NOT_FOUND: '照片不存在或已失效，请重新上传',
   EVIDENCE_REUSED: '该照片已被使用过，请拍摄新的照片',
+  ROOT_NOT_READY: '该记录所在日期尚未公示，请在 9 天后再查看',
   IDEMPOTENCY_CONFLICT: '该请求编号已用于另一个请求',
   PARTNER_ACCOUNT_TAKEN: '该合作方账户已绑定其他用户',
   LINK_BY_CODE: '该合作方须通过连接码在其小程序内授权',

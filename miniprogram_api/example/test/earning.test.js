@@ -118,3 +118,21 @@ test('ledger: "加载中…" while the first answers are awaited, then the entri
   assert.doesNotMatch(text(page), /加载中…/);
   assert.deepEqual(all(page, '.entry .points').map(text), ['+5']);
 });
+
+test('ledger: tapping an entry shows that its proof leads to the day\'s published root, or why not yet', async () => {
+  const root = 'd37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7';
+  routes['GET /v1/me/summary'] = () => make.summary();
+  routes['GET /v1/me/ledger'] = () => ({ items: [make.entry(), make.entry({ id: 'le_2', behavior: 'no_cutlery' })], next_cursor: null });
+  routes['GET /v1/me/ledger/le_1/proof'] = () => ({ entry_id: 'le_1', day: '2026-11-20', platform: 'default', root,
+    leaf: '{}', leaf_hash: 'aa', shard: 3, shard_path: [], shard_root: 'bb', day_path: [], chain: 'cc' });
+  routes['GET /v1/transparency/roots'] = (request) => {
+    assert.deepEqual({ ...request.query }, { from: '2026-11-20', to: '2026-11-20' });
+    return { items: [{ day: '2026-11-20', platform: 'default', root, entries: 120, carbon_g: 3000, totals: [], prev: '00', chain: 'cc' }] };
+  };
+  routes['GET /v1/me/ledger/le_2/proof'] = () => failure(409, 'ROOT_NOT_READY');
+  const page = await open('ledger');
+  await tap(page, '.entry', 0);
+  assert.equal(text(page.querySelector('.proof')), '已于 2026-11-20 公示，根哈希 d37ee418976d… 与公示一致');
+  await tap(page, '.entry', 1);
+  assert.match(text(page), /该记录所在日期尚未公示，请在 9 天后再查看/);
+});

@@ -1,5 +1,7 @@
 // Points and carbon: the summary of a period (by month and by behaviour), then every ledger entry, newest
-// first, 20 at a time (scroll down for more). Pull down to refresh.
+// first, 20 at a time (scroll down for more). Pull down to refresh. Tapping an entry asks for its proof of
+// inclusion (GET /v1/me/ledger/{id}/proof) and sets its root beside the day's published root (GET
+// /v1/transparency/roots): the same hash means the entry is in the record anyone can check (docs/transparency.md).
 import { carbon, ENTRY_KIND, when } from '../../utils/format.js';
 import { guarded, refreshed } from '../../utils/page.js';
 
@@ -32,6 +34,19 @@ Component({
       return guarded(this, async (api) => {
         this.setData({ summary: this.summaryView(await api.summary(this.data.period)) });
       });
+    },
+    prove(event) {
+      const id = event.currentTarget.dataset.id;
+      const index = this.data.items.findIndex((e) => e.id === id);
+      return guarded(this, async (api) => {
+        const proof = await api.entryProof(id);
+        const published = await api.transparencyRoots(proof.day, proof.day);
+        const root = (published.items || []).find((r) => r.day === proof.day);
+        const same = Boolean(root) && root.root === proof.root;
+        this.setData({ [`items[${index}].proofText`]: same
+          ? `已于 ${proof.day} 公示，根哈希 ${proof.root.slice(0, 12)}… 与公示一致`
+          : `证明的根哈希与 ${proof.day} 的公示不一致` });
+      }, { key: 'proving' });
     },
     next() {
       return guarded(this, async (api) => {
