@@ -63,15 +63,18 @@ import json
 import os
 import shutil
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import date, timedelta
 from itertools import islice
 from pathlib import Path
 
 from pynamodb.exceptions import PynamoDBException
 
 from chalicelib.domain import clock
-from chalicelib.domain.platforms import DEFAULT
+from chalicelib.domain.platforms import ALL, DEFAULT
+from chalicelib.domain.transparency import ROOT_AFTER_DAYS
 from chalicelib.errors import AppError
+from chalicelib.services import transparency
+from chalicelib.settings import get_settings
 from chalicelib.store.issuance import ISSUING, REGISTRY, IssuanceRecord, issuance_id, registry_of
 
 from . import issuance_export as export
@@ -129,12 +132,37 @@ def _refusals(args, scope: str) -> tuple[list[str], IssuanceRecord | None]:
         else:
             reasons.append(f"overlaps issued period {record.period}" + (
                 " (unfinished: run its own period again to finish it)" if record.state == ISSUING else ""))
+    reasons += _unrooted(args.first, args.last, scope)
     if scope != DEFAULT:
         reasons += [f"overlaps period {r.period} issued by {REGISTRY} before platforms (it issued every platform's "
                     "entries of its days)" for r in registry.before_platforms(first, last)]
     if reasons and not args.dry_run:
         raise CommandError("; ".join(reasons) + ": refused, nothing issued")
     return reasons, unfinished
+
+
+def _unrooted(first: date, last: date, scope: str) -> list[str]:
+    """The days of the period the daily roots cover (from TRANSPARENCY_FIRST_DAY) whose root is not written yet, per
+    platform of the scope: their entries could not be checked against a published root, so the period waits (one
+    Query of `transparency_roots` a platform). Nothing when the deployment has not started its roots."""
+    configured = get_settings().transparency_first_day  # "YYYY-MM-DD"
+    if configured is None or last < date.fromisoformat(configured):
+        return []
+    start = date.fromisoformat(configured)
+    since = max(first, start)
+    wanted = (last - since).days + 1
+    reasons = []
+    for platform in (transparency.platforms() if scope == ALL else [scope]):
+        rooted = {record["day"] for record in transparency.roots(platform, since, last)}
+        if len(rooted) < wanted:
+            missing = sorted(set(_days(since, last)) - rooted)
+            reasons.append(f"{platform}: {len(missing)} day(s) not rooted yet ({missing[0]}..{missing[-1]}; the "
+                           f"transparency-roots job roots a day {ROOT_AFTER_DAYS} days after it)")
+    return reasons
+
+
+def _days(first: date, last: date) -> list[str]:
+    return [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
 
 
 def _scan(args, scope: str, mine: str, offered: Path) -> Tally:

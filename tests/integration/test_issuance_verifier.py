@@ -3,7 +3,7 @@ run on its files as a stranger runs it (a subprocess, `python -I -S`: the standa
 network). A platform of its own (tests/support/persons.ledger_platform), so the test's day has its own chain of
 daily roots, rooted by the roots job (chalicelib/services/transparency.run) as its first day.
 
-The days are 181 and 179 days ago (tests/support/days.py): no other test writes there."""
+The days are 181, 179 and 177 days ago (tests/support/days.py): no other test writes there."""
 from __future__ import annotations
 
 import json
@@ -22,7 +22,7 @@ from tests.support.persons import LEDGER_PLATFORM_APPID, ledger_platform, login_
 from tests.support.steps import werun
 
 TODAY = clock.business_day(clock.now())
-DAY, DAY_NOT_ROOTED = TODAY - timedelta(days=181), TODAY - timedelta(days=179)
+DAY, DAY_NOT_ROOTED, DAY_WAITING = (TODAY - timedelta(days=n) for n in (181, 179, 177))
 VERIFIER = Path(__file__).resolve().parents[2] / "verifier" / "verify_issuance.py"
 
 
@@ -104,4 +104,33 @@ def test_entries_of_a_day_not_rooted_are_issued_with_a_warning_and_the_verifier_
     status, out = verifier(str(folder))
     assert status == 1 and out.count("its day is not in the roots file") == 10, out
     assert "totals: 10 entries" in out  # what can be checked still is
+    assert reconcile_clean(*users) == (True, [])
+
+
+def test_once_the_roots_have_started_a_period_waits_for_its_roots(client, stack, tmp_path, capsys, monkeypatch):
+    """With TRANSPARENCY_FIRST_DAY set (the deployment roots its days), a period with a day not rooted yet is refused
+    (its entries could not be checked against a published root); once the roots job has rooted it, it is issued."""
+    from chalicelib.settings import get_settings
+
+    platform = ledger_platform(stack, tmp_path)
+    users = fill(client, stack, platform, DAY_WAITING)
+    out = tmp_path / "issuance.json"
+    args = ["issuance", "--from", DAY_WAITING.isoformat(), "--to", DAY_WAITING.isoformat(), "--platform", platform,
+            "--out", str(out), "--yes", "--json"]
+    monkeypatch.setenv("TRANSPARENCY_FIRST_DAY", DAY_WAITING.isoformat())
+    get_settings.cache_clear()
+    try:
+        capsys.readouterr()
+        assert admin(args) != 0
+        said = capsys.readouterr()
+        assert f"{platform}: 1 day(s) not rooted yet ({DAY_WAITING}..{DAY_WAITING}" in said.out + said.err
+        assert not out.exists()
+        transparency.run(platform, TODAY, DAY_WAITING.isoformat(), DAY_WAITING)
+        assert admin(args) == 0
+        doc = json.loads(capsys.readouterr().out)
+        assert doc["totals"]["entries"] == 10 and doc["warnings"] == []
+    finally:
+        monkeypatch.delenv("TRANSPARENCY_FIRST_DAY")
+        get_settings.cache_clear()
+    assert verifier(str(tmp_path))[0] == 0
     assert reconcile_clean(*users) == (True, [])
