@@ -9,8 +9,10 @@ between them) writes another key that no shard root names. Nothing here deletes 
 from __future__ import annotations
 
 from ..settings import get_settings
-from .evidence_objects import client
+from .evidence_objects import client, read
 from .failures import Unavailable
+
+MAX_FILE_BYTES = 512 * 1024 * 1024
 
 
 def put(key: str, body: bytes) -> None:
@@ -24,19 +26,6 @@ def put(key: str, body: bytes) -> None:
 
 
 def get(key: str) -> bytes | None:
-    """The file's bytes (one GetObject); None when it is missing."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    try:
-        found = client().get_object(Bucket=get_settings().evidence_bucket, Key=key)
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
-            return None
-        raise Unavailable() from exc
-    except BotoCoreError as exc:
-        raise Unavailable() from exc
-    body = found["Body"]
-    try:
-        return body.read()
-    finally:
-        body.close()
+    """The file's bytes (one GetObject); None when it is missing (or beyond MAX_FILE_BYTES, which no shard
+    reaches: about 39 MB at 40 M people, docs/capacity.md "Transparency roots")."""
+    return read(key, MAX_FILE_BYTES)
