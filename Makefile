@@ -57,31 +57,27 @@ python-deps: venv
 	$(PYTHON) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
 	echo "$$hash" > $$stamp
 
-node-deps:
-	@stamp=$(LOCAL_INFRA)/node_modules/.greensprout-lock.sha256
-	hash=$$(sha256sum $(LOCAL_INFRA)/package-lock.json | cut -d' ' -f1)
-	if [ "$$(cat $$stamp 2>/dev/null)" = "$$hash" ]; then exit 0; fi
-	if ! command -v npm >/dev/null; then
-	  $(call apt_install,nodejs npm)
-	fi
-	echo "==> npm ci in $(LOCAL_INFRA) (DynamoDB Local, Swagger UI for /docs)"
-	(cd $(LOCAL_INFRA) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
-	echo "$$hash" > $$stamp
+# npm ci in a folder when its package-lock.json changed (a stamp in its node_modules): $(call npm_ci,DIR,WHY)
+define npm_ci
+stamp=$(1)/node_modules/.greensprout-lock.sha256
+hash=$$(sha256sum $(1)/package-lock.json | cut -d' ' -f1)
+if [ "$$(cat $$stamp 2>/dev/null)" = "$$hash" ]; then exit 0; fi
+if ! command -v npm >/dev/null; then
+  $(call apt_install,nodejs npm)
+fi
+echo "==> npm ci in $(1) ($(2))"
+(cd $(1) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+echo "$$hash" > $$stamp
+endef
+
+node-deps: example-node-deps
+	@$(call npm_ci,$(LOCAL_INFRA),DynamoDB Local and Swagger UI for /docs)
 
 # The reference mini program's packages: uqrcodejs (its QR codes) and, for its tests, miniprogram-simulate and jsdom
 # (tests/contract/test_miniprogram_example.py, tests/integration/test_miniprogram_example.py).
-node-deps: example-node-deps
 .PHONY: example-node-deps
 example-node-deps:
-	@stamp=$(EXAMPLE)/node_modules/.greensprout-lock.sha256
-	hash=$$(sha256sum $(EXAMPLE)/package-lock.json | cut -d' ' -f1)
-	if [ "$$(cat $$stamp 2>/dev/null)" = "$$hash" ]; then exit 0; fi
-	if ! command -v npm >/dev/null; then
-	  $(call apt_install,nodejs npm)
-	fi
-	echo "==> npm ci in $(EXAMPLE) (the mini program's QR library, miniprogram-simulate for its tests)"
-	(cd $(EXAMPLE) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
-	echo "$$hash" > $$stamp
+	@$(call npm_ci,$(EXAMPLE),the mini program's QR library and miniprogram-simulate for its tests)
 
 java:
 	@java_major() { java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n 1 || true; }
