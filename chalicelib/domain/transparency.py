@@ -106,6 +106,11 @@ class ShardLeaves:
     def body(self) -> bytes:
         return b"".join(line + b"\n" for line in self.lines)
 
+    @property
+    def hashes_body(self) -> bytes:
+        """The hashes file: the leaf hashes, 32 bytes each, in the same order (what a proof reads)."""
+        return b"".join(self.hashes)
+
 
 def shard_leaves(leaves: list[dict]) -> ShardLeaves:
     pairs = sorted((merkle.leaf_hash(merkle.canonical(item)), merkle.canonical(item)) for item in leaves)
@@ -155,6 +160,27 @@ def day_record(platform: str, day: str, shard_roots: list[str], entries: int, ca
 def leaves_key(platform: str, day: str, shard: int, root: str) -> str:
     """The leaves file's object key: named by its content's root, so a key is only ever written with one body."""
     return f"transparency/{platform}/{day}/{shard:03d}-{root}.jsonl"
+
+
+def hashes_key(platform: str, day: str, shard: int, root: str) -> str:
+    """The shard's hashes file (its leaf hashes in order, 32 bytes each), beside its leaves file: what a proof reads,
+    a tenth of the leaves file's size."""
+    return f"transparency/{platform}/{day}/{shard:03d}-{root}.hashes"
+
+
+def find_hash(hashes: bytes, target: bytes) -> int | None:
+    """The index of `target` in a hashes file's sorted 32-byte hashes (binary search), or None."""
+    low, high = 0, len(hashes) // 32
+    while low < high:
+        middle = (low + high) // 2
+        found = hashes[middle * 32:(middle + 1) * 32]
+        if found == target:
+            return middle
+        if found < target:
+            low = middle + 1
+        else:
+            high = middle
+    return None
 
 
 def deleted_pseudonym() -> str:

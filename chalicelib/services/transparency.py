@@ -69,8 +69,10 @@ def root_shard(platform: str, day: str, shard: int) -> dict:
         return stored
     computed = compute_shard(platform, day, shard)
     key = rules.leaves_key(platform, day, shard, computed.root) if computed.entries else None
-    if key:
-        objects.put(key, computed.body)  # before the record that names it: a named file always exists
+    if key:  # both before the record that names them: a named file always exists
+        objects.put(rules.hashes_key(platform, day, shard, computed.root), computed.hashes_body,
+                    "application/octet-stream")
+        objects.put(key, computed.body)
     return store.put_shard(platform, day, shard, {"v": rules.VERSION, "root": computed.root,
                                                  "entries": computed.entries, "carbon_mg": computed.carbon_mg,
                                                  "totals": computed.totals, "leaves": key})
@@ -160,7 +162,9 @@ def _published(platform: str, day: str, shard: int, root: str) -> list[dict]:
 
 def proof(user_id: str, entry_id: str) -> dict:
     """The inclusion proof of one of the user's entries (GET /v1/me/ledger/{entry_id}/proof): NotFoundError for
-    another user's or a missing entry, RootNotReadyError until its day is rooted."""
+    another user's or a missing entry, RootNotReadyError until its day is rooted. The leaf is built again from the
+    entry and the account's pseudonym (as the job built it), found by its hash in the shard's hashes file (32 bytes a
+    leaf, a tenth of the leaves file), and its paths computed from those hashes."""
     entry = store.entry(user_id, entry_id)
     if entry is None:
         raise NotFoundError()
@@ -169,18 +173,19 @@ def proof(user_id: str, entry_id: str) -> dict:
     platform, day, shard_text = entry.root_key.rsplit("#", 2)
     shard = int(shard_text)
     record = store.day_root(platform, day)
-    if record is None:
+    pseudonym = store.pseudonym_of(user_id)
+    if record is None or pseudonym is None:
         raise RootNotReadyError()
     shard_root = record["shard_roots"][shard]
-    body = objects.get(rules.leaves_key(platform, day, shard, shard_root)) or b""
-    lines = [line for line in body.split(b"\n") if line]
-    marker = b'"entry_id":"' + entry_id.encode() + b'"'
-    index = next((i for i, line in enumerate(lines) if marker in line), None)
+    line = merkle.canonical(rules.leaf(platform, day, entry, pseudonym))
+    leaf_hash = merkle.leaf_hash(line)
+    body = objects.get(rules.hashes_key(platform, day, shard, shard_root)) or b""
+    index = rules.find_hash(body, leaf_hash)
     if index is None:
-        raise RootNotReadyError()  # not in its day's published leaves: should never happen (see check_day)
-    hashes = [merkle.leaf_hash(line) for line in lines]
-    return {"entry_id": entry_id, "day": day, "platform": platform, "leaf": lines[index].decode("utf-8"),
-            "leaf_hash": hashes[index].hex(), "shard": shard, "shard_path": merkle.path(hashes, index),
+        raise RootNotReadyError()  # not among its day's published leaves: should never happen (see check_day)
+    hashes = [body[i:i + 32] for i in range(0, len(body), 32)]
+    return {"entry_id": entry_id, "day": day, "platform": platform, "leaf": line.decode("utf-8"),
+            "leaf_hash": leaf_hash.hex(), "shard": shard, "shard_path": merkle.path(hashes, index),
             "shard_root": shard_root,
             "day_path": merkle.path([bytes.fromhex(r) for r in record["shard_roots"]], shard),
             "root": record["root"], "chain": record["chain"]}

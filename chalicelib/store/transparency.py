@@ -154,8 +154,17 @@ def day_roots(platform: str, first: str, last: str) -> list[dict]:
 def entry(user_id: str, entry_id: str) -> LedgerEntry | None:
     """One of the user's entries (another user's is simply not under this key)."""
     try:
-        return LedgerEntry.get(user_id, entry_id, attributes_to_get=["user_id", "entry_id", "day", "root_key"])
+        return LedgerEntry.get(user_id, entry_id)  # all of it: the proof builds its leaf again
     except LedgerEntry.DoesNotExist:
+        return None
+
+
+@access(on(Account, "GetItem"))
+def pseudonym_of(user_id: str) -> str | None:
+    """The live account's pseudonym (one GetItem of that attribute); None before the job gave it one."""
+    try:
+        return Account.get(user_id, attributes_to_get=["user_id", "pseudonym"]).pseudonym
+    except Account.DoesNotExist:
         return None
 
 

@@ -15,12 +15,12 @@ from .failures import Unavailable
 MAX_FILE_BYTES = 512 * 1024 * 1024
 
 
-def put(key: str, body: bytes) -> None:
+def put(key: str, body: bytes, content_type: str = "application/x-ndjson; charset=utf-8") -> None:
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
         client().put_object(Bucket=get_settings().evidence_bucket, Key=key, Body=body,
-                            ContentType="application/x-ndjson; charset=utf-8")
+                            ContentType=content_type)
     except (BotoCoreError, ClientError) as exc:
         raise Unavailable() from exc
 

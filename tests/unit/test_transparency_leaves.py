@@ -76,3 +76,15 @@ def test_a_day_record_chains_to_the_previous_day():
     assert record["chain"] == merkle.chain_hash("default", "2026-02-01", record["root"], 0, 0, merkle.ZERO)
     after = transparency.day_record("default", "2026-02-02", [merkle.EMPTY.hex()] * 4, 0, 0, [], record["chain"])
     assert after["prev"] == record["chain"] and after["chain"] != record["chain"]
+
+
+def test_a_proof_finds_its_leaf_in_the_shards_hashes_file_by_binary_search():
+    leaves = [transparency.leaf("default", "2026-02-01", entry(entry_id=f"E{i}", carbon_mg=i), "p_x")
+              for i in range(37)]
+    shard = transparency.shard_leaves(leaves)
+    assert shard.hashes_body == b"".join(shard.hashes) and len(shard.hashes_body) == 37 * 32
+    for index, leaf_hash in enumerate(shard.hashes):
+        assert transparency.find_hash(shard.hashes_body, leaf_hash) == index
+    other = merkle.leaf_hash(merkle.canonical(transparency.leaf("default", "2026-02-01", entry(entry_id="E99"), "p_x")))
+    assert transparency.find_hash(shard.hashes_body, other) is None
+    assert transparency.find_hash(b"", other) is None
