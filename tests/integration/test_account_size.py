@@ -1,7 +1,8 @@
 """The account item at steady state (issue 19 item 6): every posting rewrites it, so its size is every
 check-in's write cost. A person with 30 days of history, 4 behaviours a day (two check-ins, bus rides,
-WeChat steps) and 2 orgs keeps it under 1 KB: a check-in is 10 write units (docs/capacity.md; the 10th is the transparency index). Accounts
-written with the old spaced-JSON counters are still read, capped and carried forward."""
+WeChat steps) and 2 orgs keeps it under 1 KB: a check-in is 10 write units (docs/capacity.md; the 10th is the
+transparency index). Accounts written with the old spaced-JSON counters are still read, capped and carried
+forward."""
 from __future__ import annotations
 
 import json
