@@ -3,7 +3,7 @@ run on its files as a stranger runs it (a subprocess, `python -I -S`: the standa
 network). A platform of its own (tests/support/persons.ledger_platform), so the test's day has its own chain of
 daily roots, rooted by the roots job (chalicelib/services/transparency.run) as its first day.
 
-The days are 181, 179 and 177 days ago (tests/support/days.py): no other test writes there."""
+The days are 181, 179, 177 and 175 days ago (tests/support/days.py): no other test writes there."""
 from __future__ import annotations
 
 import json
@@ -15,6 +15,7 @@ from pathlib import Path
 from admin.__main__ import main as admin
 from chalicelib.domain import clock
 from chalicelib.services import transparency
+from chalicelib.store.models import Account
 from tests.support.api import call, request_id
 from tests.support.days import at
 from tests.support.partners import reconcile_clean
@@ -22,7 +23,7 @@ from tests.support.persons import LEDGER_PLATFORM_APPID, ledger_platform, login_
 from tests.support.steps import werun
 
 TODAY = clock.business_day(clock.now())
-DAY, DAY_NOT_ROOTED, DAY_WAITING = (TODAY - timedelta(days=n) for n in (181, 179, 177))
+DAY, DAY_NOT_ROOTED, DAY_WAITING, DAY_DELETED = (TODAY - timedelta(days=n) for n in (181, 179, 177, 175))
 VERIFIER = Path(__file__).resolve().parents[2] / "verifier" / "verify_issuance.py"
 
 
@@ -134,3 +135,27 @@ def test_once_the_roots_have_started_a_period_waits_for_its_roots(client, stack,
         get_settings.cache_clear()
     assert verifier(str(tmp_path))[0] == 0
     assert reconcile_clean(*users) == (True, [])
+
+
+def test_a_person_deleted_after_their_day_was_rooted_leaves_the_issuance_verifiable_and_unnamed(client, stack,
+                                                                                                 tmp_path, capsys):
+    platform = ledger_platform(stack, tmp_path)
+    users = fill(client, stack, platform, DAY_DELETED)
+    transparency.run(platform, TODAY, DAY_DELETED.isoformat(), DAY_DELETED)
+    gone = users[0]
+    pseudonym = Account.get(gone["id"]).pseudonym
+    status, body = call(client, "DELETE", "/v1/me", {"confirm": "DELETE"}, token=gone["token"])
+    assert status == 200, body
+
+    folder = tmp_path / "issuance"
+    folder.mkdir()
+    capsys.readouterr()
+    assert admin(["issuance", "--from", DAY_DELETED.isoformat(), "--to", DAY_DELETED.isoformat(), "--platform",
+                  platform, "--out", str(folder / "issuance.json"), "--yes", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["totals"]["entries"] == 10  # the deleted person's reductions stay issued, under their pseudonym
+    entries = (folder / "issuance.entries.csv").read_text(encoding="utf-8")
+    assert entries.count(pseudonym) == 5 and gone["id"] not in entries
+    assert Account.get(gone["id"]).pseudonym is None  # nothing we keep links that pseudonym to the user any more
+    status, out = verifier(str(folder))
+    assert status == 0, out
