@@ -13,11 +13,25 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from ..errors import ValidationError
 
 STRING, NUMBER, BOOLEAN, OBJECT, ARRAY, NULL = "string", "number", "boolean", "object", "array", "null"
+ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def query_day(raw: str, field: str, rule: str) -> date:
+    """A query parameter's day, YYYY-MM-DD in ASCII digits (`date.fromisoformat` alone also takes 20261123 and
+    2026-W48-1); else 400 VALIDATION_ERROR naming `field`, with `rule` for the developer."""
+    try:
+        if not ISO_DAY.fullmatch(raw):
+            raise ValueError(raw)
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ValidationError(f"{field} 须为 YYYY-MM-DD", field=field, reason="pattern", pattern=ISO_DAY.pattern,
+                              rule=rule) from None
 
 
 def json_type(value: object) -> str:

@@ -1,6 +1,5 @@
 """Merchant staff: scanning redemption codes, the day's reconciliation, and collection-point credits. Staff are
 staff of a merchant of their token's platform (`plt`), and scan that platform's codes only."""
-import re
 from datetime import date
 
 from .. import bootstrap
@@ -10,7 +9,7 @@ from ..domain.ids import parse_request_id
 from ..errors import ValidationError
 from ..services import collection, staff, verification
 from . import shapes_collection, shapes_market
-from .fields import QUANTITY, REQUEST_ID, Field
+from .fields import QUANTITY, REQUEST_ID, Field, query_day
 from .paging import parse_limit
 from .web import Routes, respond
 
@@ -21,7 +20,6 @@ CREDIT = (REQUEST_ID, Field("member_code", "请扫描或输入会员码", min_le
                             rule="member_code is required: the member code scanned or typed"),
           Field("behavior", "behavior 须为低碳行为代码（见 GET /v1/behaviors）"),
           QUANTITY)
-ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 @routes.route("/v1/merchant/verify", methods=["POST"])
@@ -54,14 +52,7 @@ def business_day(raw: str | None) -> date | None:
     """`?date=`: a day as YYYY-MM-DD in ASCII digits; None (today) when absent."""
     if not raw:
         return None
-    try:
-        if not ISO_DAY.fullmatch(raw):  # ASCII digits only: fromisoformat also takes 20261123 and 2026-W48-1
-            raise ValueError(raw)
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise ValidationError("date 须为 YYYY-MM-DD", field="date", reason="pattern", pattern=ISO_DAY.pattern,
-                              rule="date: a day as YYYY-MM-DD in ASCII digits (default: today, Asia/Shanghai)",
-                              ) from None
+    return query_day(raw, "date", "date: a day as YYYY-MM-DD in ASCII digits (default: today, Asia/Shanghai)")
 
 
 @routes.route("/v1/me/member-code", methods=["GET"])

@@ -4,6 +4,7 @@ from datetime import date
 
 from ..errors import ValidationError
 from ..services import transparency
+from .fields import query_day
 from .path_ids import path_id
 from .platform import resolve
 from .web import Routes, respond
@@ -17,11 +18,7 @@ def _day(query: dict, name: str) -> date:
     raw = query.get(name)
     if raw is None:
         raise ValidationError(f"{name} 须为日期 YYYY-MM-DD", field=name, reason="missing", rule=RANGE_RULE)
-    try:
-        return date.fromisoformat(raw) if len(raw) == 10 else date.fromisoformat("invalid")
-    except ValueError:
-        raise ValidationError(f"{name} 须为日期 YYYY-MM-DD", field=name, reason="pattern",
-                              rule=RANGE_RULE) from None
+    return query_day(raw, name, RANGE_RULE)
 
 
 @routes.route("/v1/transparency/roots", methods=["GET"])

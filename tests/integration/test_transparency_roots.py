@@ -169,7 +169,8 @@ def test_a_person_deleted_after_their_day_was_rooted_leaves_it_true_and_unlinkab
 
 
 @pytest.mark.parametrize("query", ["", "?from=2026-01-01", "?from=2026-01-05&to=2026-01-01",
-                                   "?from=2026-01-01&to=2026-02-01", "?from=yesterday&to=2026-01-01"])
+                                   "?from=2026-01-01&to=2026-02-01", "?from=yesterday&to=2026-01-01",
+                                   "?from=2026-W01-1&to=2026-01-05", "?from=20260101&to=2026-01-05"])
 def test_a_bad_or_too_wide_range_of_roots_is_refused(client, query):
     status, body = call(client, "GET", f"/v1/transparency/roots{query}")
     assert (status, body["error"]["code"]) == (400, "VALIDATION_ERROR")
