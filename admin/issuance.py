@@ -74,6 +74,7 @@ from chalicelib.domain.platforms import ALL, DEFAULT
 from chalicelib.domain.transparency import ROOT_AFTER_DAYS
 from chalicelib.errors import AppError
 from chalicelib.services import transparency
+from chalicelib.services.platforms import every_id
 from chalicelib.settings import get_settings
 from chalicelib.store.issuance import ISSUING, REGISTRY, IssuanceRecord, issuance_id, registry_of
 
@@ -152,7 +153,7 @@ def _unrooted(first: date, last: date, scope: str) -> list[str]:
     since = max(first, start)
     wanted = (last - since).days + 1
     reasons = []
-    for platform in (transparency.platforms() if scope == ALL else [scope]):
+    for platform in (every_id() if scope == ALL else [scope]):
         rooted = {record["day"] for record in transparency.roots(platform, since, last)}
         if len(rooted) < wanted:
             missing = sorted(set(_days(since, last)) - rooted)

@@ -7,8 +7,9 @@ from __future__ import annotations
 from chalicelib.api.shapes import carbon_g
 from chalicelib.api.shapes_boards import stats_json
 from chalicelib.domain import clock
-from chalicelib.domain.platforms import ALL, DEFAULT
-from chalicelib.services import catalog, stats
+from chalicelib.domain.platforms import ALL
+from chalicelib.services import stats
+from chalicelib.services.platforms import every_id
 
 from .console import Output, UsageError, known_platform
 
@@ -27,7 +28,7 @@ def run(args, out: Output) -> None:
 
 def _all(out: Output) -> None:
     stats.forget()  # the console reads fresh figures
-    ids = [DEFAULT] + sorted(catalog.platforms())
+    ids = every_id()
     per = {platform: stats_json(stats.public_stats(platform=platform)) for platform in ids}
     totals = stats.deployment_totals(ids)
     every = {"persons": totals["persons"], "carbon_g": carbon_g(totals["carbon_mg"]),

@@ -29,6 +29,7 @@ from chalicelib.domain.platforms import DEFAULT
 from chalicelib.domain.recompute import TREE_BEHAVIOR, carries_carbon, recompute_entry, tree_rule
 from chalicelib.domain.trees import TreeError, tree_from_catalog
 from chalicelib.services import catalog
+from chalicelib.services.platforms import every_id
 from chalicelib.store.models import CatalogItem, LedgerEntry
 
 from . import issuance_marks
@@ -74,7 +75,7 @@ class Rules:
         with self._lock:
             if self._trees is None:
                 self._trees = {}
-                for platform in (DEFAULT, *sorted(catalog.platforms())):
+                for platform in every_id():
                     for data in catalog.trees(platform).values():
                         try:
                             tree = tree_from_catalog(data, platform)

@@ -23,6 +23,11 @@ def platform(platform_id: object) -> Platform:
     return platform_from_catalog(data)
 
 
+def every_id() -> list[str]:
+    """`default`, then every platform of the catalog in id order: what `--platform all` and the jobs go through."""
+    return [DEFAULT, *sorted(catalog.platforms())]
+
+
 def require_known(platform_id: object) -> str:
     """The id when it names a platform (no read for `default`); 404 UNKNOWN_PLATFORM otherwise."""
     if platform_id != DEFAULT:

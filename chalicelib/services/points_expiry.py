@@ -36,6 +36,7 @@ from ..store import repositories_expiry as listed
 from ..store.privacy import SHARDS
 from ..store.unit_of_work import PostingUnitOfWork
 from . import catalog
+from .platforms import every_id
 
 log = logging.getLogger("greensprout.expiry")
 PAGE = 1000  # account keys read per Query page; accounts are then read 100 at a time
@@ -52,7 +53,7 @@ def after_years(platform: str = DEFAULT) -> int | None:
 def due_years(at: datetime, platform: str = ALL) -> dict[str, int | None]:
     """{platform: the latest lot year that has expired at `at`, None when its policy says never} for `platform`,
     or for `default` and every platform of the catalog (`all`): the catalog read once, for the whole run."""
-    scope = [DEFAULT, *sorted(catalog.platforms())] if platform == ALL else [platform]
+    scope = every_id() if platform == ALL else [platform]
     day = clock.business_day(at)
     return {pid: rules.expired_through(day, after_years(pid)) for pid in scope}
 
