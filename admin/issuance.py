@@ -156,14 +156,10 @@ def _unrooted(first: date, last: date, scope: str) -> list[str]:
     for platform in (every_id() if scope == ALL else [scope]):
         rooted = {record["day"] for record in transparency.roots(platform, since, last)}
         if len(rooted) < wanted:
-            missing = sorted(set(_days(since, last)) - rooted)
+            missing = sorted({day.isoformat() for day in clock.days(since, last)} - rooted)
             reasons.append(f"{platform}: {len(missing)} day(s) not rooted yet ({missing[0]}..{missing[-1]}; the "
                            f"transparency-roots job roots a day {ROOT_AFTER_DAYS} days after it)")
     return reasons
-
-
-def _days(first: date, last: date) -> list[str]:
-    return [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
 
 
 def _scan(args, scope: str, mine: str, offered: Path) -> Tally:

@@ -19,10 +19,10 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
-from chalicelib.domain import merkle
+from chalicelib.domain import clock, merkle
 from chalicelib.store import transparency as roots
 from chalicelib.store import transparency_objects as objects
 
@@ -33,15 +33,14 @@ ENTRY_COLUMNS = ("day", "platform", "entry_id", "pseudonym", "leaf_hash", "metho
 FORMAT = "issuance-entries/2"  # /1: user_id, entry_id, day (business), kind, carbon, platform; no leaf
 
 
+def _days(first: str, last: str) -> list[str]:
+    return [day.isoformat() for day in clock.days(date.fromisoformat(first), date.fromisoformat(last))]
+
+
 def rooted(row: dict) -> tuple[str, str] | None:
     """(platform, rooted day) of an offered row, from its `root_key`; None for an entry without one."""
     parts = (row.get("root_key") or "").split("#")
     return (parts[0], parts[1]) if len(parts) == 3 else None
-
-
-def _days(first: str, last: str) -> list[str]:
-    start, end = date.fromisoformat(first), date.fromisoformat(last)
-    return [(start + timedelta(days=n)).isoformat() for n in range((end - start).days + 1)]
 
 
 def publish(rows: Iterable[dict], leaves_dir: Path) -> tuple[list[dict], dict[str, tuple[str, str, str]], list[str]]:

@@ -21,9 +21,10 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
+from chalicelib.domain import clock
 from chalicelib.domain.platforms import ALL, DEFAULT
 from chalicelib.services import catalog
 from chalicelib.store.models import LedgerEntry
@@ -213,10 +214,6 @@ def as_csv(report: dict) -> str:
     return buffer.getvalue()
 
 
-def days_between(first: date, last: date) -> list[date]:
-    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
-
-
 def _written(file: dict) -> str:
     """A written file's path, and for a chart without Chinese, why (with or without --out)."""
     if file.get("chinese") is False:
@@ -241,7 +238,7 @@ def run(args, out: Output) -> int:
     if args.chart:
         from . import charts
 
-        written["chart"] = charts.daily_carbon(args.chart, days_between(args.first, args.last), report)
+        written["chart"] = charts.daily_carbon(args.chart, clock.days(args.first, args.last), report)
     if not args.out:
         print(text)
         for path in written.values():

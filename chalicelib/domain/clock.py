@@ -22,6 +22,11 @@ def business_day(moment: datetime) -> date:
     return moment.astimezone(SHANGHAI).date()
 
 
+def days(first: date, last: date) -> list[date]:
+    """Every day from `first` to `last`, both included (none when `last` is before `first`)."""
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
 def iso(moment: datetime) -> str:
     """2026-11-23T08:30:00+08:00 (milliseconds kept when present); naive datetimes are refused."""
     if moment.tzinfo is None:

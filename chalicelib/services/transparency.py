@@ -28,7 +28,7 @@ MAX_RANGE_DAYS = 31  # GET /v1/transparency/roots
 
 
 def _days(first: date, last: date) -> list[str]:
-    return [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
+    return [day.isoformat() for day in clock.days(first, last)]
 
 
 def _next_day(day: str) -> date:
