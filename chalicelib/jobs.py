@@ -7,11 +7,11 @@ twice, or late, changes nothing more. Features register their jobs here as they 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 
 from . import scheduling
 from .domain import clock, ranking, shards
+from .domain.values import immutable
 from .scheduling import RunSlice, Slice, SliceResult
 
 # Each job imports its service inside its own function, below. app.py registers every job, so the API's
@@ -20,7 +20,7 @@ from .scheduling import RunSlice, Slice, SliceResult
 # every API container that never runs it, and a job's own function would load its neighbours' services.
 
 
-@dataclass(frozen=True)
+@immutable
 class Job:
     """`run(at)` does the whole job in this process (run-jobs, the console). In AWS a job runs on
     `schedule` (an EventBridge expression, UTC; default: every `every_seconds`); a sharded job

@@ -21,13 +21,14 @@ from datetime import datetime
 from typing import Any
 
 from .domain import clock
+from .domain.values import immutable
 from .settings import get_settings
 
 SAFETY_MS = 60_000  # a worker hands over when less than this is left of its Lambda time
 WORKER = "jobs_worker"  # the Lambda that runs slices (app.py)
 
 
-@dataclass(frozen=True)
+@immutable
 class Slice:
     """One worker's share of one run: the job, the moment the run is for, a shard, where to resume."""
 

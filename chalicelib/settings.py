@@ -3,16 +3,17 @@ from __future__ import annotations
 
 import base64
 import os
-from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
+
+from .domain.values import immutable
 
 
 class SettingsError(RuntimeError):
     """The environment does not describe a runnable app (missing or weak secret, bad value)."""
 
 
-@dataclass(frozen=True)
+@immutable
 class Settings:
     jwt_secret: bytes
     data_key: bytes

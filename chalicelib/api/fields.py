@@ -12,10 +12,10 @@ Optional fields that are absent are absent; an explicit `null` is a value, allow
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from ..domain.values import immutable
 from ..errors import ValidationError
 
 STRING, NUMBER, BOOLEAN, OBJECT, ARRAY, NULL = "string", "number", "boolean", "object", "array", "null"
@@ -47,7 +47,7 @@ def json_type(value: object) -> str:
     return OBJECT if isinstance(value, dict) else ARRAY
 
 
-@dataclass(frozen=True)
+@immutable
 class Field:
     """One body field: its JSON types, whether it is required, a string's pattern and lengths, and the Chinese
     message a person reads when it is wrong (the English `rule` is built from the rest unless given)."""

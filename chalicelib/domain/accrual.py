@@ -7,13 +7,14 @@ Pure functions over dates and integers: no I/O, no clock.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
+
+from .values import immutable
 
 YEAR_DAYS = 365
 
 
-@dataclass(frozen=True)
+@immutable
 class AccrualDay:
     """One day of one adoption's year: which day it is (1..365) and what it earns."""
 

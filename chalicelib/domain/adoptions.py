@@ -5,7 +5,7 @@ them (domain/accrual.py has the arithmetic); no I/O, no clock (callers pass the 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -14,11 +14,12 @@ from .accrual import YEAR_DAYS, AccrualDay, day_number, due_days, total_after
 from .methodology import Rule
 from .platforms import DEFAULT
 from .trees import Tree
+from .values import immutable
 
 BEHAVIOR = "tree_uptake"  # the summaries' behaviour code of tree accrual ("认养树木固碳")
 
 
-@dataclass(frozen=True)
+@immutable
 class Adoption:
     """One adoption under its certificate number (`adoption_id`). It copies from the offer what its
     certificate shows and its accrual needs, so a later catalog change never alters a promised year.

@@ -12,6 +12,7 @@ from . import clock
 from .orgs import counts_for_org, member_owner, part_owner
 from .platforms import DEFAULT, scoped
 from .ranking import period_keys
+from .values import immutable
 
 # Entries of these (kind, source) are a person acting that day (api.md: checked in, synced, redeemed, adopted).
 ACTIVITY = {("earn", "checkin"), ("earn", "werun"), ("earn", "operator"), ("spend", "market"), ("spend", "tree")}
@@ -19,7 +20,7 @@ TOTAL, COUNTER = "total", "counter"  # kinds of item the fold reads and rewrites
 LIVE, ARCHIVE = "live", "archive"  # counters, a person's tally; and a tally's archive of a past period (put whole)
 
 
-@dataclass(frozen=True)
+@immutable
 class Filed:
     """An inbox item: a ledger entry ("e#{user}#{entry}"), a login day ("l#{user}#{day}") or a first login
     ("r#{user}"), as the stream handlers file it and the fold reads it."""
@@ -108,7 +109,7 @@ def plan_items(unit: list, memberships: list[tuple[str, str]], part: str, platfo
     return plan
 
 
-@dataclass(frozen=True)
+@immutable
 class Rewrite:
     """An item the fold read and writes back whole, on its `rev` being what it read (or its absence): a person's
     tally (LIVE, `name` the user, `value` a domain/tallies.Tally), a histogram part (`value` ({bucket: people},

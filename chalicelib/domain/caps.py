@@ -6,11 +6,11 @@ verified are never refused: past `daily_limit` or `daily_points_max` their carbo
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 
 from .clock import LATE_EVENT_DAYS
 from .methodology import Rule, from_milli, to_milli
+from .values import immutable
 
 SELF_REPORTED = frozenset({"checkin", "operator"})  # channels whose events are of the day they are made
 DAY_TOTAL = frozenset({"werun"})  # channels awarding a day total: today's and yesterday's (award_day_total)
@@ -24,7 +24,7 @@ class CapReachedError(Exception):
         self.cap = cap
 
 
-@dataclass(frozen=True)
+@immutable
 class DayCount:
     """What one behaviour has earned on one business day."""
 
@@ -68,7 +68,7 @@ def kept_counts(rule: Rule, day: DayCount) -> list[int] | None:
     return counts + [days] if days else counts
 
 
-@dataclass(frozen=True)
+@immutable
 class Award:
     """The outcome of one event: what it earns, the inputs to recompute it, and the day's new count."""
 

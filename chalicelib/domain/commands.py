@@ -1,10 +1,10 @@
 """The use cases' inputs: what a route parsed from a request, as small typed values."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .values import immutable
 
 
-@dataclass(frozen=True)
+@immutable
 class UserCommand:
     """A write a user asks for under their own `request_id` (api.md: a retry finds the first result)."""
 
@@ -12,7 +12,7 @@ class UserCommand:
     request_id: str
 
 
-@dataclass(frozen=True)
+@immutable
 class AwardCheckin(UserCommand):
     """POST /v1/checkins: `quantity` and `evidence` as the client sent them (the behaviour's rule checks them)."""
 
@@ -22,7 +22,7 @@ class AwardCheckin(UserCommand):
     platform: str = "default"  # the caller's platform (its token's)
 
 
-@dataclass(frozen=True)
+@immutable
 class RedeemGoods(UserCommand):
     """POST /v1/market/goods/{id}/redeem: `address` as sent (only physical goods use it)."""
 

@@ -1,12 +1,11 @@
 """The inputs of collection points and operator corrections, as small typed values (domain/commands.py)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from .commands import UserCommand
+from .values import immutable
 
 
-@dataclass(frozen=True)
+@immutable
 class CreditCollection(UserCommand):
     """POST /v1/operator/credit: `user_id` is the staff member (the request_id is theirs), `merchant_id`
     the merchant their token names (api/ checked they are still its staff); the rest as the client sent it."""
@@ -18,7 +17,7 @@ class CreditCollection(UserCommand):
     platform: str = "default"  # the staff token's platform: its merchant, its member codes, its points
 
 
-@dataclass(frozen=True)
+@immutable
 class AdjustPoints:
     """Console `points adjust`: `delta` points on `user_id`'s account with the operator's `reason`;
     the same `request_id` applies once (scope "admin")."""
@@ -29,7 +28,7 @@ class AdjustPoints:
     reason: str
 
 
-@dataclass(frozen=True)
+@immutable
 class SetFrozen:
     """Console `user freeze` / `user unfreeze`."""
 

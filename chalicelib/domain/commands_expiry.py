@@ -3,10 +3,10 @@ Neither has a request_id: each is done once by what the account itself says (see
 and services/erasure.py), so they write no idempotency record."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .values import immutable
 
 
-@dataclass(frozen=True)
+@immutable
 class ExpirePoints:
     """What `user_id` still holds from the lots of `year` and before expires (the yearly run, the console)."""
 
@@ -14,7 +14,7 @@ class ExpirePoints:
     year: int  # the latest lot year due (domain/lots.expired_through)
 
 
-@dataclass(frozen=True)
+@immutable
 class ForfeitBalance:
     """An account being deleted loses the balance left (services/erasure.py, step 5)."""
 

@@ -1,10 +1,10 @@
 """The marketplace's inputs after the sale, as the routes parse them (domain/commands.py: the others)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .values import immutable
 
 
-@dataclass(frozen=True)
+@immutable
 class CancelRedemption:
     """POST /v1/me/redemptions/{id}/cancel. No request_id: a redemption is cancelled once, so a retry
     finds the first answer by the redemption's id (services/redemptions.py)."""
@@ -13,7 +13,7 @@ class CancelRedemption:
     redemption_id: str
 
 
-@dataclass(frozen=True)
+@immutable
 class VerifyCode:
     """POST /v1/merchant/verify: `code` as scanned or typed, by a staff member of `merchant_id` (of `platform`)."""
 

@@ -1,10 +1,10 @@
 """Organizations' inputs, as the routes parse them (domain/commands.py: the others)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .values import immutable
 
 
-@dataclass(frozen=True)
+@immutable
 class JoinOrg:
     """POST /v1/orgs/{id}/join with the org's invite code as typed."""
 

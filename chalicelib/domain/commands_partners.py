@@ -1,10 +1,10 @@
 """The inputs of partner data coming in, as routes parse them (domain/commands.py has the others)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .values import immutable
 
 
-@dataclass(frozen=True)
+@immutable
 class SyncWeRun:
     """POST /v1/werun/sync: `wx.getWeRunData`'s encrypted data and its 16-byte iv, base64-decoded."""
 

@@ -1,13 +1,13 @@
 """The saplings' commands (domain/commands.py says what a command is)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 from .commands import UserCommand
+from .values import immutable
 
 
-@dataclass(frozen=True)
+@immutable
 class AdoptTree(UserCommand):
     """POST /v1/trees/{id}/adopt: a tree of the caller's platform (its token's)."""
 
@@ -15,7 +15,7 @@ class AdoptTree(UserCommand):
     platform: str = "default"
 
 
-@dataclass(frozen=True)
+@immutable
 class AccrueShard:
     """One slice of the daily accrual job: credit shard `shard`'s adoptions through `through`, from
     `cursor` (None: the shard's start) until the shard ends or the slice runs out of time."""

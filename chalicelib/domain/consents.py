@@ -7,17 +7,18 @@ is a new version of the consent, written on the condition that the version read 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from . import persons
 from .platforms import DEFAULT
+from .values import immutable
 
 BOUND, REVOKED, UNBOUND = "bound", "revoked", "unbound"
 TAKEN, CHANGED = "taken", "changed"  # a bind refused: the partner account is another user's; the consent changed
 
 
-@dataclass(frozen=True)
+@immutable
 class Consent:
     user_id: str
     partner: str
@@ -38,7 +39,7 @@ class Consent:
         return self.status == BOUND
 
 
-@dataclass(frozen=True)
+@immutable
 class BindPartner:
     """PUT /v1/partners/{id}/consent: the one-time code of WeChat's phone-number button."""
 
@@ -48,7 +49,7 @@ class BindPartner:
     platform: str = DEFAULT
 
 
-@dataclass(frozen=True)
+@immutable
 class Holder:
     """Who binds a partner account: a user of a platform, the person it is, and that person's `default` user (which
     may hold a link of before persons by its `user_id` alone; None when the person has none)."""
@@ -67,7 +68,7 @@ def holder_of(account: Any, user_id: str, platform: str) -> Holder:
     return Holder(user_id, platform, persons.person_of(account), default_user)
 
 
-@dataclass(frozen=True)
+@immutable
 class ConsentState:
     """What the user sees of one consent after binding or revoking."""
 
@@ -76,7 +77,7 @@ class ConsentState:
     bound_at: str | None = None
 
 
-@dataclass(frozen=True)
+@immutable
 class PartnerConsent:
     """A partner as GET /v1/partners lists it, with the caller's consent status."""
 

@@ -7,10 +7,10 @@ try again with fresh values instead.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
 from .market import Redemption
+from .values import immutable
 
 
 class Guard:
@@ -19,7 +19,7 @@ class Guard:
     refuses: ClassVar[bool] = True
 
 
-@dataclass(frozen=True)
+@immutable
 class IdempotencyKeyFree(Guard):
     """No success is remembered yet for this request: the caller's `request_id` for one operation and
     payload. Failing it is not an error: the first result is replayed (or 409 for another payload)."""
@@ -30,14 +30,14 @@ class IdempotencyKeyFree(Guard):
     payload: dict
 
 
-@dataclass(frozen=True)
+@immutable
 class StockAvailable(Guard):
     """One unit of the catalog item is taken, provided one is left (`left > 0`)."""
 
     stock_key: str
 
 
-@dataclass(frozen=True)
+@immutable
 class ClaimUnderLimit(Guard):
     """The user holds fewer than `limit` codes of the goods; the claim grows by one."""
 
@@ -46,7 +46,7 @@ class ClaimUnderLimit(Guard):
     limit: int
 
 
-@dataclass(frozen=True)
+@immutable
 class RedemptionIssued(Guard):
     """The redemption and its code are new (`attribute_not_exists`): an 80-bit collision retries."""
 
@@ -55,7 +55,7 @@ class RedemptionIssued(Guard):
     refuses: ClassVar[bool] = False
 
 
-@dataclass(frozen=True)
+@immutable
 class PersonUnderDailyLimit(Guard):
     """The person (every platform together) has reported fewer than `limit` events of the behaviour on `day`;
     the count grows by one (contract rule 3: a self-reported daily limit caps the person)."""
@@ -66,7 +66,7 @@ class PersonUnderDailyLimit(Guard):
     limit: int
 
 
-@dataclass(frozen=True)
+@immutable
 class StepDayHeld(Guard):
     """A person on several platforms: the carbon of their steps of `day` is held by one platform, the first to
     credit it (contract rule 2: a step-day of a person counts once). `holder` None: this platform (`platform`)

@@ -2,12 +2,11 @@
 (store/photo_hashes.py stages them)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from .guards import Guard
+from .values import immutable
 
 
-@dataclass(frozen=True)
+@immutable
 class UploadUnused(Guard):
     """The upload has served no check-in yet (its marker is new): one upload, one check-in."""
 
@@ -15,7 +14,7 @@ class UploadUnused(Guard):
     at: str
 
 
-@dataclass(frozen=True)
+@immutable
 class PhotoHashUnused(Guard):
     """No check-in used this exact hash yet (its marker is new); the hash joins its 4 buckets."""
 

@@ -6,15 +6,15 @@ and the use case then finds the event seen, or the consent revoked, and counts i
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from typing import ClassVar
 
 from .guards import Guard
 from .readings import Recorded
+from .values import immutable
 
 
-@dataclass(frozen=True)
+@immutable
 class EventUnseen(Guard):
     """The partner event `key` ("{partner}#{event_id}") is new on `platform`; the same transaction marks it seen
     there. Its seen item is one for every platform (each reduction is counted once, docs/platforms.md): where no
@@ -30,7 +30,7 @@ class EventUnseen(Guard):
     refuses: ClassVar[bool] = False
 
 
-@dataclass(frozen=True)
+@immutable
 class ConsentStillBound(Guard):
     """The user's consent to `partner` is still bound under `authorization_id` (not revoked, not bound anew)."""
 
@@ -40,7 +40,7 @@ class ConsentStillBound(Guard):
     refuses: ClassVar[bool] = False
 
 
-@dataclass(frozen=True)
+@immutable
 class ReadingRecorded(Guard):
     """A month's reading `key` ("{partner}#{user_ref}#{month}") is recorded as `recorded` by `platform`, provided
     the item still holds what it was computed from (`before`, None: not recorded yet): a first reading creates it;

@@ -7,15 +7,15 @@
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
 
 from .guards import Guard
 from .market_after_sale import CodePointer
+from .values import immutable
 
 
-@dataclass(frozen=True)
+@immutable
 class RedemptionSettled(Guard):
     """The redemption leaves `issued` for `status`, refunded: "cancelled" only before its expiry, "expired"
     only at or after it. Refused when it already left `issued` (used, cancelled, expired) or is on the
@@ -32,7 +32,7 @@ class RedemptionSettled(Guard):
     platform: str | None = None  # the platform whose goods' stock it goes back to (None: `default`'s)
 
 
-@dataclass(frozen=True)
+@immutable
 class RedemptionUsed(Guard):
     """The redemption goes `issued` -> `used` by `staff_user_id`, provided it is still issued and not
     expired at `at`: of several staff scanning one code at once, one hands the goods over."""
@@ -42,7 +42,7 @@ class RedemptionUsed(Guard):
     at: datetime
 
 
-@dataclass(frozen=True)
+@immutable
 class VerificationRecorded(Guard):
     """The merchant's day gets a new row for the scan (by a fresh time-sortable id) and its totals grow:
     an id collision retries."""
@@ -54,7 +54,7 @@ class VerificationRecorded(Guard):
     refuses: ClassVar[bool] = False
 
 
-@dataclass(frozen=True)
+@immutable
 class ScanWindowOpen(Guard):
     """The staff member's window of failed scans (services/attempts.py) holds fewer than `limit`."""
 

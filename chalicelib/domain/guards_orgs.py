@@ -4,13 +4,13 @@ each other, and a person whose window of wrong invite codes is full joins nothin
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
 from .guards import Guard
+from .values import immutable
 
 
-@dataclass(frozen=True)
+@immutable
 class OrgsUnchanged(Guard):
     """The account's org list becomes `joined`, provided the account exists and its list is still `read`
     (none when `read` is empty). A changed list is a lost race, not an answer: read again."""
@@ -21,7 +21,7 @@ class OrgsUnchanged(Guard):
     refuses: ClassVar[bool] = False
 
 
-@dataclass(frozen=True)
+@immutable
 class MemberCounted(Guard):
     """One more member on shard `part` of the org's member count (no condition: it only adds)."""
 
@@ -30,7 +30,7 @@ class MemberCounted(Guard):
     refuses: ClassVar[bool] = False
 
 
-@dataclass(frozen=True)
+@immutable
 class InviteWindowOpen(Guard):
     """The person's window of wrong invite codes (services/attempts.py) holds fewer than `limit`."""
 

@@ -14,11 +14,11 @@ exact shape, conditioned on the item's `rev` being what it read.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from .guards import Guard
 from .platforms import scoped
+from .values import immutable
 
 
 def staff_person_key(platform: str, staff_id: str, member_id: str) -> str:
@@ -35,7 +35,7 @@ def ring_key(platform: str, goods_id: str, staff_id: str) -> str:
     return f"ring#{scoped(platform, goods_id)}#{staff_id}"
 
 
-@dataclass(frozen=True)
+@immutable
 class StaffDaysRemembered(Guard):
     """The staff member credited the person on `day` (item `key`, one attribute per day)."""
 
@@ -46,7 +46,7 @@ class StaffDaysRemembered(Guard):
     stale: tuple[date, ...] = ()  # the exact shape: the days read that fell out of the window (removed)
 
 
-@dataclass(frozen=True)
+@immutable
 class RingEntry:
     """One young account's redemption, as kept: who, when redeemed, how old the account was (s), and whether
     the rule already put it under review."""
@@ -57,7 +57,7 @@ class RingEntry:
     flagged: bool = False
 
 
-@dataclass(frozen=True)
+@immutable
 class RingRemembered(Guard):
     """A young account's redemption of a goods, verified by a staff member (item `key`): appended while the
     item holds fewer than `room` entries; with `kept` (and `rev`) the item becomes exactly `kept`."""

@@ -5,13 +5,12 @@
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from .adoptions import Adoption
 from .guards import Guard
+from .values import immutable
 
 
-@dataclass(frozen=True)
+@immutable
 class AdoptionRecorded(Guard):
     """The adoption is new under its certificate number (`attribute_not_exists`). Refusing: the number is
     someone's already (about once in a trillion), and the use case draws another."""
@@ -19,7 +18,7 @@ class AdoptionRecorded(Guard):
     adoption: Adoption
 
 
-@dataclass(frozen=True)
+@immutable
 class AdoptionAdvanced(Guard):
     """The adoption becomes `to`, provided it is still credited through `read.accrued_through`: a day run
     twice, or by two workers at once, is credited once."""

@@ -16,6 +16,7 @@ from . import clock, ids
 from .addresses import mask_address
 from .methodology import RuleError, parse_quantity
 from .platforms import DEFAULT, scoped
+from .values import immutable
 
 KINDS = ("coupon", "physical", "experience")
 GOODS_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -42,7 +43,7 @@ class GoodsError(ValueError):
     """A catalog goods entry that cannot be sold (missing or out-of-range field)."""
 
 
-@dataclass(frozen=True)
+@immutable
 class Goods:
     """One goods item of the catalog. Prices and limits come from here, never from the client."""
 

@@ -1,13 +1,13 @@
 """What the marketplace reads after the sale: a code's pointer, the merchant's verified rows, pages."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 from .market import Redemption
+from .values import immutable
 
 
-@dataclass(frozen=True)
+@immutable
 class CodePointer:
     """A redemption code's immutable pointer (store/market.py RedemptionCode): what a scan checks first. `code` is
     its key; `platform` the platform whose key it is (the scanning staff member's), None for `default`."""
@@ -27,7 +27,7 @@ class CodePointer:
     joined_at: str | None = None
 
 
-@dataclass(frozen=True)
+@immutable
 class VerifiedRow:
     """One redemption a merchant's staff handed over (store/market.py Verification, "v#..." rows)."""
 
@@ -39,7 +39,7 @@ class VerifiedRow:
     staff_user_id: str
 
 
-@dataclass(frozen=True)
+@immutable
 class MerchantDay:
     """A page of a merchant's business day, newest first, with the day's totals; `cursor`: the next page."""
 
@@ -50,7 +50,7 @@ class MerchantDay:
     cursor: str | None
 
 
-@dataclass(frozen=True)
+@immutable
 class RedemptionsPage:
     """A page of a user's redemptions, newest first; `cursor`: the next page."""
 

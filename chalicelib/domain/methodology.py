@@ -5,8 +5,10 @@ integer milligrams; quantities are Decimals (2.5 kg of clothes), never floats.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
+
+from .values import immutable
 
 CHANNELS = ("checkin", "werun", "transit", "bank", "operator", "partner")  # partner: the open protocol's
 SELF_REPORTED = ("checkin", "operator")  # refused whole at a cap; partner channels are verified
@@ -18,7 +20,7 @@ class RuleError(ValueError):
     """A catalog rule that cannot be applied (bad field, inconsistent numbers)."""
 
 
-@dataclass(frozen=True)
+@immutable
 class Rule:
     """One version of a behaviour's rule, as loaded from the catalog. Immutable once stored."""
 

@@ -7,10 +7,10 @@ number, redemption or member code, or token: only a goods name, a date, a number
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from . import clock
+from .values import immutable
 
 COUPON_EXPIRING, POINTS_EXPIRING, REDEMPTION_USED, WEEKLY_REPORT = (
     "coupon_expiring", "points_expiring", "redemption_used", "weekly_report")
@@ -38,7 +38,7 @@ class MessageDataError(ValueError):
     """A message field outside WeChat's limits (our bug: WeChat would answer 47003)."""
 
 
-@dataclass(frozen=True)
+@immutable
 class Subject:
     """One thing a user may be told once: (topic, subject) with the message's facts."""
 

@@ -13,9 +13,10 @@ the check-in answers as the behaviour's daily cap (SameDayError).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+
+from .values import immutable
 
 # A photographed reading is read to the kilometre or to the tenth, and a car moved out of the way in its car
 # park is not a trip: 1 km either way absorbs both, while any real trip (the factor assumes 22 km a day) is
@@ -26,7 +27,7 @@ EVIDENCE = "odometer_km"
 REASONS = ("moved", "decreased")  # why a reading is not verified
 
 
-@dataclass(frozen=True)
+@immutable
 class Reading:
     """An odometer reading and the business day it was given; stored on the account as its `item()`."""
 
@@ -48,7 +49,7 @@ class SameDayError(Exception):
     one. One reading a day."""
 
 
-@dataclass(frozen=True)
+@immutable
 class Verdict:
     """What a reading shows after `previous`: a parked day (`verified`), or why not (`reason`, one of
     REASONS). Either way the reading becomes the account's latest."""

@@ -9,13 +9,13 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from urllib.parse import urlsplit
 
 from .methodology import QUANTITY_SCALE, plain
 from .partner_events import PartnerEvent, moment_of, text_of
 from .readings import SAME_MONTH_LAST_YEAR, Reading, acceptable, month_of, revision_of
+from .values import immutable
 
 PROTOCOL = "open-v1"
 CHANNEL = "partner"  # the channel of every behaviour an open-protocol partner's events earn
@@ -32,7 +32,7 @@ class OpenPartnerError(ValueError):
     """A catalog entry the loader refuses, with the reason."""
 
 
-@dataclass(frozen=True)
+@immutable
 class EventMapping:
     type: str
     behavior: str
@@ -41,7 +41,7 @@ class EventMapping:
     baseline: str | None = None
 
 
-@dataclass(frozen=True)
+@immutable
 class OpenPartner:
     id: str
     name: str

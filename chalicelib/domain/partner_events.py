@@ -7,13 +7,14 @@ days late; only while the user's consent covered that moment (api.md, Definition
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TypeVar
 
 from . import clock, numbers
 from .readings import Reading, reading_key, year_before
+from .values import immutable
 
 T = TypeVar("T")
 
@@ -27,7 +28,7 @@ SEEN_TTL = timedelta(days=30)
 assert SEEN_TTL > timedelta(days=clock.LATE_EVENT_DAYS + 1) + FUTURE_SKEW
 
 
-@dataclass(frozen=True)
+@immutable
 class PartnerEvent:
     """One verified event, normalised: which behaviour it may earn, how much of it, and when."""
 
@@ -59,7 +60,7 @@ class PartnerEvent:
         return clock.business_day(self.occurred_at)
 
 
-@dataclass(frozen=True)
+@immutable
 class Sighting:
     """What an event's seen item says (one item per event, shared by every platform): the platforms that imported
     it and the one whose entry holds its carbon. An item written before platforms existed names neither: it is

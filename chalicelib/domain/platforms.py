@@ -9,9 +9,11 @@ a lower `daily_limit` and `daily_points_max`: a platform never changes grams (co
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from decimal import Decimal
 from typing import Any
+
+from .values import immutable
 
 DEFAULT = "default"
 ALL = "all"  # the console's --platform all: never a platform's id
@@ -34,7 +36,7 @@ class PlatformError(ValueError):
     """A platform entry of the catalog file that cannot be loaded; the message says which and why."""
 
 
-@dataclass(frozen=True)
+@immutable
 class Platform:
     id: str
     name: str

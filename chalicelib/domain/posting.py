@@ -19,6 +19,7 @@ from . import lots as lot_rules
 from . import review as review_rules
 from .caps import DayCount, kept_counts
 from .methodology import Rule
+from .values import immutable
 
 KEEP_DAYS = clock.LATE_EVENT_DAYS + 2  # no counter is older than this: no late event can touch it
 LEGACY_DAYS = KEEP_DAYS  # how long a counter written before counters said their own days is kept (as then)
@@ -51,7 +52,7 @@ class Posting:
     hold: bool = False  # held whatever the account's status: its staff member is under review (domain/review.py)
 
 
-@dataclass(frozen=True)
+@immutable
 class LedgerLine:
     """A ledger entry as written (store/models.py LedgerEntry): immutable, unique by (user_id, entry_id)."""
 
@@ -102,7 +103,7 @@ class AccountView(Protocol):
     joined_at: str
 
 
-@dataclass(frozen=True)
+@immutable
 class Staged:
     """The lines to append, the account's values to SET (version bumped), and each month's earning totals."""
 

@@ -6,8 +6,9 @@ in the queue `UNCHECKED` or `REVIEW` until it is settled). store/repositories_pr
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
+
+from .values import immutable
 
 UNCHECKED, REVIEW, REJECTED = "unchecked", "review", "rejected"
 QUEUES = (UNCHECKED, REVIEW)
@@ -15,14 +16,14 @@ SAME, SET, HOLD = "same", "set", "hold"
 APPROVE, REJECT = "approve", "reject"  # a verdict on a pending nickname; REVIEW moves it to the review queue
 
 
-@dataclass(frozen=True)
+@immutable
 class NicknameChange:
     kind: str  # SAME | SET | HOLD
     name: str
     queue: str | None = None  # HOLD: the moderation queue it waits in
 
 
-@dataclass(frozen=True)
+@immutable
 class UpdateProfile:
     """PATCH /v1/me as the route parsed it: `nickname` and `avatar_url` as sent (checked by the use case);
     `avatar_given` tells an avatar_url of null (remove it) from none sent."""
@@ -33,7 +34,7 @@ class UpdateProfile:
     avatar_given: bool = False
 
 
-@dataclass(frozen=True)
+@immutable
 class ProfileChange:
     """What one account update writes (conditioned on the account existing and not deleted)."""
 
@@ -42,13 +43,13 @@ class ProfileChange:
     avatar_url: str | None = None
 
 
-@dataclass(frozen=True)
+@immutable
 class Org:
     id: str
     name: str
 
 
-@dataclass(frozen=True)
+@immutable
 class TodayUse:
     """What today's events of one capped behaviour used of its daily caps (domain/caps.py): events, points and
     quantity (thousandths), each kept only when a cap of the behaviour reads it (0 otherwise)."""
@@ -59,7 +60,7 @@ class TodayUse:
     quantity_milli: int
 
 
-@dataclass(frozen=True)
+@immutable
 class Profile:
     user_id: str
     nickname: str  # the owner sees their pending nickname; others see the checked one only
@@ -80,7 +81,7 @@ class Profile:
     today: tuple[TodayUse, ...] = ()  # the account's day counters of today's business day
 
 
-@dataclass(frozen=True)
+@immutable
 class Review:
     """The account's review as its owner sees it: since when and the rules (under review), what is held (also on
     a clear account: credits of a staff member under review)."""
@@ -91,7 +92,7 @@ class Review:
     carbon_held_mg: int
 
 
-@dataclass(frozen=True)
+@immutable
 class PendingNickname:
     """A nickname waiting in a moderation queue, as a moderator lists it."""
 
@@ -101,7 +102,7 @@ class PendingNickname:
     queued_at: str | None
 
 
-@dataclass(frozen=True)
+@immutable
 class NicknameDecision:
     user_id: str
     nickname: str

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import date
 
 from .ids import stable_shard
 from .platforms import DEFAULT
+from .values import immutable
 
 PERIODS = ("week", "month", "all")
 SHARDS = 64  # fold shards: a user's totals, board index partition and histogram part live in shard_of(user)
@@ -73,7 +73,7 @@ def period_key(period: str, today: date) -> str:
     return {"week": week, "month": month, "all": everything}[period]
 
 
-@dataclass(frozen=True)
+@immutable
 class Ranked:
     rank: int
     id: str

@@ -31,7 +31,7 @@ send, with a month's reading, the same month a year earlier as its baseline, and
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -40,6 +40,7 @@ from .caps import DayCount, award_correction, award_verified_event
 from .methodology import Rule, plain
 from .platforms import DEFAULT
 from .posting import Posting
+from .values import immutable
 
 SAME_MONTH_LAST_YEAR = "same_month_last_year"
 MONTHS_BACK = 13  # the month a year before the month just ended is still accepted (its baseline)
@@ -47,7 +48,7 @@ MAX_REVISION = 1_000_000
 _MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 
 
-@dataclass(frozen=True)
+@immutable
 class Reading:
     """What a reading event says: its month, its revision and the month's usage (in the behaviour's unit)."""
 
@@ -56,7 +57,7 @@ class Reading:
     usage: Decimal
 
 
-@dataclass(frozen=True)
+@immutable
 class Share:
     """What another platform than the holder credited for a month: its user, the revision it last took, the points
     it credited in all (net of corrections) and what the reading is worth there before caps."""
@@ -67,7 +68,7 @@ class Share:
     worth: int
 
 
-@dataclass(frozen=True)
+@immutable
 class Recorded:
     """A reading as stored: the event it came from, the user it was credited to on the platform holding its carbon
     (`via`), its revision and usage, the baseline it is credited against (None: there was none when it was first

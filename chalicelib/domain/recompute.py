@@ -23,11 +23,11 @@ when the behaviour has no `daily_quantity_max` (no demo reading behaviour has on
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from .accrual import YEAR_DAYS, day_amount
 from .methodology import Rule
+from .values import immutable
 
 TREE_BEHAVIOR = "tree_uptake"  # domain/adoptions.BEHAVIOR: the behaviour code of tree accrual entries
 
@@ -36,7 +36,7 @@ class RecomputeError(ValueError):
     """An entry whose inputs cannot give its carbon back under its rule: the message says why."""
 
 
-@dataclass(frozen=True)
+@immutable
 class Outcome:
     """A recomputed entry: `carbon_mg` as recomputed, `why` the reason of a mismatch ("" when it matches)."""
 

@@ -5,13 +5,12 @@ the first result back (store/results.py serialises them).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from .market import Redemption
 from .posting import LedgerLine
+from .values import immutable
 
 
-@dataclass(frozen=True)
+@immutable
 class Verification:
     """Whether a green-parking odometer reading showed a parked day, and a message to show as it is."""
 
@@ -24,7 +23,7 @@ class Verification:
     message: str
 
 
-@dataclass(frozen=True)
+@immutable
 class CheckinResult:
     entry: LedgerLine
     points: int  # the balance after
@@ -32,7 +31,7 @@ class CheckinResult:
     verification: Verification | None = None
 
 
-@dataclass(frozen=True)
+@immutable
 class RedemptionResult:
     redemption: Redemption
     points: int  # the balance after

@@ -1,10 +1,10 @@
 """What the leaderboard and statistics use cases return (api/shapes_boards.py writes their JSON)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .values import immutable
 
 
-@dataclass(frozen=True)
+@immutable
 class Place:
     """A caller's place on a board: exact inside the top (`approximate` False), else the range the competition
     rank lies in, read from the rank histogram (`rank_from` its best bound)."""
@@ -15,7 +15,7 @@ class Place:
     carbon_mg: int
 
 
-@dataclass(frozen=True)
+@immutable
 class OrgPlace(Place):
     """On the orgs board: the caller's best-placed org."""
 
@@ -23,7 +23,7 @@ class OrgPlace(Place):
     name: str | None = None
 
 
-@dataclass(frozen=True)
+@immutable
 class BoardRow:
     rank: int
     id: str
@@ -31,7 +31,7 @@ class BoardRow:
     carbon_mg: int
 
 
-@dataclass(frozen=True)
+@immutable
 class Leaderboard:
     board: str
     period: str
@@ -41,7 +41,7 @@ class Leaderboard:
     built_at: str | None
 
 
-@dataclass(frozen=True)
+@immutable
 class PublicStats:
     registered_users: int
     active_users_today: int

@@ -1,13 +1,13 @@
 """What the postings that take points out by rule return (domain/results.py: the others)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 from .posting import LedgerLine
+from .values import immutable
 
 
-@dataclass(frozen=True)
+@immutable
 class PointsExpired:
     """`points` expired by `entry` (None and 0: nothing was due, nothing written); `balance` after."""
 
@@ -16,7 +16,7 @@ class PointsExpired:
     balance: int
 
 
-@dataclass(frozen=True)
+@immutable
 class PointsForfeited:
     """The balance a deleted account lost by `entry` (None and 0: nothing was left, nothing written)."""
 
@@ -25,7 +25,7 @@ class PointsForfeited:
 
 
 
-@dataclass(frozen=True)
+@immutable
 class PointsExpiring:
     """What GET /v1/me shows: the next `points` to expire and `on`, the last day they can be used."""
 

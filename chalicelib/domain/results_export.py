@@ -2,7 +2,6 @@
 api/shapes_export.py's."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -11,9 +10,10 @@ from .consents import Consent
 from .market import Redemption
 from .posting import LedgerLine
 from .results_ledger import MonthRow
+from .values import immutable
 
 
-@dataclass(frozen=True)
+@immutable
 class Login:
     """What the WeChat identity says about the person (never its sealed unionid or session key)."""
 
@@ -22,7 +22,7 @@ class Login:
     last_login_at: str | None
 
 
-@dataclass(frozen=True)
+@immutable
 class HeldData:
     account: Any  # the account as read (store/models.Account)
     login: Login | None  # None: no identity (deleted, or never linked)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from .caps import DayCount
+from .values import immutable
 
 
 @dataclass
@@ -37,7 +38,7 @@ class SyncResult(Outcome):
     has_more: bool = False
 
 
-@dataclass(frozen=True)
+@immutable
 class StepDay:
     """One day of WeChat Sports: its step total and what the day has earned in all (after this sync)."""
 
@@ -46,7 +47,7 @@ class StepDay:
     earned: DayCount
 
 
-@dataclass(frozen=True)
+@immutable
 class WeRunResult:
     days: list[StepDay] = field(default_factory=list)  # newest first
     points: int = 0  # awarded by this sync

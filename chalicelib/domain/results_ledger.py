@@ -2,19 +2,18 @@
 the postings' results)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from .equivalents import Equivalents
 from .posting import LedgerLine
+from .values import immutable
 
 
-@dataclass(frozen=True)
+@immutable
 class LedgerPage:
     lines: list[LedgerLine]  # newest first
     next_cursor: str | None  # opaque (store/cursor.py), bound to the caller and the filter
 
 
-@dataclass(frozen=True)
+@immutable
 class MonthRow:
     """One stored summary: a month's events, carbon and points of one behaviour (store/models.BehaviorMonth)."""
 
@@ -25,7 +24,7 @@ class MonthRow:
     points: int
 
 
-@dataclass(frozen=True)
+@immutable
 class BehaviorTotals:
     """One behaviour's share of the period (`name`: the catalog's, or the code's own for accrual)."""
 
@@ -36,7 +35,7 @@ class BehaviorTotals:
     points: int
 
 
-@dataclass(frozen=True)
+@immutable
 class MonthTotals:
     """One month of the period, every behaviour together."""
 
@@ -45,7 +44,7 @@ class MonthTotals:
     points: int
 
 
-@dataclass(frozen=True)
+@immutable
 class Summary:
     """GET /v1/me/summary's figures: totals, their split, and what they mean to a person."""
 

@@ -1,13 +1,12 @@
 """What the marketplace's use cases after the sale return (domain/results.py: the others)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from .market import Redemption
 from .posting import LedgerLine
+from .values import immutable
 
 
-@dataclass(frozen=True)
+@immutable
 class CancelResult:
     """A cancelled redemption (refunded), the balance after, and the refund entry."""
 
@@ -16,7 +15,7 @@ class CancelResult:
     entry: LedgerLine
 
 
-@dataclass(frozen=True)
+@immutable
 class ScanResult:
     """A code handed over: the redemption as the merchant's staff see it."""
 

@@ -2,10 +2,12 @@
 writes the JSON. Never the invite code."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
+
+from .values import immutable
 
 
-@dataclass(frozen=True)
+@immutable
 class OrgView:
     id: str
     name: str
@@ -14,12 +16,12 @@ class OrgView:
     carbon_mg: int  # in all
 
 
-@dataclass(frozen=True)
+@immutable
 class OrgDetail(OrgView):
     carbon_mg_by_period: dict[str, int] = field(default_factory=dict)  # "week", "month", "all"
 
 
-@dataclass(frozen=True)
+@immutable
 class OrgsPage:
     items: list[OrgView]  # by id
     next_cursor: str | None  # opaque (store/cursor.py), bound to the `type` filter

@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 from .adoptions import Adoption
 from .posting import LedgerLine
 from .trees import Tree
+from .values import immutable
 
 COUNTS = ("adoptions", "credited_days", "credited_mg", "completed", "frozen", "no_account", "failed")
 
 
-@dataclass(frozen=True)
+@immutable
 class AdoptionResult:
     """POST /v1/trees/{id}/adopt: the adoption, the balance after, and the `spend` entry."""
 
@@ -20,7 +21,7 @@ class AdoptionResult:
     entry: LedgerLine
 
 
-@dataclass(frozen=True)
+@immutable
 class Offer:
     """GET /v1/trees: a tree on offer and how many of it are left (never below 0)."""
 
@@ -39,7 +40,7 @@ class AccrualCounts:
         return {key: int(self.counts.get(key, 0)) for key in COUNTS}
 
 
-@dataclass(frozen=True)
+@immutable
 class AdoptionsPage:
     """GET /v1/me/trees: the caller's adoptions, newest first, and the cursor of the next page."""
 

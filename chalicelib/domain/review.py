@@ -15,11 +15,11 @@ goes under review in the same transaction, and that write's own credits are held
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from . import ids
 from .guards import Guard
+from .values import immutable
 
 CLEAR, UNDER_REVIEW = "clear", "under_review"
 HELD, RELEASE, VOID = "held", "release", "void"
@@ -29,7 +29,7 @@ QUEUE_SHARDS = 8  # the review queue's partitions (store: the moderation table's
 OPERATOR_RULE = "operator"  # the rule id of an operator's `risk flag`
 
 
-@dataclass(frozen=True)
+@immutable
 class Flag:
     """Puts the account under review in the posting's own transaction: `rule` (a rule id, or "operator") and a
     reason a reviewer reads."""
@@ -38,7 +38,7 @@ class Flag:
     reason: str | None = None
 
 
-@dataclass(frozen=True)
+@immutable
 class StaffStanding(Guard):
     """A collection-point credit's condition on the crediting staff member's own account: under review (the
     credit is then held on the member's account) or not, as the credit assumed. Refused: assume the other."""
@@ -47,7 +47,7 @@ class StaffStanding(Guard):
     under_review: bool
 
 
-@dataclass(frozen=True)
+@immutable
 class StaffCreditListed(Guard):
     """A credit held because its staff member is under review, listed for that staff member's release or void
     (the review queue's "risk-staff#{staff}" partition), in the credit's own transaction."""
@@ -58,7 +58,7 @@ class StaffCreditListed(Guard):
     entry_id: str
 
 
-@dataclass(frozen=True)
+@immutable
 class StaffCreditsSettled(Guard):
     """The listing of a staff member's held credits on one member's account, removed in the transaction that
     settles them."""

@@ -16,11 +16,12 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from . import clock, review
+from .values import immutable
 
 STEPS_REPEAT = "steps_repeat"
 STEPS_NEAR_MAX = "steps_near_max"
@@ -45,7 +46,7 @@ class RiskError(ValueError):
     """A `risk` section the console refuses (unknown key, or a value out of its range)."""
 
 
-@dataclass(frozen=True)
+@immutable
 class RiskSettings:
     """The catalog's `risk` section, with the contract's defaults for what it leaves out."""
 
@@ -226,7 +227,7 @@ def trim_days(days: Iterable[date], today: date, settings: RiskSettings) -> list
 
 # Rule 5: redemption rings ----------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@immutable
 class RingRedemption:
     """One redemption of a goods verified by one staff member: who, when, and how old their account was then."""
 

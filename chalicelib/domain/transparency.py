@@ -8,12 +8,12 @@ recomputes carbon and the day cap that applied), under the person's pseudonym. N
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from . import clock, ids, merkle, shards
+from .values import immutable
 
 VERSION = 1
 SHARDS = shards.TRANSPARENCY
@@ -91,7 +91,7 @@ def leaf(platform: str, day: str, entry: Any, pseudonym: str) -> dict:
         "inputs": public_inputs(entry.inputs), "counted_via": entry.counted_via}
 
 
-@dataclass(frozen=True)
+@immutable
 class ShardLeaves:
     """One shard's leaves in `leaf_hash` order: the file's bytes, its root and its totals."""
 

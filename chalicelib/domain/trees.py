@@ -5,11 +5,11 @@ Pure: parsing and checking a catalog entry, and making a number; no I/O.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from . import ids
 from .platforms import DEFAULT, scoped
+from .values import immutable
 
 TREE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 CERTIFICATE_RANDOM_CHARS = 8  # 40 random bits a year; uniqueness is the adoption's conditional put
@@ -20,7 +20,7 @@ class TreeError(ValueError):
     """A catalog tree that cannot be offered (a missing or impossible field)."""
 
 
-@dataclass(frozen=True)
+@immutable
 class Tree:
     """One tree offer. `annual_uptake_mg` is what one adopted tree is credited over its year."""
 

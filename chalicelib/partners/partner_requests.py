@@ -16,10 +16,10 @@ import math
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
+from ..domain.values import immutable
 from ..errors import PartnerUnavailableError
 from ..settings import get_settings
 
@@ -36,7 +36,7 @@ ID_MAX = 128  # the longest id or reference a partner may give: it becomes part 
 CURSOR_MAX = 1024  # the longest paging cursor kept on the consent item
 
 
-@dataclass(frozen=True)
+@immutable
 class Outgoing:
     """One request as it is signed and sent: `path` is the URL's full path, `query` already encoded."""
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import dataclass
 
+from ..domain.values import immutable
 from ..errors import PartnerRejectedError, PartnerUnavailableError
 from ..settings import get_settings
 from . import partner_requests
@@ -20,7 +20,7 @@ PARTNER = "transit"
 PAGE_SIZE = 100
 
 
-@dataclass(frozen=True)
+@immutable
 class Binding:
     """What the partner returns when a user authorizes us."""
 
@@ -28,7 +28,7 @@ class Binding:
     partner_ref: str
 
 
-@dataclass(frozen=True)
+@immutable
 class Page:
     """One page of raw events, and where the next page starts."""
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
 
+from ..domain.values import immutable
 from ..errors import InvalidCodeError, RateLimitedError, RiskyUserError, WeChatUnavailableError
 from ..settings import get_settings
 
@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 _BUSY = -1
 
 
-@dataclass(frozen=True)
+@immutable
 class WeChatSession:
     openid: str
     session_key: str

@@ -8,18 +8,18 @@ since only a reviewer reads it. The appeal is written on the account by one cond
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
 from typing import Any
 
 from ..domain import clock, ids
 from ..domain import review as review_rules
+from ..domain.values import immutable
 from ..errors import ContentRejectedError, NotUnderReviewError, ValidationError
 from .nicknames import _verdict
 
 TEXT_MAX = 500
 
 
-@dataclass(frozen=True)
+@immutable
 class Appeal:
     id: str
     status: str

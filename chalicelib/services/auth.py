@@ -2,10 +2,9 @@
 creating the user on first login (store/logins.py holds the items; api/auth.py shapes the answer)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..domain import clock, ids, persons
 from ..domain.platforms import DEFAULT, identity_key
+from ..domain.values import immutable
 from ..errors import ServiceUnavailableError, ValidationError, WeChatUnavailableError
 from ..partners import wechat
 from ..sealing import seal
@@ -14,7 +13,7 @@ from ..store.persons import union_key
 from . import catalog, platforms, profile, revocations, tokens
 
 
-@dataclass(frozen=True)
+@immutable
 class LoginResult:
     token: str
     expires_in: int

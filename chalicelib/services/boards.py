@@ -19,7 +19,6 @@ import heapq
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from ..domain import clock
@@ -41,6 +40,7 @@ from ..domain.ranking import (
     rank,
 )
 from ..domain.results_boards import BoardRow, Leaderboard, OrgPlace, Place
+from ..domain.values import immutable
 from ..errors import NotFoundError, ValidationError
 from .tokens import Caller
 
@@ -49,7 +49,7 @@ _cache: dict[tuple[str, str], tuple[float, dict]] = {}
 _row_cache: dict[tuple[str, str], tuple[float, tuple[int, int]]] = {}  # (org_id, period) -> (at, (mg, members))
 
 
-@dataclass(frozen=True)
+@immutable
 class BoardReading:
     """What reading a board needs: the boards' reads, the catalog's orgs and the ids of a person's orgs."""
 
@@ -58,7 +58,7 @@ class BoardReading:
     member_orgs: Callable[[str], list[str]]
 
 
-@dataclass(frozen=True)
+@immutable
 class BoardBuilding:
     """What building the boards needs: the boards' builds, the catalog's orgs and people's public names (adults'
     checked nicknames; services/public_names.py)."""

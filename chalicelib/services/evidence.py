@@ -15,12 +15,11 @@ is the catalog's `risk.photo_distance` (default 6). Both from services/catalog.r
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..domain import clock, evidence, review, risk
 from ..domain.photo_hash import NotAPhotoError, dhash
 from ..domain.review import Flag
 from ..domain.risk import PHOTO_REFUSAL_WINDOW, PHOTO_REUSE
+from ..domain.values import immutable
 from ..errors import EvidenceReusedError, UploadNotFoundError
 from ..store import evidence_objects
 from ..store.failures import ConditionFailed
@@ -33,7 +32,7 @@ class PhotoReusedError(EvidenceReusedError):
     """The photo is within the distance of one already used (counted toward the person's refusals)."""
 
 
-@dataclass(frozen=True)
+@immutable
 class Photo:
     upload_id: str
     photo_hash: int

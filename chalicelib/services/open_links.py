@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -23,6 +22,7 @@ from ..domain import clock, ids
 from ..domain import consents as rules
 from ..domain.consents import BOUND, TAKEN
 from ..domain.platforms import DEFAULT
+from ..domain.values import immutable
 from ..errors import (
     AppError,
     BadSignatureError,
@@ -49,13 +49,13 @@ LINKS_PATH = "/v1/open/links"
 ATTEMPTS = 3
 
 
-@dataclass(frozen=True)
+@immutable
 class LinkCodeIssued:
     link_code: str
     expires_at: str
 
 
-@dataclass(frozen=True)
+@immutable
 class Linked:
     bound_at: str
 

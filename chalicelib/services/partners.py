@@ -1,12 +1,12 @@
 """The partners a user can let share data with us, their clients, and what the user sees of their consents."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..domain.consents import REVOKED, UNBOUND, Consent, PartnerConsent
 from ..domain.open_partners import PROTOCOL, OpenPartner, from_catalog, usable_secret
 from ..domain.platforms import DEFAULT
+from ..domain.values import immutable
 from ..errors import UnknownPartnerError, WeChatUnavailableError
 from ..partners import bank, open_protocol, transit, wechat_phone
 from ..partners.transit import Binding, Page
@@ -23,7 +23,7 @@ class PartnerClient(Protocol):
     def page(self, partner_ref: str, cursor: str | None) -> Page: ...
 
 
-@dataclass(frozen=True)
+@immutable
 class Partner:
     id: str
     name: str

@@ -8,20 +8,20 @@ listed them, past weeks and months included, is rebuilt without their name.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from ..domain import clock
 from ..domain.platforms import DEFAULT, platform_of
 from ..domain.privacy import public_name
 from ..domain.ranking import shard_of
+from ..domain.values import immutable
 from ..errors import NotFoundError, ServiceUnavailableError, ValidationError
 from . import catalog
 
 ATTEMPTS = 5
 
 
-@dataclass(frozen=True)
+@immutable
 class MinorMarking:
     """What marking (or unmarking) a member as a minor did; `boards_marked` only when the marks changed."""
 

@@ -18,12 +18,12 @@ import hmac
 import re
 import secrets
 import time
-from dataclasses import dataclass
 from functools import lru_cache
 
 import jwt
 
 from ..domain.platforms import DEFAULT, is_platform_id
+from ..domain.values import immutable
 from ..errors import UnauthenticatedError
 from ..settings import get_settings
 
@@ -34,7 +34,7 @@ ROLES = ("user", "merchant_staff")
 STAFF_ID = re.compile(r"[A-Za-z0-9_-]{22}")  # 132 bits of HMAC-SHA256, base64url
 
 
-@dataclass(frozen=True)
+@immutable
 class Caller:
     """Who is calling, from a verified token."""
 

@@ -12,12 +12,12 @@ stored ones (each written once, `attribute_not_exists`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from ..domain import clock, merkle
 from ..domain import transparency as rules
 from ..domain.platforms import DEFAULT
+from ..domain.values import immutable
 from ..errors import NotFoundError, RootNotReadyError
 from ..store import transparency as store
 from ..store import transparency_objects as objects
@@ -127,7 +127,7 @@ def run(platform: str, today: date, first_day: str | None, through: date | None 
             "chain": head["chain"] if head else None}
 
 
-@dataclass(frozen=True)
+@immutable
 class DayCheck:
     day: str
     computed: dict | None  # the day's record recomputed from the ledger

@@ -8,17 +8,17 @@ enforces: that exact key, Content-Type equal to the declared type, 1 to 5,242,88
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ..domain import clock, evidence, ids
+from ..domain.values import immutable
 from ..errors import ValidationError
 from ..store import evidence_objects
 
 VALID_SECONDS = 600
 
 
-@dataclass(frozen=True)
+@immutable
 class Upload:
     upload_id: str
     url: str

@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ..domain.values import immutable
+
 ACTIONS = frozenset({"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem",
                      "BatchWriteItem", "ConditionCheckItem", "DescribeTable"})
 
@@ -31,7 +33,7 @@ class Touch:
     index: str = ""
 
 
-@dataclass(frozen=True)
+@immutable
 class Access:
     model: type
     actions: tuple[str, ...]

@@ -8,10 +8,10 @@ boto3 session: the DynamoDB clients' session (store/pynamodb_session.py) only kn
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from typing import Any
 
 from ..domain import evidence
+from ..domain.values import immutable
 from ..settings import get_settings
 from .failures import Unavailable
 
@@ -38,7 +38,7 @@ def client() -> Any:
     return _client
 
 
-@dataclass(frozen=True)
+@immutable
 class PresignedPost:
     url: str
     fields: dict[str, str]

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from ..domain import clock
 from ..domain.ids import REQUEST_ID, parse_request_id  # noqa: F401 - where the services import it from
+from ..domain.values import immutable
 from ..errors import IdempotencyConflictError
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 REMEMBER_FOR = timedelta(hours=48)
 
 
-@dataclass(frozen=True)
+@immutable
 class IdempotencyKey:
     """Who asked (scope), under which request_id, for which route and payload."""
 

@@ -3,18 +3,18 @@ plain values, and each inbox item put once (attribute_not_exists), so a record d
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 from pynamodb.exceptions import PutError
 
 from ..domain.aggregation import Filed
 from ..domain.ranking import shard_of
+from ..domain.values import immutable
 from .access import on
 from .aggregates import InboxItem
 from .models import Identity, LedgerEntry
 
 
-@dataclass(frozen=True)
+@immutable
 class EntryImage:
     """A ledger entry as a stream record shows it."""
 
@@ -28,7 +28,7 @@ class EntryImage:
     carbon_mg: int
 
 
-@dataclass(frozen=True)
+@immutable
 class IdentityImage:
     """An identity as a stream record shows it: when it was created and last logged in, and its platform (None:
     `default`)."""
@@ -39,7 +39,7 @@ class IdentityImage:
     platform: str | None = None
 
 
-@dataclass(frozen=True)
+@immutable
 class UnionImage:
     """A person's union item as a stream record shows it: the person and their user ids on every platform."""
 

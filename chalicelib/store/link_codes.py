@@ -11,7 +11,6 @@ use the code up. TTL purges it a day after it expires.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
@@ -19,6 +18,7 @@ from pynamodb.exceptions import PynamoDBException
 from pynamodb.models import Model
 
 from ..domain import clock
+from ..domain.values import immutable
 from .access import on
 from .failures import of_database
 from .models import table_meta
@@ -39,7 +39,7 @@ class LinkCode(Model):
     purge_at = TTLAttribute(null=True)
 
 
-@dataclass(frozen=True)
+@immutable
 class Code:
     """A link code as the use case reads it."""
 

@@ -14,13 +14,12 @@ before a person's first login.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import UpdateError
 
 from ..domain import clock
 from ..domain.platforms import DEFAULT
+from ..domain.values import immutable
 from . import persons
 from .access import access, on
 from .failures import Unavailable, raise_unavailable
@@ -29,7 +28,7 @@ from .privacy import AccountShard, shard_of
 from .tx import ConditionFailed, Tx
 
 
-@dataclass(frozen=True)
+@immutable
 class NewUser:
     """What a first login writes."""
 

@@ -9,20 +9,20 @@ gets the same answer; the other services get it back as a `Response`.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from ..domain import clock
 from ..domain.market import Redemption
 from ..domain.posting import LedgerLine
 from ..domain.results import CheckinResult, RedemptionResult, Verification
+from ..domain.values import immutable
 from . import results_collection, results_market
 
 # Left out of a record: the plain address (never stored), and what the record's key already says.
 _NOT_KEPT = ("address", "user_id", "request_id")
 
 
-@dataclass(frozen=True)
+@immutable
 class Response:
     """The (status, body) of an old record whose route has no reader in LEGACY (written before the results)."""
 

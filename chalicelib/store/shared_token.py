@@ -10,10 +10,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from pynamodb.exceptions import UpdateError
 
+from ..domain.values import immutable
 from ..errors import AppError, PartnerUnavailableError
 from ..sealing import seal, unseal
 from .access import on
@@ -25,7 +25,7 @@ LEASE_SECONDS = 10  # a refresher that died frees the lease after this
 WAIT_SECONDS, WAIT_STEP = 5.0, 0.1
 
 
-@dataclass(frozen=True)
+@immutable
 class _Cached:
     token: str
     expires_at: float
