@@ -137,7 +137,9 @@ def print_table(results: dict) -> None:
     print(f"cold import: app {cold['app_ms']} ms, deps {cold['deps_ms']} ms, ratio {cold['ratio']}, "
           f"first request {cold['first_request_ms']} ms")
     print(f"cold start (fresh process: import + first request): GET /v1/me {cold['cold_start_me_ms']} ms, "
-          f"check-in {cold['cold_start_checkin_ms']} ms")
+          f"check-in {cold['cold_start_checkin_ms']} ms (ratio to the deps' import {cold['checkin_ratio']}); "
+          f"the floor, the same check-in with no code of ours, {cold['cold_start_floor_ms']} ms "
+          f"(ratio {cold['floor_ratio']})")
     print(f"package: {results['package_mb']} MB")
 
 
@@ -159,11 +161,15 @@ def main() -> int:
         from bench.fold import measure_fold
 
         results["fold"] = measure_fold()
-        from bench.cold import cold_import, first_request
+        from bench.cold import cold_import, first_request, floor_checkin
 
-        me, checkin = first_request(token, "me"), first_request(token, "checkin")
-        results["cold_import"] = {**cold_import(), "first_request_ms": me["first_request_ms"],
-                                  "cold_start_me_ms": me["total_ms"], "cold_start_checkin_ms": checkin["total_ms"]}
+        me, checkin, floor = first_request(token, "me"), first_request(token, "checkin"), floor_checkin(token)
+        imports = cold_import()
+        results["cold_import"] = {**imports, "first_request_ms": me["first_request_ms"],
+                                  "cold_start_me_ms": me["total_ms"], "cold_start_checkin_ms": checkin["total_ms"],
+                                  "cold_start_floor_ms": floor["total_ms"],
+                                  "checkin_ratio": round(checkin["total_ms"] / imports["deps_ms"], 3),
+                                  "floor_ratio": round(floor["total_ms"] / imports["deps_ms"], 3)}
         results.update(package_size())
     finally:
         stack.stop()

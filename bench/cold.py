@@ -66,10 +66,14 @@ print(json.dumps({"status": status, "import_ms": (imported - started) * 1000, "m
 def first_request(token: str, route: str, runs: int = 5) -> dict:
     """A fresh process's import of the app and its first request (`me`: GET /v1/me, `checkin`: a check-in):
     medians of `runs` processes. The whole cold start is their sum, whatever the import deferred."""
+    return _fresh_processes(FIRST_REQUEST, token, route, runs)
+
+
+def _fresh_processes(code: str, token: str, route: str, runs: int) -> dict:
     compile_deployed()
     imports, requests_ = [], []
     for _ in range(runs):
-        result = subprocess.run([sys.executable, "-c", FIRST_REQUEST], cwd=ROOT, capture_output=True, text=True,
+        result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                                 check=True, env={**os.environ, "BENCH_TOKEN": token, "BENCH_ROUTE": route})
         outcome = json.loads(result.stdout.strip().splitlines()[-1])
         assert outcome["status"] in (200, 201), outcome
@@ -78,3 +82,41 @@ def first_request(token: str, route: str, runs: int = 5) -> dict:
     first, imported = statistics.median(requests_), statistics.median(imports)
     return {"import_ms": round(imported, 1), "first_request_ms": round(first, 1),
             "total_ms": round(imported + first, 1)}
+
+
+# The same check-in with no code of ours around it: a Chalice app of one route that checks the token with PyJWT
+# and makes raw's two DynamoDB requests (bench/raw_checkin.py) through a botocore client. The client comes from
+# the app's own session (store/pynamodb_session.py: botocore's data cut down to DynamoDB), the cheapest way this
+# stack has to make one, so the floor is the least a check-in's cold start can cost on these libraries.
+FLOOR = """
+import json, os, time, uuid
+started = time.perf_counter()
+from chalice import Chalice
+import jwt
+from chalicelib.store.pynamodb_session import shared_session
+from bench.raw_checkin import checkin
+from bench.lambda_events import event, invoke
+app = Chalice(app_name="floor")
+
+
+@app.route("/v1/checkins", methods=["POST"])
+def create():
+    token = app.current_request.headers["authorization"].split(" ", 1)[1]
+    claims = jwt.decode(token, os.environ["JWT_SECRET"], algorithms=["HS256"],
+                        options={"verify_aud": False, "verify_iss": False})
+    client = shared_session().create_client("dynamodb", region_name=os.environ["AWS_REGION"],
+                                            endpoint_url=os.environ.get("AWS_ENDPOINT_URL_DYNAMODB"))
+    checkin(client, os.environ.get("TABLE_PREFIX", ""), claims["sub"], "floor_" + uuid.uuid4().hex[:12])
+    return {}
+
+
+imported = time.perf_counter()
+status, _ = invoke(app, event("POST", "/v1/checkins", token=os.environ["BENCH_TOKEN"], body={}))
+done = time.perf_counter()
+print(json.dumps({"status": status, "import_ms": (imported - started) * 1000, "ms": (done - imported) * 1000}))
+"""
+
+
+def floor_checkin(token: str, runs: int = 5) -> dict:
+    """FLOOR's cold start: a fresh process's imports and its one check-in, medians of `runs` processes."""
+    return _fresh_processes(FLOOR, token, "floor", runs)
