@@ -84,10 +84,12 @@ def _fresh_processes(code: str, token: str, route: str, runs: int) -> dict:
             "total_ms": round(imported + first, 1)}
 
 
-# The same check-in with no code of ours around it: a Chalice app of one route that checks the token with PyJWT
-# and makes raw's two DynamoDB requests (bench/raw_checkin.py) through a botocore client. The client comes from
-# the app's own session (store/pynamodb_session.py: botocore's data cut down to DynamoDB), the cheapest way this
-# stack has to make one, so the floor is the least a check-in's cold start can cost on these libraries.
+# The same check-in with no code of ours around it: a Chalice app of one route that checks the token with PyJWT,
+# makes the three reads a fresh container must make before its first check-in (the revoked accounts, and the
+# catalog's behaviours and policy, which ours then caches for a minute: services/revocations.py, catalog.py),
+# then raw's two DynamoDB requests (bench/raw_checkin.py), through a botocore client. The client comes from the
+# app's own session (store/pynamodb_session.py: botocore's data cut down to DynamoDB), the cheapest way this stack
+# has to make one, so the floor is the least a check-in's cold start can cost on these libraries.
 FLOOR = """
 import json, os, time, uuid
 started = time.perf_counter()
@@ -106,7 +108,12 @@ def create():
                         options={"verify_aud": False, "verify_iss": False})
     client = shared_session().create_client("dynamodb", region_name=os.environ["AWS_REGION"],
                                             endpoint_url=os.environ.get("AWS_ENDPOINT_URL_DYNAMODB"))
-    checkin(client, os.environ.get("TABLE_PREFIX", ""), claims["sub"], "floor_" + uuid.uuid4().hex[:12])
+    prefix = os.environ.get("TABLE_PREFIX", "")
+    for table, key, value in (("revocations", "shard", {"N": "0"}), ("catalog", "kind", {"S": "behavior"}),
+                              ("catalog", "kind", {"S": "policy"})):
+        client.query(TableName=prefix + table, KeyConditionExpression="#k = :v", ExpressionAttributeNames={"#k": key},
+                     ExpressionAttributeValues={":v": value})
+    checkin(client, prefix, claims["sub"], "floor_" + uuid.uuid4().hex[:12])
     return {}
 
 
