@@ -2,7 +2,7 @@
 "Operations"): a simulated population driven through the real API on a local stack of its own, then, per rule
 and in total, farmers caught and honest people flagged.
 
-The stack is the bench's (tests/support/stack.running: DynamoDB Local in memory, the fake WeChat, bus company,
+The stack is the bench's (infra/local/ephemeral.running: DynamoDB Local in memory, the fake WeChat, bus company,
 bank and S3 on free ports, `init-db`, `seed-demo`), started in a process of its own: the simulation never reads
 or writes the tables of the environment the console runs in. On top of the demo catalog it loads its own
 merchants (six shops with two coupons each, two collection points), their staff, and the farmers' clerks.
@@ -169,7 +169,7 @@ class Simulation:
 
     def photo(self, person: Person, spec: tuple) -> bytes:
         """A fresh photo of the person's own, a double-sent one (the last again), or a farmer's re-used one."""
-        from tests.support.photos import photo
+        from infra.local.photos import photo
 
         if spec[0] == "again":  # a double tap: the last photo again (or, with none yet, a first one)
             return person.last_photo or photo(self.rng.getrandbits(48))
@@ -283,7 +283,7 @@ class Simulation:
 def run(honest: int, farmers: int, seed: int, days: int) -> dict:
     """The simulation in this process, on a stack of its own (see the module's docstring)."""
     from chalicelib.domain import clock
-    from tests.support.stack import running
+    from infra.local.ephemeral import running
 
     today = clock.business_day(clock.now())
     first = today - timedelta(days=days + 1)  # the simulation ends yesterday: every day of it is whole

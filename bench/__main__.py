@@ -11,7 +11,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from tests.support.stack import Stack
+from infra.local.ephemeral import Stack
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / ".bench" / "latest.json"

@@ -112,7 +112,7 @@ def write_doc(text: str, path: Path = DOC) -> None:
 def measure() -> dict:
     from chalice.test import Client
 
-    from tests.support.stack import running
+    from infra.local.ephemeral import running
 
     from .operations import measure as run
 

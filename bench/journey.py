@@ -1,6 +1,6 @@
 """A day of one user, request by request, measured: the DynamoDB calls and capacity of each API operation.
 
-    python -m bench.journey        # starts the stack (tests/support/stack.py), prints the steps as JSON
+    python -m bench.journey        # starts the stack (infra/local/ephemeral.py), prints the steps as JSON
 
 Each step goes through the whole app (chalice.test.Client: routing, middleware, services, PynamoDB) against
 DynamoDB Local. Steps of features whose routes are not registered yet are left out (and say so). The
@@ -201,7 +201,7 @@ def granter() -> Callable[[str], None]:
 def main() -> int:
     from chalice.test import Client
 
-    from tests.support.stack import running
+    from infra.local.ephemeral import running
 
     with running():
         import app

@@ -107,7 +107,7 @@ def two_platform_operations(driver: steady.Driver, person: steady.Person, transi
     """The operations of a steady-state person who joins a second platform (the demo catalog's company-demo,
     docs/platforms.md "Persons"): the login that joins it, a check-in on `default` (the person's day counter, the
     carbon added to the peer's person_carbon), and a bus ride both platforms import (carbon once)."""
-    from tests.support.stack import DEMO_PLATFORM, DEMO_PLATFORM_APPID
+    from infra.local.ephemeral import DEMO_PLATFORM, DEMO_PLATFORM_APPID
 
     other = steady.Person(person.openid)
     users = [person.user_id]

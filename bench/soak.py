@@ -130,8 +130,8 @@ def _invariants(prepared: dict, results: list, rss: list[float]) -> list[tuple[s
 
 def main() -> int:
     from infra.local.dynamodb_local import free_port
+    from infra.local.ephemeral import Stack
     from tests.support.faultproxy import FaultProxy, Faults
-    from tests.support.stack import Stack
 
     stack = Stack().start()
     server = proxy = None

@@ -95,7 +95,7 @@ class Driver:
 
     def upload(self, person: Person) -> str:
         """A fresh photo uploaded by `person` (POST /v1/uploads, then the form POST to the object storage)."""
-        from tests.support.photos import photo, post_form
+        from infra.local.photos import photo, post_form
 
         data = photo()
         status, body = self.call("POST", "/v1/uploads", {"purpose": "checkin_evidence", "content_type": "image/jpeg",

@@ -19,7 +19,7 @@ def stack():
     """DynamoDB Local and the fake partners on free ports, their environment set for the app (the settings
     are read afresh after it, in case a pure test of this process built them before)."""
     from chalicelib.settings import get_settings
-    from tests.support.stack import Stack
+    from infra.local.ephemeral import Stack
 
     started = Stack().start()
     get_settings.cache_clear()

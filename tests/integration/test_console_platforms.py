@@ -12,9 +12,9 @@ from admin import accounts
 from admin.__main__ import main as admin
 from chalicelib.domain import clock
 from chalicelib.store.models import Account, AuditRecord
+from infra.local.ephemeral import DEMO_PLATFORM, DEMO_PLATFORM_APPID
 from tests.support.api import call
 from tests.support.persons import login_on
-from tests.support.stack import DEMO_PLATFORM, DEMO_PLATFORM_APPID
 
 COMMANDS = {  # each command about one user, as an operator types it (USER substituted)
     "user show": ["user", "show", "USER"],

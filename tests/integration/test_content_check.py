@@ -12,9 +12,9 @@ from admin.__main__ import main as admin
 from chalicelib import jobs
 from chalicelib.domain import clock
 from chalicelib.store.privacy import ModerationItem
+from infra.local.ephemeral import APPID
 from tests.support.aggregates import checkin, drain, join, make_orgs
 from tests.support.api import call, login
-from tests.support.stack import APPID
 
 
 @pytest.fixture

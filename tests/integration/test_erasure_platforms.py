@@ -14,12 +14,12 @@ from chalicelib.store.failures import ConditionFailed
 from chalicelib.store.models import Account, LedgerEntry
 from chalicelib.store.partners import Consent, PartnerLink
 from chalicelib.store.tx import Tx
+from infra.local.ephemeral import DEMO_PLATFORM
 from tests.support.aggregates import checkin
 from tests.support.api import call, login
 from tests.support.partners import ledger, phone, push, sync
 from tests.support.persons import bind_on, bound_on_both, login_on, pull
 from tests.support.reconcile import reconciled
-from tests.support.stack import DEMO_PLATFORM
 
 
 @pytest.fixture

@@ -22,13 +22,13 @@ from chalicelib.domain import clock
 from chalicelib.store.failures import Unavailable
 from chalicelib.store.issuance import REGISTRY, IssuanceRecord, IssuedEntry
 from chalicelib.store.models import LedgerEntry
+from infra.local.ephemeral import DEMO_PLATFORM
 from tests.support.api import call, login, request_id
 from tests.support.days import at
 from tests.support.issued import rows_of
 from tests.support.partners import bind, phone, sync
 from tests.support.persons import bind_without_route, login_on, pull
 from tests.support.photos import evidence_for
-from tests.support.stack import DEMO_PLATFORM
 
 TODAY = clock.business_day(clock.now())
 DAY_ALL, DAY_HELD_BY_P, DAY_HELD_BY_DEFAULT = (TODAY - timedelta(days=n) for n in (128, 130, 131))

@@ -8,10 +8,10 @@ import uuid
 
 from chalicelib.domain.ranking import shard_of
 from chalicelib.store.aggregates import ShardedCounter, Total
+from infra.local.ephemeral import DEMO_PLATFORM
 from tests.support.aggregates import checkin, drain, join
 from tests.support.api import call, login
 from tests.support.persons import login_on
-from tests.support.stack import DEMO_PLATFORM
 
 DEMO_ORG = {"id": "o-lantu-rd", "invite_code": "LT-RD-2026"}  # admin/demo_catalog.json: company-demo's
 DEFAULT_ORG = "o-jiangyang-runners"  # default's

@@ -6,11 +6,11 @@ from __future__ import annotations
 import uuid
 
 from chalicelib.services import catalog
+from infra.local.ephemeral import DEMO_PLATFORM, DEMO_PLATFORM_APPID
 from tests.support.aggregates import checkin
 from tests.support.api import call, login
 from tests.support.partners import sync
 from tests.support.persons import login_on, pull, rider
-from tests.support.stack import DEMO_PLATFORM, DEMO_PLATFORM_APPID
 
 
 def _behaviors(client, **auth) -> dict[str, dict]:

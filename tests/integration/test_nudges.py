@@ -10,10 +10,10 @@ import pytest
 
 from admin.__main__ import main as admin
 from chalicelib.domain import clock
+from infra.local.ephemeral import DEMO_PLATFORM
 from tests.support.api import DynamoDBCalls, call, login, request_id
 from tests.support.market import give_points, new_goods, new_merchant, redeem, staff_login, verify
 from tests.support.persons import login_on
-from tests.support.stack import DEMO_PLATFORM
 
 ALL = ["coupon_expiring", "points_expiring", "redemption_used", "weekly_report"]
 

@@ -16,11 +16,11 @@ from admin.__main__ import main as admin
 from chalicelib.domain import clock
 from chalicelib.services import catalog
 from chalicelib.settings import get_settings
+from infra.local.ephemeral import OPEN_PARTNER_SECRET
 from tests.support.api import call, login
 from tests.support.open_partners import BIKE, link, link_code, linked, push
 from tests.support.partners import ledger, me, reconcile_clean
 from tests.support.persons import login_on
-from tests.support.stack import OPEN_PARTNER_SECRET
 
 KM_MG = 33880  # shared_bike: 33.88 g CO2e a km (admin/demo_catalog.json)
 

@@ -7,9 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from chalicelib.store.models import Identity
 from chalicelib.store.persons import union_key
+from infra.local.ephemeral import DEMO_PLATFORM
 from tests.support.api import DynamoDBCalls, call, login
 from tests.support.persons import login_on, person_of
-from tests.support.stack import DEMO_PLATFORM
 
 
 def test_one_person_on_two_platforms_has_one_person_id(client, openid):

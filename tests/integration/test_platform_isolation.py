@@ -10,9 +10,9 @@ import importlib
 
 import pytest
 
+from infra.local.ephemeral import DEMO_PLATFORM
 from tests.support.api import call
 from tests.support.persons import login_on
-from tests.support.stack import DEMO_PLATFORM
 
 _HERE = "test_platform_isolation"
 _SHOP = _HERE + "::test_a_platform_user_reaches_none_of_defaults_goods_or_redemptions"

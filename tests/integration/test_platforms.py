@@ -16,9 +16,9 @@ from admin.__main__ import main as admin
 from chalicelib.services import catalog
 from chalicelib.settings import get_settings
 from chalicelib.store.models import Account, CatalogItem, Identity
+from infra.local.ephemeral import DEMO_PLATFORM, DEMO_PLATFORM_APPID
 from tests.support.aggregates import drain
 from tests.support.api import DynamoDBCalls, call, login
-from tests.support.stack import DEMO_PLATFORM, DEMO_PLATFORM_APPID
 
 DEMO_NAME = "蓝途员工碳账户"  # admin/demo_catalog.json
 
@@ -321,7 +321,7 @@ def test_loading_the_demo_catalog_again_writes_nothing(capsys, stack):
                                 "orgs": {DEMO_PLATFORM: {"changed": [], "unchanged": ["o-lantu-rd"]}},
                                 "subscribe_templates": {DEMO_PLATFORM: {"unchanged": ["subscribe_templates"]}}}
     # the only writes: the demo's open-protocol partners, which the test stack loads with its fake's revoke_url
-    # (tests/support/stack.load_open_partners), loaded back without it; the stack's entries are put back
+    # (infra/local/ephemeral.Stack.load_open_partners), loaded back without it; the stack's entries are put back
     played = sorted(stack.open_partner.ids)
     assert (sorted(out["partners"]["changed"]), out["writes"]) == (played, len(played))
     assert stack.load_open_partners()

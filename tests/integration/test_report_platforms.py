@@ -12,12 +12,12 @@ import pytest
 
 from admin.__main__ import main as admin
 from chalicelib.domain import clock
+from infra.local.ephemeral import DEMO_PLATFORM
 from tests.support.api import call, login, request_id
 from tests.support.days import at, difference
 from tests.support.partners import bind, phone, sync
 from tests.support.persons import bind_without_route, login_on, pull
 from tests.support.photos import evidence_for
-from tests.support.stack import DEMO_PLATFORM
 
 DAY = clock.business_day(clock.now()) - timedelta(days=157)  # this module's day: no other test writes to it
 CLEAN_PLATE = (DAY.isoformat(), "clean_plate")

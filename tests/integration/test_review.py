@@ -11,11 +11,11 @@ from admin.__main__ import main as admin
 from chalicelib.services import review
 from chalicelib.store.dynamo_uow import DynamoPostingUnitOfWork
 from chalicelib.store.models import Account, LedgerEntry
+from infra.local.ephemeral import DEMO_PLATFORM
 from tests.support.api import DynamoDBCalls, call, login, request_id
 from tests.support.market import give_points, new_goods, new_merchant, redeem, staff_login
 from tests.support.persons import login_on
 from tests.support.reconcile import reconciled
-from tests.support.stack import DEMO_PLATFORM
 
 
 def me(client, user) -> dict:

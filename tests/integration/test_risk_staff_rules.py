@@ -20,12 +20,12 @@ from chalicelib.domain import clock
 from chalicelib.domain.guards_risk import ring_key
 from chalicelib.store import risk_memory
 from chalicelib.store.models import Account
+from infra.local.ephemeral import DEMO_PLATFORM
 from tests.support.api import DynamoDBCalls, call, login, request_id
 from tests.support.days import at
 from tests.support.market import give_points, load_catalog, new_goods, new_merchant, redeem, staff_login, verify
 from tests.support.persons import login_on
 from tests.support.reconcile import reconciled
-from tests.support.stack import DEMO_PLATFORM
 
 AUGUST = date(2025, 8, 4)
 

@@ -7,10 +7,10 @@ import json
 import uuid
 
 from admin.__main__ import main as admin
+from infra.local.ephemeral import DEMO_PLATFORM
 from tests.support.aggregates import checkin, drain
 from tests.support.api import call, login
 from tests.support.persons import login_on
-from tests.support.stack import DEMO_PLATFORM
 
 MOVING = ("registered_users", "points_issued", "carbon_g")
 

@@ -19,13 +19,13 @@ from chalicelib.services import transparency
 from chalicelib.store import transparency as roots_store
 from chalicelib.store.models import Account, LedgerEntry
 from chalicelib.store.tx import connection
+from infra.local.ephemeral import DEMO_PLATFORM
 from tests.support.api import call, login, request_id
 from tests.support.days import at
 from tests.support.persons import login_on
 from tests.support.photos import evidence_for
 from tests.support.privacy import raw_item, raw_items_containing
 from tests.support.reconcile import reconciled
-from tests.support.stack import DEMO_PLATFORM
 
 TODAY = clock.business_day(clock.now())
 FIRST = TODAY - timedelta(days=254)  # the module's first rooted day: nothing on it (an empty day)

@@ -1,7 +1,7 @@
 """Per-client limits on the expensive calls (issue 17, item 9): logins per source address (each one asks
 WeChat's code2session), exports per user, partner syncs per user and partner (each one spends the
 partner's request quota). Run at their default settings: the rest of the suite raises them
-(tests/support/stack.py), since it logs in thousands of users from 127.0.0.1 and syncs one user often."""
+(infra/local/ephemeral.py), since it logs in thousands of users from 127.0.0.1 and syncs one user often."""
 from __future__ import annotations
 
 import uuid

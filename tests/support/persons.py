@@ -4,9 +4,9 @@ from __future__ import annotations
 import uuid
 
 from chalicelib.store.models import Account
+from infra.local.ephemeral import DEMO_PLATFORM
 from tests.support.api import call, login
 from tests.support.partners import bind, phone
-from tests.support.stack import DEMO_PLATFORM
 
 
 def login_on(client, openid: str, platform: str = DEMO_PLATFORM) -> dict:

@@ -4,25 +4,14 @@ to the local S3-compatible server), and check-ins with them."""
 from __future__ import annotations
 
 import io
-import random
 import secrets
 import time
 from contextlib import contextmanager
 
-import requests
-
+from infra.local.photos import bicubic, grid, photo, post_form
 from tests.support.api import call, request_id
 
 PHOTO_BEHAVIORS = ("clean_plate", "garbage_sorting")
-
-
-def photo(seed: int | None = None, size: int = 480, quality: int = 90, image_format: str = "JPEG") -> bytes:
-    """A photo-like image: a random 12 x 12 grid of colours, smoothly enlarged (its dHash is stable under
-    resizing and re-encoding, and about 32 bits away from another seed's)."""
-    image = grid(seed).resize((size, size), _bicubic())
-    out = io.BytesIO()
-    image.save(out, image_format, **({"quality": quality} if image_format == "JPEG" else {}))
-    return out.getvalue()
 
 
 def fresh_seed() -> int:
@@ -45,7 +34,7 @@ def near_copies(seed: int, count: int = 3) -> list[bytes]:
         red, green, blue = image.getpixel((cell % 12, cell // 12))
         image.putpixel((cell % 12, cell // 12), (255 - red, 255 - green, 255 - blue))
         out = io.BytesIO()
-        image.resize((400, 400), _bicubic()).save(out, "JPEG", quality=60)
+        image.resize((400, 400), bicubic()).save(out, "JPEG", quality=60)
         if 1 <= distance(original, dhash(out.getvalue())) <= within:
             copies.append(out.getvalue())
         if len(copies) == count:
@@ -53,30 +42,9 @@ def near_copies(seed: int, count: int = 3) -> list[bytes]:
     raise AssertionError("no near copy found")
 
 
-def grid(seed: int | None = None):
-    from PIL import Image
-
-    rng = random.Random(secrets.randbits(64) if seed is None else seed)
-    small = Image.new("RGB", (12, 12))
-    small.putdata([(rng.randrange(256), rng.randrange(256), rng.randrange(256)) for _ in range(144)])
-    return small
-
-
-def _bicubic():
-    from PIL import Image
-
-    return Image.Resampling.BICUBIC
-
-
 def request_upload(client, user: dict, content_type: str = "image/jpeg", size: int = 1000):
     return call(client, "POST", "/v1/uploads", {"purpose": "checkin_evidence", "content_type": content_type,
                                                 "size": size}, token=user["token"])
-
-
-def post_form(upload: dict, data: bytes, content_type: str = "image/jpeg", **overrides: str) -> requests.Response:
-    """The browser-style POST of a file with the fields POST /v1/uploads returned (`overrides` changes some)."""
-    fields = {**upload["fields"], **overrides}
-    return requests.post(upload["url"], data=fields, files={"file": ("photo", data, content_type)}, timeout=10)
 
 
 def upload(client, user: dict, data: bytes | None = None, content_type: str = "image/jpeg") -> str:

@@ -11,7 +11,7 @@ import pytest
 from chalicelib.domain import clock, evidence, ids
 from chalicelib.domain.photo_hash import NotAPhotoError, dhash
 from chalicelib.domain.risk import RiskError, RiskSettings, settings_from
-from tests.support.photos import grid, photo
+from infra.local.photos import grid, photo
 
 
 def _reencoded(data: bytes, size: int, quality: int) -> bytes:

@@ -1,9 +1,10 @@
-"""The stack of the tests and the bench: an in-memory DynamoDB Local on a free port and the fake partners
-(WeChat, the bus company, the bank) over HTTP, started by the same `start_fakes` as `make run`
-(infra/local/fakes.py).
+"""The throwaway stack of the tests, the bench and the console's risk simulator: an in-memory DynamoDB Local
+on a free port and the fake partners (WeChat, the bus company, the bank, the open-protocol partner) over HTTP,
+started by the same `start_fakes` as `make run` (infra/local/stack.py, fakes.py), with test secrets.
 
 The tests start it once per process (tests/conftest.py: `stack`, then `database` makes the tables and the
-demo catalog); the bench and the capacity plan use `running()`, which does both.
+demo catalog); the bench, the capacity plan and `python -m admin risk simulate` use `running()`, which does
+both. It lives here, not in tests/, so that admin/ and bench/ do not depend on the tests.
 """
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ import secrets
 import sys
 from collections.abc import Iterator
 
-from infra.local.dynamodb_local import DynamoDBLocal
-from infra.local.fakes import start_fakes
+from .dynamodb_local import DynamoDBLocal
+from .fakes import start_fakes
 
 APPID = "wx-test-appid"
 WECHAT_SECRET = "test-wechat-secret"
