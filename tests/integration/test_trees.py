@@ -22,7 +22,9 @@ from tests.support.reconcile import reconciled
 CERTIFICATE = re.compile(r"^GS-\d{4}-[0-9A-HJKMNP-TV-Z]{8}$")
 A_MG = 18_000_001  # 18,000.001 g a year: not divisible by 365
 TODAY = clock.business_day(clock.now())
-D0 = TODAY - timedelta(days=400)  # the adoption day of the accrual tests: its whole year is in the past
+# The adoption day of the accrual tests: its whole year is in the past, and before every day another test writes
+# entries on (tests/support/days.py), since accruing a year puts tree entries on each of its days.
+D0 = TODAY - timedelta(days=800)
 
 
 _ADOPTED: list[str] = []  # this module's adoptions, retired from the accrual index when it ends

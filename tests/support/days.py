@@ -1,5 +1,10 @@
 """Past business days for the tests of reports and issuance: the app's clock set to a day, and a report's rows
-compared before and after."""
+compared before and after.
+
+A test that writes entries on a past day takes a day no other test writes on, since a report or an issuance
+of that day counts every account's entries. The tree accrual tests own the year from 800 to 435 days ago
+(tests/integration/test_trees.py D0: accruing a year writes entries on each of its days); the others use days
+within the last 400."""
 from __future__ import annotations
 
 import itertools
