@@ -2,7 +2,8 @@
 
 Everything is checked before anything is written. A behaviour's rule and its methodology version
 change together: a new version is stored beside the old ones (entries keep the version they were
-computed with), and a changed rule under an unchanged version is refused.
+computed with), and a changed rule under an unchanged version is refused. Trees' methodology versions
+are kept the same way (admin/trees_load.py).
 """
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ from chalicelib.domain import clock
 from chalicelib.domain.market import MerchantError, credit_ceilings
 from chalicelib.domain.methodology import RuleError, rule_from_catalog
 from chalicelib.domain.platforms import DEFAULT, scoped
-from chalicelib.domain.trees import TreeError, tree_from_catalog
 from chalicelib.services import catalog
 from chalicelib.store import stock
 from chalicelib.store.models import CatalogItem
@@ -29,6 +29,7 @@ from .platforms_load import plan_platforms
 from .points_load import plan_points
 from .risk_load import plan_risk
 from .subscribe_templates_load import plan_subscribe_templates
+from .trees_load import VersionRecord, plan_trees
 
 DEMO_CATALOG = Path(__file__).with_name("demo_catalog.json")
 # The whole document being planned, for a section that refers to another (goods name their merchant).
@@ -166,40 +167,6 @@ def planned_stock(key: str, total: int, label: str = "", taken_as: str = "sold",
     return None if unchanged else StockTotal(key, total, label, taken_as, shards)
 
 
-def plan_trees(entries: list, platform: str = DEFAULT) -> Planned:
-    """Trees to adopt: the offer in the `tree` partition, its stock in store/stock.py ("tree#{id}"); a platform
-    P's (its entry's `trees`, admin/platforms_load.py) in `P#tree` and "P#tree#{id}", by the same rules.
-    A changed annual uptake needs a new methodology version (adoptions keep the figure they were sold with)."""
-    if not isinstance(entries, list):
-        raise CommandError("trees must be a list")
-    writes, report, seen = [], {"changed": [], "unchanged": [], "stock_changed": []}, set()
-    kind = scoped(platform, "tree")
-    current = existing(kind)
-    for entry in entries:
-        try:
-            tree = tree_from_catalog(entry, platform)
-        except TreeError as exc:
-            raise CommandError(str(exc)) from exc
-        if tree.id in seen:
-            raise CommandError(f"tree {tree.id} is listed twice")
-        seen.add(tree.id)
-        if tree.id in current:
-            old = tree_from_catalog(current[tree.id], platform)
-            if old.version == tree.version and old.annual_uptake_mg != tree.annual_uptake_mg:
-                raise CommandError(f"tree {tree.id}: annual_uptake_g changed but methodology version {tree.version} "
-                                   "did not; give the changed figure a new version")
-        if current.get(tree.id) == entry:
-            report["unchanged"].append(tree.id)
-        else:
-            report["changed"].append(tree.id)
-            writes.append(CatalogItem(kind, tree.id, data=entry))
-        stock_write = planned_stock(tree.stock_key, tree.stock, f"tree {tree.id}", "adopted")
-        if stock_write:
-            report["stock_changed"].append(tree.id)
-            writes.append(stock_write)
-    return Planned(writes, [], report)
-
-
 # Each catalog section and the function that plans it, in load order (merchants before the goods they sell).
 # A feature adds its section here; a section not listed is refused by read_catalog.
 SECTIONS: dict[str, Callable[[list], Planned]] = {
@@ -229,25 +196,32 @@ def plan(doc: dict) -> tuple[list, list, dict]:
 
 
 def apply(writes: list, deletes: list) -> None:
-    """Writes a plan. Stock totals go first: they are the only writes that can still be refused (a sale
-    after the plan read the stock), and a refusal then stops the load before any definition is written."""
-    stock_writes = [item for item in writes if isinstance(item, StockTotal)]
+    """Writes a plan. Stock totals and tree methodology versions' history items go first: they are the only
+    writes that can still be refused (a sale after the plan read the stock; another load recording the version
+    with another figure), and a refusal then stops the load before any definition is written."""
+    refusable = [item for item in writes if isinstance(item, (StockTotal, VersionRecord))]
     now = clock.iso(clock.now())
-    for done, item in enumerate(stock_writes):
+    for done, item in enumerate(refusable):
         try:
+            if isinstance(item, VersionRecord):
+                item.updated_at = now
             item.save()
         except CommandError as exc:
-            applied = ", ".join(w.label or w.key for w in stock_writes[:done])
+            applied = ", ".join(_label(w) for w in refusable[:done])
             raise CommandError(f"{exc}; nothing else was written" if not applied else
-                               f"{exc}; the stock of {applied} was already set, nothing else was written "
+                               f"{exc}; {applied} already written, nothing else was written "
                                "(load the corrected file again)") from exc
     for item in writes:
-        if not isinstance(item, StockTotal):
+        if not isinstance(item, (StockTotal, VersionRecord)):
             item.updated_at = now
             item.save()
     for item in deletes:
         item.delete()
     catalog.forget()
+
+
+def _label(write) -> str:
+    return f"the stock of {write.label or write.key}" if isinstance(write, StockTotal) else write.label
 
 
 def load(doc: dict, dry_run: bool) -> dict:

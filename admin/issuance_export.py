@@ -4,9 +4,10 @@ methodology version its entries use, with the behaviour and the rule fields that
 carbon with no access to our catalog.
 
 Behaviours' versions come from the catalog's immutable rule history (`methodology#{behaviour}`, one GetItem per
-version); a tree's version from the platforms' tree offers (its annual uptake as a rule of A mg per 365 days,
-domain/recompute.tree_rule). A version the catalog cannot give is never issued (admin/issuance_tally.Verdicts),
-so the export always has every issued entry's rule.
+version); a tree's from the history of tree methodology versions (admin/tree_versions.py: its annual uptake as a
+rule of A mg per 365 days, domain/recompute.tree_rule), which keeps a replaced offer's version too. A version the
+catalog cannot give is never issued (admin/issuance_tally.Verdicts), so the export always has every issued entry's
+rule.
 """
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ def export(versions: Iterable[tuple[str, str, str]], rules: Rules | None = None)
     listed = []
     for behavior, methodology_id, version in sorted(set(versions), key=lambda v: (v[1], v[2], v[0])):
         if behavior == TREE_BEHAVIOR:
-            found = rules.trees_of(methodology_id, version)
+            rule = rules.tree(methodology_id, version)
+            found = [rule] if rule is not None else []
         else:
             rule = rules.of(behavior, version)
             found = [rule] if rule is not None and rule.methodology_id == methodology_id else []

@@ -15,6 +15,7 @@ from chalicelib.services import catalog
 from chalicelib.store.models import CatalogItem, LedgerEntry
 
 from .issuance_marks import remembered
+from .tree_versions import TreeVersions
 
 EARNING_KINDS = ("earn", "accrual", "release")  # a release: a held credit, credited when released (docs/risk.md)
 CORRECTING_KIND = "adjust"  # a partner's corrected reading: the difference in carbon, under its methodology
@@ -33,6 +34,7 @@ class Verdicts:
     def __init__(self) -> None:
         self._known: dict[tuple, tuple[str, str]] = {}
         self._lock = threading.Lock()
+        self._trees = TreeVersions()
 
     def of(self, entry: LedgerEntry) -> tuple[str, str]:
         """("issue", source) or (reason left out, "")."""
@@ -44,24 +46,22 @@ class Verdicts:
                 self._known[key] = self._judge(*key)
             return self._known[key]
 
-    @staticmethod
-    def _judge(behavior: str | None, methodology_id: str, version: str) -> tuple[str, str]:
+    def _judge(self, behavior: str | None, methodology_id: str, version: str) -> tuple[str, str]:
         try:
             rule = catalog.rule_version(behavior or "", version)
         except CatalogItem.DoesNotExist:
-            return Verdicts._tree(methodology_id, version)
+            return self._tree(methodology_id, version)
         if rule.methodology_id != methodology_id:
             return "unknown_methodology", ""
         return ("estimate", "") if rule.estimate else ("issue", rule.source)
 
-    @staticmethod
-    def _tree(methodology_id: str, version: str) -> tuple[str, str]:
-        """Tree accrual names the methodology its adoption was sold with; the `tree` partition has each tree's."""
-        for data in catalog.trees().values():
-            methodology = data.get("methodology") or {}
-            if methodology.get("id") == methodology_id and str(methodology.get("version")) == version:
-                return ("estimate", "") if methodology.get("estimate") else ("issue", str(methodology.get("source")))
-        return "unknown_methodology", ""
+    def _tree(self, methodology_id: str, version: str) -> tuple[str, str]:
+        """Tree accrual names the methodology version its adoption was sold with; the catalog's history of tree
+        methodology versions keeps it (admin/tree_versions.py), a replaced offer's too."""
+        rule = self._trees.rule(methodology_id, version)
+        if rule is None:
+            return "unknown_methodology", ""
+        return ("estimate", "") if rule.estimate else ("issue", rule.source)
 
 
 class EntryLog:

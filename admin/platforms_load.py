@@ -6,7 +6,7 @@ table: onboarding a platform is a catalog load plus its secret, WECHAT_SECRET__<
 platform: its users' tokens name it. Its `merchants` and `goods` are checked by the top level's rules and go to
 its own partitions `P#merchant`, `P#staff` and `P#goods`, their stock to "P#goods#{id}" (`_plan_shop`).
 
-An entry's `trees` and `orgs` are planned by the top-level sections' own planners (admin/catalog_load.plan_trees,
+An entry's `trees` and `orgs` are planned by the top-level sections' own planners (admin/trees_load.plan_trees,
 admin/orgs_load.plan_orgs) into the platform's partitions `P#tree` and `P#org` (and its trees' stock "P#tree#{id}");
 the report lists them per platform under `trees` and `orgs`. Its `points` policy is planned by the top level's
 (admin/points_load.plan_points) into `P#policy`, reported under `points` (only when an entry has one).

@@ -2,10 +2,11 @@
 
 Each entry with carbon, or naming a methodology (domain/recompute.carries_carbon), is recomputed from its methodology
 id and version, as the catalog keeps it for ever (the `methodology#{behaviour}` partition written by
-admin/catalog_load.py: a rule never changes under its version; a tree's version from the platforms' `tree`
-partitions), and from its stored inputs, the day caps they record checked (domain/recompute.py, the pure
-arithmetic the standalone verifier repeats). Entries without carbon (spends, refunds, expiry, voids, an operator's
-points adjustments) are counted as skipped.
+admin/catalog_load.py: a rule never changes under its version; a tree's from the history of tree methodology
+versions the load writes, admin/tree_versions.py: one Query per platform and tree methodology id a run meets; an
+entry whose version has no record is a mismatch), and from its stored inputs, the day caps they record checked
+(domain/recompute.py, the pure arithmetic the standalone verifier repeats). Entries without carbon (spends, refunds,
+expiry, voids, an operator's points adjustments) are counted as skipped.
 
 An offline console job, never a request path: a parallel Scan of the ledger (`--segments`, as admin/ledger_scan.py),
 filtered on `day` when --from/--to are given, one page (PAGE_SIZE items) at a time per segment, with a progress bar
@@ -26,15 +27,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from chalicelib.domain.platforms import DEFAULT
-from chalicelib.domain.recompute import TREE_BEHAVIOR, carries_carbon, recompute_entry, tree_rule
-from chalicelib.domain.trees import TreeError, tree_from_catalog
+from chalicelib.domain.recompute import TREE_BEHAVIOR, carries_carbon, recompute_entry
 from chalicelib.services import catalog
-from chalicelib.services.platforms import every_id
 from chalicelib.store.models import CatalogItem, LedgerEntry
 
 from . import issuance_marks
 from .console import CommandError, Output, Progress, UsageError, known_platform
 from .ledger_scan import approximate_count
+from .tree_versions import TreeVersions
 
 PAGE_SIZE = 1000
 FIELDS = ("user_id", "entry_id", "day", "kind", "carbon_mg", "behavior", "methodology_id", "methodology_version",
@@ -43,11 +43,12 @@ CHECKPOINT_FORMAT = "verify-ledger/1"
 
 
 class Rules:
-    """Methodology versions by (behaviour, version): one catalog read each, shared by the segments' threads."""
+    """Methodology versions by (behaviour, version), and trees' by (methodology id, version): one catalog read
+    each, shared by the segments' threads."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._trees: dict | None = None
+        self._trees = TreeVersions()
 
     def of(self, behavior: str | None, version: str | None):
         if not version:
@@ -58,33 +59,10 @@ class Rules:
             except CatalogItem.DoesNotExist:
                 return None
 
-    def tree(self, methodology_id: str | None, version: str | None, inputs: dict | None):
-        """The tree methodology version's rule; when trees of several uptakes share one version (a catalog that
-        should not), the one of the entry's uptake, if any."""
-        rules = self._tree_versions().get((methodology_id, version)) or {}
-        uptake = (inputs or {}).get("annual_uptake_mg")
-        return rules.get(uptake) or next(iter(rules.values()), None)
-
-    def trees_of(self, methodology_id: str, version: str) -> list:
-        """Every rule of a tree methodology version (one per annual uptake its trees have)."""
-        found = self._tree_versions().get((methodology_id, version)) or {}
-        return [found[uptake] for uptake in sorted(found)]
-
-    def _tree_versions(self) -> dict:
-        """Every platform's trees' methodology versions: {(id, version): {annual uptake mg: rule}}."""
-        with self._lock:
-            if self._trees is None:
-                self._trees = {}
-                for platform in every_id():
-                    for data in catalog.trees(platform).values():
-                        try:
-                            tree = tree_from_catalog(data, platform)
-                        except TreeError:
-                            continue
-                        self._trees.setdefault((tree.methodology_id, tree.version), {})[tree.annual_uptake_mg] = \
-                            tree_rule(tree.methodology_id, tree.version, tree.annual_uptake_mg, tree.source,
-                                      tree.estimate)
-            return self._trees
+    def tree(self, methodology_id: str | None, version: str | None):
+        """The tree methodology version's rule as the catalog's history keeps it (admin/tree_versions.py), or None
+        when it has none."""
+        return self._trees.rule(methodology_id, version)
 
 
 def _blank() -> dict:
@@ -149,7 +127,7 @@ def check_page(entries: list[LedgerEntry], rules: Rules, platforms: dict[str, st
             counts["other_platforms"] += 1
             continue
         rule = rules.of(entry.behavior, entry.methodology_version) if entry.behavior != TREE_BEHAVIOR \
-            else rules.tree(entry.methodology_id, entry.methodology_version, entry.inputs)
+            else rules.tree(entry.methodology_id, entry.methodology_version)
         outcome = recompute_entry(rule, carbon, entry.inputs, entry.methodology_id, entry.counted_via)
         version = by_version[f"{entry.methodology_id} {entry.methodology_version}"]
         version["entries"] += 1

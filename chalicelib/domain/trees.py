@@ -45,6 +45,29 @@ class Tree:
         return {"id": self.methodology_id, "version": self.version, "source": self.source,
                 "estimate": self.estimate}
 
+    @property
+    def figure(self) -> tuple[int, bool]:
+        """What its methodology version fixes for good: the annual uptake (mg) and whether it is an estimate."""
+        return self.annual_uptake_mg, self.estimate
+
+    def version_record(self) -> dict:
+        """Its methodology version as the catalog's history keeps it (`history_kind`): what recomputing an
+        accrual needs, and the tree that first offered it."""
+        return {"methodology_id": self.methodology_id, "version": self.version,
+                "annual_uptake_mg": self.annual_uptake_mg, "source": self.source, "estimate": self.estimate,
+                "tree_id": self.id}
+
+
+def history_kind(methodology_id: str, platform: str = DEFAULT) -> str:
+    """The catalog partition of a tree methodology's versions (sort key: the version), written once each by
+    the catalog load: "tree_methodology#{id}" on `default`, "P#tree_methodology#{id}" on P."""
+    return scoped(platform, f"tree_methodology#{methodology_id}")
+
+
+def record_figure(record: dict) -> tuple[int, bool]:
+    """A stored version record's figure, as `Tree.figure`."""
+    return int(record["annual_uptake_mg"]), bool(record["estimate"])
+
 
 def tree_from_catalog(entry: object, platform: str = DEFAULT) -> Tree:
     """A tree from its catalog entry: {"id", "species", "location", "points_price", "annual_uptake_g",

@@ -317,7 +317,8 @@ def test_loading_the_demo_catalog_again_writes_nothing(capsys, stack):
     assert out["platforms"] == {"changed": [], "unchanged": [DEMO_PLATFORM], "merchants_changed": [],
                                 "goods_changed": [], "stock_changed": [],  # its shop too
                                 "trees": {DEMO_PLATFORM: {"changed": [], "unchanged": ["t-lantu-ginkgo"],
-                                                          "stock_changed": []}},
+                                                          "stock_changed": [], "versions_recorded": [],
+                                                          "versions_unsettled": []}},
                                 "orgs": {DEMO_PLATFORM: {"changed": [], "unchanged": ["o-lantu-rd"]}},
                                 "subscribe_templates": {DEMO_PLATFORM: {"unchanged": ["subscribe_templates"]}}}
     # the only writes: the demo's open-protocol partners, which the test stack loads with its fake's revoke_url

@@ -14,7 +14,7 @@ from admin.__main__ import main as admin
 from chalicelib import scheduling
 from chalicelib.domain import clock
 from chalicelib.services import accrual
-from chalicelib.store.models import Account, LedgerEntry
+from chalicelib.store.models import Account, CatalogItem, LedgerEntry
 from chalicelib.store.trees import Adoption, shard_of
 from tests.support.api import call, login, request_id
 from tests.support.reconcile import reconciled
@@ -47,7 +47,8 @@ def make_tree(stock: int = 10, price: int = 300, annual_g: float | int = 18000.0
     tree_id = "t-test-" + uuid.uuid4().hex[:10]
     entry = {"id": tree_id, "species": "香樟", "location": "泸州市江阳区", "points_price": price,
              "annual_uptake_g": annual_g, "stock": stock,
-             "methodology": {"id": "TEST-tree", "version": "t1", "source": "test", "estimate": True}, **fields}
+             "methodology": {"id": "TEST-tree", "version": f"t1-{annual_g}", "source": "test", "estimate": True},
+             **fields}  # a version per figure: a tree methodology version never changes its figure
     catalog_load.load({"trees": [entry]}, dry_run=False)
     return tree_id
 
@@ -238,11 +239,68 @@ def test_lowering_a_trees_stock_below_what_was_adopted_is_refused(client, user, 
     adopt(client, user, tree_id)
     entry = {"id": tree_id, "species": "香樟", "location": "泸州市江阳区", "points_price": 10,
              "annual_uptake_g": 18000.001, "stock": 0,
-             "methodology": {"id": "TEST-tree", "version": "t1", "source": "test", "estimate": True}}
+             "methodology": {"id": "TEST-tree", "version": "t1-18000.001", "source": "test", "estimate": True}}
     with pytest.raises(catalog_load.CommandError, match="already taken"):
         catalog_load.load({"trees": [entry]}, dry_run=False)
     catalog_load.load({"trees": [{**entry, "stock": 5}]}, dry_run=False)
     assert {t["id"]: t["available"] for t in call(client, "GET", "/v1/trees")[1]["items"]}[tree_id] == 4
+
+
+def _offer(tree_id: str, methodology_id: str, version: str, annual_g: int) -> dict:
+    return {"id": tree_id, "species": "香樟", "location": "泸州市江阳区", "points_price": 10,
+            "annual_uptake_g": annual_g, "stock": 5,
+            "methodology": {"id": methodology_id, "version": version, "source": "test", "estimate": True}}
+
+
+def _tree_catalog(*tree_ids: str) -> dict:
+    stored = {item.id: item.data for item in CatalogItem.query("tree", consistent_read=True)}
+    return {tree_id: stored.get(tree_id) for tree_id in tree_ids}
+
+
+def _history(methodology_id: str) -> dict:
+    return {item.id: item.data["annual_uptake_mg"]
+            for item in CatalogItem.query(f"tree_methodology#{methodology_id}", consistent_read=True)}
+
+
+def test_a_tree_methodology_version_keeps_its_figure_whichever_tree_carries_it(capsys, tmp_path):
+    method, camphor, redwood, pine = f"TEST-hist-{uuid.uuid4().hex[:8]}", *("t-hist-" + uuid.uuid4().hex[:8]
+                                                                            for _ in range(3))
+    catalog_load.load({"trees": [_offer(camphor, method, "v1", 18000)]}, dry_run=False)
+    assert _history(method) == {"v1": 18_000_000}
+
+    def refused(*entries: dict, stored: str) -> None:
+        before, path = (_tree_catalog(camphor, redwood, pine), _history(method)), tmp_path / "trees.json"
+        path.write_text(json.dumps({"trees": list(entries)}), encoding="utf-8")
+        capsys.readouterr()
+        assert admin(["load", str(path)]) == 1
+        err = capsys.readouterr().err
+        assert f"methodology {method} version v1 already has annual uptake 18000 g (an estimate) in {stored}" in err
+        assert "give annual_uptake_g" in err and "a new version" in err and "Traceback" not in err
+        assert (_tree_catalog(camphor, redwood, pine), _history(method)) == before  # nothing written
+
+    refused(_offer(camphor, method, "v1", 20000), stored=f"the catalog's history, first offered by tree {camphor}")
+    refused(_offer(redwood, method, "v1", 7000), stored=f"the catalog's history, first offered by tree {camphor}")
+    report = catalog_load.load({"trees": [_offer(camphor, method, "v2", 20000)]}, dry_run=False)
+    assert report["trees"]["versions_recorded"] == [f"{method}@v2"]
+    assert _history(method) == {"v1": 18_000_000, "v2": 20_000_000}
+    # the current offer moved on: its old version still has its figure, for camphor and for any other tree
+    refused(_offer(camphor, method, "v1", 20000), stored=f"the catalog's history, first offered by tree {camphor}")
+    refused(_offer(pine, method, "v3", 5000), _offer(redwood, method, "v1", 7000),
+            stored=f"the catalog's history, first offered by tree {camphor}")  # pine, fine, is not written either
+    assert _tree_catalog(camphor)[camphor]["methodology"]["version"] == "v2"
+    # the same figure under the stored version is the version itself: another tree may carry it
+    catalog_load.load({"trees": [_offer(redwood, method, "v1", 18000)]}, dry_run=False)
+    assert _history(method) == {"v1": 18_000_000, "v2": 20_000_000}
+
+
+def test_two_trees_of_one_file_cannot_give_a_new_version_two_figures(capsys):
+    method, one, two = f"TEST-hist-{uuid.uuid4().hex[:8]}", *("t-hist-" + uuid.uuid4().hex[:8] for _ in range(2))
+    said = (f"tree {one}: methodology {method} version n1 already has annual uptake 2000 g (an estimate) "
+            f"in the file's tree {two}")
+    with pytest.raises(catalog_load.CommandError, match=re.escape(said)):
+        catalog_load.load({"trees": [_offer(one, method, "n1", 1000), _offer(two, method, "n1", 2000)]},
+                          dry_run=False)
+    assert _tree_catalog(one, two) == {one: None, two: None} and _history(method) == {}
 
 
 # --- accrual ------------------------------------------------------------------------------------------
@@ -257,7 +315,7 @@ def test_day_one_is_the_business_day_after_adoption(client, user, monkeypatch):
     [entry] = accruals(client, user)
     assert (entry["kind"], entry["points"], entry["source"], entry["ref"]) == ("accrual", 0, "tree", adoption["id"])
     assert entry["carbon_g"] == carbon_g(A_MG // 365)
-    assert entry["methodology"] == {"id": "TEST-tree", "version": "t1"}
+    assert entry["methodology"] == {"id": "TEST-tree", "version": "t1-18000.001"}
     assert my_trees(client, user)[0]["accrued_g"] == carbon_g(A_MG // 365)
 
 

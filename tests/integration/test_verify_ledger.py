@@ -2,22 +2,26 @@
 methodology version and its inputs; clean on a busy day of the demo catalog, a mismatch for each entry altered
 directly in the table, entries without carbon skipped and counted, and a run that dies goes on from its checkpoint.
 
-Each test owns its business day (tests/support/days.py): 173, 175 and 178 days ago; no other test writes there
+Each test owns its business day (tests/support/days.py): 173, 175, 178 and 171 days ago; no other test writes there
 (the tree tests' accruals of those days are of their own users, and recompute as ours do)."""
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import timedelta
 
-from admin import verify_ledger
+from admin import catalog_load, verify_ledger
 from admin.__main__ import main as admin
 from chalicelib.domain import clock
 from chalicelib.store.models import LedgerEntry
+from chalicelib.store.trees import Adoption
 from tests.support import busy_day
+from tests.support.api import call, request_id
+from tests.support.days import at
 from tests.support.partners import reconcile_clean
 
 TODAY = clock.business_day(clock.now())
-DAY_CLEAN, DAY_ALTERED, DAY_RESUMED = (TODAY - timedelta(days=n) for n in (173, 175, 178))
+DAY_CLEAN, DAY_ALTERED, DAY_RESUMED, DAY_REPLACED = (TODAY - timedelta(days=n) for n in (173, 175, 178, 171))
 
 
 def verify(capsys, day, *more: str, status: int = 0) -> dict:
@@ -130,3 +134,50 @@ def test_a_run_that_dies_goes_on_from_its_checkpoint_and_counts_each_page_once(c
     capsys.readouterr()
     assert admin(["verify-ledger", "--from", DAY_CLEAN.isoformat(), "--to", DAY_CLEAN.isoformat(),
                   "--segments", "1", "--resume", str(checkpoint)]) == 2  # another run's checkpoint: refused
+
+
+def _offer(tree_id: str, methodology_id: str, version: str, annual_g: int) -> None:
+    catalog_load.load({"trees": [{"id": tree_id, "species": "水杉", "location": "泸州市纳溪区", "points_price": 10,
+                                  "annual_uptake_g": annual_g, "stock": 5, "methodology": {
+                                      "id": methodology_id, "version": version, "source": "test", "estimate": True}}]},
+                      dry_run=False)
+
+
+def test_an_accrual_of_a_replaced_tree_offer_still_recomputes_from_its_version(client, user, capsys):
+    """An adoption keeps the figure it was sold with; once the offer moves to a new version, the old version's
+    accruals are still recomputed from the catalog's history of tree methodology versions."""
+    method, tree_id = f"TEST-replaced-{uuid.uuid4().hex[:8]}", "t-replaced-" + uuid.uuid4().hex[:8]
+    assert admin(["points", "adjust", user["id"], "100", "--reason", "test"]) == 0
+    adopted = []
+    for version, annual_g in (("r1", 3650), ("r2", 7300)):  # 10 g, then 20 g a day
+        _offer(tree_id, method, version, annual_g)
+        with at(DAY_REPLACED - timedelta(days=1), 10):
+            status, body = call(client, "POST", f"/v1/trees/{tree_id}/adopt", {"request_id": request_id()},
+                                token=user["token"])
+        assert status == 201, body
+        adopted.append(body["adoption"]["id"])
+    try:
+        assert admin(["accrue-trees", "--date", DAY_REPLACED.isoformat()]) == 0
+        accruals = {e.methodology_version: e for e in entries_of([user]) if e.kind == "accrual"}
+        assert {v: (e.methodology_id, int(e.carbon_mg)) for v, e in accruals.items()} == {
+            "r1": (method, 10_000), "r2": (method, 20_000)}
+        result = verify(capsys, DAY_REPLACED)
+        assert result["mismatches"] == []
+        assert result["by_version"][f"{method} r1"] == {"entries": 1, "matching": 1, "carbon_mg": 10_000}
+        assert result["by_version"][f"{method} r2"] == {"entries": 1, "matching": 1, "carbon_mg": 20_000}
+        old = accruals["r1"]
+        try:
+            _update(old, LedgerEntry.carbon_mg.set(10_001))
+            [mismatch] = verify(capsys, DAY_REPLACED, status=1)["mismatches"]
+            assert (mismatch["entry_id"], mismatch["stored_carbon_mg"], mismatch["recomputed_carbon_mg"]) == (
+                old.entry_id, 10_001, 10_000)
+            _update(old, LedgerEntry.carbon_mg.set(10_000), LedgerEntry.methodology_version.set("r9"))
+            [mismatch] = verify(capsys, DAY_REPLACED, status=1)["mismatches"]  # a version with no history
+            assert mismatch["entry_id"] == old.entry_id and "not in the catalog" in mismatch["why"]
+        finally:
+            _update(old, LedgerEntry.carbon_mg.set(10_000), LedgerEntry.methodology_version.set("r1"))
+        assert verify(capsys, DAY_REPLACED)["mismatching"] == 0
+        assert reconcile_clean(user) == (True, [])
+    finally:  # nothing left accruing for later tests' run-jobs
+        for adoption_id in adopted:
+            Adoption(adoption_id).update(actions=[Adoption.accrual_shard.remove()])

@@ -93,7 +93,7 @@ def world(stack, app_module) -> World:
     tree_id = "t-authz-" + uuid.uuid4().hex[:10]
     load_catalog({"trees": [{"id": tree_id, "species": "香樟", "location": "泸州市江阳区", "points_price": 20,
                              "annual_uptake_g": 18000, "stock": 100,
-                             "methodology": {"id": "TEST-tree", "version": "t1", "source": "test", "estimate": True}}]})
+                             "methodology": {"id": "TEST-tree", "version": "t2", "source": "test", "estimate": True}}]})
     with Client(app_module.app, stage_name="local") as client:
         people = {kind: login(client, f"o-authz-{kind}-{uuid.uuid4().hex[:8]}") for kind in
                   ("user_a", "user_b", "frozen")}

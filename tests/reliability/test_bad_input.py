@@ -60,7 +60,7 @@ def env(stack, app_module):
     tree_id = "t-fuzz-" + uuid.uuid4().hex[:8]
     load_catalog({"trees": [{"id": tree_id, "species": "香樟", "location": "泸州", "points_price": 1,
                              "annual_uptake_g": 1000, "stock": 10**6,
-                             "methodology": {"id": "TEST-tree", "version": "t1", "source": "test", "estimate": True}}]})
+                             "methodology": {"id": "TEST-tree", "version": "t3", "source": "test", "estimate": True}}]})
     with Client(app_module.app, stage_name="local") as client:
         user = login(client, "o-fuzz-" + uuid.uuid4().hex[:10])
         give_points(user, 10**6)

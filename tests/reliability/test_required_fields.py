@@ -97,7 +97,7 @@ def env(stack, app_module):
     new_goods(merchant_id=merchant[0], id=PHYSICAL, points_price=1, stock=1000, per_user_limit=1000, kind="physical")
     load_catalog({"behaviors": [KG], "trees": [{"id": TREE, "species": "香樟", "location": "泸州", "points_price": 1,
                              "annual_uptake_g": 1000, "stock": 1000,
-                             "methodology": {"id": "TEST-tree", "version": "t1", "source": "test", "estimate": True}}]})
+                             "methodology": {"id": "TEST-tree", "version": "t3", "source": "test", "estimate": True}}]})
     with Client(app_module.app, stage_name="local") as client:
         yield {"client": client, "user": login(client, "o-req-" + uuid.uuid4().hex[:10]),
                "staff": login(client, merchant[1][0]), "collector": login(client, collector[1][0])}
