@@ -11,11 +11,14 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import signal
 import sys
+import threading
 from collections.abc import Iterator
 
 from .dynamodb_local import DynamoDBLocal
 from .fakes import start_fakes
+from .shutdown import sigterm_as_keyboard_interrupt
 
 APPID = "wx-test-appid"
 WECHAT_SECRET = "test-wechat-secret"
@@ -32,6 +35,12 @@ class Stack:
         self.fakes = None
 
     def start(self) -> Stack:
+        """Starts DynamoDB Local and the fakes. A script's SIGTERM (a bench run stopped by `kill`) then raises
+        KeyboardInterrupt, as `make run`'s does, so the `finally` that stops them runs: by default it would end
+        the process at once and leave DynamoDB Local, a process of its own, running."""
+        if threading.current_thread() is threading.main_thread() and \
+                signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            sigterm_as_keyboard_interrupt()
         self.dynamodb.start()
         self.fakes = start_fakes(0, APPID, WECHAT_SECRET, {
             "TRANSIT_APP_ID": TRANSIT_APP_ID, "TRANSIT_SECRET": TRANSIT_SECRET, "BANK_CLIENT_ID": BANK_CLIENT_ID,
