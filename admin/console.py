@@ -36,6 +36,22 @@ class Output:
             print(text, file=sys.stderr)
 
 
+def parsed_once(entries: list, parse, error: type[Exception], noun: str, platform: str) -> list[tuple[dict, Any]]:
+    """A catalog section's entries each as `parse(entry, platform)` reads it (its `error` as a CommandError), in
+    order with the entry, refusing an id listed twice (`noun`: "tree", "goods")."""
+    parsed, seen = [], set()
+    for entry in entries:
+        try:
+            item = parse(entry, platform)
+        except error as exc:
+            raise CommandError(str(exc)) from exc
+        if item.id in seen:
+            raise CommandError(f"{noun} {item.id} is listed twice")
+        seen.add(item.id)
+        parsed.append((entry, item))
+    return parsed
+
+
 def confirm(question: str, assume_yes: bool) -> None:
     """Asks before a destructive or bulk write unless --yes; refuses when nobody can answer."""
     if assume_yes:

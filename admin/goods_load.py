@@ -16,7 +16,7 @@ from chalicelib.domain.market import GoodsError, goods_from_catalog
 from chalicelib.domain.platforms import DEFAULT, scoped
 from chalicelib.store.models import CatalogItem
 
-from .console import CommandError
+from .console import CommandError, parsed_once
 
 
 def plan_goods(entries: list, platform: str = DEFAULT, listed_merchants: list | None = None):
@@ -30,17 +30,10 @@ def plan_goods(entries: list, platform: str = DEFAULT, listed_merchants: list | 
         listed_merchants = (LOADING.get() or {}).get("merchants", [])
     listed = {m.get("id") for m in listed_merchants if isinstance(m, dict)}
     merchants = set(existing(scoped(platform, "merchant"))) | listed
-    writes, report, seen = [], {"changed": [], "unchanged": [], "stock_changed": []}, set()
+    writes, report = [], {"changed": [], "unchanged": [], "stock_changed": []}
     kind = scoped(platform, "goods")
     current = existing(kind)
-    for entry in entries:
-        try:
-            goods = goods_from_catalog(entry, platform)
-        except GoodsError as exc:
-            raise CommandError(str(exc)) from exc
-        if goods.id in seen:
-            raise CommandError(f"goods {goods.id} is listed twice")
-        seen.add(goods.id)
+    for _, goods in parsed_once(entries, goods_from_catalog, GoodsError, "goods", platform):
         if goods.merchant_id not in merchants:
             raise CommandError(f"goods {goods.id}: unknown merchant {goods.merchant_id!r}")
         shards_before = current[goods.id].get("stock_shards", 1) if goods.id in current else 1

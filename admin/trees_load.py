@@ -25,7 +25,7 @@ from chalicelib.services.platforms import every_id
 from chalicelib.store import catalog_items
 from chalicelib.store.models import CatalogItem
 
-from .console import CommandError
+from .console import CommandError, parsed_once
 from .tree_versions import TreeVersions
 
 
@@ -61,7 +61,7 @@ def plan_trees(entries: list, platform: str = DEFAULT):
 
     if not isinstance(entries, list):
         raise CommandError("trees must be a list")
-    planned = _parsed(entries, platform)
+    planned = parsed_once(entries, tree_from_catalog, TreeError, "tree", platform)
     current = existing(scoped(platform, "tree"))
     claims = Claims(TreeVersions())
     claims.add_file(LOADING.get(), planned, platform)
@@ -81,20 +81,6 @@ def plan_trees(entries: list, platform: str = DEFAULT):
             writes.append(stock_write)
     records = claims.unrecorded([tree for _, tree in planned] + _offers(current, platform), platform, report)
     return Planned(records + writes, [], report)
-
-
-def _parsed(entries: list, platform: str) -> list[tuple[dict, Tree]]:
-    planned, seen = [], set()
-    for entry in entries:
-        try:
-            tree = tree_from_catalog(entry, platform)
-        except TreeError as exc:
-            raise CommandError(str(exc)) from exc
-        if tree.id in seen:
-            raise CommandError(f"tree {tree.id} is listed twice")
-        seen.add(tree.id)
-        planned.append((entry, tree))
-    return planned
 
 
 def _offers(data_by_id: dict, platform: str) -> list[Tree]:

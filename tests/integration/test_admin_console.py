@@ -246,3 +246,23 @@ def test_the_demo_catalogs_photo_behaviours_are_new_versions_and_the_old_ones_st
         previous, current = catalog.rule_version(code, version), catalog.behavior(code)
         assert (previous.evidence, current.evidence) == ((), ("photo",))
         assert recompute(previous, {"quantity": "1"}) == recompute(current, {"quantity": "1"})  # same arithmetic
+
+
+def test_a_goods_or_tree_listed_twice_is_refused_and_nothing_is_written(tmp_path, capsys):
+    code = "test_" + uuid.uuid4().hex[:8]
+    goods = {"id": "t-" + uuid.uuid4().hex[:12], "name": "测试商品", "kind": "coupon", "category": "test",
+             "merchant_id": "m-cafe", "points_price": 30, "stock": 10, "per_user_limit": 5, "valid_days": 30,
+             "cancellable": True, "refund_on_expiry": False}
+    tree = {"id": "t-twice-" + uuid.uuid4().hex[:8], "species": "香樟", "location": "泸州市江阳区", "points_price": 300,
+            "annual_uptake_g": 18000, "stock": 5,
+            "methodology": {"id": "TEST-tree", "version": "t-twice", "source": "test", "estimate": True}}
+    for section, entry, noun in (("goods", goods, "goods"), ("trees", tree, "tree")):
+        path = tmp_path / f"twice-{section}.json"
+        path.write_text(json.dumps({"behaviors": [_behavior(code, 500, "v1")], section: [entry, entry]}),
+                        encoding="utf-8")
+        capsys.readouterr()
+        assert admin(["load", str(path)]) == 1
+        assert f"error: {noun} {entry['id']} is listed twice" in capsys.readouterr().err
+        with pytest.raises(Stock.DoesNotExist):
+            Stock.get(f"{noun}#{entry['id']}", consistent_read=True)
+    assert code not in catalog_load.existing("behavior")
