@@ -8,7 +8,7 @@ entry whose version has no record is a mismatch), and from its stored inputs, th
 (domain/recompute.py, the pure arithmetic the standalone verifier repeats). Entries without carbon (spends, refunds,
 expiry, voids, an operator's points adjustments) are counted as skipped.
 
-An offline console job, never a request path: a parallel Scan of the ledger (`--segments`, as admin/ledger_scan.py),
+An offline console job, never a request path: a parallel Scan of the ledger (`--segments`, admin/ledger_scan.py),
 filtered on `day` when --from/--to are given, one page (PAGE_SIZE items) at a time per segment, with a progress bar
 on a terminal. Memory is one page per segment, the counts and the mismatches found. `--platform P` keeps the
 entries of P's users (their accounts read by key, a batch per page). `--resume FILE` keeps a checkpoint in FILE
@@ -23,7 +23,6 @@ import json
 import os
 import threading
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from chalicelib.domain.platforms import DEFAULT
@@ -32,8 +31,8 @@ from chalicelib.services import catalog
 from chalicelib.store.models import CatalogItem, LedgerEntry
 
 from . import issuance_marks
-from .console import CommandError, Output, Progress, UsageError, known_platform
-from .ledger_scan import approximate_count
+from .console import CommandError, Output, UsageError, known_platform
+from .ledger_scan import scan_segments
 from .tree_versions import TreeVersions
 
 PAGE_SIZE = 1000
@@ -177,21 +176,12 @@ def verify(args, scope: str | None) -> Verification:
         with known_lock:
             return dict(issuance_marks.remembered(known, users))
 
-    def segment(number: int, bar: Progress) -> None:
-        position = state.positions[number]
-        if position["done"]:
-            return
-        result = LedgerEntry.scan(condition, segment=number, total_segments=args.segments, page_size=PAGE_SIZE,
-                                  last_evaluated_key=position["last_key"], attributes_to_get=list(FIELDS))
-        for page in result.page_iter:
-            entries = [LedgerEntry.from_raw_data(raw) for raw in page.get("Items", ())]
-            counts, mismatches = check_page(entries, rules, platforms_of(entries), scope)
-            state.page(number, counts, mismatches, page.get("LastEvaluatedKey"))
-            bar.advance(int(page.get("ScannedCount", 0)))
+    def check(number: int, entries: list[LedgerEntry], last_key: dict | None) -> None:
+        counts, mismatches = check_page(entries, rules, platforms_of(entries), scope)
+        state.page(number, counts, mismatches, last_key)
 
-    with Progress("verifying ledger", approximate_count(), unit="entries") as bar, \
-            ThreadPoolExecutor(args.segments) as pool:
-        list(pool.map(lambda number: segment(number, bar), range(args.segments)))
+    scan_segments(condition, args.segments, check, fields=FIELDS, label="verifying ledger", page_size=PAGE_SIZE,
+                  start_keys={n: p["last_key"] for n, p in enumerate(state.positions) if not p["done"]})
     return state
 
 
