@@ -3,8 +3,9 @@ compared before and after.
 
 A test that writes entries on a past day takes a day no other test writes on, since a report or an issuance
 of that day counts every account's entries. The tree accrual tests own the year from 800 to 435 days ago
-(tests/integration/test_trees.py D0: accruing a year writes entries on each of its days); the others use days
-within the last 400."""
+(tests/integration/test_trees.py D0: accruing a year writes entries on each of its days), the fold's catch-up
+test every ninth day from 1,000 to 1,351 days ago (tests/integration/test_fold_catch_up.py: accruals without a
+methodology, which verify-ledger would call mismatches); the others use days within the last 400."""
 from __future__ import annotations
 
 import itertools
