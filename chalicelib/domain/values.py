@@ -60,7 +60,7 @@ def _init(self, *args, **kwargs) -> None:
     for name in kwargs:
         if name not in plan.known:
             raise TypeError(f"{type(self).__qualname__}.__init__() got an unexpected keyword argument '{name}'")
-    state = self.__dict__
+    state, missing = self.__dict__, []
     for index, name in enumerate(names):
         if index < len(args):
             if name in kwargs:
@@ -73,8 +73,12 @@ def _init(self, *args, **kwargs) -> None:
         elif name in plan.factories:
             state[name] = plan.factories[name]()
         else:
-            raise TypeError(f"{type(self).__qualname__}.__init__() missing 1 required positional argument: "
-                            f"'{name}'")
+            missing.append(f"'{name}'")
+    if missing:
+        listed = missing[0] if len(missing) == 1 else (
+            " and ".join(missing) if len(missing) == 2 else ", ".join(missing[:-1]) + ", and " + missing[-1])
+        raise TypeError(f"{type(self).__qualname__}.__init__() missing {len(missing)} required positional "
+                        f"argument{'s' if len(missing) > 1 else ''}: {listed}")  # as Python words it
 
 
 def _key(self) -> tuple:

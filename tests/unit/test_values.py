@@ -63,6 +63,23 @@ def test_constructor_takes_and_refuses_the_same_arguments(args, kwargs):
         assert got[1] == want[1]
 
 
+def test_every_missing_argument_is_named_as_python_names_them():
+    def declare(decorate):
+        @decorate
+        class Three:
+            a: int
+            b: int
+            c: int
+            d: int = 0
+
+        return Three
+
+    mine, stdlib = declare(immutable), declare(dataclass(frozen=True))
+    for args, kwargs in (((), {}), ((1,), {}), ((1, 2), {}), ((), {"b": 2})):
+        got, want = (_outcome(lambda cls=cls, a=args, k=kwargs: cls(*a, **k)) for cls in (mine, stdlib))
+        assert got[0] == want[0] == "TypeError" and got[1] == want[1]
+
+
 def test_equality_hash_and_repr_match_a_frozen_dataclass():
     for (point, labelled, empty), name in ((MINE, "mine"), (STDLIB, "stdlib")):
         a, b = point(1, 2, secret={"k": 1}), point(1, 2, secret={"other": 2})
